@@ -1,0 +1,132 @@
+import { describe, expect, it } from 'vitest';
+import { createReferenceBackend } from './backends/reference.js';
+import { allocBatch, type SequenceBatch } from './data/types.js';
+import { buildModel } from './model.js';
+import { DEFAULT_MODEL, ParamStore } from './params.js';
+import { Rng } from './rng.js';
+
+const be = createReferenceBackend();
+
+function randomBatch(B: number, nItems: number, L: number, rng: Rng): SequenceBatch {
+  const sb = allocBatch(B);
+  for (let b = 0; b < B; b++) {
+    const c1 = rng.int(nItems);
+    let c2 = rng.int(nItems - 1);
+    if (c2 >= c1) c2++;
+    const slot = rng.int(2);
+    const l1 = rng.int(L);
+    let l2 = rng.int(L - 1);
+    if (l2 >= l1) l2++;
+    sb.item.set([c1, c2, slot ? c2 : c1], b * 3);
+    sb.contextLabel.set([l1, l2], b * 2);
+    sb.querySlot[b] = slot;
+    sb.target[b] = slot ? l2 : l1;
+  }
+  return sb;
+}
+
+function randomFeatures(n: number, dim: number, rng: Rng): Float32Array {
+  return Float32Array.from({ length: n * dim }, () => Math.abs(rng.normal()));
+}
+
+describe('model (spec 2)', () => {
+  it('has 66,629 parameters for 5 labels, 66,954 for 10 and 67,279 for 15 (spec 2.5)', () => {
+    // Closed form from spec 2.5, not from the code: W_e,b_e + W_l + 2 blocks + LN_f + W_U,b_U.
+    for (const L of [5, 10, 15]) {
+      const expected = 64 * 512 + 64 + 64 * L + 2 * (128 + 192 * 64 + 64 * 64) + 128 + L * 64 + L;
+      expect(new ParamStore(be, { ...DEFAULT_MODEL, numLabels: L }).total).toBe(expected);
+    }
+    expect(new ParamStore(be, DEFAULT_MODEL).total).toBe(66629);
+  });
+
+  it('initialises as spec 2.4: lecun std 1/√fan_in, label rows ≈ 0.0176, LN 1/0', () => {
+    const p = new ParamStore(be, DEFAULT_MODEL);
+    p.init(5);
+    const std = (name: string) => {
+      const x = be.read(p.get(name).value);
+      const m = x.reduce((a, b) => a + b, 0) / x.length;
+      return Math.sqrt(x.reduce((a, b) => a + (b - m) ** 2, 0) / x.length);
+    };
+    expect(std('embed.exemplar.weight')).toBeCloseTo(1 / Math.sqrt(512), 3);
+    expect(std('blocks.0.attn.qkv.weight')).toBeCloseTo(1 / 8, 2);
+    expect(Math.abs(std('embed.label.weight') - 0.0176)).toBeLessThan(0.004);
+    expect([...be.read(p.get('blocks.1.ln1.weight').value)].every((v) => v === 1)).toBe(true);
+    const w = be.read(p.get('blocks.0.attn.out.weight').value);
+    expect(Math.max(...w.map(Math.abs))).toBeLessThanOrEqual((2 / 0.8796256610342398) / 8 + 1e-12);
+  });
+
+  it('query-only fast path equals the all-positions forward at the query', () => {
+    const rng = new Rng(3);
+    const p = new ParamStore(be, DEFAULT_MODEL);
+    p.init(7);
+    const feats = randomFeatures(6, 512, rng);
+    const sb = randomBatch(4, 6, 5, rng);
+    const fast = buildModel(p, { batch: 4, nItems: 6, training: false });
+    const full = buildModel(p, { batch: 4, nItems: 6, training: false, allPositions: true });
+    for (const m of [fast, full]) {
+      m.setFeatures(feats);
+      m.setBatch(sb);
+      m.program.forward();
+    }
+    const a = be.read(fast.queryLogits.buf);
+    const b = be.read(full.queryLogits.buf);
+    for (let i = 0; i < a.length; i++) expect(a[i]).toBeCloseTo(b[i], 12);
+    expect(be.read(fast.loss.buf)[0]).toBeCloseTo(be.read(full.loss.buf)[0], 12);
+  });
+
+  it('is causal: a later token never changes an earlier position', () => {
+    const rng = new Rng(4);
+    const p = new ParamStore(be, DEFAULT_MODEL);
+    p.init(8);
+    const feats = randomFeatures(6, 512, rng);
+    const m = buildModel(p, { batch: 1, nItems: 6, training: false, allPositions: true });
+    m.setFeatures(feats);
+    const sb = randomBatch(1, 6, 5, rng);
+    m.setBatch(sb);
+    m.program.forward();
+    const before = m.program.read('logits');
+    sb.item[2] = (sb.item[2] + 1) % 6; // change only the query exemplar (position 4)
+    m.setBatch(sb);
+    m.program.forward();
+    const after = m.program.read('logits');
+    for (let i = 0; i < 4 * 5; i++) expect(after[i]).toBe(before[i]);
+    expect(after.slice(20).some((v, i) => v !== before[20 + i])).toBe(true);
+  });
+
+  it('loss gradient of every parameter matches finite differences', () => {
+    const rng = new Rng(5);
+    const p = new ParamStore(be, DEFAULT_MODEL);
+    p.init(9);
+    // Larger label embeddings so their gradients are not vanishingly small relative to FD noise.
+    const lab = p.get('embed.label.weight');
+    be.write(lab.value, Array.from({ length: lab.size }, () => rng.normal()));
+    const m = buildModel(p, { batch: 3, nItems: 4, training: true });
+    m.setFeatures(randomFeatures(4, 512, rng));
+    m.setBatch(randomBatch(3, 4, 5, rng));
+    m.program.forward();
+    p.zeroGrads();
+    m.program.backward();
+    const loss = () => {
+      m.program.forward();
+      return be.read(m.loss.buf)[0];
+    };
+    let worst = 0;
+    for (const e of p.list()) {
+      const grad = be.read(e.grad);
+      const val = be.read(e.value);
+      for (let k = 0; k < 6; k++) {
+        const i = rng.int(e.size);
+        const h = 1e-6;
+        be.write(e.value, [val[i] + h], i);
+        const lp = loss();
+        be.write(e.value, [val[i] - h], i);
+        const lm = loss();
+        be.write(e.value, [val[i]], i);
+        const num = (lp - lm) / (2 * h);
+        const err = Math.abs(num - grad[i]) / Math.max(1e-7, Math.abs(num) + Math.abs(grad[i]));
+        worst = Math.max(worst, err);
+      }
+    }
+    expect(worst).toBeLessThan(1e-4);
+  });
+});
