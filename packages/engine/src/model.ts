@@ -60,7 +60,6 @@ export function buildModel(params: ParamStore, opts: BuildOptions): ModelProgram
   const d = cfg.dModel;
   const H = cfg.nHeads;
   const D = d / H;
-  const L = cfg.numLabels;
   if (!Number.isInteger(D) || D % 2 !== 0) throw new Error(`dModel ${d} / nHeads ${H} must be an even integer head size`);
   const g = new Graph(be, { training: opts.training, hook: opts.hook });
   const P = (name: string, offset = 0, shape?: number[]): Value => {

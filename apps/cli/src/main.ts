@@ -1,0 +1,23 @@
+#!/usr/bin/env node
+/**
+ * `opto`: the Optoscope command line. Thin commands over @optoscope/engine; every failure ends with one
+ * line naming the culprit and a non-zero exit status.
+ */
+import { Command } from 'commander';
+import { registerBench } from './commands/bench.js';
+import { registerTrain } from './commands/train.js';
+
+const program = new Command()
+  .name('opto')
+  .description('Optoscope: watch and steer how in-context-learning circuits form during training')
+  .version('0.1.0')
+  .showHelpAfterError('(run with --help for usage)');
+
+registerTrain(program);
+registerBench(program);
+
+program.parseAsync(process.argv).catch((e: unknown) => {
+  const msg = e instanceof Error ? e.message : String(e);
+  process.stderr.write(`opto: ${msg.split('\n')[0]}\n`);
+  process.exit(typeof (e as { exitCode?: number }).exitCode === 'number' ? (e as { exitCode: number }).exitCode : 1);
+});

@@ -1,0 +1,4 @@
+import { runConformance } from '../testing/conformance.js';
+import { createWasmBackend } from './wasm.js';
+
+runConformance('wasm', () => createWasmBackend());

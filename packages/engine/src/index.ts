@@ -1,0 +1,16 @@
+/** @optoscope/engine: the library every Optoscope app uses. */
+export type { Backend, BackendName, Buf, Kernels } from './backend.js';
+export { selectBackend, createReferenceBackend, createWasmBackend, type BackendChoice, type SelectedBackend } from './backends/index.js';
+export { ConfigError, PRESETS, RunConfigSchema, mergeConfig, parseRunConfig, presetConfig, type RunConfig, type RunConfigInput } from './config.js';
+export * from './data/index.js';
+export { Graph, Program, type SiteHook, type Value } from './graph.js';
+export { METRIC_NAMES, evalMetrics, learningTime, type Metrics } from './metrics.js';
+export { QUERY_POS, SEQ_LEN, buildModel, type BuildOptions, type ModelProgram } from './model.js';
+export * as ops from './ops.js';
+export { Adam, DEFAULT_ADAM, type AdamConfig } from './optim.js';
+export { DEFAULT_MODEL, ParamStore, paramSpecs, type ModelConfig, type ParamSpec } from './params.js';
+export { Rng } from './rng.js';
+export { BLOCK_SITES, allSites, isSiteName, type SiteName } from './sites.js';
+export { RUN_SCHEMA, RunDir, type MetricRow, type RunRecord, type RunStatus, type RunSummary } from './store/runDir.js';
+export { decodeSafetensors, encodeSafetensors, readSafetensors, writeSafetensors, type NamedTensor } from './store/safetensors.js';
+export { InterruptedError, loadFeatures, loadParamTensors, modelConfigFor, paramTensors, train, type TrainEvent, type TrainOptions } from './train.js';

@@ -1,0 +1,29 @@
+/**
+ * Crash-safe file writes: write a temporary file beside the target, fsync it, rename over the target.
+ * A reader (or a resumed run) therefore sees either the old file or the new one, never half of one.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+export function writeFileAtomic(file: string, data: string | Uint8Array): void {
+  const dir = path.dirname(file);
+  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
+  const fd = fs.openSync(tmp, 'w');
+  try {
+    fs.writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.renameSync(tmp, file);
+}
+
+export function writeJsonAtomic(file: string, value: unknown): void {
+  writeFileAtomic(file, JSON.stringify(value, null, 2) + '\n');
+}
+
+/** Append whole lines in one write, so a crash can only ever leave a trailing partial line. */
+export function appendLines(file: string, lines: string[]): void {
+  if (lines.length === 0) return;
+  fs.appendFileSync(file, lines.join('\n') + '\n');
+}

@@ -1,0 +1,206 @@
+/**
+ * The run directory, the contract between engine, CLI and dashboard (see README "Run directory"):
+ *
+ *   <run>/run.json                      config, seeds, backend, code version, status, summary
+ *   <run>/metrics.jsonl                 append-only rows: {kind:'eval'|'train', seqs, step, ...}
+ *   <run>/checkpoints/seqs-NNNNNNNNNN.safetensors   parameters on the checkpoint schedule
+ *   <run>/state.safetensors (+ state.prev.safetensors)  full resume state: params, Adam moments, RNG
+ *
+ * Every file is replaced atomically; metrics are appended a whole line at a time.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { RunConfig } from '../config.js';
+import { appendLines, writeFileAtomic, writeJsonAtomic } from './atomic.js';
+import { readSafetensors, writeSafetensors, type NamedTensor, type SafetensorsFile } from './safetensors.js';
+
+export const RUN_SCHEMA = 'optoscope.run/1';
+
+export type RunStatus = 'running' | 'finished' | 'failed' | 'interrupted';
+
+export interface SetMetrics {
+  loss: number;
+  acc: number;
+}
+
+export interface RunSummary {
+  run_dir: string;
+  seqs: number;
+  steps: number;
+  ms_per_step: number;
+  wall_s: number;
+  backend: string;
+  initial: Record<string, SetMetrics>;
+  final: Record<string, SetMetrics>;
+  /** Spec 5.9: first eval x with fsl_train loss < 0.4·ln 2, else the last eval x. */
+  learning_time: number;
+  learned: boolean;
+}
+
+export interface RunRecord {
+  schema: typeof RUN_SCHEMA;
+  id: string;
+  status: RunStatus;
+  created_at: string;
+  updated_at: string;
+  config: RunConfig;
+  seeds: RunConfig['seeds'];
+  backend: { requested: string; used: string; reason: string };
+  code: { version: string; git: string | null };
+  data: { description: string };
+  params: number;
+  progress: { seqs: number; step: number };
+  summary?: RunSummary;
+  error?: string;
+}
+
+export interface MetricRow {
+  kind: 'eval' | 'train';
+  seqs: number;
+  step: number;
+  set?: string;
+  [metric: string]: number | string | undefined;
+}
+
+export class RunDir {
+  private constructor(readonly dir: string) {}
+
+  get id(): string {
+    return path.basename(path.resolve(this.dir));
+  }
+  get recordFile(): string {
+    return path.join(this.dir, 'run.json');
+  }
+  get metricsFile(): string {
+    return path.join(this.dir, 'metrics.jsonl');
+  }
+  get checkpointDir(): string {
+    return path.join(this.dir, 'checkpoints');
+  }
+  get stateFile(): string {
+    return path.join(this.dir, 'state.safetensors');
+  }
+  get prevStateFile(): string {
+    return path.join(this.dir, 'state.prev.safetensors');
+  }
+
+  /** A new run directory. Refuses to touch a directory that already holds anything. */
+  static create(dir: string): RunDir {
+    if (fs.existsSync(dir)) {
+      const rec = path.join(dir, 'run.json');
+      if (fs.existsSync(rec)) {
+        const status = RunDir.peekStatus(rec);
+        if (status === 'finished') throw new Error(`--out ${dir} already holds a finished run; choose another --out (nothing was changed)`);
+        throw new Error(`--out ${dir} already holds an unfinished run (status ${status}); continue it with --resume ${dir} (nothing was changed)`);
+      }
+      if (!fs.statSync(dir).isDirectory()) throw new Error(`--out ${dir} exists and is not a directory`);
+      if (fs.readdirSync(dir).length > 0) throw new Error(`--out ${dir} exists and is not empty (nothing was changed)`);
+    }
+    try {
+      fs.mkdirSync(path.join(dir, 'checkpoints'), { recursive: true });
+      fs.accessSync(dir, fs.constants.W_OK);
+    } catch (e) {
+      throw new Error(`--out ${dir} is not writable: ${(e as Error).message}`);
+    }
+    return new RunDir(dir);
+  }
+
+  /** An existing run directory (resume, eval, report). */
+  static open(dir: string): RunDir {
+    const rd = new RunDir(dir);
+    if (!fs.existsSync(rd.recordFile)) throw new Error(`${dir} is not a run directory (no run.json)`);
+    return rd;
+  }
+
+  private static peekStatus(file: string): string {
+    try {
+      return (JSON.parse(fs.readFileSync(file, 'utf8')) as RunRecord).status ?? 'unknown';
+    } catch {
+      return 'unreadable';
+    }
+  }
+
+  readRecord(): RunRecord {
+    let rec: RunRecord;
+    try {
+      rec = JSON.parse(fs.readFileSync(this.recordFile, 'utf8'));
+    } catch (e) {
+      throw new Error(`${this.recordFile}: not valid JSON (${(e as Error).message})`);
+    }
+    if (rec.schema !== RUN_SCHEMA) throw new Error(`${this.recordFile}: unknown schema '${rec.schema}', expected '${RUN_SCHEMA}'`);
+    return rec;
+  }
+
+  writeRecord(rec: RunRecord): void {
+    writeJsonAtomic(this.recordFile, { ...rec, updated_at: new Date().toISOString() });
+  }
+
+  appendMetrics(rows: MetricRow[]): void {
+    appendLines(
+      this.metricsFile,
+      rows.map((r) => JSON.stringify(r)),
+    );
+  }
+
+  /** All complete metric rows; a trailing partial line (a crash mid-append) is ignored. */
+  readMetrics(): MetricRow[] {
+    if (!fs.existsSync(this.metricsFile)) return [];
+    const text = fs.readFileSync(this.metricsFile, 'utf8');
+    const lines = text.split('\n');
+    if (!text.endsWith('\n')) lines.pop();
+    const rows: MetricRow[] = [];
+    for (const [i, line] of lines.entries()) {
+      if (!line.trim()) continue;
+      try {
+        rows.push(JSON.parse(line));
+      } catch {
+        throw new Error(`${this.metricsFile}:${i + 1}: malformed metrics row`);
+      }
+    }
+    return rows;
+  }
+
+  /** Keep only rows with seqs ≤ `seqs` (exact resume from a checkpoint). */
+  truncateMetrics(seqs: number): void {
+    const keep = this.readMetrics().filter((r) => r.seqs <= seqs);
+    writeFileAtomic(this.metricsFile, keep.map((r) => JSON.stringify(r) + '\n').join(''));
+  }
+
+  checkpointFile(seqs: number): string {
+    return path.join(this.checkpointDir, `seqs-${String(seqs).padStart(10, '0')}.safetensors`);
+  }
+
+  /** Sequence counts of the saved parameter checkpoints, ascending. */
+  listCheckpoints(): number[] {
+    if (!fs.existsSync(this.checkpointDir)) return [];
+    return fs
+      .readdirSync(this.checkpointDir)
+      .map((f) => /^seqs-(\d+)\.safetensors$/.exec(f))
+      .filter((m): m is RegExpExecArray => m !== null)
+      .map((m) => Number(m[1]))
+      .sort((a, b) => a - b);
+  }
+
+  saveCheckpoint(seqs: number, tensors: Record<string, NamedTensor>, metadata: Record<string, string>): void {
+    writeSafetensors(this.checkpointFile(seqs), tensors, metadata);
+  }
+
+  /** Resume state, keeping the previous one so a corrupt latest state can fall back. */
+  saveState(tensors: Record<string, NamedTensor>, metadata: Record<string, string>): void {
+    if (fs.existsSync(this.stateFile)) fs.renameSync(this.stateFile, this.prevStateFile);
+    writeSafetensors(this.stateFile, tensors, metadata);
+  }
+
+  /** The newest readable resume state (checksum-verified), or null; `warn` hears about fallbacks. */
+  loadState(warn: (msg: string) => void = () => undefined): SafetensorsFile | null {
+    for (const f of [this.stateFile, this.prevStateFile]) {
+      if (!fs.existsSync(f)) continue;
+      try {
+        return readSafetensors(f);
+      } catch (e) {
+        warn(`${(e as Error).message}; falling back to the previous state`);
+      }
+    }
+    return null;
+  }
+}

@@ -1,0 +1,316 @@
+/**
+ * The training loop of spec 3: Adam on the mean query cross-entropy, batch 32 freshly sampled per step,
+ * schedules counted in sequences (an eval/checkpoint happens at the first step whose sequence count
+ * reaches each multiple of the cadence, plus a final one at `seqs`), four fixed eval sets, checkpoints
+ * in safetensors, and exact resume (parameters, Adam moments and the train-stream RNG are checkpointed).
+ */
+import { execSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { selectBackend } from './backends/index.js';
+import { parseRunConfig, type RunConfig } from './config.js';
+import { buildTask, loadFeatureFile, makeEvalSets, syntheticFeatures, trainDistribution } from './data/index.js';
+import { allocBatch, type EvalSet, type FeatureSource } from './data/types.js';
+import { evalMetrics, learningTime, type Metrics } from './metrics.js';
+import { buildModel, type ModelProgram } from './model.js';
+import { Adam } from './optim.js';
+import { DEFAULT_MODEL, ParamStore, type ModelConfig } from './params.js';
+import { Rng, type RngState } from './rng.js';
+import type { NamedTensor } from './store/safetensors.js';
+import { RUN_SCHEMA, RunDir, type MetricRow, type RunRecord, type RunSummary, type SetMetrics } from './store/runDir.js';
+
+export type TrainEvent =
+  | { type: 'start'; record: RunRecord; totalSteps: number; resumedFrom: number | null }
+  | { type: 'progress'; seqs: number; total: number; loss: number; seqsPerSec: number }
+  | { type: 'eval'; seqs: number; metrics: Record<string, Metrics> }
+  | { type: 'checkpoint'; seqs: number }
+  | { type: 'warning'; message: string }
+  | { type: 'done'; summary: RunSummary; record: RunRecord };
+
+export interface TrainOptions {
+  /** The run directory (created; or, with `resume`, an existing unfinished run). */
+  out: string;
+  resume?: boolean;
+  onEvent?: (e: TrainEvent) => void;
+  /** Aborting saves the resume state at the current step and marks the run `interrupted`. */
+  signal?: AbortSignal;
+  /** Reuse already-loaded features (tests, sweeps); must match `config.data`. */
+  features?: FeatureSource;
+}
+
+/** Load the feature source a config names (spec 1.1). */
+export async function loadFeatures(cfg: RunConfig): Promise<FeatureSource> {
+  if (cfg.data.source === 'synthetic') return syntheticFeatures({ seed: cfg.data.syntheticSeed });
+  return loadFeatureFile(cfg.data.source, { datasetPath: cfg.data.datasetPath });
+}
+
+export function modelConfigFor(cfg: RunConfig, features: FeatureSource): ModelConfig {
+  return { ...DEFAULT_MODEL, ...cfg.model, featureDim: features.dim, numLabels: cfg.task.numLabels };
+}
+
+/** Train (or resume) one run; resolves with its summary. */
+export async function train(config: RunConfig, opts: TrainOptions): Promise<RunSummary> {
+  const emit = opts.onEvent ?? (() => undefined);
+  const started = performance.now();
+  let cfg = parseRunConfig(config);
+  let run: RunDir;
+  let record: RunRecord;
+  if (opts.resume) {
+    run = RunDir.open(opts.out);
+    const prior = run.readRecord();
+    if (prior.status === 'finished') throw new Error(`${opts.out} is already finished; nothing to resume`);
+    cfg = parseRunConfig(prior.config, `${run.recordFile} config`);
+  } else {
+    run = RunDir.create(opts.out);
+  }
+
+  // Everything that can fail on bad input happens before the first file is written.
+  const features = opts.features ?? (await loadFeatures(cfg));
+  const task = buildTask(cfg.task, features);
+  const sel = selectBackend(cfg.backend);
+  const be = sel.backend;
+  const modelCfg = modelConfigFor(cfg, features);
+  const params = new ParamStore(be, modelCfg);
+  params.init(cfg.seeds.init);
+  const adam = new Adam(params, cfg.optim);
+  const B = cfg.optim.batchSize;
+  const dist = trainDistribution(task, features);
+  const trainModel = buildModel(params, { batch: B, nItems: dist.items.length, training: true });
+  trainModel.setFeatures(dist.itemFeatures);
+  const evalSets = makeEvalSets(task, features, cfg.seeds.eval, cfg.schedule.evalSize);
+  const evaluators = evalSets.map((set) => evaluator(params, set));
+  const rng = new Rng(cfg.seeds.train);
+  const batch = allocBatch(B);
+
+  const { seqs: total, evalEvery, ckptEvery } = cfg.schedule;
+  let seqs = 0;
+  let step = 0;
+  let win = { loss: 0, gradNorm: 0, n: 0 };
+  let resumedFrom: number | null = null;
+
+  if (opts.resume) {
+    const state = run.loadState((m) => emit({ type: 'warning', message: m }));
+    if (state) {
+      const meta = JSON.parse(state.metadata.optoscope) as ResumeMeta;
+      restoreState(params, adam, state.tensors, meta);
+      rng.setState({ s: meta.rng, spare: meta.spare });
+      seqs = meta.seqs;
+      step = meta.step;
+      win = meta.window;
+      resumedFrom = seqs;
+    }
+    run.truncateMetrics(seqs);
+    record = { ...run.readRecord(), status: 'running', progress: { seqs, step }, error: undefined };
+  } else {
+    record = {
+      schema: RUN_SCHEMA,
+      id: run.id,
+      status: 'running',
+      created_at: new Date().toISOString(),
+      updated_at: new Date().toISOString(),
+      config: cfg,
+      seeds: cfg.seeds,
+      backend: { requested: sel.requested, used: be.name, reason: sel.reason },
+      code: codeVersion(),
+      data: { description: features.description },
+      params: params.total,
+      progress: { seqs: 0, step: 0 },
+    };
+  }
+  run.writeRecord(record);
+  emit({ type: 'start', record, totalSteps: Math.ceil(total / B), resumedFrom });
+
+  const nextMultiple = (x: number, every: number) => (Math.floor(x / every) + 1) * every;
+  let nextEval = resumedFrom === null ? 0 : nextMultiple(seqs, evalEvery);
+  let nextCkpt = ckptEvery === null ? Infinity : resumedFrom === null ? 0 : nextMultiple(seqs, ckptEvery);
+  const lossHost = new Float64Array(1);
+  let stepMs = 0;
+  let timedSteps = 0;
+  let lastReport = performance.now();
+  let lastReportSeqs = seqs;
+  let recentLoss = NaN;
+
+  const runEval = (x: number) => {
+    const metrics: Record<string, Metrics> = {};
+    const rows: MetricRow[] = [];
+    if (win.n > 0) rows.push({ kind: 'train', seqs: x, step, loss: win.loss / win.n, grad_norm: win.gradNorm / win.n, steps: win.n });
+    win = { loss: 0, gradNorm: 0, n: 0 };
+    for (const ev of evaluators) {
+      metrics[ev.set.name] = ev.run();
+      rows.push({ kind: 'eval', seqs: x, step, set: ev.set.name, ...metrics[ev.set.name] });
+    }
+    run.appendMetrics(rows);
+    emit({ type: 'eval', seqs: x, metrics });
+  };
+  const saveState = (x: number) => {
+    const meta: ResumeMeta = { seqs: x, step, adamT: adam.t, rng: rng.getState().s, spare: rng.getState().spare, window: win };
+    run.saveState(stateTensors(params), { optoscope: JSON.stringify(meta), format: 'optoscope-state/1' });
+    run.writeRecord((record = { ...record, progress: { seqs: x, step } }));
+  };
+  const checkpoint = (x: number) => {
+    run.saveCheckpoint(x, paramTensors(params), { seqs: String(x), step: String(step), run: run.id, format: 'optoscope-params/1' });
+    saveState(x);
+    emit({ type: 'checkpoint', seqs: x });
+  };
+
+  try {
+    while (seqs < total) {
+      if (seqs >= nextEval) {
+        runEval(seqs);
+        nextEval = nextMultiple(seqs, evalEvery);
+      }
+      if (seqs >= nextCkpt) {
+        checkpoint(seqs);
+        nextCkpt = nextMultiple(seqs, ckptEvery!);
+      }
+      if (opts.signal?.aborted) {
+        saveState(seqs);
+        run.writeRecord((record = { ...record, status: 'interrupted' }));
+        throw new InterruptedError(`interrupted at ${seqs} sequences; resume with --resume ${opts.out}`);
+      }
+
+      const t0 = performance.now();
+      dist.sample(rng, batch);
+      trainModel.setBatch(batch);
+      trainModel.program.forward();
+      params.zeroGrads();
+      trainModel.program.backward();
+      const gn = adam.gradNorm();
+      adam.step();
+      be.read(trainModel.loss.buf, lossHost, 0, 1);
+      stepMs += performance.now() - t0;
+      timedSteps++;
+      seqs += B;
+      step++;
+      win.loss += lossHost[0];
+      win.gradNorm += gn;
+      win.n++;
+      recentLoss = Number.isNaN(recentLoss) ? lossHost[0] : 0.98 * recentLoss + 0.02 * lossHost[0];
+      if ((step & 63) === 0) {
+        const now = performance.now();
+        if (now - lastReport > 200) {
+          emit({ type: 'progress', seqs, total, loss: recentLoss, seqsPerSec: ((seqs - lastReportSeqs) * 1000) / (now - lastReport) });
+          lastReport = now;
+          lastReportSeqs = seqs;
+        }
+      }
+    }
+    runEval(total);
+    checkpoint(total); // the final checkpoint always exists (graft donors, analyses)
+  } catch (e) {
+    if (!(e instanceof InterruptedError)) run.writeRecord((record = { ...record, status: 'failed', error: (e as Error).message }));
+    throw e;
+  }
+
+  const summary = summarize(run, cfg, {
+    msPerStep: timedSteps ? stepMs / timedSteps : 0,
+    wallS: (performance.now() - started) / 1000,
+    backend: be.name,
+    steps: step,
+  });
+  record = { ...record, status: 'finished', progress: { seqs: total, step }, summary };
+  run.writeRecord(record);
+  emit({ type: 'done', summary, record });
+  return summary;
+}
+
+export class InterruptedError extends Error {
+  override name = 'InterruptedError';
+}
+
+interface ResumeMeta {
+  seqs: number;
+  step: number;
+  adamT: number;
+  rng: RngState;
+  spare: number | null;
+  window: { loss: number; gradNorm: number; n: number };
+}
+
+/** A forward-only program over one fixed eval set, built once per run. */
+function evaluator(params: ParamStore, set: EvalSet): { set: EvalSet; run: () => Metrics } {
+  const m: ModelProgram = buildModel(params, { batch: set.batch.size, nItems: set.distribution.items.length, training: false });
+  m.setFeatures(set.distribution.itemFeatures);
+  m.setBatch(set.batch);
+  const L = params.config.numLabels;
+  const logits = new Float64Array(set.batch.size * L);
+  return {
+    set,
+    run() {
+      m.program.forward();
+      params.be.read(m.queryLogits.buf, logits);
+      return evalMetrics(logits, set.batch, L);
+    },
+  };
+}
+
+export function paramTensors(params: ParamStore): Record<string, NamedTensor> {
+  const all = params.readBlock('values');
+  const out: Record<string, NamedTensor> = {};
+  for (const e of params.list()) out[e.spec.name] = { shape: e.spec.shape, data: all.subarray(e.offset, e.offset + e.size) };
+  return out;
+}
+
+function stateTensors(params: ParamStore): Record<string, NamedTensor> {
+  return {
+    ...paramTensors(params),
+    'optimizer.m': { shape: [params.total], data: params.readBlock('m') },
+    'optimizer.v': { shape: [params.total], data: params.readBlock('v') },
+  };
+}
+
+/** Load named parameter tensors into the store, checking every name and shape. */
+export function loadParamTensors(params: ParamStore, tensors: Record<string, NamedTensor>, where: string): void {
+  const flat = new Float32Array(params.total);
+  for (const e of params.list()) {
+    const t = tensors[e.spec.name];
+    if (!t) throw new Error(`${where}: missing tensor '${e.spec.name}'`);
+    if (t.shape.join('x') !== e.spec.shape.join('x'))
+      throw new Error(`${where}: tensor '${e.spec.name}' has shape [${t.shape}], expected [${e.spec.shape}]`);
+    flat.set(t.data, e.offset);
+  }
+  params.writeBlock('values', flat);
+}
+
+function restoreState(params: ParamStore, adam: Adam, tensors: Record<string, NamedTensor>, meta: ResumeMeta): void {
+  loadParamTensors(params, tensors, 'resume state');
+  params.writeBlock('m', tensors['optimizer.m'].data);
+  params.writeBlock('v', tensors['optimizer.v'].data);
+  adam.t = meta.adamT;
+}
+
+function summarize(run: RunDir, cfg: RunConfig, t: { msPerStep: number; wallS: number; backend: string; steps: number }): RunSummary {
+  const evals = run.readMetrics().filter((r) => r.kind === 'eval');
+  const pick = (x: number): Record<string, SetMetrics> =>
+    Object.fromEntries(evals.filter((r) => r.seqs === x).map((r) => [r.set!, { loss: Number(r.loss), acc: Number(r.acc) }]));
+  const xs = [...new Set(evals.map((r) => r.seqs))].sort((a, b) => a - b);
+  const lt = learningTime(evals.filter((r) => r.set === 'fsl_train').map((r) => ({ seqs: r.seqs, loss: Number(r.loss) })));
+  return {
+    run_dir: run.dir,
+    seqs: cfg.schedule.seqs,
+    steps: t.steps,
+    ms_per_step: Number(t.msPerStep.toFixed(4)),
+    wall_s: Number(t.wallS.toFixed(2)),
+    backend: t.backend,
+    initial: pick(xs[0]),
+    final: pick(xs[xs.length - 1]),
+    learning_time: lt.seqs,
+    learned: lt.learned,
+  };
+}
+
+function codeVersion(): { version: string; git: string | null } {
+  let version = '0.0.0';
+  try {
+    version = JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
+  } catch {
+    /* running from an unusual layout; the version is informational */
+  }
+  let git: string | null = null;
+  try {
+    git = execSync('git rev-parse --short HEAD', { stdio: ['ignore', 'pipe', 'ignore'], cwd: new URL('.', import.meta.url) }).toString().trim() || null;
+  } catch {
+    git = null;
+  }
+  return { version, git };
+}
