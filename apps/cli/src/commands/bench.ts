@@ -1,0 +1,18 @@
+/** `opto bench`: the engine's ms/step against peers in the same run (code in tools/). */
+import type { Command } from 'commander';
+import { formatStepBench, runStepBench } from '@optoscope/tools';
+import { positiveInt } from '../args.js';
+
+export function registerBench(program: Command): void {
+  program
+    .command('bench')
+    .description('time one training step (batch 32) of the wasm engine against tfjs and PyTorch, in one run')
+    .option('--steps <n>', 'timed engine steps (peers run a tenth as many)', positiveInt, 500)
+    .option('--warmup <n>', 'untimed warm-up steps', positiveInt, 50)
+    .option('--json', 'print { engine_ms, peers } as one JSON line at the end')
+    .action(async (o: { steps: number; warmup: number; json?: boolean }) => {
+      const r = await runStepBench({ steps: o.steps, warmup: o.warmup, log: (s) => process.stderr.write(s + '\n') });
+      process.stdout.write(formatStepBench(r) + '\n');
+      if (o.json) process.stdout.write(JSON.stringify({ engine_ms: r.engine_ms, peers: r.peers }) + '\n');
+    });
+}

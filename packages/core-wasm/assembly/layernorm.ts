@@ -1,0 +1,133 @@
+// LayerNorm over the last dimension of [M,N] rows.
+
+// @ts-ignore: decorator
+@inline function hsum(v: v128): f32 {
+  return (f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1)) + (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
+}
+
+/** Σ x[j] for j < N, two independent f32x4 chains (the add latency, not throughput, bounds one chain). */
+function row_sum(x: usize, N: i32): f32 {
+  let s0 = f32x4.splat(0), s1 = s0;
+  let j = 0;
+  for (; j + 8 <= N; j += 8) {
+    const o = <usize>j << 2;
+    s0 = f32x4.add(s0, v128.load(x + o));
+    s1 = f32x4.add(s1, v128.load(x + o, 16));
+  }
+  if (j + 4 <= N) {
+    s0 = f32x4.add(s0, v128.load(x + (<usize>j << 2)));
+    j += 4;
+  }
+  let s = hsum(f32x4.add(s0, s1));
+  for (; j < N; j++) s += load<f32>(x + (<usize>j << 2));
+  return s;
+}
+
+/** Σ (x[j] − mu)² for j < N. */
+function row_sqdev(x: usize, mu: f32, N: i32): f32 {
+  const vmu = f32x4.splat(mu);
+  let s0 = f32x4.splat(0), s1 = s0;
+  let j = 0;
+  for (; j + 8 <= N; j += 8) {
+    const o = <usize>j << 2;
+    const d0 = f32x4.sub(v128.load(x + o), vmu), d1 = f32x4.sub(v128.load(x + o, 16), vmu);
+    s0 = f32x4.add(s0, f32x4.mul(d0, d0));
+    s1 = f32x4.add(s1, f32x4.mul(d1, d1));
+  }
+  if (j + 4 <= N) {
+    const d0 = f32x4.sub(v128.load(x + (<usize>j << 2)), vmu);
+    s0 = f32x4.add(s0, f32x4.mul(d0, d0));
+    j += 4;
+  }
+  let q = hsum(f32x4.add(s0, s1));
+  for (; j < N; j++) {
+    const d = load<f32>(x + (<usize>j << 2)) - mu;
+    q += d * d;
+  }
+  return q;
+}
+
+/**
+ * Per row m: mean[m] = Σx/N, rstd[m] = 1/sqrt(Σ(x−mean)²/N + eps), Y = (X−mean)·rstd·g + b.
+ * Y must not alias X.
+ */
+export function layernorm_fwd(Y: usize, mean: usize, rstd: usize, X: usize, g: usize, b: usize, M: i32, N: i32, eps: f32): void {
+  const n4 = N & ~3;
+  const row = <usize>N << 2;
+  const invN: f32 = 1.0 / <f32>N;
+  for (let m = 0; m < M; m++) {
+    const x = X + <usize>m * row, y = Y + <usize>m * row;
+    const mu = row_sum(x, N) * invN;
+    const vmu = f32x4.splat(mu);
+    const q = row_sqdev(x, mu, N);
+    let j = 0;
+    const r: f32 = 1.0 / Mathf.sqrt(q * invN + eps);
+    store<f32>(mean + (<usize>m << 2), mu);
+    store<f32>(rstd + (<usize>m << 2), r);
+    const vr = f32x4.splat(r);
+    for (; j < n4; j += 4) {
+      const o = <usize>j << 2;
+      const xh = f32x4.mul(f32x4.sub(v128.load(x + o), vmu), vr);
+      v128.store(y + o, f32x4.add(f32x4.mul(xh, v128.load(g + o)), v128.load(b + o)));
+    }
+    for (; j < N; j++) {
+      const o = <usize>j << 2;
+      store<f32>(y + o, (load<f32>(x + o) - mu) * r * load<f32>(g + o) + load<f32>(b + o));
+    }
+  }
+}
+
+/**
+ * LayerNorm backward, accumulating: with x̂ = (x−mean)·rstd and ĝ = dY·g,
+ *   db += Σ_m dY, dg += Σ_m dY·x̂, dX += rstd·(ĝ − mean(ĝ) − x̂·mean(ĝ·x̂)).
+ */
+export function layernorm_bwd(
+  dX: usize, dg: usize, db: usize, dY: usize, X: usize, mean: usize, rstd: usize, g: usize, M: i32, N: i32,
+): void {
+  const n4 = N & ~3;
+  const row = <usize>N << 2;
+  const invN: f32 = 1.0 / <f32>N;
+  for (let m = 0; m < M; m++) {
+    const x = X + <usize>m * row, dy = dY + <usize>m * row, dx = dX + <usize>m * row;
+    const mu = load<f32>(mean + (<usize>m << 2)), r = load<f32>(rstd + (<usize>m << 2));
+    const vmu = f32x4.splat(mu), vr = f32x4.splat(r);
+    let s1 = f32x4.splat(0), s2 = s1;
+    let j = 0;
+    for (; j < n4; j += 4) {
+      const o = <usize>j << 2;
+      const d = v128.load(dy + o);
+      const xh = f32x4.mul(f32x4.sub(v128.load(x + o), vmu), vr);
+      const gh = f32x4.mul(d, v128.load(g + o));
+      s1 = f32x4.add(s1, gh);
+      s2 = f32x4.add(s2, f32x4.mul(gh, xh));
+      v128.store(db + o, f32x4.add(v128.load(db + o), d));
+      v128.store(dg + o, f32x4.add(v128.load(dg + o), f32x4.mul(d, xh)));
+    }
+    let a1 = hsum(s1), a2 = hsum(s2);
+    for (; j < N; j++) {
+      const o = <usize>j << 2;
+      const d = load<f32>(dy + o);
+      const xh = (load<f32>(x + o) - mu) * r;
+      const gh = d * load<f32>(g + o);
+      a1 += gh;
+      a2 += gh * xh;
+      store<f32>(db + o, load<f32>(db + o) + d);
+      store<f32>(dg + o, load<f32>(dg + o) + d * xh);
+    }
+    const m1 = a1 * invN, m2 = a2 * invN;
+    const vm1 = f32x4.splat(m1), vm2 = f32x4.splat(m2);
+    for (j = 0; j < n4; j += 4) {
+      const o = <usize>j << 2;
+      const xh = f32x4.mul(f32x4.sub(v128.load(x + o), vmu), vr);
+      const gh = f32x4.mul(v128.load(dy + o), v128.load(g + o));
+      const t = f32x4.sub(f32x4.sub(gh, vm1), f32x4.mul(xh, vm2));
+      v128.store(dx + o, f32x4.add(v128.load(dx + o), f32x4.mul(vr, t)));
+    }
+    for (; j < N; j++) {
+      const o = <usize>j << 2;
+      const xh = (load<f32>(x + o) - mu) * r;
+      const gh = load<f32>(dy + o) * load<f32>(g + o);
+      store<f32>(dx + o, load<f32>(dx + o) + r * (gh - m1 - xh * m2));
+    }
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * Times one training step of the Optoscope engine exactly as `train` runs it: the training distribution
+ * of the synthetic default (50 classes, exemplar 0), batch 32, sample → forward → backward → Adam.
+ */
+import { performance } from 'node:perf_hooks';
+import {
+  Adam,
+  allocBatch,
+  buildModel,
+  buildTask,
+  DEFAULT_MODEL,
+  defaultTaskConfig,
+  ParamStore,
+  Rng,
+  selectBackend,
+  syntheticFeatures,
+  trainDistribution,
+  type BackendChoice,
+} from '@optoscope/engine';
+
+export interface EngineBenchResult {
+  name: string;
+  msPerStep: number;
+  msPerStepMean: number;
+  lossFirst: number;
+  lossLast: number;
+}
+
+export function benchEngine(opts: { backend: BackendChoice; steps: number; warmup: number; batch?: number }): EngineBenchResult {
+  const B = opts.batch ?? 32;
+  const features = syntheticFeatures({ seed: 0, nClasses: 200 });
+  const task = buildTask({ ...defaultTaskConfig(), classSplit: [50, 50, 100] }, features);
+  const { backend } = selectBackend(opts.backend);
+  const params = new ParamStore(backend, DEFAULT_MODEL);
+  params.init(5);
+  const adam = new Adam(params, { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8 });
+  const dist = trainDistribution(task, features);
+  const model = buildModel(params, { batch: B, nItems: dist.items.length, training: true });
+  model.setFeatures(dist.itemFeatures);
+  const rng = new Rng(0);
+  const batch = allocBatch(B);
+  const loss = new Float64Array(1);
+  const times: number[] = [];
+  let lossFirst = NaN;
+  for (let s = 0; s < opts.warmup + opts.steps; s++) {
+    const t0 = performance.now();
+    dist.sample(rng, batch);
+    model.setBatch(batch);
+    model.program.forward();
+    params.zeroGrads();
+    model.program.backward();
+    adam.step();
+    backend.read(model.loss.buf, loss, 0, 1);
+    const dt = performance.now() - t0;
+    if (s === 0) lossFirst = loss[0];
+    if (s >= opts.warmup) times.push(dt);
+  }
+  times.sort((a, b) => a - b);
+  return {
+    name: `optoscope-${backend.name}`,
+    msPerStep: times[Math.floor(times.length / 2)],
+    msPerStepMean: times.reduce((a, b) => a + b, 0) / times.length,
+    lossFirst,
+    lossLast: loss[0],
+  };
+}

@@ -1,0 +1,56 @@
+/**
+ * `opto bench`: ms per training step of the engine against the same model in peers, all in one process
+ * run (the machines are shared and noisy, so only ratios from one run are meaningful).
+ */
+import { benchTfjs, benchTorch } from '../peers/index.js';
+import { benchEngine } from './engineStep.js';
+
+export interface StepBenchOptions {
+  steps: number;
+  warmup: number;
+  /** Peers to run; default all. */
+  peers?: ('tfjs-wasm' | 'tfjs-wasm-tuned' | 'pytorch-eager')[];
+  log?: (line: string) => void;
+}
+
+export interface StepBenchResult {
+  engine_ms: number;
+  engine: string;
+  peers: Record<string, number>;
+  unavailable: Record<string, string>;
+  steps: number;
+}
+
+export async function runStepBench(o: StepBenchOptions): Promise<StepBenchResult> {
+  const log = o.log ?? (() => undefined);
+  const want = new Set(o.peers ?? ['tfjs-wasm', 'tfjs-wasm-tuned', 'pytorch-eager']);
+  log(`engine (wasm), ${o.steps} steps...`);
+  const engine = benchEngine({ backend: 'wasm', steps: o.steps, warmup: o.warmup });
+  const peers: Record<string, number> = {};
+  const unavailable: Record<string, string> = {};
+  // Peers are slower per step; fewer steps keep the whole bench under a minute without losing the median.
+  const peerSteps = Math.max(20, Math.round(o.steps / 10));
+  for (const tuned of [false, true]) {
+    const name = tuned ? 'tfjs-wasm-tuned' : 'tfjs-wasm';
+    if (!want.has(name)) continue;
+    log(`${name}, ${peerSteps} steps...`);
+    const r = await benchTfjs({ backend: 'wasm', steps: peerSteps, warmup: 10, explicitTransposeGrads: tuned });
+    peers[name] = r.msPerStep;
+  }
+  if (want.has('pytorch-eager')) {
+    log(`pytorch-eager (1 thread), ${peerSteps * 2} steps...`);
+    const r = await benchTorch({ steps: peerSteps * 2, warmup: 10 });
+    if ('unavailable' in r) unavailable[r.name] = r.unavailable;
+    else peers[r.name] = r.msPerStep;
+  }
+  return { engine_ms: engine.msPerStep, engine: engine.name, peers, unavailable, steps: o.steps };
+}
+
+export function formatStepBench(r: StepBenchResult): string {
+  const rows = [[`${r.engine} (this engine)`, r.engine_ms, 1], ...Object.entries(r.peers).map(([n, ms]) => [n, ms, ms / r.engine_ms] as const)];
+  const w = Math.max(...rows.map((x) => String(x[0]).length));
+  const lines = [`${'implementation'.padEnd(w)}   ms/step (batch 32, 1 thread)   engine speed-up`];
+  for (const [name, ms, ratio] of rows) lines.push(`${String(name).padEnd(w)}   ${Number(ms).toFixed(3).padStart(10)}                    ${Number(ratio).toFixed(1)}x`);
+  for (const [n, why] of Object.entries(r.unavailable)) lines.push(`${n.padEnd(w)}   unavailable: ${why}`);
+  return lines.join('\n');
+}
