@@ -68,6 +68,20 @@ export class Graph {
     return out;
   }
 
+  /**
+   * Register a value for recording only: interventions never see it (the forward does not read it).
+   * Used where the fast path computes an activation on deduplicated rows (see model.ts, block 0).
+   */
+  recordSite(name: string, v: Value): void {
+    if (this.sites.has(name)) throw new Error(`site '${name}' defined twice in one forward`);
+    v.site ??= name;
+    this.sites.set(name, v);
+    this.recordOnly.add(name);
+  }
+
+  /** Sites that can be read but not intervened on in this program. */
+  readonly recordOnly = new Set<string>();
+
   compile(loss: Value | null): Program {
     let gradBlock: Buf | null = null;
     let gradSize = 0;

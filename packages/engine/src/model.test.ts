@@ -30,8 +30,10 @@ function randomFeatures(n: number, dim: number, rng: Rng): Float32Array {
 }
 
 describe('model (spec 2)', () => {
-  it('has 66,629 parameters for 5 labels, 66,954 for 10 and 67,279 for 15 (spec 2.5)', () => {
-    // Closed form from spec 2.5, not from the code: W_e,b_e + W_l + 2 blocks + LN_f + W_U,b_U.
+  it('has 66,629 parameters for 5 labels (spec 2.5), and 129 more per extra label', () => {
+    // Closed form, not from the code: W_e,b_e + W_l (64×L, spec 2.2) + 2 blocks + LN_f + W_U,b_U.
+    // Spec 2.5's 66,954 / 67,279 for L = 10 / 15 grow only the unembedding; with the 64×L label
+    // embedding of spec 2.2 the counts are 67,274 / 67,919.
     for (const L of [5, 10, 15]) {
       const expected = 64 * 512 + 64 + 64 * L + 2 * (128 + 192 * 64 + 64 * 64) + 128 + L * 64 + L;
       expect(new ParamStore(be, { ...DEFAULT_MODEL, numLabels: L }).total).toBe(expected);

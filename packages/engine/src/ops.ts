@@ -134,10 +134,13 @@ export function attnApply(g: Graph, P: Value, v: Value, d: AttnDims): Value {
   return Z;
 }
 
-/** y[m,:] = x[idx[m],:] for a constant (per-program) index buffer of M rows. */
-export function gatherRows(g: Graph, x: Value, idx: Buf, M: number): Value {
+/**
+ * y[m,:] = x[idx[m],:] for a constant (per-program) index buffer of M rows. `detached` makes a
+ * forward-only copy (for record-only sites) that no gradient flows through.
+ */
+export function gatherRows(g: Graph, x: Value, idx: Buf, M: number, opts: { detached?: boolean } = {}): Value {
   const N = x.shape[x.shape.length - 1];
-  const y = g.value([M, N], anyGrad(x));
+  const y = g.value([M, N], !opts.detached && anyGrad(x));
   const be = g.be;
   g.push(
     () => be.gatherRows(y.buf, x.buf, idx, M, N),
