@@ -11,7 +11,7 @@ const program = new Command()
   .name('opto')
   .description('Optoscope: watch and steer how in-context-learning circuits form during training')
   .version('0.1.0')
-  .showHelpAfterError('(run with --help for usage)');
+  .configureOutput({ outputError: (str, write) => write(str.replace(/^error: /, 'opto: ').split('\n')[0] + '\n') });
 
 registerTrain(program);
 registerBench(program);

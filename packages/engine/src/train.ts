@@ -52,16 +52,16 @@ export function modelConfigFor(cfg: RunConfig, features: FeatureSource): ModelCo
 export async function train(config: RunConfig, opts: TrainOptions): Promise<RunSummary> {
   const emit = opts.onEvent ?? (() => undefined);
   const started = performance.now();
-  let cfg = parseRunConfig(config);
-  let run: RunDir;
-  let record: RunRecord;
+  let cfg: RunConfig;
+  let prior: RunRecord | null = null;
   if (opts.resume) {
-    run = RunDir.open(opts.out);
-    const prior = run.readRecord();
+    const existing = RunDir.open(opts.out);
+    prior = existing.readRecord();
     if (prior.status === 'finished') throw new Error(`${opts.out} is already finished; nothing to resume`);
-    cfg = parseRunConfig(prior.config, `${run.recordFile} config`);
+    cfg = parseRunConfig(prior.config, `${existing.recordFile} config`);
   } else {
-    run = RunDir.create(opts.out);
+    cfg = parseRunConfig(config);
+    RunDir.assertCreatable(opts.out);
   }
 
   // Everything that can fail on bad input happens before the first file is written.
@@ -87,8 +87,10 @@ export async function train(config: RunConfig, opts: TrainOptions): Promise<RunS
   let step = 0;
   let win = { loss: 0, gradNorm: 0, n: 0 };
   let resumedFrom: number | null = null;
+  let record: RunRecord;
+  const run = prior ? RunDir.open(opts.out) : RunDir.create(opts.out);
 
-  if (opts.resume) {
+  if (prior) {
     const state = run.loadState((m) => emit({ type: 'warning', message: m }));
     if (state) {
       const meta = JSON.parse(state.metadata.optoscope) as ResumeMeta;
@@ -100,7 +102,7 @@ export async function train(config: RunConfig, opts: TrainOptions): Promise<RunS
       resumedFrom = seqs;
     }
     run.truncateMetrics(seqs);
-    record = { ...run.readRecord(), status: 'running', progress: { seqs, step }, error: undefined };
+    record = { ...prior, status: 'running', progress: { seqs, step }, error: undefined };
   } else {
     record = {
       schema: RUN_SCHEMA,

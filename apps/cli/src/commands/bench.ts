@@ -1,6 +1,5 @@
 /** `opto bench`: the engine's ms/step against peers in the same run (code in tools/). */
 import type { Command } from 'commander';
-import { formatStepBench, runStepBench } from '@optoscope/tools';
 import { positiveInt } from '../args.js';
 
 export function registerBench(program: Command): void {
@@ -11,6 +10,8 @@ export function registerBench(program: Command): void {
     .option('--warmup <n>', 'untimed warm-up steps', positiveInt, 50)
     .option('--json', 'print { engine_ms, peers } as one JSON line at the end')
     .action(async (o: { steps: number; warmup: number; json?: boolean }) => {
+      // Imported lazily: the peers pull in tfjs, which `opto train` should not pay for at start-up.
+      const { formatStepBench, runStepBench } = await import('@optoscope/tools');
       const r = await runStepBench({ steps: o.steps, warmup: o.warmup, log: (s) => process.stderr.write(s + '\n') });
       process.stdout.write(formatStepBench(r) + '\n');
       if (o.json) process.stdout.write(JSON.stringify({ engine_ms: r.engine_ms, peers: r.peers }) + '\n');

@@ -84,8 +84,8 @@ export class RunDir {
     return path.join(this.dir, 'state.prev.safetensors');
   }
 
-  /** A new run directory. Refuses to touch a directory that already holds anything. */
-  static create(dir: string): RunDir {
+  /** Throws (changing nothing) unless `dir` is absent or an empty directory we may write into. */
+  static assertCreatable(dir: string): void {
     if (fs.existsSync(dir)) {
       const rec = path.join(dir, 'run.json');
       if (fs.existsSync(rec)) {
@@ -96,6 +96,18 @@ export class RunDir {
       if (!fs.statSync(dir).isDirectory()) throw new Error(`--out ${dir} exists and is not a directory`);
       if (fs.readdirSync(dir).length > 0) throw new Error(`--out ${dir} exists and is not empty (nothing was changed)`);
     }
+    let parent = path.resolve(dir);
+    while (!fs.existsSync(parent)) parent = path.dirname(parent);
+    try {
+      fs.accessSync(parent, fs.constants.W_OK);
+    } catch {
+      throw new Error(`--out ${dir} is not writable (${parent} denies write access)`);
+    }
+  }
+
+  /** A new run directory. Refuses to touch a directory that already holds anything. */
+  static create(dir: string): RunDir {
+    RunDir.assertCreatable(dir);
     try {
       fs.mkdirSync(path.join(dir, 'checkpoints'), { recursive: true });
       fs.accessSync(dir, fs.constants.W_OK);

@@ -1,0 +1,98 @@
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+// Drives the built CLI exactly as a user would (nx builds it before the tests run).
+const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'opto-cli-'));
+
+function opto(args: string[], cwd = tmp()) {
+  const r = spawnSync(process.execPath, [MAIN, ...args], { cwd, encoding: 'utf8', timeout: 120_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr, cwd };
+}
+
+/** A float32 C-order .npy file. */
+function npy(file: string, shape: number[], values: (i: number) => number): string {
+  const n = shape.reduce((a, b) => a * b, 1);
+  let header = `{'descr': '<f4', 'fortran_order': False, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;
+  header += ' '.repeat(64 - ((10 + header.length + 1) % 64)) + '\n';
+  const head = Buffer.alloc(10);
+  head.write('\x93NUMPY', 0, 'latin1');
+  head[6] = 1;
+  head.writeUInt16LE(header.length, 8);
+  const data = Float32Array.from({ length: n }, (_, i) => values(i));
+  fs.writeFileSync(file, Buffer.concat([head, Buffer.from(header, 'latin1'), Buffer.from(data.buffer)]));
+  return file;
+}
+
+function snapshot(dir: string): string[] {
+  return fs.readdirSync(dir, { recursive: true }).map(String).sort();
+}
+
+describe('opto train: bad input gets one line naming the culprit, a non-zero exit, and nothing written', () => {
+  const cases: [string, (dir: string) => string[], RegExp][] = [
+    ['--seqs -5', () => ['train', '--seqs', '-5', '--out', 'r'], /--seqs.*-5/],
+    ['unknown preset', () => ['train', '--preset', 'nope', '--out', 'r'], /unknown preset 'nope'/],
+    ['malformed JSON config', (d) => (fs.writeFileSync(path.join(d, 'c.json'), '{"schedule": {'), ['train', 'c.json', '--out', 'r']), /c\.json: malformed JSON/],
+    ['config with a wrong field', (d) => (fs.writeFileSync(path.join(d, 'c.json'), '{"schedule": {"seqs": "many"}}'), ['train', 'c.json', '--out', 'r']), /schedule\.seqs/],
+    ['missing feature file', () => ['train', '--data', 'nope.h5', '--out', 'r'], /nope\.h5.*not found/],
+    ['NaN in a feature file', (d) => (npy(path.join(d, 'f.npy'), [300, 5, 8], (i) => (i === 17 ? NaN : 1)), ['train', '--data', 'f.npy', '--out', 'r']), /f\.npy.*(NaN|non-finite)/],
+    ['wrong-shaped feature file', (d) => (npy(path.join(d, 'f.npy'), [300, 40], () => 1), ['train', '--data', 'f.npy', '--out', 'r']), /f\.npy.*(rank|shape|3)/],
+    ['too few classes in the feature file', (d) => (npy(path.join(d, 'f.npy'), [120, 5, 8], () => 1), ['train', '--data', 'f.npy', '--out', 'r']), /class/],
+    ['missing HDF5 dataset key', (d) => {
+      // A real HDF5 file without the requested dataset: the error must name the key.
+      return ['train', '--data', writeH5(d), '--dataset-path', 'resnet18/224/missing', '--out', 'r'];
+    }, /resnet18\/224\/missing/],
+  ];
+  for (const [name, args, pattern] of cases)
+    it(name, () => {
+      const dir = tmp();
+      const a = args(dir);
+      const before = snapshot(dir);
+      const r = opto(a, dir);
+      expect(r.code, r.stderr).not.toBe(0);
+      const lines = r.stderr.trim().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(pattern);
+      expect(snapshot(dir)).toEqual(before);
+    });
+
+  it('an --out that holds a finished run is left byte-identical', () => {
+    const dir = tmp();
+    const ok = opto(['train', '--preset', 'smoke', '--seqs', '640', '--eval-every', '320', '--out', 'r', '--json', '--no-progress'], dir);
+    expect(ok.code, ok.stderr).toBe(0);
+    const before = fs.readFileSync(path.join(dir, 'r', 'run.json'), 'utf8');
+    const again = opto(['train', '--preset', 'smoke', '--out', 'r'], dir);
+    expect(again.code).not.toBe(0);
+    expect(again.stderr.trim()).toMatch(/--out r already holds a finished run/);
+    expect(fs.readFileSync(path.join(dir, 'r', 'run.json'), 'utf8')).toBe(before);
+  });
+});
+
+describe('opto train --json', () => {
+  it('prints the summary as one JSON object on the last line', () => {
+    const r = opto(['train', '--preset', 'smoke', '--seqs', '1280', '--eval-every', '640', '--out', 'r', '--json', '--no-progress']);
+    expect(r.code, r.stderr).toBe(0);
+    const last = r.stdout.trim().split('\n').pop()!;
+    const s = JSON.parse(last);
+    expect(Object.keys(s)).toEqual(expect.arrayContaining(['run_dir', 'seqs', 'ms_per_step', 'initial', 'final', 'learning_time']));
+    expect(s.seqs).toBe(1280);
+    expect(s.final.fsl_train).toEqual({ loss: expect.any(Number), acc: expect.any(Number) });
+    expect(fs.existsSync(path.join(r.cwd, 'r', 'metrics.jsonl'))).toBe(true);
+  });
+});
+
+function writeH5(dir: string): string {
+  const file = path.join(dir, 'feat.h5');
+  const script = `
+    const h5 = await import('h5wasm/node'); await h5.ready;
+    const f = new h5.File(${JSON.stringify(file)}, 'w');
+    f.create_dataset({ name: 'other', data: new Float32Array(8), shape: [2, 2, 2], dtype: '<f' });
+    f.close();`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: path.dirname(MAIN), encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(r.stderr);
+  return file;
+}
