@@ -132,3 +132,47 @@ describe('model (spec 2)', () => {
     expect(worst).toBeLessThan(1e-4);
   });
 });
+
+describe('activation recording (spec 2.6)', () => {
+  it('every site is recordable with its documented shape, and records agree with the fast path', async () => {
+    const { allSites } = await import('./sites.js');
+    const rng = new Rng(6);
+    const p = new ParamStore(be, DEFAULT_MODEL);
+    p.init(5);
+    const feats = randomFeatures(5, 512, rng);
+    const sb = randomBatch(2, 5, 5, rng);
+    const full = buildModel(p, { batch: 2, nItems: 5, training: false, allPositions: true });
+    full.setFeatures(feats);
+    full.setBatch(sb);
+    full.program.forward();
+    const B = 2, T = 5, d = 64, H = 8;
+    const expected: Record<string, number> = { embed: B * T * d, ln_final: B * T * d, logits: B * T * 5 };
+    for (const l of [0, 1]) {
+      for (const s of ['ln1', 'attn.q', 'attn.k', 'attn.v', 'attn.q_rot', 'attn.k_rot', 'attn.head_out', 'attn.attn_out', 'resid_post'])
+        expected[`blocks.${l}.${s}`] = B * T * d;
+      expected[`blocks.${l}.attn.scores`] = B * H * T * T;
+      expected[`blocks.${l}.attn.pattern`] = B * H * T * T;
+    }
+    for (const site of allSites(2)) expect(full.program.read(site).length, site).toBe(expected[site]);
+    // Causal attention rows sum to 1 and put no weight on the future.
+    const A = full.program.read('blocks.0.attn.pattern');
+    for (let r = 0; r < B * H * T; r++) {
+      const t = r % T;
+      let sum = 0;
+      for (let s = 0; s < T; s++) {
+        sum += A[r * T + s];
+        if (s > t) expect(A[r * T + s]).toBe(0);
+      }
+      expect(sum).toBeCloseTo(1, 12);
+    }
+    // Block 0's deduplicated LayerNorm record equals LayerNorm of the recorded embedding rows.
+    const emb = full.program.read('embed');
+    const ln = full.program.read('blocks.0.ln1');
+    for (let row = 0; row < B * T; row++) {
+      const x = emb.slice(row * d, row * d + d);
+      const mean = x.reduce((a, c) => a + c, 0) / d;
+      const varr = x.reduce((a, c) => a + (c - mean) ** 2, 0) / d;
+      for (let j = 0; j < d; j++) expect(ln[row * d + j]).toBeCloseTo((x[j] - mean) / Math.sqrt(varr + 1e-5), 10);
+    }
+  });
+});
