@@ -13,4 +13,5 @@ export { Rng } from './rng.js';
 export { BLOCK_SITES, allSites, isSiteName, type SiteName } from './sites.js';
 export { RUN_SCHEMA, RunDir, type MetricRow, type RunRecord, type RunStatus, type RunSummary } from './store/runDir.js';
 export { decodeSafetensors, encodeSafetensors, readSafetensors, writeSafetensors, type NamedTensor } from './store/safetensors.js';
+export { makeTrainStep, type TrainStep } from './trainStep.js';
 export { InterruptedError, loadFeatures, loadParamTensors, modelConfigFor, paramTensors, train, type TrainEvent, type TrainOptions } from './train.js';

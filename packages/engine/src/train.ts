@@ -10,13 +10,14 @@ import { performance } from 'node:perf_hooks';
 import { selectBackend } from './backends/index.js';
 import { parseRunConfig, type RunConfig } from './config.js';
 import { buildTask, loadFeatureFile, makeEvalSets, syntheticFeatures, trainDistribution } from './data/index.js';
-import { allocBatch, type EvalSet, type FeatureSource } from './data/types.js';
+import type { EvalSet, FeatureSource } from './data/types.js';
 import { evalMetrics, learningTime, type Metrics } from './metrics.js';
 import { buildModel, type ModelProgram } from './model.js';
 import { Adam } from './optim.js';
 import { DEFAULT_MODEL, ParamStore, type ModelConfig } from './params.js';
 import { Rng, type RngState } from './rng.js';
 import type { NamedTensor } from './store/safetensors.js';
+import { makeTrainStep } from './trainStep.js';
 import { RUN_SCHEMA, RunDir, type MetricRow, type RunRecord, type RunSummary, type SetMetrics } from './store/runDir.js';
 
 export type TrainEvent =
@@ -80,7 +81,7 @@ export async function train(config: RunConfig, opts: TrainOptions): Promise<RunS
   const evalSets = makeEvalSets(task, features, cfg.seeds.eval, cfg.schedule.evalSize);
   const evaluators = evalSets.map((set) => evaluator(params, set));
   const rng = new Rng(cfg.seeds.train);
-  const batch = allocBatch(B);
+  const trainStep = makeTrainStep(trainModel, adam, dist, rng);
 
   const { seqs: total, evalEvery, ckptEvery } = cfg.schedule;
   let seqs = 0;
@@ -125,7 +126,6 @@ export async function train(config: RunConfig, opts: TrainOptions): Promise<RunS
   const nextMultiple = (x: number, every: number) => (Math.floor(x / every) + 1) * every;
   let nextEval = resumedFrom === null ? 0 : nextMultiple(seqs, evalEvery);
   let nextCkpt = ckptEvery === null ? Infinity : resumedFrom === null ? 0 : nextMultiple(seqs, ckptEvery);
-  const lossHost = new Float64Array(1);
   let stepMs = 0;
   let timedSteps = 0;
   let lastReport = performance.now();
@@ -172,22 +172,15 @@ export async function train(config: RunConfig, opts: TrainOptions): Promise<RunS
       }
 
       const t0 = performance.now();
-      dist.sample(rng, batch);
-      trainModel.setBatch(batch);
-      trainModel.program.forward();
-      params.zeroGrads();
-      trainModel.program.backward();
-      const gn = adam.gradNorm();
-      adam.step();
-      be.read(trainModel.loss.buf, lossHost, 0, 1);
+      const loss = trainStep.run();
       stepMs += performance.now() - t0;
       timedSteps++;
       seqs += B;
       step++;
-      win.loss += lossHost[0];
-      win.gradNorm += gn;
+      win.loss += loss;
+      win.gradNorm += trainStep.gradNorm;
       win.n++;
-      recentLoss = Number.isNaN(recentLoss) ? lossHost[0] : 0.98 * recentLoss + 0.02 * lossHost[0];
+      recentLoss = Number.isNaN(recentLoss) ? loss : 0.98 * recentLoss + 0.02 * loss;
       if ((step & 63) === 0) {
         const now = performance.now();
         if (now - lastReport > 200) {

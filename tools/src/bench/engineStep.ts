@@ -5,8 +5,8 @@
 import { performance } from 'node:perf_hooks';
 import {
   Adam,
-  allocBatch,
   buildModel,
+  makeTrainStep,
   buildTask,
   DEFAULT_MODEL,
   defaultTaskConfig,
@@ -37,22 +37,15 @@ export function benchEngine(opts: { backend: BackendChoice; steps: number; warmu
   const dist = trainDistribution(task, features);
   const model = buildModel(params, { batch: B, nItems: dist.items.length, training: true });
   model.setFeatures(dist.itemFeatures);
-  const rng = new Rng(0);
-  const batch = allocBatch(B);
-  const loss = new Float64Array(1);
+  const step = makeTrainStep(model, adam, dist, new Rng(0));
   const times: number[] = [];
   let lossFirst = NaN;
+  let loss = NaN;
   for (let s = 0; s < opts.warmup + opts.steps; s++) {
     const t0 = performance.now();
-    dist.sample(rng, batch);
-    model.setBatch(batch);
-    model.program.forward();
-    params.zeroGrads();
-    model.program.backward();
-    adam.step();
-    backend.read(model.loss.buf, loss, 0, 1);
+    loss = step.run();
     const dt = performance.now() - t0;
-    if (s === 0) lossFirst = loss[0];
+    if (s === 0) lossFirst = loss;
     if (s >= opts.warmup) times.push(dt);
   }
   times.sort((a, b) => a - b);
@@ -61,6 +54,6 @@ export function benchEngine(opts: { backend: BackendChoice; steps: number; warmu
     msPerStep: times[Math.floor(times.length / 2)],
     msPerStepMean: times.reduce((a, b) => a + b, 0) / times.length,
     lossFirst,
-    lossLast: loss[0],
+    lossLast: loss,
   };
 }
