@@ -21,9 +21,11 @@ export interface Value {
 }
 
 /** Called at every named site; returns the value the rest of the forward should use. */
-export type SiteHook = (name: string, value: Value, graph: Graph) => Value;
+export type SiteHook = (name: string, value: Value) => Value;
 
 interface TapeEntry {
+  out: Value;
+  inputs: readonly (Value | null)[];
   fwd: () => void;
   bwd: () => void;
 }
@@ -33,10 +35,24 @@ export class Graph {
   private readonly needGrad: Value[] = [];
   readonly sites = new Map<string, Value>();
 
+  /** Site-name prefix and hook of the pass being traced (multi-pass interventions, spec 4.1). */
+  private pass: { prefix: string; hook?: SiteHook } = { prefix: '' };
+
   constructor(
     readonly be: Backend,
-    readonly opts: { training: boolean; hook?: SiteHook },
+    readonly opts: { training: boolean },
   ) {}
+
+  /** Trace `fn` as a pass whose sites are named `prefix + site` and pass through `hook`. */
+  inPass<T>(prefix: string, hook: SiteHook | undefined, fn: () => T): T {
+    const saved = this.pass;
+    this.pass = { prefix, hook };
+    try {
+      return fn();
+    } finally {
+      this.pass = saved;
+    }
+  }
 
   /** A fresh float activation. */
   value(shape: readonly number[], requiresGrad: boolean): Value {
@@ -53,18 +69,36 @@ export class Graph {
     return { buf, grad: requiresGrad ? grad : null, shape, size, requiresGrad };
   }
 
-  /** Record an op: `fwd` computes its output, `bwd` accumulates into its inputs' gradients. */
-  push(fwd: () => void, bwd: () => void): void {
-    this.tape.push({ fwd, bwd });
+  /** Record an op producing `out` from `inputs`: `fwd` computes it, `bwd` accumulates into inputs' grads. */
+  push(out: Value, inputs: readonly (Value | null)[], fwd: () => void, bwd: () => void): void {
+    this.tape.push({ out, inputs, fwd, bwd });
   }
 
-  /** Name an activation (and let the intervention hook replace it). */
+  /** The same storage under another shape (no copy); its gradient is its base's gradient. */
+  view(base: Value, shape: readonly number[]): Value {
+    const size = shape.reduce((a, b) => a * b, 1);
+    if (size !== base.size) throw new Error(`view: [${shape}] does not hold the ${base.size} elements of [${base.shape}]`);
+    const v: Value = { buf: base.buf, grad: null, shape, size, requiresGrad: base.requiresGrad };
+    this.views.set(v, base);
+    this.push(v, [base], noop, noop);
+    return v;
+  }
+  private readonly views = new Map<Value, Value>();
+
+  /**
+   * Name an activation and let the pass's intervention hook replace it. The site then records the value
+   * the rest of the forward actually uses; the computed one stays readable as `<site>.computed`.
+   */
   site(name: string, v: Value): Value {
-    if (this.sites.has(name)) throw new Error(`site '${name}' defined twice in one forward`);
-    v.site ??= name;
-    this.sites.set(name, v);
-    const out = this.opts.hook ? this.opts.hook(name, v, this) : v;
-    if (out !== v) this.sites.set(name, out);
+    const full = this.pass.prefix + name;
+    if (this.sites.has(full)) throw new Error(`site '${full}' defined twice in one forward`);
+    v.site ??= full;
+    this.sites.set(full, v);
+    const out = this.pass.hook ? this.pass.hook(name, v) : v;
+    if (out !== v) {
+      this.sites.set(`${full}.computed`, v);
+      this.sites.set(full, out);
+    }
     return out;
   }
 
@@ -73,31 +107,63 @@ export class Graph {
    * Used where the fast path computes an activation on deduplicated rows (see model.ts, block 0).
    */
   recordSite(name: string, v: Value): void {
-    if (this.sites.has(name)) throw new Error(`site '${name}' defined twice in one forward`);
-    v.site ??= name;
-    this.sites.set(name, v);
-    this.recordOnly.add(name);
+    const full = this.pass.prefix + name;
+    if (this.sites.has(full)) throw new Error(`site '${full}' defined twice in one forward`);
+    v.site ??= full;
+    this.sites.set(full, v);
+    this.recordOnly.add(full);
   }
 
   /** Sites that can be read but not intervened on in this program. */
   readonly recordOnly = new Set<string>();
 
-  compile(loss: Value | null): Program {
+  /**
+   * Freeze the tape into a program. Only ops that the loss or a kept value depends on survive (dead-code
+   * elimination): passes whose output an intervention discards, record-only copies nobody asked for and
+   * unused parts of reference passes cost nothing. `keep: 'all'` keeps every named site computable.
+   */
+  compile(loss: Value | null, keep: readonly Value[] | 'all' = []): Program {
+    const roots = keep === 'all' ? [...this.sites.values()] : [...keep];
+    if (loss) roots.push(loss);
+    const producer = new Map<Value, TapeEntry>();
+    for (const e of this.tape) producer.set(e.out, e);
+    const live = new Set<TapeEntry>();
+    const stack = [...roots];
+    while (stack.length) {
+      const e = producer.get(stack.pop()!);
+      if (!e || live.has(e)) continue;
+      live.add(e);
+      for (const x of e.inputs) if (x) stack.push(x);
+    }
+    const tape = this.tape.filter((e) => live.has(e));
+    const liveValues = new Set(tape.map((e) => e.out));
+
     let gradBlock: Buf | null = null;
     let gradSize = 0;
     if (this.opts.training) {
-      // One contiguous block for every activation gradient: zeroing it is a single fill per step.
-      gradSize = this.needGrad.reduce((a, v) => a + v.size, 0);
+      // One contiguous block for every live activation gradient: zeroing it is a single fill per step.
+      const need = this.needGrad.filter((v) => liveValues.has(v) && !this.views.has(v));
+      gradSize = need.reduce((a, v) => a + v.size, 0);
       gradBlock = this.be.allocF(Math.max(gradSize, 1));
       let off = 0;
-      for (const v of this.needGrad) {
+      for (const v of need) {
         v.grad = this.be.slice(gradBlock, off, v.size);
         off += v.size;
       }
+      for (const [v, base] of this.views) v.grad = v.requiresGrad ? this.baseOf(base).grad : null;
     }
-    return new Program(this.be, [...this.tape], loss, gradBlock, gradSize, this.sites);
+    const sites = new Map([...this.sites].filter(([, v]) => liveValues.has(v) || !producer.has(v)));
+    return new Program(this.be, tape, loss, gradBlock, gradSize, sites);
+  }
+
+  private baseOf(v: Value): Value {
+    let b = v;
+    while (this.views.has(b)) b = this.views.get(b)!;
+    return b;
   }
 }
+
+const noop = (): void => undefined;
 
 export class Program {
   private readonly fwds: (() => void)[];

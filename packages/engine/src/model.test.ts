@@ -64,7 +64,7 @@ describe('model (spec 2)', () => {
     const feats = randomFeatures(6, 512, rng);
     const sb = randomBatch(4, 6, 5, rng);
     const fast = buildModel(p, { batch: 4, nItems: 6, training: false });
-    const full = buildModel(p, { batch: 4, nItems: 6, training: false, allPositions: true });
+    const full = buildModel(p, { batch: 4, nItems: 6, training: false, allPositions: true, keep: 'all' });
     for (const m of [fast, full]) {
       m.setFeatures(feats);
       m.setBatch(sb);
@@ -81,7 +81,7 @@ describe('model (spec 2)', () => {
     const p = new ParamStore(be, DEFAULT_MODEL);
     p.init(8);
     const feats = randomFeatures(6, 512, rng);
-    const m = buildModel(p, { batch: 1, nItems: 6, training: false, allPositions: true });
+    const m = buildModel(p, { batch: 1, nItems: 6, training: false, allPositions: true, keep: ['logits'] });
     m.setFeatures(feats);
     const sb = randomBatch(1, 6, 5, rng);
     m.setBatch(sb);
@@ -141,7 +141,7 @@ describe('activation recording (spec 2.6)', () => {
     p.init(5);
     const feats = randomFeatures(5, 512, rng);
     const sb = randomBatch(2, 5, 5, rng);
-    const full = buildModel(p, { batch: 2, nItems: 5, training: false, allPositions: true });
+    const full = buildModel(p, { batch: 2, nItems: 5, training: false, allPositions: true, keep: 'all' });
     full.setFeatures(feats);
     full.setBatch(sb);
     full.program.forward();

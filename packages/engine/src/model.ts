@@ -10,10 +10,13 @@
  * - Block 0's LayerNorm and Q/K/V projections run on those distinct rows too, then are gathered.
  * - The last block computes queries, attention and outputs only at the query position (its keys and
  *   values still come from every position), unless `allPositions` asks for every row.
+ *
+ * Interventions (spec 4) plug in as passes: `tracePass` runs the whole forward once under a site hook;
+ * multi-pass manipulations trace reference passes first and let the final pass's hook read their sites.
  */
 import type { Buf } from './backend.js';
 import type { SequenceBatch } from './data/types.js';
-import { Graph, type Program, type SiteHook, type Value } from './graph.js';
+import { Graph, type Program, type Value } from './graph.js';
 import * as op from './ops.js';
 import type { ModelConfig, ParamStore } from './params.js';
 
@@ -31,8 +34,53 @@ export interface BuildOptions {
   training: boolean;
   /** Compute the last block at every position (analyses); the default computes the query row only. */
   allPositions?: boolean;
-  /** Intervention hook (clamps), applied at every site. */
-  hook?: SiteHook;
+  /** The passes to trace, last one final (interventions/compile.ts makes them); default one plain pass. */
+  passes?: PassPlan[];
+  /** Sites to keep computable for `program.read` (default none: training keeps only what the loss needs). */
+  keep?: 'all' | readonly string[];
+}
+
+/** Inputs every pass reads, written by `setFeatures` / `setBatch`. */
+export interface ModelInputs {
+  readonly B: number;
+  readonly T: number;
+  readonly nItems: number;
+  /** [nItems, featureDim] the distribution's distinct feature rows. */
+  readonly features: Buf;
+  /** int32 [B·T]: rows of the embedding table [item embeddings; label embeddings] per token. */
+  readonly tokens: Buf;
+  /** int32 [B]: the query's label. */
+  readonly targets: Buf;
+  /** int32 [B]: b·T + QUERY_POS, the query rows of a [B·T, ·] tensor. */
+  readonly queryRows: Buf;
+  readonly rope: { cos: Buf; sin: Buf };
+}
+
+/** What one traced pass exposes to later passes (sites by their unprefixed names). */
+export interface PassResult {
+  readonly sites: ReadonlyMap<string, Value>;
+  /** Query logits [B, L]. */
+  readonly queryLogits: Value;
+}
+
+/** Context handed to intervention hooks while a pass is traced. */
+export interface PassContext {
+  readonly g: Graph;
+  readonly inputs: ModelInputs;
+  readonly config: ModelConfig;
+  readonly allPositions: boolean;
+  /** Results of the passes traced before this one, by pass name. */
+  readonly passes: ReadonlyMap<string, PassResult>;
+  /** Register a refresh of batch-dependent constants (e.g. the match clamp's target-aware pattern). */
+  onBatch(fn: (batch: SequenceBatch) => void): void;
+}
+
+export interface PassPlan {
+  /** '' for the final pass; reference passes name their sites `<name>/<site>`. */
+  name: string;
+  /** Parameters of this pass (a frozen graft donor); default the trained model's. */
+  params?: ParamStore;
+  hook?: (site: string, value: Value, ctx: PassContext) => Value;
 }
 
 export interface ModelProgram {
@@ -40,7 +88,7 @@ export interface ModelProgram {
   readonly config: ModelConfig;
   readonly batch: number;
   readonly nItems: number;
-  /** Query logits [B, L]. */
+  /** Query logits [B, L] of the final pass. */
   readonly queryLogits: Value;
   /** Mean query cross-entropy [1]. */
   readonly loss: Value;
@@ -49,7 +97,7 @@ export interface ModelProgram {
   readonly probs: Buf;
   /** Write the item table [nItems, featureDim]. */
   setFeatures(features: Float32Array): void;
-  /** Write tokens and targets of a batch (same size as `batch`). */
+  /** Write tokens, targets and batch-dependent clamp constants of a batch (same size as `batch`). */
   setBatch(batch: SequenceBatch): void;
 }
 
@@ -58,28 +106,98 @@ export function buildModel(params: ParamStore, opts: BuildOptions): ModelProgram
   const be = params.be;
   const { batch: B, nItems } = opts;
   const T = SEQ_LEN;
+  const H = cfg.nHeads;
+  const D = cfg.dModel / H;
+  if (!Number.isInteger(D) || D % 2 !== 0) throw new Error(`dModel ${cfg.dModel} / nHeads ${H} must be an even integer head size`);
+  const g = new Graph(be, { training: opts.training });
+
+  const inputs: ModelInputs = {
+    B,
+    T,
+    nItems,
+    features: be.allocF(nItems * cfg.featureDim),
+    tokens: be.allocI32(B * T),
+    targets: be.allocI32(B),
+    queryRows: be.allocI32(B),
+    rope: op.ropeTables(g, T, D, cfg.ropeBase),
+  };
+  be.write(inputs.queryRows, Int32Array.from({ length: B }, (_, b) => b * T + QUERY_POS));
+
+  const batchHooks: ((sb: SequenceBatch) => void)[] = [];
+  const passes = new Map<string, PassResult>();
+  const plans = opts.passes ?? [{ name: '' }];
+  if (plans[plans.length - 1].name !== '') throw new Error('the last pass must be the final pass (name "")');
+  let final: PassResult | null = null;
+  for (const plan of plans) {
+    const ctx: PassContext = { g, inputs, config: cfg, allPositions: !!opts.allPositions, passes, onBatch: (fn) => batchHooks.push(fn) };
+    const hook = plan.hook ? (site: string, v: Value) => plan.hook!(site, v, ctx) : undefined;
+    const prefix = plan.name ? `${plan.name}/` : '';
+    const result = g.inPass(prefix, hook, () => tracePass(g, plan.params ?? params, inputs, !!opts.allPositions));
+    passes.set(plan.name, result);
+    final = result;
+  }
+
+  const ce = op.crossEntropyMean(g, final!.queryLogits, inputs.targets);
+  const keep =
+    opts.keep === 'all'
+      ? 'all'
+      : (opts.keep ?? []).map((name) => {
+          const v = g.sites.get(name);
+          if (!v) throw new Error(`keep: unknown site '${name}'`);
+          return v;
+        });
+  const program = g.compile(ce.loss, keep);
+
+  const tokHost = new Int32Array(B * T);
+  return {
+    program,
+    config: cfg,
+    batch: B,
+    nItems,
+    queryLogits: final!.queryLogits,
+    loss: ce.loss,
+    rowLoss: ce.rowLoss,
+    probs: ce.probs,
+    setFeatures(data) {
+      if (data.length !== nItems * cfg.featureDim)
+        throw new Error(`item table has ${data.length} floats, expected ${nItems}×${cfg.featureDim}`);
+      be.write(inputs.features, data);
+    },
+    setBatch(sb) {
+      if (sb.size !== B) throw new Error(`batch of ${sb.size} sequences for a program built for ${B}`);
+      for (let b = 0; b < B; b++) {
+        const o = b * T;
+        tokHost[o] = sb.item[b * 3];
+        tokHost[o + 1] = nItems + sb.contextLabel[b * 2];
+        tokHost[o + 2] = sb.item[b * 3 + 1];
+        tokHost[o + 3] = nItems + sb.contextLabel[b * 2 + 1];
+        tokHost[o + 4] = sb.item[b * 3 + 2];
+      }
+      be.write(inputs.tokens, tokHost);
+      be.write(inputs.targets, sb.target);
+      for (const fn of batchHooks) fn(sb);
+    },
+  };
+}
+
+/** One forward of the model (spec 2.2) under the graph's current pass (its site prefix and hook). */
+export function tracePass(g: Graph, params: ParamStore, inp: ModelInputs, allPositions: boolean): PassResult {
+  const cfg = params.config;
+  const be = g.be;
+  const { B, T, nItems, tokens, queryRows, rope } = inp;
   const d = cfg.dModel;
   const H = cfg.nHeads;
   const D = d / H;
-  if (!Number.isInteger(D) || D % 2 !== 0) throw new Error(`dModel ${d} / nHeads ${H} must be an even integer head size`);
-  const g = new Graph(be, { training: opts.training, hook: opts.hook });
   const P = (name: string, offset = 0, shape?: number[]): Value => {
     const e = params.get(name);
     const s = shape ?? e.spec.shape;
     const n = s.reduce((a, b) => a * b, 1);
     return g.wrap(be.slice(e.value, offset, n), s, be.slice(e.grad, offset, n));
   };
-
-  // Inputs, written by setFeatures / setBatch.
-  const features = be.allocF(nItems * cfg.featureDim);
-  const tokens = be.allocI32(B * T); // rows of [item embeddings; label embeddings]
-  const targets = be.allocI32(B);
-  const queryRows = be.allocI32(B); // b·T + QUERY_POS
-  be.write(queryRows, Int32Array.from({ length: B }, (_, b) => b * T + QUERY_POS));
-  const rope = op.ropeTables(g, T, D, cfg.ropeBase);
+  const before = new Set(g.sites.keys());
 
   // Embedding: item table [nItems, d] stacked over label rows [L, d], gathered to tokens [B·T, d].
-  const x = g.wrap(features, [nItems, cfg.featureDim], null);
+  const x = g.wrap(inp.features, [nItems, cfg.featureDim], null);
   const itemEmb = op.linear(g, x, P('embed.exemplar.weight'), P('embed.exemplar.bias')); // [nItems, d]
   const table = op.concatRows(g, itemEmb, P('embed.label.weight')); // [nItems + L, d]
   const h0 = op.gatherRows(g, table, tokens, B * T); // [B·T, d]
@@ -91,7 +209,7 @@ export function buildModel(params: ParamStore, opts: BuildOptions): ModelProgram
 
   for (let l = 0; l < cfg.nLayers; l++) {
     const last = l === cfg.nLayers - 1;
-    const queryOnly = last && !opts.allPositions;
+    const queryOnly = last && !allPositions;
     const Tq = queryOnly ? 1 : T;
     const qPos0 = queryOnly ? QUERY_POS : 0;
     const dims: op.AttnDims = { Bn: B, H, Tq, Tk: T, D, qPos0 };
@@ -127,37 +245,10 @@ export function buildModel(params: ParamStore, opts: BuildOptions): ModelProgram
 
   const f = g.site('ln_final', op.layerNorm(g, h, P('ln_final.weight'), P('ln_final.bias'), cfg.lnEps));
   const logits = g.site('logits', op.linear(g, f, P('unembed.weight'), P('unembed.bias'))); // [B·Tq, L]
-  const queryLogits = opts.allPositions ? op.gatherRows(g, logits, queryRows, B) : logits; // [B, L]
-  const ce = op.crossEntropyMean(g, queryLogits, targets);
-  const program = g.compile(ce.loss);
+  const queryLogits = allPositions ? op.gatherRows(g, logits, queryRows, B) : logits; // [B, L]
 
-  const tokHost = new Int32Array(B * T);
-  return {
-    program,
-    config: cfg,
-    batch: B,
-    nItems,
-    queryLogits,
-    loss: ce.loss,
-    rowLoss: ce.rowLoss,
-    probs: ce.probs,
-    setFeatures(data) {
-      if (data.length !== nItems * cfg.featureDim)
-        throw new Error(`item table has ${data.length} floats, expected ${nItems}×${cfg.featureDim}`);
-      be.write(features, data);
-    },
-    setBatch(sb) {
-      if (sb.size !== B) throw new Error(`batch of ${sb.size} sequences for a program built for ${B}`);
-      for (let b = 0; b < B; b++) {
-        const o = b * T;
-        tokHost[o] = sb.item[b * 3];
-        tokHost[o + 1] = nItems + sb.contextLabel[b * 2];
-        tokHost[o + 2] = sb.item[b * 3 + 1];
-        tokHost[o + 3] = nItems + sb.contextLabel[b * 2 + 1];
-        tokHost[o + 4] = sb.item[b * 3 + 2];
-      }
-      be.write(tokens, tokHost);
-      be.write(targets, sb.target);
-    },
-  };
+  // This pass's sites by unprefixed name, for later passes' hooks.
+  const sites = new Map<string, Value>();
+  for (const [name, v] of g.sites) if (!before.has(name)) sites.set(name.slice(name.indexOf('/') + 1), v);
+  return { sites, queryLogits };
 }

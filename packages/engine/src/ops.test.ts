@@ -61,14 +61,17 @@ describe('op backward vs finite differences (reference, float64)', () => {
   it('a finite-difference check can fail: a wrong backward is caught', () => {
     const r = checkGradients(be, [[3, 4]], (g, [x]) => {
       const y = op.softmax(g, x);
-      // Sabotage: record a second op whose backward double-counts.
+      // Sabotage: a copy op whose backward double-counts.
+      const z = g.value(y.shape, true);
       g.push(
-        () => undefined,
+        z,
+        [y],
+        () => be.copy(z.buf, y.buf, y.size),
         () => {
-          if (y.grad && x.grad) be.axpy(x.grad, y.grad, 1, y.size);
+          if (y.grad && z.grad) be.axpy(y.grad, z.grad, 2, y.size);
         },
       );
-      return y;
+      return z;
     });
     expect(r.maxRelErr).toBeGreaterThan(1e-2);
   });

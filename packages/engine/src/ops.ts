@@ -16,6 +16,8 @@ export function linear(g: Graph, x: Value, W: Value, b: Value | null): Value {
   const y = g.value([M, N], anyGrad(x, W, b));
   const be = g.be;
   g.push(
+    y,
+    [x, W, b],
     () => {
       be.matmulNT(y.buf, x.buf, W.buf, M, N, K, false);
       if (b) be.addBias(y.buf, b.buf, M, N);
@@ -39,6 +41,8 @@ export function layerNorm(g: Graph, x: Value, gain: Value, bias: Value, eps: num
   const mean = be.allocF(M);
   const rstd = be.allocF(M);
   g.push(
+    y,
+    [x, gain, bias],
     () => be.layerNormFwd(y.buf, mean, rstd, x.buf, gain.buf, bias.buf, M, N, eps),
     () => {
       if (y.grad) be.layerNormBwd(x.grad, gain.grad, bias.grad, y.grad, x.buf, mean, rstd, gain.buf, M, N);
@@ -72,6 +76,8 @@ export function rope(g: Graph, x: Value, T: number, pos0: number, tables: { cos:
   const y = g.value(x.shape, anyGrad(x));
   const be = g.be;
   g.push(
+    y,
+    [x],
     () => be.ropeFwd(y.buf, x.buf, M, width, T, pos0, tables.cos, tables.sin, headDim),
     () => {
       if (y.grad && x.grad) be.ropeBwd(x.grad, y.grad, M, width, T, pos0, tables.cos, tables.sin, headDim);
@@ -97,6 +103,8 @@ export function attnScores(g: Graph, q: Value, k: Value, d: AttnDims): Value {
   const S = g.value([Bn, H, Tq, Tk], anyGrad(q, k));
   const be = g.be;
   g.push(
+    S,
+    [q, k],
     () => be.attnScoresFwd(S.buf, q.buf, k.buf, Bn, H, Tq, Tk, D, qPos0, scale),
     () => {
       if (S.grad && (q.grad || k.grad)) be.attnScoresBwd(q.grad, k.grad, S.grad, q.buf, k.buf, Bn, H, Tq, Tk, D, qPos0, scale);
@@ -112,6 +120,8 @@ export function softmax(g: Graph, S: Value): Value {
   const P = g.value(S.shape, anyGrad(S));
   const be = g.be;
   g.push(
+    P,
+    [S],
     () => be.softmaxFwd(P.buf, S.buf, rows, n),
     () => {
       if (P.grad && S.grad) be.softmaxBwd(S.grad, P.grad, P.buf, rows, n);
@@ -126,6 +136,8 @@ export function attnApply(g: Graph, P: Value, v: Value, d: AttnDims): Value {
   const Z = g.value([Bn, Tq, H * D], anyGrad(P, v));
   const be = g.be;
   g.push(
+    Z,
+    [P, v],
     () => be.attnAvFwd(Z.buf, P.buf, v.buf, Bn, H, Tq, Tk, D),
     () => {
       if (Z.grad && (P.grad || v.grad)) be.attnAvBwd(P.grad, v.grad, Z.grad, P.buf, v.buf, Bn, H, Tq, Tk, D);
@@ -143,6 +155,8 @@ export function gatherRows(g: Graph, x: Value, idx: Buf, M: number, opts: { deta
   const y = g.value([M, N], !opts.detached && anyGrad(x));
   const be = g.be;
   g.push(
+    y,
+    [x],
     () => be.gatherRows(y.buf, x.buf, idx, M, N),
     () => {
       if (y.grad && x.grad) be.scatterAddRows(x.grad, y.grad, idx, M, N);
@@ -162,6 +176,8 @@ export function concatRows(g: Graph, a: Value, b: Value): Value {
   let ga: Buf | null = null;
   let gb: Buf | null = null;
   g.push(
+    y,
+    [a, b],
     () => {
       be.copy(ya, a.buf, a.size);
       be.copy(yb, b.buf, b.size);
@@ -183,6 +199,8 @@ export function add(g: Graph, a: Value, b: Value): Value {
   const y = g.value(a.shape, anyGrad(a, b));
   const be = g.be;
   g.push(
+    y,
+    [a, b],
     () => be.add(y.buf, a.buf, b.buf, y.size),
     () => {
       if (!y.grad) return;
@@ -202,6 +220,8 @@ export function where(g: Graph, mask: Buf, clamp: Value, computed: Value): Value
   const y = g.value(computed.shape, anyGrad(clamp, computed));
   const be = g.be;
   g.push(
+    y,
+    [clamp, computed],
     () => be.whereFwd(y.buf, mask, clamp.buf, computed.buf, y.size),
     () => {
       if (y.grad && (clamp.grad || computed.grad)) be.whereBwd(clamp.grad, computed.grad, y.grad, mask, y.size);
@@ -230,6 +250,8 @@ export function crossEntropyMean(g: Graph, logits: Value, targets: Buf): CrossEn
   const ones = be.allocF(Bn);
   be.fill(ones, 1 / Bn, Bn);
   g.push(
+    loss,
+    [logits],
     () => {
       be.crossEntropyFwd(rowLoss, probs, logits.buf, targets, Bn, C);
       // mean = Σ loss_b · (1/B), via a 1×Bn · Bn×1 matmul so it stays on the backend.

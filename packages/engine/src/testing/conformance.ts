@@ -74,7 +74,7 @@ function runOp(be: Backend, c: OpCase, seed: number): OpRun {
     return g.wrap(buf, s, be.allocF(n));
   });
   const out = c.build(g, ins, consts);
-  const prog = g.compile(null);
+  const prog = g.compile(null, [out]);
   prog.forward();
   prog.seedGrads(out, Array.from({ length: out.size }, () => rng.normal()));
   prog.backward({ seeded: true });
@@ -128,7 +128,7 @@ export function runConformance(name: string, make: () => Backend, tol = { op: 2e
       const results = [make(), ref].map((be) => {
         const params = new ParamStore(be, DEFAULT_MODEL);
         params.init(5);
-        const m = buildModel(params, { batch: 32, nItems, training: true, allPositions: true });
+        const m = buildModel(params, { batch: 32, nItems, training: true, allPositions: true, keep: ['logits', 'blocks.1.attn.pattern'] });
         m.setFeatures(feats);
         m.setBatch(sb);
         m.program.forward();

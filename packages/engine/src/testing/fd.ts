@@ -40,7 +40,7 @@ export function checkGradients(
     return { value: g.wrap(buf, shape, grad), buf, grad, size };
   });
   const out = fn(g, inputs.map((x) => x.value));
-  const program = g.compile(null);
+  const program = g.compile(null, [out]);
   const w = Array.from({ length: out.size }, () => rng.normal());
   const objective = (): number => {
     program.forward();
