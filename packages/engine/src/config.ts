@@ -3,6 +3,7 @@
  * in run.json so any run can be regenerated from its directory alone. Defaults are the paper's.
  */
 import { z } from 'zod';
+import { InterventionSpecSchema } from './interventions/spec.js';
 
 const posInt = z.number().int().positive();
 const nonNegInt = z.number().int().nonnegative();
@@ -82,6 +83,8 @@ export const RunConfigSchema = z
       .strict()
       .prefault({}),
     backend: z.enum(['auto', 'wasm', 'reference']).default('auto'),
+    /** Artificial-optogenetics manipulations applied throughout training and evaluation (spec 4). */
+    interventions: InterventionSpecSchema.optional(),
   })
   .strict()
   .superRefine((c, ctx) => {

@@ -5,7 +5,7 @@ export { ConfigError, PRESETS, RunConfigSchema, mergeConfig, parseRunConfig, pre
 export * from './data/index.js';
 export { Graph, Program, type SiteHook, type Value } from './graph.js';
 export { METRIC_NAMES, evalMetrics, learningTime, type Metrics } from './metrics.js';
-export { QUERY_POS, SEQ_LEN, buildModel, type BuildOptions, type ModelProgram } from './model.js';
+export { QUERY_POS, SEQ_LEN, buildModel, tracePass, type BuildOptions, type ModelInputs, type ModelProgram, type PassContext, type PassPlan, type PassResult } from './model.js';
 export * as ops from './ops.js';
 export { Adam, DEFAULT_ADAM, type AdamConfig } from './optim.js';
 export { DEFAULT_MODEL, ParamStore, paramSpecs, type ModelConfig, type ParamSpec } from './params.js';
@@ -14,4 +14,19 @@ export { BLOCK_SITES, allSites, isSiteName, type SiteName } from './sites.js';
 export { RUN_SCHEMA, RunDir, type MetricRow, type RunRecord, type RunStatus, type RunSummary } from './store/runDir.js';
 export { decodeSafetensors, encodeSafetensors, readSafetensors, writeSafetensors, type NamedTensor } from './store/safetensors.js';
 export { makeTrainStep, type TrainStep } from './trainStep.js';
-export { InterruptedError, loadFeatures, loadParamTensors, modelConfigFor, paramTensors, train, type TrainEvent, type TrainOptions } from './train.js';
+export { InterruptedError, evaluator, loadFeatures, modelConfigFor, train, type TrainEvent, type TrainOptions } from './train.js';
+export { loadParamTensors, paramTensors } from './store/paramIO.js';
+export { compileInterventions } from './interventions/compile.js';
+export {
+  INTERVENTION_VERSION,
+  InterventionError,
+  InterventionSpecSchema,
+  headKey,
+  isEmptySpec,
+  parseHead,
+  parseInterventionSpec,
+  validateSpec,
+  type Head,
+  type InterventionSpec,
+  type InterventionSpecInput,
+} from './interventions/spec.js';

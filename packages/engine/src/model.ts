@@ -71,6 +71,8 @@ export interface PassContext {
   readonly allPositions: boolean;
   /** Results of the passes traced before this one, by pass name. */
   readonly passes: ReadonlyMap<string, PassResult>;
+  /** A site already traced in the current pass (by unprefixed name). */
+  current(site: string): Value;
   /** Register a refresh of batch-dependent constants (e.g. the match clamp's target-aware pattern). */
   onBatch(fn: (batch: SequenceBatch) => void): void;
 }
@@ -129,9 +131,21 @@ export function buildModel(params: ParamStore, opts: BuildOptions): ModelProgram
   if (plans[plans.length - 1].name !== '') throw new Error('the last pass must be the final pass (name "")');
   let final: PassResult | null = null;
   for (const plan of plans) {
-    const ctx: PassContext = { g, inputs, config: cfg, allPositions: !!opts.allPositions, passes, onBatch: (fn) => batchHooks.push(fn) };
-    const hook = plan.hook ? (site: string, v: Value) => plan.hook!(site, v, ctx) : undefined;
     const prefix = plan.name ? `${plan.name}/` : '';
+    const ctx: PassContext = {
+      g,
+      inputs,
+      config: cfg,
+      allPositions: !!opts.allPositions,
+      passes,
+      current: (site) => {
+        const v = g.sites.get(prefix + site);
+        if (!v) throw new Error(`site '${site}' not traced yet in pass '${plan.name}'`);
+        return v;
+      },
+      onBatch: (fn) => batchHooks.push(fn),
+    };
+    const hook = plan.hook ? (site: string, v: Value) => plan.hook!(site, v, ctx) : undefined;
     const result = g.inPass(prefix, hook, () => tracePass(g, plan.params ?? params, inputs, !!opts.allPositions));
     passes.set(plan.name, result);
     final = result;
@@ -192,7 +206,7 @@ export function tracePass(g: Graph, params: ParamStore, inp: ModelInputs, allPos
     const e = params.get(name);
     const s = shape ?? e.spec.shape;
     const n = s.reduce((a, b) => a * b, 1);
-    return g.wrap(be.slice(e.value, offset, n), s, be.slice(e.grad, offset, n));
+    return g.wrap(be.slice(e.value, offset, n), s, params.frozen ? null : be.slice(e.grad, offset, n));
   };
   const before = new Set(g.sites.keys());
 

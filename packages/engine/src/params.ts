@@ -89,9 +89,14 @@ export class ParamStore {
   readonly v: Buf;
   private readonly entries = new Map<string, ParamEntry>();
 
+  /**
+   * @param frozen parameters that never train (a graft donor): the forward exposes no gradient for them,
+   *               so no gradient is computed into them at all.
+   */
   constructor(
     readonly be: Backend,
     readonly config: ModelConfig,
+    readonly frozen = false,
   ) {
     this.specs = paramSpecs(config);
     this.total = this.specs.reduce((a, s) => a + s.shape.reduce((x, y) => x * y, 1), 0);

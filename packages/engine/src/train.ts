@@ -16,6 +16,10 @@ import { buildModel, type ModelProgram } from './model.js';
 import { Adam } from './optim.js';
 import { DEFAULT_MODEL, ParamStore, type ModelConfig } from './params.js';
 import { Rng, type RngState } from './rng.js';
+import { compileInterventions } from './interventions/compile.js';
+import { parseInterventionSpec } from './interventions/spec.js';
+import type { PassPlan } from './model.js';
+import { loadParamTensors, paramTensors, stateTensors } from './store/paramIO.js';
 import type { NamedTensor } from './store/safetensors.js';
 import { makeTrainStep } from './trainStep.js';
 import { RUN_SCHEMA, RunDir, type MetricRow, type RunRecord, type RunSummary, type SetMetrics } from './store/runDir.js';
@@ -75,11 +79,14 @@ export async function train(config: RunConfig, opts: TrainOptions): Promise<RunS
   params.init(cfg.seeds.init);
   const adam = new Adam(params, cfg.optim);
   const B = cfg.optim.batchSize;
+  // The same intervention passes drive training and evaluation (spec 3.2, pitfall 9).
+  const spec = parseInterventionSpec(cfg.interventions, modelCfg, 'config.interventions');
+  const passes = compileInterventions(spec, params);
   const dist = trainDistribution(task, features);
-  const trainModel = buildModel(params, { batch: B, nItems: dist.items.length, training: true });
+  const trainModel = buildModel(params, { batch: B, nItems: dist.items.length, training: true, passes });
   trainModel.setFeatures(dist.itemFeatures);
   const evalSets = makeEvalSets(task, features, cfg.seeds.eval, cfg.schedule.evalSize);
-  const evaluators = evalSets.map((set) => evaluator(params, set));
+  const evaluators = evalSets.map((set) => evaluator(params, set, passes));
   const rng = new Rng(cfg.seeds.train);
   const trainStep = makeTrainStep(trainModel, adam, dist, rng);
 
@@ -223,8 +230,8 @@ interface ResumeMeta {
 }
 
 /** A forward-only program over one fixed eval set, built once per run. */
-function evaluator(params: ParamStore, set: EvalSet): { set: EvalSet; run: () => Metrics } {
-  const m: ModelProgram = buildModel(params, { batch: set.batch.size, nItems: set.distribution.items.length, training: false });
+export function evaluator(params: ParamStore, set: EvalSet, passes?: PassPlan[]): { set: EvalSet; run: () => Metrics } {
+  const m: ModelProgram = buildModel(params, { batch: set.batch.size, nItems: set.distribution.items.length, training: false, passes });
   m.setFeatures(set.distribution.itemFeatures);
   m.setBatch(set.batch);
   const L = params.config.numLabels;
@@ -237,34 +244,6 @@ function evaluator(params: ParamStore, set: EvalSet): { set: EvalSet; run: () =>
       return evalMetrics(logits, set.batch, L);
     },
   };
-}
-
-export function paramTensors(params: ParamStore): Record<string, NamedTensor> {
-  const all = params.readBlock('values');
-  const out: Record<string, NamedTensor> = {};
-  for (const e of params.list()) out[e.spec.name] = { shape: e.spec.shape, data: all.subarray(e.offset, e.offset + e.size) };
-  return out;
-}
-
-function stateTensors(params: ParamStore): Record<string, NamedTensor> {
-  return {
-    ...paramTensors(params),
-    'optimizer.m': { shape: [params.total], data: params.readBlock('m') },
-    'optimizer.v': { shape: [params.total], data: params.readBlock('v') },
-  };
-}
-
-/** Load named parameter tensors into the store, checking every name and shape. */
-export function loadParamTensors(params: ParamStore, tensors: Record<string, NamedTensor>, where: string): void {
-  const flat = new Float32Array(params.total);
-  for (const e of params.list()) {
-    const t = tensors[e.spec.name];
-    if (!t) throw new Error(`${where}: missing tensor '${e.spec.name}'`);
-    if (t.shape.join('x') !== e.spec.shape.join('x'))
-      throw new Error(`${where}: tensor '${e.spec.name}' has shape [${t.shape}], expected [${e.spec.shape}]`);
-    flat.set(t.data, e.offset);
-  }
-  params.writeBlock('values', flat);
 }
 
 function restoreState(params: ParamStore, adam: Adam, tensors: Record<string, NamedTensor>, meta: ResumeMeta): void {
