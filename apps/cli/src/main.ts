@@ -5,6 +5,7 @@
  */
 import { Command } from 'commander';
 import { registerBench } from './commands/bench.js';
+import { registerEval } from './commands/eval.js';
 import { registerTrain } from './commands/train.js';
 
 const program = new Command()
@@ -14,6 +15,7 @@ const program = new Command()
   .configureOutput({ outputError: (str, write) => write(str.replace(/^error: /, 'opto: ').split('\n')[0] + '\n') });
 
 registerTrain(program);
+registerEval(program);
 registerBench(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {

@@ -123,28 +123,6 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-/**
- * Named starting points. `main` is the paper's `omniglot50_rl5` (Fig. 3): 10⁶ sequences, eval every
- * 5000. Deviation: checkpoints every 10⁴ sequences (100 checkpoints, what the progress measures of spec 5
- * sample) instead of every 10³, to keep the run directory at ~27 MB instead of ~270 MB.
- */
-export const PRESETS: Record<string, { description: string; config: RunConfigInput }> = {
-  main: {
-    description: 'Fig. 3 main run: 50 classes, 5 labels, 1e6 sequences, eval every 5000 (spec 7)',
-    config: { preset: 'main' },
-  },
-  smoke: {
-    description: 'A 20k-sequence run for checking an installation (seconds)',
-    config: { preset: 'smoke', schedule: { seqs: 20_000, evalEvery: 2000, ckptEvery: 10_000, evalSize: 200 } },
-  },
-};
-
-export function presetConfig(name: string): RunConfigInput {
-  const p = PRESETS[name];
-  if (!p) throw new ConfigError(`unknown preset '${name}'; available: ${Object.keys(PRESETS).join(', ')}`);
-  return structuredClone(p.config);
-}
-
 /** Deep-merge plain objects (arrays and scalars replace); used for preset ← file ← flags layering. */
 export function mergeConfig<T>(base: T, over: unknown): T {
   if (over === undefined) return base;

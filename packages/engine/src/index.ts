@@ -1,7 +1,10 @@
 /** @optoscope/engine: the library every Optoscope app uses. */
 export type { Backend, BackendName, Buf, Kernels } from './backend.js';
 export { selectBackend, createReferenceBackend, createWasmBackend, type BackendChoice, type SelectedBackend } from './backends/index.js';
-export { ConfigError, PRESETS, RunConfigSchema, mergeConfig, parseRunConfig, presetConfig, type RunConfig, type RunConfigInput } from './config.js';
+export { ConfigError, RunConfigSchema, mergeConfig, parseRunConfig, type RunConfig, type RunConfigInput } from './config.js';
+export { DEFAULT_PRESET_HEADS, PRESETS, onlyHead, presetConfig, type Preset, type PresetHeads } from './presets.js';
+export { headScores, pickHeads, type HeadScores } from './analysis/heads.js';
+export { evaluateLoaded, evaluateRun, loadRun, type LoadedRun, type RunEvaluation } from './evaluate.js';
 export * from './data/index.js';
 export { Graph, Program, type SiteHook, type Value } from './graph.js';
 export { METRIC_NAMES, evalMetrics, learningTime, type Metrics } from './metrics.js';

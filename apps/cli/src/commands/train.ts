@@ -7,8 +7,12 @@ import * as path from 'node:path';
 import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import {
+  headScores,
   InterruptedError,
+  loadRun,
   mergeConfig,
+  pickHeads,
+  PRESETS,
   parseRunConfig,
   presetConfig,
   train,
@@ -17,10 +21,12 @@ import {
   type TrainEvent,
 } from '@optoscope/engine';
 import { nonNegativeInt, oneOf, positiveInt } from '../args.js';
+import { addClampOptions, clampSpec, type ClampFlags } from '../clampFlags.js';
 import { formatSummary } from '../format.js';
 
-interface TrainFlags {
+interface TrainFlags extends ClampFlags {
   preset?: string;
+  headsFrom?: string;
   seqs?: number;
   classes?: number;
   labels?: number;
@@ -43,11 +49,12 @@ const TOTAL_CLASSES = 1623;
 const TEST_CLASSES = 100;
 
 export function registerTrain(program: Command): void {
-  program
+  const cmd = program
     .command('train')
     .description('train one run (the paper\'s main run with --preset main)')
     .argument('[config]', 'JSON run config file (see README: "Run config")')
-    .option('--preset <name>', 'start from a named preset (main, smoke)')
+    .option('--preset <name>', `start from a named preset (${Object.keys(PRESETS).join(', ')})`)
+    .option('--heads-from <run>', "with a head-clamping preset: clamp the finished run's strongest induction and previous-token heads")
     .option('--seqs <n>', 'training length in sequences (not steps)', positiveInt)
     .option('--classes <n>', 'training classes (spec 1.2: 50; Fig. 6: 100, 200)', positiveInt)
     .option('--labels <n>', 'output labels L (spec 1.3: 5; Fig. 6: 10, 15)', positiveInt)
@@ -62,8 +69,8 @@ export function registerTrain(program: Command): void {
     .option('--backend <name>', 'auto | wasm | reference', oneOf('auto', 'wasm', 'reference'))
     .option('--resume <run>', 'continue an interrupted run from its last checkpoint')
     .option('--json', 'print the summary as one JSON object on the last line')
-    .option('--no-progress', 'no progress bar')
-    .action(async (configFile: string | undefined, flags: TrainFlags) => {
+    .option('--no-progress', 'no progress bar');
+  addClampOptions(cmd).action(async (configFile: string | undefined, flags: TrainFlags) => {
       const summary = flags.resume ? await resume(flags) : await fresh(configFile, flags);
       if (flags.json) process.stdout.write(JSON.stringify(jsonSummary(summary)) + '\n');
       else process.stdout.write(formatSummary(summary) + '\n');
@@ -71,9 +78,11 @@ export function registerTrain(program: Command): void {
 }
 
 async function fresh(configFile: string | undefined, flags: TrainFlags): Promise<RunSummary> {
-  let cfg: RunConfigInput = flags.preset ? presetConfig(flags.preset) : {};
+  let cfg: RunConfigInput = flags.preset ? presetConfig(flags.preset, await presetHeads(flags)) : {};
   if (configFile) cfg = mergeConfig(cfg, readJson(configFile));
   cfg = mergeConfig(cfg, flagsToConfig(flags));
+  const spec = clampSpec(flags, cfg.interventions);
+  if (spec) cfg = { ...cfg, interventions: spec };
   const config = parseRunConfig(cfg, configFile ?? 'config');
   const out = flags.out ?? path.join('runs', `${config.preset ?? config.name ?? 'run'}-${timestamp()}`);
   return runWithUi(flags, (onEvent, signal) => train(config, { out, onEvent, signal }));
@@ -81,6 +90,21 @@ async function fresh(configFile: string | undefined, flags: TrainFlags): Promise
 
 async function resume(flags: TrainFlags): Promise<RunSummary> {
   return runWithUi(flags, (onEvent, signal) => train({} as never, { out: flags.resume!, resume: true, onEvent, signal }));
+}
+
+/** Heads for a head-clamping preset: seed 5's defaults, or picked from a finished unclamped run. */
+async function presetHeads(flags: TrainFlags) {
+  if (!flags.headsFrom) return undefined;
+  if (!PRESETS[flags.preset!]?.usesHeads) throw new Error(`--heads-from: preset '${flags.preset}' clamps no particular head`);
+  const r = await loadRun(flags.headsFrom);
+  const train = r.evalSets.find((s) => s.name === 'fsl_train')!;
+  const scores = headScores(r.params, train);
+  const heads = pickHeads(scores, r.params.config.nLayers);
+  const fmt = (xs: number[]) => xs.map((x) => x.toFixed(3)).join(' ');
+  process.stderr.write(
+    `heads from ${flags.headsFrom} @ ${r.checkpoint}: induction ${heads.ih} (strengths ${fmt(scores.induction)}), previous-token ${heads.pt} (scores ${fmt(scores.prevToken)})\n`,
+  );
+  return heads;
 }
 
 function flagsToConfig(f: TrainFlags): RunConfigInput {

@@ -1,0 +1,68 @@
+/**
+ * Per-head progress measures (spec 5.1, 5.2), used to pick which heads to clamp for a new seed
+ * (pitfall 10) and, later, for the Fig. 3b curves.
+ *
+ * - Induction strength of a last-layer head: mean over sequences of A_h[4, correct label token] −
+ *   A_h[4, incorrect label token] (the correct label token is position 1 when the query matches context
+ *   slot 0, else 3). Range [−1, 1].
+ * - Previous-token score of a first-layer head: mean over query positions t = 1..4 of
+ *   a_t − (1 − a_t)/t with a_t = A_h[t, t−1] (attention to the predecessor minus the mean attention to
+ *   the other t keys).
+ * Both are measured on a fixed set of sequences (the run's `fsl_train` eval set by default, a
+ * documented subsample of the 78,400-sequence finite training set).
+ */
+import type { EvalSet } from '../data/types.js';
+import { buildModel, QUERY_POS, SEQ_LEN, type PassPlan } from '../model.js';
+import type { ParamStore } from '../params.js';
+
+export interface HeadScores {
+  /** Induction strength of each last-layer head. */
+  induction: number[];
+  /** Previous-token score of each first-layer head. */
+  prevToken: number[];
+}
+
+export function headScores(params: ParamStore, set: EvalSet, passes?: PassPlan[]): HeadScores {
+  const cfg = params.config;
+  const H = cfg.nHeads;
+  const T = SEQ_LEN;
+  const last = `blocks.${cfg.nLayers - 1}.attn.pattern`;
+  const first = 'blocks.0.attn.pattern';
+  const m = buildModel(params, {
+    batch: set.batch.size,
+    nItems: set.distribution.items.length,
+    training: false,
+    allPositions: true,
+    passes,
+    keep: [first, last],
+  });
+  m.setFeatures(set.distribution.itemFeatures);
+  m.setBatch(set.batch);
+  m.program.forward();
+  const A2 = m.program.read(last); // [B, H, T, T]
+  const A1 = m.program.read(first);
+  const B = set.batch.size;
+  const induction = new Array<number>(H).fill(0);
+  const prevToken = new Array<number>(H).fill(0);
+  for (let b = 0; b < B; b++) {
+    const correct = set.batch.querySlot[b] === 0 ? 1 : 3;
+    const wrong = 4 - correct;
+    for (let h = 0; h < H; h++) {
+      const row = ((b * H + h) * T + QUERY_POS) * T;
+      induction[h] += A2[row + correct] - A2[row + wrong];
+      let s = 0;
+      for (let t = 1; t < T; t++) {
+        const a = A1[((b * H + h) * T + t) * T + t - 1];
+        s += a - (1 - a) / t;
+      }
+      prevToken[h] += s / (T - 1);
+    }
+  }
+  return { induction: induction.map((x) => x / B), prevToken: prevToken.map((x) => x / B) };
+}
+
+/** The strongest induction head (last layer) and previous-token head (first layer), as "layer:head". */
+export function pickHeads(scores: HeadScores, nLayers: number): { ih: string; pt: string } {
+  const argmax = (xs: number[]) => xs.reduce((best, x, i) => (x > xs[best] ? i : best), 0);
+  return { ih: `${nLayers - 1}:${argmax(scores.induction)}`, pt: `0:${argmax(scores.prevToken)}` };
+}

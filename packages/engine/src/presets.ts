@@ -1,0 +1,87 @@
+/**
+ * Named run presets: the paper's runs (spec section 7) as configs. Presets that clamp a particular head
+ * take the heads as parameters: seed 5's induction head L2H3 ("1:3") and previous-token head L1H2
+ * ("0:2") by default, or the heads picked from a finished unclamped run of another seed
+ * (`opto train --preset fig5b-match --heads-from <run>`, pitfall 10).
+ */
+import { ConfigError, type RunConfigInput } from './config.js';
+import type { InterventionSpecInput } from './interventions/spec.js';
+
+export interface PresetHeads {
+  /** The induction head to keep/clamp (last layer), "layer:head". */
+  ih: string;
+  /** The previous-token head to clamp (first layer), "layer:head". */
+  pt: string;
+}
+
+export const DEFAULT_PRESET_HEADS: PresetHeads = { ih: '1:3', pt: '0:2' };
+const N_HEADS = 8;
+
+export interface Preset {
+  description: string;
+  /** Does the preset clamp or keep particular heads (so --heads-from applies)? */
+  usesHeads: boolean;
+  build(heads: PresetHeads): RunConfigInput;
+}
+
+/** Ablate every head of the induction head's layer except it ("only 1:3" in spec 7). */
+export function onlyHead(ih: string, nHeads = N_HEADS): string[] {
+  const [layer, head] = ih.split(':').map(Number);
+  return Array.from({ length: nHeads }, (_, h) => h)
+    .filter((h) => h !== head)
+    .map((h) => `${layer}:${h}`);
+}
+
+/** Fig. 5b (spec 4.11): 6×10⁵ sequences, eval every 1000; what each condition clamps. */
+const FIG5B: Record<string, { legend: string; spec: (h: PresetHeads) => InterventionSpecInput }> = {
+  none: { legend: 'None: only the induction head trains (A, B, C learn)', spec: (h) => ({ ablate: onlyHead(h.ih) }) },
+  pt: { legend: '"1": previous-token attention clamped (step 2, B, C learn)', spec: (h) => ({ ablate: onlyHead(h.ih), prevToken: { heads: [h.pt] } }) },
+  layer1: { legend: '"1, 2": perfect Layer 1 (B, C learn)', spec: (h) => ({ ablate: onlyHead(h.ih), perfectLayer1: true }) },
+  match: { legend: '"1, 2, 3qk, 4": match clamp (C learns)', spec: (h) => ({ ablate: onlyHead(h.ih), match: { heads: [h.ih] } }) },
+  copy: { legend: '"3v, 5": perfect copy (A, B learn)', spec: (h) => ({ perfectCopy: { head: h.ih } }) },
+  'layer1-copy': { legend: '"1, 2, 3v, 5": perfect Layer 1 + copy (B learns)', spec: (h) => ({ perfectLayer1: true, perfectCopy: { head: h.ih } }) },
+};
+
+export const PRESETS: Record<string, Preset> = {
+  main: {
+    description:
+      'Fig. 3 main run (omniglot50_rl5): 50 classes, 5 labels, 1e6 sequences, eval every 5000; checkpoints every 1e4 (100, what spec 5 samples) instead of 1e3',
+    usesHeads: false,
+    build: () => ({ preset: 'main' }),
+  },
+  smoke: {
+    description: 'A 20k-sequence run for checking an installation (seconds)',
+    usesHeads: false,
+    build: () => ({ preset: 'smoke', schedule: { seqs: 20_000, evalEvery: 2000, ckptEvery: 10_000, evalSize: 200 } }),
+  },
+  ...Object.fromEntries(
+    Array.from({ length: N_HEADS }, (_, h) => [
+      `only-L2H${h}`,
+      {
+        description: `Fig. 4b: only layer-2 head ${h} ("1:${h}") active, the other seven ablated throughout; 1e6 sequences, eval every 5000`,
+        usesHeads: false,
+        build: (): RunConfigInput => ({ preset: `only-L2H${h}`, interventions: { ablate: onlyHead(`1:${h}`) } }),
+      } satisfies Preset,
+    ]),
+  ),
+  ...Object.fromEntries(
+    Object.entries(FIG5B).map(([name, c]) => [
+      `fig5b-${name}`,
+      {
+        description: `Fig. 5b ${c.legend}; 6e5 sequences, eval every 1000`,
+        usesHeads: true,
+        build: (h: PresetHeads): RunConfigInput => ({
+          preset: `fig5b-${name}`,
+          schedule: { seqs: 600_000, evalEvery: 1000, ckptEvery: 6000 },
+          interventions: c.spec(h),
+        }),
+      } satisfies Preset,
+    ]),
+  ),
+};
+
+export function presetConfig(name: string, heads: PresetHeads = DEFAULT_PRESET_HEADS): RunConfigInput {
+  const p = PRESETS[name];
+  if (!p) throw new ConfigError(`unknown preset '${name}'; available: ${Object.keys(PRESETS).join(', ')}`);
+  return p.build(heads);
+}
