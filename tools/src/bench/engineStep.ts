@@ -8,9 +8,11 @@ import {
   buildModel,
   makeTrainStep,
   buildTask,
+  compileInterventions,
   DEFAULT_MODEL,
   defaultTaskConfig,
   ParamStore,
+  parseInterventionSpec,
   Rng,
   selectBackend,
   syntheticFeatures,
@@ -26,7 +28,14 @@ export interface EngineBenchResult {
   lossLast: number;
 }
 
-export function benchEngine(opts: { backend: BackendChoice; steps: number; warmup: number; batch?: number }): EngineBenchResult {
+export function benchEngine(opts: {
+  backend: BackendChoice;
+  steps: number;
+  warmup: number;
+  batch?: number;
+  /** An intervention spec to train under (spec 4). */
+  interventions?: unknown;
+}): EngineBenchResult & { passes: number } {
   const B = opts.batch ?? 32;
   const features = syntheticFeatures({ seed: 0, nClasses: 200 });
   const task = buildTask({ ...defaultTaskConfig(), classSplit: [50, 50, 100] }, features);
@@ -35,7 +44,8 @@ export function benchEngine(opts: { backend: BackendChoice; steps: number; warmu
   params.init(5);
   const adam = new Adam(params, { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8 });
   const dist = trainDistribution(task, features);
-  const model = buildModel(params, { batch: B, nItems: dist.items.length, training: true });
+  const passes = compileInterventions(parseInterventionSpec(opts.interventions, DEFAULT_MODEL), params);
+  const model = buildModel(params, { batch: B, nItems: dist.items.length, training: true, passes });
   model.setFeatures(dist.itemFeatures);
   const step = makeTrainStep(model, adam, dist, new Rng(0));
   const times: number[] = [];
@@ -55,5 +65,6 @@ export function benchEngine(opts: { backend: BackendChoice; steps: number; warmu
     msPerStepMean: times.reduce((a, b) => a + b, 0) / times.length,
     lossFirst,
     lossLast: loss,
+    passes: passes.length,
   };
 }

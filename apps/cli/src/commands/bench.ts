@@ -8,10 +8,17 @@ export function registerBench(program: Command): void {
     .description('time one training step (batch 32) of the wasm engine against tfjs and PyTorch, in one run')
     .option('--steps <n>', 'timed engine steps (peers run a tenth as many)', positiveInt, 500)
     .option('--warmup <n>', 'untimed warm-up steps', positiveInt, 50)
-    .option('--json', 'print { engine_ms, peers } as one JSON line at the end')
-    .action(async (o: { steps: number; warmup: number; json?: boolean }) => {
+    .option('--clamp', 'instead: the cost of each Fig. 5b clamp against the unclamped step')
+    .option('--json', 'print the result as one JSON line at the end')
+    .action(async (o: { steps: number; warmup: number; json?: boolean; clamp?: boolean }) => {
       // Imported lazily: the peers pull in tfjs, which `opto train` should not pay for at start-up.
-      const { formatStepBench, runStepBench } = await import('@optoscope/tools');
+      const { formatClampBench, formatStepBench, runClampBench, runStepBench } = await import('@optoscope/tools');
+      if (o.clamp) {
+        const r = runClampBench({ steps: o.steps, warmup: o.warmup, log: (s) => process.stderr.write(s + '\n') });
+        process.stdout.write(formatClampBench(r) + '\n');
+        if (o.json) process.stdout.write(JSON.stringify(r) + '\n');
+        return;
+      }
       const r = await runStepBench({ steps: o.steps, warmup: o.warmup, log: (s) => process.stderr.write(s + '\n') });
       process.stdout.write(formatStepBench(r) + '\n');
       if (o.json) process.stdout.write(JSON.stringify({ engine_ms: r.engine_ms, peers: r.peers }) + '\n');
