@@ -20,7 +20,8 @@ import { z } from 'zod';
 
 export const INTERVENTION_VERSION = 1;
 
-const headRef = z.string().regex(/^\d+:\d+$/, 'a head is "layer:head", e.g. "1:3"');
+// Canonical decimal indices only ("01:3" would dodge the duplicate and contradiction checks).
+const headRef = z.string().regex(/^(0|[1-9]\d*):(0|[1-9]\d*)$/, 'a head is "layer:head", e.g. "1:3"');
 const strength = z.number().min(0, 'strength must be in [0, 1]').max(1, 'strength must be in [0, 1]');
 
 export const InterventionSpecSchema = z
@@ -108,6 +109,9 @@ export function validateSpec(s: InterventionSpec, model: { nLayers: number; nHea
     if (model.nLayers !== 2) fail('perfectLayer1', `needs the paper's 2-layer model (this one has ${model.nLayers} layers)`);
     if (s.graft) fail('perfectLayer1', 'contradicts graft: both replace the residual stream after layer 0');
     if (s.preserve?.patterns) fail('perfectLayer1', 'contradicts preserve.patterns: both set every layer-1 attention pattern');
+    if (s.preserve?.values) fail('perfectLayer1', "contradicts preserve.values: the clean pass's values come from the real layer 0");
+    if (s.perfectCopy && parseHead(s.perfectCopy.head).layer === 0)
+      fail('perfectCopy.head', `head "${s.perfectCopy.head}" is in layer 0, whose output perfectLayer1 replaces`);
     for (const [field, refs] of [['prevToken', s.prevToken?.heads ?? []], ['match', s.match?.heads ?? []], ['ablate', s.ablate]] as const)
       for (const r of refs) {
         const h = parseHead(r);
@@ -117,6 +121,7 @@ export function validateSpec(s: InterventionSpec, model: { nLayers: number; nHea
   }
   if (s.graft) {
     const t = s.graft.tillLayer;
+    if (s.preserve?.patterns || s.preserve?.values) fail('graft', "contradicts preserve: the clean pass runs the model's own layers, not the donor's");
     if (t >= model.nLayers) fail('graft.tillLayer', `${t} out of range (the model has layers 0..${model.nLayers - 1})`);
     for (const [field, refs] of [['prevToken', s.prevToken?.heads ?? []], ['match', s.match?.heads ?? []], ['ablate', s.ablate]] as const)
       for (const r of refs)

@@ -1,0 +1,4 @@
+import { runClampConformance } from '../testing/clampConformance.js';
+import { createWasmBackend } from './wasm.js';
+
+runClampConformance('wasm', () => createWasmBackend());

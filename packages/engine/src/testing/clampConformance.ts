@@ -1,0 +1,88 @@
+/**
+ * The clamp section of the backend conformance suite: any backend runs it
+ * (`runClampConformance(name, make)`) and must match the float64 reference under every manipulation of
+ * spec section 4 and a composition: loss, query logits, the kept attention patterns, every parameter
+ * gradient, and a few Adam steps of training loss.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { Backend } from '../backend.js';
+import { createReferenceBackend } from '../backends/reference.js';
+import { PAPERISH, cloneParams, makeRig, randomParams } from '../interventions/testing/rig.js';
+import type { InterventionSpecInput } from '../interventions/spec.js';
+import { Adam } from '../optim.js';
+import { paramTensors } from '../store/paramIO.js';
+import { writeSafetensors } from '../store/safetensors.js';
+import { relErr } from './conformance.js';
+
+/** Every manipulation (the graft's checkpoint path is filled in by the suite). */
+export const CLAMP_CASES: [string, InterventionSpecInput][] = [
+  ['ablate', { ablate: ['0:3', '1:0', '1:5'] }],
+  ['prevToken s=1', { prevToken: { heads: ['0:2'] } }],
+  ['prevToken s=0.7, layer 1', { prevToken: { heads: ['1:4'], strength: 0.7 } }],
+  ['match s=0.75', { match: { heads: ['1:3'], strength: 0.75 } }],
+  ['perfect copy', { perfectCopy: { head: '1:3' } }],
+  ['perfect Layer 1', { perfectLayer1: true, ablate: ['1:1'] }],
+  ['perfect Layer 1 + copy', { perfectLayer1: true, perfectCopy: { head: '1:3' } }],
+  ['preserve patterns + ablate', { preserve: { patterns: true }, ablate: ['0:1', '0:2'] }],
+  ['preserve values + ablate', { preserve: { values: true }, ablate: ['0:1', '1:2'] }],
+  ['preserve both + ablate layer 0', { preserve: { patterns: true, values: true }, ablate: ['0:0', '0:1', '0:2', '0:3', '0:4', '0:5', '0:6', '0:7'] }],
+  ['graft', { graft: { checkpoint: '' } }],
+  ['ablate + prevToken + match', { ablate: ['1:0', '1:1', '1:2', '1:4', '1:5', '1:6', '1:7'], prevToken: { heads: ['0:2'] }, match: { heads: ['1:3'], strength: 0.9 } }],
+];
+
+const NEG = -1e9;
+
+export function runClampConformance(name: string, make: () => Backend, tol = { fwd: 2e-5, grad: 1e-4, adam: 1e-4 }): void {
+  const ref = createReferenceBackend();
+  describe(`clamp conformance: ${name} vs reference`, () => {
+    const donor = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'opto-clamp-conf-')), 'donor.safetensors');
+    writeSafetensors(donor, paramTensors(randomParams(ref, PAPERISH, 77, 0.15)));
+    const withDonor = (spec: InterventionSpecInput): InterventionSpecInput => (spec.graft ? { ...spec, graft: { ...spec.graft, checkpoint: donor } } : spec);
+    const base = randomParams(ref, PAPERISH, 5, 0.15);
+    const rigOn = (be: Backend, spec: InterventionSpecInput, allPositions = false) =>
+      makeRig({ be, params: cloneParams(base, be), spec: withDonor(spec), allPositions, B: 8, nItems: 10, dataSeed: 9, keep: ['blocks.0.attn.pattern', 'blocks.1.attn.pattern'] });
+
+    for (const [caseName, spec] of CLAMP_CASES)
+      it(`${caseName}: loss, query logits, patterns and every parameter gradient (query-only and all positions)`, () => {
+        for (const allPositions of [false, true]) {
+          const [a, r] = [make(), ref].map((be) => {
+            const rig = rigOn(be, spec, allPositions);
+            const grads = rig.grads();
+            return { grads, loss: rig.forward(), logits: rig.queryLogits(), p0: rig.read('blocks.0.attn.pattern'), p1: rig.read('blocks.1.attn.pattern') };
+          });
+          const mode = allPositions ? 'all positions' : 'query-only';
+          expect(Math.abs(a.loss - r.loss) / r.loss, mode).toBeLessThan(tol.fwd);
+          const live = [...r.logits.keys()].filter((i) => r.logits[i] !== NEG);
+          for (let i = 0; i < r.logits.length; i++) if (r.logits[i] === NEG) expect(a.logits[i]).toBe(NEG);
+          expect(relErr(live.map((i) => a.logits[i]), live.map((i) => r.logits[i])), mode).toBeLessThan(tol.fwd);
+          expect(relErr(a.p0, r.p0), mode).toBeLessThan(tol.fwd);
+          expect(relErr(a.p1, r.p1), mode).toBeLessThan(tol.fwd);
+          for (const [pname, g] of Object.entries(r.grads)) {
+            if (g.every((x) => x === 0)) expect(a.grads[pname].every((x) => x === 0), `${mode}: ${pname} is exactly 0 on the reference`).toBe(true);
+            else expect(relErr(a.grads[pname], g), `${mode}: ${pname}`).toBeLessThan(tol.grad);
+          }
+        }
+      });
+
+    for (const [caseName, spec] of CLAMP_CASES.filter(([n]) => n === 'perfect Layer 1 + copy' || n === 'ablate + prevToken + match'))
+      it(`${caseName}: 10 Adam steps of training loss match`, () => {
+        const [a, r] = [make(), ref].map((be) => {
+          const rig = rigOn(be, spec);
+          const adam = new Adam(rig.params, { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8 });
+          const losses: number[] = [];
+          for (let s = 0; s < 10; s++) {
+            rig.setBatch(rig.nextBatch());
+            rig.grads();
+            losses.push(rig.be.read(rig.model.loss.buf)[0]);
+            adam.step();
+          }
+          return losses;
+        });
+        expect(r[9]).not.toBe(r[0]);
+        for (let s = 0; s < 10; s++) expect(Math.abs(a[s] - r[s]) / r[s], `step ${s}`).toBeLessThan(tol.adam);
+      });
+  });
+}
