@@ -46,6 +46,21 @@ describe('opto train: bad input gets one line naming the culprit, a non-zero exi
       // A real HDF5 file without the requested dataset: the error must name the key.
       return ['train', '--data', writeH5(d), '--dataset-path', 'resnet18/224/missing', '--out', 'r'];
     }, /resnet18\/224\/missing/],
+    ['clamp: head out of range', () => ['train', '--ih-clamp', '1:9', '--out', 'r'], /interventions\.match\.heads\[0\].*head 9 out of range/],
+    ['clamp: strength outside [0, 1]', () => ['train', '--ih-clamp', '1:3@1.5', '--out', 'r'], /strength '1\.5' must be a number in \[0, 1\]/],
+    ['clamp: unknown field in a spec file', (d) => (fs.writeFileSync(path.join(d, 's.json'), '{"ablate": ["1:0"], "clampSite": "blocks.1.attn.q"}'), ['train', '--clamp', 's.json', '--out', 'r']), /interventions.*clampSite/],
+    ['clamp: contradictory manipulations', () => ['train', '--perfect-l1', '--ih-clamp', '1:3', '--out', 'r'], /contradicts perfectLayer1/],
+    ['clamp: graft checkpoint with the wrong shapes', (d) => {
+      // A checkpoint of a 10-label model grafted into a 5-label one.
+      const ck = path.join(d, 'donor.safetensors');
+      const r = spawnSync(process.execPath, ['--input-type=module', '-e', `
+        const E = await import('@optoscope/engine');
+        const p = new E.ParamStore(E.createReferenceBackend(), { ...E.DEFAULT_MODEL, numLabels: 10 });
+        p.init(1);
+        E.writeSafetensors(${JSON.stringify(ck)}, E.paramTensors(p));`], { cwd: path.dirname(MAIN), encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(r.stderr);
+      return ['train', '--graft', ck, '--out', 'r'];
+    }, /graft checkpoint .*donor\.safetensors.*'embed\.label\.weight' has shape \[10,64\], expected \[5,64\]/],
   ];
   for (const [name, args, pattern] of cases)
     it(name, () => {
