@@ -153,6 +153,19 @@ export function where_bwd(dA: usize, dB: usize, dY: usize, mask: usize, n: i32):
 /** Y[m,:] = X[idx[m],:] (idx int32, rows of N floats). */
 export function gather_rows(Y: usize, X: usize, idx: usize, M: i32, N: i32): void {
   const row = <usize>N << 2;
+  if ((N & 7) == 0) {
+    // short rows: an inline copy beats memory.copy, which V8 runs as a call into the runtime
+    let y = Y;
+    for (let m = 0; m < M; m++) {
+      const x = X + <usize>load<i32>(idx + (<usize>m << 2)) * row;
+      for (let o: usize = 0; o < row; o += 32) {
+        v128.store(y + o, v128.load(x + o));
+        v128.store(y + o, v128.load(x + o, 16), 16);
+      }
+      y += row;
+    }
+    return;
+  }
   for (let m = 0; m < M; m++) {
     const r = <usize>load<i32>(idx + (<usize>m << 2));
     memory.copy(Y + <usize>m * row, X + r * row, row);
@@ -166,6 +179,12 @@ export function scatter_add_rows(dX: usize, dY: usize, idx: usize, M: i32, N: i3
     const r = <usize>load<i32>(idx + (<usize>m << 2));
     const d = dX + r * row, s = dY + <usize>m * row;
     let j = 0;
+    for (; j + 16 <= N; j += 16) {
+      const o = <usize>j << 2;
+      const a0 = f32x4.add(v128.load(d + o), v128.load(s + o)), a1 = f32x4.add(v128.load(d + o, 16), v128.load(s + o, 16));
+      const a2 = f32x4.add(v128.load(d + o, 32), v128.load(s + o, 32)), a3 = f32x4.add(v128.load(d + o, 48), v128.load(s + o, 48));
+      v128.store(d + o, a0); v128.store(d + o, a1, 16); v128.store(d + o, a2, 32); v128.store(d + o, a3, 48);
+    }
     for (; j + 4 <= N; j += 4) {
       const o = <usize>j << 2;
       v128.store(d + o, f32x4.add(v128.load(d + o), v128.load(s + o)));

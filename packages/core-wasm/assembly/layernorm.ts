@@ -48,6 +48,66 @@ function row_sqdev(x: usize, mu: f32, N: i32): f32 {
 }
 
 /**
+ * Statistics for N % 8 == 0 (the model's widths), two rows at once: both rows' sums, then both rows' squared
+ * deviations, run as 4 independent f32x4 chains (one row alone is bound by the add latency of its 2 chains), and
+ * the two 1/sqrt share one f32x4 sqrt and divide. Writes mean and rstd; returns the number of rows done (M & ~1).
+ */
+function layernorm_stats_pairs(mean: usize, rstd: usize, X: usize, M: i32, N: i32, eps: f32): i32 {
+  const row = <usize>N << 2;
+  const invN: f32 = 1.0 / <f32>N;
+  const pairs = M & ~1;
+  for (let m = 0; m < pairs; m += 2) {
+    const xa = X + <usize>m * row, xb = xa + row;
+    let a0 = f32x4.splat(0), a1 = a0, b0 = a0, b1 = a0;
+    for (let o: usize = 0; o < row; o += 32) {
+      a0 = f32x4.add(a0, v128.load(xa + o)); a1 = f32x4.add(a1, v128.load(xa + o, 16));
+      b0 = f32x4.add(b0, v128.load(xb + o)); b1 = f32x4.add(b1, v128.load(xb + o, 16));
+    }
+    const mua = hsum(f32x4.add(a0, a1)) * invN, mub = hsum(f32x4.add(b0, b1)) * invN;
+    const vma = f32x4.splat(mua), vmb = f32x4.splat(mub);
+    a0 = f32x4.splat(0); a1 = a0; b0 = a0; b1 = a0;
+    for (let o: usize = 0; o < row; o += 32) {
+      const da0 = f32x4.sub(v128.load(xa + o), vma), da1 = f32x4.sub(v128.load(xa + o, 16), vma);
+      const db0 = f32x4.sub(v128.load(xb + o), vmb), db1 = f32x4.sub(v128.load(xb + o, 16), vmb);
+      a0 = f32x4.add(a0, f32x4.mul(da0, da0)); a1 = f32x4.add(a1, f32x4.mul(da1, da1));
+      b0 = f32x4.add(b0, f32x4.mul(db0, db0)); b1 = f32x4.add(b1, f32x4.mul(db1, db1));
+    }
+    const qa = hsum(f32x4.add(a0, a1)) * invN + eps, qb = hsum(f32x4.add(b0, b1)) * invN + eps;
+    const rv = f32x4.div(f32x4.splat(1.0), f32x4.sqrt(f32x4.replace_lane(f32x4.splat(qa), 1, qb)));
+    store<f32>(mean + (<usize>m << 2), mua); store<f32>(mean + (<usize>m << 2), mub, 4);
+    store<f32>(rstd + (<usize>m << 2), f32x4.extract_lane(rv, 0)); store<f32>(rstd + (<usize>m << 2), f32x4.extract_lane(rv, 1), 4);
+  }
+  return pairs;
+}
+
+/**
+ * Y = (X − mean)·rstd·g + b for rows whose mean/rstd are already written, N % 4 == 0, two rows at once (sharing
+ * the g and b loads). A pass of its own: with the statistics in memory there is no dependency chain through the
+ * rows, so successive rows overlap (in one pass per row, each row waited for its sums, sqrt and divide).
+ */
+function layernorm_apply(Y: usize, mean: usize, rstd: usize, X: usize, g: usize, b: usize, M: i32, N: i32): void {
+  const row = <usize>N << 2;
+  let m = 0;
+  for (; m + 2 <= M; m += 2) {
+    const xa = X + <usize>m * row, xb = xa + row, ya = Y + <usize>m * row, yb = ya + row;
+    const vma = v128.load32_splat(mean + (<usize>m << 2)), vmb = v128.load32_splat(mean + (<usize>m << 2), 4);
+    const vra = v128.load32_splat(rstd + (<usize>m << 2)), vrb = v128.load32_splat(rstd + (<usize>m << 2), 4);
+    for (let o: usize = 0; o < row; o += 16) {
+      const gg = v128.load(g + o), bb = v128.load(b + o);
+      v128.store(ya + o, f32x4.add(f32x4.mul(f32x4.mul(f32x4.sub(v128.load(xa + o), vma), vra), gg), bb));
+      v128.store(yb + o, f32x4.add(f32x4.mul(f32x4.mul(f32x4.sub(v128.load(xb + o), vmb), vrb), gg), bb));
+    }
+  }
+  if (m < M) {
+    const x = X + <usize>m * row, y = Y + <usize>m * row;
+    const vm = v128.load32_splat(mean + (<usize>m << 2)), vr = v128.load32_splat(rstd + (<usize>m << 2));
+    for (let o: usize = 0; o < row; o += 16) {
+      v128.store(y + o, f32x4.add(f32x4.mul(f32x4.mul(f32x4.sub(v128.load(x + o), vm), vr), v128.load(g + o)), v128.load(b + o)));
+    }
+  }
+}
+
+/**
  * Per row m: mean[m] = Σx/N, rstd[m] = 1/sqrt(Σ(x−mean)²/N + eps), Y = (X−mean)·rstd·g + b.
  * Y must not alias X.
  */
@@ -55,7 +115,12 @@ export function layernorm_fwd(Y: usize, mean: usize, rstd: usize, X: usize, g: u
   const n4 = N & ~3;
   const row = <usize>N << 2;
   const invN: f32 = 1.0 / <f32>N;
-  for (let m = 0; m < M; m++) {
+  let m0 = 0;
+  if ((N & 7) == 0 && N > 0) {
+    m0 = layernorm_stats_pairs(mean, rstd, X, M, N, eps);
+    layernorm_apply(Y, mean, rstd, X, g, b, m0, N);
+  }
+  for (let m = m0; m < M; m++) {
     const x = X + <usize>m * row, y = Y + <usize>m * row;
     const mu = row_sum(x, N) * invN;
     const vmu = f32x4.splat(mu);
@@ -91,8 +156,21 @@ export function layernorm_bwd(
     const x = X + <usize>m * row, dy = dY + <usize>m * row, dx = dX + <usize>m * row;
     const mu = load<f32>(mean + (<usize>m << 2)), r = load<f32>(rstd + (<usize>m << 2));
     const vmu = f32x4.splat(mu), vr = f32x4.splat(r);
-    let s1 = f32x4.splat(0), s2 = s1;
+    let s1 = f32x4.splat(0), s2 = s1, t1 = s1, t2 = s1;
     let j = 0;
+    // two chunks per iteration into two pairs of accumulators: one chain per sum is bound by the add latency
+    for (; j + 8 <= n4; j += 8) {
+      const o = <usize>j << 2;
+      const d = v128.load(dy + o), e = v128.load(dy + o, 16);
+      const xh = f32x4.mul(f32x4.sub(v128.load(x + o), vmu), vr), xk = f32x4.mul(f32x4.sub(v128.load(x + o, 16), vmu), vr);
+      const gh = f32x4.mul(d, v128.load(g + o)), gk = f32x4.mul(e, v128.load(g + o, 16));
+      s1 = f32x4.add(s1, gh); t1 = f32x4.add(t1, gk);
+      s2 = f32x4.add(s2, f32x4.mul(gh, xh)); t2 = f32x4.add(t2, f32x4.mul(gk, xk));
+      v128.store(db + o, f32x4.add(v128.load(db + o), d));
+      v128.store(db + o, f32x4.add(v128.load(db + o, 16), e), 16);
+      v128.store(dg + o, f32x4.add(v128.load(dg + o), f32x4.mul(d, xh)));
+      v128.store(dg + o, f32x4.add(v128.load(dg + o, 16), f32x4.mul(e, xk)), 16);
+    }
     for (; j < n4; j += 4) {
       const o = <usize>j << 2;
       const d = v128.load(dy + o);
@@ -103,7 +181,7 @@ export function layernorm_bwd(
       v128.store(db + o, f32x4.add(v128.load(db + o), d));
       v128.store(dg + o, f32x4.add(v128.load(dg + o), f32x4.mul(d, xh)));
     }
-    let a1 = hsum(s1), a2 = hsum(s2);
+    let a1 = hsum(f32x4.add(s1, t1)), a2 = hsum(f32x4.add(s2, t2));
     for (; j < N; j++) {
       const o = <usize>j << 2;
       const d = load<f32>(dy + o);

@@ -1,5 +1,6 @@
 // Time per call of the non-matmul kernels at model-like sizes (32 sequences x 5 tokens, d = 64).
-// Not a test: node packages/core-wasm/bench/kernels.bench.mjs (after building).
+// Not a test: node packages/core-wasm/bench/kernels.bench.mjs (after building). The model's exact training-step
+// shapes (H = 8 heads of D = 8, layer 2 on the query row only, realistic inputs) are in model.bench.mjs.
 import { instantiateCore } from '../dist/index.js';
 
 const core = instantiateCore();
@@ -34,7 +35,7 @@ function time(name, fn, note = '') {
 }
 
 const Bn = 32, T = 5, d = 64, rows = Bn * T;
-for (const H of [1, 4]) {
+for (const H of [1, 4, 8]) {
   const Dh = d / H;
   time(`attn_scores_fwd Bn=${Bn} H=${H} T=${T} D=${Dh}`, () => core.attn_scores_fwd(C, A, B, Bn, H, T, T, Dh, 0, 0.25));
   time(`attn_scores_bwd Bn=${Bn} H=${H} T=${T} D=${Dh}`, () => core.attn_scores_bwd(D, E, C, A, B, Bn, H, T, T, Dh, 0, 0.25));

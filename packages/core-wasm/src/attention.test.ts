@@ -21,6 +21,22 @@ const cases: Case[] = [
   { Bn: 1, H: 2, Tq: 10, Tk: 3, D: 6, qPos0: 0 }, // many queries, few keys
   { Bn: 2, H: 1, Tq: 3, Tk: 12, D: 33, qPos0: 9 },
   { Bn: 1, H: 1, Tq: 20, Tk: 30, D: 64, qPos0: 10 },
+  // D % 4 == 0 with few query rows (or few keys, for the backward kernels) takes the direct small-sequence path,
+  // D = 8 its specialised variant; the cases above with D % 4 != 0 or 8+ query rows cover the general path
+  { Bn: 32, H: 8, Tq: 5, Tk: 5, D: 8, qPos0: 0 }, // the model, layer 1
+  { Bn: 32, H: 8, Tq: 1, Tk: 5, D: 8, qPos0: 4 }, // the model, layer 2 (query row only)
+  { Bn: 2, H: 3, Tq: 7, Tk: 9, D: 8, qPos0: 2 }, // two row groups, a tail column
+  { Bn: 1, H: 2, Tq: 3, Tk: 3, D: 8, qPos0: 0 }, // no full group of 4 keys
+  { Bn: 2, H: 2, Tq: 4, Tk: 12, D: 8, qPos0: 8 },
+  { Bn: 1, H: 2, Tq: 2, Tk: 6, D: 8, qPos0: 1 },
+  { Bn: 1, H: 1, Tq: 9, Tk: 6, D: 8, qPos0: 0 }, // 8+ queries, few keys
+  { Bn: 1, H: 2, Tq: 6, Tk: 7, D: 8, qPos0: -2 }, // leading rows fully masked
+  { Bn: 1, H: 2, Tq: 6, Tk: 7, D: 5, qPos0: -2 },
+  { Bn: 2, H: 2, Tq: 5, Tk: 5, D: 4, qPos0: 0 },
+  { Bn: 1, H: 3, Tq: 6, Tk: 7, D: 12, qPos0: 1 },
+  { Bn: 2, H: 2, Tq: 1, Tk: 13, D: 20, qPos0: 12 },
+  { Bn: 2, H: 4, Tq: 3, Tk: 6, D: 8, qPos0: 3 }, // few queries, heads in groups of 4
+  { Bn: 1, H: 8, Tq: 2, Tk: 9, D: 8, qPos0: 7 },
 ];
 
 function idxQ(c: Case, b: number, i: number, h: number, d: number, T: number) {

@@ -279,6 +279,7 @@ describe('rope', () => {
     { M: 1, heads: 1, hd: 2, T: 0, pos0: 3 }, { M: 7, heads: 3, hd: 6, T: 5, pos0: 0 },
     { M: 10, heads: 2, hd: 16, T: 5, pos0: 2 }, { M: 160, heads: 4, hd: 16, T: 5, pos0: 0 },
     { M: 9, heads: 1, hd: 10, T: 3, pos0: 1 }, { M: 4, heads: 2, hd: 64, T: 0, pos0: 7 }, { M: 6, heads: 5, hd: 14, T: 6, pos0: 0 },
+    { M: 160, heads: 8, hd: 8, T: 5, pos0: 0 }, { M: 32, heads: 8, hd: 8, T: 0, pos0: 4 }, { M: 9, heads: 3, hd: 8, T: 4, pos0: 1 },
   ];
   it('rope_fwd (also in place) and rope_bwd match float64', () => {
     const r = rng(8);
@@ -329,7 +330,8 @@ function softmaxRef(s: ArrayLike<number>, off: number, n: number): Float64Array 
 describe('softmax', () => {
   it('softmax_fwd matches float64, masked (−1e20) entries are exactly 0, P may alias S', () => {
     const r = rng(9);
-    for (const [rows, n] of [...rowShapes, [4, 5], [33, 160]] as [number, number][]) scoped(() => {
+    // n = 5 takes a 4-rows-at-a-time path (the rest of the rows the general one): rows % 4 = 0, 1, 2, 3
+    for (const [rows, n] of [...rowShapes, [4, 5], [33, 160], [1280, 5], [7, 5], [6, 5], [3, 5], [2, 5]] as [number, number][]) scoped(() => {
       const s = randF32(r, rows * n, -8, 8);
       // causal-style masking and a few extreme rows
       for (let i = 0; i < rows; i++) for (let j = 0; j < n; j++) if (j > i + 1 && r() < 0.7) s[i * n + j] = -1e20;
@@ -350,7 +352,7 @@ describe('softmax', () => {
 
   it('softmax_bwd accumulates P ⊙ (dP − Σ dP·P)', () => {
     const r = rng(10);
-    for (const [rows, n] of rowShapes) scoped(() => {
+    for (const [rows, n] of [...rowShapes, [1280, 5], [9, 5], [6, 5], [3, 5]] as [number, number][]) scoped(() => {
       const s = randF32(r, rows * n, -3, 3), dp = randF32(r, rows * n), ds0 = randF32(r, rows * n);
       const p = new Float32Array(rows * n);
       for (let i = 0; i < rows; i++) p.set(softmaxRef(s, i * n, n), i * n);
@@ -368,6 +370,31 @@ describe('softmax', () => {
       }
       expectClose(dS.get(), ref, { scale: mag, label: `softmax_bwd ${rows}x${n}` });
       dS.checkGuards();
+    });
+  });
+});
+
+describe('exp', () => {
+  it('is accurate to ~1 ulp over [−80, 0] in both softmax paths, and flushes below e^−80 to exactly 0', () => {
+    // softmax([x, 0, −1e20, …]) = [e^x, 1] / (1 + e^x): the first entry exposes exp(x) to within the rounding of
+    // one add and one division (n = 5 takes the 4-row path, n = 3 the general one)
+    for (const n of [5, 3]) scoped(() => {
+      const xs: number[] = [];
+      for (let i = 0; i < 4000; i++) xs.push(Math.fround(-80 * (i / 3999) ** 1.5));
+      xs.push(-79.99, -80.01, -90, -1e20); // the last three must give exactly 0
+      const rows = xs.length;
+      const s = new Float32Array(rows * n).fill(-1e20);
+      xs.forEach((x, i) => { s[i * n] = x; s[i * n + 1] = 0; });
+      const S = guarded(core, 'f32', rows * n, s), P = guarded(core, 'f32', rows * n);
+      core.softmax_fwd(P.ptr, S.ptr, rows, n);
+      const p = P.get();
+      let worst = 0;
+      xs.forEach((x, i) => {
+        const e = Math.exp(s[i * n]!), want = e / (1 + e);
+        if (x < -80) expect(p[i * n], `x = ${x}`).toBe(0);
+        else worst = Math.max(worst, Math.abs(p[i * n]! - want) / want);
+      });
+      expect(worst, `n = ${n}`).toBeLessThan(3e-7); // exp itself: 8.2e-8 (≈1.4 ulp); the rest is the sum and the scaling
     });
   });
 });
