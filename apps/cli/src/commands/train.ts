@@ -102,7 +102,7 @@ async function presetHeads(flags: TrainFlags) {
   const heads = pickHeads(scores, r.params.config.nLayers);
   const fmt = (xs: number[]) => xs.map((x) => x.toFixed(3)).join(' ');
   process.stderr.write(
-    `heads from ${flags.headsFrom} @ ${r.checkpoint}: induction ${heads.ih} (strengths ${fmt(scores.induction)}), previous-token ${heads.pt} (scores ${fmt(scores.prevToken)})\n`,
+    `heads from ${flags.headsFrom} @ ${r.checkpoint}: induction ${heads.ih} (strengths ${fmt(scores.induction)}), previous-token ${heads.pt} (scores at label tokens ${fmt(scores.prevTokenAtLabels)})\n`,
   );
   return heads;
 }

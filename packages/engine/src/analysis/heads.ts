@@ -18,8 +18,10 @@ import type { ParamStore } from '../params.js';
 export interface HeadScores {
   /** Induction strength of each last-layer head. */
   induction: number[];
-  /** Previous-token score of each first-layer head. */
+  /** Previous-token score of each first-layer head, averaged over positions 1..4. */
   prevToken: number[];
+  /** The same score at the label positions 1 and 3 only (where the induction circuit needs it). */
+  prevTokenAtLabels: number[];
 }
 
 export function headScores(params: ParamStore, set: EvalSet, passes?: PassPlan[]): HeadScores {
@@ -44,6 +46,7 @@ export function headScores(params: ParamStore, set: EvalSet, passes?: PassPlan[]
   const B = set.batch.size;
   const induction = new Array<number>(H).fill(0);
   const prevToken = new Array<number>(H).fill(0);
+  const prevTokenAtLabels = new Array<number>(H).fill(0);
   for (let b = 0; b < B; b++) {
     const correct = set.batch.querySlot[b] === 0 ? 1 : 3;
     const wrong = 4 - correct;
@@ -53,16 +56,22 @@ export function headScores(params: ParamStore, set: EvalSet, passes?: PassPlan[]
       let s = 0;
       for (let t = 1; t < T; t++) {
         const a = A1[((b * H + h) * T + t) * T + t - 1];
-        s += a - (1 - a) / t;
+        const score = a - (1 - a) / t;
+        s += score;
+        if (t === 1 || t === 3) prevTokenAtLabels[h] += score / 2;
       }
       prevToken[h] += s / (T - 1);
     }
   }
-  return { induction: induction.map((x) => x / B), prevToken: prevToken.map((x) => x / B) };
+  const mean = (xs: number[]) => xs.map((x) => x / B);
+  return { induction: mean(induction), prevToken: mean(prevToken), prevTokenAtLabels: mean(prevTokenAtLabels) };
 }
 
-/** The strongest induction head (last layer) and previous-token head (first layer), as "layer:head". */
+/**
+ * The strongest induction head (last layer) and previous-token head (first layer), as "layer:head". The
+ * previous-token head is ranked at the label positions, where K-composition needs the previous exemplar.
+ */
 export function pickHeads(scores: HeadScores, nLayers: number): { ih: string; pt: string } {
   const argmax = (xs: number[]) => xs.reduce((best, x, i) => (x > xs[best] ? i : best), 0);
-  return { ih: `${nLayers - 1}:${argmax(scores.induction)}`, pt: `0:${argmax(scores.prevToken)}` };
+  return { ih: `${nLayers - 1}:${argmax(scores.induction)}`, pt: `0:${argmax(scores.prevTokenAtLabels)}` };
 }
