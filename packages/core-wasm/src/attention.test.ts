@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { instantiateCore } from './index.js';
-import { expectClose, guarded, randF32, rng } from './testing/helpers.js';
+import { expectClose, guarded, randF32, rng, scopedArena } from './testing/helpers.js';
 
 const core = instantiateCore();
 const { arena } = core;
@@ -46,14 +46,7 @@ function idxS(c: Case, b: number, h: number, i: number, j: number) {
   return ((b * c.H + h) * c.Tq + i) * c.Tk + j;
 }
 
-function scoped(fn: () => void): void {
-  const mark = arena.mark();
-  try {
-    fn();
-  } finally {
-    arena.reset(mark);
-  }
-}
+const scoped = (fn: () => void) => scopedArena(arena, fn);
 
 describe('attention', () => {
   it('attn_scores_fwd: scaled QKᵀ with causal −1e20 mask', () => {

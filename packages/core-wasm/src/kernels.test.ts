@@ -1,19 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { instantiateCore } from './index.js';
-import { expectClose, guarded, randF32, rng } from './testing/helpers.js';
+import { expectClose, guarded, randF32, rng, scopedArena } from './testing/helpers.js';
 
 const core = instantiateCore();
 const { arena } = core;
 
-/** Runs fn with everything it allocates freed afterwards. */
-function scoped(fn: () => void): void {
-  const mark = arena.mark();
-  try {
-    fn();
-  } finally {
-    arena.reset(mark);
-  }
-}
+const scoped = (fn: () => void) => scopedArena(arena, fn);
 
 const sizes = [1, 2, 3, 4, 5, 7, 8, 13, 16, 17, 31, 64, 100, 192, 515];
 const rowShapes: [number, number][] = [[1, 1], [1, 5], [3, 7], [5, 13], [4, 16], [2, 33], [7, 64], [160, 64], [50, 512], [3, 19]];

@@ -1,6 +1,6 @@
 // Test helpers (not part of the build): deterministic random data, guarded buffers in the arena, tolerant compare.
 import { expect } from 'vitest';
-import type { Core, Ptr } from '../index.js';
+import type { Arena, Core, Ptr } from '../index.js';
 
 /** mulberry32: deterministic uniform [0, 1). */
 export function rng(seed: number): () => number {
@@ -99,5 +99,15 @@ export function expectClose(
   }
   if (worst >= 0) {
     expect.fail(`${opts.label ?? 'mismatch'} at [${worst}]: got ${got[worst]}, want ${ref[worst]} (err/tol = ${worstRatio.toExponential(2)})`);
+  }
+}
+
+/** Runs fn with everything it allocates in the arena freed afterwards. */
+export function scopedArena(arena: Arena, fn: () => void): void {
+  const mark = arena.mark();
+  try {
+    fn();
+  } finally {
+    arena.reset(mark);
   }
 }
