@@ -3,6 +3,7 @@
  * for the paper's flags, merged on top of it. The engine validates the result against the model.
  */
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { onlyHead, type InterventionSpecInput } from '@optoscope/engine';
 
@@ -80,7 +81,8 @@ export function clampSpec(f: ClampFlags, base?: InterventionSpecInput): Interven
   if (f.ihClamp) set('match', f.ihClamp);
   if (f.perfectCopy) set('perfectCopy', { head: f.perfectCopy });
   if (f.perfectL1) set('perfectLayer1', true);
-  if (f.graft) set('graft', { checkpoint: f.graft, tillLayer: f.graftTill ?? 0 });
+  // Stored absolute, so the run can be re-evaluated from any working directory.
+  if (f.graft) set('graft', { checkpoint: path.resolve(f.graft), tillLayer: f.graftTill ?? 0 });
   else if (f.graftTill !== undefined) throw new Error('--graft-till needs --graft <checkpoint>');
   return spec as InterventionSpecInput | undefined;
 }
