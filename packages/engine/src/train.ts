@@ -41,6 +41,8 @@ export interface TrainOptions {
   signal?: AbortSignal;
   /** Reuse already-loaded features (tests, sweeps); must match `config.data`. */
   features?: FeatureSource;
+  /** A compiled core-wasm module to instantiate (worker threads share one compilation). */
+  coreModule?: WebAssembly.Module;
 }
 
 /** Load the feature source a config names (spec 1.1). */
@@ -72,7 +74,7 @@ export async function train(config: RunConfig, opts: TrainOptions): Promise<RunS
   // Everything that can fail on bad input happens before the first file is written.
   const features = opts.features ?? (await loadFeatures(cfg));
   const task = buildTask(cfg.task, features);
-  const sel = selectBackend(cfg.backend);
+  const sel = selectBackend(cfg.backend, opts.coreModule);
   const be = sel.backend;
   const modelCfg = modelConfigFor(cfg, features);
   const params = new ParamStore(be, modelCfg);
@@ -99,6 +101,7 @@ export async function train(config: RunConfig, opts: TrainOptions): Promise<RunS
   const run = prior ? RunDir.open(opts.out) : RunDir.create(opts.out);
 
   if (prior) {
+    run.removeTempFiles();
     const state = run.loadState((m) => emit({ type: 'warning', message: m }));
     if (state) {
       const meta = JSON.parse(state.metadata.optoscope) as ResumeMeta;
@@ -109,7 +112,8 @@ export async function train(config: RunConfig, opts: TrainOptions): Promise<RunS
       win = meta.window;
       resumedFrom = seqs;
     }
-    run.truncateMetrics(seqs);
+    // Without any saved state the run restarts from scratch, so even the rows at 0 go.
+    run.truncateMetrics(resumedFrom ?? -1);
     record = { ...prior, status: 'running', progress: { seqs, step }, error: undefined };
   } else {
     record = {
@@ -137,6 +141,7 @@ export async function train(config: RunConfig, opts: TrainOptions): Promise<RunS
   let timedSteps = 0;
   let lastReport = performance.now();
   let lastReportSeqs = seqs;
+  let lastYield = performance.now();
   let recentLoss = NaN;
 
   const runEval = (x: number) => {
@@ -190,6 +195,11 @@ export async function train(config: RunConfig, opts: TrainOptions): Promise<RunS
       recentLoss = Number.isNaN(recentLoss) ? loss : 0.98 * recentLoss + 0.02 * loss;
       if ((step & 63) === 0) {
         const now = performance.now();
+        if (now - lastYield > 50) {
+          // Let signal handlers, worker-thread messages and queue heartbeats run; the loop is otherwise synchronous.
+          await new Promise((r) => setImmediate(r));
+          lastYield = performance.now();
+        }
         if (now - lastReport > 200) {
           emit({ type: 'progress', seqs, total, loss: recentLoss, seqsPerSec: ((seqs - lastReportSeqs) * 1000) / (now - lastReport) });
           lastReport = now;

@@ -8,6 +8,7 @@
  *
  * Every file is replaced atomically; metrics are appended a whole line at a time.
  */
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { RunConfig } from '../config.js';
@@ -178,6 +179,14 @@ export class RunDir {
     writeFileAtomic(this.metricsFile, keep.map((r) => JSON.stringify(r) + '\n').join(''));
   }
 
+  /** Remove temp files a killed writer left behind (see atomic.ts); the files they were replacing are intact. */
+  removeTempFiles(): void {
+    for (const d of [this.dir, this.checkpointDir]) {
+      if (!fs.existsSync(d)) continue;
+      for (const f of fs.readdirSync(d)) if (/^\..+\.tmp$/.test(f)) fs.rmSync(path.join(d, f), { force: true });
+    }
+  }
+
   checkpointFile(seqs: number): string {
     return path.join(this.checkpointDir, `seqs-${String(seqs).padStart(10, '0')}.safetensors`);
   }
@@ -215,4 +224,22 @@ export class RunDir {
     }
     return null;
   }
+}
+
+/**
+ * Checksums that say whether two runs ended identically: SHA-256 of the last checkpoint's tensor data
+ * (not the file, whose metadata names the run) and of every metric row.
+ */
+export function runChecksums(dir: string): { status: RunStatus; checkpoint: number | null; params: string | null; metrics: string[] } {
+  const run = RunDir.open(dir);
+  const last = run.listCheckpoints().at(-1) ?? null;
+  let params: string | null = null;
+  if (last !== null) {
+    const { tensors } = readSafetensors(run.checkpointFile(last));
+    const h = createHash('sha256');
+    for (const name of Object.keys(tensors).sort()) h.update(name).update(new Uint8Array(tensors[name].data.buffer, tensors[name].data.byteOffset, tensors[name].data.byteLength));
+    params = h.digest('hex');
+  }
+  const metrics = run.readMetrics().map((r) => createHash('sha256').update(JSON.stringify(r)).digest('hex'));
+  return { status: run.readRecord().status, checkpoint: last, params, metrics };
 }

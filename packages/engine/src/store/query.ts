@@ -1,0 +1,154 @@
+/**
+ * Many runs at once: listing the run directories under a runs directory, and SQL over all of them with
+ * DuckDB. `openRunStore` defines three views over the files as they are on disk (nothing is copied, so a
+ * query sees live runs as of the moment it runs):
+ *
+ *   runs         one row per run.json: run_id, status, sweep, preset, classes, labels, seqs, seed_*, progress_seqs,
+ *                learning_time, learned, wall_s, ms_per_step, backend, created_at, updated_at, dir,
+ *                config (JSON), summary (JSON), record (the whole run.json as JSON)
+ *   metrics      one row per metrics.jsonl line: run_id, kind, seqs, step, set, the eval metrics of spec 3.3,
+ *                grad_norm, steps (a trailing partial line of a live or killed run is ignored)
+ *   checkpoints  one row per saved parameter checkpoint: run_id, seqs, path
+ *
+ * The README ("Run store") documents every column.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { METRIC_NAMES } from '../metrics.js';
+import { RunDir, type RunRecord } from './runDir.js';
+
+export interface RunInfo {
+  /** The directory's name (a sweep member's ID, or a `opto train --out` name). */
+  id: string;
+  dir: string;
+  record: RunRecord | null;
+  /** Why run.json could not be read. */
+  error?: string;
+}
+
+/** The run directories directly under `runsDir` (those with a run.json), sorted by ID. */
+export function listRuns(runsDir: string): RunInfo[] {
+  if (!fs.existsSync(runsDir)) throw new Error(`runs directory ${runsDir} does not exist`);
+  if (!fs.statSync(runsDir).isDirectory()) throw new Error(`runs directory ${runsDir} is not a directory`);
+  return fs
+    .readdirSync(runsDir, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && fs.existsSync(path.join(runsDir, d.name, 'run.json')))
+    .map((d) => d.name)
+    .sort()
+    .map((id) => {
+      const dir = path.join(runsDir, id);
+      try {
+        return { id, dir, record: RunDir.open(dir).readRecord() };
+      } catch (e) {
+        return { id, dir, record: null, error: (e as Error).message };
+      }
+    });
+}
+
+/** A run by path, by ID under `runsDir`, or by a unique ID prefix. */
+export function findRun(runsDir: string, idOrPath: string): RunDir {
+  if (fs.existsSync(path.join(idOrPath, 'run.json'))) return RunDir.open(idOrPath);
+  const direct = path.join(runsDir, idOrPath);
+  if (fs.existsSync(path.join(direct, 'run.json'))) return RunDir.open(direct);
+  const hits = fs.existsSync(runsDir) ? listRuns(runsDir).filter((r) => r.id.startsWith(idOrPath)) : [];
+  if (hits.length === 1) return RunDir.open(hits[0].dir);
+  if (hits.length > 1) throw new Error(`'${idOrPath}' matches ${hits.length} runs in ${runsDir}: ${hits.slice(0, 5).map((h) => h.id).join(', ')}${hits.length > 5 ? ', ...' : ''}`);
+  throw new Error(`no run '${idOrPath}' in ${runsDir} (and no run directory at that path)`);
+}
+
+export interface QueryResult {
+  columns: string[];
+  /** JSON-safe values (DuckDB's JSON conversion; integers beyond 2^53 and decimals stay strings). */
+  rows: unknown[][];
+}
+
+/** Run one SQL statement over the runs under `runsDir` (views: runs, metrics, checkpoints). */
+export async function queryRuns(runsDir: string, sql: string): Promise<QueryResult> {
+  const store = await openRunStore(runsDir);
+  try {
+    const reader = await store.connection.runAndReadAll(sql);
+    // DuckDB's JSON form writes 64-bit integers as strings; give back numbers where they are exact.
+    const wide = reader.columnTypes().map((t) => /^U?(BIG|HUGE)INT$/.test(t.toString()));
+    const rows = reader.getRowsJson().map((row) =>
+      row.map((v, i) => (wide[i] && typeof v === 'string' && Number.isSafeInteger(Number(v)) ? Number(v) : v)),
+    );
+    return { columns: reader.deduplicatedColumnNames(), rows };
+  } catch (e) {
+    throw new Error(`query failed: ${(e as Error).message.split('\n')[0]}`);
+  } finally {
+    store.close();
+  }
+}
+
+/** An in-memory DuckDB with the run-store views defined over `runsDir`. */
+export async function openRunStore(runsDir: string): Promise<{ connection: DuckDBConnection; close: () => void }> {
+  const runs = listRuns(runsDir);
+  const instance = await DuckDBInstance.create(':memory:');
+  const connection = await instance.connect();
+  const close = () => {
+    connection.closeSync();
+    instance.closeSync();
+  };
+  try {
+    for (const stmt of viewSql(runs)) await connection.run(stmt);
+  } catch (e) {
+    close();
+    throw e;
+  }
+  return { connection, close };
+}
+
+const lit = (s: string) => `'${s.replace(/'/g, "''")}'`;
+const list = (files: string[]) => `[${files.map(lit).join(', ')}]`;
+/** The run directory's name from a file path inside it (`<runs>/<id>/run.json` → `<id>`). */
+const runIdOf = (depth: number) => `string_split(replace(filename, '\\', '/'), '/')[-${depth}]`;
+
+function viewSql(runs: RunInfo[]): string[] {
+  const records = runs.filter((r) => r.record).map((r) => path.resolve(r.dir, 'run.json'));
+  const metrics = runs.map((r) => path.resolve(r.dir, 'metrics.jsonl')).filter((f) => fs.existsSync(f));
+  const ckpts = runs.filter((r) => fs.existsSync(path.join(r.dir, 'checkpoints'))).map((r) => path.resolve(r.dir, 'checkpoints', 'seqs-*.safetensors'));
+
+  const j = (p: string, type: string) => `try_cast(json_extract_string(j, '$.${p}') AS ${type})`;
+  const recordSrc = records.length ? `SELECT filename, content::JSON AS j FROM read_text(${list(records)})` : `SELECT NULL::VARCHAR AS filename, NULL::JSON AS j WHERE false`;
+  const runsView = `CREATE VIEW runs AS SELECT
+      ${runIdOf(2)} AS run_id,
+      ${j('status', 'VARCHAR')} AS status,
+      ${j('config.name', 'VARCHAR')} AS sweep,
+      ${j('config.preset', 'VARCHAR')} AS preset,
+      ${j('config.task.classSplit[0]', 'INTEGER')} AS classes,
+      ${j('config.task.numLabels', 'INTEGER')} AS labels,
+      ${j('config.schedule.seqs', 'BIGINT')} AS seqs,
+      ${j('seeds.init', 'INTEGER')} AS seed_init,
+      ${j('seeds.train', 'INTEGER')} AS seed_train,
+      ${j('seeds.eval', 'INTEGER')} AS seed_eval,
+      ${j('progress.seqs', 'BIGINT')} AS progress_seqs,
+      ${j('summary.learning_time', 'BIGINT')} AS learning_time,
+      ${j('summary.learned', 'BOOLEAN')} AS learned,
+      ${j('summary.wall_s', 'DOUBLE')} AS wall_s,
+      ${j('summary.ms_per_step', 'DOUBLE')} AS ms_per_step,
+      ${j('backend.used', 'VARCHAR')} AS backend,
+      ${j('created_at', 'TIMESTAMPTZ')} AS created_at,
+      ${j('updated_at', 'TIMESTAMPTZ')} AS updated_at,
+      parse_dirname(filename) AS dir,
+      json_extract(j, '$.config') AS config,
+      json_extract(j, '$.summary') AS summary,
+      j AS record
+    FROM (${recordSrc})`;
+
+  const cols: Record<string, string> = { kind: 'VARCHAR', seqs: 'BIGINT', step: 'BIGINT', set: 'VARCHAR' };
+  for (const m of METRIC_NAMES) cols[m] = 'DOUBLE';
+  Object.assign(cols, { grad_norm: 'DOUBLE', steps: 'INTEGER' });
+  const colSpec = `{${Object.entries(cols).map(([k, t]) => `${lit(k)}: ${lit(t)}`).join(', ')}}`;
+  const metricNames = Object.keys(cols).map((c) => `"${c}"`).join(', ');
+  const metricSrc = metrics.length
+    ? `SELECT * FROM read_json(${list(metrics)}, format = 'newline_delimited', columns = ${colSpec}, filename = true, ignore_errors = true)`
+    : `SELECT ${Object.entries(cols).map(([k, t]) => `NULL::${t} AS "${k}"`).join(', ')}, NULL::VARCHAR AS filename WHERE false`;
+  const metricsView = `CREATE VIEW metrics AS SELECT ${runIdOf(2)} AS run_id, ${metricNames} FROM (${metricSrc}) WHERE kind IS NOT NULL`;
+
+  const ckptSrc = ckpts.length ? `SELECT file AS filename FROM glob(${list(ckpts)})` : `SELECT NULL::VARCHAR AS filename WHERE false`;
+  const ckptView = `CREATE VIEW checkpoints AS SELECT ${runIdOf(3)} AS run_id,
+      CAST(regexp_extract(filename, 'seqs-(\\d+)\\.safetensors$', 1) AS BIGINT) AS seqs, filename AS path
+    FROM (${ckptSrc}) ORDER BY run_id, seqs`;
+  return [runsView, metricsView, ckptView];
+}

@@ -1,0 +1,66 @@
+/**
+ * A sweep on this machine: every member not yet finished goes to a {@link TrainPool} of worker threads.
+ * All checks (runs directory writable, existing runs, feature files present) happen before any thread
+ * starts; an aborted signal interrupts the running members, which save their state.
+ */
+import * as fs from 'node:fs';
+import { ConfigError } from '../config.js';
+import { planSweep, prepareRunsDir, type MemberResult, type SweepPlan } from './member.js';
+import { TrainPool, defaultWorkers, type PoolEvent } from './pool.js';
+import type { SweepMember } from './spec.js';
+
+export interface LocalSweepOptions {
+  runsDir: string;
+  /** Threads (default one per core, at most one per member to run). */
+  workers?: number;
+  /** Continue unfinished members and skip finished ones (otherwise existing runs are refused). */
+  resume?: boolean;
+  signal?: AbortSignal;
+  onEvent?: (e: SweepEvent) => void;
+}
+
+export type SweepEvent =
+  | { type: 'plan'; plan: SweepPlan; workers: number }
+  | PoolEvent
+  | { type: 'end'; member: SweepMember; result: MemberResult };
+
+export interface SweepOutcome {
+  results: MemberResult[];
+  interrupted: boolean;
+}
+
+/** Check everything a sweep needs before any work starts; throws one line. */
+export function preflightSweep(members: SweepMember[], runsDir: string, resume: boolean): SweepPlan {
+  prepareRunsDir(runsDir);
+  for (const src of new Set(members.map((m) => m.config.data.source)))
+    if (src !== 'synthetic' && !fs.existsSync(src)) throw new ConfigError(`feature file not found: ${src}`);
+  return planSweep(members, runsDir, { resume });
+}
+
+export async function runLocalSweep(members: SweepMember[], opts: LocalSweepOptions): Promise<SweepOutcome> {
+  const plan = preflightSweep(members, opts.runsDir, opts.resume ?? false);
+  const todo = [...plan.start, ...plan.resume].sort((a, b) => a.index - b.index);
+  const workers = Math.max(1, Math.min(opts.workers ?? defaultWorkers(), todo.length));
+  const emit = opts.onEvent ?? (() => undefined);
+  emit({ type: 'plan', plan, workers });
+
+  const results: MemberResult[] = plan.skip.map((m) => ({ id: m.id, outcome: 'skipped', trained: 0 }));
+  if (todo.length === 0) return { results, interrupted: false };
+  const pool = new TrainPool({ size: workers, onEvent: emit });
+  const onAbort = () => pool.abort();
+  if (opts.signal?.aborted) onAbort();
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    await Promise.all(
+      todo.map(async (member) => {
+        const result = await pool.run(member, opts.runsDir);
+        results.push(result);
+        emit({ type: 'end', member, result });
+      }),
+    );
+  } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
+    await pool.close();
+  }
+  return { results, interrupted: opts.signal?.aborted ?? false };
+}

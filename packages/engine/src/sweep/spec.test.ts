@@ -1,0 +1,143 @@
+import { spawnSync } from 'node:child_process';
+import * as os from 'node:os';
+import { describe, expect, it } from 'vitest';
+import { parseRunConfig } from '../config.js';
+import { SWEEP_PRESETS, classSplitFor } from './presets.js';
+import { canonicalJson, configHash, expandSweep, loadSweepSpec } from './spec.js';
+
+const tiny = { schedule: { seqs: 3200, evalEvery: 640, ckptEvery: 640, evalSize: 100 } };
+
+describe('sweep spec expansion', () => {
+  it('expands variants, grid, zip and seeds as nested loops (first axis slowest, seeds innermost)', () => {
+    const { members } = expandSweep({
+      name: 's',
+      base: tiny,
+      grid: { 'task.numLabels': [5, 10], 'optim.lr': [1e-5, 2e-5] },
+      zip: { 'model.nHeads': [8, 4], 'model.dModel': [64, 32] },
+      seeds: [5, 6],
+    });
+    expect(members).toHaveLength(2 * 2 * 2 * 2);
+    const key = (i: number) => {
+      const c = members[i].config;
+      return [c.task.numLabels, c.optim.lr, c.model.nHeads, c.model.dModel, c.seeds.init];
+    };
+    expect(key(0)).toEqual([5, 1e-5, 8, 64, 5]);
+    expect(key(1)).toEqual([5, 1e-5, 8, 64, 6]);
+    expect(key(2)).toEqual([5, 1e-5, 4, 32, 5]);
+    expect(key(4)).toEqual([5, 2e-5, 8, 64, 5]);
+    expect(key(15)).toEqual([10, 2e-5, 4, 32, 6]);
+    expect(members.map((m) => m.index)).toEqual([...Array(16).keys()]);
+    expect(members[3].vary).toEqual([
+      ['task.numLabels', 5],
+      ['optim.lr', 1e-5],
+      ['model.nHeads', 4],
+      ['model.dModel', 32],
+      ['seeds.init', 6],
+    ]);
+    for (const m of members) {
+      expect(m.config.name).toBe('s');
+      expect(m.config.schedule.seqs).toBe(3200);
+      expect(m.id).toMatch(/^s-[0-9a-f]{10}$/);
+    }
+    expect(new Set(members.map((m) => m.id)).size).toBe(16);
+  });
+
+  it('run IDs are the sweep name and a hash of the canonical validated config: independent of key order, defaults, axis position', () => {
+    const a = expandSweep({ name: 'x', base: { schedule: { seqs: 3200, evalEvery: 640 } }, grid: { 'task.numLabels': [5, 10] } }).members;
+    // Same configs written differently: keys reordered, a default spelled out, the value moved to a variant.
+    const b = expandSweep({ name: 'x', variants: [{ task: { numLabels: 10 } }, { task: { numLabels: 5, pairSeed: 20 } }], base: { schedule: { evalEvery: 640, seqs: 3200 } } }).members;
+    expect(b.map((m) => m.id).sort()).toEqual(a.map((m) => m.id).sort());
+    expect(a[0].id).toBe(`x-${configHash(a[0].config)}`);
+    expect(canonicalJson({ b: 1, a: { d: [1, { f: 2, e: 3 }], c: null } })).toBe('{"a":{"c":null,"d":[1,{"e":3,"f":2}]},"b":1}');
+    // Adding a grid value keeps the IDs of the existing members.
+    const c = expandSweep({ name: 'x', base: { schedule: { seqs: 3200, evalEvery: 640 } }, grid: { 'task.numLabels': [5, 10, 15] } }).members;
+    expect(c.slice(0, 2).map((m) => m.id)).toEqual(a.map((m) => m.id));
+  });
+
+  it('gives the same IDs in another process with another working directory and environment', () => {
+    const here = expandSweep(SWEEP_PRESETS['paper-main'].spec).members.map((m) => m.id);
+    // The compiled engine in a fresh Node process: nothing in memory or in the environment leaks into IDs.
+    const script = `import('@optoscope/engine').then((e) => console.log(JSON.stringify(e.expandSweep(e.SWEEP_PRESETS['paper-main'].spec).members.map((m) => m.id))))`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: new URL('../../', import.meta.url).pathname,
+      env: { PATH: process.env.PATH, TZ: 'Pacific/Auckland', LANG: 'de_DE.UTF-8', HOME: os.tmpdir() },
+      encoding: 'utf8',
+    });
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual(here);
+  });
+
+  it('expands a preset under the config, so explicit fields win', () => {
+    const { members } = expandSweep({ name: 'p', base: { preset: 'fig5b-match', schedule: { seqs: 3200 } }, grid: { 'schedule.evalEvery': [640, 1280] } });
+    const c = members[0].config;
+    expect(c.preset).toBe('fig5b-match');
+    expect(c.schedule).toMatchObject({ seqs: 3200, evalEvery: 640, ckptEvery: 6000 });
+    expect(c.interventions?.match?.heads).toEqual(['1:3']);
+    expect(members[1].config.schedule.evalEvery).toBe(1280);
+  });
+
+  it('merges an object value into the config instead of replacing it', () => {
+    const { members } = expandSweep({ name: 'o', base: { schedule: { seqs: 3200, evalEvery: 640 } }, grid: { schedule: [{ ckptEvery: 320 }] } });
+    expect(members[0].config.schedule).toMatchObject({ seqs: 3200, evalEvery: 640, ckptEvery: 320 });
+  });
+
+  it('the paper presets: 32 main-set runs of 26.2e6 sequences (spec 9), 36 seed runs; every member valid and distinct', () => {
+    const main = expandSweep(SWEEP_PRESETS['paper-main'].spec).members;
+    expect(main).toHaveLength(32);
+    expect(main.reduce((s, m) => s + m.config.schedule.seqs, 0)).toBe(26_200_000);
+    const by = (f: (c: (typeof main)[number]['config']) => boolean) => main.filter((m) => f(m.config)).length;
+    expect(by((c) => c.preset === 'main')).toBe(1);
+    expect(by((c) => /^only-L2H\d$/.test(c.preset ?? '') && c.schedule.seqs === 1e6)).toBe(8);
+    expect(by((c) => c.schedule.seqs === 600_000)).toBe(6);
+    // Fig. 6 normal training: only L2H3 active, 2e6 sequences, for the five (classes, labels) cells.
+    const long = main.filter((m) => m.config.schedule.seqs === 2e6).map((m) => m.config);
+    expect(long.map((c) => [c.task.classSplit[0], c.task.numLabels])).toEqual([[50, 5], [100, 5], [200, 5], [50, 10], [50, 15]]);
+    for (const c of long) expect(c.interventions?.ablate).toEqual(['1:0', '1:1', '1:2', '1:4', '1:5', '1:6', '1:7']);
+    expect(long[2].task.classSplit).toEqual(classSplitFor(200));
+    expect(by((c) => c.schedule.seqs === 300_000 && c.schedule.evalEvery === 1000)).toBe(12);
+    expect(new Set(main.map((m) => m.id)).size).toBe(32);
+    const seeds = expandSweep(SWEEP_PRESETS['fig18-seeds'].spec).members;
+    expect(seeds).toHaveLength(36);
+    expect([...new Set(seeds.map((m) => m.config.seeds.init))]).toEqual([6, 7, 8, 9]);
+    expect(expandSweep(loadSweepSpec('smoke').input).members).toHaveLength(4);
+  });
+});
+
+describe('sweep spec errors: one line naming the field', () => {
+  const cases: [string, unknown, RegExp][] = [
+    ['no name', { grid: {} }, /^spec: name: /],
+    ['a name unfit for a directory', { name: '../x' }, /^spec: name: expected letters, digits/],
+    ['a grid value that is not a list', { name: 'a', grid: { 'task.numLabels': 5 } }, /^spec: grid\.task\.numLabels: /],
+    ['an empty grid list', { name: 'a', grid: { 'task.numLabels': [] } }, /grid\.task\.numLabels: expected a non-empty list/],
+    ['a malformed path', { name: 'a', grid: { 'task..x': [1] } }, /grid\.task\.\.x: .*dotted config path/],
+    ['zip lists of different lengths', { name: 'a', zip: { 'task.numLabels': [5, 10], 'seeds.init': [5] } }, /zip: zipped lists must have equal lengths, got task\.numLabels: 2, seeds\.init: 1/],
+    ['an unknown top-level key', { name: 'a', gird: {} }, /^spec: \(root\): Unrecognized key: "gird"/],
+    ['a bad member value', { name: 'a', base: tiny, grid: { 'task.numLabels': [5, 1] } }, /^spec: member 1 \(task\.numLabels=1\): task\.numLabels: /],
+    ['an unknown config path', { name: 'a', grid: { 'task.numLabel': [5] } }, /member 0 .*task: Unrecognized key: "numLabel"/],
+    ['a path varied twice', { name: 'a', grid: { 'seeds.init': [5] }, seeds: [6] }, /seeds\.init is varied twice/],
+    ['a parent and child path', { name: 'a', grid: { task: [{}], 'task.numLabels': [5] } }, /task\.numLabels is varied twice \(also task\)/],
+    ['duplicate members', { name: 'a', grid: { 'task.numLabels': [5, 5] } }, /members 0 and 1 have the same config/],
+    ['an unknown preset', { name: 'a', base: { preset: 'nope' } }, /member 0: preset: unknown preset "nope"/],
+    ['too many members', { name: 'a', grid: { 'seeds.init': [...Array(200).keys()].map((i) => i + 10), 'optim.lr': [...Array(60).keys()].map((i) => (i + 1) * 1e-6) } }, /expands to 12000 members, more than 10000/],
+  ];
+  for (const [name, spec, pattern] of cases)
+    it(name, () => {
+      let msg = '';
+      try {
+        expandSweep(spec, 'spec');
+      } catch (e) {
+        msg = (e as Error).message;
+      }
+      expect(msg).toMatch(pattern);
+      expect(msg).not.toContain('\n');
+    });
+
+  it('a missing spec file names the presets', () => {
+    expect(() => loadSweepSpec('nope.json')).toThrow(/sweep spec not found: nope\.json \(a JSON file, or a preset: paper-main, fig18-seeds, smoke\)/);
+  });
+
+  it('member configs are the ones parseRunConfig accepts', () => {
+    const m = expandSweep({ name: 'v', base: tiny }).members[0];
+    expect(parseRunConfig(m.config)).toEqual(m.config);
+  });
+});
