@@ -1,0 +1,296 @@
+/**
+ * The evaluation set of every checkpoint analysis (spec 5, preamble; the set of spec 1.4 / App. C) and the
+ * evaluator that runs a model under an intervention spec over it.
+ *
+ * The set is the finite training distribution of 78,400 sequences (`size: 'all'`), or, by default, a
+ * seeded stratified subsample of it (the "random subsample of a few thousand" the spec allows on a CPU):
+ * the full set is split into strata by (context label l_1, context label l_2, query slot) — 16 ordered
+ * label pairs × 2 slots = 32 equal strata of 2,450 sequences for the default task — each stratum gets its
+ * share of the sample (largest remainder), drawn without replacement by a partial Fisher-Yates shuffle
+ * seeded with `seed` (default 0). Chosen sequences keep the enumeration order. So every ordered label
+ * pair and query slot is represented exactly proportionally, and classes approximately uniformly.
+ *
+ * `DenseEvaluator` holds one ParamStore: load checkpoint after checkpoint into it (`loadTensors`) and the
+ * compiled programs are reused. `prepare(spec)` builds a persistent program (a progress curve evaluates
+ * the same spec on ~100 checkpoints); `evaluate(spec)` uses a prepared program when one exists, and
+ * otherwise builds a transient one and frees it afterwards (the wiring matrix's 264 one-off specs), via
+ * the backend's mark/release arena. The set is run in chunks of a fixed batch size (the last chunk is
+ * padded with copies of sequence 0 whose results are dropped).
+ */
+import type { SequenceDistribution } from '../data/sampler.js';
+import { enumerateTrainingSet } from '../data/finiteSet.js';
+import { allocBatch, type FeatureSource, type SequenceBatch, type Task } from '../data/types.js';
+import { compileInterventions } from '../interventions/compile.js';
+import { parseInterventionSpec, type InterventionSpec } from '../interventions/spec.js';
+import { buildModel, QUERY_POS, SEQ_LEN, type ModelProgram } from '../model.js';
+import type { ParamStore } from '../params.js';
+import { Rng } from '../rng.js';
+import { loadParamTensors } from '../store/paramIO.js';
+import type { NamedTensor } from '../store/safetensors.js';
+
+export const DEFAULT_DENSE_SIZE = 4000;
+export const DEFAULT_DENSE_SEED = 0;
+export const DEFAULT_DENSE_CHUNK = 1000;
+
+export interface DenseSet {
+  readonly distribution: SequenceDistribution;
+  readonly batch: SequenceBatch;
+  /** Size of the full finite set (78,400 by default). */
+  readonly fullSize: number;
+  /** Index of each chosen sequence in the full enumeration (ascending); null when the set is complete. */
+  readonly indices: Int32Array | null;
+  readonly seed: number | null;
+  /** One line for stored results and reports, e.g. "finite training set, stratified subsample 4000/78400 (seed 0)". */
+  readonly description: string;
+}
+
+export interface DenseSetOptions {
+  /** Sequences to keep, or 'all' for the whole finite set (default 4,000). */
+  size?: number | 'all';
+  seed?: number;
+}
+
+/** The finite training set of `task` (spec 1.4) or a stratified subsample of it (see the module docstring). */
+export function denseSet(task: Task, features: FeatureSource, opts: DenseSetOptions = {}): DenseSet {
+  const { distribution, batch } = enumerateTrainingSet(task, features);
+  const N = batch.size;
+  const size = opts.size ?? DEFAULT_DENSE_SIZE;
+  if (size === 'all' || size >= N)
+    return { distribution, batch, fullSize: N, indices: null, seed: null, description: `finite training set, all ${N} sequences` };
+  if (!Number.isInteger(size) || size < 1) throw new Error(`dense set size must be a positive integer or 'all', got ${size}`);
+  const seed = opts.seed ?? DEFAULT_DENSE_SEED;
+  const indices = stratifiedIndices(batch, task.config.numLabels, size, seed);
+  return {
+    distribution,
+    batch: selectRows(batch, indices),
+    fullSize: N,
+    indices,
+    seed,
+    description: `finite training set, stratified subsample ${size}/${N} (seed ${seed}; strata: label pair × query slot)`,
+  };
+}
+
+/** `size` indices of `batch`, stratified by (l_1, l_2, query slot), ascending. */
+export function stratifiedIndices(batch: SequenceBatch, numLabels: number, size: number, seed: number): Int32Array {
+  const strata = new Map<number, number[]>();
+  for (let b = 0; b < batch.size; b++) {
+    const key = (batch.contextLabel[2 * b] * numLabels + batch.contextLabel[2 * b + 1]) * 2 + batch.querySlot[b];
+    let s = strata.get(key);
+    if (!s) strata.set(key, (s = []));
+    s.push(b);
+  }
+  const keys = [...strata.keys()].sort((a, b) => a - b);
+  // Largest-remainder apportionment of `size` over the strata.
+  const exact = keys.map((k) => (size * strata.get(k)!.length) / batch.size);
+  const take = exact.map(Math.floor);
+  let left = size - take.reduce((a, b) => a + b, 0);
+  const byRemainder = keys.map((_, i) => i).sort((a, b) => exact[b] - take[b] - (exact[a] - take[a]) || a - b);
+  for (const i of byRemainder) {
+    if (left <= 0) break;
+    take[i]++;
+    left--;
+  }
+  const rng = new Rng(seed);
+  const out: number[] = [];
+  keys.forEach((k, i) => {
+    const s = strata.get(k)!.slice();
+    for (let j = 0; j < take[i]; j++) {
+      const r = j + rng.int(s.length - j);
+      [s[j], s[r]] = [s[r], s[j]];
+      out.push(s[j]);
+    }
+  });
+  return Int32Array.from(out.sort((a, b) => a - b));
+}
+
+/** A new batch holding rows `indices` of `src`. */
+export function selectRows(src: SequenceBatch, indices: ArrayLike<number>): SequenceBatch {
+  const out = allocBatch(indices.length);
+  for (let i = 0; i < indices.length; i++) copyRow(src, indices[i], out, i);
+  return out;
+}
+
+function copyRow(src: SequenceBatch, from: number, dst: SequenceBatch, to: number): void {
+  for (let k = 0; k < 3; k++) {
+    dst.item[3 * to + k] = src.item[3 * from + k];
+    dst.cls[3 * to + k] = src.cls[3 * from + k];
+  }
+  dst.contextLabel[2 * to] = src.contextLabel[2 * from];
+  dst.contextLabel[2 * to + 1] = src.contextLabel[2 * from + 1];
+  dst.target[to] = src.target[from];
+  dst.querySlot[to] = src.querySlot[from];
+}
+
+/** Per-sequence results of one manipulated evaluation over the dense set. */
+export interface DenseResult {
+  spec: InterventionSpec;
+  n: number;
+  /** Mean query cross-entropy and accuracy. */
+  loss: number;
+  acc: number;
+  /** Per sequence: loss, correct (argmax = target; ties go to the lower label), predicted label. */
+  rowLoss: Float64Array;
+  correct: Uint8Array;
+  pred: Int32Array;
+  /** With `heads`: induction strength of each last-layer head (spec 5.1) under this spec. */
+  strength?: number[];
+  /** With `heads`: previous-token score of each first-layer head (spec 5.2), positions 1..4 and labels {1,3}. */
+  prevToken?: number[];
+  prevTokenAtLabels?: number[];
+}
+
+export interface EvaluateOptions {
+  /** Also read the attention patterns and compute per-head strengths / previous-token scores. */
+  heads?: boolean;
+}
+
+interface DenseProgram {
+  model: ModelProgram;
+  spec: InterventionSpec;
+  heads: boolean;
+}
+
+export class DenseEvaluator {
+  readonly chunk: number;
+  private readonly prepared = new Map<string, DenseProgram>();
+  private readonly chunkBatch: SequenceBatch;
+
+  constructor(
+    readonly params: ParamStore,
+    readonly set: DenseSet,
+    opts: { chunk?: number } = {},
+  ) {
+    this.chunk = Math.min(opts.chunk ?? DEFAULT_DENSE_CHUNK, set.batch.size);
+    this.chunkBatch = allocBatch(this.chunk);
+  }
+
+  get size(): number {
+    return this.set.batch.size;
+  }
+
+  /** Parse and validate a spec against this model (a parsed spec passes through unchanged). */
+  parse(spec: unknown): InterventionSpec {
+    return parseInterventionSpec(spec ?? {}, this.params.config, 'analysis spec');
+  }
+
+  /** Replace the parameters (a checkpoint) in place; prepared programs stay valid. */
+  loadTensors(tensors: Record<string, NamedTensor>, where: string): void {
+    loadParamTensors(this.params, tensors, where);
+  }
+
+  /** Build a persistent program for `spec` (reused by every later `evaluate` of the same spec). */
+  prepare(spec: unknown, opts: EvaluateOptions = {}): void {
+    const s = this.parse(spec);
+    const key = keyOf(s, !!opts.heads);
+    if (!this.prepared.has(key)) this.prepared.set(key, this.build(s, !!opts.heads));
+  }
+
+  evaluate(spec: unknown, opts: EvaluateOptions = {}): DenseResult {
+    const s = this.parse(spec);
+    const heads = !!opts.heads;
+    const ready = this.prepared.get(keyOf(s, heads));
+    if (ready) return this.run(ready);
+    const be = this.params.be;
+    const mark = be.mark();
+    try {
+      return this.run(this.build(s, heads));
+    } finally {
+      be.release(mark);
+    }
+  }
+
+  private build(spec: InterventionSpec, heads: boolean): DenseProgram {
+    const cfg = this.params.config;
+    const keep = heads ? ['blocks.0.attn.pattern', `blocks.${cfg.nLayers - 1}.attn.pattern`] : [];
+    const model = buildModel(this.params, {
+      batch: this.chunk,
+      nItems: this.set.distribution.items.length,
+      training: false,
+      passes: compileInterventions(spec, this.params),
+      keep,
+    });
+    model.setFeatures(this.set.distribution.itemFeatures);
+    return { model, spec, heads };
+  }
+
+  private run(p: DenseProgram): DenseResult {
+    const { model } = p;
+    const cfg = this.params.config;
+    const be = this.params.be;
+    const L = cfg.numLabels;
+    const H = cfg.nHeads;
+    const T = SEQ_LEN;
+    const N = this.size;
+    const C = this.chunk;
+    const src = this.set.batch;
+    const rowLoss = new Float64Array(N);
+    const correct = new Uint8Array(N);
+    const pred = new Int32Array(N);
+    const strength = new Array<number>(H).fill(0);
+    const prevToken = new Array<number>(H).fill(0);
+    const prevTokenAtLabels = new Array<number>(H).fill(0);
+    const lossHost = new Float64Array(C);
+    const probsHost = new Float64Array(C * L);
+    const lastSite = `blocks.${cfg.nLayers - 1}.attn.pattern`;
+    for (let start = 0; start < N; start += C) {
+      const n = Math.min(C, N - start);
+      for (let i = 0; i < C; i++) copyRow(src, i < n ? start + i : 0, this.chunkBatch, i);
+      model.setBatch(this.chunkBatch);
+      model.program.forward();
+      be.read(model.rowLoss, lossHost);
+      be.read(model.probs, probsHost);
+      for (let i = 0; i < n; i++) {
+        let arg = 0;
+        for (let l = 1; l < L; l++) if (probsHost[i * L + l] > probsHost[i * L + arg]) arg = l;
+        rowLoss[start + i] = lossHost[i];
+        pred[start + i] = arg;
+        correct[start + i] = arg === src.target[start + i] ? 1 : 0;
+      }
+      if (p.heads) {
+        const A2 = model.program.read(lastSite); // [C, H, Tq, T]
+        const Tq = A2.length / (C * H * T);
+        const A1 = model.program.read('blocks.0.attn.pattern'); // [C, H, T, T]
+        for (let i = 0; i < n; i++) {
+          const right = src.querySlot[start + i] === 0 ? 1 : 3;
+          const wrong = 4 - right;
+          for (let h = 0; h < H; h++) {
+            const row = ((i * H + h) * Tq + QUERY_POS - (T - Tq)) * T;
+            strength[h] += A2[row + right] - A2[row + wrong];
+            let sum = 0;
+            for (let t = 1; t < T; t++) {
+              const a = A1[((i * H + h) * T + t) * T + t - 1];
+              const score = a - (1 - a) / t;
+              sum += score;
+              if (t === 1 || t === 3) prevTokenAtLabels[h] += score / 2;
+            }
+            prevToken[h] += sum / (T - 1);
+          }
+        }
+      }
+    }
+    let loss = 0;
+    let acc = 0;
+    for (let i = 0; i < N; i++) {
+      loss += rowLoss[i];
+      acc += correct[i];
+    }
+    const out: DenseResult = { spec: p.spec, n: N, loss: loss / N, acc: acc / N, rowLoss, correct, pred };
+    if (p.heads) {
+      out.strength = strength.map((x) => x / N);
+      out.prevToken = prevToken.map((x) => x / N);
+      out.prevTokenAtLabels = prevTokenAtLabels.map((x) => x / N);
+    }
+    return out;
+  }
+}
+
+function keyOf(spec: InterventionSpec, heads: boolean): string {
+  return JSON.stringify({ spec, heads });
+}
+
+/** Head references "layer:h" for every head of `layer` except those in `keep` (an "only these heads" ablation). */
+export function ablateAllBut(layer: number, nHeads: number, keep: readonly number[]): string[] {
+  const out: string[] = [];
+  for (let h = 0; h < nHeads; h++) if (!keep.includes(h)) out.push(`${layer}:${h}`);
+  return out;
+}

@@ -1,0 +1,6 @@
+/** Public API of the analysis library (spec section 5). */
+export { headScores, pickHeads, type HeadScores } from './heads.js';
+export * from './denseSet.js';
+export * from './ablation.js';
+export * from './wiring.js';
+export * from './progress.js';
