@@ -6,7 +6,11 @@
 import { Command } from 'commander';
 import { registerBench } from './commands/bench.js';
 import { registerEval } from './commands/eval.js';
+import { registerRuns } from './commands/runs.js';
+import { registerSweep } from './commands/sweep.js';
+import { registerToy } from './commands/toy.js';
 import { registerTrain } from './commands/train.js';
+import { registerWorker } from './commands/worker.js';
 
 const program = new Command()
   .name('opto')
@@ -17,6 +21,10 @@ const program = new Command()
 registerTrain(program);
 registerEval(program);
 registerBench(program);
+registerSweep(program);
+registerWorker(program);
+registerRuns(program);
+registerToy(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   const msg = e instanceof Error ? e.message : String(e);

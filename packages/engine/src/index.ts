@@ -14,7 +14,7 @@ export { Adam, DEFAULT_ADAM, type AdamConfig } from './optim.js';
 export { DEFAULT_MODEL, ParamStore, paramSpecs, type ModelConfig, type ParamSpec } from './params.js';
 export { Rng } from './rng.js';
 export { BLOCK_SITES, allSites, isSiteName, type SiteName } from './sites.js';
-export { RUN_SCHEMA, RunDir, type MetricRow, type RunRecord, type RunStatus, type RunSummary } from './store/runDir.js';
+export { RUN_SCHEMA, RunDir, runChecksums, type MetricRow, type RunRecord, type RunStatus, type RunSummary } from './store/runDir.js';
 export { decodeSafetensors, encodeSafetensors, readSafetensors, writeSafetensors, type NamedTensor } from './store/safetensors.js';
 export { makeTrainStep, type TrainStep } from './trainStep.js';
 export { InterruptedError, evaluator, loadFeatures, modelConfigFor, train, type TrainEvent, type TrainOptions } from './train.js';
@@ -33,3 +33,13 @@ export {
   type InterventionSpec,
   type InterventionSpecInput,
 } from './interventions/spec.js';
+// Sweeps (the Redis queue is `@optoscope/engine/queue`, the DuckDB run store `@optoscope/engine/query`:
+// separate entry points, so `opto train` loads neither).
+export { SWEEP_PRESETS, classSplitFor } from './sweep/presets.js';
+export { SweepSpecSchema, canonicalJson, configHash, describeVary, expandSweep, loadSweepSpec, parseSweepSpec, type ExpandedSweep, type SweepMember, type SweepSpec, type SweepSpecInput } from './sweep/spec.js';
+export { memberDir, memberState, planSweep, prepareRunsDir, runMember, type MemberResult, type MemberState, type SweepPlan } from './sweep/member.js';
+export { TrainPool, defaultWorkers, type PoolEvent } from './sweep/pool.js';
+export { preflightSweep, runLocalSweep, type LocalSweepOptions, type SweepEvent, type SweepOutcome } from './sweep/local.js';
+export * from './analysis/index.js';
+export * from './toy/toyModel.js';
+export * from './figures/index.js';
