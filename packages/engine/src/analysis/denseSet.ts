@@ -22,7 +22,8 @@ import { enumerateTrainingSet } from '../data/finiteSet.js';
 import { allocBatch, type FeatureSource, type SequenceBatch, type Task } from '../data/types.js';
 import { compileInterventions } from '../interventions/compile.js';
 import { parseInterventionSpec, type InterventionSpec } from '../interventions/spec.js';
-import { buildModel, QUERY_POS, SEQ_LEN, type ModelProgram } from '../model.js';
+import { buildModel, SEQ_LEN, type ModelProgram } from '../model.js';
+import { addHeadScores, meanHeadScores, newHeadScoreSums } from './heads.js';
 import type { ParamStore } from '../params.js';
 import { Rng } from '../rng.js';
 import { loadParamTensors } from '../store/paramIO.js';
@@ -226,9 +227,7 @@ export class DenseEvaluator {
     const rowLoss = new Float64Array(N);
     const correct = new Uint8Array(N);
     const pred = new Int32Array(N);
-    const strength = new Array<number>(H).fill(0);
-    const prevToken = new Array<number>(H).fill(0);
-    const prevTokenAtLabels = new Array<number>(H).fill(0);
+    const sums = newHeadScoreSums(H);
     const lossHost = new Float64Array(C);
     const probsHost = new Float64Array(C * L);
     const lastSite = `blocks.${cfg.nLayers - 1}.attn.pattern`;
@@ -249,23 +248,7 @@ export class DenseEvaluator {
       if (p.heads) {
         const A2 = model.program.read(lastSite); // [C, H, Tq, T]
         const Tq = A2.length / (C * H * T);
-        const A1 = model.program.read('blocks.0.attn.pattern'); // [C, H, T, T]
-        for (let i = 0; i < n; i++) {
-          const right = src.querySlot[start + i] === 0 ? 1 : 3;
-          const wrong = 4 - right;
-          for (let h = 0; h < H; h++) {
-            const row = ((i * H + h) * Tq + QUERY_POS - (T - Tq)) * T;
-            strength[h] += A2[row + right] - A2[row + wrong];
-            let sum = 0;
-            for (let t = 1; t < T; t++) {
-              const a = A1[((i * H + h) * T + t) * T + t - 1];
-              const score = a - (1 - a) / t;
-              sum += score;
-              if (t === 1 || t === 3) prevTokenAtLabels[h] += score / 2;
-            }
-            prevToken[h] += sum / (T - 1);
-          }
-        }
+        addHeadScores(sums, model.program.read('blocks.0.attn.pattern'), A2, src.querySlot, start, n, H, T, Tq);
       }
     }
     let loss = 0;
@@ -276,9 +259,10 @@ export class DenseEvaluator {
     }
     const out: DenseResult = { spec: p.spec, n: N, loss: loss / N, acc: acc / N, rowLoss, correct, pred };
     if (p.heads) {
-      out.strength = strength.map((x) => x / N);
-      out.prevToken = prevToken.map((x) => x / N);
-      out.prevTokenAtLabels = prevTokenAtLabels.map((x) => x / N);
+      const m = meanHeadScores(sums, N);
+      out.strength = m.induction;
+      out.prevToken = m.prevToken;
+      out.prevTokenAtLabels = m.prevTokenAtLabels;
     }
     return out;
   }

@@ -41,30 +41,55 @@ export function headScores(params: ParamStore, set: EvalSet, passes?: PassPlan[]
   m.setFeatures(set.distribution.itemFeatures);
   m.setBatch(set.batch);
   m.program.forward();
-  const A2 = m.program.read(last); // [B, H, T, T]
-  const A1 = m.program.read(first);
-  const B = set.batch.size;
-  const induction = new Array<number>(H).fill(0);
-  const prevToken = new Array<number>(H).fill(0);
-  const prevTokenAtLabels = new Array<number>(H).fill(0);
-  for (let b = 0; b < B; b++) {
-    const correct = set.batch.querySlot[b] === 0 ? 1 : 3;
+  const sums = newHeadScoreSums(H);
+  addHeadScores(sums, m.program.read(first), m.program.read(last), set.batch.querySlot, 0, set.batch.size, H, T, T);
+  return meanHeadScores(sums, set.batch.size);
+}
+
+/** Running per-head sums over sequences; `meanHeadScores` turns them into `HeadScores`. */
+export type HeadScoreSums = HeadScores;
+
+export function newHeadScoreSums(H: number): HeadScoreSums {
+  return { induction: new Array<number>(H).fill(0), prevToken: new Array<number>(H).fill(0), prevTokenAtLabels: new Array<number>(H).fill(0) };
+}
+
+/**
+ * Add sequences 0..n−1 of one forward: A1 is the first layer's pattern [n, H, T, T], A2 the last layer's
+ * [n, H, Tq, T] (Tq = 1 in the query-only path, whose single row is the query). `querySlot[offset + i]`
+ * says which context slot holds sequence i's query class.
+ */
+export function addHeadScores(
+  sums: HeadScoreSums,
+  A1: ArrayLike<number>,
+  A2: ArrayLike<number>,
+  querySlot: ArrayLike<number>,
+  offset: number,
+  n: number,
+  H: number,
+  T: number,
+  Tq: number,
+): void {
+  for (let i = 0; i < n; i++) {
+    const correct = querySlot[offset + i] === 0 ? 1 : 3;
     const wrong = 4 - correct;
     for (let h = 0; h < H; h++) {
-      const row = ((b * H + h) * T + QUERY_POS) * T;
-      induction[h] += A2[row + correct] - A2[row + wrong];
+      const row = ((i * H + h) * Tq + QUERY_POS - (T - Tq)) * T;
+      sums.induction[h] += A2[row + correct] - A2[row + wrong];
       let s = 0;
       for (let t = 1; t < T; t++) {
-        const a = A1[((b * H + h) * T + t) * T + t - 1];
+        const a = A1[((i * H + h) * T + t) * T + t - 1];
         const score = a - (1 - a) / t;
         s += score;
-        if (t === 1 || t === 3) prevTokenAtLabels[h] += score / 2;
+        if (t === 1 || t === 3) sums.prevTokenAtLabels[h] += score / 2;
       }
-      prevToken[h] += s / (T - 1);
+      sums.prevToken[h] += s / (T - 1);
     }
   }
-  const mean = (xs: number[]) => xs.map((x) => x / B);
-  return { induction: mean(induction), prevToken: mean(prevToken), prevTokenAtLabels: mean(prevTokenAtLabels) };
+}
+
+export function meanHeadScores(sums: HeadScoreSums, count: number): HeadScores {
+  const mean = (xs: number[]) => xs.map((x) => x / count);
+  return { induction: mean(sums.induction), prevToken: mean(sums.prevToken), prevTokenAtLabels: mean(sums.prevTokenAtLabels) };
 }
 
 /**
