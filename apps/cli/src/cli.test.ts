@@ -111,3 +111,22 @@ function writeH5(dir: string): string {
   if (r.status !== 0) throw new Error(r.stderr);
   return file;
 }
+
+describe('opto analyze', () => {
+  it('stores the analysis in <run>/analysis/<what>.json and rejects an unknown analysis', () => {
+    const dir = tmp();
+    const t = opto(['train', '--preset', 'smoke', '--seqs', '640', '--eval-every', '320', '--out', 'r', '--json', '--no-progress'], dir);
+    expect(t.code, t.stderr).toBe(0);
+    const r = opto(['analyze', 'r', '--what', 'ablation', '--size', '320', '--json'], dir);
+    expect(r.code, r.stderr).toBe(0);
+    const stored = JSON.parse(fs.readFileSync(path.join(dir, 'r', 'analysis', 'ablation.json'), 'utf8'));
+    expect(JSON.parse(r.stdout.trim().split('\n').pop()!)).toEqual(stored);
+    expect(stored.result.strength).toHaveLength(8);
+    expect(stored.result.onlyOne).toHaveLength(8);
+    expect(stored.denseSet).toMatch(/subsample 320\/78400/);
+    const bad = opto(['analyze', 'r', '--what', 'vibes'], dir);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+    expect(bad.stderr).toMatch(/vibes/);
+  });
+});

@@ -4,6 +4,7 @@
  * line naming the culprit and a non-zero exit status.
  */
 import { Command } from 'commander';
+import { registerAnalyze } from './commands/analyze.js';
 import { registerBench } from './commands/bench.js';
 import { registerEval } from './commands/eval.js';
 import { registerRuns } from './commands/runs.js';
@@ -25,6 +26,7 @@ registerSweep(program);
 registerWorker(program);
 registerRuns(program);
 registerToy(program);
+registerAnalyze(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   const msg = e instanceof Error ? e.message : String(e);

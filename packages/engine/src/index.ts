@@ -43,3 +43,4 @@ export { preflightSweep, runLocalSweep, type LocalSweepOptions, type SweepEvent,
 export * from './analysis/index.js';
 export * from './toy/toyModel.js';
 export * from './figures/index.js';
+export { appendLines, writeFileAtomic, writeJsonAtomic } from './store/atomic.js';
