@@ -1,6 +1,16 @@
-/** `opto bench`: the engine's ms/step against peers in the same run (code in tools/). */
+/** `opto bench`: the engine's ms/step against peers in the same run, and the other benchmarks (code in tools/). */
 import type { Command } from 'commander';
 import { positiveInt } from '../args.js';
+
+interface BenchFlags {
+  steps: number;
+  warmup: number;
+  json?: boolean;
+  clamp?: boolean;
+  sweep?: boolean;
+  analysis?: boolean;
+  workers: number;
+}
 
 export function registerBench(program: Command): void {
   program
@@ -11,24 +21,28 @@ export function registerBench(program: Command): void {
     .option('--clamp', 'instead: the cost of each Fig. 5b clamp against the unclamped step')
     .option('--sweep', 'instead: sweep throughput (sequences/s) with 1 worker thread against --workers')
     .option('--workers <n>', 'with --sweep: worker threads compared with 1', positiveInt, 2)
+    .option('--analysis', 'instead: the wiring matrix of one checkpoint and a clamp progress curve over 100 checkpoints')
     .option('--json', 'print the result as one JSON line at the end')
-    .action(async (o: { steps: number; warmup: number; json?: boolean; clamp?: boolean; sweep?: boolean; workers: number }) => {
+    .action(async (o: BenchFlags) => {
       // Imported lazily: the peers pull in tfjs, which `opto train` should not pay for at start-up.
-      const { formatClampBench, formatStepBench, formatSweepBench, runClampBench, runStepBench, runSweepBench } = await import('@optoscope/tools');
+      const t = await import('@optoscope/tools');
+      const log = (s: string) => process.stderr.write(s + '\n');
+      let text: string;
+      let json: unknown;
       if (o.sweep) {
-        const r = await runSweepBench({ workers: o.workers, log: (s) => process.stderr.write(s + '\n') });
-        process.stdout.write(formatSweepBench(r) + '\n');
-        if (o.json) process.stdout.write(JSON.stringify(r) + '\n');
-        return;
+        const r = await t.runSweepBench({ workers: o.workers, log });
+        [text, json] = [t.formatSweepBench(r), r];
+      } else if (o.clamp) {
+        const r = t.runClampBench({ steps: o.steps, warmup: o.warmup, log });
+        [text, json] = [t.formatClampBench(r), r];
+      } else if (o.analysis) {
+        const r = await t.benchAnalysis({ log });
+        [text, json] = [t.formatAnalysisBench(r), r];
+      } else {
+        const r = await t.runStepBench({ steps: o.steps, warmup: o.warmup, log });
+        [text, json] = [t.formatStepBench(r), { engine_ms: r.engine_ms, peers: r.peers }];
       }
-      if (o.clamp) {
-        const r = runClampBench({ steps: o.steps, warmup: o.warmup, log: (s) => process.stderr.write(s + '\n') });
-        process.stdout.write(formatClampBench(r) + '\n');
-        if (o.json) process.stdout.write(JSON.stringify(r) + '\n');
-        return;
-      }
-      const r = await runStepBench({ steps: o.steps, warmup: o.warmup, log: (s) => process.stderr.write(s + '\n') });
-      process.stdout.write(formatStepBench(r) + '\n');
-      if (o.json) process.stdout.write(JSON.stringify({ engine_ms: r.engine_ms, peers: r.peers }) + '\n');
+      process.stdout.write(text + '\n');
+      if (o.json) process.stdout.write(JSON.stringify(json) + '\n');
     });
 }
