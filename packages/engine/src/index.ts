@@ -24,6 +24,7 @@ export {
   INTERVENTION_VERSION,
   InterventionError,
   InterventionSpecSchema,
+  ablateAllBut,
   headKey,
   isEmptySpec,
   parseHead,

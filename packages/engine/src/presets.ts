@@ -5,7 +5,7 @@
  * (`opto train --preset fig5b-match --heads-from <run>`, pitfall 10).
  */
 import { ConfigError, type RunConfigInput } from './config.js';
-import type { InterventionSpecInput } from './interventions/spec.js';
+import { ablateAllBut, parseHead, type InterventionSpecInput } from './interventions/spec.js';
 
 export interface PresetHeads {
   /** The induction head to keep/clamp (last layer), "layer:head". */
@@ -26,10 +26,8 @@ export interface Preset {
 
 /** Ablate every head of the induction head's layer except it ("only 1:3" in spec 7). */
 export function onlyHead(ih: string, nHeads = N_HEADS): string[] {
-  const [layer, head] = ih.split(':').map(Number);
-  return Array.from({ length: nHeads }, (_, h) => h)
-    .filter((h) => h !== head)
-    .map((h) => `${layer}:${h}`);
+  const { layer, head } = parseHead(ih);
+  return ablateAllBut(layer, nHeads, [head]);
 }
 
 /** Fig. 5b (spec 4.11): 6×10⁵ sequences, eval every 1000; what each condition clamps. */

@@ -12,7 +12,8 @@
  *   (App. Fig. 14; default order: decreasing strength, second panel without the first head).
  * All evaluations use a `DenseEvaluator` (dense set of spec 1.4 or its documented subsample).
  */
-import { ablateAllBut, type DenseEvaluator, type DenseResult } from './denseSet.js';
+import { ablateAllBut } from '../interventions/spec.js';
+import type { DenseEvaluator, DenseResult } from './denseSet.js';
 
 export interface LossAcc {
   loss: number;

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { enumerateTrainingSet, finiteSetSize } from '../data/finiteSet.js';
 import type { EvalSet } from '../data/types.js';
 import { headScores } from './heads.js';
-import { ablateAllBut, denseSet, stratifiedIndices } from './denseSet.js';
+import { ablateAllBut } from '../interventions/spec.js';
+import { denseSet, stratifiedIndices } from './denseSet.js';
 import { CFG, editor, evaluatorFor, features, randomParams, task } from './testing/fixture.js';
 
 const H = CFG.nHeads;

@@ -271,10 +271,3 @@ export class DenseEvaluator {
 function keyOf(spec: InterventionSpec, heads: boolean): string {
   return JSON.stringify({ spec, heads });
 }
-
-/** Head references "layer:h" for every head of `layer` except those in `keep` (an "only these heads" ablation). */
-export function ablateAllBut(layer: number, nHeads: number, keep: readonly number[]): string[] {
-  const out: string[] = [];
-  for (let h = 0; h < nHeads; h++) if (!keep.includes(h)) out.push(`${layer}:${h}`);
-  return out;
-}

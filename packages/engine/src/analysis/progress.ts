@@ -28,7 +28,8 @@ import { RunDir, type MetricRow } from '../store/runDir.js';
 import { readSafetensors, type NamedTensor } from '../store/safetensors.js';
 import { loadFeatures, modelConfigFor } from '../train.js';
 import type { LossAcc } from './ablation.js';
-import { ablateAllBut, DenseEvaluator, denseSet, type DenseSetOptions } from './denseSet.js';
+import { ablateAllBut } from '../interventions/spec.js';
+import { DenseEvaluator, denseSet, type DenseSetOptions } from './denseSet.js';
 
 /** Parameters of the checkpoint at `seqs` sequences. */
 export type CheckpointLoader = (seqs: number) => Record<string, NamedTensor>;

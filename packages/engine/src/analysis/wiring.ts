@@ -19,7 +19,8 @@
  * Evaluated on the `DenseEvaluator`'s set: 8 + 4·64 = 264 manipulated evaluations for the paper's model.
  */
 import type { ParamStore } from '../params.js';
-import { ablateAllBut, type DenseEvaluator } from './denseSet.js';
+import { ablateAllBut } from '../interventions/spec.js';
+import type { DenseEvaluator } from './denseSet.js';
 
 export interface WiringMatrices {
   /** acc(only last-layer head i). */

@@ -51,6 +51,13 @@ export const parseHead = (ref: string): Head => {
 };
 export const headKey = (h: Head): string => `${h.layer}:${h.head}`;
 
+/** Every head of `layer` except those in `keep`, as refs: the ablation list of an "only these heads" run. */
+export function ablateAllBut(layer: number, nHeads: number, keep: readonly number[]): string[] {
+  const out: string[] = [];
+  for (let h = 0; h < nHeads; h++) if (!keep.includes(h)) out.push(`${layer}:${h}`);
+  return out;
+}
+
 export class InterventionError extends Error {
   override name = 'InterventionError';
 }
