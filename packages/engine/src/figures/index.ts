@@ -5,3 +5,5 @@ export { DEFAULT_TOKEN_LABELS, attentionHeatmapSpec, headCurvesSpec, type Attent
 export { strengthScatterSpec, type StrengthPoint, type StrengthScatterOptions } from './scatter.js';
 export { TOY_CONDITION_LABELS, toyLossSpec, toyProgressSpec, type ToyFigureOptions, type ToySeries } from './toy.js';
 export { compileSpec, renderSvg } from './render.js';
+export { headMatrixSpec, type HeadMatrixOptions, type MatrixPanel } from './matrix.js';
+export { learningTimeSpec, type LearningTimeOptions, type LearningTimePoint } from './learningTime.js';
