@@ -61,6 +61,9 @@ describe('opto train: bad input gets one line naming the culprit, a non-zero exi
       if (r.status !== 0) throw new Error(r.stderr);
       return ['train', '--graft', ck, '--out', 'r'];
     }, /graft checkpoint .*donor\.safetensors.*'embed\.label\.weight' has shape \[10,64\], expected \[5,64\]/],
+    // A sweep's graft names its donor by run ID under the runs directory (here the --out's parent).
+    ['clamp: graft donor run not trained yet', () => ['train', '--graft', '${runs}/donor-run/checkpoints/seqs-0001000000.safetensors', '--out', 'r'],
+      /graft\.checkpoint: \/\S*\/donor-run\/checkpoints\/seqs-0001000000\.safetensors does not exist \(train the donor run/],
   ];
   for (const [name, args, pattern] of cases)
     it(name, () => {

@@ -3,6 +3,7 @@
  * sets under the run's own intervention spec or another one (`opto eval <run> --clamp spec.json`; the
  * clamp-based progress measures of spec 5.8 are exactly this, over many checkpoints).
  */
+import * as path from 'node:path';
 import { selectBackend } from './backends/index.js';
 import { parseRunConfig, type RunConfig } from './config.js';
 import { buildTask, makeEvalSets } from './data/index.js';
@@ -57,7 +58,7 @@ export interface RunEvaluation {
  */
 export function evaluateLoaded(r: LoadedRun, interventions?: unknown): RunEvaluation {
   const spec = parseInterventionSpec(interventions ?? r.config.interventions, r.params.config, interventions ? 'clamp' : 'config.interventions');
-  const passes = compileInterventions(spec, r.params);
+  const passes = compileInterventions(spec, r.params, { runsDir: path.dirname(path.resolve(r.run.dir)) });
   const metrics: Record<string, Metrics> = {};
   for (const set of r.evalSets) metrics[set.name] = evaluator(r.params, set, passes).run();
   return { run: r.run.dir, checkpoint: r.checkpoint, interventions: spec, metrics };

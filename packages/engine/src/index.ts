@@ -36,8 +36,9 @@ export {
 } from './interventions/spec.js';
 // Sweeps (the Redis queue is `@optoscope/engine/queue`, the DuckDB run store `@optoscope/engine/query`:
 // separate entry points, so `opto train` loads neither).
-export { SWEEP_PRESETS, classSplitFor } from './sweep/presets.js';
-export { SweepSpecSchema, canonicalJson, configHash, describeVary, expandSweep, loadSweepSpec, parseSweepSpec, type ExpandedSweep, type SweepMember, type SweepSpec, type SweepSpecInput } from './sweep/spec.js';
+export { SWEEP_PRESETS, classSplitFor, paperCatalog, type SweepPreset } from './sweep/presets.js';
+export { FIG15_STRENGTHS, FIG5B_CONDITIONS, FIG6_CELLS, FIG6_CLAMPS, FIG8_VARIANTS, PAPER_SWEEPS, SET_SWEEP_NAME, type PaperRun, type PaperSet } from './sweep/paperRuns.js';
+export { SweepSpecSchema, canonicalJson, configHash, memberIdFor, describeVary, expandSweep, loadSweepSpec, parseSweepSpec, type ExpandedSweep, type SweepMember, type SweepSpec, type SweepSpecInput } from './sweep/spec.js';
 export { memberDir, memberState, planSweep, prepareRunsDir, runMember, type MemberResult, type MemberState, type SweepPlan } from './sweep/member.js';
 export { TrainPool, defaultWorkers, type PoolEvent } from './sweep/pool.js';
 export { preflightSweep, runLocalSweep, type LocalSweepOptions, type SweepEvent, type SweepOutcome } from './sweep/local.js';

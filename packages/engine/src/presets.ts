@@ -40,6 +40,13 @@ const FIG5B: Record<string, { legend: string; spec: (h: PresetHeads) => Interven
   'layer1-copy': { legend: '"1, 2, 3v, 5": perfect Layer 1 + copy (B learns)', spec: (h) => ({ perfectLayer1: true, perfectCopy: { head: h.ih } }) },
 };
 
+/** App. Fig. 8's previous-token clamp variants (seed 5's first-layer heads). */
+const FIG8: Record<string, { legend: string; heads: string[] }> = {
+  h6: { legend: 'L1H6', heads: ['0:6'] },
+  pt125: { legend: '{L1H1, L1H2, L1H5} (seed 5\'s previous-token heads)', heads: ['0:1', '0:2', '0:5'] },
+  all: { legend: 'all eight layer-1 heads', heads: Array.from({ length: N_HEADS }, (_, j) => `0:${j}`) },
+};
+
 export const PRESETS: Record<string, Preset> = {
   main: {
     description:
@@ -76,6 +83,43 @@ export const PRESETS: Record<string, Preset> = {
       } satisfies Preset,
     ]),
   ),
+  // Appendix (spec 7). Fig. 8 names seed 5's first-layer heads, so these take no --heads-from.
+  ...Object.fromEntries(
+    Object.entries(FIG8).map(([name, v]) => [
+      `fig8-${name}`,
+      {
+        description: `App. Fig. 8: previous-token attention clamped on ${v.legend}, only L2H3 active; 8e5 sequences, eval every 5000`,
+        usesHeads: false,
+        build: (): RunConfigInput => ({
+          preset: `fig8-${name}`,
+          schedule: { seqs: 800_000, evalEvery: 5000, ckptEvery: 100_000 },
+          interventions: { ablate: onlyHead('1:3'), prevToken: { heads: v.heads } },
+        }),
+      } satisfies Preset,
+    ]),
+  ),
+  fig15: {
+    description: 'App. Fig. 15: match clamp on the induction head at strength s (default 1; set interventions.match.strength), no head ablation; 6e5 sequences, eval every 5000',
+    usesHeads: true,
+    build: (h) => ({ preset: 'fig15', schedule: { seqs: 600_000, evalEvery: 5000, ckptEvery: 100_000 }, interventions: { match: { heads: [h.ih], strength: 1 } } }),
+  },
+  ...Object.fromEntries(
+    Array.from({ length: N_HEADS }, (_, h) => h)
+      .filter((h) => h !== 3)
+      .map((h) => [
+        `fig17-L2H${h}`,
+        {
+          description: `App. Fig. 17: layer-2 heads 3 and ${h} active, the other six ablated throughout; 1e6 sequences, eval every 5000`,
+          usesHeads: false,
+          build: (): RunConfigInput => ({ preset: `fig17-L2H${h}`, schedule: { ckptEvery: 100_000 }, interventions: { ablate: ablateAllBut(1, N_HEADS, [3, h]) } }),
+        } satisfies Preset,
+      ]),
+  ),
+  'fig7-graft': {
+    description: 'App. Fig. 7 graft run: give the donor with --graft <checkpoint> (its Layer 1 is frozen in); 8e5 sequences, eval every 1000',
+    usesHeads: false,
+    build: () => ({ preset: 'fig7-graft', schedule: { seqs: 800_000, evalEvery: 1000, ckptEvery: 100_000 } }),
+  },
 };
 
 export function presetConfig(name: string, heads: PresetHeads = DEFAULT_PRESET_HEADS): RunConfigInput {

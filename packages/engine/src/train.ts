@@ -4,6 +4,7 @@
  * reaches each multiple of the cadence, plus a final one at `seqs`), four fixed eval sets, checkpoints
  * in safetensors, and exact resume (parameters, Adam moments and the train-stream RNG are checkpointed).
  */
+import * as path from 'node:path';
 import { execSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
@@ -83,7 +84,7 @@ export async function train(config: RunConfig, opts: TrainOptions): Promise<RunS
   const B = cfg.optim.batchSize;
   // The same intervention passes drive training and evaluation (spec 3.2, pitfall 9).
   const spec = parseInterventionSpec(cfg.interventions, modelCfg, 'config.interventions');
-  const passes = compileInterventions(spec, params);
+  const passes = compileInterventions(spec, params, { runsDir: path.dirname(path.resolve(opts.out)) });
   const dist = trainDistribution(task, features);
   const trainModel = buildModel(params, { batch: B, nItems: dist.items.length, training: true, passes });
   trainModel.setFeatures(dist.itemFeatures);

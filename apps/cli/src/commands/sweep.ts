@@ -6,6 +6,7 @@
 import type { Command } from 'commander';
 import {
   ConfigError,
+  SWEEP_PRESETS,
   describeVary,
   expandSweep,
   loadSweepSpec,
@@ -20,6 +21,7 @@ import { SweepView, formatDuration, interruptOnSignals } from '../sweepView.js';
 
 interface SweepFlags {
   workers?: number;
+  preset?: string;
   runs: string;
   resume?: boolean;
   queue?: string;
@@ -35,8 +37,10 @@ interface SweepFlags {
 export function registerSweep(program: Command): void {
   program
     .command('sweep')
-    .description('run a sweep (a spec file or a preset: paper-main, fig18-seeds, smoke) locally, on a queue, or one member of it')
-    .argument('<spec>', 'sweep spec JSON file (README: "Sweeps") or a sweep preset name')
+    .description(`run a sweep (a spec file or a preset: ${Object.keys(SWEEP_PRESETS).join(', ')}) locally, on a queue, or one member of it`)
+    .argument('[spec]', 'sweep spec JSON file (README: "Sweeps") or a sweep preset name')
+    .option('--preset <name>', 'a sweep preset (same as giving its name as <spec>); `opto sweep --list-presets` shows them')
+    .option('--list-presets', 'print the sweep presets with the figures they feed and exit')
     .option('--workers <n>', 'worker threads (default: one per core)', positiveInt)
     .option('--runs <dir>', 'runs directory (one subdirectory per member, named by its run ID)', 'runs')
     .option('--resume', 'continue unfinished members and skip finished ones')
@@ -48,7 +52,12 @@ export function registerSweep(program: Command): void {
     .option('--list', 'print the members (index, run ID, varied values) and exit')
     .option('--json', 'print the results as one JSON object on the last line')
     .option('--no-progress', 'no progress display (failures are still printed)')
-    .action(async (specArg: string, flags: SweepFlags) => {
+    .action(async (specOrPreset: string | undefined, flags: SweepFlags & { listPresets?: boolean }) => {
+      if (flags.listPresets) return listPresets();
+      if (specOrPreset !== undefined && flags.preset !== undefined) throw new ConfigError(`give either <spec> or --preset, not both ('${specOrPreset}' and '${flags.preset}')`);
+      const specArg = specOrPreset ?? flags.preset;
+      if (specArg === undefined) throw new ConfigError(`missing <spec>: a sweep spec JSON file or a preset (${Object.keys(SWEEP_PRESETS).join(', ')})`);
+      if (flags.preset !== undefined && !SWEEP_PRESETS[flags.preset]) throw new ConfigError(`--preset: unknown sweep preset '${flags.preset}'; available: ${Object.keys(SWEEP_PRESETS).join(', ')}`);
       const { input, where } = loadSweepSpec(specArg);
       const { spec, members } = expandSweep(input, where);
       if (flags.list) return list(members);
@@ -57,6 +66,11 @@ export function registerSweep(program: Command): void {
       const outcome = await runLocal(spec.name, selected, { ...flags, resume: flags.resume || flags.index !== undefined });
       finish(outcome, specArg, flags);
     });
+}
+
+function listPresets(): void {
+  const w = Math.max(...Object.keys(SWEEP_PRESETS).map((k) => k.length));
+  for (const [name, p] of Object.entries(SWEEP_PRESETS)) process.stdout.write(`${name.padEnd(w)}  ${p.description}\n`);
 }
 
 function list(members: SweepMember[]): void {

@@ -27,12 +27,19 @@ import * as op from '../ops.js';
 import { ParamStore } from '../params.js';
 import { readSafetensors } from '../store/safetensors.js';
 import { loadParamTensors } from '../store/paramIO.js';
-import { isEmptySpec, parseHead, type Head, type InterventionSpec } from './spec.js';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { InterventionError, isEmptySpec, parseHead, type Head, type InterventionSpec } from './spec.js';
 
 const NEG = -1e9;
 
+export interface CompileOptions {
+  /** What `${runs}` in a graft checkpoint path stands for: the runs directory of the run being built. */
+  runsDir?: string;
+}
+
 /** Passes for `spec` on the model with parameters `params` (donors load on the same backend). */
-export function compileInterventions(spec: InterventionSpec, params: ParamStore): PassPlan[] {
+export function compileInterventions(spec: InterventionSpec, params: ParamStore, opts: CompileOptions = {}): PassPlan[] {
   if (isEmptySpec(spec)) return [{ name: '' }];
   const plans: PassPlan[] = [];
   const ablate = spec.ablate.map(parseHead);
@@ -47,7 +54,7 @@ export function compileInterventions(spec: InterventionSpec, params: ParamStore)
       hook: (site, v, ctx) => (site === 'blocks.0.resid_post' ? shiftedEmbedding(ctx) : v),
     });
   if (spec.graft) {
-    const donor = loadDonor(spec.graft.checkpoint, params);
+    const donor = loadDonor(resolveRunsPath(spec.graft.checkpoint, opts.runsDir), params);
     plans.push({ name: 'donor', params: donor });
   }
 
@@ -191,8 +198,19 @@ function shiftedEmbedding(ctx: PassContext): Value {
   return op.gatherRows(ctx.g, ctx.current('embed'), idx, B * T);
 }
 
+/**
+ * `${runs}/<id>/...` names a file of another run in the same runs directory (the paper's graft sweep
+ * refers to its donors by run ID, so the sweep spec stays valid on any machine).
+ */
+export function resolveRunsPath(file: string, runsDir: string | undefined): string {
+  if (!file.startsWith('${runs}/')) return file;
+  if (runsDir === undefined) throw new InterventionError(`graft.checkpoint '${file}' refers to \${runs}, but this run has no runs directory`);
+  return path.join(runsDir, file.slice('${runs}/'.length));
+}
+
 /** 4.9: a frozen donor of the same architecture, loaded (and shape-checked) from a checkpoint. */
 function loadDonor(file: string, params: ParamStore): ParamStore {
+  if (!fs.existsSync(file)) throw new InterventionError(`graft.checkpoint: ${file} does not exist (train the donor run to its end first)`);
   const donor = new ParamStore(params.be, params.config, true);
   loadParamTensors(donor, readSafetensors(file).tensors, `graft checkpoint ${file}`);
   return donor;

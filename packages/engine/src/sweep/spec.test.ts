@@ -101,6 +101,49 @@ describe('sweep spec expansion', () => {
     expect([...new Set(seeds.map((m) => m.config.seeds.init))]).toEqual([6, 7, 8, 9]);
     expect(expandSweep(loadSweepSpec('smoke').input).members).toHaveLength(4);
   });
+
+  it('the appendix presets: 28 + 3 graft runs of 23.4e6 sequences (spec 9), each run as its figure asks', () => {
+    const app = expandSweep(SWEEP_PRESETS['paper-appendix'].spec).members;
+    const graft = expandSweep(SWEEP_PRESETS['fig7-graft'].spec).members;
+    expect(app.length + graft.length).toBe(31);
+    expect([...app, ...graft].reduce((s, m) => s + m.config.schedule.seqs, 0)).toBe(23_400_000);
+    const of = (preset: string) => app.filter((m) => m.config.preset === preset).map((m) => m.config);
+    // Fig. 8: only L2H3 active, 8e5 sequences, PT clamp on L1H6, {1,2,5} and all eight first-layer heads.
+    expect(['fig8-h6', 'fig8-pt125', 'fig8-all'].map((p) => of(p)[0].interventions?.prevToken?.heads)).toEqual([
+      ['0:6'],
+      ['0:1', '0:2', '0:5'],
+      ['0:0', '0:1', '0:2', '0:3', '0:4', '0:5', '0:6', '0:7'],
+    ]);
+    for (const p of ['fig8-h6', 'fig8-pt125', 'fig8-all']) expect(of(p)[0].interventions?.ablate).toEqual(['1:0', '1:1', '1:2', '1:4', '1:5', '1:6', '1:7']);
+    // Fig. 15: 16 strengths from 1 down to 0, match on L2H3, no head ablation (pitfall 8).
+    const fig15 = of('fig15');
+    expect(fig15.map((c) => c.interventions?.match?.strength)).toEqual(Array.from({ length: 16 }, (_, i) => Number((1 - i / 15).toFixed(6))));
+    for (const c of fig15) expect([c.interventions?.ablate, c.interventions?.match?.heads, c.schedule.seqs]).toEqual([[], ['1:3'], 600_000]);
+    // Fig. 17: L2H3 plus one other head active.
+    const fig17 = app.filter((m) => /^fig17-/.test(m.config.preset ?? '')).map((m) => m.config.interventions?.ablate);
+    expect(fig17).toHaveLength(7);
+    for (const [k, h] of [0, 1, 2, 4, 5, 6, 7].entries()) expect(fig17[k]).toEqual([0, 1, 2, 4, 5, 6, 7].filter((x) => x !== h).map((x) => `1:${x}`));
+    // Fig. 7: grafts from the 1e6 main runs of seeds 5 (paper-main), 6 and 7 (paper-appendix), by run ID.
+    const mainId = expandSweep(SWEEP_PRESETS['fig3'].spec).members[0].id;
+    const seedIds = expandSweep(SWEEP_PRESETS['fig7'].spec).members.map((m) => m.id);
+    expect(expandSweep(SWEEP_PRESETS['paper-main'].spec).members.map((m) => m.id)).toContain(mainId);
+    expect(app.map((m) => m.id)).toEqual(expect.arrayContaining(seedIds));
+    expect(graft.map((m) => m.config.interventions?.graft?.checkpoint)).toEqual(
+      [mainId, ...seedIds].map((id) => `\${runs}/${id}/checkpoints/seqs-0001000000.safetensors`),
+    );
+  });
+
+  it('a figure preset names the same runs (same IDs) as the set it belongs to', () => {
+    const ids = (name: string) => expandSweep(SWEEP_PRESETS[name].spec).members.map((m) => m.id);
+    const main = new Set(ids('paper-main'));
+    const app = new Set(ids('paper-appendix'));
+    for (const f of ['fig3', 'fig4b', 'fig5b', 'fig6-classes', 'fig6-labels']) for (const id of ids(f)) expect(main.has(id)).toBe(true);
+    for (const f of ['fig7', 'fig8', 'fig15', 'fig17']) for (const id of ids(f)) expect(app.has(id)).toBe(true);
+    expect(ids('fig4b')).toHaveLength(9);
+    expect(ids('fig6-labels')).toHaveLength(12);
+    // Fig. 18's seeds 6 and 7 main runs are Fig. 7's: one run each, not two.
+    expect(ids('fig18-seeds')).toEqual(expect.arrayContaining(ids('fig7')));
+  });
 });
 
 describe('sweep spec errors: one line naming the field', () => {
@@ -133,7 +176,7 @@ describe('sweep spec errors: one line naming the field', () => {
     });
 
   it('a missing spec file names the presets', () => {
-    expect(() => loadSweepSpec('nope.json')).toThrow(/sweep spec not found: nope\.json \(a JSON file, or a preset: paper-main, fig18-seeds, smoke\)/);
+    expect(() => loadSweepSpec('nope.json')).toThrow(/sweep spec not found: nope\.json \(a JSON file, or a preset: paper-main, paper-appendix, fig7-graft, fig18-seeds, fig3, fig4b, fig5b, fig6-classes, fig6-labels, fig7, fig8, fig15, fig17, smoke\)/);
   });
 
   it('member configs are the ones parseRunConfig accepts', () => {

@@ -13,9 +13,9 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { z } from 'zod';
-import { ConfigError, mergeConfig, parseRunConfig, type RunConfig } from '../config.js';
+import { ConfigError, mergeConfig, parseRunConfig, type RunConfig, type RunConfigInput } from '../config.js';
 import { PRESETS, presetConfig } from '../presets.js';
-import { SWEEP_PRESETS } from './presets.js';
+import { SWEEP_PRESETS, bindMemberId } from './presets.js';
 
 /** Members in one sweep at most (a typo in a grid should not enqueue a million runs). */
 export const MAX_MEMBERS = 10_000;
@@ -126,6 +126,12 @@ export function expandSweep(input: unknown, where = 'sweep spec'): ExpandedSweep
   }
   return { spec, members };
 }
+
+/** The run ID `config` gets as a member of a sweep named `sweepName`. */
+export function memberIdFor(sweepName: string, config: RunConfigInput): string {
+  return expandSweep({ name: sweepName, variants: [config] }).members[0].id;
+}
+bindMemberId(memberIdFor);
 
 /** A spec file, or a sweep preset name (`paper-main`, ...). */
 export function loadSweepSpec(fileOrPreset: string): { input: unknown; where: string } {
