@@ -1,0 +1,359 @@
+/**
+ * The GPU side of the webgpu backend: a worker thread that owns the WebGPU device and runs every kernel
+ * of the Backend interface as tfjs ops on @tensorflow/tfjs-backend-webgpu.
+ *
+ * Why a worker: the Backend interface is synchronous (the tape reads the loss every step), but WebGPU
+ * reads are asynchronous (mapAsync) and tfjs's readSync needs an OffscreenCanvas, which Node lacks. The
+ * engine's thread posts kernel calls in batches and blocks on Atomics.wait only when it needs a value.
+ *
+ * Storage: every allocation is a root tfjs tensor (1-D, float32 or int32; uint8 masks are stored as
+ * int32) that this worker never hands out. A Buf is a window (root, offset, length) of one. tfjs tensors
+ * are immutable, so a kernel computes its result with tfjs ops on the windows it reads and then writes
+ * the result into the destination window IN PLACE with one small WebGPU program run through the tfjs
+ * backend (`runWebGPUProgram(..., output = root)`). Roots are never read directly (tfjs would cache the
+ * values on the CPU and go stale after the next in-place write): reads slice a fresh copy first.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type * as TF from '@tensorflow/tfjs-core';
+import { acquireWebGpuAdapter } from './webgpuAdapter.js';
+import type { Batch, Cmd, InitReply, Kind, Reply, Win, WorkerInit } from './webgpuProtocol.js';
+
+const init = workerData as WorkerInit;
+const signal = new Int32Array(init.signal);
+const port = parentPort!;
+
+const reply = (m: Reply | InitReply) => {
+  init.replyPort.postMessage(m);
+  Atomics.store(signal, 0, 1);
+  Atomics.notify(signal, 0);
+};
+
+/** Writes `Src` into `result[offset .. offset + size)`: the one in-place primitive (see the file comment). */
+class WindowWriteProgram {
+  variableNames = ['Src'];
+  outputShape: number[];
+  shaderKey = 'optoscopeWindowWrite';
+  dispatchLayout: { x: number[] };
+  dispatch: [number, number, number];
+  workgroupSize: [number, number, number] = [64, 1, 1];
+  size = true;
+  uniforms = 'offset : i32,';
+  constructor(n: number, util: { flatDispatchLayout(s: number[]): { x: number[] }; computeDispatch(l: { x: number[] }, s: number[], w: [number, number, number]): [number, number, number] }) {
+    this.outputShape = [n];
+    this.dispatchLayout = util.flatDispatchLayout([n]);
+    this.dispatch = util.computeDispatch(this.dispatchLayout, [n], this.workgroupSize);
+  }
+  getUserCode(): string {
+    return `
+      fn main(index : i32) {
+        if (index < uniforms.size) {
+          result[uniforms.offset + index] = Src[index];
+        }
+      }`;
+  }
+}
+
+interface Root {
+  t: TF.Tensor1D;
+  kind: Kind;
+}
+
+async function start(): Promise<void> {
+  const probe = await acquireWebGpuAdapter();
+  if (!probe.adapter || !probe.gpu) return reply({ type: 'failed', reason: probe.reason });
+  // tfjs-backend-webgpu checks navigator.gpu and uses the GPU* globals (GPUBufferUsage, ...) that a browser
+  // provides; Dawn's are installed before tfjs loads. Node 21+ has a read-only navigator, hence defineProperty.
+  if (probe.globals) Object.assign(globalThis, probe.globals);
+  Object.defineProperty(globalThis, 'navigator', { value: { gpu: probe.gpu }, configurable: true, writable: true });
+  const tf = await import('@tensorflow/tfjs-core');
+  const tfw = (await import('@tensorflow/tfjs-backend-webgpu')) as unknown as {
+    WebGPUBackend: new (device: unknown, info: unknown) => unknown;
+    webgpu_util: ConstructorParameters<typeof WindowWriteProgram>[1];
+  };
+  const adapter = probe.adapter;
+  const lim = adapter.limits;
+  // tfjs's own registration asks navigator.gpu for a default adapter, which on a compatibility-only
+  // adapter (llvmpipe via GLES) is null; register a factory over the adapter found above instead.
+  const device = (await adapter.requestDevice({
+    requiredFeatures: adapter.features.has('timestamp-query') ? ['timestamp-query'] : [],
+    requiredLimits: {
+      maxComputeWorkgroupStorageSize: lim.maxComputeWorkgroupStorageSize,
+      maxComputeWorkgroupsPerDimension: lim.maxComputeWorkgroupsPerDimension,
+      maxStorageBufferBindingSize: lim.maxStorageBufferBindingSize,
+      maxBufferSize: lim.maxBufferSize,
+      maxComputeWorkgroupSizeX: lim.maxComputeWorkgroupSizeX,
+      maxComputeInvocationsPerWorkgroup: lim.maxComputeInvocationsPerWorkgroup,
+    },
+  })) as { addEventListener?: (t: string, f: (e: { error?: { message?: string } }) => void) => void };
+  let gpuError: string | null = null;
+  device.addEventListener?.('uncapturederror', (e) => {
+    gpuError ??= `WebGPU device error: ${e.error?.message ?? 'unknown'}`;
+  });
+  tf.removeBackend('webgpu');
+  tf.registerBackend('webgpu', () => new tfw.WebGPUBackend(device, adapter.info) as TF.KernelBackend, 3);
+  if (!(await tf.setBackend('webgpu'))) return reply({ type: 'failed', reason: `tfjs could not start its webgpu backend on ${probe.reason}` });
+  // Every op on the GPU: tfjs would otherwise run small ops whose inputs are still on the CPU in JS.
+  tf.env().set('WEBGPU_CPU_FORWARD', false);
+  const tfBackend = tf.backend() as unknown as {
+    runWebGPUProgram(p: WindowWriteProgram, inputs: TF.TensorInfo[], dtype: TF.DataType, uniforms: { type: string; data: number[] }[], output: TF.TensorInfo): TF.TensorInfo;
+  };
+
+  /** The first kernel error since the last answer; reported (and cleared) by the next read or sync. */
+  let failed: string | null = null;
+  const spaces = new Map<number, Map<number, Root>>();
+  const rootOf = (bid: number, w: Win): Root => {
+    const r = spaces.get(bid)?.get(w.r);
+    if (!r) throw new Error(`buffer root ${w.r} of backend ${bid} does not exist (used after release?)`);
+    if (w.o < 0 || w.o + w.n > r.t.size) throw new Error(`window [${w.o}, ${w.o + w.n}) outside root ${w.r} of ${r.t.size} elements`);
+    return r;
+  };
+
+  // Position and causal-mask tables are small constants; built once per shape and kept.
+  const constants = new Map<string, TF.Tensor>();
+  const constant = (key: string, make: () => TF.Tensor): TF.Tensor => {
+    let t = constants.get(key);
+    if (!t) constants.set(key, (t = tf.keep(make())));
+    return t;
+  };
+  const ropePositions = (M: number, T: number, pos0: number) =>
+    constant(`rope:${M}:${T}:${pos0}`, () => tf.tensor1d(Int32Array.from({ length: M }, (_, r) => pos0 + (T > 0 ? r % T : 0)), 'int32'));
+  const causalMask = (Tq: number, Tk: number, qPos0: number) =>
+    constant(`mask:${Tq}:${Tk}:${qPos0}`, () => tf.tensor2d(Array.from({ length: Tq * Tk }, (_, e) => (e % Tk <= qPos0 + Math.floor(e / Tk) ? 1 : 0)), [Tq, Tk], 'bool'));
+
+  function runBatch(bid: number, cmds: Cmd[]): Promise<void> | void {
+    let space = spaces.get(bid);
+    if (!space) spaces.set(bid, (space = new Map()));
+    const roots = space;
+    const view = (w: Win): TF.Tensor1D => {
+      const r = rootOf(bid, w);
+      return w.o === 0 && w.n === r.t.size ? r.t : tf.slice(r.t, [w.o], [w.n]);
+    };
+    const mat = (w: Win, shape: number[]): TF.Tensor => tf.reshape(view(w), shape);
+    const put = (w: Win, value: TF.Tensor) => {
+      const r = rootOf(bid, w);
+      if (value.size !== w.n) throw new Error(`result of ${value.size} elements for a window of ${w.n}`);
+      let v: TF.Tensor = tf.reshape(value, [w.n]);
+      const dtype = r.kind === 'f32' ? 'float32' : 'int32';
+      if (v.dtype !== dtype) v = tf.cast(v, dtype);
+      // A destination buffer cannot also be bound as the source (copy of a root onto itself): copy first.
+      if (v.dataId === r.t.dataId) v = tf.add(v, tf.scalar(0, dtype));
+      tfBackend.runWebGPUProgram(new WindowWriteProgram(w.n, tfw.webgpu_util), [v], dtype, [{ type: 'int32', data: [w.o] }], r.t);
+    };
+    const acc = (w: Win | null, value: () => TF.Tensor) => {
+      if (w) put(w, tf.add(view(w), tf.reshape(value(), [w.n])));
+    };
+    const ops: Record<string, (...a: any[]) => void> = {
+      alloc(id: number, n: number, kind: Kind) {
+        roots.get(id)?.t.dispose();
+        roots.set(id, { t: tf.keep(tf.zeros([Math.max(n, 1)], kind === 'f32' ? 'float32' : 'int32')) as TF.Tensor1D, kind });
+      },
+      release(from: number) {
+        for (const [id, r] of roots) if (id >= from) (r.t.dispose(), roots.delete(id));
+      },
+      dispose() {
+        for (const r of roots.values()) r.t.dispose();
+        spaces.delete(bid);
+      },
+      write(w: Win, data: Float32Array | Int32Array) {
+        put(w, data instanceof Float32Array ? tf.tensor1d(data, 'float32') : tf.tensor1d(data, 'int32'));
+      },
+      matmulNT(C: Win, A: Win, B: Win, M: number, N: number, K: number, a: boolean) {
+        const r = tf.matMul(mat(A, [M, K]), mat(B, [N, K]), false, true);
+        put(C, a ? tf.add(r, mat(C, [M, N])) : r);
+      },
+      matmulNN(C: Win, A: Win, B: Win, M: number, N: number, K: number, a: boolean) {
+        const r = tf.matMul(mat(A, [M, K]), mat(B, [K, N]));
+        put(C, a ? tf.add(r, mat(C, [M, N])) : r);
+      },
+      matmulTN(C: Win, A: Win, B: Win, M: number, N: number, K: number, a: boolean) {
+        const r = tf.matMul(mat(A, [K, M]), mat(B, [K, N]), true, false);
+        put(C, a ? tf.add(r, mat(C, [M, N])) : r);
+      },
+      addBias(Y: Win, b: Win, M: number, N: number) {
+        put(Y, tf.add(mat(Y, [M, N]), view(b)));
+      },
+      sumRows(db: Win, dY: Win, M: number, N: number) {
+        acc(db, () => tf.sum(mat(dY, [M, N]), 0));
+      },
+      layerNormFwd(Y: Win, mean: Win, rstd: Win, X: Win, g: Win, b: Win, M: number, N: number, eps: number) {
+        const x = mat(X, [M, N]);
+        const mu = tf.mean(x, 1, true);
+        const xc = tf.sub(x, mu);
+        const r = tf.rsqrt(tf.add(tf.mean(tf.square(xc), 1, true), eps));
+        const y = tf.add(tf.mul(tf.mul(xc, r), view(g)), view(b));
+        put(Y, y);
+        put(mean, mu);
+        put(rstd, r);
+      },
+      layerNormBwd(dX: Win | null, dg: Win | null, db: Win | null, dY: Win, X: Win, mean: Win, rstd: Win, g: Win, M: number, N: number) {
+        const dy = mat(dY, [M, N]);
+        const rs = mat(rstd, [M, 1]);
+        const xh = tf.mul(tf.sub(mat(X, [M, N]), mat(mean, [M, 1])), rs);
+        acc(dg, () => tf.sum(tf.mul(dy, xh), 0));
+        acc(db, () => tf.sum(dy, 0));
+        if (dX) {
+          // dx = r·(dxhat − mean(dxhat) − xhat·mean(dxhat·xhat)), dxhat = dy·g.
+          const d = tf.mul(dy, view(g));
+          const meanD = tf.mean(d, 1, true);
+          const meanDX = tf.mean(tf.mul(d, xh), 1, true);
+          acc(dX, () => tf.mul(rs, tf.sub(tf.sub(d, meanD), tf.mul(xh, meanDX))));
+        }
+      },
+      ropeFwd(Y: Win, X: Win, M: number, width: number, T: number, pos0: number, cos: Win, sin: Win, hd: number) {
+        const [x0, x1, c, s] = ropeParts(X, M, width, T, pos0, cos, sin, hd);
+        put(Y, tf.concat([tf.sub(tf.mul(x0, c), tf.mul(x1, s)), tf.add(tf.mul(x1, c), tf.mul(x0, s))], 3));
+      },
+      ropeBwd(dX: Win, dY: Win, M: number, width: number, T: number, pos0: number, cos: Win, sin: Win, hd: number) {
+        const [g0, g1, c, s] = ropeParts(dY, M, width, T, pos0, cos, sin, hd);
+        acc(dX, () => tf.concat([tf.add(tf.mul(g0, c), tf.mul(g1, s)), tf.sub(tf.mul(g1, c), tf.mul(g0, s))], 3));
+      },
+      attnScoresFwd(S: Win, Q: Win, K: Win, Bn: number, H: number, Tq: number, Tk: number, D: number, qPos0: number, scale: number) {
+        const s = tf.mul(tf.matMul(heads(Q, Bn, Tq, H, D), heads(K, Bn, Tk, H, D), false, true), scale);
+        put(S, tf.where(causalMask(Tq, Tk, qPos0), s, tf.scalar(-1e20)));
+      },
+      attnScoresBwd(dQ: Win | null, dK: Win | null, dS: Win, Q: Win, K: Win, Bn: number, H: number, Tq: number, Tk: number, D: number, qPos0: number, scale: number) {
+        // Masked scores carry no gradient, whatever dS holds there.
+        const g = tf.where(causalMask(Tq, Tk, qPos0), tf.mul(mat(dS, [Bn, H, Tq, Tk]), scale), tf.scalar(0));
+        acc(dQ, () => unheads(tf.matMul(g, heads(K, Bn, Tk, H, D))));
+        acc(dK, () => unheads(tf.matMul(g, heads(Q, Bn, Tq, H, D), true, false)));
+      },
+      softmaxFwd(P: Win, S: Win, rows: number, n: number) {
+        put(P, tf.softmax(mat(S, [rows, n])));
+      },
+      softmaxBwd(dS: Win, dP: Win, P: Win, rows: number, n: number) {
+        const p = mat(P, [rows, n]);
+        const dp = mat(dP, [rows, n]);
+        acc(dS, () => tf.mul(p, tf.sub(dp, tf.sum(tf.mul(dp, p), 1, true))));
+      },
+      attnAvFwd(Z: Win, P: Win, V: Win, Bn: number, H: number, Tq: number, Tk: number, D: number) {
+        put(Z, unheads(tf.matMul(mat(P, [Bn, H, Tq, Tk]), heads(V, Bn, Tk, H, D))));
+      },
+      attnAvBwd(dP: Win | null, dV: Win | null, dZ: Win, P: Win, V: Win, Bn: number, H: number, Tq: number, Tk: number, D: number) {
+        const dz = heads(dZ, Bn, Tq, H, D);
+        acc(dP, () => tf.matMul(dz, heads(V, Bn, Tk, H, D), false, true));
+        acc(dV, () => unheads(tf.matMul(mat(P, [Bn, H, Tq, Tk]), dz, true, false)));
+      },
+      gatherRows(Y: Win, X: Win, idx: Win, M: number, N: number) {
+        put(Y, tf.gather(mat(X, [X.n / N, N]), view({ ...idx, n: M })));
+      },
+      scatterAddRows(dX: Win, dY: Win, idx: Win, M: number, N: number) {
+        acc(dX, () => tf.unsortedSegmentSum(mat(dY, [M, N]), view({ ...idx, n: M }), dX.n / N));
+      },
+      add(Y: Win, A: Win, B: Win, n: number) {
+        put(sub(Y, n), tf.add(view(sub(A, n)), view(sub(B, n))));
+      },
+      axpy(Y: Win, X: Win, alpha: number, n: number) {
+        acc(sub(Y, n), () => tf.mul(view(sub(X, n)), alpha));
+      },
+      fill(Y: Win, value: number, n: number) {
+        put(sub(Y, n), tf.fill([n], value, rootOf(bid, Y).kind === 'f32' ? 'float32' : 'int32'));
+      },
+      copy(Y: Win, X: Win, n: number) {
+        put(sub(Y, n), view(sub(X, n)));
+      },
+      whereFwd(Y: Win, mask: Win, A: Win, B: Win, n: number) {
+        put(sub(Y, n), tf.where(tf.notEqual(view(sub(mask, n)), 0), view(sub(A, n)), view(sub(B, n))));
+      },
+      whereBwd(dA: Win | null, dB: Win | null, dY: Win, mask: Win, n: number) {
+        const m = tf.notEqual(view(sub(mask, n)), 0);
+        const dy: TF.Tensor = view(sub(dY, n));
+        const zero = tf.scalar(0) as TF.Tensor;
+        if (dA) acc(sub(dA, n), () => tf.where(m, dy, zero));
+        if (dB) acc(sub(dB, n), () => tf.where(m, zero, dy));
+      },
+      crossEntropyFwd(loss: Win, P: Win, logits: Win, targets: Win, Bn: number, C: number) {
+        const z = mat(logits, [Bn, C]);
+        const mx = tf.max(z, 1, true);
+        const lse = tf.add(mx, tf.log(tf.sum(tf.exp(tf.sub(z, mx)), 1, true)));
+        put(P, tf.exp(tf.sub(z, lse)));
+        const zt = tf.sum(tf.mul(z, tf.oneHot(view({ ...targets, n: Bn }), C)), 1);
+        put(sub(loss, Bn), tf.sub(tf.reshape(lse, [Bn]), zt));
+      },
+      crossEntropyBwd(dl: Win, P: Win, targets: Win, Bn: number, C: number, scale: number) {
+        acc(dl, () => tf.mul(tf.sub(mat(P, [Bn, C]), tf.oneHot(view({ ...targets, n: Bn }), C)), scale));
+      },
+      adamStep(p: Win, g: Win, m: Win, v: Win, n: number, lr: number, b1: number, b2: number, eps: number, bc1: number, bc2: number) {
+        const gg = view(sub(g, n));
+        const m2 = tf.add(tf.mul(view(sub(m, n)), b1), tf.mul(gg, 1 - b1));
+        const v2 = tf.add(tf.mul(view(sub(v, n)), b2), tf.mul(tf.square(gg), 1 - b2));
+        const step = tf.div(tf.mul(tf.div(m2, bc1), lr), tf.add(tf.sqrt(tf.div(v2, bc2)), eps));
+        put(sub(p, n), tf.sub(view(sub(p, n)), step));
+        put(sub(m, n), m2);
+        put(sub(v, n), v2);
+      },
+    };
+    /** The first n elements of a window (kernels take an explicit count that may be below the length). */
+    const sub = (w: Win, n: number): Win => {
+      if (n > w.n) throw new Error(`count ${n} exceeds a buffer of ${w.n}`);
+      return n === w.n ? w : { ...w, n };
+    };
+    /** [Bn·T, H·D] rows → [Bn, H, T, D]. */
+    const heads = (w: Win, Bn: number, T: number, H: number, D: number) => tf.transpose(mat(w, [Bn, T, H, D]), [0, 2, 1, 3]);
+    /** [Bn, H, T, D] → [Bn, T, H, D] (flattened by put). */
+    const unheads = (t: TF.Tensor) => tf.transpose(t, [0, 2, 1, 3]);
+    /** x split into (even, odd) lanes [M, heads, half, 1] and the cos/sin rows of each row's position. */
+    const ropeParts = (X: Win, M: number, width: number, T: number, pos0: number, cos: Win, sin: Win, hd: number) => {
+      const half = hd / 2;
+      const x = mat(X, [M, width / hd, half, 2]);
+      const [x0, x1] = tf.split(x, 2, 3);
+      const pos = ropePositions(M, T, pos0);
+      const c = tf.reshape(tf.gather(mat(cos, [cos.n / half, half]), pos), [M, 1, half, 1]);
+      const s = tf.reshape(tf.gather(mat(sin, [sin.n / half, half]), pos), [M, 1, half, 1]);
+      return [x0, x1, c, s] as const;
+    };
+
+    for (let i = 0; i < cmds.length; i++) {
+      const [name, ...args] = cmds[i];
+      if (name === 'read' || name === 'sync') {
+        const rest = cmds.slice(i + 1);
+        return answer(name, args).then(() => (rest.length ? runBatch(bid, rest) : undefined));
+      }
+      if (failed) continue; // after an error the state is undefined; report it at the next read and stop
+      const op = ops[name];
+      try {
+        if (!op) throw new Error('unknown command');
+        tf.tidy(() => op(...args));
+        if (gpuError) throw new Error(gpuError);
+      } catch (e) {
+        failed = `webgpu kernel ${name}(${describeArgs(args)}) failed: ${(e as Error).message}`;
+      }
+    }
+
+    async function answer(name: string, args: unknown[]): Promise<void> {
+      if (failed) {
+        const message = failed;
+        failed = null;
+        return reply({ type: 'error', message });
+      }
+      if (name === 'sync') return reply({ type: 'ok' });
+      const w = args[0] as Win;
+      let copy: TF.Tensor | null = null;
+      try {
+        const r = rootOf(bid, w);
+        copy = tf.slice(r.t, [w.o], [w.n]);
+        const values = (await copy.data()) as Float32Array | Int32Array;
+        reply(gpuError ? { type: 'error', message: gpuError } : { type: 'values', values });
+      } catch (e) {
+        reply({ type: 'error', message: `webgpu read of [${w.o}, ${w.o + w.n}) of root ${w.r} failed: ${(e as Error).message}` });
+      } finally {
+        copy?.dispose();
+      }
+    }
+  }
+
+  let chain: Promise<void> = Promise.resolve();
+  port.on('message', (b: Batch) => {
+    chain = chain.then(() => runBatch(b.bid, b.cmds)).catch((e) => {
+      failed ??= `webgpu worker: ${(e as Error).message}`;
+    });
+  });
+  reply({ type: 'ready', info: probe.info!, isSoftware: probe.isSoftware, via: probe.via, reason: probe.reason });
+}
+
+function describeArgs(args: unknown[]): string {
+  return args
+    .map((a) => (a && typeof a === 'object' && 'r' in a ? `buf(root ${(a as Win).r} @${(a as Win).o}, n=${(a as Win).n})` : ArrayBuffer.isView(a) ? `data[${(a as Float32Array).length}]` : String(a)))
+    .join(', ');
+}
+
+start().catch((e) => reply({ type: 'failed', reason: `webgpu worker failed to start: ${(e as Error).stack ?? e}` }));
