@@ -6,6 +6,7 @@
 import { Command } from 'commander';
 import { registerAnalyze } from './commands/analyze.js';
 import { registerBench } from './commands/bench.js';
+import { registerDashboard } from './commands/dashboard.js';
 import { registerEval } from './commands/eval.js';
 import { registerRuns } from './commands/runs.js';
 import { registerSweep } from './commands/sweep.js';
@@ -27,6 +28,7 @@ registerWorker(program);
 registerRuns(program);
 registerToy(program);
 registerAnalyze(program);
+registerDashboard(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   const msg = e instanceof Error ? e.message : String(e);

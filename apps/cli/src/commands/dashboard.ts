@@ -1,0 +1,177 @@
+/**
+ * `opto dashboard --runs <dir> [--port N]`: the Next.js dashboard (apps/dashboard) as a production server
+ * over a runs directory, read-only. The app is built first when it has no build yet or its sources are
+ * newer than the build (`next build`, ~15-30 s), with a message saying so; `npm start` never builds it.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import type { Command } from 'commander';
+import { nonNegativeInt } from '../args.js';
+
+/** apps/dashboard, next to this package in the monorepo (dist/commands/dashboard.js → ../../../dashboard). */
+export function dashboardDir(): string {
+  const dir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'dashboard');
+  if (!fs.existsSync(path.join(dir, 'package.json'))) throw new Error(`the dashboard app is not at ${dir} (opto dashboard runs from the Optoscope monorepo)`);
+  return dir;
+}
+
+/** Everything that ends up inside the build, hashed by content (engine rebuilds rewrite files without changing them). */
+function buildInputs(app: string): string[] {
+  // The app's sources and config, and the engine modules bundled into it (the figure specs for the
+  // browser, the report reader). The rest of the engine is loaded at run time, so it needs no rebuild.
+  const engineDist = path.resolve(app, '..', '..', 'packages', 'engine', 'dist');
+  return [path.join(app, 'src'), path.join(app, 'next.config.mjs'), path.join(app, 'tsconfig.json'), path.join(app, 'package.json'), path.join(engineDist, 'figures'), path.join(engineDist, 'report')];
+}
+
+function hashTree(h: ReturnType<typeof createHash>, p: string): void {
+  if (!fs.existsSync(p)) return;
+  if (fs.statSync(p).isDirectory()) {
+    for (const e of fs.readdirSync(p).sort()) if (!e.endsWith('.map') && !e.endsWith('.test.ts')) hashTree(h, path.join(p, e));
+    return;
+  }
+  h.update(p).update('\0').update(fs.readFileSync(p)).update('\0');
+}
+
+export function inputsHash(app: string): string {
+  const h = createHash('sha256');
+  for (const p of buildInputs(app)) hashTree(h, p);
+  return h.digest('hex');
+}
+
+const stampFile = (app: string) => path.join(app, '.next', 'optoscope-inputs.sha256');
+
+/** Why the app must be (re)built, or null when its build is current. */
+export function buildReason(app: string): string | null {
+  if (!fs.existsSync(path.join(app, '.next', 'BUILD_ID'))) return 'it has not been built yet';
+  const stamp = fs.existsSync(stampFile(app)) ? fs.readFileSync(stampFile(app), 'utf8').trim() : null;
+  if (stamp === null) return 'the build was not made by opto dashboard';
+  return stamp === inputsHash(app) ? null : 'its sources or the engine figures changed since the last build';
+}
+
+function nextBin(app: string): string {
+  return createRequire(path.join(app, 'package.json')).resolve('next/dist/bin/next');
+}
+
+const childEnv = (extra: Record<string, string> = {}) => ({ ...process.env, NEXT_TELEMETRY_DISABLED: '1', ...extra });
+
+/** `next build` of the dashboard; its output goes to stderr. */
+export async function buildDashboard(app = dashboardDir(), log: (s: string) => void = (s) => process.stderr.write(s + '\n')): Promise<void> {
+  const t0 = Date.now();
+  // Hashed before building: an edit made during the build makes the next start rebuild.
+  const hash = inputsHash(app);
+  const child = spawn(process.execPath, [nextBin(app), 'build'], { cwd: app, env: childEnv({ NODE_ENV: 'production' }), stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  const keep = (b: Buffer) => {
+    out = (out + b.toString()).slice(-8000);
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  if (code !== 0) throw new Error(`next build of ${app} failed (exit ${code}): ${out.trim().split('\n').slice(-15).join(' | ')}`);
+  fs.writeFileSync(stampFile(app), hash + '\n');
+  log(`dashboard built in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+}
+
+async function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.on('error', reject);
+    s.listen(0, host, () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export interface DashboardOptions {
+  runsDir: string;
+  /** 0: any free port. */
+  port?: number;
+  host?: string;
+  /** 'auto': build when missing or stale (default); 'always'; 'never': fail if there is no build. */
+  build?: 'auto' | 'always' | 'never';
+  log?: (s: string) => void;
+}
+
+export interface DashboardServer {
+  url: string;
+  port: number;
+  child: ChildProcess;
+  /** Stop the server and wait for it to exit. */
+  stop(): Promise<void>;
+}
+
+/** Start the production dashboard over `runsDir`; resolves once it answers HTTP. */
+export async function startDashboard(o: DashboardOptions): Promise<DashboardServer> {
+  const log = o.log ?? ((s: string) => process.stderr.write(s + '\n'));
+  const runsDir = path.resolve(o.runsDir);
+  if (!fs.existsSync(runsDir) || !fs.statSync(runsDir).isDirectory()) throw new Error(`--runs ${o.runsDir} is not a directory`);
+  const app = dashboardDir();
+  const reason = o.build === 'always' ? 'a rebuild was asked for' : buildReason(app);
+  if (reason) {
+    if (o.build === 'never') throw new Error(`the dashboard needs a build (${reason}): run npm run build:app -w @optoscope/dashboard`);
+    log(`building the dashboard first (${reason}); this takes about half a minute...`);
+    await buildDashboard(app, log);
+  }
+  const host = o.host ?? '127.0.0.1';
+  const port = o.port ? o.port : await freePort(host);
+  const child = spawn(process.execPath, [nextBin(app), 'start', '-p', String(port), '-H', host], {
+    cwd: app,
+    env: childEnv({ OPTO_RUNS_DIR: runsDir, NODE_ENV: 'production' }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const keep = (b: Buffer) => {
+    out = (out + b.toString()).slice(-8000);
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  // Ready when it answers; a server that exits first (port taken, bad build) reports its own output.
+  for (;;) {
+    const done = await Promise.race([exited.then((c) => ({ exit: c })), new Promise<null>((r) => setTimeout(() => r(null), 150))]);
+    if (done) throw new Error(`the dashboard server exited (code ${done.exit}) before answering: ${out.trim().split('\n').slice(-6).join(' | ')}`);
+    try {
+      const res = await fetch(`${url}/api/runs?limit=1`);
+      await res.arrayBuffer();
+      break;
+    } catch {
+      // not listening yet
+    }
+  }
+  return {
+    url,
+    port,
+    child,
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+export function registerDashboard(program: Command): void {
+  program
+    .command('dashboard')
+    .description('serve the live dashboard over a runs directory (read-only; builds the app first if needed)')
+    .requiredOption('--runs <dir>', 'runs directory')
+    .option('--port <n>', 'port (0: any free port)', nonNegativeInt, 3000)
+    .option('--host <addr>', 'address to listen on', '127.0.0.1')
+    .option('--rebuild', 'build the app even if its build is current')
+    .action(async (o: { runs: string; port: number; host: string; rebuild?: boolean }) => {
+      const server = await startDashboard({ runsDir: o.runs, port: o.port, host: o.host, build: o.rebuild ? 'always' : 'auto' });
+      process.stdout.write(`Optoscope dashboard: ${server.url}  (runs: ${path.resolve(o.runs)}; Ctrl-C stops it)\n`);
+      server.child.stderr!.pipe(process.stderr);
+      const stop = () => void server.stop().then(() => process.exit(0));
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+      const code = await new Promise<number | null>((resolve) => server.child.on('exit', resolve));
+      if (code !== 0 && code !== null) throw new Error(`the dashboard server exited with code ${code}`);
+    });
+}

@@ -1,0 +1,10 @@
+import { Suspense } from 'react';
+import { CompareView } from '../../components/CompareView';
+
+export default function ComparePage() {
+  return (
+    <Suspense>
+      <CompareView />
+    </Suspense>
+  );
+}

@@ -1,0 +1,5 @@
+import { ReportView } from '../../components/ReportView';
+
+export default function ReportPage() {
+  return <ReportView />;
+}

@@ -1,0 +1,103 @@
+/**
+ * Stored analyses and views over several runs: the wiring matrices `opto analyze --what wiring` stored,
+ * the curves of runs selected for comparison, learning times (Fig. 6) and the `opto report` claim table.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { MetricRow } from '@optoscope/engine';
+import { engine } from './engine';
+// The engine's index is being extended by the report work; read.ts is reached by path until it exports it.
+import { readReport, reportFile } from '../../../../packages/engine/dist/report/read.js';
+import type { Report } from '../../../../packages/engine/dist/report/types.js';
+import { ApiError } from './errors';
+import { readRows } from './metrics';
+import { containedPath, runPath, runsDir } from './paths';
+import { clampSummary } from './runs';
+
+export interface WiringView {
+  id: string;
+  /** false: not computed yet; `command` says how. */
+  available: boolean;
+  command: string;
+  checkpoint?: number;
+  denseSet?: string;
+  matrices?: { baseline: number[]; Mpv: number[][]; Mpp: number[][]; Npv: number[][]; Npp: number[][] };
+  composition?: { q: number[][]; k: number[][]; v: number[][] };
+}
+
+const isGrid = (m: unknown): m is number[][] => Array.isArray(m) && m.every((r) => Array.isArray(r) && r.every((v) => typeof v === 'number'));
+
+export function wiring(id: string): WiringView {
+  const dir = runPath(id);
+  const command = `opto analyze ${dir} --what wiring`;
+  const file = containedPath(runsDir(), path.relative(runsDir(), path.join(dir, 'analysis', 'wiring.json')));
+  if (!fs.existsSync(file)) return { id, available: false, command };
+  let stored: { checkpoint?: number; denseSet?: string; result?: { matrices?: WiringView['matrices']; composition?: WiringView['composition'] } };
+  try {
+    stored = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new ApiError(422, `${file}: not valid JSON (${(e as Error).message}); recompute it with ${command}`);
+  }
+  const m = stored.result?.matrices;
+  for (const k of ['Mpv', 'Mpp', 'Npv', 'Npp'] as const)
+    if (!isGrid(m?.[k])) throw new ApiError(422, `${file}: result.matrices.${k} is not a matrix of numbers; recompute it with ${command}`);
+  const c = stored.result?.composition;
+  return { id, available: true, command, checkpoint: stored.checkpoint, denseSet: stored.denseSet, matrices: m, composition: c && isGrid(c.q) && isGrid(c.k) && isGrid(c.v) ? c : undefined };
+}
+
+export interface CompareRun {
+  id: string;
+  preset: string | null;
+  clamp: string;
+  labels: number | null;
+  classes: number | null;
+  status: string;
+  learningTime: number | null;
+  learned: boolean;
+  /** Eval rows only (what the comparison plots). */
+  rows: MetricRow[];
+  error?: string;
+}
+
+/** Eval rows and learning time of each selected run; a run that cannot be read carries its error instead. */
+export async function compare(ids: string[]): Promise<CompareRun[]> {
+  if (ids.length > 50) throw new ApiError(400, `compare at most 50 runs at once (got ${ids.length})`);
+  const { RunDir, learningTimeFromRows } = await engine();
+  const out: CompareRun[] = [];
+  for (const id of ids) {
+    const dir = runPath(id);
+    try {
+      const rec = RunDir.open(dir).readRecord();
+      const rows = (await readRows(dir)).rows.filter((r) => r.kind === 'eval');
+      const lt = rows.length ? learningTimeFromRows(rows) : null;
+      out.push({
+        id,
+        preset: rec.config.preset ?? null,
+        clamp: clampSummary(rec.config.interventions, rec.config.model?.nHeads),
+        labels: rec.config.task?.numLabels ?? null,
+        classes: rec.config.task?.classSplit?.[0] ?? null,
+        status: rec.status,
+        learningTime: lt?.seqs ?? null,
+        learned: lt?.learned ?? false,
+        rows,
+      });
+    } catch (e) {
+      out.push({ id, preset: null, clamp: 'none', labels: null, classes: null, status: 'unreadable', learningTime: null, learned: false, rows: [], error: (e as Error).message });
+    }
+  }
+  return out;
+}
+
+export interface ReportView {
+  available: boolean;
+  command: string;
+  report?: Report;
+}
+
+export function report(): ReportView {
+  const root = runsDir();
+  const command = `opto report --runs ${root}`;
+  containedPath(root, path.relative(root, reportFile(root)));
+  const r = readReport(root);
+  return r ? { available: true, command, report: r } : { available: false, command };
+}

@@ -1,0 +1,22 @@
+/** Errors the API turns into an HTTP status and a one-line JSON message (never a stack trace, never a crash). */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+/** Route-handler wrapper: ApiError → its status; anything else (corrupt files, engine errors) → 422 with the message. */
+export async function answer(fn: () => unknown | Promise<unknown>): Promise<Response> {
+  try {
+    const body = await fn();
+    return Response.json(body, { headers: { 'cache-control': 'no-store' } });
+  } catch (e) {
+    const status = e instanceof ApiError ? e.status : 422;
+    const msg = e instanceof Error ? e.message : String(e);
+    return Response.json({ error: msg.split('\n')[0] }, { status, headers: { 'cache-control': 'no-store' } });
+  }
+}

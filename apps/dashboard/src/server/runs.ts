@@ -1,0 +1,268 @@
+/**
+ * The run list and one run's record, read through the engine's RunDir. run.json files are parsed once and
+ * kept until their mtime or size changes, so listing 1,000 runs costs one stat each; filtering, sorting
+ * and paging happen here so the browser only receives one page.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { RunRecord } from '@optoscope/engine';
+import { engine } from './engine';
+import { ApiError } from './errors';
+import { containedPath, runPath, runsDir } from './paths';
+
+export interface RunRow {
+  id: string;
+  status: string;
+  preset: string | null;
+  /** Sweep name (config.name), if the run belongs to one. */
+  sweep: string | null;
+  classes: number | null;
+  labels: number | null;
+  seqs: number | null;
+  progress: number | null;
+  learningTime: number | null;
+  learned: boolean | null;
+  clamp: string;
+  seed: number | null;
+  backend: string | null;
+  updatedAt: string | null;
+  /** Why run.json could not be read (the row is still listed, with this message). */
+  error?: string;
+}
+
+interface Cached {
+  key: string;
+  row: RunRow;
+  flat: Record<string, string | number | boolean | null>;
+}
+
+const cache = new Map<string, Cached>();
+
+/** The intervention spec in one line ("none", "only 1:3; match 1:3", ...). */
+export function clampSummary(spec: unknown, nHeads = 8): string {
+  if (!spec || typeof spec !== 'object') return 'none';
+  const s = spec as Record<string, unknown>;
+  const parts: string[] = [];
+  const ablate = Array.isArray(s.ablate) ? (s.ablate as string[]) : [];
+  if (ablate.length) {
+    // An "only these heads" run ablates all but a few heads of one layer: say which are kept.
+    const layers = [...new Set(ablate.map((r) => r.split(':')[0]))];
+    if (layers.length === 1 && ablate.length >= nHeads / 2) {
+      const kept = Array.from({ length: nHeads }, (_, h) => `${layers[0]}:${h}`).filter((r) => !ablate.includes(r));
+      parts.push(kept.length ? `only ${kept.join(',')}` : `ablate layer ${layers[0]}`);
+    } else parts.push(`ablate ${ablate.join(',')}`);
+  }
+  const heads = (v: unknown) => {
+    const o = v as { heads?: string[]; head?: string; strength?: number };
+    return `${(o.heads ?? (o.head ? [o.head] : [])).join(',')}${o.strength !== undefined && o.strength !== 1 ? `@${o.strength}` : ''}`;
+  };
+  if (s.prevToken) parts.push(`prevToken ${heads(s.prevToken)}`);
+  if (s.match) parts.push(`match ${heads(s.match)}`);
+  if (s.perfectCopy) parts.push(`perfectCopy ${heads(s.perfectCopy)}`);
+  if (s.perfectLayer1) parts.push('perfectLayer1');
+  const pre = s.preserve as { patterns?: boolean; values?: boolean } | undefined;
+  if (pre?.patterns || pre?.values) parts.push(`preserve ${[pre.patterns && 'patterns', pre.values && 'values'].filter(Boolean).join('+')}`);
+  if (s.graft) parts.push(`graft till layer ${(s.graft as { tillLayer?: number }).tillLayer ?? 0}`);
+  return parts.length ? parts.join('; ') : 'none';
+}
+
+/** Dotted leaves of a config ("task.numLabels" → 5); arrays of plain values become one JSON string. */
+export function flatten(obj: unknown, prefix = '', out: Record<string, string | number | boolean | null> = {}): Record<string, string | number | boolean | null> {
+  if (obj === null || typeof obj !== 'object') {
+    out[prefix] = (obj ?? null) as string | number | boolean | null;
+    return out;
+  }
+  if (Array.isArray(obj)) {
+    if (obj.every((v) => v === null || typeof v !== 'object')) out[prefix] = JSON.stringify(obj);
+    else obj.forEach((v, i) => flatten(v, `${prefix}.${i}`, out));
+    return out;
+  }
+  for (const [k, v] of Object.entries(obj)) flatten(v, prefix ? `${prefix}.${k}` : k, out);
+  return out;
+}
+
+function rowOf(id: string, rec: RunRecord): RunRow {
+  const c = rec.config;
+  return {
+    id,
+    status: rec.status,
+    preset: c.preset ?? null,
+    sweep: c.name ?? null,
+    classes: c.task?.classSplit?.[0] ?? null,
+    labels: c.task?.numLabels ?? null,
+    seqs: c.schedule?.seqs ?? null,
+    progress: rec.progress?.seqs ?? null,
+    learningTime: rec.summary?.learning_time ?? null,
+    learned: rec.summary?.learned ?? null,
+    clamp: clampSummary(c.interventions, c.model?.nHeads),
+    seed: rec.seeds?.init ?? null,
+    backend: rec.backend?.used ?? null,
+    updatedAt: rec.updated_at ?? null,
+  };
+}
+
+/** Every run under the runs directory (a run.json is what makes a directory a run), cached by mtime. */
+export async function allRuns(): Promise<Cached[]> {
+  const { RunDir } = await engine();
+  const root = runsDir();
+  const seen = new Set<string>();
+  const out: Cached[] = [];
+  for (const d of fs.readdirSync(root, { withFileTypes: true })) {
+    if (d.name.startsWith('.')) continue;
+    const dir = path.join(root, d.name);
+    let st: fs.Stats;
+    try {
+      // A symlinked run that leaves the runs directory is not listed at all.
+      containedPath(root, d.name, 'run.json');
+      st = fs.statSync(path.join(dir, 'run.json'));
+      if (!st.isFile()) continue;
+    } catch {
+      continue;
+    }
+    seen.add(d.name);
+    const key = `${st.mtimeMs}:${st.size}`;
+    let c = cache.get(dir);
+    if (!c || c.key !== key) {
+      try {
+        const rec = RunDir.open(dir).readRecord();
+        c = { key, row: rowOf(d.name, rec), flat: flatten(rec.config) };
+        c.flat.status = rec.status;
+      } catch (e) {
+        // A run.json being replaced or corrupt: listed with the reason instead of failing the list.
+        c = { key, row: { ...rowOf(d.name, { config: {} } as RunRecord), status: 'unreadable', error: (e as Error).message }, flat: {} };
+      }
+      cache.set(dir, c);
+    }
+    out.push(c);
+  }
+  for (const k of cache.keys()) if (path.dirname(k) === root && !seen.has(path.basename(k))) cache.delete(k);
+  return out.sort((a, b) => (a.row.id < b.row.id ? -1 : a.row.id > b.row.id ? 1 : 0));
+}
+
+/** One condition on a config field: `task.numLabels=10`, `schedule.seqs>=100000`, `preset~fig5b`. */
+export interface FieldFilter {
+  field: string;
+  op: '=' | '!=' | '>' | '<' | '>=' | '<=' | '~';
+  value: string;
+}
+
+export function parseFieldFilter(text: string): FieldFilter {
+  const m = /^\s*([A-Za-z0-9_.]+)\s*(!=|>=|<=|=|>|<|~)\s*(.*?)\s*$/.exec(text);
+  if (!m) throw new ApiError(400, `filter '${text}' is not field<op>value (ops: = != > < >= <= ~), e.g. task.numLabels=10`);
+  return { field: m[1], op: m[2] as FieldFilter['op'], value: m[3] };
+}
+
+function matches(v: string | number | boolean | null | undefined, f: FieldFilter): boolean {
+  if (v === undefined) return false;
+  const s = v === null ? 'null' : String(v);
+  if (f.op === '=') return s === f.value;
+  if (f.op === '!=') return s !== f.value;
+  if (f.op === '~') return s.toLowerCase().includes(f.value.toLowerCase());
+  const a = Number(v);
+  const b = Number(f.value);
+  if (!Number.isFinite(a) || !Number.isFinite(b)) return false;
+  return f.op === '>' ? a > b : f.op === '<' ? a < b : f.op === '>=' ? a >= b : a <= b;
+}
+
+export interface RunQuery {
+  preset?: string;
+  status?: string;
+  /** Substring of the clamp summary, or "none" for unclamped runs. */
+  clamp?: string;
+  /** Substring of the id. */
+  q?: string;
+  filters?: FieldFilter[];
+  sort?: keyof RunRow;
+  desc?: boolean;
+  offset?: number;
+  limit?: number;
+}
+
+export interface RunPage {
+  total: number;
+  matched: number;
+  offset: number;
+  rows: RunRow[];
+  presets: string[];
+  statuses: string[];
+  /** Config fields available to filter on. */
+  fields: string[];
+}
+
+const SORTABLE: (keyof RunRow)[] = ['id', 'status', 'preset', 'sweep', 'classes', 'labels', 'seqs', 'progress', 'learningTime', 'learned', 'clamp', 'seed', 'updatedAt'];
+
+export async function queryRuns(q: RunQuery): Promise<RunPage> {
+  const runs = await allRuns();
+  const sort = q.sort ?? 'id';
+  if (!SORTABLE.includes(sort)) throw new ApiError(400, `cannot sort by '${String(sort)}' (sortable: ${SORTABLE.join(', ')})`);
+  const hit = runs.filter(({ row, flat }) => {
+    if (q.preset && row.preset !== q.preset) return false;
+    if (q.status && row.status !== q.status) return false;
+    if (q.clamp && !(q.clamp === 'none' ? row.clamp === 'none' : row.clamp.toLowerCase().includes(q.clamp.toLowerCase()))) return false;
+    if (q.q && !row.id.toLowerCase().includes(q.q.toLowerCase())) return false;
+    return (q.filters ?? []).every((f) => matches(f.field in flat ? flat[f.field] : (row as unknown as Record<string, string | number | null>)[f.field], f));
+  });
+  const dir = q.desc ? -1 : 1;
+  hit.sort((a, b) => {
+    const x = a.row[sort];
+    const y = b.row[sort];
+    // Missing values last, whatever the direction.
+    if (x === null || x === undefined) return y === null || y === undefined ? 0 : 1;
+    if (y === null || y === undefined) return -1;
+    return (x < y ? -1 : x > y ? 1 : 0) * dir || (a.row.id < b.row.id ? -1 : 1);
+  });
+  const offset = Math.max(0, q.offset ?? 0);
+  const limit = Math.min(500, Math.max(1, q.limit ?? 50));
+  const fields = new Set<string>();
+  for (const r of runs) for (const k of Object.keys(r.flat)) fields.add(k);
+  return {
+    total: runs.length,
+    matched: hit.length,
+    offset,
+    rows: hit.slice(offset, offset + limit).map((r) => r.row),
+    presets: [...new Set(runs.map((r) => r.row.preset).filter((p): p is string => !!p))].sort(),
+    statuses: [...new Set(runs.map((r) => r.row.status))].sort(),
+    fields: [...fields].sort(),
+  };
+}
+
+/** Parse the run list's query string (the same names the page keeps in its URL). */
+export function runQueryFrom(sp: URLSearchParams): RunQuery {
+  const int = (name: string) => {
+    const v = sp.get(name);
+    if (v === null || v === '') return undefined;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0) throw new ApiError(400, `${name} must be a non-negative integer, got '${v}'`);
+    return n;
+  };
+  return {
+    preset: sp.get('preset') || undefined,
+    status: sp.get('status') || undefined,
+    clamp: sp.get('clamp') || undefined,
+    q: sp.get('q') || undefined,
+    filters: sp.getAll('f').filter((s) => s.trim()).map(parseFieldFilter),
+    sort: (sp.get('sort') || undefined) as keyof RunRow | undefined,
+    desc: sp.get('dir') === 'desc',
+    offset: int('offset'),
+    limit: int('limit'),
+  };
+}
+
+export interface RunDetail {
+  id: string;
+  record: RunRecord;
+  clamp: string;
+  checkpoints: number[];
+  analyses: string[];
+}
+
+/** One run's record, checkpoints and stored analyses. */
+export async function runDetail(id: string): Promise<RunDetail> {
+  const { RunDir } = await engine();
+  const dir = runPath(id);
+  const rd = RunDir.open(dir);
+  const record = rd.readRecord();
+  const analysisDir = path.join(dir, 'analysis');
+  const analyses = fs.existsSync(analysisDir) ? fs.readdirSync(analysisDir).filter((f) => /^[\w-]+\.json$/.test(f)).map((f) => f.slice(0, -5)) : [];
+  return { id, record, clamp: clampSummary(record.config.interventions, record.config.model?.nHeads), checkpoints: rd.listCheckpoints(), analyses };
+}
