@@ -82,7 +82,7 @@ export const RunConfigSchema = z
       })
       .strict()
       .prefault({}),
-    backend: z.enum(['auto', 'wasm', 'reference']).default('auto'),
+    backend: z.enum(['auto', 'wasm', 'reference', 'webgpu']).default('auto'),
     /** Artificial-optogenetics manipulations applied throughout training and evaluation (spec 4). */
     interventions: InterventionSpecSchema.optional(),
   })

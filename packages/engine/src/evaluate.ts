@@ -4,7 +4,7 @@
  * clamp-based progress measures of spec 5.8 are exactly this, over many checkpoints).
  */
 import * as path from 'node:path';
-import { selectBackend } from './backends/index.js';
+import { selectBackendAsync } from './backends/index.js';
 import { parseRunConfig, type RunConfig } from './config.js';
 import { buildTask, makeEvalSets } from './data/index.js';
 import type { EvalSet, FeatureSource } from './data/types.js';
@@ -39,7 +39,7 @@ export async function loadRun(dir: string, opts: { checkpoint?: number; features
     throw new Error(`${dir}: no checkpoint at ${checkpoint} sequences (available: ${available.slice(0, 5).join(', ')}${available.length > 5 ? ', …' : ''})`);
   const features = opts.features ?? (await loadFeatures(config));
   const task = buildTask(config.task, features);
-  const params = new ParamStore(selectBackend(config.backend).backend, modelConfigFor(config, features));
+  const params = new ParamStore((await selectBackendAsync(config.backend)).backend, modelConfigFor(config, features));
   loadParamTensors(params, readSafetensors(run.checkpointFile(checkpoint)).tensors, run.checkpointFile(checkpoint));
   const evalSets = makeEvalSets(task, features, config.seeds.eval, config.schedule.evalSize);
   return { run, config, features, evalSets, params, checkpoint };

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { execSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { selectBackend } from './backends/index.js';
+import { selectBackendAsync } from './backends/index.js';
 import { parseRunConfig, type RunConfig } from './config.js';
 import { buildTask, loadFeatureFile, makeEvalSets, syntheticFeatures, trainDistribution } from './data/index.js';
 import type { EvalSet, FeatureSource } from './data/types.js';
@@ -75,7 +75,8 @@ export async function train(config: RunConfig, opts: TrainOptions): Promise<RunS
   // Everything that can fail on bad input happens before the first file is written.
   const features = opts.features ?? (await loadFeatures(cfg));
   const task = buildTask(cfg.task, features);
-  const sel = selectBackend(cfg.backend, opts.coreModule);
+  const sel = await selectBackendAsync(cfg.backend, opts.coreModule);
+  if (sel.warning) emit({ type: 'warning', message: sel.warning });
   const be = sel.backend;
   const modelCfg = modelConfigFor(cfg, features);
   const params = new ParamStore(be, modelCfg);

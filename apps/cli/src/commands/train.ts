@@ -38,7 +38,7 @@ interface TrainFlags extends ClampFlags {
   evalEvery?: number;
   ckptEvery?: number;
   out?: string;
-  backend?: 'auto' | 'wasm' | 'reference';
+  backend?: 'auto' | 'wasm' | 'reference' | 'webgpu';
   resume?: string;
   json?: boolean;
   progress: boolean;
@@ -66,7 +66,7 @@ export function registerTrain(program: Command): void {
     .option('--eval-every <n>', 'eval cadence in sequences (default 5000)', positiveInt)
     .option('--ckpt-every <n>', 'checkpoint cadence in sequences (default 10000)', positiveInt)
     .option('--out <dir>', 'run directory to create (default runs/<preset>-<timestamp>)')
-    .option('--backend <name>', 'auto | wasm | reference', oneOf('auto', 'wasm', 'reference'))
+    .option('--backend <name>', 'auto (webgpu on a hardware adapter, else wasm) | wasm | reference | webgpu (forced; software adapters allowed, with a warning)', oneOf('auto', 'wasm', 'reference', 'webgpu'))
     .option('--resume <run>', 'continue an interrupted run from its last checkpoint')
     .option('--json', 'print the summary as one JSON object on the last line')
     .option('--no-progress', 'no progress bar');

@@ -17,7 +17,7 @@
  * - `learningTimeFromRows` (5.9): first eval x with mean `fsl_train` loss < 0.4·ln 2, else the last eval x.
  * The dense set is the `DenseEvaluator`'s (full finite set or its documented stratified subsample).
  */
-import { selectBackend, type BackendChoice } from '../backends/index.js';
+import { selectBackendAsync, type BackendChoice } from '../backends/index.js';
 import { parseRunConfig, type RunConfig } from '../config.js';
 import { buildTask } from '../data/task.js';
 import type { FeatureSource, Task } from '../data/types.js';
@@ -76,7 +76,7 @@ export async function openAnalysisRun(
   const config = parseRunConfig(run.readRecord().config, `${run.recordFile} config`);
   const features = opts.features ?? (await loadFeatures(config));
   const task = buildTask(config.task, features);
-  const params = new ParamStore(selectBackend(opts.backend ?? 'wasm').backend, modelConfigFor(config, features));
+  const params = new ParamStore((await selectBackendAsync(opts.backend ?? 'wasm')).backend, modelConfigFor(config, features));
   const ev = new DenseEvaluator(params, denseSet(task, features, opts), { chunk: opts.chunk });
   const checkpoints = run.listCheckpoints();
   const load = runCheckpointLoader(run);

@@ -1,19 +1,29 @@
 /**
- * Backend selection. `auto` prefers WebGPU when an adapter exists and otherwise the wasm SIMD core; the
- * choice and the reason are recorded in run.json.
+ * Backend selection. `auto` prefers WebGPU when a hardware adapter exists and otherwise the wasm SIMD
+ * core; the choice and the reason are recorded in run.json.
+ *
+ * WebGPU can only be found and started asynchronously, so `selectBackendAsync` is the full selection;
+ * `selectBackend` (synchronous) serves wasm and reference and treats `auto` as wasm without probing.
  */
 import { instantiateCore } from '@optoscope/core-wasm';
 import type { Backend } from '../backend.js';
 import { createReferenceBackend } from './reference.js';
 import { createWasmBackend } from './wasm.js';
+import { acquireWebGpuAdapter, describeAdapter, hardwareGpuPossible, type WebGpuAdapterProbe } from './webgpuAdapter.js';
+import { createWebGpuBackend, sharedWebGpuDevice } from './webgpu.js';
 
-export type BackendChoice = 'auto' | 'wasm' | 'reference';
+export type BackendChoice = 'auto' | 'wasm' | 'reference' | 'webgpu';
+export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'wasm', 'reference', 'webgpu'];
 
 export interface SelectedBackend {
   backend: Backend;
   requested: BackendChoice;
   reason: string;
+  /** Something the user should see (e.g. a forced webgpu on a software adapter). */
+  warning?: string;
 }
+
+const unknown = (requested: string) => new Error(`unknown backend '${requested}' (expected ${BACKEND_CHOICES.join(', ')})`);
 
 /** `coreModule`: an already-compiled core-wasm module to instantiate (shared by worker threads). */
 export function selectBackend(requested: BackendChoice, coreModule?: WebAssembly.Module): SelectedBackend {
@@ -24,11 +34,47 @@ export function selectBackend(requested: BackendChoice, coreModule?: WebAssembly
     case 'wasm':
       return { backend: wasm(), requested, reason: 'requested: wasm SIMD core' };
     case 'auto':
-      // The WebGPU backend arrives with its own issue; until then auto always means the wasm core.
-      return { backend: wasm(), requested, reason: 'auto: no WebGPU backend in this build, using the wasm SIMD core' };
+      return { backend: wasm(), requested, reason: 'auto (synchronous selection, WebGPU not probed): using the wasm SIMD core' };
+    case 'webgpu':
+      throw new Error("backend 'webgpu' starts asynchronously: select it with selectBackendAsync");
     default:
-      throw new Error(`unknown backend '${requested as string}' (expected auto, wasm or reference)`);
+      throw unknown(requested as string);
   }
 }
 
-export { createReferenceBackend, createWasmBackend };
+let probe: Promise<WebGpuAdapterProbe> | null = null;
+/** The adapter probe, once per process (it loads Dawn and asks for adapters: ~0.3 s). */
+function probeOnce(): Promise<WebGpuAdapterProbe> {
+  probe ??= acquireWebGpuAdapter();
+  return probe;
+}
+
+/** The full selection, WebGPU included. Never fails for `auto`: any WebGPU trouble falls back to wasm, with the reason. */
+export async function selectBackendAsync(requested: BackendChoice, coreModule?: WebAssembly.Module): Promise<SelectedBackend> {
+  if (requested === 'webgpu') {
+    const dev = await sharedWebGpuDevice(); // throws, with how to get an adapter, when there is none
+    const sel: SelectedBackend = { backend: dev.createBackend(), requested, reason: `requested: webgpu on the ${dev.reason}` };
+    if (dev.isSoftware)
+      sel.warning = `webgpu is running on a software adapter (${describeAdapter(dev.info)}): results are correct but far slower than the wasm core; use it for correctness checks only`;
+    return sel;
+  }
+  if (requested !== 'auto') return selectBackend(requested, coreModule);
+  const wasm = (why: string): SelectedBackend => ({ ...selectBackend('wasm', coreModule), requested, reason: `auto: ${why}; using the wasm SIMD core` });
+  let found: WebGpuAdapterProbe;
+  try {
+    const hw = await hardwareGpuPossible();
+    if (!hw.possible) return wasm(`no hardware WebGPU adapter is possible: ${hw.why}`);
+    found = await probeOnce();
+  } catch (e) {
+    return wasm(`the WebGPU probe failed (${(e as Error).message})`);
+  }
+  if (!found.adapter) return wasm(`no WebGPU adapter (${found.reason})`);
+  if (found.isSoftware) return wasm(`the only WebGPU adapter is a software one (${describeAdapter(found.info)}), slower than the wasm core on the same CPU`);
+  try {
+    return { backend: await createWebGpuBackend(), requested, reason: `auto: WebGPU on the ${found.reason}` };
+  } catch (e) {
+    return wasm(`a hardware WebGPU adapter (${describeAdapter(found.info)}) exists but the webgpu backend failed to start: ${(e as Error).message}`);
+  }
+}
+
+export { createReferenceBackend, createWasmBackend, createWebGpuBackend };

@@ -68,6 +68,31 @@ function infoOf(adapter: GpuAdapterLike): { info: WebGpuAdapterInfo; isSoftware:
   return { info, isSoftware };
 }
 
+/**
+ * Whether this machine could have a hardware adapter at all, decided without loading Dawn. On Linux a GPU
+ * shows up as a device node (/dev/dri/renderD*, /dev/nvidia*, WSL's /dev/dxg); with none, `auto` skips
+ * the probe: it would only find a software rasteriser, and Dawn prints several warning lines to stderr
+ * while looking (it cannot be silenced from JavaScript). Elsewhere (macOS, Windows, browsers) assume yes.
+ */
+export async function hardwareGpuPossible(): Promise<{ possible: boolean; why: string }> {
+  if (typeof process === 'undefined' || process.platform !== 'linux') return { possible: true, why: 'not Linux: device nodes not checked' };
+  const fs = await import('node:fs');
+  const list = (dir: string) => {
+    try {
+      return fs.readdirSync(dir);
+    } catch {
+      return [];
+    }
+  };
+  const nodes = [
+    ...list('/dev/dri').filter((f) => f.startsWith('renderD')).map((f) => `/dev/dri/${f}`),
+    ...list('/dev').filter((f) => /^nvidia\d+$/.test(f) || f === 'dxg').map((f) => `/dev/${f}`),
+  ];
+  return nodes.length
+    ? { possible: true, why: `GPU device nodes ${nodes.join(', ')}` }
+    : { possible: false, why: 'no GPU device node (/dev/dri/renderD*, /dev/nvidia*, /dev/dxg) on this Linux machine' };
+}
+
 /** Dawn request variants, tried in order; the first hardware adapter wins, else the first software one. */
 const DAWN_TRIES: { flags: string[]; featureLevel: 'core' | 'compatibility' }[] = [
   { flags: [], featureLevel: 'core' },
