@@ -1,0 +1,306 @@
+/**
+ * The dashboard's API, through its route handlers, against a runs directory the engine wrote: listing,
+ * filtering, paging, incremental metrics of a live run, partial and corrupt files, head scores and
+ * attention from checkpoints, stored wiring, the report, and every traversal attempt we know of.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { RunDir, writeJsonAtomic, type RunRecord } from '@optoscope/engine';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as compareRoute from '../app/api/compare/route';
+import * as reportRoute from '../app/api/report/route';
+import * as attentionRoute from '../app/api/runs/[id]/attention/route';
+import * as headsRoute from '../app/api/runs/[id]/heads/route';
+import * as metricsRoute from '../app/api/runs/[id]/metrics/route';
+import * as detailRoute from '../app/api/runs/[id]/route';
+import * as wiringRoute from '../app/api/runs/[id]/wiring/route';
+import * as listRoute from '../app/api/runs/route';
+import { makeFixture, SECRET, type Fixture } from '../testing/fixtures';
+import { clampSummary, flatten } from './runs';
+
+let fx: Fixture;
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'opto-dash-api-'));
+
+beforeAll(async () => {
+  fx = await makeFixture(tmp);
+  process.env.OPTO_RUNS_DIR = fx.runsDir;
+}, 180_000);
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+async function call(res: Promise<Response> | Response): Promise<{ status: number; body: Json; text: string }> {
+  const r = await res;
+  const text = await r.text();
+  return { status: r.status, body: JSON.parse(text), text };
+}
+const list = (q = '') => call(listRoute.GET(new Request(`http://x/api/runs${q}`)));
+type IdRoute = { GET: (req: Request, ctx: { params: Promise<{ id: string }> }) => Promise<Response> };
+const byId = (route: IdRoute, id: string, q = '') => call(route.GET(new Request(`http://x/api/runs/x${q}`), { params: Promise.resolve({ id }) }));
+
+describe('run list', () => {
+  it('lists every run, an unreadable one with its reason, and not the symlink that leaves the directory', async () => {
+    const { status, body } = await list('?limit=500');
+    expect(status).toBe(200);
+    const ids = body.rows.map((r: Json) => r.id);
+    expect(ids).toEqual(['badrows', 'corrupt', 'labels10', 'leaky', 'live', 'smoke']);
+    const corrupt = body.rows.find((r: Json) => r.id === 'corrupt');
+    expect(corrupt.status).toBe('unreadable');
+    expect(corrupt.error).toMatch(/corrupt\/run\.json: not valid JSON/);
+    expect(body.presets).toEqual(['smoke']);
+    expect(body.statuses).toEqual(['finished', 'running', 'unreadable']);
+    expect(body.fields).toEqual(expect.arrayContaining(['task.numLabels', 'schedule.seqs', 'preset', 'status']));
+  });
+
+  it('filters by preset, status, clamp and any config field; sorts; pages', async () => {
+    expect((await list('?status=running')).body.rows.map((r: Json) => r.id)).toEqual(['live']);
+    expect((await list('?f=task.numLabels%3D10&f=status%3Dfinished')).body.rows.map((r: Json) => r.id)).toEqual(['badrows', 'labels10', 'leaky']);
+    expect((await list('?f=schedule.seqs%3E%3D20000')).body.rows.map((r: Json) => r.id)).toEqual(['live', 'smoke']);
+    expect((await list('?f=data.source~synth&q=smo')).body.rows.map((r: Json) => r.id)).toEqual(['smoke']);
+    expect((await list('?clamp=none&preset=smoke')).body.matched).toBe(5);
+    expect((await list('?clamp=match')).body.matched).toBe(0);
+    const sorted = (await list('?sort=labels&dir=desc')).body.rows.map((r: Json) => r.labels);
+    expect(sorted).toEqual([10, 10, 10, 5, 5, null]);
+    const page = await list('?sort=id&offset=2&limit=2');
+    expect(page.body.rows.map((r: Json) => r.id)).toEqual(['labels10', 'leaky']);
+    expect(page.body.matched).toBe(6);
+    expect((await list('?f=nonsense')).status).toBe(400);
+    expect((await list('?sort=secret')).status).toBe(400);
+    expect((await list('?offset=-1')).body.error).toMatch(/offset must be a non-negative integer/);
+  });
+
+  it('sees a run appear and its status change without a restart (cache keyed by mtime)', async () => {
+    const dir = path.join(fx.runsDir, 'zz-new');
+    fs.cpSync(path.join(fx.runsDir, 'labels10'), dir, { recursive: true });
+    const rd = RunDir.open(dir);
+    rd.writeRecord({ ...rd.readRecord(), status: 'running' });
+    expect((await list('?q=zz-new')).body.rows[0].status).toBe('running');
+    rd.writeRecord({ ...rd.readRecord(), status: 'failed', error: 'boom' });
+    expect((await list('?q=zz-new')).body.rows[0].status).toBe('failed');
+    fs.rmSync(dir, { recursive: true });
+    expect((await list('?q=zz-new')).body.matched).toBe(0);
+  });
+
+  it('handles 1,000 runs: one page at a time, filters over all of them', async () => {
+    const big = path.join(tmp, 'big');
+    const template = RunDir.open(path.join(fx.runsDir, 'smoke')).readRecord();
+    for (let i = 0; i < 1000; i++) {
+      const rd = RunDir.create(path.join(big, `run-${String(i).padStart(4, '0')}`));
+      const rec: RunRecord = { ...template, id: `run-${i}`, config: { ...template.config, task: { ...template.config.task, numLabels: 5 + (i % 3) * 5 } } };
+      rd.writeRecord(rec);
+    }
+    const prev = process.env.OPTO_RUNS_DIR;
+    process.env.OPTO_RUNS_DIR = big;
+    try {
+      const all = await list('?limit=50&offset=950');
+      expect(all.body.total).toBe(1000);
+      expect(all.body.rows).toHaveLength(50);
+      expect(all.body.rows[49].id).toBe('run-0999');
+      const tens = await list('?f=task.numLabels%3D10&limit=500');
+      expect(tens.body.matched).toBe(333);
+      expect(tens.body.rows).toHaveLength(333);
+      expect((await list('?limit=100000')).body.rows).toHaveLength(500); // a page is capped
+    } finally {
+      process.env.OPTO_RUNS_DIR = prev;
+    }
+  });
+});
+
+describe('one run', () => {
+  it('record, clamp summary, checkpoints and stored analyses', async () => {
+    const { status, body } = await byId(detailRoute, 'smoke');
+    expect(status).toBe(200);
+    expect(body.record.status).toBe('finished');
+    expect(body.checkpoints).toEqual([0, 5024, 10016, 15008, 20000].filter((c) => body.checkpoints.includes(c)));
+    expect(body.checkpoints.length).toBeGreaterThanOrEqual(4);
+    expect(body.analyses).toEqual(['wiring']);
+    expect(body.clamp).toBe('none');
+  });
+
+  it('metrics: everything, then only the rows after an offset; appended rows show up', async () => {
+    const all = await byId(metricsRoute, 'live');
+    expect(all.body.status).toBe('running');
+    expect(all.body.total).toBe(fx.liveRows);
+    expect(all.body.rows).toHaveLength(fx.liveRows);
+    const rd = RunDir.open(path.join(fx.runsDir, 'live'));
+    rd.appendMetrics(fx.smokeRows.slice(fx.liveRows, fx.liveRows + 3));
+    const next = await byId(metricsRoute, 'live', `?after=${fx.liveRows}`);
+    expect(next.body.after).toBe(fx.liveRows);
+    expect(next.body.rows).toEqual(fx.smokeRows.slice(fx.liveRows, fx.liveRows + 3));
+    expect(next.body.total).toBe(fx.liveRows + 3);
+    const evalOnly = await byId(metricsRoute, 'smoke', '?kind=eval');
+    expect(evalOnly.body.rows.every((r: Json) => r.kind === 'eval')).toBe(true);
+    expect((await byId(metricsRoute, 'smoke', '?kind=bogus')).status).toBe(400);
+    expect((await byId(metricsRoute, 'smoke', '?after=-3')).status).toBe(400);
+  });
+
+  it('a partial last row is ignored and flagged until it is complete; a shrunk file resets the offset', async () => {
+    const rd = RunDir.open(path.join(fx.runsDir, 'live'));
+    const before = (await byId(metricsRoute, 'live')).body.total;
+    const line = JSON.stringify(fx.smokeRows[fx.liveRows + 3]);
+    fs.appendFileSync(rd.metricsFile, line.slice(0, 20));
+    const torn = await byId(metricsRoute, 'live', `?after=${before}`);
+    expect(torn.status).toBe(200);
+    expect(torn.body.partial).toBe(true);
+    expect(torn.body.rows).toEqual([]);
+    fs.appendFileSync(rd.metricsFile, line.slice(20) + '\n');
+    const whole = await byId(metricsRoute, 'live', `?after=${before}`);
+    expect(whole.body.partial).toBe(false);
+    expect(whole.body.rows).toEqual([fx.smokeRows[fx.liveRows + 3]]);
+    const reset = await byId(metricsRoute, 'live', '?after=100000');
+    expect(reset.body.reset).toBe(true);
+    expect(reset.body.after).toBe(0);
+  });
+
+  it('a malformed row in the middle is a 422 naming the file and line, not a crash', async () => {
+    const r = await byId(metricsRoute, 'badrows');
+    expect(r.status).toBe(422);
+    expect(r.body.error).toMatch(/badrows\/metrics\.jsonl:4: malformed metrics row/);
+    const c = await byId(detailRoute, 'corrupt');
+    expect(c.status).toBe(422);
+    expect(c.body.error).toMatch(/corrupt\/run\.json: not valid JSON/);
+  });
+
+  it('head curves: every checkpoint scored, 8 induction strengths and 8 previous-token scores each', async () => {
+    const { status, body } = await byId(headsRoute, 'smoke');
+    expect(status).toBe(200);
+    const detail = (await byId(detailRoute, 'smoke')).body;
+    expect(body.points.map((p: Json) => p.seqs)).toEqual(detail.checkpoints);
+    for (const p of body.points) {
+      expect(p.strength).toHaveLength(8);
+      expect(p.prevToken).toHaveLength(8);
+      for (const v of [...p.strength, ...p.prevToken]) expect(Math.abs(v)).toBeLessThanOrEqual(1);
+    }
+    expect(body.errors).toEqual([]);
+    expect(body.denseSet).toMatch(/stratified subsample 1000\/78400/);
+    // Cached: the same numbers again, and a rewritten checkpoint is rescored.
+    expect((await byId(headsRoute, 'smoke')).body.points).toEqual(body.points);
+  });
+
+  it('a corrupt checkpoint is reported by name while the others still score', async () => {
+    const dir = path.join(fx.runsDir, 'live');
+    const rd = RunDir.open(dir);
+    const cks = rd.listCheckpoints();
+    fs.writeFileSync(rd.checkpointFile(cks[1]), 'not a safetensors file');
+    const { status, body } = await byId(headsRoute, 'live');
+    expect(status).toBe(200);
+    expect(body.points.map((p: Json) => p.seqs)).toEqual(cks.filter((c) => c !== cks[1]));
+    expect(body.errors.join('\n')).toMatch(new RegExp(`checkpoint ${cks[1]}:`));
+  });
+
+  it('attention: 16 mean 5×5 patterns (both layers), causal rows summing to 1, at any checkpoint', async () => {
+    const { body } = await byId(attentionRoute, 'smoke');
+    const last = (await byId(detailRoute, 'smoke')).body.checkpoints.at(-1);
+    expect(body.seqs).toBe(last);
+    expect(body.heads.map((h: Json) => h.head)).toEqual([...Array.from({ length: 8 }, (_, h) => `L1H${h}`), ...Array.from({ length: 8 }, (_, h) => `L2H${h}`)]);
+    for (const h of body.heads) {
+      expect(h.pattern).toHaveLength(5);
+      h.pattern.forEach((row: number[], q: number) => {
+        expect(row.reduce((s, v) => s + v, 0)).toBeCloseTo(1, 5);
+        for (let k = q + 1; k < 5; k++) expect(row[k]).toBeCloseTo(0, 6);
+      });
+    }
+    const first = await byId(attentionRoute, 'smoke', '?seqs=0');
+    expect(first.body.seqs).toBe(0);
+    expect(first.body.heads[8].pattern).not.toEqual(body.heads[8].pattern);
+    expect((await byId(attentionRoute, 'smoke', '?seqs=7')).status).toBe(404);
+    expect((await byId(attentionRoute, 'smoke', '?seqs=abc')).status).toBe(400);
+  });
+
+  it('wiring: the stored matrices; a hint with the command when absent; a named error when corrupt', async () => {
+    const w = await byId(wiringRoute, 'smoke');
+    expect(w.body.available).toBe(true);
+    expect(w.body.matrices.Mpv).toHaveLength(8);
+    expect(w.body.composition.k[0]).toHaveLength(8);
+    const none = await byId(wiringRoute, 'labels10');
+    expect(none.body).toMatchObject({ available: false });
+    expect(none.body.command).toBe(`opto analyze ${path.join(fx.runsDir, 'labels10')} --what wiring`);
+    const dir = path.join(fx.runsDir, 'labels10', 'analysis');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'wiring.json'), JSON.stringify({ result: { matrices: { Mpv: [[1]], Mpp: 'x' } } }));
+    const bad = await byId(wiringRoute, 'labels10');
+    expect(bad.status).toBe(422);
+    expect(bad.body.error).toMatch(/labels10\/analysis\/wiring\.json: result\.matrices\.Mpp is not a matrix/);
+    fs.rmSync(dir, { recursive: true });
+  });
+});
+
+describe('compare and report', () => {
+  it('compare: eval rows and learning time per run; an unreadable run carries its error', async () => {
+    const { body } = await call(compareRoute.GET(new Request('http://x/api/compare?runs=smoke,labels10,corrupt')));
+    expect(body.map((r: Json) => r.id)).toEqual(['smoke', 'labels10', 'corrupt']);
+    expect(body[0].rows.every((r: Json) => r.kind === 'eval')).toBe(true);
+    expect(body[0].learningTime).toBe(20_000);
+    expect(body[1].labels).toBe(10);
+    expect(body[1].classes).toBe(100);
+    expect(body[2].error).toMatch(/not valid JSON/);
+    const traversal = await call(compareRoute.GET(new Request('http://x/api/compare?runs=smoke,..')));
+    expect(traversal.status).toBe(400);
+  });
+
+  it('report: the command to run when absent, the claims when present, a named error when invalid', async () => {
+    const none = await call(reportRoute.GET());
+    expect(none.body).toEqual({ available: false, command: `opto report --runs ${fs.realpathSync(fx.runsDir)}` });
+    const file = path.join(fx.runsDir, 'report', 'report.json');
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    const report = {
+      version: 1,
+      generatedAt: new Date().toISOString(),
+      runsDir: fx.runsDir,
+      claims: [{ id: 3, title: 'loss plateaus at ln 2', group: 'Setup-level', status: 'pass', measured: 'plateau 0.69', numbers: {}, runs: ['smoke'], commands: [], figures: [] }],
+      figures: [],
+      summary: { pass: 1, fail: 0, missing: 0 },
+    };
+    writeJsonAtomic(file, report);
+    const ok = await call(reportRoute.GET());
+    expect(ok.body.report.claims[0].title).toBe('loss plateaus at ln 2');
+    writeJsonAtomic(file, { ...report, version: 2 });
+    const bad = await call(reportRoute.GET());
+    expect(bad.status).toBe(422);
+    expect(bad.body.error).toMatch(/report\.json: version is 2/);
+    fs.rmSync(path.dirname(file), { recursive: true });
+  });
+});
+
+describe('nothing outside the runs directory is reachable', () => {
+  const attempts = ['..', '../..', '../secret.txt', '..%2fsecret.txt', '%2e%2e', '%252e%252e%252fsecret.txt', '/etc/passwd', fs.realpathSync(os.tmpdir()), 'a/../../secret.txt', '..\\secret.txt', '.', '.hidden', 'x\0y', ''];
+  const routes = { detail: detailRoute, metrics: metricsRoute, heads: headsRoute, attention: attentionRoute, wiring: wiringRoute } as Record<string, IdRoute>;
+  for (const [name, route] of Object.entries(routes))
+    it(`${name}: refuses traversal ids (${attempts.length} forms)`, async () => {
+      for (const id of attempts) {
+        const r = await byId(route, id);
+        expect([400, 403, 404], `id ${JSON.stringify(id)}`).toContain(r.status);
+        expect(r.text).not.toContain(SECRET);
+      }
+    });
+
+  it('refuses a run directory or a metrics file that is a symlink out of the runs directory', async () => {
+    for (const route of [detailRoute, metricsRoute] as IdRoute[]) {
+      const esc = await byId(route, 'escape');
+      expect(esc.status).toBe(403);
+      expect(esc.text).not.toContain(SECRET);
+    }
+    const leak = await byId(metricsRoute, 'leaky');
+    expect(leak.status).toBe(403);
+    expect(leak.body.error).toMatch(/resolves outside the runs directory/);
+    expect(leak.text).not.toContain(SECRET);
+  });
+
+  it('the routes are read-only: only GET is exported', () => {
+    for (const m of [listRoute, detailRoute, metricsRoute, headsRoute, attentionRoute, wiringRoute, compareRoute, reportRoute])
+      for (const verb of ['POST', 'PUT', 'PATCH', 'DELETE']) expect(verb in m).toBe(false);
+  });
+});
+
+describe('helpers', () => {
+  it('clamp summaries name what a run clamps', () => {
+    expect(clampSummary({})).toBe('none');
+    expect(clampSummary({ ablate: ['1:0', '1:1', '1:2', '1:4', '1:5', '1:6', '1:7'] })).toBe('only 1:3');
+    expect(clampSummary({ ablate: ['1:0', '1:1', '1:2', '1:4', '1:5', '1:6', '1:7'], match: { heads: ['1:3'], strength: 1 } })).toBe('only 1:3; match 1:3');
+    expect(clampSummary({ prevToken: { heads: ['0:2'], strength: 0.5 }, perfectLayer1: true })).toBe('prevToken 0:2@0.5; perfectLayer1');
+    expect(clampSummary({ ablate: ['0:1'], preserve: { patterns: true, values: false } })).toBe('ablate 0:1; preserve patterns');
+  });
+  it('flatten gives dotted config fields', () => {
+    expect(flatten({ a: { b: 1, c: [1, 2] }, d: null })).toEqual({ 'a.b': 1, 'a.c': '[1,2]', d: null });
+  });
+});
