@@ -17,6 +17,7 @@ import {
   selectBackend,
   syntheticFeatures,
   trainDistribution,
+  type Backend,
   type BackendChoice,
 } from '@optoscope/engine';
 
@@ -35,11 +36,13 @@ export function benchEngine(opts: {
   batch?: number;
   /** An intervention spec to train under (spec 4). */
   interventions?: unknown;
+  /** An already-started backend (webgpu starts asynchronously), used instead of selecting `backend`. */
+  instance?: Backend;
 }): EngineBenchResult & { passes: number } {
   const B = opts.batch ?? 32;
   const features = syntheticFeatures({ seed: 0, nClasses: 200 });
   const task = buildTask({ ...defaultTaskConfig(), classSplit: [50, 50, 100] }, features);
-  const { backend } = selectBackend(opts.backend);
+  const backend = opts.instance ?? selectBackend(opts.backend).backend;
   const params = new ParamStore(backend, DEFAULT_MODEL);
   params.init(5);
   const adam = new Adam(params, { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8 });

@@ -9,6 +9,7 @@ interface BenchFlags {
   clamp?: boolean;
   sweep?: boolean;
   analysis?: boolean;
+  webgpu?: boolean;
   workers: number;
 }
 
@@ -22,6 +23,7 @@ export function registerBench(program: Command): void {
     .option('--sweep', 'instead: sweep throughput (sequences/s) with 1 worker thread against --workers')
     .option('--workers <n>', 'with --sweep: worker threads compared with 1', positiveInt, 2)
     .option('--analysis', 'instead: the wiring matrix of one checkpoint and a clamp progress curve over 100 checkpoints')
+    .option('--webgpu', 'instead: webgpu ms/step against the wasm core (hardware adapters only; a software adapter is refused, with why)')
     .option('--json', 'print the result as one JSON line at the end')
     .action(async (o: BenchFlags) => {
       // Imported lazily: the peers pull in tfjs, which `opto train` should not pay for at start-up.
@@ -35,6 +37,9 @@ export function registerBench(program: Command): void {
       } else if (o.clamp) {
         const r = t.runClampBench({ steps: o.steps, warmup: o.warmup, log });
         [text, json] = [t.formatClampBench(r), r];
+      } else if (o.webgpu) {
+        const r = await t.runWebGpuBench({ steps: o.steps, warmup: o.warmup, log });
+        [text, json] = [t.formatWebGpuBench(r), r];
       } else if (o.analysis) {
         const r = await t.benchAnalysis({ log });
         [text, json] = [t.formatAnalysisBench(r), r];

@@ -58,7 +58,9 @@ export async function openWebGpuDevice(opts: { initTimeoutMs?: number; replyTime
   const signal = new Int32Array(signalBuf);
   const { port1, port2 } = new MessageChannel();
   const init: WorkerInit = { signal: signalBuf, replyPort: port2 };
-  const worker = new Worker(workerScript(), { workerData: init, transferList: [port2] });
+  // The worker inherits Node's flags, except --input-type, which a worker rejects (`node --input-type=module -e ...`).
+  const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));
+  const worker = new Worker(workerScript(), { workerData: init, transferList: [port2], execArgv });
   let exited: string | null = null;
   worker.on('error', (e) => (exited ??= `the GPU worker crashed: ${e.message}`));
   worker.on('exit', (code) => (exited ??= `the GPU worker exited (code ${code})`));

@@ -152,5 +152,6 @@ export async function acquireWebGpuAdapter(): Promise<WebGpuAdapterProbe> {
       failures.push(`${via}: ${(e as Error).message}`);
     }
   }
-  return software ?? none(`Dawn found no WebGPU adapter (${failures.join('; ')})`);
+  const egl = process.env.EGL_PLATFORM === 'surfaceless' ? '' : `; EGL_PLATFORM=${process.env.EGL_PLATFORM}, where a machine without a display needs surfaceless`;
+  return software ?? none(`Dawn found no WebGPU adapter (${failures.join('; ')}${egl})`);
 }
