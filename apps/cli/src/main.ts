@@ -8,6 +8,7 @@ import { registerAnalyze } from './commands/analyze.js';
 import { registerBench } from './commands/bench.js';
 import { registerDashboard } from './commands/dashboard.js';
 import { registerEval } from './commands/eval.js';
+import { registerReport } from './commands/report.js';
 import { registerRuns } from './commands/runs.js';
 import { registerSweep } from './commands/sweep.js';
 import { registerToy } from './commands/toy.js';
@@ -28,6 +29,7 @@ registerWorker(program);
 registerRuns(program);
 registerToy(program);
 registerAnalyze(program);
+registerReport(program);
 registerDashboard(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {

@@ -1,0 +1,40 @@
+/**
+ * `opto report --runs <dir>`: the paper's reproduction checklist judged on the runs in <dir>, with every
+ * figure as SVG: `<dir>/report/report.md`, `report.json` (what the dashboard's report page reads) and
+ * `figures/*.svg`. Missing runs are listed with the sweep commands that train them.
+ */
+import * as path from 'node:path';
+import { InvalidArgumentError, type Command } from 'commander';
+import { writeReport } from '@optoscope/engine/report';
+import { positiveInt } from '../args.js';
+
+function sizeArg(v: string): number | 'all' {
+  if (v === 'all') return 'all';
+  try {
+    return positiveInt(v);
+  } catch {
+    throw new InvalidArgumentError(`expected a positive integer or 'all', got '${v}'`);
+  }
+}
+
+export function registerReport(program: Command): void {
+  program
+    .command('report')
+    .description("judge the paper's reproduction checklist on a runs directory and render its figures (<runs>/report/report.md)")
+    .option('--runs <dir>', 'runs directory (the one the paper sweeps wrote)', 'runs')
+    .option('--size <n|all>', 'dense-set subsample for the model analyses (default 4000; all = 78,400)', sizeArg)
+    .option('--no-analyses', 'skip the model analyses (claims 3-8, 10-12, 18 are then reported missing)')
+    .option('--json', 'print report.json to stdout instead of the claim table')
+    .action(async (o: { runs: string; size?: number | 'all'; analyses: boolean; json?: boolean }) => {
+      const log = (s: string) => process.stderr.write(s + '\n');
+      const t0 = Date.now();
+      const { report, dir } = await writeReport(o.runs, { size: o.size, analyses: o.analyses, log });
+      if (o.json) return void process.stdout.write(JSON.stringify(report) + '\n');
+      const mark = { pass: 'pass', fail: 'FAIL', missing: 'missing' } as const;
+      for (const c of report.claims) process.stdout.write(`${String(c.id).padStart(2)}  ${mark[c.status].padEnd(7)}  ${c.measured}\n`);
+      const cmds = [...new Set(report.claims.flatMap((c) => c.commands))];
+      if (cmds.length) process.stdout.write(`\nto produce what is missing:\n${cmds.map((c) => `  ${c}`).join('\n')}\n`);
+      const s = report.summary;
+      process.stdout.write(`\n${s.pass} pass, ${s.fail} fail, ${s.missing} missing; ${report.figures.length} figures; wrote ${path.join(dir, 'report.md')} in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+    });
+}

@@ -1,0 +1,46 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { optoSync, removeTemps, tmp } from './testing/procs.js';
+
+afterAll(removeTemps);
+
+describe('opto report', () => {
+  it('refuses a runs directory that does not exist, with one line and nothing written', () => {
+    const d = tmp();
+    const r = optoSync(['report', '--runs', 'nope'], d);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/--runs: nope is not a directory/);
+    expect(fs.readdirSync(d)).toEqual([]);
+  });
+
+  it('on the main run alone: judges the main-run claims from its analyses, lists the sweeps for the rest, and reuses stored analyses', () => {
+    const d = tmp();
+    const train = optoSync(['train', '--preset', 'main', '--out', 'runs/main'], d);
+    expect(train.code, train.stderr).toBe(0);
+    const r = optoSync(['report', '--runs', 'runs', '--size', '400', '--json'], d);
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+    const status = Object.fromEntries(report.claims.map((c: { id: number; status: string }) => [c.id, c.status]));
+    // Claims read only from the main run and its analyses are judged; the toy model needs no runs.
+    for (const id of [1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 17]) expect(status[id], `claim ${id}`).not.toBe('missing');
+    for (const id of [9, 13, 14, 15, 16, 18, 19, 20, 21, 22, 23]) expect(status[id], `claim ${id}`).toBe('missing');
+    const commands = new Set(report.claims.flatMap((c: { commands: string[] }) => c.commands));
+    expect(commands).toContain('opto sweep fig4b --runs runs --resume');
+    expect(commands).toContain('opto sweep fig5b --runs runs --resume');
+    for (const f of ['fig3a', 'fig3b', 'fig4a', 'fig5a', 'fig11', 'fig14', 'fig16'])
+      expect(fs.readFileSync(path.join(d, 'runs/report/figures', `${f}.svg`), 'utf8').startsWith('<svg'), f).toBe(true);
+    expect(fs.readFileSync(path.join(d, 'runs/report/report.md'), 'utf8')).toMatch(/^# Reproduction report/);
+    // The analyses are stored with the run and reused: a second report recomputes nothing.
+    const analysis = path.join(d, 'runs/main/analysis');
+    const stamp = () => fs.readdirSync(analysis).map((f) => `${f}:${fs.statSync(path.join(analysis, f)).mtimeMs}`).sort();
+    const before = stamp();
+    expect(before.length).toBeGreaterThanOrEqual(7);
+    const again = optoSync(['report', '--runs', 'runs', '--size', '400'], d);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).not.toMatch(/computing/);
+    expect(stamp()).toEqual(before);
+    expect(again.stdout).toMatch(/\d+ pass, \d+ fail, 11 missing; \d+ figures/);
+  }, 400_000); // a 10⁶-sequence run and its analyses: ~1 min alone, more on a busy machine
+});

@@ -1,0 +1,196 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseRunConfig } from '../config.js';
+import { RUN_SCHEMA, RunDir, type RunRecord } from '../store/runDir.js';
+import { expandSweep } from '../sweep/spec.js';
+import { SWEEP_PRESETS } from '../sweep/presets.js';
+import { CLAIMS, judgeClaims, plateau, spearman } from './claims.js';
+import type { Evidence } from './evidence.js';
+import { findPaperRuns, presetForRole, runFingerprint } from './find.js';
+import { readReport } from './read.js';
+import { lossAt, passingEvidence, syntheticRun } from './testing.js';
+import { writeReportFrom } from './write.js';
+
+const failing = (e: Evidence) =>
+  judgeClaims(e)
+    .filter((c) => c.status !== 'pass')
+    .map((c) => c.id);
+
+describe('claim helpers', () => {
+  it('plateau: the longest stretch inside the band, in sequences', () => {
+    const pts = [1.9, 0.8, 0.7, 0.72, 0.2, 0.75, 0.7, 0.71, 0.69, 0.1].map((loss, i) => ({ seqs: i * 1000, loss }));
+    // [ln 2 − 0.15, ln 2 + 0.2] = [0.543, 0.893]: evals 1-3 (2000 long) and 5-8 (3000 long).
+    expect(plateau(pts)).toEqual({ length: 3000, from: 5000, to: 8000 });
+    // A steady decay through the band is not flat: no stretch of it spans more than 0.1 of loss.
+    const decay = Array.from({ length: 11 }, (_, i) => ({ seqs: i * 1000, loss: 0.89 - 0.035 * i }));
+    expect(plateau(decay)).toEqual({ length: 2000, from: 0, to: 2000 });
+    expect(plateau([{ seqs: 0, loss: 2 }]).length).toBe(0);
+  });
+
+  it('spearman: ±1 for monotone relations, average ranks for ties, by hand for a small case', () => {
+    expect(spearman([1, 2, 3, 4], [10, 20, 30, 40])).toBeCloseTo(1, 12);
+    expect(spearman([1, 2, 3, 4], [4, 3, 2, 1])).toBeCloseTo(-1, 12);
+    // ranks x: 0,1,2,3; y: 0,2,1,3 → ρ = 1 − 6·Σd²/(n(n²−1)) = 1 − 6·2/60 = 0.8.
+    expect(spearman([1, 2, 3, 4], [1, 3, 2, 4])).toBeCloseTo(0.8, 12);
+    expect(spearman([1, 1, 2], [5, 5, 6])).toBeCloseTo(1, 12);
+  });
+});
+
+describe('the checklist on synthetic evidence', () => {
+  it('passes every claim on evidence shaped like the paper (spec 8)', () => {
+    const claims = judgeClaims(passingEvidence());
+    expect(claims.map((c) => c.id)).toEqual(Array.from({ length: 23 }, (_, i) => i + 1));
+    expect(claims.filter((c) => c.status !== 'pass').map((c) => `${c.id}: ${c.measured}`)).toEqual([]);
+  });
+
+  // Each case breaks one property; exactly the claims that read it must fail.
+  const cases: [string, (e: Evidence) => void, number[]][] = [
+    ['untrained loss 3.0', (e) => (e.runs.main.rows.find((r) => r.seqs === 0 && r.set === 'fsl_train')!.loss = 3.0), [1]],
+    ['main run with no plateau', (e) => (e.runs.main = syntheticRun('m', 1e6, 5000, { start: 1.9, drop: null, tau: 40_000 })), [2, 5]],
+    ['held-out pairs stay at ln 2', (e) => e.runs.main.rows.filter((r) => r.set === 'fsl_val_rl').forEach((r) => (r.loss = 0.69)), [2]],
+    ['final accuracy 0.95', (e) => (e.main!.ablation.full.acc = 0.95), [3]],
+    ['the direct path matters (Δacc −0.02)', (e) => (e.main!.direct.noL1Direct.acc = 0.98), [4]],
+    ['only two heads above 0.5', (e) => (e.main!.ablation.strength = [0.1, 0.6, 0.2, 0.8, 0.1, 0.2, 0.1, 0.3]), [5]],
+    ['strengths rise long after the loss drop', (e) => e.main!.strengthCurve.forEach((p) => p.seqs < 500_000 && (p.strength = p.strength.map(() => 0))), [5]],
+    ['ablating L2H3 costs 10 points', (e) => (e.main!.ablation.ablateOne[3].acc = 0.9), [6]],
+    ['only-head accuracy unrelated to strength', (e) => (e.main!.ablation.onlyOne = [0.98, 0.3, 0.4, 0.5, 0.9, 0.2, 0.95, 0.3].map((acc) => ({ acc, loss: 1 }))), [7]],
+    ['adding a head raises the loss', (e) => (e.main!.additivity.fromStrongest.steps[3].loss = 0.05), [8]],
+    ['one single-head run never learns', (e) => (e.runs['only:6'] = syntheticRun('o6', 1e6, 5000, { start: 1.9, drop: 2e6 })), [9]],
+    ['perfected-match heads all equal', (e) => e.main!.redundancyPerfect.rows.forEach((r) => ((r.acc = 0.9), (r.mistakesByTarget = [100, 1, 1, 1, 1]))), [10]],
+    ['value-preserving ablation of the PT heads harmless', (e) => (e.main!.table1[0].valuePreserving = 0.99), [11]],
+    ['one-to-one wiring', (e) => {
+      const w = e.main!.wiring;
+      w.Mpv = w.Mpv.map((row, i) => row.map((_, j) => (i === j ? -0.2 : 0)));
+      w.Mpp = w.Mpp.map((row) => row.map(() => 0));
+    }, [12]],
+    ['PT clamp learns later than no clamp', (e) => (e.runs['fig5b:pt'] = syntheticRun('pt', 6e5, 1000, { start: 1.9, drop: 400_000 })), [13]],
+    ['match clamp with a plateau', (e) => (e.runs['fig5b:match'] = syntheticRun('m', 6e5, 1000, { start: 1.9, drop: 150_000 })), [14, 19, 20]],
+    ['Layer 1 + copy starts at 1.6', (e) => (e.runs['fig5b:layer1-copy'] = syntheticRun('b', 6e5, 1000, { start: 1.6, drop: null, tau: 5_000 })), [15]],
+    ['copy clamp keeps a long shoulder', (e) => (e.runs['fig5b:copy'] = syntheticRun('c', 6e5, 1000, { start: 1.9, drop: 250_000 })), [16]],
+    ['toy: clamping b, c does not remove the plateau', (e) => e.toy.filter((t) => t.condition === 'bc').forEach((t) => (t.loss = e.toy.find((x) => x.seed === t.seed && x.condition === 'none')!.loss)), [17]],
+    ['eval-time match clamp learned as early as the clamped training', (e) => e.fig10!.points.forEach((p) => (p.copy = lossAt(p.seqs, { start: 0.6, drop: null, tau: 5000 }))), [18]],
+    ['15 labels learn as fast as 5', (e) => (e.runs['fig6:normal:50:15'] = syntheticRun('n', 2e6, 5000, { start: 1.9, drop: 250_000 })), [19]],
+    ['B-only slows down with labels', (e) => (e.runs['fig6:layer1-copy:50:15'] = syntheticRun('b', 3e5, 1000, { start: 0.78, drop: null, tau: 40_000 })), [19]],
+    ['C-only slows down with classes', (e) => (e.runs['fig6:match:200:5'] = syntheticRun('c', 3e5, 1000, { start: 0.8, drop: null, tau: 30_000 })), [20]],
+    ['all eight PT clamps speed learning up', (e) => (e.runs['fig8:all'] = syntheticRun('a', 8e5, 5000, { start: 1.9, drop: 100_000 })), [21]],
+    ['the same-seed graft has a plateau', (e) => (e.runs['graft:5'] = syntheticRun('g', 8e5, 1000, { start: 1.9, drop: 200_000 })), [22]],
+    ['a negative clamp strength generalises', (e) => (e.runs['fig15:15'] = syntheticRun('s', 6e5, 5000, { start: 1.2, drop: 50_000 })), [23]],
+  ];
+  for (const [name, breakIt, expected] of cases)
+    it(`fails ${expected.join(', ')} when: ${name}`, () => {
+      const e = passingEvidence();
+      breakIt(e);
+      expect(failing(e)).toEqual(expected);
+    });
+
+  it('every claim has a case above that makes it fail', () => {
+    const covered = new Set(cases.flatMap(([, , ids]) => ids));
+    expect(CLAIMS.map((c) => c.id).filter((id) => !covered.has(id))).toEqual([]);
+  });
+});
+
+describe('missing evidence', () => {
+  it('names the absent and unfinished runs and the sweep that trains them', () => {
+    const e = passingEvidence();
+    delete e.runs['fig5b:match'];
+    e.runs['fig5b:copy'].status = 'interrupted';
+    e.runs['fig5b:copy'].seqs = 120_000;
+    const byId = new Map(judgeClaims(e, 'my-runs').map((c) => [c.id, c]));
+    expect(byId.get(14)).toMatchObject({ status: 'missing', commands: ['opto sweep fig5b --runs my-runs --resume'] });
+    expect(byId.get(14)!.measured).toMatch(/no finished run for fig5b:match/);
+    expect(byId.get(16)!.measured).toMatch(/unfinished: fig5b:copy \(run-fig5b-copy, 120k of 600k\)/);
+    // Claim 19 reads fig5b:match as Fig. 6's 50-class curve.
+    expect(byId.get(19)!.status).toBe('missing');
+    expect(byId.get(13)!.status).toBe('pass');
+  });
+
+  it('a finished main run without analyses asks for the report to be rerun with them', () => {
+    const e = passingEvidence();
+    delete e.main;
+    const c = judgeClaims(e, 'r').find((x) => x.id === 3)!;
+    expect(c).toMatchObject({ status: 'missing', commands: ['opto report --runs r'] });
+  });
+
+  it('an empty runs directory: every claim but the toy model is missing, with the preset that trains it', () => {
+    const claims = judgeClaims({ runsDir: 'r', runs: {}, toy: passingEvidence().toy });
+    expect(claims.filter((c) => c.status !== 'missing').map((c) => c.id)).toEqual([17]);
+    const cmds = new Set(claims.flatMap((c) => c.commands));
+    for (const p of ['fig3', 'fig4b', 'fig5b', 'fig6-labels', 'fig7-graft', 'fig8', 'fig15']) expect([...cmds].some((c) => c.startsWith(`opto sweep ${p} `)), p).toBe(true);
+  });
+
+  it('presetForRole picks the smallest sweep preset that trains the role', () => {
+    expect(presetForRole('main')).toBe('fig3');
+    expect(presetForRole('only:5')).toBe('fig4b');
+    expect(presetForRole('fig6:match:200:5')).toBe('fig6-classes');
+    expect(presetForRole('graft:6')).toBe('fig7-graft');
+    expect(presetForRole('seed:8:only:2')).toBe('fig18-seeds');
+  });
+});
+
+describe('finding the catalog runs in a runs directory', () => {
+  function fakeRun(dir: string, config: unknown, status: RunRecord['status'], seqs: number): void {
+    const rd = RunDir.create(dir);
+    const cfg = parseRunConfig(config);
+    rd.writeRecord({
+      schema: RUN_SCHEMA,
+      id: path.basename(dir),
+      status,
+      created_at: '',
+      updated_at: '',
+      config: cfg,
+      seeds: cfg.seeds,
+      backend: { requested: 'auto', used: 'wasm', reason: '' },
+      code: { version: '0', git: null },
+      data: { description: '' },
+      params: 0,
+      progress: { seqs, step: seqs / 32 },
+    });
+    rd.appendMetrics([{ kind: 'eval', seqs: 0, step: 0, set: 'fsl_train', loss: 1.8, acc: 0.2 }]);
+  }
+
+  it('matches by what a run computes, not by its name, preset label, backend or checkpoint cadence', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'opto-find-'));
+    const main = expandSweep(SWEEP_PRESETS.fig3.spec).members[0].config;
+    // `opto train --preset main --out runs/mine`: another name, a checkpoint cadence of its own.
+    fakeRun(path.join(dir, 'mine'), { ...main, name: 'mine', backend: 'wasm', schedule: { ...main.schedule, ckptEvery: 50_000 } }, 'finished', 1e6);
+    // A different learning rate is a different run.
+    fakeRun(path.join(dir, 'other-lr'), { ...main, optim: { ...main.optim, lr: 2e-5 } }, 'finished', 1e6);
+    // Two fig5b:match candidates: the one that got further wins.
+    const match = expandSweep(SWEEP_PRESETS.fig5b.spec).members.find((m) => m.config.preset === 'fig5b-match')!.config;
+    fakeRun(path.join(dir, 'a-short'), match, 'interrupted', 10_000);
+    fakeRun(path.join(dir, 'b-long'), match, 'running', 300_000);
+    fs.mkdirSync(path.join(dir, 'not-a-run'));
+    const found = findPaperRuns(dir);
+    expect([...found.keys()].sort()).toEqual(['fig5b:match', 'main']);
+    expect(found.get('main')!.id).toBe('mine');
+    expect(found.get('fig5b:match')!.id).toBe('b-long');
+    expect(found.get('main')!.rows).toHaveLength(1);
+    expect(runFingerprint(parseRunConfig({ ...main, preset: 'x' }))).toBe(runFingerprint(main));
+    expect(() => findPaperRuns(path.join(dir, 'nope'))).toThrow(/--runs: .*nope is not a directory/);
+  });
+});
+
+describe('writing the report', () => {
+  it('writes report.json (read back by readReport), report.md with every claim, and one SVG per figure', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'opto-report-'));
+    const e = passingEvidence();
+    delete e.runs['graft:6'];
+    const { report } = await writeReportFrom(e, dir);
+    expect(report.summary).toEqual({ pass: 22, fail: 0, missing: 1 });
+    expect(readReport(dir)).toEqual(report);
+    const md = fs.readFileSync(path.join(dir, 'report', 'report.md'), 'utf8');
+    for (const c of report.claims) expect(md).toContain(`| ${c.id} | `);
+    expect(md).toContain(`opto sweep fig7-graft --runs ${dir} --resume`);
+    const ids = report.figures.map((f) => f.id);
+    for (const id of ['fig3a', 'fig3b', 'fig4a', 'fig4b', 'fig5a', 'fig5b', 'fig6-classes', 'fig6-labels', 'fig7', 'fig8', 'fig10', 'fig11', 'fig14', 'fig15-fsl_train', 'fig16', 'fig17']) expect(ids).toContain(id);
+    for (const f of report.figures) {
+      const svg = fs.readFileSync(path.join(dir, 'report', f.file), 'utf8');
+      expect(svg.startsWith('<svg'), f.id).toBe(true);
+      expect(svg, f.id).toMatch(/role-(mark|graphics-symbol)|aria-roledescription="[a-z ]*mark"/);
+    }
+    // No temp files left behind by the atomic writes.
+    expect(fs.readdirSync(path.join(dir, 'report')).filter((x) => x.endsWith('.tmp'))).toEqual([]);
+  });
+});

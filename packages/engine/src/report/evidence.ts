@@ -1,0 +1,184 @@
+/**
+ * Everything the claim checks read, gathered from a runs directory: each catalog role's eval rows, the
+ * spec 5 analyses of the final main model, the Fig. 10 eval-time clamp curves of the unclamped
+ * single-head run, and the toy model. `Evidence` is plain JSON, so the claim logic can be tested on
+ * synthetic evidence that passes and on evidence that fails.
+ *
+ * Analyses are cached in `<run>/analysis/<what>.json` (the format `opto analyze` stores) and recomputed
+ * only when the checkpoint or the dense set differs.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { FeatureSource } from '../data/types.js';
+import {
+  ablationVsStrength,
+  additivityPanels,
+  headStrengths,
+  redundancy,
+  type AblationVsStrength,
+  type AdditivityCurve,
+  type LossAcc,
+  type RedundancyTable,
+} from '../analysis/ablation.js';
+import { clampProgressSpecs, inductionStrengthCurve, layerToOutputSpecs, openAnalysisRun, pickCheckpoints, progressCurve, type AnalysisRun } from '../analysis/progress.js';
+import { groupAblations, table1Groups, wiringMatrices, type GroupAblationRow, type WiringMatrices } from '../analysis/wiring.js';
+import type { MetricRow, RunStatus } from '../store/runDir.js';
+import { writeJsonAtomic } from '../store/atomic.js';
+import { runToy, type ToyCondition, TOY_CONDITIONS } from '../toy/toyModel.js';
+import { DEFAULT_PRESET_HEADS } from '../presets.js';
+import { findPaperRuns, type FoundRun } from './find.js';
+
+export interface RunEvidence {
+  id: string;
+  status: RunStatus;
+  /** Sequences trained so far, and the run's length. */
+  seqs: number;
+  totalSeqs: number;
+  /** Eval rows (kind 'eval'), in order. */
+  rows: MetricRow[];
+}
+
+/** Spec 5 analyses of the final main model (claims 3-8, 10-12). */
+export interface MainAnalyses {
+  run: string;
+  checkpoint: number;
+  denseSet: string;
+  ablation: AblationVsStrength;
+  /** Spec 4.3 / claim 4: the model with Layer 1's direct path to the logits removed. */
+  direct: { full: LossAcc; noL1Direct: LossAcc };
+  additivity: { fromStrongest: AdditivityCurve; withoutStrongest: AdditivityCurve };
+  /** Table 3 / Fig. 16: only head h active with a perfected match. */
+  redundancyPerfect: RedundancyTable;
+  /** Previous-token scores of the first-layer heads (spec 5.2). */
+  prevToken: number[];
+  prevTokenAtLabels: number[];
+  /** The first-layer heads taken as previous-token heads: score at the label positions ≥ half the best. */
+  ptHeads: number[];
+  /** Table 1: the previous-token group and the rest, pattern- and value-preserving ablation. */
+  table1: GroupAblationRow[];
+  wiring: WiringMatrices;
+  /** Fig. 3b: induction strength of every last-layer head over the run's checkpoints. */
+  strengthCurve: { seqs: number; strength: number[] }[];
+}
+
+/** App. Fig. 10 right (spec 5.8): eval-time clamps on the unclamped single-head run's checkpoints. */
+export interface ClampProgressEvidence {
+  run: string;
+  heads: { ih: string; pt: string };
+  points: { seqs: number; composite: number; copy: number }[];
+}
+
+export interface ToyEvidence {
+  seed: number;
+  condition: ToyCondition;
+  loss: number[];
+}
+
+export interface Evidence {
+  runsDir: string;
+  runs: Record<string, RunEvidence>;
+  main?: MainAnalyses;
+  fig10?: ClampProgressEvidence;
+  toy: ToyEvidence[];
+}
+
+export interface GatherOptions {
+  /** Dense-set subsample (default 4000 of 78,400; 'all' for every sequence). */
+  size?: number | 'all';
+  /** Skip the model analyses (claims that need them are then 'missing'). */
+  analyses?: boolean;
+  log?: (msg: string) => void;
+  features?: FeatureSource;
+}
+
+/** Toy-model seeds the report runs (claim 17 is judged on the median over them). */
+export const TOY_SEEDS = [1, 2, 3, 4, 5];
+
+export async function gatherEvidence(runsDir: string, opts: GatherOptions = {}): Promise<Evidence> {
+  const found = findPaperRuns(runsDir);
+  const runs: Record<string, RunEvidence> = {};
+  for (const [role, f] of found) runs[role] = runEvidence(f);
+  const ev: Evidence = { runsDir, runs, toy: [] };
+  for (const seed of TOY_SEEDS) for (const condition of TOY_CONDITIONS) ev.toy.push({ seed, condition, loss: runToy({ seed, condition }).loss });
+  if (opts.analyses === false) return ev;
+  const main = found.get('main');
+  if (main && main.record.status === 'finished') ev.main = await mainAnalyses(main, opts);
+  const none = found.get('fig5b:none');
+  if (none && none.record.status === 'finished') ev.fig10 = await clampProgress(none, opts);
+  return ev;
+}
+
+function runEvidence(f: FoundRun): RunEvidence {
+  return { id: f.id, status: f.record.status, seqs: f.record.progress.seqs, totalSeqs: f.record.config.schedule.seqs, rows: f.rows };
+}
+
+interface Stored<T> {
+  what: string;
+  run: string;
+  checkpoint: number;
+  denseSet: string;
+  result: T;
+}
+
+/** `<run>/analysis/<what>.json` if it was computed on this checkpoint and dense set, else compute and store it. */
+export function cachedAnalysis<T>(a: AnalysisRun, what: string, compute: () => T, log?: (msg: string) => void): T {
+  const checkpoint = a.checkpoints[a.checkpoints.length - 1];
+  const file = path.join(a.run.dir, 'analysis', `${what}.json`);
+  try {
+    const s = JSON.parse(fs.readFileSync(file, 'utf8')) as Stored<T>;
+    if (s.what === what && s.checkpoint === checkpoint && s.denseSet === a.ev.set.description) return s.result;
+  } catch {
+    // absent or unreadable: compute it
+  }
+  log?.(`${a.run.id}: computing ${what}`);
+  const result = compute();
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  writeJsonAtomic(file, { what, run: a.run.id, checkpoint, denseSet: a.ev.set.description, result } satisfies Stored<T>);
+  return result;
+}
+
+async function mainAnalyses(f: FoundRun, opts: GatherOptions): Promise<MainAnalyses> {
+  const a = await openAnalysisRun(f.dir, { size: opts.size, features: opts.features });
+  const cfg = a.ev.params.config;
+  const log = opts.log;
+  const ablation = cachedAnalysis(a, 'ablation', () => ablationVsStrength(a.ev), log);
+  const direct = cachedAnalysis(a, 'layer1-direct', () => ({ full: ablation.full, noL1Direct: la(a.ev.evaluate(layerToOutputSpecs(cfg.nLayers, cfg.nHeads).noL1Direct)) }), log);
+  const additivity = cachedAnalysis(a, 'additivity', () => additivityPanels(a.ev), log);
+  const red = cachedAnalysis(a, 'redundancy', () => ({ computed: redundancy(a.ev), perfectMatch: redundancy(a.ev, { perfectMatch: true }) }), log);
+  const scores = cachedAnalysis(a, 'prev-token', () => headStrengths(a.ev), log);
+  const best = Math.max(...scores.prevTokenAtLabels);
+  const ptHeads = scores.prevTokenAtLabels.flatMap((s, j) => (s >= best / 2 ? [j] : []));
+  const table1 = cachedAnalysis(a, `table1-${ptHeads.join('')}`, () => groupAblations(a.ev, table1Groups(ptHeads, cfg.nHeads)), log);
+  const wiring = cachedAnalysis(a, 'wiring', () => ({ matrices: wiringMatrices(a.ev, { log }) }), log).matrices;
+  const strengthCurve = cachedAnalysis(a, 'strength', () => inductionStrengthCurve(a.ev, a.load, pickCheckpoints(a.checkpoints, 100)), log).map((p) => ({
+    seqs: p.seqs,
+    strength: p.strength,
+  }));
+  return {
+    run: f.id,
+    checkpoint: a.checkpoints[a.checkpoints.length - 1],
+    denseSet: a.ev.set.description,
+    ablation,
+    direct,
+    additivity,
+    redundancyPerfect: red.perfectMatch,
+    prevToken: scores.prevToken,
+    prevTokenAtLabels: scores.prevTokenAtLabels,
+    ptHeads,
+    table1,
+    wiring,
+    strengthCurve,
+  };
+}
+
+const la = (r: LossAcc): LossAcc => ({ loss: r.loss, acc: r.acc });
+
+/** Spec 5.8 on the unclamped single-head run (Fig. 5b "None"), with the heads its clamps use. */
+async function clampProgress(f: FoundRun, opts: GatherOptions): Promise<ClampProgressEvidence> {
+  const a = await openAnalysisRun(f.dir, { size: opts.size, features: opts.features });
+  // The heads the Fig. 5b clamp runs use (the catalog's: seed 5's L2H3 and L1H2).
+  const heads = { ...DEFAULT_PRESET_HEADS };
+  const specs = clampProgressSpecs(heads, a.ev.params.config.nHeads);
+  const curve = cachedAnalysis(a, 'clamp-progress', () => progressCurve(a.ev, a.load, pickCheckpoints(a.checkpoints, 100), specs as Record<string, unknown>), opts.log);
+  return { run: f.id, heads, points: curve.map((p) => ({ seqs: p.seqs, composite: p.values.composite.loss, copy: p.values.copy.loss })) };
+}

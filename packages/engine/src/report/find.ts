@@ -1,0 +1,98 @@
+/**
+ * Which run in a runs directory plays which role of the paper's catalog (`sweep/paperRuns.ts`). Runs are
+ * matched by what they compute, not by name: the config without its label fields (`name`, `preset`),
+ * the backend, and the checkpoint cadence. So a main run trained with `opto train --preset main --out
+ * runs/x` counts as well as the sweep member `paper-main-d8a35d92b4`.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseRunConfig, type RunConfig } from '../config.js';
+import { RunDir, type MetricRow, type RunRecord } from '../store/runDir.js';
+import { paperCatalog } from '../sweep/presets.js';
+import { PAPER_SWEEPS, SET_SWEEP_NAME, type PaperRun } from '../sweep/paperRuns.js';
+import { canonicalJson, expandSweep, memberIdFor } from '../sweep/spec.js';
+
+export interface FoundRun {
+  role: string;
+  id: string;
+  dir: string;
+  record: RunRecord;
+  /** Eval rows, in order. */
+  rows: MetricRow[];
+}
+
+/** What a run computes: its validated config without labels, backend or checkpoint cadence. */
+export function runFingerprint(config: RunConfig): string {
+  const { name: _n, preset: _p, backend: _b, ...rest } = config;
+  const { ckptEvery: _c, ...schedule } = rest.schedule;
+  return canonicalJson({ ...rest, schedule });
+}
+
+/** Every catalog role with its expected config (validated, defaults filled in). */
+export function catalogConfigs(): { run: PaperRun; config: RunConfig }[] {
+  return paperCatalog().map((run) => {
+    const member = expandSweep({ name: SET_SWEEP_NAME[run.set], variants: [run.config] }).members[0];
+    return { run, config: member.config };
+  });
+}
+
+/**
+ * The finished or partial runs under `runsDir` that match catalog roles. When several runs match one
+ * role (a rerun), the one that got furthest wins, then the finished one, then the lowest ID.
+ */
+export function findPaperRuns(runsDir: string): Map<string, FoundRun> {
+  if (!fs.existsSync(runsDir) || !fs.statSync(runsDir).isDirectory()) throw new Error(`--runs: ${runsDir} is not a directory`);
+  const byFingerprint = new Map<string, string[]>();
+  for (const { run, config } of catalogConfigs()) {
+    const f = runFingerprint(config);
+    byFingerprint.set(f, [...(byFingerprint.get(f) ?? []), run.role]);
+  }
+  const found = new Map<string, FoundRun>();
+  for (const id of fs.readdirSync(runsDir).sort()) {
+    const dir = path.join(runsDir, id);
+    if (!fs.existsSync(path.join(dir, 'run.json'))) continue;
+    let record: RunRecord;
+    let config: RunConfig;
+    try {
+      const run = RunDir.open(dir);
+      record = run.readRecord();
+      config = parseRunConfig(record.config, `${dir}/run.json config`);
+    } catch {
+      continue; // unreadable runs are not evidence; `opto runs ls` reports them
+    }
+    const roles = byFingerprint.get(runFingerprint(config));
+    if (!roles) continue;
+    const rows = RunDir.open(dir)
+      .readMetrics()
+      .filter((r) => r.kind === 'eval');
+    for (const role of roles) {
+      const prev = found.get(role);
+      const better =
+        !prev ||
+        record.progress.seqs > prev.record.progress.seqs ||
+        (record.progress.seqs === prev.record.progress.seqs && record.status === 'finished' && prev.record.status !== 'finished');
+      if (better) found.set(role, { role, id, dir, record, rows });
+    }
+  }
+  return found;
+}
+
+/** The smallest named sweep that trains `role` (what the report tells the user to run). */
+export function presetForRole(role: string): string {
+  const run = paperCatalog().find((r) => r.role === role);
+  if (!run) throw new Error(`internal: no catalog role ${role}`);
+  let best: { name: string; size: number } | undefined;
+  for (const [name, p] of Object.entries(PAPER_SWEEPS)) {
+    if (!p.select(run)) continue;
+    const size = paperCatalog().filter(p.select).length;
+    if (!best || size < best.size) best = { name, size };
+  }
+  if (!best) throw new Error(`internal: no sweep preset trains ${role}`);
+  return best.name;
+}
+
+/** The run ID the sweep preset gives `role` (for messages). */
+export function catalogRunId(role: string): string {
+  const run = paperCatalog().find((r) => r.role === role)!;
+  return memberIdFor(SET_SWEEP_NAME[run.set], run.config);
+}

@@ -1,0 +1,83 @@
+/**
+ * `opto report --runs <dir>`: gather the evidence, judge the checklist, render every figure to SVG and
+ * write `<dir>/report/{report.json, report.md, figures/*.svg}`, each file atomically.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { renderSvg } from '../figures/render.js';
+import { writeFileAtomic, writeJsonAtomic } from '../store/atomic.js';
+import { APPROX, judgeClaims } from './claims.js';
+import { gatherEvidence, type Evidence, type GatherOptions } from './evidence.js';
+import { reportFigures } from './figures.js';
+import { reportFile } from './read.js';
+import { REPORT_VERSION, type ClaimResult, type FigureEntry, type Report } from './types.js';
+
+export interface WriteReportResult {
+  report: Report;
+  dir: string;
+  markdown: string;
+}
+
+export async function writeReport(runsDir: string, opts: GatherOptions = {}): Promise<WriteReportResult> {
+  const evidence = await gatherEvidence(runsDir, opts);
+  return writeReportFrom(evidence, runsDir);
+}
+
+/** The report of already-gathered evidence (tests build evidence by hand). */
+export async function writeReportFrom(evidence: Evidence, runsDir: string): Promise<WriteReportResult> {
+  const dir = path.dirname(reportFile(runsDir));
+  fs.mkdirSync(path.join(dir, 'figures'), { recursive: true });
+  const claims = judgeClaims(evidence, runsDir);
+  const figures: FigureEntry[] = [];
+  for (const f of reportFigures(evidence)) {
+    const file = `figures/${f.id}.svg`;
+    writeFileAtomic(path.join(dir, file), await renderSvg(f.spec));
+    figures.push({ id: f.id, title: f.title, file, runs: f.runs });
+  }
+  const count = (s: ClaimResult['status']) => claims.filter((c) => c.status === s).length;
+  const report: Report = {
+    version: REPORT_VERSION,
+    generatedAt: new Date().toISOString(),
+    runsDir: path.resolve(runsDir),
+    claims,
+    figures,
+    summary: { pass: count('pass'), fail: count('fail'), missing: count('missing') },
+  };
+  const markdown = reportMarkdown(report, evidence);
+  writeJsonAtomic(reportFile(runsDir), report);
+  writeFileAtomic(path.join(dir, 'report.md'), markdown);
+  return { report, dir, markdown };
+}
+
+const ICON: Record<ClaimResult['status'], string> = { pass: '✅ pass', fail: '❌ fail', missing: '⏳ missing' };
+const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+
+export function reportMarkdown(r: Report, e: Evidence): string {
+  const lines: string[] = [
+    '# Reproduction report: "What needs to go right for an induction head?"',
+    '',
+    `Runs: \`${r.runsDir}\` · generated ${r.generatedAt} · **${r.summary.pass} pass, ${r.summary.fail} fail, ${r.summary.missing} missing** of ${r.claims.length} checklist claims (paper spec section 11).`,
+    '',
+    e.main ? `Model analyses: final checkpoint (${e.main.checkpoint} sequences) of \`${e.main.run}\`, on the ${e.main.denseSet}.` : 'Model analyses: not available (no finished main run, or --no-analyses).',
+    '',
+    `How the checklist's words become numbers: learning time is the first eval with fsl_train loss < 0.4·ln 2; "≈ x" allows a factor ${APPROX}; a plateau is the longest stretch of evals with loss in [ln 2 − 0.15, ln 2 + 0.2] and within 0.1 of each other; "no plateau" means under 25k sequences of it. Each claim's exact test is in \`packages/engine/src/report/claims.ts\`.`,
+    '',
+    '| # | group | claim | result | measured | runs |',
+    '|---|---|---|---|---|---|',
+    ...r.claims.map((c) => `| ${c.id} | ${cell(c.group)} | ${cell(c.title)} | ${ICON[c.status]} | ${cell(c.measured)} | ${c.runs.map((x) => `\`${x}\``).join(', ')} |`),
+    '',
+  ];
+  const missing = r.claims.filter((c) => c.status === 'missing');
+  if (missing.length) {
+    lines.push('## What is missing, and the commands that produce it', '');
+    const byCommand = new Map<string, number[]>();
+    for (const c of missing) for (const cmd of c.commands) byCommand.set(cmd, [...(byCommand.get(cmd) ?? []), c.id]);
+    for (const [cmd, ids] of byCommand) lines.push(`- claims ${ids.join(', ')}: \`${cmd}\``);
+    lines.push('', 'Graft runs (`fig7-graft`) need their donors first: `paper-main` (seed 5) and `fig7` (seeds 6, 7). Then rerun `opto report`.', '');
+  }
+  if (r.figures.length) {
+    lines.push('## Figures', '');
+    for (const f of r.figures) lines.push(`### ${f.title}`, '', `![${f.id}](${f.file})`, '', f.runs.length ? `Runs: ${f.runs.map((x) => `\`${x}\``).join(', ')}` : '', '');
+  }
+  return lines.join('\n');
+}
