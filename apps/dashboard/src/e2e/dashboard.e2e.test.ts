@@ -1,0 +1,249 @@
+/**
+ * End to end: `next build`, the production server started the way `opto dashboard` starts it, Debian
+ * chromium driven by playwright-core. Checks that every figure renders (SVG marks present), that rows
+ * appended to a live run appear on screen without a reload, that corrupt files show messages, that the
+ * URL carries the page state, that figures export as SVG and PNG, and that traversal attempts over raw
+ * HTTP never reach a file outside the runs directory. Screenshots go to apps/dashboard/screenshots/e2e
+ * (or $DASHBOARD_SCREENSHOTS).
+ */
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { RunDir, writeJsonAtomic } from '@optoscope/engine';
+import { startDashboard, type DashboardServer } from '@optoscope/cli/dist/commands/dashboard.js';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeFixture, SECRET, type Fixture } from '../testing/fixtures';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const shots = process.env.DASHBOARD_SCREENSHOTS ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'screenshots', 'e2e');
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'opto-dash-e2e-'));
+let fx: Fixture;
+let server: DashboardServer | undefined;
+let browser: Browser | undefined;
+let page: Page;
+const pageErrors: string[] = [];
+
+beforeAll(async () => {
+  // Never skipped: a missing browser is a failure that says how to fix it.
+  if (!fs.existsSync(CHROMIUM))
+    throw new Error(`Debian chromium is not installed at ${CHROMIUM}: install it with \`sudo apt-get install -y chromium fonts-dejavu-core\` (.ci/run does this), or set CHROMIUM_PATH`);
+  fs.mkdirSync(shots, { recursive: true });
+  fx = await makeFixture(tmp);
+  server = await startDashboard({ runsDir: fx.runsDir, port: 0, build: 'always', log: () => undefined });
+  browser = await chromium.launch({ executablePath: CHROMIUM });
+  page = await browser.newPage({ viewport: { width: 1600, height: 1000 }, acceptDownloads: true });
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+}, 600_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+const url = (p: string) => `${server!.url}${p}`;
+const shot = (name: string) => page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
+/** Marks of one kind inside a figure (vega's SVG renderer: <g class="mark-line ..."><path/>...). */
+const marks = (fig: string, kind: 'line' | 'rect' | 'rule' | 'symbol' | 'text', el = kind === 'rule' ? 'line' : kind === 'text' ? 'text' : 'path') =>
+  page.locator(`[data-testid=${fig}] svg g.mark-${kind}.role-mark ${el}`).count();
+const texts = (fig: string) => page.locator(`[data-testid=${fig}] svg text`).allTextContents();
+async function figure(fig: string): Promise<void> {
+  await page.waitForSelector(`[data-testid=${fig}] svg g.role-mark`, { state: 'attached', timeout: 60_000 });
+}
+
+describe('dashboard end to end (production build, chromium)', () => {
+  it('runs table: lists the runs, filters through the URL', async () => {
+    await page.goto(url('/'));
+    await page.waitForSelector('[data-testid=run-row]');
+    expect(await page.locator('[data-testid=run-row]').count()).toBe(6);
+    expect(await page.locator('[data-testid=runs-table]').textContent()).toContain('not valid JSON');
+    await page.selectOption('[data-testid=filter-status]', 'running');
+    await page.waitForURL(/status=running/);
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=run-row]').length === 1);
+    expect(await page.locator('[data-testid=run-row]').textContent()).toContain('live');
+    await page.goto(url('/?f=task.numLabels%3D10&sort=id'));
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=run-row]').length === 3);
+    await page.locator('[aria-label="select labels10"]').click();
+    await page.waitForURL(/sel=labels10/);
+    await page.waitForFunction(() => (document.querySelector('[aria-label="select labels10"]') as HTMLInputElement | null)?.checked === true);
+    expect(await page.locator('[data-testid=compare-link]').getAttribute('href')).toBe('/compare?runs=labels10');
+    await shot('runs');
+  });
+
+  it('run page: loss, accuracy, head curves, attention at a slider checkpoint, wiring, config', async () => {
+    await page.goto(url('/runs/smoke'));
+    for (const f of ['fig-loss', 'fig-accuracy', 'fig-induction', 'fig-prevtoken', 'fig-attention', 'fig-wiring-m', 'fig-wiring-n', 'fig-composition']) await figure(f);
+    expect(await marks('fig-loss', 'line')).toBeGreaterThanOrEqual(3);
+    expect(await marks('fig-loss', 'rule')).toBe(2); // ln 2 and ln 5
+    const loss = await texts('fig-loss');
+    for (const t of ['Loss during training', '# sequences seen', 'mean loss', 'eval set', 'ln 2', 'ln 5', 'train']) expect(loss).toContain(t);
+    expect(await texts('fig-accuracy')).toContain('accuracy');
+    expect(await marks('fig-induction', 'line')).toBeGreaterThanOrEqual(8);
+    expect(await texts('fig-induction')).toEqual(expect.arrayContaining(['Induction strength per head', 'induction strength', 'Layer-2 head', 'L2H0', 'L2H7']));
+    expect(await marks('fig-prevtoken', 'line')).toBeGreaterThanOrEqual(8);
+    expect(await texts('fig-prevtoken')).toEqual(expect.arrayContaining(['previous-token score', 'Layer-1 head', 'L1H0']));
+    expect(await marks('fig-attention', 'rect')).toBe(16 * 25);
+    expect(await texts('fig-attention')).toEqual(expect.arrayContaining(['L1H0', 'L2H7', 'q', 'x₁', 'attention']));
+    expect(await marks('fig-wiring-m', 'rect')).toBe(2 * 64);
+    expect(await marks('fig-wiring-n', 'rect')).toBe(2 * 64);
+    expect(await marks('fig-composition', 'rect')).toBe(3 * 64);
+    expect(await texts('fig-wiring-m')).toEqual(expect.arrayContaining(['Layer-1 head', 'Layer-2 head', 'Δ accuracy']));
+    expect(await page.locator('[data-testid=clamp-json]').textContent()).toContain('{}');
+    await shot('run');
+
+    // The slider picks a checkpoint; the URL keeps it, so the link reopens the same view.
+    const detail = (await (await fetch(url('/api/runs/smoke'))).json()) as { checkpoints: number[] };
+    const before = (await texts('fig-attention')).find((t) => t.startsWith('Attention patterns at'));
+    await page.locator('[data-testid=ckpt-slider]').fill('0');
+    await page.waitForURL(/ckpt=0/);
+    await page.waitForFunction(() => [...document.querySelectorAll('[data-testid=fig-attention] svg text')].some((t) => t.textContent === 'Attention patterns at 0 sequences'));
+    expect(before).toBe(`Attention patterns at ${detail.checkpoints.at(-1)! >= 1000 ? `${+(detail.checkpoints.at(-1)! / 1000).toFixed(1)}k` : detail.checkpoints.at(-1)} sequences`);
+    expect(await page.locator('[data-testid=ckpt-label]').textContent()).toContain(`1 of ${detail.checkpoints.length}`);
+    await page.reload();
+    await figure('fig-attention');
+    expect(await page.locator('[data-testid=ckpt-label]').textContent()).toContain(`1 of ${detail.checkpoints.length}`);
+
+    // Export: SVG and PNG files of the figure as drawn.
+    const [svgDl] = await Promise.all([page.waitForEvent('download'), page.locator('[aria-label="Export smoke-loss as SVG"]').click()]);
+    expect(svgDl.suggestedFilename()).toBe('smoke-loss.svg');
+    const svg = fs.readFileSync((await svgDl.path())!, 'utf8');
+    expect(svg.startsWith('<svg')).toBe(true);
+    expect(svg).toContain('Loss during training');
+    const [pngDl] = await Promise.all([page.waitForEvent('download'), page.locator('[aria-label="Export smoke-loss as PNG"]').click()]);
+    expect(pngDl.suggestedFilename()).toBe('smoke-loss.png');
+    expect([...fs.readFileSync((await pngDl.path())!).subarray(0, 4)]).toEqual([0x89, 0x50, 0x4e, 0x47]);
+  });
+
+  it('a live run: appended rows appear without a reload; a half-written row is flagged, then counted', async () => {
+    await page.goto(url('/runs/live'));
+    await figure('fig-loss');
+    expect(await page.locator('[data-testid=live-note]').count()).toBe(1);
+    const count = () => page.locator('[data-testid=row-count]').textContent();
+    expect(await count()).toBe(`${fx.liveRows} metric rows`);
+    const pathBefore = await page.locator('[data-testid=fig-loss] svg g.mark-line.role-mark path').first().getAttribute('d');
+    const rd = RunDir.open(path.join(fx.runsDir, 'live'));
+    const add = fx.smokeRows.slice(fx.liveRows, fx.liveRows + 12);
+    rd.appendMetrics(add);
+    const n = fx.liveRows + add.length;
+    await page.waitForFunction((want) => document.querySelector('[data-testid=row-count]')?.textContent === want, `${n} metric rows`);
+    await page.waitForFunction((d) => document.querySelector('[data-testid=fig-loss] svg g.mark-line.role-mark path')?.getAttribute('d') !== d, pathBefore);
+
+    const line = JSON.stringify(fx.smokeRows[n]);
+    fs.appendFileSync(rd.metricsFile, line.slice(0, 25));
+    await page.waitForSelector('[data-testid=partial-note]');
+    expect(await count()).toBe(`${n} metric rows`);
+    await shot('live-partial');
+    fs.appendFileSync(rd.metricsFile, line.slice(25) + '\n');
+    await page.waitForFunction((want) => document.querySelector('[data-testid=row-count]')?.textContent === want, `${n + 1} metric rows`);
+    await page.waitForSelector('[data-testid=partial-note]', { state: 'detached' });
+
+    // The run finishes: the page notices and stops calling it live.
+    rd.writeRecord({ ...rd.readRecord(), status: 'finished' });
+    await page.waitForFunction(() => document.querySelector('[data-testid=run-status]')?.textContent === 'finished');
+    await page.waitForSelector('[data-testid=live-note]', { state: 'detached' });
+  });
+
+  it('compare: overlaid curves and learning time against # labels and # classes', async () => {
+    await page.goto(url('/compare?runs=smoke,labels10'));
+    await figure('fig-compare');
+    await figure('fig-learning-time');
+    expect(await marks('fig-compare', 'line')).toBe(2);
+    expect(await texts('fig-compare')).toEqual(expect.arrayContaining(['0.4·ln 2', '# sequences seen', 'smoke']));
+    expect(await marks('fig-learning-time', 'symbol')).toBe(2);
+    expect(await texts('fig-learning-time')).toEqual(expect.arrayContaining(['Learning time vs # labels', '# labels', 'learning time (# sequences)', '50 classes', '100 classes']));
+    await shot('compare');
+    await page.selectOption('[data-testid=lt-axis]', 'classes');
+    await page.waitForURL(/x=classes/);
+    await page.waitForFunction(() => [...document.querySelectorAll('[data-testid=fig-learning-time] svg text')].some((t) => t.textContent === '# training classes'));
+  });
+
+  it('report: how to generate it when absent, the claim table when present', async () => {
+    await page.goto(url('/report'));
+    await page.waitForSelector('[data-testid=report-missing]');
+    expect(await page.locator('[data-testid=report-missing]').textContent()).toContain(`opto report --runs ${fs.realpathSync(fx.runsDir)}`);
+    fs.mkdirSync(path.join(fx.runsDir, 'report'), { recursive: true });
+    writeJsonAtomic(path.join(fx.runsDir, 'report', 'report.json'), {
+      version: 1,
+      generatedAt: new Date().toISOString(),
+      runsDir: fx.runsDir,
+      claims: [
+        { id: 1, title: 'Loss plateaus near ln 2 before the phase change', group: 'Setup-level', status: 'pass', measured: 'plateau at 0.70', numbers: {}, runs: ['smoke'], commands: [], figures: [] },
+        { id: 5, title: 'Fig. 5b clamps change the learning time', group: 'Clamps', status: 'missing', measured: 'no fig5b runs', numbers: {}, runs: [], commands: ['opto sweep --preset fig5b --runs runs'], figures: [] },
+      ],
+      figures: [],
+      summary: { pass: 1, fail: 0, missing: 1 },
+    });
+    await page.waitForSelector('[data-testid=claims-table]');
+    const table = await page.locator('[data-testid=claims-table]').textContent();
+    expect(table).toContain('Loss plateaus near ln 2');
+    expect(table).toContain('opto sweep --preset fig5b');
+    await shot('report');
+  });
+
+  it('corrupt and missing runs show a message, not a crash', async () => {
+    await page.goto(url('/runs/badrows'));
+    await page.waitForSelector('[data-testid=metrics-error]');
+    expect(await page.locator('[data-testid=metrics-error]').textContent()).toMatch(/badrows\/metrics\.jsonl:4: malformed metrics row/);
+    await page.goto(url('/runs/corrupt'));
+    await page.waitForSelector('[data-testid=run-error]');
+    expect(await page.locator('[data-testid=run-error]').textContent()).toContain('not valid JSON');
+    await page.goto(url('/runs/no-such-run'));
+    await page.waitForSelector('[data-testid=run-error]');
+    expect(await page.locator('[data-testid=run-error]').textContent()).toContain("no run 'no-such-run'");
+    await page.goto(url('/runs/..%2f..%2fsecret.txt'));
+    await page.waitForSelector('[data-testid=run-error]');
+    expect(await page.content()).not.toContain(SECRET);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('traversal over raw HTTP (no URL normalisation by the client) never reaches a file outside the runs directory', async () => {
+    const secretName = path.basename(fx.secretFile);
+    const attempts = [
+      `/api/runs/../../${secretName}`,
+      `/api/runs/..%2f${secretName}/metrics`,
+      `/api/runs/..%2F..%2F${secretName}`,
+      `/api/runs/%2e%2e/metrics`,
+      `/api/runs/%2e%2e%2f%2e%2e%2f${secretName}/metrics`,
+      `/api/runs/%252e%252e%252f${secretName}/metrics`,
+      `/api/runs/%2e%2e%5c${secretName}/metrics`,
+      `/api/runs/..%5c..%5c${secretName}`,
+      `/api/runs/smoke/..%2f..%2f..%2f${secretName}`,
+      `/api/runs/escape/metrics`,
+      `/api/runs/escape`,
+      `/api/runs/leaky/metrics`,
+      `/api/runs/${encodeURIComponent(fx.secretFile)}`,
+      `/api/runs/%00/metrics`,
+      `/_next/static/..%2f..%2f..%2f..%2f${secretName}`,
+      `/_next/static/%2e%2e/%2e%2e/%2e%2e/%2e%2e/${secretName}`,
+      `/..%2f..%2f${secretName}`,
+      `/${secretName}`,
+    ];
+    for (const p of attempts) {
+      const r = await rawGet(server!.port, p);
+      expect(r.body, p).not.toContain(SECRET);
+      expect([308, 400, 403, 404], `${p} → ${r.status}`).toContain(r.status);
+    }
+    expect((await rawGet(server!.port, '/api/runs/escape/metrics')).status).toBe(403);
+    expect((await rawGet(server!.port, '/api/runs/leaky/metrics')).status).toBe(403);
+    // Read-only: writes are refused.
+    const post = await rawGet(server!.port, '/api/runs', 'POST');
+    expect(post.status).toBe(405);
+  });
+});
+
+/** One HTTP request with the path sent byte for byte (fetch would normalise `..`). */
+function rawGet(port: number, p: string, method = 'GET'): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, path: p, method }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
