@@ -3,8 +3,6 @@
  * training set (a seeded stratified subsample of the 78,400 sequences by default; `--size all` for every
  * one). Each result is stored atomically as `<run>/analysis/<what>.json` and summarised on stdout.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import {
   ablationVsStrength,
@@ -17,7 +15,7 @@ import {
   progressCurve,
   redundancy,
   wiringMatrices,
-  writeJsonAtomic,
+  storeAnalysis,
   type AblationVsStrength,
   type AnalysisRun,
 } from '@optoscope/engine';
@@ -65,10 +63,7 @@ export function registerAnalyze(program: Command): void {
     const at = f.checkpoint ?? a.checkpoints[a.checkpoints.length - 1];
     const curve = pickCheckpoints(a.checkpoints, f.checkpoints);
     const result = run(a, f, curve, log);
-    const stored = { what: f.what, run: a.run.id, checkpoint: at, denseSet: a.ev.set.description, result };
-    const file = path.join(a.run.dir, 'analysis', `${f.what}.json`);
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    writeJsonAtomic(file, stored);
+    const { file, stored } = storeAnalysis(a, f.what, at, result);
     log(`stored ${file}`);
     process.stdout.write(f.json ? JSON.stringify(stored) + '\n' : summarize(f.what, result) + '\n');
   });

@@ -4,3 +4,4 @@ export * from './denseSet.js';
 export * from './ablation.js';
 export * from './wiring.js';
 export * from './progress.js';
+export * from './store.js';

@@ -114,7 +114,7 @@ describe('missing evidence', () => {
   });
 
   it('an empty runs directory: every claim but the toy model is missing, with the preset that trains it', () => {
-    const claims = judgeClaims({ runsDir: 'r', runs: {}, toy: passingEvidence().toy });
+    const claims = judgeClaims({ runsDir: 'r', runs: {}, seeds: [], toy: passingEvidence().toy });
     expect(claims.filter((c) => c.status !== 'missing').map((c) => c.id)).toEqual([17]);
     const cmds = new Set(claims.flatMap((c) => c.commands));
     for (const p of ['fig3', 'fig4b', 'fig5b', 'fig6-labels', 'fig7-graft', 'fig8', 'fig15']) expect([...cmds].some((c) => c.startsWith(`opto sweep ${p} `)), p).toBe(true);
@@ -184,7 +184,9 @@ describe('writing the report', () => {
     for (const c of report.claims) expect(md).toContain(`| ${c.id} | `);
     expect(md).toContain(`opto sweep fig7-graft --runs ${dir} --resume`);
     const ids = report.figures.map((f) => f.id);
-    for (const id of ['fig3a', 'fig3b', 'fig4a', 'fig4b', 'fig5a', 'fig5b', 'fig6-classes', 'fig6-labels', 'fig7', 'fig8', 'fig10', 'fig11', 'fig14', 'fig15-fsl_train', 'fig16', 'fig17']) expect(ids).toContain(id);
+    for (const id of ['fig3a', 'fig3b', 'fig4a', 'fig4b', 'fig5a', 'fig5b', 'fig6-classes', 'fig6-labels', 'fig7', 'fig8', 'fig9', 'fig10', 'fig11', 'fig12', 'fig13', 'fig14', 'fig15-fsl_train', 'fig16', 'fig17', 'fig18-accuracy'])
+      expect(ids).toContain(id);
+    expect(md).toMatch(/\| L1H1, L1H2, L1H5 \| 0\.9985 \| 0\.6987 \|/);
     for (const f of report.figures) {
       const svg = fs.readFileSync(path.join(dir, 'report', f.file), 'utf8');
       expect(svg.startsWith('<svg'), f.id).toBe(true);

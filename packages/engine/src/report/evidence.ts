@@ -4,11 +4,9 @@
  * single-head run, and the toy model. `Evidence` is plain JSON, so the claim logic can be tested on
  * synthetic evidence that passes and on evidence that fails.
  *
- * Analyses are cached in `<run>/analysis/<what>.json` (the format `opto analyze` stores) and recomputed
- * only when the checkpoint or the dense set differs.
+ * Analyses are cached in `<run>/analysis/<what>.json` (`analysis/store.ts`, the format `opto analyze`
+ * stores) and recomputed only when the checkpoint or the dense set differs.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import type { FeatureSource } from '../data/types.js';
 import {
   ablationVsStrength,
@@ -20,12 +18,13 @@ import {
   type LossAcc,
   type RedundancyTable,
 } from '../analysis/ablation.js';
-import { clampProgressSpecs, inductionStrengthCurve, layerToOutputSpecs, openAnalysisRun, pickCheckpoints, progressCurve, type AnalysisRun } from '../analysis/progress.js';
+import { clampProgressSpecs, inductionStrengthCurve, layerToOutputCurve, layerToOutputSpecs, openAnalysisRun, pickCheckpoints, progressCurve, type LayerToOutputPoint } from '../analysis/progress.js';
 import { groupAblations, table1Groups, wiringMatrices, type GroupAblationRow, type WiringMatrices } from '../analysis/wiring.js';
 import type { MetricRow, RunStatus } from '../store/runDir.js';
-import { writeJsonAtomic } from '../store/atomic.js';
+import { cachedAnalysis } from '../analysis/store.js';
 import { runToy, type ToyCondition, TOY_CONDITIONS } from '../toy/toyModel.js';
 import { DEFAULT_PRESET_HEADS } from '../presets.js';
+import { EXTRA_SEEDS } from '../sweep/paperRuns.js';
 import { findPaperRuns, type FoundRun } from './find.js';
 
 export interface RunEvidence {
@@ -47,6 +46,8 @@ export interface MainAnalyses {
   /** Spec 4.3 / claim 4: the model with Layer 1's direct path to the logits removed. */
   direct: { full: LossAcc; noL1Direct: LossAcc };
   additivity: { fromStrongest: AdditivityCurve; withoutStrongest: AdditivityCurve };
+  /** Table 2: mistakes of the strongest head alone fixed by each other head alone. */
+  redundancy: RedundancyTable;
   /** Table 3 / Fig. 16: only head h active with a perfected match. */
   redundancyPerfect: RedundancyTable;
   /** Previous-token scores of the first-layer heads (spec 5.2). */
@@ -59,6 +60,16 @@ export interface MainAnalyses {
   wiring: WiringMatrices;
   /** Fig. 3b: induction strength of every last-layer head over the run's checkpoints. */
   strengthCurve: { seqs: number; strength: number[] }[];
+  /** App. Fig. 12 (spec 5.7): Δloss without Layer 1's direct path / without Layer 2, over checkpoints. */
+  layerOutput: LayerToOutputPoint[];
+}
+
+/** App. Fig. 18: one seed's final main model, head by head. */
+export interface SeedAnalyses {
+  seed: number;
+  run: string;
+  strength: number[];
+  onlyOne: LossAcc[];
 }
 
 /** App. Fig. 10 right (spec 5.8): eval-time clamps on the unclamped single-head run's checkpoints. */
@@ -72,6 +83,9 @@ export interface ToyEvidence {
   seed: number;
   condition: ToyCondition;
   loss: number[];
+  /** Progress measures PM1, PM2 (spec 6; App. Fig. 9). */
+  pm1: number[];
+  pm2: number[];
 }
 
 export interface Evidence {
@@ -79,6 +93,8 @@ export interface Evidence {
   runs: Record<string, RunEvidence>;
   main?: MainAnalyses;
   fig10?: ClampProgressEvidence;
+  /** Main runs of every init seed present (5: `main`; 6-9: `seed:<s>:main`), for App. Fig. 18. */
+  seeds: SeedAnalyses[];
   toy: ToyEvidence[];
 }
 
@@ -98,43 +114,25 @@ export async function gatherEvidence(runsDir: string, opts: GatherOptions = {}):
   const found = findPaperRuns(runsDir);
   const runs: Record<string, RunEvidence> = {};
   for (const [role, f] of found) runs[role] = runEvidence(f);
-  const ev: Evidence = { runsDir, runs, toy: [] };
-  for (const seed of TOY_SEEDS) for (const condition of TOY_CONDITIONS) ev.toy.push({ seed, condition, loss: runToy({ seed, condition }).loss });
+  const ev: Evidence = { runsDir, runs, seeds: [], toy: [] };
+  for (const seed of TOY_SEEDS) for (const condition of TOY_CONDITIONS) ev.toy.push({ seed, condition, ...runToy({ seed, condition }) });
   if (opts.analyses === false) return ev;
   const main = found.get('main');
   if (main && main.record.status === 'finished') ev.main = await mainAnalyses(main, opts);
   const none = found.get('fig5b:none');
   if (none && none.record.status === 'finished') ev.fig10 = await clampProgress(none, opts);
+  for (const [seed, role] of [[5, 'main'], ...EXTRA_SEEDS.map((s) => [s, `seed:${s}:main`] as const)] as const) {
+    const f = found.get(role);
+    if (!f || f.record.status !== 'finished') continue;
+    const a = await openAnalysisRun(f.dir, { size: opts.size, features: opts.features });
+    const { strength, onlyOne } = cachedAnalysis(a, 'ablation', () => ablationVsStrength(a.ev), opts.log);
+    ev.seeds.push({ seed, run: f.id, strength, onlyOne });
+  }
   return ev;
 }
 
 function runEvidence(f: FoundRun): RunEvidence {
   return { id: f.id, status: f.record.status, seqs: f.record.progress.seqs, totalSeqs: f.record.config.schedule.seqs, rows: f.rows };
-}
-
-interface Stored<T> {
-  what: string;
-  run: string;
-  checkpoint: number;
-  denseSet: string;
-  result: T;
-}
-
-/** `<run>/analysis/<what>.json` if it was computed on this checkpoint and dense set, else compute and store it. */
-export function cachedAnalysis<T>(a: AnalysisRun, what: string, compute: () => T, log?: (msg: string) => void): T {
-  const checkpoint = a.checkpoints[a.checkpoints.length - 1];
-  const file = path.join(a.run.dir, 'analysis', `${what}.json`);
-  try {
-    const s = JSON.parse(fs.readFileSync(file, 'utf8')) as Stored<T>;
-    if (s.what === what && s.checkpoint === checkpoint && s.denseSet === a.ev.set.description) return s.result;
-  } catch {
-    // absent or unreadable: compute it
-  }
-  log?.(`${a.run.id}: computing ${what}`);
-  const result = compute();
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  writeJsonAtomic(file, { what, run: a.run.id, checkpoint, denseSet: a.ev.set.description, result } satisfies Stored<T>);
-  return result;
 }
 
 async function mainAnalyses(f: FoundRun, opts: GatherOptions): Promise<MainAnalyses> {
@@ -144,6 +142,7 @@ async function mainAnalyses(f: FoundRun, opts: GatherOptions): Promise<MainAnaly
   const ablation = cachedAnalysis(a, 'ablation', () => ablationVsStrength(a.ev), log);
   const direct = cachedAnalysis(a, 'layer1-direct', () => ({ full: ablation.full, noL1Direct: la(a.ev.evaluate(layerToOutputSpecs(cfg.nLayers, cfg.nHeads).noL1Direct)) }), log);
   const additivity = cachedAnalysis(a, 'additivity', () => additivityPanels(a.ev), log);
+  const layerOutput = cachedAnalysis(a, 'layer-output', () => layerToOutputCurve(a.ev, a.load, pickCheckpoints(a.checkpoints, 100), a.run.readMetrics()), log);
   const red = cachedAnalysis(a, 'redundancy', () => ({ computed: redundancy(a.ev), perfectMatch: redundancy(a.ev, { perfectMatch: true }) }), log);
   const scores = cachedAnalysis(a, 'prev-token', () => headStrengths(a.ev), log);
   const best = Math.max(...scores.prevTokenAtLabels);
@@ -161,6 +160,7 @@ async function mainAnalyses(f: FoundRun, opts: GatherOptions): Promise<MainAnaly
     ablation,
     direct,
     additivity,
+    redundancy: red.computed,
     redundancyPerfect: red.perfectMatch,
     prevToken: scores.prevToken,
     prevTokenAtLabels: scores.prevTokenAtLabels,
@@ -168,6 +168,7 @@ async function mainAnalyses(f: FoundRun, opts: GatherOptions): Promise<MainAnaly
     table1,
     wiring,
     strengthCurve,
+    layerOutput,
   };
 }
 

@@ -9,7 +9,7 @@ import { learningTimeSpec, type LearningTimePoint } from '../figures/learningTim
 import { lossCurvesSpec, runComparisonSpec, type RunSeries } from '../figures/lossCurves.js';
 import { headMatrixSpec } from '../figures/matrix.js';
 import { strengthScatterSpec } from '../figures/scatter.js';
-import { toyLossSpec } from '../figures/toy.js';
+import { toyLossSpec, toyProgressSpec } from '../figures/toy.js';
 import { FIG15_STRENGTHS, FIG5B_CONDITIONS } from '../sweep/paperRuns.js';
 import { learnTime } from './claims.js';
 import type { Evidence } from './evidence.js';
@@ -57,6 +57,18 @@ export function reportFigures(e: Evidence): ReportFigure[] {
       { head: `L2H${h}`, strength, value: m.ablation.ablateOne[h].acc, kind: 'ablate this head' },
     ]);
     out.push({ id: 'fig4a', title: t4a, runs: [m.run], spec: strengthScatterSpec(scatter, { title: t4a, yTitle: 'accuracy', baseline: { y: m.ablation.full.acc, label: 'all heads' } }) });
+    const t13 = 'App. Fig. 13: loss under ablation against induction strength (final main model)';
+    const scatterLoss = m.ablation.strength.flatMap((strength, h) => [
+      { head: `L2H${h}`, strength, value: m.ablation.onlyOne[h].loss, kind: 'only this head' },
+      { head: `L2H${h}`, strength, value: m.ablation.ablateOne[h].loss, kind: 'ablate this head' },
+    ]);
+    out.push({ id: 'fig13', title: t13, runs: [m.run], spec: strengthScatterSpec(scatterLoss, { title: t13, yTitle: 'loss', baseline: { y: m.ablation.full.loss, label: 'all heads' } }) });
+    const t12 = 'App. Fig. 12: Δloss when a layer stops reaching the output, over training';
+    const pts12 = m.layerOutput.flatMap((p) => [
+      { seqs: p.seqs, head: 'no L1 direct path', value: p.dNoL1DirectVsLogged },
+      { seqs: p.seqs, head: 'Layer 2 ablated', value: p.dNoL2VsLogged },
+    ]);
+    out.push({ id: 'fig12', title: t12, runs: [m.run], spec: headCurvesSpec(pts12, { title: t12, yTitle: 'Δ loss vs logged train loss', legendTitle: 'manipulation' }) });
     const t11 = 'App. Fig. 11: Layer-1 → Layer-2 wiring (Δ accuracy, one Layer-1 head ablated, only L2 head i active)';
     out.push({
       id: 'fig11',
@@ -94,6 +106,8 @@ export function reportFigures(e: Evidence): ReportFigure[] {
   if (e.toy.length) {
     const t5a = 'Fig. 5a: toy model of the phase change (seed 1)';
     out.push({ id: 'fig5a', title: t5a, runs: [], spec: toyLossSpec(e.toy.filter((t) => t.seed === 1), { title: t5a }) });
+    const t9 = 'App. Fig. 9: toy model progress measures PM1 and PM2 (seed 1)';
+    out.push({ id: 'fig9', title: t9, runs: [], spec: toyProgressSpec(e.toy.filter((t) => t.seed === 1 && t.condition !== 'c'), { title: t9 }) });
   }
   compare('fig5b', 'Fig. 5b: clamping subcircuits of the only active head (L2H3)', FIG5B_CONDITIONS.map((c) => `fig5b:${c}`), (x) => FIG5B_LABELS[x.split(':')[1] as keyof typeof FIG5B_LABELS], { xMax: 400_000 });
   const fig6: LearningTimePoint[] = [];
@@ -136,6 +150,22 @@ export function reportFigures(e: Evidence): ReportFigure[] {
     ['fsl_val_rl', 'test (relabel)'],
   ] as const)
     compare(`fig15-${set}`, `App. Fig. 15: match-clamp strength sweep, ${label} loss`, FIG15_STRENGTHS.map((_, i) => `fig15:${i}`), (x) => `2s−1 = ${(2 * FIG15_STRENGTHS[Number(x.split(':')[1])] - 1).toFixed(2)}`, { set, learningThreshold: false });
+  if (e.seeds.length) {
+    const t18 = 'App. Fig. 18: only-head accuracy against induction strength, across init seeds';
+    const acc = e.seeds.flatMap((x) => x.strength.map((strength, h) => ({ head: `s${x.seed} L2H${h}`, strength, value: x.onlyOne[h].acc, kind: `seed ${x.seed}` })));
+    out.push({ id: 'fig18-accuracy', title: t18, runs: e.seeds.map((x) => x.run), spec: strengthScatterSpec(acc, { title: t18, yTitle: 'accuracy, only this head active', labels: false }) });
+    // Learning time of the run trained with only that head active (Fig. 4b's runs, per seed).
+    const times = e.seeds.flatMap((x) =>
+      x.strength.flatMap((strength, h) => {
+        const single = run(x.seed === 5 ? `only:${h}` : `seed:${x.seed}:only:${h}`);
+        return single?.status === 'finished' ? [{ head: `s${x.seed} L2H${h}`, strength, value: learnTime(single).seqs, kind: `seed ${x.seed}` }] : [];
+      }),
+    );
+    if (times.length) {
+      const t = 'App. Fig. 18: learning time with only that head active, against its induction strength';
+      out.push({ id: 'fig18-time', title: t, runs: e.seeds.map((x) => x.run), spec: strengthScatterSpec(times, { title: t, yTitle: 'learning time (sequences)', labels: false }) });
+    }
+  }
   compare('fig17', 'App. Fig. 17: L2H3 plus one other layer-2 head', ['main', ...[0, 1, 2, 4, 5, 6, 7].map((h) => `fig17:${h}`)], (x) => (x === 'main' ? 'All' : `L2H3 + L2H${x.split(':')[1]}`));
   return out;
 }

@@ -3,7 +3,7 @@
  * separate entry point: it pulls in every analysis and the figure renderer, which `opto train` needs not.
  */
 export { APPROX, CLAIMS, LEARNED, LN2, curveOf, judgeClaims, learnTime, plateau, spearman, type Point } from './claims.js';
-export { TOY_SEEDS, cachedAnalysis, gatherEvidence, type ClampProgressEvidence, type Evidence, type GatherOptions, type MainAnalyses, type RunEvidence, type ToyEvidence } from './evidence.js';
+export { TOY_SEEDS, gatherEvidence, type ClampProgressEvidence, type Evidence, type GatherOptions, type MainAnalyses, type RunEvidence, type ToyEvidence } from './evidence.js';
 export { catalogConfigs, catalogRunId, findPaperRuns, presetForRole, runFingerprint, type FoundRun } from './find.js';
 export { reportFigures, type ReportFigure } from './figures.js';
 export { readReport, reportFile } from './read.js';

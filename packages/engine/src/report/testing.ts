@@ -63,6 +63,22 @@ export function passingMain(): MainAnalyses {
       fromStrongest: { order: [3, 1, 2, 7, 5, 0, 4], steps: [0.117, 0.044, 0.01, 0.005, 0.002, 0.002, 0.002].map((loss, i) => ({ loss, acc: 1 - loss, heads: [3, 1, 2, 7, 5, 0, 4].slice(0, i + 1) })), full: la(0.99999, 0.002) },
       withoutStrongest: { order: [1, 2, 7, 5, 0, 4], steps: [0.66, 0.15, 0.09, 0.06, 0.04, 0.03].map((loss, i) => ({ loss, acc: 1 - loss, heads: [1, 2, 7, 5, 0, 4].slice(0, i + 1) })), full: la(0.99999, 0.002) },
     },
+    // Table 2: the fraction of L2H3-alone mistakes each other head alone fixes.
+    redundancy: {
+      reference: 3,
+      perfectMatch: false,
+      referenceMistakes: 1568,
+      rows: [0.241, 0.648, 0.717, 0, 0.33, 0.564, 0.166, 0.461].map((fixedFraction, head) => ({
+        head,
+        acc: ONLY_ACC[head],
+        loss: -Math.log(ONLY_ACC[head]),
+        mistakes: Math.round((1 - ONLY_ACC[head]) * 78_400),
+        fixedFraction,
+        perLabelAcc: [0, 1, 2, 3, 4].map(() => ONLY_ACC[head]),
+        mistakesByTarget: [1, 1, 1, 1, 1],
+        mistakesByPrediction: [1, 1, 1, 1, 1],
+      })),
+    },
     redundancyPerfect: {
       reference: 3,
       perfectMatch: true,
@@ -100,6 +116,14 @@ export function passingMain(): MainAnalyses {
       seqs: p.seqs,
       strength: p.strength.map((x, h) => STRENGTH[h] - x),
     })),
+    // Fig. 12: the direct path matters early and fades; Layer 2 matters more and more.
+    layerOutput: Array.from({ length: 101 }, (_, i) => {
+      const seqs = i * 10_000;
+      const d1 = 0.12 * Math.exp(-seqs / 300_000);
+      const d2 = 0.4 + 1.5 / (1 + Math.exp(-(seqs - 300_000) / 60_000));
+      const clean = lossAt(seqs, { start: 1.9, drop: 260_000 });
+      return { seqs, clean, noL1Direct: clean + d1, noL2: clean + d2, dNoL1Direct: d1, dNoL2: d2, loggedTrainLoss: clean, dNoL1DirectVsLogged: d1, dNoL2VsLogged: d2 };
+    }),
   };
 }
 
@@ -152,6 +176,16 @@ export function passingEvidence(): Evidence {
     runs,
     main: passingMain(),
     fig10: { run: 'run-fig5b-none', heads: { ih: '1:3', pt: '0:2' }, points: Array.from({ length: 101 }, (_, i) => ({ seqs: i * 6000, composite: lossAt(i * 6000, { start: 0.9, drop: 280_000, level: 0.75 }), copy: lossAt(i * 6000, { start: 0.6, drop: 250_000, level: 0.5 }) })) },
-    toy: [1, 2, 3, 4, 5].flatMap((seed) => TOY_CONDITIONS.map((condition) => ({ seed, condition, loss: runToy({ seed, condition }).loss }))),
+    // Fig. 18: other seeds' strongest heads (spec 8.1), the rest graded below them.
+    seeds: [
+      { seed: 5, run: 'main-run', strength: STRENGTH, onlyOne: ONLY_ACC.map((acc) => ({ acc, loss: -Math.log(acc) })) },
+      ...[[6, 5, 0.893, 0.992], [7, 7, 0.906, 0.999], [8, 1, 0.799, 0.933], [9, 2, 0.825, 0.916]].map(([seed, h, s, acc]) => ({
+        seed,
+        run: `run-seed-${seed}`,
+        strength: HEADS.map((x) => (x === h ? s : (s * (x + 1)) / 10)),
+        onlyOne: HEADS.map((x) => (x === h ? acc : 0.3 + (0.6 * (x + 1)) / 10)).map((a) => ({ acc: a, loss: -Math.log(a) })),
+      })),
+    ],
+    toy: [1, 2, 3, 4, 5].flatMap((seed) => TOY_CONDITIONS.map((condition) => ({ seed, condition, ...runToy({ seed, condition }) }))),
   };
 }

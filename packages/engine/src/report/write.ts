@@ -75,9 +75,37 @@ export function reportMarkdown(r: Report, e: Evidence): string {
     for (const [cmd, ids] of byCommand) lines.push(`- claims ${ids.join(', ')}: \`${cmd}\``);
     lines.push('', 'Graft runs (`fig7-graft`) need their donors first: `paper-main` (seed 5) and `fig7` (seeds 6, 7). Then rerun `opto report`.', '');
   }
+  if (e.main) lines.push(...tables(e));
   if (r.figures.length) {
     lines.push('## Figures', '');
     for (const f of r.figures) lines.push(`### ${f.title}`, '', `![${f.id}](${f.file})`, '', f.runs.length ? `Runs: ${f.runs.map((x) => `\`${x}\``).join(', ')}` : '', '');
   }
   return lines.join('\n');
+}
+
+/** App. Tables 1-3 of the final main model. */
+function tables(e: Evidence): string[] {
+  const m = e.main!;
+  const heads = m.redundancy.rows.map((x) => `L2H${x.head}`);
+  const row = (label: string, xs: number[]) => `| ${label} | ${xs.map((x) => x.toFixed(3)).join(' | ')} |`;
+  return [
+    '## Tables (final main model)',
+    '',
+    `Table 1: accuracy with a group of Layer-1 heads ablated (all Layer-2 heads active; unablated ${m.ablation.full.acc.toFixed(4)}).`,
+    '',
+    '| Layer-1 heads ablated | pattern-preserving | value-preserving |',
+    '|---|---|---|',
+    ...m.table1.map((g) => `| ${g.heads.map((j) => `L1H${j}`).join(', ')} | ${g.patternPreserving.toFixed(4)} | ${g.valuePreserving.toFixed(4)} |`),
+    '',
+    `Table 2: fraction of the mistakes of L2H${m.redundancy.reference} alone (${m.redundancy.referenceMistakes}) that each head alone gets right; Table 3: the same with a perfected match (L2H${m.redundancyPerfect.reference} misses ${m.redundancyPerfect.referenceMistakes}).`,
+    '',
+    `| | ${heads.join(' | ')} |`,
+    `|---|${heads.map(() => '---|').join('')}`,
+    row('induction strength', m.ablation.strength),
+    row('accuracy, only this head', m.ablation.onlyOne.map((x) => x.acc)),
+    row('Table 2: fraction fixed', m.redundancy.rows.map((x) => x.fixedFraction)),
+    row('Table 3: accuracy, perfected match', m.redundancyPerfect.rows.map((x) => x.acc)),
+    row('Table 3: fraction fixed', m.redundancyPerfect.rows.map((x) => x.fixedFraction)),
+    '',
+  ];
 }

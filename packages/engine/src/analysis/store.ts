@@ -1,0 +1,43 @@
+/**
+ * Stored analysis results: `<run>/analysis/<what>.json` holds `{what, run, checkpoint, denseSet, result}`,
+ * written atomically by `opto analyze` and by the report, which reuses a result computed on the same
+ * checkpoint and dense set instead of recomputing it.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { writeJsonAtomic } from '../store/atomic.js';
+import type { AnalysisRun } from './progress.js';
+
+export interface StoredAnalysis<T> {
+  what: string;
+  run: string;
+  checkpoint: number;
+  denseSet: string;
+  result: T;
+}
+
+export function analysisFile(a: AnalysisRun, what: string): string {
+  return path.join(a.run.dir, 'analysis', `${what}.json`);
+}
+
+/** Store `result` of analysis `what` on `checkpoint` (atomically); returns what was written and where. */
+export function storeAnalysis<T>(a: AnalysisRun, what: string, checkpoint: number, result: T): { file: string; stored: StoredAnalysis<T> } {
+  const file = analysisFile(a, what);
+  const stored: StoredAnalysis<T> = { what, run: a.run.id, checkpoint, denseSet: a.ev.set.description, result };
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  writeJsonAtomic(file, stored);
+  return { file, stored };
+}
+
+/** The stored result of `what` if it was computed on the run's last checkpoint and this dense set; else compute and store it. */
+export function cachedAnalysis<T>(a: AnalysisRun, what: string, compute: () => T, log?: (msg: string) => void): T {
+  const checkpoint = a.checkpoints[a.checkpoints.length - 1];
+  try {
+    const s = JSON.parse(fs.readFileSync(analysisFile(a, what), 'utf8')) as StoredAnalysis<T>;
+    if (s.what === what && s.checkpoint === checkpoint && s.denseSet === a.ev.set.description) return s.result;
+  } catch {
+    // absent or unreadable: compute it
+  }
+  log?.(`${a.run.id}: computing ${what}`);
+  return storeAnalysis(a, what, checkpoint, compute()).stored.result;
+}
