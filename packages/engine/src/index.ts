@@ -1,7 +1,7 @@
 /** @optoscope/engine: the library every Optoscope app uses. */
 export type { Backend, BackendName, Buf, Kernels } from './backend.js';
 export { selectBackend, selectBackendAsync, BACKEND_CHOICES, createReferenceBackend, createWasmBackend, createWebGpuBackend, type BackendChoice, type SelectedBackend } from './backends/index.js';
-export { openWebGpuDevice, type WebGpuDevice } from './backends/webgpu.js';
+export { openWebGpuDevice, type BatchedRunsBackend, type WebGpuDevice } from './backends/webgpu.js';
 export { acquireWebGpuAdapter, describeAdapter, HOW_TO_GET_A_WEBGPU_ADAPTER, type WebGpuAdapterProbe } from './backends/webgpuAdapter.js';
 export { ConfigError, RunConfigSchema, mergeConfig, parseRunConfig, type RunConfig, type RunConfigInput } from './config.js';
 export { DEFAULT_PRESET_HEADS, PRESETS, onlyHead, presetConfig, type Preset, type PresetHeads } from './presets.js';

@@ -9,7 +9,9 @@ interface BenchFlags {
   clamp?: boolean;
   sweep?: boolean;
   analysis?: boolean;
+  dashboard?: boolean;
   webgpu?: boolean;
+  batchedRuns?: number;
   workers: number;
 }
 
@@ -24,6 +26,8 @@ export function registerBench(program: Command): void {
     .option('--workers <n>', 'with --sweep: worker threads compared with 1', positiveInt, 2)
     .option('--analysis', 'instead: the wiring matrix of one checkpoint and a clamp progress curve over 100 checkpoints')
     .option('--webgpu', 'instead: webgpu ms/step against the wasm core (hardware adapters only; a software adapter is refused, with why)')
+    .option('--dashboard', 'instead: dashboard server answer times for 1,000 runs and a run page with 200 eval points x 16 heads')
+    .option('--batched-runs <n>', 'instead: n runs of one seed sweep in one webgpu device step (runs as a leading batch dimension), sequences/s against one wasm run (hardware adapters only)', positiveInt)
     .option('--json', 'print the result as one JSON line at the end')
     .action(async (o: BenchFlags) => {
       // Imported lazily: the peers pull in tfjs, which `opto train` should not pay for at start-up.
@@ -37,9 +41,16 @@ export function registerBench(program: Command): void {
       } else if (o.clamp) {
         const r = t.runClampBench({ steps: o.steps, warmup: o.warmup, log });
         [text, json] = [t.formatClampBench(r), r];
+      } else if (o.batchedRuns) {
+        const r = await t.runBatchedRunsBench({ runs: o.batchedRuns, steps: o.steps, warmup: o.warmup, log });
+        [text, json] = [t.formatBatchedRunsBench(r), r];
       } else if (o.webgpu) {
         const r = await t.runWebGpuBench({ steps: o.steps, warmup: o.warmup, log });
         [text, json] = [t.formatWebGpuBench(r), r];
+      } else if (o.dashboard) {
+        const { startDashboard } = await import('./dashboard.js');
+        const r = await t.runDashboardBench({ start: (s) => startDashboard({ ...s, build: 'auto' }), log });
+        [text, json] = [t.formatDashboardBench(r), r];
       } else if (o.analysis) {
         const r = await t.benchAnalysis({ log });
         [text, json] = [t.formatAnalysisBench(r), r];

@@ -31,12 +31,32 @@ export interface WebGpuDevice {
   readonly reason: string;
   /** A new backend (its own buffers) on this device. */
   createBackend(): Backend;
+  /**
+   * A backend whose every buffer holds `runs` independent replicas and whose every kernel runs on all of
+   * them in one device step (runs as a leading batch dimension): one traced program trains `runs` runs
+   * that differ only in their host data (seeds). See {@link BatchedRunsBackend} for the host I/O.
+   */
+  createBatchedBackend(runs: number): BatchedRunsBackend;
   /** Stop the GPU worker; backends made by this device stop working. */
   close(): Promise<void>;
 }
 
 /** Commands queued before a batch is posted even without a read (bounds the queue's memory). */
 const MAX_QUEUED = 1024;
+
+/**
+ * A backend over `runs` replicas. Writes go to every replica (the same values) unless `hostRun` selects
+ * one; reads need a selected run (`read`) or return all of them (`readRuns`). Kernels act on all replicas.
+ */
+export interface BatchedRunsBackend extends Backend {
+  readonly runs: number;
+  /** The run that `write`/`read`/`sumSq` address; null: writes broadcast to every run, reads refuse. */
+  hostRun: number | null;
+  /** Every run's values of `b`, run-major ([runs, n]). */
+  readRuns(b: Buf, offset?: number, n?: number): Float32Array | Int32Array;
+  /** Wait until every queued kernel has run (and surface any kernel error). */
+  sync(): void;
+}
 
 function workerScript(): URL {
   const here = new URL('./webgpuWorker.js', import.meta.url);
@@ -107,17 +127,18 @@ export async function openWebGpuDevice(opts: { initTimeoutMs?: number; replyTime
 
   let nextBid = 0;
   const cleanup = new FinalizationRegistry<number>((bid) => {
-    if (!exited) worker.postMessage({ bid, cmds: [['dispose']] } satisfies Batch);
+    if (!exited) worker.postMessage({ bid, runs: 1, cmds: [['dispose']] } satisfies Batch);
   });
 
-  const createBackend = (): Backend => {
+  const createBackend = (runs = 1): BatchedRunsBackend => {
+    if (!Number.isInteger(runs) || runs < 1) throw new Error(`webgpu: runs must be a positive integer, got ${runs}`);
     const bid = nextBid++;
     let nextRoot = 0;
     let queue: Cmd[] = [];
     const flush = () => {
       if (!queue.length) return;
       if (exited) throw new Error(`webgpu: ${exited}`);
-      worker.postMessage({ bid, cmds: queue } satisfies Batch);
+      worker.postMessage({ bid, runs, cmds: queue } satisfies Batch);
       queue = [];
     };
     const push = (c: Cmd) => {
@@ -146,17 +167,42 @@ export async function openWebGpuDevice(opts: { initTimeoutMs?: number; replyTime
       (name: string) =>
       (...args: unknown[]): void =>
         push([name, ...args.map((a) => (isBuf(a) ? a.w : a))]);
+    let hostRun: number | null = null;
+    const readWindow = (b: Buf, offset: number, n: number | undefined, run: number | null) => {
+      const g = G(b);
+      const len = n ?? g.length - offset;
+      const r = ask(['read', windowOf(g, offset, len, 'read'), run], `a read of ${len} elements`);
+      if (r.type !== 'values') throw new Error(`webgpu read: expected values from the GPU worker, got '${r.type}'`);
+      return r.values;
+    };
     const read: Backend['read'] = (b, out, offset = 0, n) => {
       const g = G(b);
       const len = n ?? g.length - offset;
-      const r = ask(['read', windowOf(g, offset, len, 'read')], `a read of ${len} elements`);
-      if (r.type !== 'values') throw new Error(`webgpu read: expected values from the GPU worker, got '${r.type}'`);
+      let values: Float32Array | Int32Array;
+      if (runs > 1 && hostRun === null) {
+        // No run selected: fine while every run holds the same values (e.g. the tape's loss-gradient seed
+        // that the backward reads); an error as soon as they differ, never one run's values silently.
+        const all = readWindow(b, offset, len, null);
+        for (let i = len; i < all.length; i++)
+          if (all[i] !== all[i % len])
+            throw new Error(`webgpu read: the ${runs} runs hold different values at element ${offset + (i % len)} (run ${Math.floor(i / len)}); set hostRun to the run to read, or use readRuns`);
+        values = all.subarray(0, len);
+      } else values = readWindow(b, offset, len, runs > 1 ? hostRun : null);
       const o = out ?? (g.kind === 'f32' ? new Float32Array(len) : new Int32Array(len));
-      o.set(r.values);
+      o.set(values);
       return o;
     };
 
-    const be: Backend & { sync(): void } = {
+    const be: BatchedRunsBackend = {
+      runs,
+      get hostRun() {
+        return hostRun;
+      },
+      set hostRun(r: number | null) {
+        if (r !== null && (!Number.isInteger(r) || r < 0 || r >= runs)) throw new Error(`webgpu: hostRun ${r} outside 0..${runs - 1}`);
+        hostRun = r;
+      },
+      readRuns: (b, offset = 0, n) => readWindow(b, offset, n, null),
       name: 'webgpu',
       precision: 'float32',
       allocF: (n) => alloc(n, 'f32'),
@@ -169,7 +215,7 @@ export async function openWebGpuDevice(opts: { initTimeoutMs?: number; replyTime
       write(b, src, offset = 0) {
         const g = G(b);
         const w = windowOf(g, offset, src.length, 'write');
-        push(['write', w, g.kind === 'f32' ? Float32Array.from(src) : Int32Array.from(src)]);
+        push(['write', w, g.kind === 'f32' ? Float32Array.from(src) : Int32Array.from(src), runs > 1 ? hostRun : null]);
       },
       read,
       mark: () => nextRoot,
@@ -177,7 +223,6 @@ export async function openWebGpuDevice(opts: { initTimeoutMs?: number; replyTime
         push(['release', m]);
         nextRoot = m;
       },
-      /** Wait until every queued kernel has run (and surface any kernel error). */
       sync() {
         ask(['sync'], 'a sync');
       },
@@ -224,7 +269,8 @@ export async function openWebGpuDevice(opts: { initTimeoutMs?: number; replyTime
     info: first.info,
     isSoftware: first.isSoftware,
     reason: first.reason,
-    createBackend,
+    createBackend: () => createBackend(1),
+    createBatchedBackend: (runs) => createBackend(runs),
     async close() {
       await worker.terminate();
     },

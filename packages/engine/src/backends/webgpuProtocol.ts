@@ -23,6 +23,8 @@ export type Cmd = [string, ...unknown[]];
 export interface Batch {
   /** Which backend (namespace of roots) the commands belong to. */
   bid: number;
+  /** Replicas of every buffer in that backend (batched runs; 1 = an ordinary backend). */
+  runs: number;
   cmds: Cmd[];
 }
 

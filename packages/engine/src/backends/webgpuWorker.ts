@@ -12,6 +12,11 @@
  * the result into the destination window IN PLACE with one small WebGPU program run through the tfjs
  * backend (`runWebGPUProgram(..., output = root)`). Roots are never read directly (tfjs would cache the
  * values on the CPU and go stale after the next in-place write): reads slice a fresh copy first.
+ *
+ * Batched runs: a backend may hold R independent replicas of every buffer (R runs of one sweep that differ
+ * only in seeds, trained in one device step). A root of n elements is then R·n elements laid out [R, n],
+ * a window (offset, n) means that window in every replica, and every kernel runs on all replicas at once
+ * with the runs as a leading batch dimension. R = 1 is the ordinary backend.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type * as TF from '@tensorflow/tfjs-core';
@@ -28,7 +33,10 @@ const reply = (m: Reply | InitReply) => {
   Atomics.notify(signal, 0);
 };
 
-/** Writes `Src` into `result[offset .. offset + size)`: the one in-place primitive (see the file comment). */
+/**
+ * Writes `Src` ([reps, n]) into `result[rep·stride + offset + i]` for each replica rep and i < n: the one
+ * in-place primitive (see the file comment). Uniforms: offset, n, stride (the replica's root size).
+ */
 class WindowWriteProgram {
   variableNames = ['Src'];
   outputShape: number[];
@@ -37,25 +45,32 @@ class WindowWriteProgram {
   dispatch: [number, number, number];
   workgroupSize: [number, number, number] = [64, 1, 1];
   size = true;
-  uniforms = 'offset : i32,';
-  constructor(n: number, util: { flatDispatchLayout(s: number[]): { x: number[] }; computeDispatch(l: { x: number[] }, s: number[], w: [number, number, number]): [number, number, number] }) {
-    this.outputShape = [n];
-    this.dispatchLayout = util.flatDispatchLayout([n]);
-    this.dispatch = util.computeDispatch(this.dispatchLayout, [n], this.workgroupSize);
+  uniforms = 'offset : i32, n : i32, stride : i32,';
+  constructor(total: number, util: { flatDispatchLayout(s: number[]): { x: number[] }; computeDispatch(l: { x: number[] }, s: number[], w: [number, number, number]): [number, number, number] }) {
+    this.outputShape = [total];
+    this.dispatchLayout = util.flatDispatchLayout([total]);
+    this.dispatch = util.computeDispatch(this.dispatchLayout, [total], this.workgroupSize);
   }
   getUserCode(): string {
     return `
       fn main(index : i32) {
         if (index < uniforms.size) {
-          result[uniforms.offset + index] = Src[index];
+          result[(index / uniforms.n) * uniforms.stride + uniforms.offset + index % uniforms.n] = Src[index];
         }
       }`;
   }
 }
 
 interface Root {
+  /** [R·n] float32 or int32: R replicas of n elements. */
   t: TF.Tensor1D;
+  /** Elements per replica. */
+  n: number;
   kind: Kind;
+}
+interface Space {
+  runs: number;
+  roots: Map<number, Root>;
 }
 
 async function start(): Promise<void> {
@@ -100,11 +115,11 @@ async function start(): Promise<void> {
 
   /** The first kernel error since the last answer; reported (and cleared) by the next read or sync. */
   let failed: string | null = null;
-  const spaces = new Map<number, Map<number, Root>>();
+  const spaces = new Map<number, Space>();
   const rootOf = (bid: number, w: Win): Root => {
-    const r = spaces.get(bid)?.get(w.r);
+    const r = spaces.get(bid)?.roots.get(w.r);
     if (!r) throw new Error(`buffer root ${w.r} of backend ${bid} does not exist (used after release?)`);
-    if (w.o < 0 || w.o + w.n > r.t.size) throw new Error(`window [${w.o}, ${w.o + w.n}) outside root ${w.r} of ${r.t.size} elements`);
+    if (w.o < 0 || w.o + w.n > r.n) throw new Error(`window [${w.o}, ${w.o + w.n}) outside root ${w.r} of ${r.n} elements`);
     return r;
   };
 
@@ -120,32 +135,41 @@ async function start(): Promise<void> {
   const causalMask = (Tq: number, Tk: number, qPos0: number) =>
     constant(`mask:${Tq}:${Tk}:${qPos0}`, () => tf.tensor2d(Array.from({ length: Tq * Tk }, (_, e) => (e % Tk <= qPos0 + Math.floor(e / Tk) ? 1 : 0)), [Tq, Tk], 'bool'));
 
-  function runBatch(bid: number, cmds: Cmd[]): Promise<void> | void {
+  function runBatch(bid: number, runs: number, cmds: Cmd[]): Promise<void> | void {
     let space = spaces.get(bid);
-    if (!space) spaces.set(bid, (space = new Map()));
-    const roots = space;
-    const view = (w: Win): TF.Tensor1D => {
+    if (!space) spaces.set(bid, (space = { runs, roots: new Map() }));
+    const { roots } = space;
+    const R = space.runs;
+    /** A window in every replica: [R, n]. */
+    const view = (w: Win): TF.Tensor2D => {
       const r = rootOf(bid, w);
-      return w.o === 0 && w.n === r.t.size ? r.t : tf.slice(r.t, [w.o], [w.n]);
+      if (w.o === 0 && w.n === r.n) return tf.reshape(r.t, [R, r.n]);
+      return tf.slice(tf.reshape(r.t, [R, r.n]), [0, w.o], [R, w.n]) as TF.Tensor2D;
     };
-    const mat = (w: Win, shape: number[]): TF.Tensor => tf.reshape(view(w), shape);
-    const put = (w: Win, value: TF.Tensor) => {
+    /** A window in every replica as [R, ...shape]. */
+    const mat = (w: Win, shape: number[]): TF.Tensor => tf.reshape(view(w), [R, ...shape]);
+    /** Write `value` (reps·n elements, [reps, n]) into the window of replicas first .. first+reps−1. */
+    const write = (w: Win, value: TF.Tensor, first: number, reps: number) => {
       const r = rootOf(bid, w);
-      if (value.size !== w.n) throw new Error(`result of ${value.size} elements for a window of ${w.n}`);
-      let v: TF.Tensor = tf.reshape(value, [w.n]);
+      if (value.size !== reps * w.n) throw new Error(`result of ${value.size} elements for a window of ${w.n}${reps > 1 ? ` in ${reps} runs` : ''}`);
+      let v: TF.Tensor = tf.reshape(value, [reps * w.n]);
       const dtype = r.kind === 'f32' ? 'float32' : 'int32';
       if (v.dtype !== dtype) v = tf.cast(v, dtype);
       // A destination buffer cannot also be bound as the source (copy of a root onto itself): copy first.
       if (v.dataId === r.t.dataId) v = tf.add(v, tf.scalar(0, dtype));
-      tfBackend.runWebGPUProgram(new WindowWriteProgram(w.n, tfw.webgpu_util), [v], dtype, [{ type: 'int32', data: [w.o] }], r.t);
+      // One entry per scalar: tfjs packs a multi-value entry as a vector, with a vector's alignment.
+      const uniforms = [first * r.n + w.o, w.n, r.n].map((x) => ({ type: 'int32', data: [x] }));
+      tfBackend.runWebGPUProgram(new WindowWriteProgram(reps * w.n, tfw.webgpu_util), [v], dtype, uniforms, r.t);
     };
+    const put = (w: Win, value: TF.Tensor) => write(w, value, 0, R);
     const acc = (w: Win | null, value: () => TF.Tensor) => {
-      if (w) put(w, tf.add(view(w), tf.reshape(value(), [w.n])));
+      if (w) put(w, tf.add(view(w), tf.reshape(value(), [R, w.n])));
     };
     const ops: Record<string, (...a: any[]) => void> = {
       alloc(id: number, n: number, kind: Kind) {
         roots.get(id)?.t.dispose();
-        roots.set(id, { t: tf.keep(tf.zeros([Math.max(n, 1)], kind === 'f32' ? 'float32' : 'int32')) as TF.Tensor1D, kind });
+        const m = Math.max(n, 1);
+        roots.set(id, { t: tf.keep(tf.zeros([R * m], kind === 'f32' ? 'float32' : 'int32')) as TF.Tensor1D, n: m, kind });
       },
       release(from: number) {
         for (const [id, r] of roots) if (id >= from) (r.t.dispose(), roots.delete(id));
@@ -154,8 +178,11 @@ async function start(): Promise<void> {
         for (const r of roots.values()) r.t.dispose();
         spaces.delete(bid);
       },
-      write(w: Win, data: Float32Array | Int32Array) {
-        put(w, data instanceof Float32Array ? tf.tensor1d(data, 'float32') : tf.tensor1d(data, 'int32'));
+      /** Host values into one run (`run`), or the same values into every run (`run` null). */
+      write(w: Win, data: Float32Array | Int32Array, run: number | null) {
+        const t = data instanceof Float32Array ? tf.tensor1d(data, 'float32') : tf.tensor1d(data, 'int32');
+        if (run === null) put(w, R === 1 ? t : tf.tile(t, [R]));
+        else write(w, t, run, 1);
       },
       matmulNT(C: Win, A: Win, B: Win, M: number, N: number, K: number, a: boolean) {
         const r = tf.matMul(mat(A, [M, K]), mat(B, [N, K]), false, true);
@@ -170,17 +197,17 @@ async function start(): Promise<void> {
         put(C, a ? tf.add(r, mat(C, [M, N])) : r);
       },
       addBias(Y: Win, b: Win, M: number, N: number) {
-        put(Y, tf.add(mat(Y, [M, N]), view(b)));
+        put(Y, tf.add(mat(Y, [M, N]), mat(b, [1, N])));
       },
       sumRows(db: Win, dY: Win, M: number, N: number) {
-        acc(db, () => tf.sum(mat(dY, [M, N]), 0));
+        acc(db, () => tf.sum(mat(dY, [M, N]), 1));
       },
       layerNormFwd(Y: Win, mean: Win, rstd: Win, X: Win, g: Win, b: Win, M: number, N: number, eps: number) {
         const x = mat(X, [M, N]);
-        const mu = tf.mean(x, 1, true);
+        const mu = tf.mean(x, 2, true);
         const xc = tf.sub(x, mu);
-        const r = tf.rsqrt(tf.add(tf.mean(tf.square(xc), 1, true), eps));
-        const y = tf.add(tf.mul(tf.mul(xc, r), view(g)), view(b));
+        const r = tf.rsqrt(tf.add(tf.mean(tf.square(xc), 2, true), eps));
+        const y = tf.add(tf.mul(tf.mul(xc, r), mat(g, [1, N])), mat(b, [1, N]));
         put(Y, y);
         put(mean, mu);
         put(rstd, r);
@@ -189,13 +216,13 @@ async function start(): Promise<void> {
         const dy = mat(dY, [M, N]);
         const rs = mat(rstd, [M, 1]);
         const xh = tf.mul(tf.sub(mat(X, [M, N]), mat(mean, [M, 1])), rs);
-        acc(dg, () => tf.sum(tf.mul(dy, xh), 0));
-        acc(db, () => tf.sum(dy, 0));
+        acc(dg, () => tf.sum(tf.mul(dy, xh), 1));
+        acc(db, () => tf.sum(dy, 1));
         if (dX) {
           // dx = r·(dxhat − mean(dxhat) − xhat·mean(dxhat·xhat)), dxhat = dy·g.
-          const d = tf.mul(dy, view(g));
-          const meanD = tf.mean(d, 1, true);
-          const meanDX = tf.mean(tf.mul(d, xh), 1, true);
+          const d = tf.mul(dy, mat(g, [1, N]));
+          const meanD = tf.mean(d, 2, true);
+          const meanDX = tf.mean(tf.mul(d, xh), 2, true);
           acc(dX, () => tf.mul(rs, tf.sub(tf.sub(d, meanD), tf.mul(xh, meanDX))));
         }
       },
@@ -213,7 +240,7 @@ async function start(): Promise<void> {
       },
       attnScoresBwd(dQ: Win | null, dK: Win | null, dS: Win, Q: Win, K: Win, Bn: number, H: number, Tq: number, Tk: number, D: number, qPos0: number, scale: number) {
         // Masked scores carry no gradient, whatever dS holds there.
-        const g = tf.where(causalMask(Tq, Tk, qPos0), tf.mul(mat(dS, [Bn, H, Tq, Tk]), scale), tf.scalar(0));
+        const g = tf.where(causalMask(Tq, Tk, qPos0), tf.mul(fold(dS, [Bn, H, Tq, Tk]), scale), tf.scalar(0) as TF.Tensor);
         acc(dQ, () => unheads(tf.matMul(g, heads(K, Bn, Tk, H, D))));
         acc(dK, () => unheads(tf.matMul(g, heads(Q, Bn, Tq, H, D), true, false)));
       },
@@ -223,21 +250,25 @@ async function start(): Promise<void> {
       softmaxBwd(dS: Win, dP: Win, P: Win, rows: number, n: number) {
         const p = mat(P, [rows, n]);
         const dp = mat(dP, [rows, n]);
-        acc(dS, () => tf.mul(p, tf.sub(dp, tf.sum(tf.mul(dp, p), 1, true))));
+        acc(dS, () => tf.mul(p, tf.sub(dp, tf.sum(tf.mul(dp, p), 2, true))));
       },
       attnAvFwd(Z: Win, P: Win, V: Win, Bn: number, H: number, Tq: number, Tk: number, D: number) {
-        put(Z, unheads(tf.matMul(mat(P, [Bn, H, Tq, Tk]), heads(V, Bn, Tk, H, D))));
+        put(Z, unheads(tf.matMul(fold(P, [Bn, H, Tq, Tk]), heads(V, Bn, Tk, H, D))));
       },
       attnAvBwd(dP: Win | null, dV: Win | null, dZ: Win, P: Win, V: Win, Bn: number, H: number, Tq: number, Tk: number, D: number) {
         const dz = heads(dZ, Bn, Tq, H, D);
         acc(dP, () => tf.matMul(dz, heads(V, Bn, Tk, H, D), false, true));
-        acc(dV, () => unheads(tf.matMul(mat(P, [Bn, H, Tq, Tk]), dz, true, false)));
+        acc(dV, () => unheads(tf.matMul(fold(P, [Bn, H, Tq, Tk]), dz, true, false)));
       },
       gatherRows(Y: Win, X: Win, idx: Win, M: number, N: number) {
-        put(Y, tf.gather(mat(X, [X.n / N, N]), view({ ...idx, n: M })));
+        // Per run: run r's rows from run r's table (batchDims 1).
+        put(Y, tf.gather(mat(X, [X.n / N, N]), view({ ...idx, n: M }), 1, 1));
       },
       scatterAddRows(dX: Win, dY: Win, idx: Win, M: number, N: number) {
-        acc(dX, () => tf.unsortedSegmentSum(mat(dY, [M, N]), view({ ...idx, n: M }), dX.n / N));
+        // Segment ids offset by run, so each run's rows land in its own replica.
+        const rows = dX.n / N;
+        const ids = R === 1 ? view({ ...idx, n: M }) : tf.add(view({ ...idx, n: M }), tf.mul(tf.reshape(tf.range(0, R, 1, 'int32'), [R, 1]), tf.scalar(rows, 'int32')));
+        acc(dX, () => tf.unsortedSegmentSum(tf.reshape(mat(dY, [M, N]), [R * M, N]), tf.reshape(ids, [R * M]), R * rows));
       },
       add(Y: Win, A: Win, B: Win, n: number) {
         put(sub(Y, n), tf.add(view(sub(A, n)), view(sub(B, n))));
@@ -246,7 +277,7 @@ async function start(): Promise<void> {
         acc(sub(Y, n), () => tf.mul(view(sub(X, n)), alpha));
       },
       fill(Y: Win, value: number, n: number) {
-        put(sub(Y, n), tf.fill([n], value, rootOf(bid, Y).kind === 'f32' ? 'float32' : 'int32'));
+        put(sub(Y, n), tf.fill([R, n], value, rootOf(bid, Y).kind === 'f32' ? 'float32' : 'int32'));
       },
       copy(Y: Win, X: Win, n: number) {
         put(sub(Y, n), view(sub(X, n)));
@@ -263,11 +294,11 @@ async function start(): Promise<void> {
       },
       crossEntropyFwd(loss: Win, P: Win, logits: Win, targets: Win, Bn: number, C: number) {
         const z = mat(logits, [Bn, C]);
-        const mx = tf.max(z, 1, true);
-        const lse = tf.add(mx, tf.log(tf.sum(tf.exp(tf.sub(z, mx)), 1, true)));
+        const mx = tf.max(z, 2, true);
+        const lse = tf.add(mx, tf.log(tf.sum(tf.exp(tf.sub(z, mx)), 2, true)));
         put(P, tf.exp(tf.sub(z, lse)));
-        const zt = tf.sum(tf.mul(z, tf.oneHot(view({ ...targets, n: Bn }), C)), 1);
-        put(sub(loss, Bn), tf.sub(tf.reshape(lse, [Bn]), zt));
+        const zt = tf.sum(tf.mul(z, tf.oneHot(view({ ...targets, n: Bn }), C)), 2);
+        put(sub(loss, Bn), tf.sub(tf.reshape(lse, [R, Bn]), zt));
       },
       crossEntropyBwd(dl: Win, P: Win, targets: Win, Bn: number, C: number, scale: number) {
         acc(dl, () => tf.mul(tf.sub(mat(P, [Bn, C]), tf.oneHot(view({ ...targets, n: Bn }), C)), scale));
@@ -287,18 +318,21 @@ async function start(): Promise<void> {
       if (n > w.n) throw new Error(`count ${n} exceeds a buffer of ${w.n}`);
       return n === w.n ? w : { ...w, n };
     };
-    /** [Bn·T, H·D] rows → [Bn, H, T, D]. */
-    const heads = (w: Win, Bn: number, T: number, H: number, D: number) => tf.transpose(mat(w, [Bn, T, H, D]), [0, 2, 1, 3]);
-    /** [Bn, H, T, D] → [Bn, T, H, D] (flattened by put). */
+    /** A window as [R·shape[0], ...shape[1:]]: runs folded into the leading dimension (tfjs's where and
+     * several webgpu kernels stop at rank 4). */
+    const fold = (w: Win, shape: number[]): TF.Tensor => tf.reshape(view(w), [R * shape[0], ...shape.slice(1)]);
+    /** [Bn·T, H·D] rows of every run → [R·Bn, H, T, D]. */
+    const heads = (w: Win, Bn: number, T: number, H: number, D: number) => tf.transpose(fold(w, [Bn, T, H, D]), [0, 2, 1, 3]);
+    /** [R·Bn, H, T, D] → [R·Bn, T, H, D] (flattened by put). */
     const unheads = (t: TF.Tensor) => tf.transpose(t, [0, 2, 1, 3]);
-    /** x split into (even, odd) lanes [M, heads, half, 1] and the cos/sin rows of each row's position. */
+    /** x split into (even, odd) lanes [R·M, heads, half, 1] and the cos/sin rows of each row's position. */
     const ropeParts = (X: Win, M: number, width: number, T: number, pos0: number, cos: Win, sin: Win, hd: number) => {
       const half = hd / 2;
-      const x = mat(X, [M, width / hd, half, 2]);
+      const x = fold(X, [M, width / hd, half, 2]);
       const [x0, x1] = tf.split(x, 2, 3);
       const pos = ropePositions(M, T, pos0);
-      const c = tf.reshape(tf.gather(mat(cos, [cos.n / half, half]), pos), [M, 1, half, 1]);
-      const s = tf.reshape(tf.gather(mat(sin, [sin.n / half, half]), pos), [M, 1, half, 1]);
+      const c = tf.reshape(tf.gather(mat(cos, [cos.n / half, half]), pos, 1), [R * M, 1, half, 1]);
+      const s = tf.reshape(tf.gather(mat(sin, [sin.n / half, half]), pos, 1), [R * M, 1, half, 1]);
       return [x0, x1, c, s] as const;
     };
 
@@ -306,7 +340,7 @@ async function start(): Promise<void> {
       const [name, ...args] = cmds[i];
       if (name === 'read' || name === 'sync') {
         const rest = cmds.slice(i + 1);
-        return answer(name, args).then(() => (rest.length ? runBatch(bid, rest) : undefined));
+        return answer(name, args).then(() => (rest.length ? runBatch(bid, runs, rest) : undefined));
       }
       if (failed) continue; // after an error the state is undefined; report it at the next read and stop
       const op = ops[name];
@@ -327,10 +361,14 @@ async function start(): Promise<void> {
       }
       if (name === 'sync') return reply({ type: 'ok' });
       const w = args[0] as Win;
+      /** One run's values, or every run's ([R, n] flattened) when null. */
+      const run = args[1] as number | null;
       let copy: TF.Tensor | null = null;
       try {
         const r = rootOf(bid, w);
-        copy = tf.slice(r.t, [w.o], [w.n]);
+        const all = tf.reshape(r.t, [R, r.n]);
+        copy = run === null ? tf.slice(all, [0, w.o], [R, w.n]) : tf.slice(all, [run, w.o], [1, w.n]);
+        all.dispose();
         const values = (await copy.data()) as Float32Array | Int32Array;
         reply(gpuError ? { type: 'error', message: gpuError } : { type: 'values', values });
       } catch (e) {
@@ -343,7 +381,7 @@ async function start(): Promise<void> {
 
   let chain: Promise<void> = Promise.resolve();
   port.on('message', (b: Batch) => {
-    chain = chain.then(() => runBatch(b.bid, b.cmds)).catch((e) => {
+    chain = chain.then(() => runBatch(b.bid, b.runs, b.cmds)).catch((e) => {
       failed ??= `webgpu worker: ${(e as Error).message}`;
     });
   });
