@@ -45,8 +45,9 @@ interface Accum {
   partial: boolean;
 }
 interface HeadCurves {
-  denseSet: string;
-  nHeads: number;
+  denseSet: string | null;
+  nHeads: number | null;
+  pending: number;
   points: { seqs: number; strength: number[]; prevToken: number[]; prevTokenAtLabels: number[] }[];
   errors: string[];
 }
@@ -96,6 +97,8 @@ export function RunView({ id }: { id: string }) {
     queryFn: () => getJson<HeadCurves>(`${base}/heads`),
     enabled: nCkpt > 0,
     placeholderData: keepPreviousData,
+    // The server scores checkpoints in the background and answers with what is ready: ask until done.
+    refetchInterval: (q) => ((q.state.data?.pending ?? 0) > 0 ? 1000 : false),
   });
 
   const checkpoints = detail.data?.checkpoints ?? [];
@@ -122,7 +125,7 @@ export function RunView({ id }: { id: string }) {
     const ind: HeadPoint[] = pts.flatMap((p) => p.strength.map((v, h) => ({ seqs: p.seqs, head: `L2H${h}`, value: v })));
     const prev: HeadPoint[] = pts.flatMap((p) => p.prevToken.map((v, h) => ({ seqs: p.seqs, head: `L1H${h}`, value: v })));
     const argmax = (xs: number[]) => xs.reduce((b, x, i) => (x > xs[b] ? i : b), 0);
-    const sub = `${pts.length} checkpoints; clean model on ${heads.data!.denseSet.replace(/ \(seed.*$/, '')}`;
+    const sub = `${pts.length} checkpoints; clean model on ${(heads.data!.denseSet ?? '').replace(/ \(seed.*$/, '')}`;
     return {
       ind: headCurvesSpec(ind, { width: 440, highlight: [`L2H${argmax(last.strength)}`], subtitle: sub }),
       prev: headCurvesSpec(prev, { width: 440, title: 'Previous-token score per head', yTitle: 'previous-token score', legendTitle: 'Layer-1 head', highlight: [`L1H${argmax(last.prevTokenAtLabels)}`], subtitle: sub }),
@@ -209,7 +212,11 @@ export function RunView({ id }: { id: string }) {
 
       <h2>Heads over training</h2>
       {nCkpt === 0 && <Note>No checkpoints yet: per-head scores are computed from checkpoints.</Note>}
-      {heads.isLoading && nCkpt > 0 && <Note>Scoring {nCkpt} checkpoints…</Note>}
+      {nCkpt > 0 && (heads.isLoading || (heads.data?.pending ?? 0) > 0) && (
+        <Note testId="heads-pending">
+          Scoring checkpoints: {heads.data?.points.length ?? 0} of {nCkpt} done (computed once per checkpoint, then cached)…
+        </Note>
+      )}
       {heads.error && <Note kind="error">Head scores: {(heads.error as Error).message}</Note>}
       {heads.data?.errors.map((e) => (
         <Note key={e} kind="warn">

@@ -17,6 +17,7 @@ import * as detailRoute from '../app/api/runs/[id]/route';
 import * as wiringRoute from '../app/api/runs/[id]/wiring/route';
 import * as listRoute from '../app/api/runs/route';
 import { makeFixture, SECRET, type Fixture } from '../testing/fixtures';
+import { headCurves } from './heads';
 import { clampSummary, flatten } from './runs';
 
 let fx: Fixture;
@@ -37,6 +38,13 @@ async function call(res: Promise<Response> | Response): Promise<{ status: number
 const list = (q = '') => call(listRoute.GET(new Request(`http://x/api/runs${q}`)));
 type IdRoute = { GET: (req: Request, ctx: { params: Promise<{ id: string }> }) => Promise<Response> };
 const byId = (route: IdRoute, id: string, q = '') => call(route.GET(new Request(`http://x/api/runs/x${q}`), { params: Promise.resolve({ id }) }));
+/** Head curves once the background scorer has nothing pending (the page polls the same way). */
+async function settledHeads(id: string): Promise<{ status: number; body: Json; polls: number }> {
+  for (let polls = 1; ; polls++) {
+    const r = await byId(headsRoute, id);
+    if (r.status !== 200 || r.body.pending === 0) return { ...r, polls };
+  }
+}
 
 describe('run list', () => {
   it('lists every run, an unreadable one with its reason, and not the symlink that leaves the directory', async () => {
@@ -162,7 +170,7 @@ describe('one run', () => {
   });
 
   it('head curves: every checkpoint scored, 8 induction strengths and 8 previous-token scores each', async () => {
-    const { status, body } = await byId(headsRoute, 'smoke');
+    const { status, body } = await settledHeads('smoke');
     expect(status).toBe(200);
     const detail = (await byId(detailRoute, 'smoke')).body;
     expect(body.points.map((p: Json) => p.seqs)).toEqual(detail.checkpoints);
@@ -174,7 +182,21 @@ describe('one run', () => {
     expect(body.errors).toEqual([]);
     expect(body.denseSet).toMatch(/stratified subsample 1000\/78400/);
     // Cached: the same numbers again, and a rewritten checkpoint is rescored.
-    expect((await byId(headsRoute, 'smoke')).body.points).toEqual(body.points);
+    const again = await byId(headsRoute, 'smoke');
+    expect(again.body.pending).toBe(0);
+    expect(again.body.points).toEqual(body.points);
+  });
+
+  it('the first answer for an unscored run does not wait for every checkpoint; later answers fill in', async () => {
+    fs.cpSync(path.join(fx.runsDir, 'smoke'), path.join(fx.runsDir, 'fresh'), { recursive: true });
+    const cks = (await byId(detailRoute, 'fresh')).body.checkpoints;
+    const first = await headCurves('fresh', { waitMs: 0 });
+    expect(first.pending).toBeGreaterThan(0);
+    expect(first.points.length + first.pending).toBe(cks.length);
+    const done = await settledHeads('fresh');
+    expect(done.polls).toBeGreaterThan(0);
+    expect(done.body.points.map((p: Json) => p.seqs)).toEqual(cks);
+    fs.rmSync(path.join(fx.runsDir, 'fresh'), { recursive: true });
   });
 
   it('a corrupt checkpoint is reported by name while the others still score', async () => {
@@ -182,7 +204,7 @@ describe('one run', () => {
     const rd = RunDir.open(dir);
     const cks = rd.listCheckpoints();
     fs.writeFileSync(rd.checkpointFile(cks[1]), 'not a safetensors file');
-    const { status, body } = await byId(headsRoute, 'live');
+    const { status, body } = await settledHeads('live');
     expect(status).toBe(200);
     expect(body.points.map((p: Json) => p.seqs)).toEqual(cks.filter((c) => c !== cks[1]));
     expect(body.errors.join('\n')).toMatch(new RegExp(`checkpoint ${cks[1]}:`));

@@ -21,7 +21,7 @@ import { containedPath, runPath, runsDir } from './paths';
 /** Dense-set subsample for the dashboard's live scores (the stored `opto analyze` results use 4,000). */
 export const LIVE_DENSE_SIZE = 1000;
 /** Checkpoints scored between two releases of the event loop. */
-const SLICE = 8;
+const SLICE = 2;
 /** Run contexts kept (each holds a wasm instance, the task's features and the dense set). */
 const MAX_CONTEXTS = 4;
 
@@ -38,10 +38,29 @@ interface Ctx {
   scores: Map<number, { key: string; p: HeadPointSet }>;
   patterns: Map<number, { key: string; heads: { head: string; pattern: number[][] }[] }>;
   patternModel?: ModelProgram;
-  inflight?: Promise<unknown>;
 }
 
 const contexts = new Map<string, Ctx>();
+/**
+ * Feature tables by data config: every run of a sweep reads the same features, and making them is most of
+ * the cost of opening a run (about 0.5 s for the synthetic source), so they are made once per server.
+ */
+const features = new Map<string, Promise<Awaited<ReturnType<EngineModule['loadFeatures']>>>>();
+const MAX_FEATURES = 2;
+
+function sharedFeatures(E: EngineModule, config: unknown): ReturnType<EngineModule['loadFeatures']> {
+  const cfg = E.parseRunConfig(config, 'run.json config');
+  const key = JSON.stringify(cfg.data);
+  let f = features.get(key);
+  if (!f) {
+    f = E.loadFeatures(cfg);
+    f.catch(() => features.delete(key));
+    features.set(key, f);
+    while (features.size > MAX_FEATURES) features.delete(features.keys().next().value!);
+  }
+  return f;
+}
+const opening = new Map<string, Promise<Ctx>>();
 
 async function context(dir: string): Promise<Ctx> {
   const configKey = JSON.stringify(JSON.parse(fs.readFileSync(path.join(dir, 'run.json'), 'utf8')).config ?? null);
@@ -51,8 +70,18 @@ async function context(dir: string): Promise<Ctx> {
     contexts.set(dir, hit); // most recently used last
     return hit;
   }
-  const a = await (await engine()).openAnalysisRun(dir, { size: LIVE_DENSE_SIZE });
-  const ctx: Ctx = { configKey, a, scores: new Map(), patterns: new Map() };
+  // One construction per run even when the scorer and an attention request ask at the same time.
+  const key = `${dir}\0${configKey}`;
+  let making = opening.get(key);
+  if (!making) {
+    making = (async () => {
+      const E = await engine();
+      const a = await E.openAnalysisRun(dir, { size: LIVE_DENSE_SIZE, features: await sharedFeatures(E, JSON.parse(configKey)) });
+      return { configKey, a, scores: new Map(), patterns: new Map() } as Ctx;
+    })().finally(() => opening.delete(key));
+    opening.set(key, making);
+  }
+  const ctx = await making;
   contexts.set(dir, ctx);
   while (contexts.size > MAX_CONTEXTS) contexts.delete(contexts.keys().next().value!);
   return ctx;
@@ -75,58 +104,100 @@ const yieldLoop = () => new Promise<void>((r) => setImmediate(r));
 
 export interface HeadCurves {
   id: string;
-  denseSet: string;
-  nLayers: number;
-  nHeads: number;
+  /** The dense set scored on (null until the run's analysis context is built). */
+  denseSet: string | null;
+  nLayers: number | null;
+  nHeads: number | null;
   /** One entry per scored checkpoint, ascending. */
   points: HeadPointSet[];
+  /** Checkpoints not scored yet (the scorer is working on them; ask again). */
+  pending: number;
   /** Checkpoints that could not be read (corrupt or half-written), with the reason. */
   errors: string[];
 }
 
-export async function headCurves(id: string): Promise<HeadCurves> {
-  const E = await engine();
-  const dir = runPath(id);
-  const ctx = await context(dir);
-  const { a } = ctx;
-  const available = a.run.listCheckpoints();
-  const errors: string[] = [];
-  const todo: { seqs: number; file: string; key: string }[] = [];
-  for (const seqs of available) {
-    let f: { file: string; key: string };
-    try {
-      f = checkpointFile(dir, seqs);
-    } catch (e) {
-      errors.push(`checkpoint ${seqs}: ${(e as Error).message}`);
-      continue;
+/** How long a request waits for the scorer before answering with what is ready. */
+export const HEADS_WAIT_MS = 200;
+
+interface Job {
+  done: Promise<void>;
+  ctx?: Ctx;
+  /** Why the job failed (kept so no rejection goes unhandled when nobody is waiting any more). */
+  error?: unknown;
+}
+const jobs = new Map<string, Job>();
+const failures = new Map<string, Map<number, { key: string; error: string }>>();
+
+/**
+ * Score the checkpoints that have no current score, in the background, a slice at a time. One job per run;
+ * a request that finds one running joins it.
+ */
+function startScoring(E: EngineModule, dir: string): Job {
+  const running = jobs.get(dir);
+  if (running) return running;
+  const job: Job = { done: Promise.resolve() };
+  job.done = (async () => {
+    await yieldLoop(); // let the request that started the job answer first if its wait is over
+    const ctx = await context(dir);
+    job.ctx = ctx;
+    const failed = failures.get(dir) ?? new Map<number, { key: string; error: string }>();
+    failures.set(dir, failed);
+    const todo: { seqs: number; file: string; key: string }[] = [];
+    for (const seqs of ctx.a.run.listCheckpoints()) {
+      let f: { file: string; key: string };
+      try {
+        f = checkpointFile(dir, seqs);
+      } catch (e) {
+        failed.set(seqs, { key: '', error: (e as Error).message });
+        continue;
+      }
+      const c = ctx.scores.get(seqs);
+      const bad = failed.get(seqs);
+      if ((!c || c.key !== f.key) && (!bad || bad.key !== f.key)) todo.push({ seqs, ...f });
     }
-    const c = ctx.scores.get(seqs);
-    if (!c || c.key !== f.key) todo.push({ seqs, ...f });
-  }
-  // One scorer per run at a time; a second request waits for it and then finds everything cached.
-  while (ctx.inflight) await ctx.inflight.catch(() => undefined);
-  const work = (async () => {
     for (let i = 0; i < todo.length; i += SLICE) {
       for (const t of todo.slice(i, i + SLICE)) {
         try {
-          const [p] = E.inductionStrengthCurve(a.ev, () => loadTensors(E, t.file), [t.seqs]);
+          const [p] = E.inductionStrengthCurve(ctx.a.ev, () => loadTensors(E, t.file), [t.seqs]);
           ctx.scores.set(t.seqs, { key: t.key, p });
+          failed.delete(t.seqs);
         } catch (e) {
-          errors.push(`checkpoint ${t.seqs}: ${(e as Error).message}`);
+          failed.set(t.seqs, { key: t.key, error: (e as Error).message });
         }
       }
       await yieldLoop();
     }
-  })();
-  ctx.inflight = work;
-  try {
-    await work;
-  } finally {
-    ctx.inflight = undefined;
-  }
+  })()
+    .catch((e: unknown) => {
+      job.error = e;
+    })
+    .finally(() => jobs.delete(dir));
+  jobs.set(dir, job);
+  return job;
+}
+
+/**
+ * Head curves of a run: the scores ready now, and `pending` for those still being computed. A run's first
+ * request starts the scorer and answers after at most HEADS_WAIT_MS (complete for short runs); the page
+ * asks again while anything is pending, so long runs fill in progressively instead of blocking.
+ */
+export async function headCurves(id: string, opts: { waitMs?: number } = {}): Promise<HeadCurves> {
+  const E = await engine();
+  const dir = runPath(id);
+  const job = startScoring(E, dir);
+  const wait = opts.waitMs ?? HEADS_WAIT_MS;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([job.done, new Promise<void>((r) => (timer = setTimeout(r, wait)))]);
+  clearTimeout(timer);
+  if (job.error) throw job.error;
+  const ctx = job.ctx ?? contexts.get(dir);
+  if (!ctx) return { id, denseSet: null, nLayers: null, nHeads: null, points: [], pending: fs.existsSync(path.join(dir, 'checkpoints')) ? fs.readdirSync(path.join(dir, 'checkpoints')).length : 0, errors: [] };
+  const available = ctx.a.run.listCheckpoints();
+  const failed = failures.get(dir) ?? new Map();
   const points = available.filter((s) => ctx.scores.has(s)).map((s) => ctx.scores.get(s)!.p);
-  const cfg = a.ev.params.config;
-  return { id, denseSet: a.ev.set.description, nLayers: cfg.nLayers, nHeads: cfg.nHeads, points, errors };
+  const errors = available.filter((s) => failed.has(s) && !ctx.scores.has(s)).map((s) => `checkpoint ${s}: ${failed.get(s)!.error}`);
+  const cfg = ctx.a.ev.params.config;
+  return { id, denseSet: ctx.a.ev.set.description, nLayers: cfg.nLayers, nHeads: cfg.nHeads, points, pending: available.length - points.length - errors.length, errors };
 }
 
 export interface AttentionAt {
@@ -151,7 +222,6 @@ export async function attentionAt(id: string, seqs?: number): Promise<AttentionA
   const { file, key } = checkpointFile(dir, at);
   const hit = ctx.patterns.get(at);
   if (hit && hit.key === key) return { id, seqs: at, checkpoints, denseSet: a.ev.set.description, heads: hit.heads };
-  while (ctx.inflight) await ctx.inflight.catch(() => undefined);
   const cfg = a.ev.params.config;
   const set = a.ev.set;
   const T = 5;
@@ -185,4 +255,6 @@ export async function attentionAt(id: string, seqs?: number): Promise<AttentionA
 /** Forget every cached context (tests). */
 export function clearHeadCaches(): void {
   contexts.clear();
+  failures.clear();
+  features.clear();
 }
