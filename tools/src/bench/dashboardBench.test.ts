@@ -1,0 +1,45 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { RunDir } from '@optoscope/engine';
+import { listRuns } from '@optoscope/engine/query';
+import { afterAll, describe, expect, it } from 'vitest';
+import { formatDashboardBench, writeDashboardFixture, type DashboardBenchResult } from './dashboardBench.js';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'opto-dash-bench-'));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+describe('dashboard bench', () => {
+  it('writes its fixture with the engine: a trained run with an eval and a checkpoint every step, its copy, varied run records', async () => {
+    const { runId, checkpoints } = await writeDashboardFixture(tmp, { runs: 30, evalPoints: 10 });
+    const runs = listRuns(tmp);
+    expect(runs).toHaveLength(30);
+    expect(runs.every((r) => r.record !== null)).toBe(true);
+    expect(new Set(runs.map((r) => r.record!.status))).toEqual(new Set(['finished', 'running', 'failed', 'interrupted']));
+    expect(new Set(runs.map((r) => r.record!.config.task.numLabels))).toEqual(new Set([5, 10, 15]));
+    const run = RunDir.open(path.join(tmp, runId));
+    expect(run.readMetrics().filter((r) => r.kind === 'eval' && r.set === 'fsl_train')).toHaveLength(11); // 0, 32, ..., 320
+    expect(checkpoints).toBe(11);
+    expect(RunDir.open(path.join(tmp, `${runId}-2`)).listCheckpoints()).toHaveLength(11);
+  });
+
+  it('prints a table that flags answers over budget', () => {
+    const r: DashboardBenchResult = {
+      runs: 1000,
+      evalPoints: 200,
+      checkpoints: 201,
+      repeats: 3,
+      rows: [
+        { request: 'run list', path: '/api/runs', coldMs: 90, medianMs: 25, p95Ms: 40, bytes: 14_000, budgetMs: 300 },
+        { request: 'run page', path: '/api/runs/x', coldMs: 900, medianMs: 320, p95Ms: 400, bytes: 0, budgetMs: 300 },
+      ],
+      runPage: { coldMs: 900, medianMs: 320, p95Ms: 400 },
+      scoredMs: 3000,
+      withinBudget: false,
+    };
+    const text = formatDashboardBench(r);
+    expect(text).toMatch(/run list\s+90\.0\s+25\.0\s+40\.0\s+13\.7\s+< 300 ms ok/);
+    expect(text).toMatch(/run page\s+900\.0\s+320\.0\s+400\.0\s+< 300 ms OVER/);
+    expect(text).toContain('OVER BUDGET');
+  });
+});
