@@ -27,6 +27,7 @@ describe(`webgpu batched runs: ${R} seeds in one device step match ${R} separate
   for (const [name, interventions] of [
     ['no clamp', undefined],
     ['ablation', { ablate: ['0:3', '1:0'] }],
+    ['perfect Layer 1 + copy (two passes)', { perfectLayer1: true, perfectCopy: { head: '1:3' } }],
   ] as const)
     it(`${name}: every run's loss at each of ${STEPS} steps within 1e-4 (absolute)`, { timeout: 300_000 }, () => {
       if (!device) throw new Error(`no WebGPU device: ${openError?.message}`);

@@ -41,7 +41,7 @@ export interface BatchedRunsOptions {
   seeds: { init: number; train: number }[];
   batch: number;
   model?: ModelConfig;
-  /** One intervention spec shared by every run (clamps that read parameters at compile time are not batchable). */
+  /** One intervention spec shared by every run (a graft's donor is written into every run's replica). */
   interventions?: unknown;
   lr?: number;
 }
