@@ -1,0 +1,51 @@
+#!/usr/bin/env node
+/**
+ * README screenshots of a running dashboard: `node apps/dashboard/scripts/screenshots.mjs <url> <out dir>
+ * [compare runs] [fig6 runs]`, e.g. against `opto dashboard --runs <dir>` over the runs the README names.
+ * Waits for each figure's SVG marks, then saves whole pages and single figures as PNG.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { chromium } from 'playwright-core';
+
+const [base, out, compareRuns = '', fig6Runs = '', run = 'main'] = process.argv.slice(2);
+if (!base || !out) {
+  console.error('usage: screenshots.mjs <dashboard url> <out dir> [compare run ids,comma-separated] [fig6 run ids] [run id]');
+  process.exit(2);
+}
+fs.mkdirSync(out, { recursive: true });
+const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium' });
+const page = await browser.newPage({ viewport: { width: 1600, height: 1000 }, deviceScaleFactor: 1 });
+const ready = (fig) => page.waitForSelector(`[data-testid=${fig}] svg g.role-mark`, { state: 'attached', timeout: 120_000 });
+const shot = async (name, fig) => {
+  const file = path.join(out, `${name}.png`);
+  if (fig) await page.locator(`[data-testid=${fig}]`).screenshot({ path: file });
+  else await page.screenshot({ path: file });
+  console.log(file);
+};
+
+await page.goto(`${base}/`);
+await page.waitForSelector('[data-testid=run-row]');
+await shot('runs');
+
+await page.goto(`${base}/runs/${encodeURIComponent(run)}`);
+for (const f of ['fig-loss', 'fig-induction', 'fig-attention']) await ready(f);
+await page.waitForSelector('[data-testid=heads-pending]', { state: 'detached', timeout: 120_000 });
+await page.waitForTimeout(300); // let the last re-render settle before the pixels are taken
+await shot('run-page');
+for (const f of ['fig-loss', 'fig-accuracy', 'fig-induction', 'fig-prevtoken', 'fig-attention']) await shot(f.slice(4), f);
+if (await page.locator('[data-testid=fig-wiring-m]').count()) {
+  await ready('fig-wiring-m');
+  await shot('wiring-m', 'fig-wiring-m');
+}
+if (compareRuns) {
+  await page.goto(`${base}/compare?runs=${compareRuns}`);
+  await ready('fig-compare');
+  await shot('compare', 'fig-compare');
+}
+if (fig6Runs) {
+  await page.goto(`${base}/compare?runs=${fig6Runs}`);
+  await ready('fig-learning-time');
+  await shot('learning-time', 'fig-learning-time');
+}
+await browser.close();
