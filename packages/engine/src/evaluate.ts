@@ -10,6 +10,8 @@ import { buildTask, makeEvalSets } from './data/index.js';
 import type { EvalSet, FeatureSource } from './data/types.js';
 import { compileInterventions } from './interventions/compile.js';
 import { parseInterventionSpec, type InterventionSpec } from './interventions/spec.js';
+import { headScores, pickHeads, type HeadScores } from './analysis/heads.js';
+import type { PresetHeads } from './presets.js';
 import type { Metrics } from './metrics.js';
 import { ParamStore } from './params.js';
 import { loadParamTensors } from './store/paramIO.js';
@@ -66,4 +68,15 @@ export function evaluateLoaded(r: LoadedRun, interventions?: unknown): RunEvalua
 
 export async function evaluateRun(dir: string, opts: { checkpoint?: number; interventions?: unknown } = {}): Promise<RunEvaluation> {
   return evaluateLoaded(await loadRun(dir, opts), opts.interventions);
+}
+
+/**
+ * Pitfall 10: the heads to clamp for a seed, picked from its finished unclamped run (its final checkpoint,
+ * on its fsl_train eval set): strongest induction head, best previous-token head and group.
+ */
+export async function headsFromRun(dir: string): Promise<{ heads: PresetHeads; scores: HeadScores; checkpoint: number }> {
+  const r = await loadRun(dir);
+  const set = r.evalSets.find((s) => s.name === 'fsl_train')!;
+  const scores = headScores(r.params, set);
+  return { heads: pickHeads(scores, r.params.config.nLayers), scores, checkpoint: r.checkpoint };
 }

@@ -5,8 +5,8 @@ export { openWebGpuDevice, type BatchedRunsBackend, type WebGpuDevice } from './
 export { acquireWebGpuAdapter, describeAdapter, HOW_TO_GET_A_WEBGPU_ADAPTER, type WebGpuAdapterProbe } from './backends/webgpuAdapter.js';
 export { ConfigError, RunConfigSchema, mergeConfig, parseRunConfig, type RunConfig, type RunConfigInput } from './config.js';
 export { DEFAULT_PRESET_HEADS, PRESETS, onlyHead, presetConfig, type Preset, type PresetHeads } from './presets.js';
-export { headScores, pickHeads, type HeadScores } from './analysis/heads.js';
-export { evaluateLoaded, evaluateRun, loadRun, type LoadedRun, type RunEvaluation } from './evaluate.js';
+export { headScores, pickHeads, ptGroup, type HeadScores } from './analysis/heads.js';
+export { evaluateLoaded, evaluateRun, headsFromRun, loadRun, type LoadedRun, type RunEvaluation } from './evaluate.js';
 export * from './data/index.js';
 export { Graph, Program, type SiteHook, type Value } from './graph.js';
 export { METRIC_NAMES, evalMetrics, learningTime, type Metrics } from './metrics.js';
@@ -38,7 +38,7 @@ export {
 } from './interventions/spec.js';
 // Sweeps (the Redis queue is `@optoscope/engine/queue`, the DuckDB run store `@optoscope/engine/query`:
 // separate entry points, so `opto train` loads neither).
-export { SWEEP_PRESETS, classSplitFor, paperCatalog, type SweepPreset } from './sweep/presets.js';
+export { SWEEP_PRESETS, classSplitFor, paperCatalog, paperSweep, sweepPresetUsesHeads, type SweepPreset } from './sweep/presets.js';
 export { FIG15_STRENGTHS, FIG5B_CONDITIONS, FIG6_CELLS, FIG6_CLAMPS, FIG8_VARIANTS, PAPER_SWEEPS, SET_SWEEP_NAME, type PaperRun, type PaperSet } from './sweep/paperRuns.js';
 export { SweepSpecSchema, canonicalJson, configHash, memberIdFor, describeVary, expandSweep, loadSweepSpec, parseSweepSpec, type ExpandedSweep, type SweepMember, type SweepSpec, type SweepSpecInput } from './sweep/spec.js';
 export { memberDir, memberState, planSweep, prepareRunsDir, runMember, type MemberResult, type MemberState, type SweepPlan } from './sweep/member.js';

@@ -12,9 +12,11 @@ export interface PresetHeads {
   ih: string;
   /** The previous-token head to clamp (first layer), "layer:head". */
   pt: string;
+  /** The previous-token heads as a group (first layer), for App. Fig. 8's "true PT heads" clamp. */
+  ptGroup: string[];
 }
 
-export const DEFAULT_PRESET_HEADS: PresetHeads = { ih: '1:3', pt: '0:2' };
+export const DEFAULT_PRESET_HEADS: PresetHeads = { ih: '1:3', pt: '0:2', ptGroup: ['0:1', '0:2', '0:5'] };
 const N_HEADS = 8;
 
 export interface Preset {
@@ -40,11 +42,11 @@ const FIG5B: Record<string, { legend: string; spec: (h: PresetHeads) => Interven
   'layer1-copy': { legend: '"1, 2, 3v, 5": perfect Layer 1 + copy (B learns)', spec: (h) => ({ perfectLayer1: true, perfectCopy: { head: h.ih } }) },
 };
 
-/** App. Fig. 8's previous-token clamp variants (seed 5's first-layer heads). */
-const FIG8: Record<string, { legend: string; heads: string[] }> = {
-  h6: { legend: 'L1H6', heads: ['0:6'] },
-  pt125: { legend: '{L1H1, L1H2, L1H5} (seed 5\'s previous-token heads)', heads: ['0:1', '0:2', '0:5'] },
-  all: { legend: 'all eight layer-1 heads', heads: Array.from({ length: N_HEADS }, (_, j) => `0:${j}`) },
+/** App. Fig. 8's previous-token clamp variants. */
+const FIG8: Record<string, { legend: string; heads: (h: PresetHeads) => string[] }> = {
+  h6: { legend: 'L1H6 (a partial previous-token head for seed 5)', heads: () => ['0:6'] },
+  ptgroup: { legend: 'the previous-token group (seed 5: {L1H1, L1H2, L1H5})', heads: (h) => h.ptGroup },
+  all: { legend: 'all eight layer-1 heads', heads: () => Array.from({ length: N_HEADS }, (_, j) => `0:${j}`) },
 };
 
 export const PRESETS: Record<string, Preset> = {
@@ -83,17 +85,17 @@ export const PRESETS: Record<string, Preset> = {
       } satisfies Preset,
     ]),
   ),
-  // Appendix (spec 7). Fig. 8 names seed 5's first-layer heads, so these take no --heads-from.
+  // Appendix (spec 7).
   ...Object.fromEntries(
     Object.entries(FIG8).map(([name, v]) => [
       `fig8-${name}`,
       {
-        description: `App. Fig. 8: previous-token attention clamped on ${v.legend}, only L2H3 active; 8e5 sequences, eval every 5000`,
-        usesHeads: false,
-        build: (): RunConfigInput => ({
+        description: `App. Fig. 8: previous-token attention clamped on ${v.legend}, only the induction head active; 8e5 sequences, eval every 5000`,
+        usesHeads: true,
+        build: (h: PresetHeads): RunConfigInput => ({
           preset: `fig8-${name}`,
           schedule: { seqs: 800_000, evalEvery: 5000, ckptEvery: 100_000 },
-          interventions: { ablate: onlyHead('1:3'), prevToken: { heads: v.heads } },
+          interventions: { ablate: onlyHead(h.ih), prevToken: { heads: v.heads(h) } },
         }),
       } satisfies Preset,
     ]),

@@ -17,11 +17,13 @@ import {
   type SweepPlan,
 } from '@optoscope/engine';
 import { positiveInt } from '../args.js';
+import { headsFromFlag } from '../headsFrom.js';
 import { SweepView, formatDuration, interruptOnSignals } from '../sweepView.js';
 
 interface SweepFlags {
   workers?: number;
   preset?: string;
+  headsFrom?: string;
   runs: string;
   resume?: boolean;
   queue?: string;
@@ -41,6 +43,7 @@ export function registerSweep(program: Command): void {
     .argument('[spec]', 'sweep spec JSON file (README: "Sweeps") or a sweep preset name')
     .option('--preset <name>', 'a sweep preset (same as giving its name as <spec>); `opto sweep --list-presets` shows them')
     .option('--list-presets', 'print the sweep presets with the figures they feed and exit')
+    .option('--heads-from <run>', "with a paper preset that clamps heads: clamp the finished run's strongest induction head and previous-token heads (pitfall 10) instead of seed 5's")
     .option('--workers <n>', 'worker threads (default: one per core)', positiveInt)
     .option('--runs <dir>', 'runs directory (one subdirectory per member, named by its run ID)', 'runs')
     .option('--resume', 'continue unfinished members and skip finished ones')
@@ -58,7 +61,8 @@ export function registerSweep(program: Command): void {
       const specArg = specOrPreset ?? flags.preset;
       if (specArg === undefined) throw new ConfigError(`missing <spec>: a sweep spec JSON file or a preset (${Object.keys(SWEEP_PRESETS).join(', ')})`);
       if (flags.preset !== undefined && !SWEEP_PRESETS[flags.preset]) throw new ConfigError(`--preset: unknown sweep preset '${flags.preset}'; available: ${Object.keys(SWEEP_PRESETS).join(', ')}`);
-      const { input, where } = loadSweepSpec(specArg);
+      const heads = flags.headsFrom !== undefined ? await headsFromFlag(flags.headsFrom) : undefined;
+      const { input, where } = loadSweepSpec(specArg, heads);
       const { spec, members } = expandSweep(input, where);
       if (flags.list) return list(members);
       if (flags.queue) return flags.wait ? enqueueAndWait(spec.name, members, flags) : void (await enqueue(members, flags));

@@ -7,11 +7,8 @@ import * as path from 'node:path';
 import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import {
-  headScores,
   InterruptedError,
-  loadRun,
   mergeConfig,
-  pickHeads,
   PRESETS,
   parseRunConfig,
   presetConfig,
@@ -21,6 +18,7 @@ import {
   type TrainEvent,
 } from '@optoscope/engine';
 import { nonNegativeInt, oneOf, positiveInt } from '../args.js';
+import { headsFromFlag } from '../headsFrom.js';
 import { addClampOptions, clampSpec, type ClampFlags } from '../clampFlags.js';
 import { formatSummary } from '../format.js';
 
@@ -96,15 +94,7 @@ async function resume(flags: TrainFlags): Promise<RunSummary> {
 async function presetHeads(flags: TrainFlags) {
   if (!flags.headsFrom) return undefined;
   if (!PRESETS[flags.preset!]?.usesHeads) throw new Error(`--heads-from: preset '${flags.preset}' clamps no particular head`);
-  const r = await loadRun(flags.headsFrom);
-  const train = r.evalSets.find((s) => s.name === 'fsl_train')!;
-  const scores = headScores(r.params, train);
-  const heads = pickHeads(scores, r.params.config.nLayers);
-  const fmt = (xs: number[]) => xs.map((x) => x.toFixed(3)).join(' ');
-  process.stderr.write(
-    `heads from ${flags.headsFrom} @ ${r.checkpoint}: induction ${heads.ih} (strengths ${fmt(scores.induction)}), previous-token ${heads.pt} (scores at label tokens ${fmt(scores.prevTokenAtLabels)})\n`,
-  );
-  return heads;
+  return headsFromFlag(flags.headsFrom);
 }
 
 function flagsToConfig(f: TrainFlags): RunConfigInput {

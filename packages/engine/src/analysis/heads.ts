@@ -93,10 +93,18 @@ export function meanHeadScores(sums: HeadScoreSums, count: number): HeadScores {
 }
 
 /**
- * The strongest induction head (last layer) and previous-token head (first layer), as "layer:head". The
- * previous-token head is ranked at the label positions, where K-composition needs the previous exemplar.
+ * The strongest induction head (last layer) and previous-token head (first layer), as "layer:head", and
+ * the previous-token group: every first-layer head scoring at least half the best (seed 5's {1, 2, 5} in
+ * the paper; App. Fig. 8 clamps it). Previous-token heads are ranked at the label positions, where
+ * K-composition needs the previous exemplar.
  */
-export function pickHeads(scores: HeadScores, nLayers: number): { ih: string; pt: string } {
+export function pickHeads(scores: HeadScores, nLayers: number): { ih: string; pt: string; ptGroup: string[] } {
   const argmax = (xs: number[]) => xs.reduce((best, x, i) => (x > xs[best] ? i : best), 0);
-  return { ih: `${nLayers - 1}:${argmax(scores.induction)}`, pt: `0:${argmax(scores.prevTokenAtLabels)}` };
+  return { ih: `${nLayers - 1}:${argmax(scores.induction)}`, pt: `0:${argmax(scores.prevTokenAtLabels)}`, ptGroup: ptGroup(scores.prevTokenAtLabels).map((j) => `0:${j}`) };
+}
+
+/** First-layer heads whose previous-token score is at least half the best one's. */
+export function ptGroup(prevTokenAtLabels: readonly number[]): number[] {
+  const best = Math.max(...prevTokenAtLabels);
+  return prevTokenAtLabels.flatMap((s, j) => (s >= best / 2 ? [j] : []));
 }

@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { parseRunConfig } from '../config.js';
 import { RUN_SCHEMA, RunDir, type RunRecord } from '../store/runDir.js';
 import { expandSweep } from '../sweep/spec.js';
-import { SWEEP_PRESETS } from '../sweep/presets.js';
+import { SWEEP_PRESETS, paperSweep } from '../sweep/presets.js';
+import { PAPER_SWEEPS } from '../sweep/paperRuns.js';
 import { CLAIMS, judgeClaims, plateau, spearman } from './claims.js';
 import type { Evidence } from './evidence.js';
 import { findPaperRuns, presetForRole, runFingerprint } from './find.js';
@@ -106,6 +107,17 @@ describe('missing evidence', () => {
     expect(byId.get(13)!.status).toBe('pass');
   });
 
+  it("with the data's heads known, asks for the clamp runs with --heads-from the main run, and says which heads a verdict used", () => {
+    const e = passingEvidence();
+    e.heads.data = { ih: '1:4', pt: '0:7', ptGroup: ['0:0', '0:6', '0:7'] };
+    delete e.runs['fig5b:match'];
+    e.runs['fig5b:pt'].heads = 'data';
+    const byId = new Map(judgeClaims(e, 'r').map((c) => [c.id, c]));
+    expect(byId.get(14)!.commands).toEqual([`opto sweep fig5b --runs r --resume --heads-from ${path.join('r', 'run-main')}`]);
+    expect(byId.get(13)!.measured).toMatch(/\[clamped heads: this data's, from its main run: IH 1:4, PT 0:7, group \{0:0, 0:6, 0:7\}; seed 5's \(the paper's\): IH 1:3/);
+    expect(byId.get(2)!.measured).not.toMatch(/clamped heads/);
+  });
+
   it('a finished main run without analyses asks for the report to be rerun with them', () => {
     const e = passingEvidence();
     delete e.main;
@@ -114,7 +126,7 @@ describe('missing evidence', () => {
   });
 
   it('an empty runs directory: every claim but the toy model is missing, with the preset that trains it', () => {
-    const claims = judgeClaims({ runsDir: 'r', runs: {}, seeds: [], toy: passingEvidence().toy });
+    const claims = judgeClaims({ runsDir: 'r', heads: passingEvidence().heads, runs: {}, seeds: [], toy: passingEvidence().toy });
     expect(claims.filter((c) => c.status !== 'missing').map((c) => c.id)).toEqual([17]);
     const cmds = new Set(claims.flatMap((c) => c.commands));
     for (const p of ['fig3', 'fig4b', 'fig5b', 'fig6-labels', 'fig7-graft', 'fig8', 'fig15']) expect([...cmds].some((c) => c.startsWith(`opto sweep ${p} `)), p).toBe(true);
@@ -162,6 +174,19 @@ describe('finding the catalog runs in a runs directory', () => {
     fakeRun(path.join(dir, 'a-short'), match, 'interrupted', 10_000);
     fakeRun(path.join(dir, 'b-long'), match, 'running', 300_000);
     fs.mkdirSync(path.join(dir, 'not-a-run'));
+    // The same clamp on this data's own heads (pitfall 10) wins over seed 5's, even when shorter.
+    const dataHeads = { ih: '1:4', pt: '0:7', ptGroup: ['0:0', '0:6', '0:7'] };
+    const copyPaper = expandSweep(SWEEP_PRESETS.fig5b.spec).members.find((m) => m.config.preset === 'fig5b-copy')!.config;
+    const copyData = expandSweep(paperSweep('fig5b', PAPER_SWEEPS.fig5b.select, dataHeads)).members.find((m) => m.config.preset === 'fig5b-copy')!.config;
+    expect(copyData.interventions?.perfectCopy?.head).toBe('1:4');
+    fakeRun(path.join(dir, 'copy-paper'), copyPaper, 'finished', 600_000);
+    fakeRun(path.join(dir, 'copy-data'), copyData, 'running', 50_000);
+    expect(findPaperRuns(dir).get('fig5b:copy')!.id).toBe('copy-paper');
+    const withData = findPaperRuns(dir, dataHeads);
+    expect([withData.get('fig5b:copy')!.id, withData.get('fig5b:copy')!.heads]).toEqual(['copy-data', 'data']);
+    expect(withData.get('main')!.heads).toBe('paper');
+    fs.rmSync(path.join(dir, 'copy-paper'), { recursive: true });
+    fs.rmSync(path.join(dir, 'copy-data'), { recursive: true });
     const found = findPaperRuns(dir);
     expect([...found.keys()].sort()).toEqual(['fig5b:match', 'main']);
     expect(found.get('main')!.id).toBe('mine');

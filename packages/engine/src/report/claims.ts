@@ -13,6 +13,7 @@
  * - "unchanged" across a data sweep means max/min learning time ≤ 1.5; "slows down" means strictly
  *   increasing and last/first ≥ 1.5; "slightly slower" means the last is later than the first.
  */
+import * as path from 'node:path';
 import { learningTime } from '../metrics.js';
 import type { MetricRow } from '../store/runDir.js';
 import { itersToFraction } from '../toy/toyModel.js';
@@ -478,15 +479,15 @@ export const CLAIMS: ClaimDef[] = [
     id: 21,
     group: GROUPS.other,
     title: 'Clamping all eight Layer-1 heads to previous-token attention slows learning; clamping the true PT heads speeds it up',
-    needs: ['fig8:all', 'fig8:pt125', 'fig5b:none'],
+    needs: ['fig8:all', 'fig8:ptgroup', 'fig5b:none'],
     figures: ['fig8'],
     judge(e) {
-      const [all, pt, none] = [lt(e, 'fig8:all'), lt(e, 'fig8:pt125'), lt(e, 'fig5b:none')];
+      const [all, pt, none] = [lt(e, 'fig8:all'), lt(e, 'fig8:ptgroup'), lt(e, 'fig5b:none')];
       const ptHeads = e.main?.ptHeads;
       return {
         ok: all > none && pt < none,
-        measured: `learning time: all eight clamped ${k(all)}, {L1H1, L1H2, L1H5} clamped ${k(pt)}, unclamped ${k(none)}${ptHeads ? ` (this data's previous-token heads by score: L1 ${ptHeads.join(',')})` : ''}`,
-        numbers: { allEight: all, pt125: pt, unclamped: none },
+        measured: `learning time: all eight clamped ${k(all)}, the previous-token group {${headsOf(e, 'fig8:ptgroup').ptGroup.join(', ')}} clamped ${k(pt)}, unclamped ${k(none)}${ptHeads ? ` (Table 1's group on the dense set: L1 ${ptHeads.join(',')})` : ''}`,
+        numbers: { allEight: all, ptGroup: pt, unclamped: none },
       };
     },
   },
@@ -569,14 +570,32 @@ export function judgeClaims(e: Evidence, runsDir = e.runsDir): ClaimResult[] {
         }
         if (run) reasons.push(`unfinished: ${role} (${run.id}, ${k(run.seqs)} of ${k(run.totalSeqs)})`);
         else absent.push(role);
-        commands.add(`opto sweep ${presetForRole(role)} --runs ${runsDir} --resume`);
+        // With the main run done, clamp runs should use its heads (pitfall 10).
+        const headsFrom = CLAMP_ROLE.test(role) && e.heads.data && e.runs.main ? ` --heads-from ${path.join(runsDir, e.runs.main.id)}` : '';
+        commands.add(`opto sweep ${presetForRole(role)} --runs ${runsDir} --resume${headsFrom}`);
       }
       if (absent.length) reasons.unshift(`no finished run for ${absent.join(', ')}`);
       return { ...base, status: 'missing' as ClaimStatus, measured: reasons.join('; '), numbers: {}, commands: [...commands] };
     }
     const v = c.judge(e);
-    return { ...base, status: (v.ok ? 'pass' : 'fail') as ClaimStatus, measured: v.measured, numbers: v.numbers, commands: [] };
+    // Say which heads the clamp runs used (pitfall 10: the data's own, when those runs exist).
+    const clampRoles = c.needs.filter((n) => CLAMP_ROLE.test(n) && e.runs[n]);
+    const used = [...new Set(clampRoles.map((n) => e.runs[n].heads))];
+    const note = used.length ? ` [clamped heads: ${used.map((u) => describeHeads(u === 'data' ? e.heads.data! : e.heads.paper, u)).join('; ')}]` : '';
+    return { ...base, status: (v.ok ? 'pass' : 'fail') as ClaimStatus, measured: v.measured + note, numbers: v.numbers, commands: [] };
   });
+}
+
+/** Roles whose config depends on the clamped heads. */
+const CLAMP_ROLE = /^(fig5b|fig6|fig8|fig15):/;
+
+function describeHeads(h: { ih: string; pt: string; ptGroup: string[] }, which: 'paper' | 'data'): string {
+  return `${which === 'data' ? "this data's, from its main run" : "seed 5's (the paper's)"}: IH ${h.ih}, PT ${h.pt}, group {${h.ptGroup.join(', ')}}`;
+}
+
+/** The heads a role's run clamps. */
+function headsOf(e: Evidence, role: string) {
+  return e.runs[role]?.heads === 'data' ? e.heads.data! : e.heads.paper;
 }
 
 /** Is the evidence `need` present (a finished run, or the named analyses)? */

@@ -23,12 +23,15 @@ import { groupAblations, table1Groups, wiringMatrices, type GroupAblationRow, ty
 import type { MetricRow, RunStatus } from '../store/runDir.js';
 import { cachedAnalysis } from '../analysis/store.js';
 import { runToy, type ToyCondition, TOY_CONDITIONS } from '../toy/toyModel.js';
-import { DEFAULT_PRESET_HEADS } from '../presets.js';
+import { DEFAULT_PRESET_HEADS, type PresetHeads } from '../presets.js';
+import { headsFromRun } from '../evaluate.js';
 import { EXTRA_SEEDS } from '../sweep/paperRuns.js';
 import { findPaperRuns, type FoundRun } from './find.js';
 
 export interface RunEvidence {
   id: string;
+  /** Clamped heads: seed 5's (the paper's) or the ones picked from this data's main run. */
+  heads: 'paper' | 'data';
   status: RunStatus;
   /** Sequences trained so far, and the run's length. */
   seqs: number;
@@ -75,7 +78,7 @@ export interface SeedAnalyses {
 /** App. Fig. 10 right (spec 5.8): eval-time clamps on the unclamped single-head run's checkpoints. */
 export interface ClampProgressEvidence {
   run: string;
-  heads: { ih: string; pt: string };
+  heads: PresetHeads;
   points: { seqs: number; composite: number; copy: number }[];
 }
 
@@ -90,6 +93,8 @@ export interface ToyEvidence {
 
 export interface Evidence {
   runsDir: string;
+  /** The heads the clamp runs use: seed 5's, and (when the main run is finished) this data's own. */
+  heads: { paper: PresetHeads; data?: PresetHeads };
   runs: Record<string, RunEvidence>;
   main?: MainAnalyses;
   fig10?: ClampProgressEvidence;
@@ -111,16 +116,20 @@ export interface GatherOptions {
 export const TOY_SEEDS = [1, 2, 3, 4, 5];
 
 export async function gatherEvidence(runsDir: string, opts: GatherOptions = {}): Promise<Evidence> {
-  const found = findPaperRuns(runsDir);
+  // Pitfall 10: the clamps should use this data's heads, picked from its main run; runs made with
+  // `--heads-from <main run>` are preferred over runs with seed 5's heads.
+  const mainRun = findPaperRuns(runsDir).get('main');
+  const data = mainRun?.record.status === 'finished' ? (await headsFromRun(mainRun.dir)).heads : undefined;
+  const found = findPaperRuns(runsDir, data);
   const runs: Record<string, RunEvidence> = {};
   for (const [role, f] of found) runs[role] = runEvidence(f);
-  const ev: Evidence = { runsDir, runs, seeds: [], toy: [] };
+  const ev: Evidence = { runsDir, heads: { paper: DEFAULT_PRESET_HEADS, data }, runs, seeds: [], toy: [] };
   for (const seed of TOY_SEEDS) for (const condition of TOY_CONDITIONS) ev.toy.push({ seed, condition, ...runToy({ seed, condition }) });
   if (opts.analyses === false) return ev;
   const main = found.get('main');
   if (main && main.record.status === 'finished') ev.main = await mainAnalyses(main, opts);
   const none = found.get('fig5b:none');
-  if (none && none.record.status === 'finished') ev.fig10 = await clampProgress(none, opts);
+  if (none && none.record.status === 'finished') ev.fig10 = await clampProgress(none, none.heads === 'data' ? data! : DEFAULT_PRESET_HEADS, opts);
   for (const [seed, role] of [[5, 'main'], ...EXTRA_SEEDS.map((s) => [s, `seed:${s}:main`] as const)] as const) {
     const f = found.get(role);
     if (!f || f.record.status !== 'finished') continue;
@@ -132,7 +141,7 @@ export async function gatherEvidence(runsDir: string, opts: GatherOptions = {}):
 }
 
 function runEvidence(f: FoundRun): RunEvidence {
-  return { id: f.id, status: f.record.status, seqs: f.record.progress.seqs, totalSeqs: f.record.config.schedule.seqs, rows: f.rows };
+  return { id: f.id, heads: f.heads, status: f.record.status, seqs: f.record.progress.seqs, totalSeqs: f.record.config.schedule.seqs, rows: f.rows };
 }
 
 async function mainAnalyses(f: FoundRun, opts: GatherOptions): Promise<MainAnalyses> {
@@ -175,11 +184,9 @@ async function mainAnalyses(f: FoundRun, opts: GatherOptions): Promise<MainAnaly
 const la = (r: LossAcc): LossAcc => ({ loss: r.loss, acc: r.acc });
 
 /** Spec 5.8 on the unclamped single-head run (Fig. 5b "None"), with the heads its clamps use. */
-async function clampProgress(f: FoundRun, opts: GatherOptions): Promise<ClampProgressEvidence> {
+async function clampProgress(f: FoundRun, heads: PresetHeads, opts: GatherOptions): Promise<ClampProgressEvidence> {
   const a = await openAnalysisRun(f.dir, { size: opts.size, features: opts.features });
-  // The heads the Fig. 5b clamp runs use (the catalog's: seed 5's L2H3 and L1H2).
-  const heads = { ...DEFAULT_PRESET_HEADS };
   const specs = clampProgressSpecs(heads, a.ev.params.config.nHeads);
-  const curve = cachedAnalysis(a, 'clamp-progress', () => progressCurve(a.ev, a.load, pickCheckpoints(a.checkpoints, 100), specs as Record<string, unknown>), opts.log);
+  const curve = cachedAnalysis(a, `clamp-progress-${heads.ih}-${heads.pt}`.replace(/:/g, '.'), () => progressCurve(a.ev, a.load, pickCheckpoints(a.checkpoints, 100), specs as Record<string, unknown>), opts.log);
   return { run: f.id, heads, points: curve.map((p) => ({ seqs: p.seqs, composite: p.values.composite.loss, copy: p.values.copy.loss })) };
 }

@@ -109,7 +109,8 @@ export function reportFigures(e: Evidence): ReportFigure[] {
     const t9 = 'App. Fig. 9: toy model progress measures PM1 and PM2 (seed 1)';
     out.push({ id: 'fig9', title: t9, runs: [], spec: toyProgressSpec(e.toy.filter((t) => t.seed === 1 && t.condition !== 'c'), { title: t9 }) });
   }
-  compare('fig5b', 'Fig. 5b: clamping subcircuits of the only active head (L2H3)', FIG5B_CONDITIONS.map((c) => `fig5b:${c}`), (x) => FIG5B_LABELS[x.split(':')[1] as keyof typeof FIG5B_LABELS], { xMax: 400_000 });
+  const ihOf = (role: string) => (run(role)?.heads === 'data' ? e.heads.data! : e.heads.paper).ih.replace(/^1:/, 'L2H');
+  compare('fig5b', `Fig. 5b: clamping subcircuits of the only active head (${ihOf('fig5b:none')})`, FIG5B_CONDITIONS.map((c) => `fig5b:${c}`), (x) => FIG5B_LABELS[x.split(':')[1] as keyof typeof FIG5B_LABELS], { xMax: 400_000 });
   const fig6: LearningTimePoint[] = [];
   const cond: Record<string, string> = { normal: 'normal training', match: 'C only (match)', 'layer1-copy': 'B only (Layer 1 + copy)', layer1: 'B, C (Layer 1)' };
   const runsOf6: string[] = [];
@@ -133,12 +134,14 @@ export function reportFigures(e: Evidence): ReportFigure[] {
     x === 'main' ? 'standard, seed 5' : x.startsWith('graft') ? `graft from seed ${x.split(':')[1]}` : `standard, seed ${x.split(':')[1]}`,
     { xMax: 600_000 },
   );
-  compare('fig8', 'App. Fig. 8: previous-token clamps on Layer-1 heads (only L2H3)', ['fig5b:none', 'fig5b:pt', 'fig8:h6', 'fig8:pt125', 'fig8:all'], (x) =>
-    ({ 'fig5b:none': 'no clamp', 'fig5b:pt': 'L1H2', 'fig8:h6': 'L1H6', 'fig8:pt125': 'L1H1, L1H2, L1H5', 'fig8:all': 'all 8 L1 heads' })[x]!,
+  const l1 = (hs: string[]) => hs.map((h) => h.replace(/^0:/, 'L1H')).join(', ');
+  const headsOf = (role: string) => (run(role)?.heads === 'data' ? e.heads.data! : e.heads.paper);
+  compare('fig8', `App. Fig. 8: previous-token clamps on Layer-1 heads (only ${ihOf('fig8:all')})`, ['fig5b:none', 'fig5b:pt', 'fig8:h6', 'fig8:ptgroup', 'fig8:all'], (x) =>
+    ({ 'fig5b:none': 'no clamp', 'fig5b:pt': l1([headsOf('fig5b:pt').pt]), 'fig8:h6': 'L1H6', 'fig8:ptgroup': `PT group: ${l1(headsOf('fig8:ptgroup').ptGroup)}`, 'fig8:all': 'all 8 L1 heads' })[x]!,
     { xMax: 800_000 },
   );
   if (e.fig10) {
-    const t10 = 'App. Fig. 10 right: eval-time clamps on the unclamped run (only L2H3)';
+    const t10 = `App. Fig. 10 right: eval-time clamps on the unclamped run (only ${e.fig10.heads.ih.replace(/^1:/, 'L2H')})`;
     const pts = e.fig10.points.flatMap((p) => [
       { seqs: p.seqs, head: 'PT-clamped loss', value: p.composite },
       { seqs: p.seqs, head: 'match-clamped loss', value: p.copy },

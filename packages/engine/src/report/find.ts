@@ -8,12 +8,15 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseRunConfig, type RunConfig } from '../config.js';
 import { RunDir, type MetricRow, type RunRecord } from '../store/runDir.js';
+import { DEFAULT_PRESET_HEADS, type PresetHeads } from '../presets.js';
 import { paperCatalog } from '../sweep/presets.js';
 import { PAPER_SWEEPS, SET_SWEEP_NAME, type PaperRun } from '../sweep/paperRuns.js';
 import { canonicalJson, expandSweep, memberIdFor } from '../sweep/spec.js';
 
 export interface FoundRun {
   role: string;
+  /** Which clamped heads the run was configured with: seed 5's (the paper's) or the data's own. */
+  heads: 'paper' | 'data';
   id: string;
   dir: string;
   record: RunRecord;
@@ -28,25 +31,33 @@ export function runFingerprint(config: RunConfig): string {
   return canonicalJson({ ...rest, schedule });
 }
 
-/** Every catalog role with its expected config (validated, defaults filled in). */
-export function catalogConfigs(): { run: PaperRun; config: RunConfig }[] {
-  return paperCatalog().map((run) => {
+/** Every catalog role with its expected config (validated, defaults filled in), clamping `heads`. */
+export function catalogConfigs(heads?: PresetHeads): { run: PaperRun; config: RunConfig }[] {
+  return paperCatalog(heads).map((run) => {
     const member = expandSweep({ name: SET_SWEEP_NAME[run.set], variants: [run.config] }).members[0];
     return { run, config: member.config };
   });
 }
 
 /**
- * The finished or partial runs under `runsDir` that match catalog roles. When several runs match one
- * role (a rerun), the one that got furthest wins, then the finished one, then the lowest ID.
+ * The finished or partial runs under `runsDir` that match catalog roles, with the clamps on seed 5's
+ * heads or, given `dataHeads` (pitfall 10: picked from this data's main run), on those. For one role a
+ * run with the data's heads wins over one with the paper's; then the one that got furthest, then the
+ * finished one, then the lowest ID.
  */
-export function findPaperRuns(runsDir: string): Map<string, FoundRun> {
+export function findPaperRuns(runsDir: string, dataHeads?: PresetHeads): Map<string, FoundRun> {
   if (!fs.existsSync(runsDir) || !fs.statSync(runsDir).isDirectory()) throw new Error(`--runs: ${runsDir} is not a directory`);
-  const byFingerprint = new Map<string, string[]>();
-  for (const { run, config } of catalogConfigs()) {
-    const f = runFingerprint(config);
-    byFingerprint.set(f, [...(byFingerprint.get(f) ?? []), run.role]);
-  }
+  const byFingerprint = new Map<string, { role: string; heads: FoundRun['heads'] }[]>();
+  const choices: [FoundRun['heads'], PresetHeads | undefined][] = [['paper', undefined]];
+  if (dataHeads && JSON.stringify(dataHeads) !== JSON.stringify(DEFAULT_PRESET_HEADS)) choices.push(['data', dataHeads]);
+  for (const [heads, h] of choices)
+    for (const { run, config } of catalogConfigs(h)) {
+      const f = runFingerprint(config);
+      const list = byFingerprint.get(f) ?? [];
+      // A head-independent run (main, only-L2Hh, ...) has the same fingerprint under both choices.
+      if (!list.some((x) => x.role === run.role)) list.push({ role: run.role, heads });
+      byFingerprint.set(f, list);
+    }
   const found = new Map<string, FoundRun>();
   for (const id of fs.readdirSync(runsDir).sort()) {
     const dir = path.join(runsDir, id);
@@ -65,13 +76,12 @@ export function findPaperRuns(runsDir: string): Map<string, FoundRun> {
     const rows = RunDir.open(dir)
       .readMetrics()
       .filter((r) => r.kind === 'eval');
-    for (const role of roles) {
+    for (const { role, heads } of roles) {
       const prev = found.get(role);
-      const better =
-        !prev ||
-        record.progress.seqs > prev.record.progress.seqs ||
-        (record.progress.seqs === prev.record.progress.seqs && record.status === 'finished' && prev.record.status !== 'finished');
-      if (better) found.set(role, { role, id, dir, record, rows });
+      const rank = (x: { heads: FoundRun['heads']; record: RunRecord }) => [x.heads === 'data' ? 1 : 0, x.record.progress.seqs, x.record.status === 'finished' ? 1 : 0];
+      const [a, b] = [rank({ heads, record }), prev ? rank(prev) : null];
+      const better = !b || a[0] > b[0] || (a[0] === b[0] && (a[1] > b[1] || (a[1] === b[1] && a[2] > b[2])));
+      if (better) found.set(role, { role, heads, id, dir, record, rows });
     }
   }
   return found;

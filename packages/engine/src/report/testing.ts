@@ -4,6 +4,7 @@
  * with the paper's seed-5 numbers (spec 8.1). `passingEvidence()` satisfies every claim; tests break one
  * property at a time and expect exactly the claims that read it to fail.
  */
+import { DEFAULT_PRESET_HEADS } from '../presets.js';
 import type { MetricRow } from '../store/runDir.js';
 import { runToy, TOY_CONDITIONS } from '../toy/toyModel.js';
 import type { Evidence, MainAnalyses, RunEvidence } from './evidence.js';
@@ -43,7 +44,7 @@ export function syntheticRun(id: string, total: number, every: number, train: Cu
       const loss = lossAt(x, sets[set] ?? train);
       rows.push({ kind: 'eval', seqs: x, step: x / 32, set, loss, acc: Math.exp(-loss) });
     }
-  return { id, status: 'finished', seqs: total, totalSeqs: total, rows };
+  return { id, heads: 'paper', status: 'finished', seqs: total, totalSeqs: total, rows };
 }
 
 const HEADS = [0, 1, 2, 3, 4, 5, 6, 7];
@@ -160,7 +161,7 @@ export function passingEvidence(): Evidence {
   add('graft:6', 800_000, 1000, { start: 1.8, drop: null, tau: 90_000 });
   add('graft:7', 800_000, 1000, { start: 1.8, drop: null, tau: 80_000 });
   add('fig8:h6', 800_000, 5000, { start: 1.9, drop: 250_000 });
-  add('fig8:pt125', 800_000, 5000, { start: 1.9, drop: 150_000 });
+  add('fig8:ptgroup', 800_000, 5000, { start: 1.9, drop: 150_000 });
   add('fig8:all', 800_000, 5000, { start: 1.9, drop: 600_000, level: 1.3 });
   for (let i = 0; i < 16; i++) {
     const s = 1 - i / 15;
@@ -173,9 +174,10 @@ export function passingEvidence(): Evidence {
   for (const h of [0, 1, 2, 4, 5, 6, 7]) add(`fig17:${h}`, 1e6, 5000, { start: 1.9, drop: 250_000 });
   return {
     runsDir: '/runs',
+    heads: { paper: DEFAULT_PRESET_HEADS },
     runs,
     main: passingMain(),
-    fig10: { run: 'run-fig5b-none', heads: { ih: '1:3', pt: '0:2' }, points: Array.from({ length: 101 }, (_, i) => ({ seqs: i * 6000, composite: lossAt(i * 6000, { start: 0.9, drop: 280_000, level: 0.75 }), copy: lossAt(i * 6000, { start: 0.6, drop: 250_000, level: 0.5 }) })) },
+    fig10: { run: 'run-fig5b-none', heads: DEFAULT_PRESET_HEADS, points: Array.from({ length: 101 }, (_, i) => ({ seqs: i * 6000, composite: lossAt(i * 6000, { start: 0.9, drop: 280_000, level: 0.75 }), copy: lossAt(i * 6000, { start: 0.6, drop: 250_000, level: 0.5 }) })) },
     // Fig. 18: other seeds' strongest heads (spec 8.1), the rest graded below them.
     seeds: [
       { seed: 5, run: 'main-run', strength: STRENGTH, onlyOne: ONLY_ACC.map((acc) => ({ acc, loss: -Math.log(acc) })) },

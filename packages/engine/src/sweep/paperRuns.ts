@@ -12,10 +12,13 @@
  *                   seeds 5 (paper-main) and 6, 7 (paper-appendix) as graft donors
  *   fig18-seeds     36 runs, 36×10⁶ sequences (name paper-appendix): seeds 6-9, main + 8 single-head runs
  *
- * Clamped heads are seed 5's in the paper (L2H3, L1H2; Fig. 8's {L1H1, L1H2, L1H5}); pitfall 10 says to
- * pick them per seed, which `opto train --heads-from` does for single runs.
+ * Clamped heads are seed 5's in the paper (L2H3, L1H2; Fig. 8's {L1H1, L1H2, L1H5}) by default; pitfall 10
+ * says to pick them per seed from the unclamped run, which `--heads-from <run>` does (`opto sweep fig5b
+ * --heads-from runs/<main run>`); the report then looks for runs with either choice.
  */
-import type { RunConfigInput } from '../config.js';
+import { mergeConfig, type RunConfigInput } from '../config.js';
+import { parseHead } from '../interventions/spec.js';
+import { DEFAULT_PRESET_HEADS, presetConfig, type PresetHeads } from '../presets.js';
 
 /** Training classes N → classSplit [N, 1623 − 100 − N, 100] (the test classes are always the last 100). */
 export function classSplitFor(classes: number): [number, number, number] {
@@ -53,7 +56,7 @@ export const FIG6_CELLS: [classes: number, labels: number][] = [
   [50, 15],
 ];
 /** Fig. 8's previous-token clamp variants (run presets `fig8-<variant>`). */
-export const FIG8_VARIANTS = ['h6', 'pt125', 'all'] as const;
+export const FIG8_VARIANTS = ['h6', 'ptgroup', 'all'] as const;
 /** Fig. 15's 16 match-clamp strengths s = 1, 14/15, ..., 0 (the figure's colour is 2s − 1). */
 export const FIG15_STRENGTHS = Array.from({ length: 16 }, (_, i) => Number((1 - i / 15).toFixed(6)));
 export const EXTRA_SEEDS = [6, 7, 8, 9];
@@ -62,27 +65,30 @@ export const FINAL_CHECKPOINT_1E6 = 'checkpoints/seqs-0001000000.safetensors';
 
 const task = (classes: number, labels: number) => ({ classSplit: classSplitFor(classes), numLabels: labels });
 
-function mainSet(): PaperRun[] {
+/** A head-clamping run preset built for `heads`, with `overrides` merged on top. */
+const clamped = (name: string, heads: PresetHeads, overrides: RunConfigInput = {}): RunConfigInput => mergeConfig(presetConfig(name, heads), overrides);
+
+function mainSet(heads: PresetHeads): PaperRun[] {
   const runs: PaperRun[] = [{ role: 'main', figure: 'fig3', set: 'paper-main', config: { preset: 'main' } }];
   for (const h of HEADS) runs.push({ role: `only:${h}`, figure: 'fig4b', set: 'paper-main', config: { preset: `only-L2H${h}` } });
-  for (const c of FIG5B_CONDITIONS) runs.push({ role: `fig5b:${c}`, figure: 'fig5b', set: 'paper-main', config: { preset: `fig5b-${c}` } });
+  for (const c of FIG5B_CONDITIONS) runs.push({ role: `fig5b:${c}`, figure: 'fig5b', set: 'paper-main', config: clamped(`fig5b-${c}`, heads) });
   for (const [c, l] of FIG6_CELLS) {
     const figure = l === 5 ? 'fig6-classes' : 'fig6-labels';
     // The long runs need resume points, not the 100 checkpoints the progress measures sample.
-    runs.push({ role: `fig6:normal:${c}:${l}`, figure, set: 'paper-main', config: { preset: 'only-L2H3', task: task(c, l), schedule: { seqs: 2_000_000, ckptEvery: 50_000 } } });
+    runs.push({ role: `fig6:normal:${c}:${l}`, figure, set: 'paper-main', config: { preset: `only-L2H${parseHead(heads.ih).head}`, task: task(c, l), schedule: { seqs: 2_000_000, ckptEvery: 50_000 } } });
     if (c === 50 && l === 5) continue; // the 50/5 clamp curves are Fig. 5b's runs
     for (const x of FIG6_CLAMPS)
-      runs.push({ role: `fig6:${x}:${c}:${l}`, figure, set: 'paper-main', config: { preset: `fig5b-${x}`, task: task(c, l), schedule: { seqs: 300_000 } } });
+      runs.push({ role: `fig6:${x}:${c}:${l}`, figure, set: 'paper-main', config: clamped(`fig5b-${x}`, heads, { task: task(c, l), schedule: { seqs: 300_000 } }) });
   }
   return runs;
 }
 
-function appendixSet(): PaperRun[] {
+function appendixSet(heads: PresetHeads): PaperRun[] {
   const runs: PaperRun[] = [];
   for (const s of [6, 7]) runs.push({ role: `seed:${s}:main`, figure: 'fig7', set: 'paper-appendix', config: { preset: 'main', seeds: { init: s } } });
-  for (const v of FIG8_VARIANTS) runs.push({ role: `fig8:${v}`, figure: 'fig8', set: 'paper-appendix', config: { preset: `fig8-${v}` } });
+  for (const v of FIG8_VARIANTS) runs.push({ role: `fig8:${v}`, figure: 'fig8', set: 'paper-appendix', config: clamped(`fig8-${v}`, heads) });
   FIG15_STRENGTHS.forEach((s, i) =>
-    runs.push({ role: `fig15:${i}`, figure: 'fig15', set: 'paper-appendix', config: { preset: 'fig15', interventions: { match: { heads: ['1:3'], strength: s } } } }),
+    runs.push({ role: `fig15:${i}`, figure: 'fig15', set: 'paper-appendix', config: clamped('fig15', heads, { interventions: { match: { heads: [heads.ih], strength: s } } }) }),
   );
   for (const h of HEADS.filter((h) => h !== 3)) runs.push({ role: `fig17:${h}`, figure: 'fig17', set: 'paper-appendix', config: { preset: `fig17-L2H${h}` } });
   return runs;
@@ -112,12 +118,13 @@ function seedsSet(): PaperRun[] {
 }
 
 /**
- * Every paper run. `memberId(sweepName, config)` gives a config's run ID (passed in because the sweep
+ * Every paper run, its clamps on `heads` (seed 5's by default; pitfall 10: a seed's own, picked from its
+ * unclamped run). `memberId(sweepName, config)` gives a config's run ID (passed in because the sweep
  * expander imports this module): the graft runs name their donors by ID.
  */
-export function paperRuns(memberId: (sweepName: string, config: RunConfigInput) => string): PaperRun[] {
-  const main = mainSet();
-  const appendix = appendixSet();
+export function paperRuns(memberId: (sweepName: string, config: RunConfigInput) => string, heads: PresetHeads = DEFAULT_PRESET_HEADS): PaperRun[] {
+  const main = mainSet(heads);
+  const appendix = appendixSet(heads);
   const donor = (s: number) => {
     const r = s === 5 ? main.find((x) => x.role === 'main')! : appendix.find((x) => x.role === `seed:${s}:main`)!;
     return memberId(SET_SWEEP_NAME[r.set], r.config);
@@ -153,7 +160,7 @@ export const PAPER_SWEEPS: Record<string, { description: string; select: (r: Pap
     select: (r) => /^fig6:[^:]+:50:\d+$/.test(r.role) || FIG6_REUSED.includes(r.role),
   },
   fig7: { description: 'App. Fig. 7 standard-training curves and graft donors: main runs of init seeds 6 and 7 (then fig7-graft)', select: (r) => r.figure === 'fig7' && r.set === 'paper-appendix' },
-  fig8: { description: 'App. Fig. 8: previous-token clamps on L1H6, {L1H1, L1H2, L1H5} and all eight L1 heads, only L2H3, 3 runs (plus fig5b none/pt)', select: (r) => r.figure === 'fig8' },
+  fig8: { description: 'App. Fig. 8: previous-token clamps on L1H6, the previous-token group (seed 5: {L1H1, L1H2, L1H5}) and all eight L1 heads, only the IH active, 3 runs (plus fig5b none/pt)', select: (r) => r.figure === 'fig8' },
   fig15: { description: 'App. Fig. 15: match-clamp strength sweep on L2H3, s = 1 ... 0, no head ablation, 16 runs', select: (r) => r.figure === 'fig15' },
   fig17: { description: 'App. Fig. 17: L2H3 plus one other layer-2 head active, 7 runs (plus the main run)', select: (r) => r.figure === 'fig17' },
 };

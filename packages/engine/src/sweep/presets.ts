@@ -3,6 +3,7 @@
  * run catalog in `paperRuns.ts`, plus `smoke` for checking an installation.
  */
 import type { RunConfigInput } from '../config.js';
+import { DEFAULT_PRESET_HEADS, type PresetHeads } from '../presets.js';
 import { PAPER_SWEEPS, SET_SWEEP_NAME, classSplitFor, paperRuns, type PaperRun } from './paperRuns.js';
 import type { SweepSpecInput } from './spec.js';
 
@@ -14,7 +15,7 @@ export interface SweepPreset {
 }
 
 let memberIdOf: ((sweepName: string, config: RunConfigInput) => string) | undefined;
-let catalog: PaperRun[] | undefined;
+const catalogs = new Map<string, PaperRun[]>();
 
 /**
  * Called once by the sweep expander (which imports this module, so it cannot be imported back): the
@@ -24,15 +25,26 @@ export function bindMemberId(f: (sweepName: string, config: RunConfigInput) => s
   memberIdOf = f;
 }
 
-/** Every paper run with its role (built on first use). */
-export function paperCatalog(): PaperRun[] {
+/** Every paper run with its role, clamping `heads` (built once per choice of heads). */
+export function paperCatalog(heads: PresetHeads = DEFAULT_PRESET_HEADS): PaperRun[] {
   if (!memberIdOf) throw new Error('internal: sweep/spec.ts has not bound the member-ID function');
-  return (catalog ??= paperRuns(memberIdOf));
+  const key = JSON.stringify(heads);
+  if (!catalogs.has(key)) catalogs.set(key, paperRuns(memberIdOf, heads));
+  return catalogs.get(key)!;
+}
+
+/** Does sweep preset `name` clamp particular heads (so `--heads-from` changes it)? */
+export function sweepPresetUsesHeads(name: string): boolean {
+  const p = PAPER_SWEEPS[name];
+  if (!p) return false;
+  const a = JSON.stringify(paperSweep(name, p.select).variants);
+  const b = JSON.stringify(paperSweep(name, p.select, { ih: '1:0', pt: '0:0', ptGroup: ['0:0'] }).variants);
+  return a !== b;
 }
 
 /** The sweep spec of a paper preset: its runs in catalog order under their set's sweep name. */
-function paperSweep(name: string, select: (r: PaperRun) => boolean): SweepSpecInput {
-  const runs = paperCatalog().filter(select);
+export function paperSweep(name: string, select: (r: PaperRun) => boolean, heads?: PresetHeads): SweepSpecInput {
+  const runs = paperCatalog(heads).filter(select);
   const names = new Set(runs.map((r) => SET_SWEEP_NAME[r.set]));
   if (names.size !== 1) throw new Error(`internal: sweep preset ${name} mixes run-ID prefixes ${[...names].join(', ')}`);
   return { name: [...names][0], description: PAPER_SWEEPS[name].description, variants: runs.map((r) => r.config) };

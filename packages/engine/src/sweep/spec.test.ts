@@ -109,12 +109,12 @@ describe('sweep spec expansion', () => {
     expect([...app, ...graft].reduce((s, m) => s + m.config.schedule.seqs, 0)).toBe(23_400_000);
     const of = (preset: string) => app.filter((m) => m.config.preset === preset).map((m) => m.config);
     // Fig. 8: only L2H3 active, 8e5 sequences, PT clamp on L1H6, {1,2,5} and all eight first-layer heads.
-    expect(['fig8-h6', 'fig8-pt125', 'fig8-all'].map((p) => of(p)[0].interventions?.prevToken?.heads)).toEqual([
+    expect(['fig8-h6', 'fig8-ptgroup', 'fig8-all'].map((p) => of(p)[0].interventions?.prevToken?.heads)).toEqual([
       ['0:6'],
       ['0:1', '0:2', '0:5'],
       ['0:0', '0:1', '0:2', '0:3', '0:4', '0:5', '0:6', '0:7'],
     ]);
-    for (const p of ['fig8-h6', 'fig8-pt125', 'fig8-all']) expect(of(p)[0].interventions?.ablate).toEqual(['1:0', '1:1', '1:2', '1:4', '1:5', '1:6', '1:7']);
+    for (const p of ['fig8-h6', 'fig8-ptgroup', 'fig8-all']) expect(of(p)[0].interventions?.ablate).toEqual(['1:0', '1:1', '1:2', '1:4', '1:5', '1:6', '1:7']);
     // Fig. 15: 16 strengths from 1 down to 0, match on L2H3, no head ablation (pitfall 8).
     const fig15 = of('fig15');
     expect(fig15.map((c) => c.interventions?.match?.strength)).toEqual(Array.from({ length: 16 }, (_, i) => Number((1 - i / 15).toFixed(6))));
@@ -131,6 +131,24 @@ describe('sweep spec expansion', () => {
     expect(graft.map((m) => m.config.interventions?.graft?.checkpoint)).toEqual(
       [mainId, ...seedIds].map((id) => `\${runs}/${id}/checkpoints/seqs-0001000000.safetensors`),
     );
+  });
+
+  it('--heads-from: the clamp presets clamp the given heads (pitfall 10); other presets refuse it; seed 5\'s heads are the default', () => {
+    const heads = { ih: '1:4', pt: '0:7', ptGroup: ['0:0', '0:6', '0:7'] };
+    const fig5b = expandSweep(loadSweepSpec('fig5b', heads).input).members.map((m) => m.config.interventions);
+    expect(fig5b[3]).toMatchObject({ ablate: ['1:0', '1:1', '1:2', '1:3', '1:5', '1:6', '1:7'], match: { heads: ['1:4'] } });
+    expect(fig5b[1]?.prevToken?.heads).toEqual(['0:7']);
+    expect(fig5b[4]?.perfectCopy?.head).toBe('1:4');
+    const fig8 = expandSweep(loadSweepSpec('fig8', heads).input).members.map((m) => m.config.interventions?.prevToken?.heads);
+    expect(fig8[1]).toEqual(['0:0', '0:6', '0:7']);
+    const labels = expandSweep(loadSweepSpec('fig6-labels', heads).input).members.filter((m) => m.config.schedule.seqs === 2e6);
+    for (const m of labels) expect(m.config.interventions?.ablate).toEqual(['1:0', '1:1', '1:2', '1:3', '1:5', '1:6', '1:7']);
+    expect(expandSweep(loadSweepSpec('fig15', heads).input).members.every((m) => m.config.interventions?.match?.heads[0] === '1:4')).toBe(true);
+    // Only the clamp runs change: the main run keeps its ID.
+    const ids = (x: unknown) => expandSweep(x).members.map((m) => m.id);
+    expect(ids(loadSweepSpec('paper-main', heads).input)[0]).toBe(ids(loadSweepSpec('paper-main').input)[0]);
+    expect(() => loadSweepSpec('fig4b', heads)).toThrow(/--heads-from: sweep preset 'fig4b' clamps no particular head/);
+    expect(() => loadSweepSpec('fig17', heads)).toThrow(/clamps no particular head/);
   });
 
   it('a figure preset names the same runs (same IDs) as the set it belongs to', () => {

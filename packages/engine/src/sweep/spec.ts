@@ -14,8 +14,9 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { z } from 'zod';
 import { ConfigError, mergeConfig, parseRunConfig, type RunConfig, type RunConfigInput } from '../config.js';
-import { PRESETS, presetConfig } from '../presets.js';
-import { SWEEP_PRESETS, bindMemberId } from './presets.js';
+import { PRESETS, presetConfig, type PresetHeads } from '../presets.js';
+import { SWEEP_PRESETS, bindMemberId, paperSweep, sweepPresetUsesHeads } from './presets.js';
+import { PAPER_SWEEPS } from './paperRuns.js';
 
 /** Members in one sweep at most (a typo in a grid should not enqueue a million runs). */
 export const MAX_MEMBERS = 10_000;
@@ -134,9 +135,15 @@ export function memberIdFor(sweepName: string, config: RunConfigInput): string {
 bindMemberId(memberIdFor);
 
 /** A spec file, or a sweep preset name (`paper-main`, ...). */
-export function loadSweepSpec(fileOrPreset: string): { input: unknown; where: string } {
+export function loadSweepSpec(fileOrPreset: string, heads?: PresetHeads): { input: unknown; where: string } {
   const preset = SWEEP_PRESETS[fileOrPreset];
-  if (preset && !fs.existsSync(fileOrPreset)) return { input: structuredClone(preset.spec), where: `sweep preset ${fileOrPreset}` };
+  if (preset && !fs.existsSync(fileOrPreset)) {
+    if (!heads) return { input: structuredClone(preset.spec), where: `sweep preset ${fileOrPreset}` };
+    const paper = PAPER_SWEEPS[fileOrPreset];
+    if (!paper || !sweepPresetUsesHeads(fileOrPreset)) throw new ConfigError(`--heads-from: sweep preset '${fileOrPreset}' clamps no particular head`);
+    return { input: paperSweep(fileOrPreset, paper.select, heads), where: `sweep preset ${fileOrPreset} (heads ${heads.ih}, ${heads.pt}, {${heads.ptGroup.join(', ')}})` };
+  }
+  if (heads) throw new ConfigError(`--heads-from applies to the paper's sweep presets, not to a spec file (${fileOrPreset})`);
   if (!fs.existsSync(fileOrPreset))
     throw new ConfigError(`sweep spec not found: ${fileOrPreset} (a JSON file, or a preset: ${Object.keys(SWEEP_PRESETS).join(', ')})`);
   try {
