@@ -21,3 +21,13 @@ export function oneOf<T extends string>(...choices: T[]) {
     return value as T;
   };
 }
+
+/** `--size <n|all>`: a dense-set subsample size, or every sequence. */
+export function sizeOrAll(value: string): number | 'all' {
+  if (value === 'all') return 'all';
+  try {
+    return positiveInt(value);
+  } catch {
+    throw new InvalidArgumentError(`expected a positive integer or 'all', got '${value}'`);
+  }
+}

@@ -3,7 +3,7 @@
  * training set (a seeded stratified subsample of the 78,400 sequences by default; `--size all` for every
  * one). Each result is stored atomically as `<run>/analysis/<what>.json` and summarised on stdout.
  */
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import {
   ablationVsStrength,
   additivityPanels,
@@ -19,7 +19,7 @@ import {
   type AblationVsStrength,
   type AnalysisRun,
 } from '@optoscope/engine';
-import { nonNegativeInt, oneOf, positiveInt } from '../args.js';
+import { nonNegativeInt, oneOf, positiveInt, sizeOrAll } from '../args.js';
 import { addClampOptions, clampSpec, type ClampFlags } from '../clampFlags.js';
 
 const WHAT = ['strength', 'ablation', 'redundancy', 'additivity', 'wiring', 'layer-output', 'progress'] as const;
@@ -33,22 +33,13 @@ interface AnalyzeFlags extends ClampFlags {
   json?: boolean;
 }
 
-function sizeArg(v: string): number | 'all' {
-  if (v === 'all') return 'all';
-  try {
-    return positiveInt(v);
-  } catch {
-    throw new InvalidArgumentError(`expected a positive integer or 'all', got '${v}'`);
-  }
-}
-
 export function registerAnalyze(program: Command): void {
   const cmd = program
     .command('analyze')
     .description('spec 5 analyses of a run (stored in <run>/analysis/<what>.json)')
     .argument('<run>', 'run directory')
     .requiredOption('--what <analysis>', WHAT.join(' | '), oneOf(...WHAT))
-    .option('--size <n|all>', 'dense-set subsample size (default 4000; all = 78,400)', sizeArg)
+    .option('--size <n|all>', 'dense-set subsample size (default 4000; all = 78,400)', sizeOrAll)
     .option('--checkpoint <seqs>', 'checkpoint for single-checkpoint analyses (default the last)', nonNegativeInt)
     .option('--checkpoints <n>', 'checkpoints for curves (strength, layer-output, progress), evenly spaced', positiveInt, 100)
     .option('--json', 'print the stored result as one JSON line');

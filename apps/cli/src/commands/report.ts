@@ -4,25 +4,16 @@
  * `figures/*.svg`. Missing runs are listed with the sweep commands that train them.
  */
 import * as path from 'node:path';
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { writeReport } from '@optoscope/engine/report';
-import { positiveInt } from '../args.js';
-
-function sizeArg(v: string): number | 'all' {
-  if (v === 'all') return 'all';
-  try {
-    return positiveInt(v);
-  } catch {
-    throw new InvalidArgumentError(`expected a positive integer or 'all', got '${v}'`);
-  }
-}
+import { sizeOrAll } from '../args.js';
 
 export function registerReport(program: Command): void {
   program
     .command('report')
     .description("judge the paper's reproduction checklist on a runs directory and render its figures (<runs>/report/report.md)")
     .option('--runs <dir>', 'runs directory (the one the paper sweeps wrote)', 'runs')
-    .option('--size <n|all>', 'dense-set subsample for the model analyses (default 4000; all = 78,400)', sizeArg)
+    .option('--size <n|all>', 'dense-set subsample for the model analyses (default 4000; all = 78,400)', sizeOrAll)
     .option('--no-analyses', 'skip the model analyses (claims 3-8, 10-12, 18 are then reported missing)')
     .option('--json', 'print report.json to stdout instead of the claim table')
     .action(async (o: { runs: string; size?: number | 'all'; analyses: boolean; json?: boolean }) => {
