@@ -38,6 +38,7 @@ export function CompareView() {
   const evalSet = sp.get('set') ?? 'fsl_train';
   const metric = sp.get('metric') === 'acc' ? 'acc' : 'loss';
   const by = sp.get('x') === 'classes' ? 'classes' : 'labels';
+  const groupParam = sp.get('g');
   const q = useQuery({
     queryKey: ['compare', ids.join(',')],
     queryFn: () => getJson<CompareRun[]>(`/api/compare?runs=${ids.map(enc).join(',')}`),
@@ -65,20 +66,27 @@ export function CompareView() {
         legendTitle: byPreset ? 'preset' : 'run',
       },
     );
+    // Fig. 6 draws one line per clamp condition; without several conditions, one per value of the other variable.
+    const group = groupParam === 'clamp' || groupParam === 'preset' || groupParam === 'other' ? groupParam : new Set(ok.map((r) => r.clamp)).size > 1 ? 'clamp' : 'other';
+    const other = (r: CompareRun) => (by === 'labels' ? `${r.classes} classes` : `L = ${r.labels}`);
     const pts = ok
       .filter((r) => r.learningTime !== null && r.labels !== null && r.classes !== null)
       .map((r) => ({
         x: (by === 'labels' ? r.labels : r.classes)!,
         seqs: r.learningTime!,
         learned: r.learned,
-        group: by === 'labels' ? `${r.classes} classes` : `L = ${r.labels}`,
+        group: group === 'clamp' ? r.clamp : group === 'preset' ? (r.preset ?? r.id) : other(r),
         run: r.id,
       }));
     const lt = pts.length
-      ? learningTimeSpec(pts, { xTitle: by === 'labels' ? '# labels' : '# training classes', legendTitle: by === 'labels' ? 'classes' : 'labels', title: `Learning time vs # ${by === 'labels' ? 'labels' : 'classes'}` })
+      ? learningTimeSpec(pts, {
+          xTitle: by === 'labels' ? '# labels' : '# training classes',
+          legendTitle: group === 'clamp' ? 'clamp' : group === 'preset' ? 'preset' : by === 'labels' ? 'classes' : 'labels',
+          title: `Learning time vs # ${by === 'labels' ? 'labels' : 'classes'}`,
+        })
       : null;
-    return { curves, lt };
-  }, [ok, evalSet, metric, by]);
+    return { curves, lt, group };
+  }, [ok, evalSet, metric, by, groupParam]);
 
   if (!ids.length)
     return (
@@ -115,6 +123,14 @@ export function CompareView() {
           <select value={by} onChange={(e) => set({ x: e.target.value === 'labels' ? null : e.target.value })} data-testid="lt-axis">
             <option value="labels"># labels</option>
             <option value="classes"># classes</option>
+          </select>
+        </label>
+        <label>
+          one line per
+          <select value={specs?.group ?? 'other'} onChange={(e) => set({ g: e.target.value })} data-testid="lt-group">
+            <option value="other">{by === 'labels' ? '# classes' : '# labels'}</option>
+            <option value="clamp">clamp condition</option>
+            <option value="preset">preset</option>
           </select>
         </label>
       </div>
