@@ -22,10 +22,10 @@ export function dashboardDir(): string {
 
 /** Everything that ends up inside the build, hashed by content (engine rebuilds rewrite files without changing them). */
 function buildInputs(app: string): string[] {
-  // The app's sources and config, and the engine modules bundled into it (the figure specs for the
-  // browser, the report reader). The rest of the engine is loaded at run time, so it needs no rebuild.
+  // The app's sources and config, and the engine module bundled into it (the figure specs, for the
+  // browser). The rest of the engine is loaded at run time, so it needs no rebuild.
   const engineDist = path.resolve(app, '..', '..', 'packages', 'engine', 'dist');
-  return [path.join(app, 'src'), path.join(app, 'next.config.mjs'), path.join(app, 'tsconfig.json'), path.join(app, 'package.json'), path.join(engineDist, 'figures'), path.join(engineDist, 'report')];
+  return [path.join(app, 'src'), path.join(app, 'next.config.mjs'), path.join(app, 'tsconfig.json'), path.join(app, 'package.json'), path.join(engineDist, 'figures')];
 }
 
 function hashTree(h: ReturnType<typeof createHash>, p: string): void {

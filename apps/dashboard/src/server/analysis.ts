@@ -5,10 +5,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { MetricRow } from '@optoscope/engine';
-import { engine } from './engine';
-// The engine's index is being extended by the report work; read.ts is reached by path until it exports it.
-import { readReport, reportFile } from '../../../../packages/engine/dist/report/read.js';
-import type { Report } from '../../../../packages/engine/dist/report/types.js';
+import type { Report } from '@optoscope/engine/report';
+import { engine, engineReport } from './engine';
 import { ApiError } from './errors';
 import { readRows } from './metrics';
 import { containedPath, runPath, runsDir } from './paths';
@@ -94,7 +92,8 @@ export interface ReportView {
   report?: Report;
 }
 
-export function report(): ReportView {
+export async function report(): Promise<ReportView> {
+  const { readReport, reportFile } = await engineReport();
   const root = runsDir();
   const command = `opto report --runs ${root}`;
   containedPath(root, path.relative(root, reportFile(root)));

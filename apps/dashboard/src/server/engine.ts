@@ -5,11 +5,20 @@
  * An import the bundler ignores keeps all of that a plain Node import, resolved from node_modules.
  */
 import type * as Engine from '@optoscope/engine';
+import type * as EngineReport from '@optoscope/engine/report';
 
 export type EngineModule = typeof Engine;
+export type ReportModule = typeof EngineReport;
 let loaded: Promise<EngineModule> | undefined;
+let loadedReport: Promise<ReportModule> | undefined;
 
 export function engine(): Promise<EngineModule> {
   const name = '@optoscope/engine';
   return (loaded ??= import(/* webpackIgnore: true */ /* turbopackIgnore: true */ name) as Promise<EngineModule>);
+}
+
+/** The report entry point (`readReport`): separate, as it loads every analysis; only the report page needs it. */
+export function engineReport(): Promise<ReportModule> {
+  const name = '@optoscope/engine/report';
+  return (loadedReport ??= import(/* webpackIgnore: true */ /* turbopackIgnore: true */ name) as Promise<ReportModule>);
 }
