@@ -59,8 +59,9 @@ export function RunsTable() {
   const sel = (sp.get('sel') ?? '').split(',').filter(Boolean);
   const filters = sp.getAll('f');
   // The free-text field filter is edited locally and applied on Enter / blur (one URL change per edit).
-  const [fieldText, setFieldText] = useState(filters.join(' '));
-  useEffect(() => setFieldText(filters.join(' ')), [filters.join(' ')]); // eslint-disable-line react-hooks/exhaustive-deps
+  const filterKey = filters.join(' ');
+  const [fieldText, setFieldText] = useState(filterKey);
+  useEffect(() => setFieldText(filterKey), [filterKey]);
 
   const api = new URLSearchParams();
   for (const k of ['preset', 'status', 'clamp', 'q'] as const) if (sp.get(k)) api.set(k, sp.get(k)!);

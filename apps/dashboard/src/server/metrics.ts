@@ -15,6 +15,8 @@ interface Cached {
   partial: boolean;
 }
 const cache = new Map<string, Cached>();
+/** Runs whose parsed rows are kept (least recently used dropped first): a compare view holds up to 50. */
+const MAX_CACHED = 64;
 
 export interface MetricsPage {
   id: string;
@@ -40,7 +42,11 @@ export async function readRows(dir: string): Promise<Cached> {
   }
   const key = `${st.mtimeMs}:${st.size}`;
   const hit = cache.get(dir);
-  if (hit && hit.key === key) return hit;
+  if (hit && hit.key === key) {
+    cache.delete(dir);
+    cache.set(dir, hit);
+    return hit;
+  }
   const rows = rd.readMetrics();
   let partial = false;
   if (st.size > 0) {
@@ -54,7 +60,9 @@ export async function readRows(dir: string): Promise<Cached> {
     }
   }
   const c = { key, rows, partial };
+  cache.delete(dir);
   cache.set(dir, c);
+  while (cache.size > MAX_CACHED) cache.delete(cache.keys().next().value!);
   return c;
 }
 
