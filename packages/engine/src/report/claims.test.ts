@@ -107,15 +107,31 @@ describe('missing evidence', () => {
     expect(byId.get(13)!.status).toBe('pass');
   });
 
-  it("with the data's heads known, asks for the clamp runs with --heads-from the main run, and says which heads a verdict used", () => {
+  it("judges a clamp claim on the data's own heads when all its runs exist with them, never mixing the two choices", () => {
+    const e = passingEvidence();
+    e.heads.data = { ih: '1:4', pt: '0:7', ptGroup: ['0:0', '0:6', '0:7'] };
+    // Fig. 5b's None and PT runs on the data's heads: the PT clamp now learns later than no clamp.
+    e.dataRuns['fig5b:none'] = { ...syntheticRun('none-d', 6e5, 1000, { start: 1.9, drop: 200_000 }), heads: 'data' };
+    e.dataRuns['fig5b:pt'] = { ...syntheticRun('pt-d', 6e5, 1000, { start: 1.9, drop: 260_000 }), heads: 'data' };
+    const byId = new Map(judgeClaims(e, 'r').map((c) => [c.id, c]));
+    const c13 = byId.get(13)!;
+    expect(c13.status).toBe('fail');
+    expect(c13.runs).toEqual(['pt-d', 'none-d']);
+    expect(c13.measured).toMatch(/\[this data's heads, from its main run: IH 1:4, PT 0:7, group \{0:0, 0:6, 0:7\}\] · with seed 5's heads \(the paper's\): IH 1:3, PT 0:2, group \{0:1, 0:2, 0:5\}: pass, /);
+    // Claim 16 needs fig5b:layer1 and fig5b:copy too, which exist only on seed 5's heads: judged there alone.
+    expect(byId.get(16)!.status).toBe('pass');
+    expect(byId.get(16)!.runs).toContain('run-fig5b-none');
+    expect(byId.get(16)!.measured).toMatch(/\[seed 5's heads \(the paper's\)/);
+    expect(byId.get(2)!.measured).not.toMatch(/heads/);
+  });
+
+  it("with the data's heads known and a clamp run absent on both, asks for it with --heads-from the main run", () => {
     const e = passingEvidence();
     e.heads.data = { ih: '1:4', pt: '0:7', ptGroup: ['0:0', '0:6', '0:7'] };
     delete e.runs['fig5b:match'];
-    e.runs['fig5b:pt'].heads = 'data';
-    const byId = new Map(judgeClaims(e, 'r').map((c) => [c.id, c]));
-    expect(byId.get(14)!.commands).toEqual([`opto sweep fig5b --runs r --resume --heads-from ${path.join('r', 'run-main')}`]);
-    expect(byId.get(13)!.measured).toMatch(/\[clamped heads: this data's, from its main run: IH 1:4, PT 0:7, group \{0:0, 0:6, 0:7\}; seed 5's \(the paper's\): IH 1:3/);
-    expect(byId.get(2)!.measured).not.toMatch(/clamped heads/);
+    const c14 = judgeClaims(e, 'r').find((c) => c.id === 14)!;
+    expect(c14.status).toBe('missing');
+    expect(c14.commands).toEqual([`opto sweep fig5b --runs r --resume --heads-from ${path.join('r', 'run-main')}`]);
   });
 
   it('a finished main run without analyses asks for the report to be rerun with them', () => {
@@ -126,7 +142,7 @@ describe('missing evidence', () => {
   });
 
   it('an empty runs directory: every claim but the toy model is missing, with the preset that trains it', () => {
-    const claims = judgeClaims({ runsDir: 'r', heads: passingEvidence().heads, runs: {}, seeds: [], toy: passingEvidence().toy });
+    const claims = judgeClaims({ runsDir: 'r', heads: passingEvidence().heads, runs: {}, dataRuns: {}, seeds: [], toy: passingEvidence().toy });
     expect(claims.filter((c) => c.status !== 'missing').map((c) => c.id)).toEqual([17]);
     const cmds = new Set(claims.flatMap((c) => c.commands));
     for (const p of ['fig3', 'fig4b', 'fig5b', 'fig6-labels', 'fig7-graft', 'fig8', 'fig15']) expect([...cmds].some((c) => c.startsWith(`opto sweep ${p} `)), p).toBe(true);
@@ -174,20 +190,24 @@ describe('finding the catalog runs in a runs directory', () => {
     fakeRun(path.join(dir, 'a-short'), match, 'interrupted', 10_000);
     fakeRun(path.join(dir, 'b-long'), match, 'running', 300_000);
     fs.mkdirSync(path.join(dir, 'not-a-run'));
-    // The same clamp on this data's own heads (pitfall 10) wins over seed 5's, even when shorter.
+    // The same clamp on this data's own heads (pitfall 10) is found separately from seed 5's.
     const dataHeads = { ih: '1:4', pt: '0:7', ptGroup: ['0:0', '0:6', '0:7'] };
     const copyPaper = expandSweep(SWEEP_PRESETS.fig5b.spec).members.find((m) => m.config.preset === 'fig5b-copy')!.config;
     const copyData = expandSweep(paperSweep('fig5b', PAPER_SWEEPS.fig5b.select, dataHeads)).members.find((m) => m.config.preset === 'fig5b-copy')!.config;
     expect(copyData.interventions?.perfectCopy?.head).toBe('1:4');
     fakeRun(path.join(dir, 'copy-paper'), copyPaper, 'finished', 600_000);
     fakeRun(path.join(dir, 'copy-data'), copyData, 'running', 50_000);
-    expect(findPaperRuns(dir).get('fig5b:copy')!.id).toBe('copy-paper');
+    expect(findPaperRuns(dir).paper.get('fig5b:copy')!.id).toBe('copy-paper');
+    expect(findPaperRuns(dir).data.size).toBe(0);
     const withData = findPaperRuns(dir, dataHeads);
-    expect([withData.get('fig5b:copy')!.id, withData.get('fig5b:copy')!.heads]).toEqual(['copy-data', 'data']);
-    expect(withData.get('main')!.heads).toBe('paper');
+    expect([withData.data.get('fig5b:copy')!.id, withData.data.get('fig5b:copy')!.heads]).toEqual(['copy-data', 'data']);
+    expect(withData.paper.get('fig5b:copy')!.id).toBe('copy-paper');
+    // Head-independent runs are found once, under seed 5's choice.
+    expect(withData.paper.get('main')!.id).toBe('mine');
+    expect(withData.data.has('main')).toBe(false);
     fs.rmSync(path.join(dir, 'copy-paper'), { recursive: true });
     fs.rmSync(path.join(dir, 'copy-data'), { recursive: true });
-    const found = findPaperRuns(dir);
+    const found = findPaperRuns(dir).paper;
     expect([...found.keys()].sort()).toEqual(['fig5b:match', 'main']);
     expect(found.get('main')!.id).toBe('mine');
     expect(found.get('fig5b:match')!.id).toBe('b-long');

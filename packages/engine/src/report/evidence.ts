@@ -25,6 +25,8 @@ import { cachedAnalysis } from '../analysis/store.js';
 import { runToy, type ToyCondition, TOY_CONDITIONS } from '../toy/toyModel.js';
 import { DEFAULT_PRESET_HEADS, type PresetHeads } from '../presets.js';
 import { headsFromRun } from '../evaluate.js';
+import { parseRunConfig } from '../config.js';
+import { loadFeatures } from '../train.js';
 import { EXTRA_SEEDS } from '../sweep/paperRuns.js';
 import { findPaperRuns, type FoundRun } from './find.js';
 
@@ -95,9 +97,14 @@ export interface Evidence {
   runsDir: string;
   /** The heads the clamp runs use: seed 5's, and (when the main run is finished) this data's own. */
   heads: { paper: PresetHeads; data?: PresetHeads };
+  /** Runs by role: head-independent ones, and the clamp runs on seed 5's heads. */
   runs: Record<string, RunEvidence>;
+  /** Clamp runs on this data's heads (`opto sweep … --heads-from <main run>`), by role. */
+  dataRuns: Record<string, RunEvidence>;
   main?: MainAnalyses;
+  /** App. Fig. 10 right on the unclamped single-head run, with seed 5's heads and with the data's. */
   fig10?: ClampProgressEvidence;
+  fig10Data?: ClampProgressEvidence;
   /** Main runs of every init seed present (5: `main`; 6-9: `seed:<s>:main`), for App. Fig. 18. */
   seeds: SeedAnalyses[];
   toy: ToyEvidence[];
@@ -118,21 +125,30 @@ export const TOY_SEEDS = [1, 2, 3, 4, 5];
 export async function gatherEvidence(runsDir: string, opts: GatherOptions = {}): Promise<Evidence> {
   // Pitfall 10: the clamps should use this data's heads, picked from its main run; runs made with
   // `--heads-from <main run>` are preferred over runs with seed 5's heads.
-  const mainRun = findPaperRuns(runsDir).get('main');
+  const mainRun = findPaperRuns(runsDir).paper.get('main');
   const data = mainRun?.record.status === 'finished' ? (await headsFromRun(mainRun.dir)).heads : undefined;
   const found = findPaperRuns(runsDir, data);
-  const runs: Record<string, RunEvidence> = {};
-  for (const [role, f] of found) runs[role] = runEvidence(f);
-  const ev: Evidence = { runsDir, heads: { paper: DEFAULT_PRESET_HEADS, data }, runs, seeds: [], toy: [] };
+  const evidenceOf = (m: Map<string, FoundRun>) => Object.fromEntries([...m].map(([role, f]) => [role, runEvidence(f)]));
+  const ev: Evidence = { runsDir, heads: { paper: DEFAULT_PRESET_HEADS, data }, runs: evidenceOf(found.paper), dataRuns: evidenceOf(found.data), seeds: [], toy: [] };
   for (const seed of TOY_SEEDS) for (const condition of TOY_CONDITIONS) ev.toy.push({ seed, condition, ...runToy({ seed, condition }) });
   if (opts.analyses === false) return ev;
-  const main = found.get('main');
+  // Every catalog run reads the same data (the catalog fixes it), so the features load once.
+  const any = [...found.paper.values(), ...found.data.values()][0];
+  if (!any) return ev;
+  opts = { ...opts, features: opts.features ?? (await loadFeatures(parseRunConfig(any.record.config))) };
+  const main = found.paper.get('main');
   if (main && main.record.status === 'finished') ev.main = await mainAnalyses(main, opts);
-  const none = found.get('fig5b:none');
-  if (none && none.record.status === 'finished') ev.fig10 = await clampProgress(none, none.heads === 'data' ? data! : DEFAULT_PRESET_HEADS, opts);
+  const none = found.paper.get('fig5b:none');
+  if (none?.record.status === 'finished') ev.fig10 = await clampProgress(none, DEFAULT_PRESET_HEADS, opts);
+  const noneData = found.data.get('fig5b:none');
+  if (noneData?.record.status === 'finished') ev.fig10Data = await clampProgress(noneData, data!, opts);
   for (const [seed, role] of [[5, 'main'], ...EXTRA_SEEDS.map((s) => [s, `seed:${s}:main`] as const)] as const) {
-    const f = found.get(role);
+    const f = found.paper.get(role);
     if (!f || f.record.status !== 'finished') continue;
+    if (role === 'main' && ev.main) {
+      ev.seeds.push({ seed, run: f.id, strength: ev.main.ablation.strength, onlyOne: ev.main.ablation.onlyOne });
+      continue;
+    }
     const a = await openAnalysisRun(f.dir, { size: opts.size, features: opts.features });
     const { strength, onlyOne } = cachedAnalysis(a, 'ablation', () => ablationVsStrength(a.ev), opts.log);
     ev.seeds.push({ seed, run: f.id, strength, onlyOne });

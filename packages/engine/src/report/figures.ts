@@ -11,7 +11,7 @@ import { headMatrixSpec } from '../figures/matrix.js';
 import { strengthScatterSpec } from '../figures/scatter.js';
 import { toyLossSpec, toyProgressSpec } from '../figures/toy.js';
 import { FIG15_STRENGTHS, FIG5B_CONDITIONS } from '../sweep/paperRuns.js';
-import { learnTime } from './claims.js';
+import { CLAMP_ROLE, evidenceView, learnTime, type HeadsChoice } from './claims.js';
 import type { Evidence } from './evidence.js';
 
 export interface ReportFigure {
@@ -32,14 +32,16 @@ const FIG5B_LABELS: Record<(typeof FIG5B_CONDITIONS)[number], string> = {
 
 export function reportFigures(e: Evidence): ReportFigure[] {
   const out: ReportFigure[] = [];
-  const run = (role: string) => e.runs[role];
-  const have = (roles: string[]) => roles.filter((x) => run(x));
+  /** A figure shows one choice of clamped heads: this data's where it has any of the figure's runs. */
+  const choiceFor = (roles: string[]): HeadsChoice => (e.heads.data && roles.some((r) => CLAMP_ROLE.test(r) && e.dataRuns[r]) ? 'data' : 'paper');
+  const headsFor = (roles: string[]) => (choiceFor(roles) === 'data' ? e.heads.data! : e.heads.paper);
+  const run = (role: string, roles: string[] = [role]) => evidenceView(e, choiceFor(roles)).runs[role];
   /** A comparison of the roles that exist (at least one), labelled by `label`. */
   const compare = (id: string, title: string, roles: string[], label: (role: string) => string, opts: Parameters<typeof runComparisonSpec>[1] = {}) => {
-    const present = have(roles);
+    const present = roles.filter((x) => run(x, roles));
     if (!present.length) return;
-    const series: RunSeries[] = present.map((x) => ({ label: label(x), rows: run(x).rows }));
-    out.push({ id, title, runs: present.map((x) => run(x).id), spec: runComparisonSpec(series, { title, learningThreshold: true, ...opts }) });
+    const series: RunSeries[] = present.map((x) => ({ label: label(x), rows: run(x, roles).rows }));
+    out.push({ id, title, runs: present.map((x) => run(x, roles).id), spec: runComparisonSpec(series, { title, learningThreshold: true, ...opts }) });
   };
 
   if (run('main')) {
@@ -109,15 +111,18 @@ export function reportFigures(e: Evidence): ReportFigure[] {
     const t9 = 'App. Fig. 9: toy model progress measures PM1 and PM2 (seed 1)';
     out.push({ id: 'fig9', title: t9, runs: [], spec: toyProgressSpec(e.toy.filter((t) => t.seed === 1 && t.condition !== 'c'), { title: t9 }) });
   }
-  const ihOf = (role: string) => (run(role)?.heads === 'data' ? e.heads.data! : e.heads.paper).ih.replace(/^1:/, 'L2H');
-  compare('fig5b', `Fig. 5b: clamping subcircuits of the only active head (${ihOf('fig5b:none')})`, FIG5B_CONDITIONS.map((c) => `fig5b:${c}`), (x) => FIG5B_LABELS[x.split(':')[1] as keyof typeof FIG5B_LABELS], { xMax: 400_000 });
+  const l2 = (h: string) => h.replace(/^1:/, 'L2H');
+  const fig5bRoles = FIG5B_CONDITIONS.map((c) => `fig5b:${c}`);
+  compare('fig5b', `Fig. 5b: clamping subcircuits of the only active head (${l2(headsFor(fig5bRoles).ih)})`, fig5bRoles, (x) => FIG5B_LABELS[x.split(':')[1] as keyof typeof FIG5B_LABELS], { xMax: 400_000 });
   const fig6: LearningTimePoint[] = [];
   const cond: Record<string, string> = { normal: 'normal training', match: 'C only (match)', 'layer1-copy': 'B only (Layer 1 + copy)', layer1: 'B, C (Layer 1)' };
   const runsOf6: string[] = [];
-  for (const [c, l] of [[50, 5], [100, 5], [200, 5], [50, 10], [50, 15]] as const)
+  const cells = [[50, 5], [100, 5], [200, 5], [50, 10], [50, 15]] as const;
+  const roleOf6 = (x: string, c: number, l: number) => (x !== 'normal' && c === 50 && l === 5 ? `fig5b:${x}` : `fig6:${x}:${c}:${l}`);
+  const roles6 = cells.flatMap(([c, l]) => Object.keys(cond).map((x) => roleOf6(x, c, l)));
+  for (const [c, l] of cells)
     for (const x of Object.keys(cond)) {
-      const role = x !== 'normal' && c === 50 && l === 5 ? `fig5b:${x}` : `fig6:${x}:${c}:${l}`;
-      const r = run(role);
+      const r = run(roleOf6(x, c, l), roles6);
       if (!r) continue;
       const t = learnTime(r);
       runsOf6.push(r.id);
@@ -135,24 +140,26 @@ export function reportFigures(e: Evidence): ReportFigure[] {
     { xMax: 600_000 },
   );
   const l1 = (hs: string[]) => hs.map((h) => h.replace(/^0:/, 'L1H')).join(', ');
-  const headsOf = (role: string) => (run(role)?.heads === 'data' ? e.heads.data! : e.heads.paper);
-  compare('fig8', `App. Fig. 8: previous-token clamps on Layer-1 heads (only ${ihOf('fig8:all')})`, ['fig5b:none', 'fig5b:pt', 'fig8:h6', 'fig8:ptgroup', 'fig8:all'], (x) =>
-    ({ 'fig5b:none': 'no clamp', 'fig5b:pt': l1([headsOf('fig5b:pt').pt]), 'fig8:h6': 'L1H6', 'fig8:ptgroup': `PT group: ${l1(headsOf('fig8:ptgroup').ptGroup)}`, 'fig8:all': 'all 8 L1 heads' })[x]!,
+  const fig8Roles = ['fig5b:none', 'fig5b:pt', 'fig8:h6', 'fig8:ptgroup', 'fig8:all'];
+  const h8 = headsFor(fig8Roles);
+  compare('fig8', `App. Fig. 8: previous-token clamps on Layer-1 heads (only ${l2(h8.ih)})`, fig8Roles, (x) =>
+    ({ 'fig5b:none': 'no clamp', 'fig5b:pt': l1([h8.pt]), 'fig8:h6': 'L1H6', 'fig8:ptgroup': `PT group: ${l1(h8.ptGroup)}`, 'fig8:all': 'all 8 L1 heads' })[x]!,
     { xMax: 800_000 },
   );
-  if (e.fig10) {
-    const t10 = `App. Fig. 10 right: eval-time clamps on the unclamped run (only ${e.fig10.heads.ih.replace(/^1:/, 'L2H')})`;
-    const pts = e.fig10.points.flatMap((p) => [
+  const fig10 = e.fig10Data ?? e.fig10;
+  if (fig10) {
+    const t10 = `App. Fig. 10 right: eval-time clamps on the unclamped run (only ${l2(fig10.heads.ih)})`;
+    const pts = fig10.points.flatMap((p) => [
       { seqs: p.seqs, head: 'PT-clamped loss', value: p.composite },
       { seqs: p.seqs, head: 'match-clamped loss', value: p.copy },
     ]);
-    out.push({ id: 'fig10', title: t10, runs: [e.fig10.run], spec: headCurvesSpec(pts, { title: t10, yTitle: 'loss (dense set)', legendTitle: 'measure' }) });
+    out.push({ id: 'fig10', title: t10, runs: [fig10.run], spec: headCurvesSpec(pts, { title: t10, yTitle: 'loss (dense set)', legendTitle: 'measure' }) });
   }
   for (const [set, label] of [
     ['fsl_train', 'train'],
     ['fsl_val_rl', 'test (relabel)'],
   ] as const)
-    compare(`fig15-${set}`, `App. Fig. 15: match-clamp strength sweep, ${label} loss`, FIG15_STRENGTHS.map((_, i) => `fig15:${i}`), (x) => `2s−1 = ${(2 * FIG15_STRENGTHS[Number(x.split(':')[1])] - 1).toFixed(2)}`, { set, learningThreshold: false });
+    compare(`fig15-${set}`, `App. Fig. 15: match-clamp strength sweep on ${l2(headsFor(FIG15_STRENGTHS.map((_, i) => `fig15:${i}`)).ih)}, ${label} loss`, FIG15_STRENGTHS.map((_, i) => `fig15:${i}`), (x) => `2s−1 = ${(2 * FIG15_STRENGTHS[Number(x.split(':')[1])] - 1).toFixed(2)}`, { set, learningThreshold: false });
   if (e.seeds.length) {
     const t18 = 'App. Fig. 18: only-head accuracy against induction strength, across init seeds';
     const acc = e.seeds.flatMap((x) => x.strength.map((strength, h) => ({ head: `s${x.seed} L2H${h}`, strength, value: x.onlyOne[h].acc, kind: `seed ${x.seed}` })));

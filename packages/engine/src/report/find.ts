@@ -39,26 +39,37 @@ export function catalogConfigs(heads?: PresetHeads): { run: PaperRun; config: Ru
   });
 }
 
+/** Catalog runs found in a runs directory, per choice of clamped heads. */
+export interface FoundRuns {
+  /** Every role matched with seed 5's (the paper's) heads, head-independent roles included. */
+  paper: Map<string, FoundRun>;
+  /** Head-dependent roles matched with this data's heads (pitfall 10), when those are given. */
+  data: Map<string, FoundRun>;
+}
+
 /**
- * The finished or partial runs under `runsDir` that match catalog roles, with the clamps on seed 5's
- * heads or, given `dataHeads` (pitfall 10: picked from this data's main run), on those. For one role a
- * run with the data's heads wins over one with the paper's; then the one that got furthest, then the
- * finished one, then the lowest ID.
+ * The finished or partial runs under `runsDir` that match catalog roles: with the clamps on seed 5's
+ * heads, and, given `dataHeads` (picked from this data's main run), on those. When several runs match
+ * one role under one choice (a rerun), the one that got furthest wins, then the finished one, then the
+ * lowest ID.
  */
-export function findPaperRuns(runsDir: string, dataHeads?: PresetHeads): Map<string, FoundRun> {
+export function findPaperRuns(runsDir: string, dataHeads?: PresetHeads): FoundRuns {
   if (!fs.existsSync(runsDir) || !fs.statSync(runsDir).isDirectory()) throw new Error(`--runs: ${runsDir} is not a directory`);
   const byFingerprint = new Map<string, { role: string; heads: FoundRun['heads'] }[]>();
-  const choices: [FoundRun['heads'], PresetHeads | undefined][] = [['paper', undefined]];
-  if (dataHeads && JSON.stringify(dataHeads) !== JSON.stringify(DEFAULT_PRESET_HEADS)) choices.push(['data', dataHeads]);
-  for (const [heads, h] of choices)
-    for (const { run, config } of catalogConfigs(h)) {
+  const add = (f: string, role: string, heads: FoundRun['heads']) => byFingerprint.set(f, [...(byFingerprint.get(f) ?? []), { role, heads }]);
+  const paperPrints = new Map<string, string>();
+  for (const { run, config } of catalogConfigs()) {
+    const f = runFingerprint(config);
+    paperPrints.set(run.role, f);
+    add(f, run.role, 'paper');
+  }
+  if (dataHeads && JSON.stringify(dataHeads) !== JSON.stringify(DEFAULT_PRESET_HEADS))
+    for (const { run, config } of catalogConfigs(dataHeads)) {
       const f = runFingerprint(config);
-      const list = byFingerprint.get(f) ?? [];
-      // A head-independent run (main, only-L2Hh, ...) has the same fingerprint under both choices.
-      if (!list.some((x) => x.role === run.role)) list.push({ role: run.role, heads });
-      byFingerprint.set(f, list);
+      // A head-independent run (main, only-L2Hh, ...) is the same run under both choices.
+      if (f !== paperPrints.get(run.role)) add(f, run.role, 'data');
     }
-  const found = new Map<string, FoundRun>();
+  const found: FoundRuns = { paper: new Map(), data: new Map() };
   for (const id of fs.readdirSync(runsDir).sort()) {
     const dir = path.join(runsDir, id);
     if (!fs.existsSync(path.join(dir, 'run.json'))) continue;
@@ -77,11 +88,13 @@ export function findPaperRuns(runsDir: string, dataHeads?: PresetHeads): Map<str
       .readMetrics()
       .filter((r) => r.kind === 'eval');
     for (const { role, heads } of roles) {
-      const prev = found.get(role);
-      const rank = (x: { heads: FoundRun['heads']; record: RunRecord }) => [x.heads === 'data' ? 1 : 0, x.record.progress.seqs, x.record.status === 'finished' ? 1 : 0];
-      const [a, b] = [rank({ heads, record }), prev ? rank(prev) : null];
-      const better = !b || a[0] > b[0] || (a[0] === b[0] && (a[1] > b[1] || (a[1] === b[1] && a[2] > b[2])));
-      if (better) found.set(role, { role, heads, id, dir, record, rows });
+      const map = found[heads];
+      const prev = map.get(role);
+      const better =
+        !prev ||
+        record.progress.seqs > prev.record.progress.seqs ||
+        (record.progress.seqs === prev.record.progress.seqs && record.status === 'finished' && prev.record.status !== 'finished');
+      if (better) map.set(role, { role, heads, id, dir, record, rows });
     }
   }
   return found;

@@ -176,6 +176,7 @@ export function passingEvidence(): Evidence {
     runsDir: '/runs',
     heads: { paper: DEFAULT_PRESET_HEADS },
     runs,
+    dataRuns: {},
     main: passingMain(),
     fig10: { run: 'run-fig5b-none', heads: DEFAULT_PRESET_HEADS, points: Array.from({ length: 101 }, (_, i) => ({ seqs: i * 6000, composite: lossAt(i * 6000, { start: 0.9, drop: 280_000, level: 0.75 }), copy: lossAt(i * 6000, { start: 0.6, drop: 250_000, level: 0.5 }) })) },
     // Fig. 18: other seeds' strongest heads (spec 8.1), the rest graded below them.
