@@ -82,8 +82,11 @@ describe('webgpu training parity with the reference: 200 steps', () => {
     const adam = new Adam(rig.params, { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8 });
     const out: number[] = [];
     for (let s = 0; s < PARITY_STEPS; s++) {
+      // The step of `train` (trainStep.ts): forward, zero the gradients, backward, read the loss, Adam.
       rig.setBatch(rig.nextBatch());
-      rig.grads();
+      rig.model.program.forward();
+      rig.params.zeroGrads();
+      rig.model.program.backward();
       out.push(be.read(rig.model.loss.buf)[0]);
       adam.step();
     }

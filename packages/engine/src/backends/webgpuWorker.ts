@@ -34,19 +34,25 @@ const reply = (m: Reply | InitReply) => {
 };
 
 /**
- * Writes `Src` ([reps, n]) into `result[rep·stride + offset + i]` for each replica rep and i < n: the one
- * in-place primitive (see the file comment). Uniforms: offset, n, stride (the replica's root size).
+ * Writes `Src` ([reps, n]) into `result[rep·stride + offset + i]` for each replica rep and i < n, or adds
+ * it there (`accumulate`: what every backward kernel does, in one dispatch instead of read + add + write):
+ * the in-place primitive (see the file comment). Uniforms: offset, n, stride (the replica's root size).
  */
 class WindowWriteProgram {
   variableNames = ['Src'];
   outputShape: number[];
-  shaderKey = 'optoscopeWindowWrite';
+  shaderKey: string;
   dispatchLayout: { x: number[] };
   dispatch: [number, number, number];
   workgroupSize: [number, number, number] = [64, 1, 1];
   size = true;
   uniforms = 'offset : i32, n : i32, stride : i32,';
-  constructor(total: number, util: { flatDispatchLayout(s: number[]): { x: number[] }; computeDispatch(l: { x: number[] }, s: number[], w: [number, number, number]): [number, number, number] }) {
+  constructor(
+    total: number,
+    private readonly accumulate: boolean,
+    util: { flatDispatchLayout(s: number[]): { x: number[] }; computeDispatch(l: { x: number[] }, s: number[], w: [number, number, number]): [number, number, number] },
+  ) {
+    this.shaderKey = accumulate ? 'optoscopeWindowAdd' : 'optoscopeWindowWrite';
     this.outputShape = [total];
     this.dispatchLayout = util.flatDispatchLayout([total]);
     this.dispatch = util.computeDispatch(this.dispatchLayout, [total], this.workgroupSize);
@@ -55,7 +61,8 @@ class WindowWriteProgram {
     return `
       fn main(index : i32) {
         if (index < uniforms.size) {
-          result[(index / uniforms.n) * uniforms.stride + uniforms.offset + index % uniforms.n] = Src[index];
+          let j = (index / uniforms.n) * uniforms.stride + uniforms.offset + index % uniforms.n;
+          result[j] = ${this.accumulate ? 'result[j] + ' : ''}Src[index];
         }
       }`;
   }
@@ -83,7 +90,7 @@ async function start(): Promise<void> {
   const tf = await import('@tensorflow/tfjs-core');
   const tfw = (await import('@tensorflow/tfjs-backend-webgpu')) as unknown as {
     WebGPUBackend: new (device: unknown, info: unknown) => unknown;
-    webgpu_util: ConstructorParameters<typeof WindowWriteProgram>[1];
+    webgpu_util: ConstructorParameters<typeof WindowWriteProgram>[2];
   };
   const adapter = probe.adapter;
   const lim = adapter.limits;
@@ -149,7 +156,7 @@ async function start(): Promise<void> {
     /** A window in every replica as [R, ...shape]. */
     const mat = (w: Win, shape: number[]): TF.Tensor => tf.reshape(view(w), [R, ...shape]);
     /** Write `value` (reps·n elements, [reps, n]) into the window of replicas first .. first+reps−1. */
-    const write = (w: Win, value: TF.Tensor, first: number, reps: number) => {
+    const write = (w: Win, value: TF.Tensor, first: number, reps: number, accumulate = false) => {
       const r = rootOf(bid, w);
       if (value.size !== reps * w.n) throw new Error(`result of ${value.size} elements for a window of ${w.n}${reps > 1 ? ` in ${reps} runs` : ''}`);
       let v: TF.Tensor = tf.reshape(value, [reps * w.n]);
@@ -159,11 +166,11 @@ async function start(): Promise<void> {
       if (v.dataId === r.t.dataId) v = tf.add(v, tf.scalar(0, dtype));
       // One entry per scalar: tfjs packs a multi-value entry as a vector, with a vector's alignment.
       const uniforms = [first * r.n + w.o, w.n, r.n].map((x) => ({ type: 'int32', data: [x] }));
-      tfBackend.runWebGPUProgram(new WindowWriteProgram(reps * w.n, tfw.webgpu_util), [v], dtype, uniforms, r.t);
+      tfBackend.runWebGPUProgram(new WindowWriteProgram(reps * w.n, accumulate, tfw.webgpu_util), [v], dtype, uniforms, r.t);
     };
     const put = (w: Win, value: TF.Tensor) => write(w, value, 0, R);
     const acc = (w: Win | null, value: () => TF.Tensor) => {
-      if (w) put(w, tf.add(view(w), tf.reshape(value(), [R, w.n])));
+      if (w) write(w, value(), 0, R, true);
     };
     const ops: Record<string, (...a: any[]) => void> = {
       alloc(id: number, n: number, kind: Kind) {
