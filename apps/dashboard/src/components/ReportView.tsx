@@ -18,7 +18,7 @@ interface Claim {
 interface ReportView {
   available: boolean;
   command: string;
-  report?: { generatedAt: string; claims: Claim[]; summary: { pass: number; fail: number; missing: number } };
+  report?: { generatedAt: string; claims: Claim[]; figures: { id: string; title: string; file: string; runs: string[] }[]; summary: { pass: number; fail: number; missing: number } };
 }
 
 export function ReportView() {
@@ -49,6 +49,7 @@ export function ReportView() {
             <th>claim</th>
             <th>status</th>
             <th>measured</th>
+            <th>figures</th>
             <th>runs / to do</th>
           </tr>
         </thead>
@@ -62,6 +63,13 @@ export function ReportView() {
                 <span className={`badge ${c.status}`}>{c.status}</span>
               </td>
               <td>{c.measured}</td>
+              <td>
+                {c.figures.map((f) => (
+                  <div key={f}>
+                    <a href={`#figure-${f}`}>{f}</a>
+                  </div>
+                ))}
+              </td>
               <td>
                 {c.runs.map((r) => (
                   <div key={r}>
@@ -78,6 +86,23 @@ export function ReportView() {
           ))}
         </tbody>
       </table>
+      {report.figures.length > 0 && (
+        <>
+          <h2>Figures</h2>
+          <p className="muted">The report&apos;s SVG renders of the same Vega-Lite specs the rest of the dashboard draws.</p>
+          <div className="figures" data-testid="report-figures">
+            {report.figures.map((f) => (
+              <figure key={f.id} id={`figure-${f.id}`} className="figure">
+                <figcaption>
+                  <b>{f.id}</b>: {f.title}
+                </figcaption>
+                {/* An SVG file, drawn as an image so nothing in it runs. */}
+                <img src={`/api/report/figure/${enc(f.id)}`} alt={f.title} style={{ maxWidth: '100%' }} />
+              </figure>
+            ))}
+          </div>
+        </>
+      )}
     </>
   );
 }

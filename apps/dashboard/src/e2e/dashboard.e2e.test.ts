@@ -11,7 +11,7 @@ import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { RunDir, writeJsonAtomic } from '@optoscope/engine';
+import { RunDir, lossCurvesSpec, renderSvg, writeJsonAtomic } from '@optoscope/engine';
 import { startDashboard, type DashboardServer } from '@optoscope/cli/dist/commands/dashboard.js';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -164,22 +164,25 @@ describe('dashboard end to end (production build, chromium)', () => {
     await page.goto(url('/report'));
     await page.waitForSelector('[data-testid=report-missing]');
     expect(await page.locator('[data-testid=report-missing]').textContent()).toContain(`opto report --runs ${fs.realpathSync(fx.runsDir)}`);
-    fs.mkdirSync(path.join(fx.runsDir, 'report'), { recursive: true });
+    fs.mkdirSync(path.join(fx.runsDir, 'report', 'figures'), { recursive: true });
+    fs.writeFileSync(path.join(fx.runsDir, 'report', 'figures', 'fig3a.svg'), await renderSvg(lossCurvesSpec(fx.smokeRows, { title: 'Fig. 3a' })));
     writeJsonAtomic(path.join(fx.runsDir, 'report', 'report.json'), {
       version: 1,
       generatedAt: new Date().toISOString(),
       runsDir: fx.runsDir,
       claims: [
-        { id: 1, title: 'Loss plateaus near ln 2 before the phase change', group: 'Setup-level', status: 'pass', measured: 'plateau at 0.70', numbers: {}, runs: ['smoke'], commands: [], figures: [] },
+        { id: 1, title: 'Loss plateaus near ln 2 before the phase change', group: 'Setup-level', status: 'pass', measured: 'plateau at 0.70', numbers: {}, runs: ['smoke'], commands: [], figures: ['fig3a'] },
         { id: 5, title: 'Fig. 5b clamps change the learning time', group: 'Clamps', status: 'missing', measured: 'no fig5b runs', numbers: {}, runs: [], commands: ['opto sweep --preset fig5b --runs runs'], figures: [] },
       ],
-      figures: [],
+      figures: [{ id: 'fig3a', title: 'Loss during training', file: 'figures/fig3a.svg', runs: ['smoke'] }],
       summary: { pass: 1, fail: 0, missing: 1 },
     });
     await page.waitForSelector('[data-testid=claims-table]');
     const table = await page.locator('[data-testid=claims-table]').textContent();
     expect(table).toContain('Loss plateaus near ln 2');
     expect(table).toContain('opto sweep --preset fig5b');
+    // The report's own SVG, shown as an image.
+    await page.waitForFunction(() => ((document.querySelector('[data-testid=report-figures] img') as HTMLImageElement | null)?.naturalWidth ?? 0) > 0);
     await shot('report');
   });
 

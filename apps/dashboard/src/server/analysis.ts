@@ -100,3 +100,22 @@ export async function report(): Promise<ReportView> {
   const r = readReport(root);
   return r ? { available: true, command, report: r } : { available: false, command };
 }
+
+/**
+ * One SVG figure of the report (`<runs>/report/<figures[i].file>`), by its id in report.json. The id must
+ * be a plain name, the file an .svg inside the runs directory. Served as an image (see the route's headers).
+ */
+export async function reportFigure(id: unknown): Promise<string> {
+  if (typeof id !== 'string' || !/^[A-Za-z0-9_-]{1,100}$/.test(id)) throw new ApiError(400, 'figure id must be a plain name such as fig3a');
+  const { readReport, reportFile } = await engineReport();
+  const root = runsDir();
+  containedPath(root, path.relative(root, reportFile(root)));
+  const r = readReport(root);
+  if (!r) throw new ApiError(404, `no report yet: generate it with opto report --runs ${root}`);
+  const entry = r.figures.find((f) => f.id === id);
+  if (!entry) throw new ApiError(404, `report.json lists no figure '${id}'`);
+  if (typeof entry.file !== 'string' || !entry.file.endsWith('.svg')) throw new ApiError(422, `report.json: figure '${id}' file is not an .svg`);
+  const file = containedPath(root, 'report', ...entry.file.split(/[\\/]/));
+  if (!fs.existsSync(file)) throw new ApiError(404, `figure '${id}': ${entry.file} is missing from the report directory`);
+  return fs.readFileSync(file, 'utf8');
+}

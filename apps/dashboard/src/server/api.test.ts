@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { RunDir, writeJsonAtomic, type RunRecord } from '@optoscope/engine';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as compareRoute from '../app/api/compare/route';
+import * as reportFigureRoute from '../app/api/report/figure/[id]/route';
 import * as reportRoute from '../app/api/report/route';
 import * as attentionRoute from '../app/api/runs/[id]/attention/route';
 import * as headsRoute from '../app/api/runs/[id]/heads/route';
@@ -282,6 +283,43 @@ describe('compare and report', () => {
     expect(bad.body.error).toMatch(/report\.json: version is 2/);
     fs.rmSync(path.dirname(file), { recursive: true });
   });
+
+  it('report figures: the SVG a figure entry names, as an image that can run nothing; nothing else', async () => {
+    const dir = path.join(fx.runsDir, 'report');
+    fs.mkdirSync(path.join(dir, 'figures'), { recursive: true });
+    const { lossCurvesSpec, renderSvg } = await import('@optoscope/engine');
+    fs.writeFileSync(path.join(dir, 'figures', 'fig3a.svg'), await renderSvg(lossCurvesSpec(fx.smokeRows)));
+    writeJsonAtomic(path.join(dir, 'report.json'), {
+      version: 1,
+      generatedAt: new Date().toISOString(),
+      runsDir: fx.runsDir,
+      claims: [],
+      figures: [
+        { id: 'fig3a', title: 'Loss', file: 'figures/fig3a.svg', runs: ['smoke'] },
+        { id: 'leak', title: 'x', file: '../../secret.txt.svg', runs: [] },
+        { id: 'gone', title: 'x', file: 'figures/gone.svg', runs: [] },
+        { id: 'notsvg', title: 'x', file: '../../secret.txt', runs: [] },
+      ],
+      summary: { pass: 0, fail: 0, missing: 0 },
+    });
+    fs.copyFileSync(fx.secretFile, path.join(tmp, 'secret.txt.svg'));
+    const get = async (id: string) => {
+      const r = await reportFigureRoute.GET(new Request('http://x/'), { params: Promise.resolve({ id }) });
+      return { status: r.status, type: r.headers.get('content-type'), csp: r.headers.get('content-security-policy'), text: await r.text() };
+    };
+    const ok = await get('fig3a');
+    expect(ok.status).toBe(200);
+    expect(ok.type).toBe('image/svg+xml; charset=utf-8');
+    expect(ok.csp).toContain("default-src 'none'");
+    expect(ok.text.startsWith('<svg')).toBe(true);
+    expect((await get('leak')).status).toBe(403);
+    expect((await get('gone')).status).toBe(404);
+    expect((await get('notsvg')).status).toBe(422);
+    expect((await get('nope')).status).toBe(404);
+    for (const id of ['..', '../secret', '%2e%2e', 'a/b']) expect((await get(id)).status).toBe(400);
+    for (const id of ['leak', 'notsvg', '..']) expect((await get(id)).text).not.toContain(SECRET);
+    fs.rmSync(dir, { recursive: true });
+  });
 });
 
 describe('nothing outside the runs directory is reachable', () => {
@@ -309,7 +347,7 @@ describe('nothing outside the runs directory is reachable', () => {
   });
 
   it('the routes are read-only: only GET is exported', () => {
-    for (const m of [listRoute, detailRoute, metricsRoute, headsRoute, attentionRoute, wiringRoute, compareRoute, reportRoute])
+    for (const m of [listRoute, detailRoute, metricsRoute, headsRoute, attentionRoute, wiringRoute, compareRoute, reportRoute, reportFigureRoute])
       for (const verb of ['POST', 'PUT', 'PATCH', 'DELETE']) expect(verb in m).toBe(false);
   });
 });

@@ -9,14 +9,19 @@ export class ApiError extends Error {
   }
 }
 
-/** Route-handler wrapper: ApiError → its status; anything else (corrupt files, engine errors) → 422 with the message. */
+/** ApiError → its status; anything else (corrupt files, engine errors) → 422; the message's first line as JSON. */
+export function errorResponse(e: unknown): Response {
+  const status = e instanceof ApiError ? e.status : 422;
+  const msg = e instanceof Error ? e.message : String(e);
+  return Response.json({ error: msg.split('\n')[0] }, { status, headers: { 'cache-control': 'no-store' } });
+}
+
+/** Route-handler wrapper: the value as JSON, or the error as `errorResponse`. */
 export async function answer(fn: () => unknown | Promise<unknown>): Promise<Response> {
   try {
     const body = await fn();
     return Response.json(body, { headers: { 'cache-control': 'no-store' } });
   } catch (e) {
-    const status = e instanceof ApiError ? e.status : 422;
-    const msg = e instanceof Error ? e.message : String(e);
-    return Response.json({ error: msg.split('\n')[0] }, { status, headers: { 'cache-control': 'no-store' } });
+    return errorResponse(e);
   }
 }
