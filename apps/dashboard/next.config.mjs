@@ -15,6 +15,8 @@ const nextConfig = {
   // The monorepo root holds the lockfile and packages/engine/dist, which the client alias reaches.
   turbopack: { root: path.resolve(here, '../..') },
   outputFileTracingRoot: path.resolve(here, '../..'),
+  // `opto dashboard` builds into .next; its tests into .next-e2e, so a dashboard being used keeps its build.
+  distDir: process.env.OPTO_DASHBOARD_DIST_DIR || '.next',
   poweredByHeader: false,
   reactStrictMode: true,
 };

@@ -43,12 +43,14 @@ export function inputsHash(app: string): string {
   return h.digest('hex');
 }
 
-const stampFile = (app: string) => path.join(app, '.next', 'optoscope-inputs.sha256');
+/** The build directory: `.next`, or another one (tests build into `.next-e2e` so a running dashboard keeps its build). */
+export const DEFAULT_DIST_DIR = '.next';
+const stampFile = (app: string, distDir: string) => path.join(app, distDir, 'optoscope-inputs.sha256');
 
 /** Why the app must be (re)built, or null when its build is current. */
-export function buildReason(app: string): string | null {
-  if (!fs.existsSync(path.join(app, '.next', 'BUILD_ID'))) return 'it has not been built yet';
-  const stamp = fs.existsSync(stampFile(app)) ? fs.readFileSync(stampFile(app), 'utf8').trim() : null;
+export function buildReason(app: string, distDir = DEFAULT_DIST_DIR): string | null {
+  if (!fs.existsSync(path.join(app, distDir, 'BUILD_ID'))) return 'it has not been built yet';
+  const stamp = fs.existsSync(stampFile(app, distDir)) ? fs.readFileSync(stampFile(app, distDir), 'utf8').trim() : null;
   if (stamp === null) return 'the build was not made by opto dashboard';
   return stamp === inputsHash(app) ? null : 'its sources or the engine figures changed since the last build';
 }
@@ -57,14 +59,15 @@ function nextBin(app: string): string {
   return createRequire(path.join(app, 'package.json')).resolve('next/dist/bin/next');
 }
 
-const childEnv = (extra: Record<string, string> = {}) => ({ ...process.env, NEXT_TELEMETRY_DISABLED: '1', ...extra });
+// next.config.mjs reads OPTO_DASHBOARD_DIST_DIR as its distDir.
+const childEnv = (distDir: string, extra: Record<string, string> = {}) => ({ ...process.env, NEXT_TELEMETRY_DISABLED: '1', OPTO_DASHBOARD_DIST_DIR: distDir, ...extra });
 
 /** `next build` of the dashboard; its output goes to stderr. */
-export async function buildDashboard(app = dashboardDir(), log: (s: string) => void = (s) => process.stderr.write(s + '\n')): Promise<void> {
+export async function buildDashboard(app = dashboardDir(), log: (s: string) => void = (s) => process.stderr.write(s + '\n'), distDir = DEFAULT_DIST_DIR): Promise<void> {
   const t0 = Date.now();
   // Hashed before building: an edit made during the build makes the next start rebuild.
   const hash = inputsHash(app);
-  const child = spawn(process.execPath, [nextBin(app), 'build'], { cwd: app, env: childEnv({ NODE_ENV: 'production' }), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [nextBin(app), 'build'], { cwd: app, env: childEnv(distDir, { NODE_ENV: 'production' }), stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const keep = (b: Buffer) => {
     out = (out + b.toString()).slice(-8000);
@@ -73,7 +76,7 @@ export async function buildDashboard(app = dashboardDir(), log: (s: string) => v
   child.stderr!.on('data', keep);
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
   if (code !== 0) throw new Error(`next build of ${app} failed (exit ${code}): ${out.trim().split('\n').slice(-15).join(' | ')}`);
-  fs.writeFileSync(stampFile(app), hash + '\n');
+  fs.writeFileSync(stampFile(app, distDir), hash + '\n');
   log(`dashboard built in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 }
 
@@ -95,6 +98,8 @@ export interface DashboardOptions {
   host?: string;
   /** 'auto': build when missing or stale (default); 'always'; 'never': fail if there is no build. */
   build?: 'auto' | 'always' | 'never';
+  /** Build directory under apps/dashboard (default `.next`). */
+  distDir?: string;
   log?: (s: string) => void;
 }
 
@@ -112,17 +117,19 @@ export async function startDashboard(o: DashboardOptions): Promise<DashboardServ
   const runsDir = path.resolve(o.runsDir);
   if (!fs.existsSync(runsDir) || !fs.statSync(runsDir).isDirectory()) throw new Error(`--runs ${o.runsDir} is not a directory`);
   const app = dashboardDir();
-  const reason = o.build === 'always' ? 'a rebuild was asked for' : buildReason(app);
+  const distDir = o.distDir ?? DEFAULT_DIST_DIR;
+  if (!/^\.next[\w-]*$/.test(distDir)) throw new Error(`distDir '${distDir}' must be .next or .next-<name>`);
+  const reason = o.build === 'always' ? 'a rebuild was asked for' : buildReason(app, distDir);
   if (reason) {
-    if (o.build === 'never') throw new Error(`the dashboard needs a build (${reason}): run npm run build:app -w @optoscope/dashboard`);
+    if (o.build === 'never') throw new Error(`the dashboard needs a build (${reason}): run opto dashboard once, or npm run build:app -w @optoscope/dashboard`);
     log(`building the dashboard first (${reason}); this takes about half a minute...`);
-    await buildDashboard(app, log);
+    await buildDashboard(app, log, distDir);
   }
   const host = o.host ?? '127.0.0.1';
   const port = o.port ? o.port : await freePort(host);
   const child = spawn(process.execPath, [nextBin(app), 'start', '-p', String(port), '-H', host], {
     cwd: app,
-    env: childEnv({ OPTO_RUNS_DIR: runsDir, NODE_ENV: 'production' }),
+    env: childEnv(distDir, { OPTO_RUNS_DIR: runsDir, NODE_ENV: 'production' }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -32,7 +32,8 @@ beforeAll(async () => {
     throw new Error(`Debian chromium is not installed at ${CHROMIUM}: install it with \`sudo apt-get install -y chromium fonts-dejavu-core\` (.ci/run does this), or set CHROMIUM_PATH`);
   fs.mkdirSync(shots, { recursive: true });
   fx = await makeFixture(tmp);
-  server = await startDashboard({ runsDir: fx.runsDir, port: 0, build: 'always', log: () => undefined });
+  // Its own build directory: a dashboard someone is using keeps its .next.
+  server = await startDashboard({ runsDir: fx.runsDir, port: 0, build: 'always', distDir: '.next-e2e', log: () => undefined });
   browser = await chromium.launch({ executablePath: CHROMIUM });
   page = await browser.newPage({ viewport: { width: 1600, height: 1000 }, acceptDownloads: true });
   page.on('pageerror', (e) => pageErrors.push(e.message));
