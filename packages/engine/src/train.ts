@@ -10,20 +10,20 @@ import * as fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { selectBackendAsync } from './backends/index.js';
 import { parseRunConfig, type RunConfig } from './config.js';
-import { buildTask, loadFeatureFile, makeEvalSets, syntheticFeatures, trainDistribution } from './data/index.js';
-import type { EvalSet, FeatureSource } from './data/types.js';
-import { evalMetrics, learningTime, type Metrics } from './metrics.js';
-import { buildModel, type ModelProgram } from './model.js';
+import { buildTask, loadFeatureFile, syntheticFeatures } from './data/index.js';
+import type { FeatureSource } from './data/types.js';
+import { learningTime, type Metrics } from './metrics.js';
 import { Adam } from './optim.js';
-import { DEFAULT_MODEL, ParamStore, type ModelConfig } from './params.js';
-import { Rng, type RngState } from './rng.js';
-import { compileInterventions } from './interventions/compile.js';
-import { parseInterventionSpec } from './interventions/spec.js';
-import type { PassPlan } from './model.js';
+import { ParamStore } from './params.js';
+import { type RngState } from './rng.js';
+import { donorLoader } from './interventions/compile.js';
 import { loadParamTensors, paramTensors, stateTensors } from './store/paramIO.js';
 import type { NamedTensor } from './store/safetensors.js';
-import { makeTrainStep } from './trainStep.js';
+import { nextMultiple, setupTraining } from './trainSetup.js';
 import { RUN_SCHEMA, RunDir, type MetricRow, type RunRecord, type RunSummary, type SetMetrics } from './store/runDir.js';
+
+// evaluator and modelConfigFor moved to trainSetup.ts (no Node imports) and stay exported from here.
+export { evaluator, modelConfigFor } from './trainSetup.js';
 
 export type TrainEvent =
   | { type: 'start'; record: RunRecord; totalSteps: number; resumedFrom: number | null }
@@ -52,10 +52,6 @@ export async function loadFeatures(cfg: RunConfig): Promise<FeatureSource> {
   return loadFeatureFile(cfg.data.source, { datasetPath: cfg.data.datasetPath });
 }
 
-export function modelConfigFor(cfg: RunConfig, features: FeatureSource): ModelConfig {
-  return { ...DEFAULT_MODEL, ...cfg.model, featureDim: features.dim, numLabels: cfg.task.numLabels };
-}
-
 /** Train (or resume) one run; resolves with its summary. */
 export async function train(config: RunConfig, opts: TrainOptions): Promise<RunSummary> {
   const emit = opts.onEvent ?? (() => undefined);
@@ -78,21 +74,8 @@ export async function train(config: RunConfig, opts: TrainOptions): Promise<RunS
   const sel = await selectBackendAsync(cfg.backend, opts.coreModule);
   if (sel.warning) emit({ type: 'warning', message: sel.warning });
   const be = sel.backend;
-  const modelCfg = modelConfigFor(cfg, features);
-  const params = new ParamStore(be, modelCfg);
-  params.init(cfg.seeds.init);
-  const adam = new Adam(params, cfg.optim);
+  const { params, adam, evaluators, rng, trainStep } = setupTraining(cfg, task, features, be, donorLoader(path.dirname(path.resolve(opts.out))));
   const B = cfg.optim.batchSize;
-  // The same intervention passes drive training and evaluation (spec 3.2, pitfall 9).
-  const spec = parseInterventionSpec(cfg.interventions, modelCfg, 'config.interventions');
-  const passes = compileInterventions(spec, params, { runsDir: path.dirname(path.resolve(opts.out)) });
-  const dist = trainDistribution(task, features);
-  const trainModel = buildModel(params, { batch: B, nItems: dist.items.length, training: true, passes });
-  trainModel.setFeatures(dist.itemFeatures);
-  const evalSets = makeEvalSets(task, features, cfg.seeds.eval, cfg.schedule.evalSize);
-  const evaluators = evalSets.map((set) => evaluator(params, set, passes));
-  const rng = new Rng(cfg.seeds.train);
-  const trainStep = makeTrainStep(trainModel, adam, dist, rng);
 
   const { seqs: total, evalEvery, ckptEvery } = cfg.schedule;
   let seqs = 0;
@@ -136,7 +119,6 @@ export async function train(config: RunConfig, opts: TrainOptions): Promise<RunS
   run.writeRecord(record);
   emit({ type: 'start', record, totalSteps: Math.ceil(total / B), resumedFrom });
 
-  const nextMultiple = (x: number, every: number) => (Math.floor(x / every) + 1) * every;
   let nextEval = resumedFrom === null ? 0 : nextMultiple(seqs, evalEvery);
   let nextCkpt = ckptEvery === null ? Infinity : resumedFrom === null ? 0 : nextMultiple(seqs, ckptEvery);
   let stepMs = 0;
@@ -214,6 +196,8 @@ export async function train(config: RunConfig, opts: TrainOptions): Promise<RunS
   } catch (e) {
     if (!(e instanceof InterruptedError)) run.writeRecord((record = { ...record, status: 'failed', error: (e as Error).message }));
     throw e;
+  } finally {
+    await sel.release?.(); // webgpu: stop the GPU worker before this (maybe pool) thread ends
   }
 
   const summary = summarize(run, cfg, {
@@ -239,23 +223,6 @@ interface ResumeMeta {
   rng: RngState;
   spare: number | null;
   window: { loss: number; gradNorm: number; n: number };
-}
-
-/** A forward-only program over one fixed eval set, built once per run. */
-export function evaluator(params: ParamStore, set: EvalSet, passes?: PassPlan[]): { set: EvalSet; run: () => Metrics } {
-  const m: ModelProgram = buildModel(params, { batch: set.batch.size, nItems: set.distribution.items.length, training: false, passes });
-  m.setFeatures(set.distribution.itemFeatures);
-  m.setBatch(set.batch);
-  const L = params.config.numLabels;
-  const logits = new Float64Array(set.batch.size * L);
-  return {
-    set,
-    run() {
-      m.program.forward();
-      params.be.read(m.queryLogits.buf, logits);
-      return evalMetrics(logits, set.batch, L);
-    },
-  };
 }
 
 function restoreState(params: ParamStore, adam: Adam, tensors: Record<string, NamedTensor>, meta: ResumeMeta): void {

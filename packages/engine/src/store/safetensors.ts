@@ -7,39 +7,13 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { writeFileAtomic } from './atomic.js';
+import { assembleSafetensors, safetensorsLayout, type NamedTensor } from './safetensorsCodec.js';
 
-export interface NamedTensor {
-  shape: number[];
-  data: Float32Array;
-}
+export type { NamedTensor } from './safetensorsCodec.js';
 
 export function encodeSafetensors(tensors: Record<string, NamedTensor>, metadata: Record<string, string> = {}): Uint8Array {
-  const names = Object.keys(tensors);
-  const header: Record<string, unknown> = {};
-  let offset = 0;
-  for (const name of names) {
-    const t = tensors[name];
-    const n = t.shape.reduce((a, b) => a * b, 1);
-    if (n !== t.data.length) throw new Error(`safetensors: tensor '${name}' has ${t.data.length} values for shape [${t.shape}]`);
-    header[name] = { dtype: 'F32', shape: t.shape, data_offsets: [offset, offset + 4 * n] };
-    offset += 4 * n;
-  }
-  const body = new Uint8Array(offset);
-  let o = 0;
-  for (const name of names) {
-    const d = tensors[name].data;
-    body.set(new Uint8Array(d.buffer, d.byteOffset, d.byteLength), o); // x86/ARM are little-endian
-    o += d.byteLength;
-  }
-  header.__metadata__ = { ...metadata, sha256: createHash('sha256').update(body).digest('hex') };
-  let json = JSON.stringify(header);
-  json += ' '.repeat((8 - (json.length % 8)) % 8); // pad so tensors start 8-byte aligned
-  const head = Buffer.from(json, 'utf8');
-  const out = new Uint8Array(8 + head.length + body.length);
-  new DataView(out.buffer).setBigUint64(0, BigInt(head.length), true);
-  out.set(head, 8);
-  out.set(body, 8 + head.length);
-  return out;
+  const layout = safetensorsLayout(tensors);
+  return assembleSafetensors(layout, metadata, createHash('sha256').update(layout.body).digest('hex'));
 }
 
 export function writeSafetensors(file: string, tensors: Record<string, NamedTensor>, metadata: Record<string, string> = {}): void {

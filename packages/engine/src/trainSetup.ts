@@ -1,0 +1,74 @@
+/**
+ * What a run trains, built from its config: parameters (initialised from the init seed), Adam, the
+ * intervention passes, the training program, the train-stream RNG and one evaluator per fixed eval set.
+ * Shared by `train()` (Node, run directory) and `trainInPage()` (browser, in memory) so both build exactly
+ * the same model with the same clamps and draw the same batches. No Node imports here.
+ */
+import type { Backend } from './backend.js';
+import type { RunConfig } from './config.js';
+import { makeEvalSets } from './data/evalSets.js';
+import { trainDistribution } from './data/sampler.js';
+import type { EvalSet, FeatureSource, Task } from './data/types.js';
+import { compilePasses, type PassOptions } from './interventions/passes.js';
+import { parseInterventionSpec } from './interventions/spec.js';
+import type { Metrics } from './metrics.js';
+import { evalMetrics } from './metrics.js';
+import { buildModel, type ModelProgram, type PassPlan } from './model.js';
+import { Adam } from './optim.js';
+import { DEFAULT_MODEL, ParamStore, type ModelConfig } from './params.js';
+import { Rng } from './rng.js';
+import { makeTrainStep, type TrainStep } from './trainStep.js';
+
+export function modelConfigFor(cfg: RunConfig, features: FeatureSource): ModelConfig {
+  return { ...DEFAULT_MODEL, ...cfg.model, featureDim: features.dim, numLabels: cfg.task.numLabels };
+}
+
+/** A forward-only program over one fixed eval set, built once per run. */
+export function evaluator(params: ParamStore, set: EvalSet, passes?: PassPlan[]): { set: EvalSet; run: () => Metrics } {
+  const m: ModelProgram = buildModel(params, { batch: set.batch.size, nItems: set.distribution.items.length, training: false, passes });
+  m.setFeatures(set.distribution.itemFeatures);
+  m.setBatch(set.batch);
+  const L = params.config.numLabels;
+  const logits = new Float64Array(set.batch.size * L);
+  return {
+    set,
+    run() {
+      m.program.forward();
+      params.be.read(m.queryLogits.buf, logits);
+      return evalMetrics(logits, set.batch, L);
+    },
+  };
+}
+
+export interface TrainingSetup {
+  modelCfg: ModelConfig;
+  params: ParamStore;
+  adam: Adam;
+  passes: PassPlan[];
+  evalSets: EvalSet[];
+  evaluators: { set: EvalSet; run: () => Metrics }[];
+  rng: Rng;
+  trainStep: TrainStep;
+}
+
+/** Build a run's training state on `be` (`passOpts.loadDonor` reads graft donors where there is a filesystem). */
+export function setupTraining(cfg: RunConfig, task: Task, features: FeatureSource, be: Backend, passOpts: PassOptions = {}): TrainingSetup {
+  const modelCfg = modelConfigFor(cfg, features);
+  const params = new ParamStore(be, modelCfg);
+  params.init(cfg.seeds.init);
+  const adam = new Adam(params, cfg.optim);
+  // The same intervention passes drive training and evaluation (spec 3.2, pitfall 9).
+  const spec = parseInterventionSpec(cfg.interventions, modelCfg, 'config.interventions');
+  const passes = compilePasses(spec, params, passOpts);
+  const dist = trainDistribution(task, features);
+  const trainModel = buildModel(params, { batch: cfg.optim.batchSize, nItems: dist.items.length, training: true, passes });
+  trainModel.setFeatures(dist.itemFeatures);
+  const evalSets = makeEvalSets(task, features, cfg.seeds.eval, cfg.schedule.evalSize);
+  const evaluators = evalSets.map((set) => evaluator(params, set, passes));
+  const rng = new Rng(cfg.seeds.train);
+  const trainStep = makeTrainStep(trainModel, adam, dist, rng);
+  return { modelCfg, params, adam, passes, evalSets, evaluators, rng, trainStep };
+}
+
+/** The eval/checkpoint schedule (spec 3.2): the first multiple of `every` above `x`. */
+export const nextMultiple = (x: number, every: number): number => (Math.floor(x / every) + 1) * every;
