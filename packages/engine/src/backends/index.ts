@@ -10,7 +10,7 @@ import type { Backend } from '../backend.js';
 import { createReferenceBackend } from './reference.js';
 import { createWasmBackend } from './wasm.js';
 import { acquireWebGpuAdapter, describeAdapter, hardwareGpuPossible, type WebGpuAdapterProbe } from './webgpuAdapter.js';
-import { createWebGpuBackend, sharedWebGpuDevice } from './webgpu.js';
+import { createWebGpuBackend, openWebGpuDevice } from './webgpu.js';
 
 export type BackendChoice = 'auto' | 'wasm' | 'reference' | 'webgpu';
 export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'wasm', 'reference', 'webgpu'];
@@ -21,6 +21,11 @@ export interface SelectedBackend {
   reason: string;
   /** Something the user should see (e.g. a forced webgpu on a software adapter). */
   warning?: string;
+  /**
+   * Frees what the backend holds outside the heap (webgpu: its GPU worker and device). Call it when
+   * done; a device opened in a worker thread must be released before that thread ends (webgpu.ts).
+   */
+  release?: () => Promise<void>;
 }
 
 const unknown = (requested: string) => new Error(`unknown backend '${requested}' (expected ${BACKEND_CHOICES.join(', ')})`);
@@ -52,8 +57,8 @@ function probeOnce(): Promise<WebGpuAdapterProbe> {
 /** The full selection, WebGPU included. Never fails for `auto`: any WebGPU trouble falls back to wasm, with the reason. */
 export async function selectBackendAsync(requested: BackendChoice, coreModule?: WebAssembly.Module): Promise<SelectedBackend> {
   if (requested === 'webgpu') {
-    const dev = await sharedWebGpuDevice(); // throws, with how to get an adapter, when there is none
-    const sel: SelectedBackend = { backend: dev.createBackend(), requested, reason: `requested: webgpu on the ${dev.reason}` };
+    const dev = await openWebGpuDevice(); // throws, with how to get an adapter, when there is none
+    const sel: SelectedBackend = { backend: dev.createBackend(), requested, reason: `requested: webgpu on the ${dev.reason}`, release: () => dev.close() };
     if (dev.isSoftware)
       sel.warning = `webgpu is running on a software adapter (${describeAdapter(dev.info)}): results are correct but far slower than the wasm core; use it for correctness checks only`;
     return sel;
@@ -71,7 +76,8 @@ export async function selectBackendAsync(requested: BackendChoice, coreModule?: 
   if (!found.adapter) return wasm(`no WebGPU adapter (${found.reason})`);
   if (found.isSoftware) return wasm(`the only WebGPU adapter is a software one (${describeAdapter(found.info)}), slower than the wasm core on the same CPU`);
   try {
-    return { backend: await createWebGpuBackend(), requested, reason: `auto: WebGPU on the ${found.reason}` };
+    const dev = await openWebGpuDevice();
+    return { backend: dev.createBackend(), requested, reason: `auto: WebGPU on the ${found.reason}`, release: () => dev.close() };
   } catch (e) {
     return wasm(`a hardware WebGPU adapter (${describeAdapter(found.info)}) exists but the webgpu backend failed to start: ${(e as Error).message}`);
   }

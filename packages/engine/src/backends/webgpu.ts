@@ -11,7 +11,7 @@
  */
 import * as fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+import { MessageChannel, Worker, getEnvironmentData, isMainThread, receiveMessageOnPort, setEnvironmentData, type MessagePort } from 'node:worker_threads';
 import type { Backend, Buf } from '../backend.js';
 import { HOW_TO_GET_A_WEBGPU_ADAPTER, type WebGpuAdapterInfo } from './webgpuAdapter.js';
 import type { Batch, Cmd, InitReply, Kind, Reply, Win, WorkerInit } from './webgpuProtocol.js';
@@ -37,8 +37,36 @@ export interface WebGpuDevice {
    * that differ only in their host data (seeds). See {@link BatchedRunsBackend} for the host I/O.
    */
   createBatchedBackend(runs: number): BatchedRunsBackend;
-  /** Stop the GPU worker; backends made by this device stop working. */
+  /**
+   * Stop the GPU worker; backends made by this device stop working. A device opened in a worker thread
+   * must be closed before that thread ends (see the teardown lock below).
+   */
   close(): Promise<void>;
+}
+
+// Mesa's EGL reads EGL_PLATFORM from the C environment, and without a display only "surfaceless" works.
+// Only the main thread's process.env reaches the C environment (a worker thread's is a private copy), so
+// it is set here, when the engine loads on the main thread: that covers devices opened later from worker
+// threads too (sweep pool members), which inherit it. An explicit setting is left alone.
+if (isMainThread) process.env.EGL_PLATFORM ??= 'surfaceless';
+
+/**
+ * Tearing down two Dawn devices at the same time (two GPU workers terminated concurrently, e.g. by a
+ * sweep pool whose threads each trained on webgpu) crashes the process in Mesa's EGL (measured: 3 of 6
+ * runs segfaulted; 0 of 8 when the same teardowns ran one after another). So every `close()` in the
+ * process takes one lock: an Int32 in a SharedArrayBuffer made by the main thread and handed to every
+ * worker thread spawned later through environment data (structured cloning shares its memory).
+ */
+const TEARDOWN_LOCK_KEY = 'optoscope.webgpu.teardownLock';
+if (isMainThread) setEnvironmentData(TEARDOWN_LOCK_KEY, new SharedArrayBuffer(4));
+const teardownLock = new Int32Array((getEnvironmentData(TEARDOWN_LOCK_KEY) as SharedArrayBuffer | undefined) ?? new SharedArrayBuffer(4));
+async function withTeardownLock<T>(f: () => Promise<T>): Promise<T> {
+  while (Atomics.compareExchange(teardownLock, 0, 0, 1) !== 0) await new Promise((r) => setTimeout(r, 5));
+  try {
+    return await f();
+  } finally {
+    Atomics.store(teardownLock, 0, 0);
+  }
 }
 
 /** Commands queued before a batch is posted even without a read (bounds the queue's memory). */
@@ -72,8 +100,6 @@ function workerScript(): URL {
  * when none can be had. `replyTimeoutMs`: how long a read may wait for the GPU before it is declared hung.
  */
 export async function openWebGpuDevice(opts: { initTimeoutMs?: number; replyTimeoutMs?: number } = {}): Promise<WebGpuDevice> {
-  // Mesa reads EGL_PLATFORM from the process environment, which the worker's libEGL shares.
-  process.env.EGL_PLATFORM ??= 'surfaceless';
   const signalBuf = new SharedArrayBuffer(4);
   const signal = new Int32Array(signalBuf);
   const { port1, port2 } = new MessageChannel();
@@ -272,7 +298,7 @@ export async function openWebGpuDevice(opts: { initTimeoutMs?: number; replyTime
     createBackend: () => createBackend(1),
     createBatchedBackend: (runs) => createBackend(runs),
     async close() {
-      await worker.terminate();
+      await withTeardownLock(() => worker.terminate());
     },
   };
 }
