@@ -19,6 +19,7 @@ export default function RootLayout({ children }: { children: React.ReactNode }) 
             <Link href="/">Runs</Link>
             <Link href="/compare">Compare</Link>
             <Link href="/report">Report</Link>
+            <Link href="/train">Train</Link>
           </nav>
           <span className="runs-dir" title="runs directory (opto dashboard --runs)">
             {process.env.OPTO_RUNS_DIR ?? 'OPTO_RUNS_DIR not set'}

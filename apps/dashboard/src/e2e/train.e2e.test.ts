@@ -1,0 +1,143 @@
+/**
+ * End to end for /train: the production dashboard (built into its own .next-train-e2e, started the way
+ * `opto dashboard` starts it), Debian chromium with the SwiftShader WebGPU flags of the stack notes (no
+ * --disable-gpu), 2,000 steps of the main preset trained in the page. The losses the page streamed are
+ * compared with the same config trained in Node by the engine (wasm core), the curves must be drawn
+ * (SVG marks), the clamp form must show the engine's validation message, pause/resume must work, and the
+ * downloaded zip must hold a run directory the engine reads back. Screenshot: screenshots/e2e/train.png.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createWasmBackend, decodeSafetensors, parseRunConfig, type MetricRow } from '@optoscope/engine';
+import { trainInPage } from '@optoscope/engine/browser';
+import { startDashboard, type DashboardServer } from '@optoscope/cli/dist/commands/dashboard.js';
+import { unzipSync } from 'fflate';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+// The stack notes' flags: headless Chromium gets a SwiftShader WebGPU adapter only with these, and only
+// without --disable-gpu. The page must still say which backend it trains on, and why.
+const WEBGPU_FLAGS = ['--enable-unsafe-webgpu', '--use-angle=swiftshader', '--enable-unsafe-swiftshader'];
+const STEPS = 2000;
+/**
+ * Page vs Node: the same wasm binary (float32 SIMD kernels, same instruction sequence in V8) and the same
+ * JS for batches, Adam and metrics, so the losses should agree bit for bit. 1e-5 nats leaves room only for
+ * differences in the f64 Math functions between Node's and Chromium's V8 in the metric code; a different
+ * model, clamp, seed or batch order moves eval losses by 1e-2 or more within a few hundred steps.
+ */
+const TOL = 1e-5;
+
+const shots = process.env.DASHBOARD_SCREENSHOTS ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'screenshots', 'e2e');
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'opto-train-e2e-'));
+let server: DashboardServer | undefined;
+let browser: Browser | undefined;
+let page: Page;
+const pageErrors: string[] = [];
+
+beforeAll(async () => {
+  // Never skipped: a missing browser is a failure that says how to fix it.
+  if (!fs.existsSync(CHROMIUM))
+    throw new Error(`Debian chromium is not installed at ${CHROMIUM}: install it with \`sudo apt-get install -y chromium fonts-dejavu-core\` (.ci/run does this), or set CHROMIUM_PATH`);
+  fs.mkdirSync(shots, { recursive: true });
+  fs.mkdirSync(path.join(tmp, 'runs'));
+  server = await startDashboard({ runsDir: path.join(tmp, 'runs'), port: 0, build: 'always', distDir: '.next-train-e2e', log: () => undefined });
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: WEBGPU_FLAGS });
+  page = await browser.newPage({ viewport: { width: 1500, height: 1100 }, acceptDownloads: true });
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+}, 900_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+const json = async <T>(testId: string): Promise<T> => JSON.parse((await page.locator(`[data-testid=${testId}]`).textContent()) ?? 'null') as T;
+const marks = (fig: string, kind: 'line' | 'rule', el = kind === 'rule' ? 'line' : 'path') => page.locator(`[data-testid=${fig}] svg g.mark-${kind}.role-mark ${el}`).count();
+const texts = (fig: string) => page.locator(`[data-testid=${fig}] svg text`).allTextContents();
+const losses = (rows: MetricRow[], kind: 'eval' | 'train') => rows.filter((r) => r.kind === kind).map((r) => ({ seqs: r.seqs, set: r.set ?? 'train', loss: Number(r.loss) }));
+
+describe('/train: training in the browser (production build, chromium, SwiftShader WebGPU flags)', () => {
+  it('is linked from the navigation and says which backend it uses, and why', async () => {
+    await page.goto(server!.url + '/');
+    await page.locator('header nav a[href="/train"]').click();
+    await page.waitForURL(/\/train$/);
+    await page.waitForSelector('[data-testid=train-backend][data-backend=wasm]', { timeout: 60_000 });
+    const note = (await page.locator('[data-testid=train-backend]').textContent())!;
+    expect(note).toContain('Backend: wasm');
+    // Either an adapter was found (SwiftShader) and the note says why it is not used, or it says there is none.
+    expect(note).toMatch(/WebGPU adapter found .*a page cannot block its main thread|no WebGPU adapter|navigator\.gpu/);
+    console.log(`[train e2e] backend note: ${note}`);
+  });
+
+  it('the clamp form writes the spec and shows the engine parser\'s message for a contradictory clamp', async () => {
+    await page.selectOption('[data-testid=train-preset]', 'main');
+    await page.locator('[aria-label="match 1:3"]').check();
+    await page.locator('[data-testid=perfect-layer1]').check();
+    expect(await page.locator('[data-testid=spec-json]').inputValue()).toContain('"perfectLayer1": true');
+    await page.waitForSelector('[data-testid=train-config-error]');
+    expect(await page.locator('[data-testid=train-config-error]').textContent()).toMatch(/^interventions\.match[\w.]*: contradicts perfectLayer1: both set the attention pattern of head "1:3"$/);
+    expect(await page.locator('[data-testid=train-start]').isDisabled()).toBe(true);
+    await page.locator('[data-testid=spec-json]').fill('{"ablate": ["1:9"]}');
+    expect(await page.locator('[data-testid=train-config-error]').textContent()).toContain('head 9 out of range');
+    await page.locator('[data-testid=spec-json]').fill('{}');
+    await page.waitForSelector('[data-testid=train-config-error]', { state: 'detached' });
+  });
+
+  it(`trains ${STEPS} steps of the main preset with the losses Node's engine gets for the same config`, async () => {
+    await page.locator('[data-testid=train-seqs]').fill(String(STEPS * 32));
+    await page.locator('[data-testid=train-start]').click();
+    // Pause and resume once the first evals are in (the run must then go on to the end).
+    await page.waitForSelector('[data-testid=train-status][data-evals="2"]', { timeout: 120_000 });
+    await page.locator('[data-testid=train-pause]').click();
+    await page.waitForSelector('[data-testid=train-status][data-phase=paused]');
+    expect(await page.locator('[data-testid=train-pause]').textContent()).toBe('Resume');
+    await page.locator('[data-testid=train-pause]').click();
+    await page.waitForSelector('[data-testid=train-status][data-phase=done]', { timeout: 900_000 });
+
+    const rows = await json<MetricRow[]>('train-metrics');
+    const cfg = parseRunConfig(await json<unknown>('train-config'));
+    expect(cfg.preset).toBe('main');
+    expect(cfg.schedule.seqs).toBe(STEPS * 32);
+    expect(cfg.interventions).toEqual({ version: 1, ablate: [], perfectLayer1: false });
+    const node = await trainInPage(cfg, { backend: createWasmBackend() });
+    expect(node.steps).toBe(STEPS);
+    const [pe, ne] = [losses(rows, 'eval'), losses(node.rows, 'eval')];
+    expect(pe.map((p) => `${p.seqs}/${p.set}`)).toEqual(ne.map((p) => `${p.seqs}/${p.set}`));
+    expect(pe.length).toBe(4 * 14); // evals at 0, the first step past each 5000 up to 60000, and at 64000
+    const worst = Math.max(...pe.map((p, i) => Math.abs(p.loss - ne[i].loss)), ...losses(rows, 'train').map((p, i) => Math.abs(p.loss - losses(node.rows, 'train')[i].loss)));
+    console.log(`[train e2e] ${STEPS} steps: page vs Node max |Δloss| = ${worst.toExponential(2)}; fsl_train loss ${pe[0].loss.toFixed(4)} → ${pe.filter((p) => p.set === 'fsl_train').at(-1)!.loss.toFixed(4)}`);
+    expect(worst).toBeLessThanOrEqual(TOL);
+    // The page trained: the loss moved (not two copies of an untrained model).
+    expect(pe[0].loss - pe.filter((p) => p.set === 'fsl_train').at(-1)!.loss).toBeGreaterThan(0.01);
+
+    // The curves are drawn with the shared figure specs: a line per eval set, ln 2 and ln 5 rules, 8 heads.
+    expect(await marks('fig-train-loss', 'line')).toBeGreaterThanOrEqual(3);
+    expect(await marks('fig-train-loss', 'rule')).toBe(2);
+    expect(await texts('fig-train-loss')).toEqual(expect.arrayContaining(['ln 2', 'ln 5', '# sequences seen', 'mean loss']));
+    expect(await marks('fig-train-induction', 'line')).toBeGreaterThanOrEqual(8);
+    expect(await texts('fig-train-induction')).toEqual(expect.arrayContaining(['Induction strength per head', 'L2H0', 'L2H7']));
+    const heads = await json<{ seqs: number; head: string; value: number }[]>('train-heads');
+    expect(Math.max(...heads.map((h, i) => Math.abs(h.value - node.heads[i].value)))).toBeLessThanOrEqual(TOL);
+    await page.screenshot({ path: path.join(shots, 'train.png'), fullPage: true });
+
+    // The zip is a run directory: run.json (config, summary), metrics.jsonl (the rows shown), a checkpoint.
+    const [dl] = await Promise.all([page.waitForEvent('download'), page.locator('[data-testid=train-download]').click()]);
+    expect(dl.suggestedFilename()).toMatch(/^page-main-\d{8}T\d{6}\.zip$/);
+    const files = unzipSync(fs.readFileSync((await dl.path())!));
+    const id = dl.suggestedFilename().replace(/\.zip$/, '');
+    expect(Object.keys(files).sort()).toEqual([`${id}/checkpoints/seqs-${String(STEPS * 32).padStart(10, '0')}.safetensors`, `${id}/metrics.jsonl`, `${id}/run.json`]);
+    const rec = JSON.parse(new TextDecoder().decode(files[`${id}/run.json`]));
+    expect(parseRunConfig(rec.config)).toEqual(cfg);
+    expect(rec.status).toBe('finished');
+    expect(rec.backend.used).toBe('wasm');
+    const jsonl = new TextDecoder().decode(files[`${id}/metrics.jsonl`]).trim().split('\n').map((l) => JSON.parse(l) as MetricRow);
+    expect(jsonl).toEqual(rows);
+    const ck = decodeSafetensors(files[`${id}/checkpoints/seqs-${String(STEPS * 32).padStart(10, '0')}.safetensors`]);
+    expect(ck.tensors['blocks.1.attn.qkv.weight'].shape).toEqual([192, 64]);
+    expect(pageErrors).toEqual([]);
+  }, 1_200_000);
+});
