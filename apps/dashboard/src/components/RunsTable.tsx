@@ -164,7 +164,18 @@ export function RunsTable() {
         <table className="grid" data-testid="runs-table">
           <thead>
             <tr>
-              <th title="select for comparison">✓</th>
+              <th title="select every run on this page for comparison">
+                <input
+                  type="checkbox"
+                  aria-label="select every run on this page"
+                  checked={d.rows.every((r) => sel.includes(r.id))}
+                  onChange={(e) => {
+                    const page = d.rows.map((r) => r.id);
+                    const next = e.target.checked ? [...sel, ...page.filter((id) => !sel.includes(id))] : sel.filter((id) => !page.includes(id));
+                    set({ sel: next.join(',') || null });
+                  }}
+                />
+              </th>
               {COLUMNS.map((c) => (
                 <th key={c.key} onClick={() => set({ sort: c.key, dir: sort === c.key && !desc ? 'desc' : null, page: null })} aria-sort={sort === c.key ? (desc ? 'descending' : 'ascending') : undefined}>
                   {c.label} {sort === c.key ? (desc ? '▼' : '▲') : ''}

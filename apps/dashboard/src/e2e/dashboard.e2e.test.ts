@@ -71,6 +71,13 @@ describe('dashboard end to end (production build, chromium)', () => {
     await page.waitForURL(/sel=labels10/);
     await page.waitForFunction(() => (document.querySelector('[aria-label="select labels10"]') as HTMLInputElement | null)?.checked === true);
     expect(await page.locator('[data-testid=compare-link]').getAttribute('href')).toBe('/compare?runs=labels10');
+    await page.locator('[aria-label="select every run on this page"]').click();
+    await page.waitForURL(/sel=labels10%2Cbadrows%2Cleaky|sel=labels10,badrows,leaky/);
+    await page.waitForFunction(() => document.querySelector('[data-testid=compare-link]')?.getAttribute('href') === '/compare?runs=labels10,badrows,leaky');
+    await page.locator('[aria-label="select every run on this page"]').click();
+    await page.waitForFunction(() => !new URL(location.href).searchParams.has('sel'));
+    await page.locator('[aria-label="select labels10"]').click();
+    await page.waitForURL(/sel=labels10/);
     await shot('runs');
   });
 
