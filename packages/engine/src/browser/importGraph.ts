@@ -1,6 +1,7 @@
 /**
- * Walks the static and literal dynamic imports of built ES modules (test helper for browser.test.ts):
- * relative imports and workspace packages (@optoscope/*) are followed; any other bare specifier is
+ * Walks the static and literal dynamic imports of built ES modules. A Node-only test helper for
+ * browser.test.ts: index.ts never imports it, so it is not part of the browser graph it checks.
+ * Relative imports and workspace packages (@optoscope/*) are followed; any other bare specifier is
  * recorded as a third-party package and not followed.
  */
 import * as fs from 'node:fs';
