@@ -28,7 +28,8 @@ describe('opto report', () => {
     for (const id of [9, 13, 14, 15, 16, 18, 19, 20, 21, 22, 23]) expect(status[id], `claim ${id}`).toBe('missing');
     const commands = new Set(report.claims.flatMap((c: { commands: string[] }) => c.commands));
     expect(commands).toContain('opto sweep fig4b --runs runs --resume');
-    expect(commands).toContain('opto sweep fig5b --runs runs --resume');
+    // With the main run finished, the clamp runs are asked for on its own heads (pitfall 10).
+    expect(commands).toContain(`opto sweep fig5b --runs runs --resume --heads-from ${path.join('runs', 'main')}`);
     for (const f of ['fig3a', 'fig3b', 'fig4a', 'fig5a', 'fig11', 'fig14', 'fig16'])
       expect(fs.readFileSync(path.join(d, 'runs/report/figures', `${f}.svg`), 'utf8').startsWith('<svg'), f).toBe(true);
     expect(fs.readFileSync(path.join(d, 'runs/report/report.md'), 'utf8')).toMatch(/^# Reproduction report/);

@@ -8,7 +8,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Backend } from '../backend.js';
 import type { InterventionSpecInput } from '../interventions/spec.js';
 import { PAPERISH, cloneParams, makeRig, randomParams } from '../interventions/testing/rig.js';
@@ -18,6 +18,10 @@ import { runConformance } from '../testing/conformance.js';
 import { createReferenceBackend } from './reference.js';
 import { openWebGpuDevice, type WebGpuDevice } from './webgpu.js';
 import { hardwareGpuPossible } from './webgpuAdapter.js';
+
+// A software adapter (llvmpipe) runs ~100-500 ms per training step depending on how busy the machine is;
+// the shared suites' 100-step checks need more than the global 120 s when CI shares its cores.
+vi.setConfig({ testTimeout: 900_000, hookTimeout: 300_000 });
 
 let device: WebGpuDevice | null = null;
 let openError: Error | null = null;
@@ -32,6 +36,7 @@ const make = (): Backend => {
   if (!device) throw new Error(`no WebGPU device for the webgpu backend tests. ${openError?.message}`);
   return device.createBackend();
 };
+
 
 describe('webgpu device', () => {
   it('an adapter can be had (without a GPU: Dawn on Mesa llvmpipe via GLES, EGL surfaceless)', () => {
