@@ -25,6 +25,9 @@ export interface StrengthScatterOptions {
   baseline?: { y: number; label?: string };
   /** Print the head name next to each point (default true). */
   labels?: boolean;
+  /** Legend titles of the colour (`head`) and shape (`kind`) fields (default 'head', 'manipulation'). */
+  colorTitle?: string;
+  shapeTitle?: string;
   width?: number;
   height?: number;
 }
@@ -44,8 +47,8 @@ export function strengthScatterSpec(points: readonly StrengthPoint[], opts: Stre
       encoding: {
         x,
         y,
-        color: { field: 'head', type: 'nominal', title: 'head', sort: heads, scale: { scheme: heads.length > 10 ? 'category20' : 'tableau10' } },
-        shape: { field: 'kind', type: 'nominal', title: 'manipulation', sort: kinds, scale: { range: ['circle', 'triangle-up', 'square', 'diamond'] } },
+        color: { field: 'head', type: 'nominal', title: opts.colorTitle ?? 'head', sort: heads, scale: { scheme: heads.length > 10 ? 'category20' : 'tableau10' } },
+        shape: { field: 'kind', type: 'nominal', title: opts.shapeTitle ?? 'manipulation', sort: kinds, scale: { range: ['circle', 'triangle-up', 'square', 'diamond'] } },
         tooltip: [{ field: 'head' }, { field: 'kind' }, { field: 'strength', format: '.3f' }, { field: 'value', format: '.4f' }],
       },
     },

@@ -162,18 +162,20 @@ export function reportFigures(e: Evidence): ReportFigure[] {
     compare(`fig15-${set}`, `App. Fig. 15: match-clamp strength sweep on ${l2(headsFor(FIG15_STRENGTHS.map((_, i) => `fig15:${i}`)).ih)}, ${label} loss`, FIG15_STRENGTHS.map((_, i) => `fig15:${i}`), (x) => `2s−1 = ${(2 * FIG15_STRENGTHS[Number(x.split(':')[1])] - 1).toFixed(2)}`, { set, learningThreshold: false });
   if (e.seeds.length) {
     const t18 = 'App. Fig. 18: only-head accuracy against induction strength, across init seeds';
-    const acc = e.seeds.flatMap((x) => x.strength.map((strength, h) => ({ head: `s${x.seed} L2H${h}`, strength, value: x.onlyOne[h].acc, kind: `seed ${x.seed}` })));
-    out.push({ id: 'fig18-accuracy', title: t18, runs: e.seeds.map((x) => x.run), spec: strengthScatterSpec(acc, { title: t18, yTitle: 'accuracy, only this head active', labels: false }) });
+    // One colour per seed, 8 heads each (Fig. 18 pools the heads of every seed).
+    const bySeed = { labels: false, colorTitle: 'init seed', shapeTitle: 'measure' };
+    const acc = e.seeds.flatMap((x) => x.strength.map((strength, h) => ({ head: `seed ${x.seed}`, strength, value: x.onlyOne[h].acc, kind: 'only this head active' })));
+    out.push({ id: 'fig18-accuracy', title: t18, runs: e.seeds.map((x) => x.run), spec: strengthScatterSpec(acc, { title: t18, yTitle: 'accuracy, only this head active', ...bySeed }) });
     // Learning time of the run trained with only that head active (Fig. 4b's runs, per seed).
     const times = e.seeds.flatMap((x) =>
       x.strength.flatMap((strength, h) => {
         const single = run(x.seed === 5 ? `only:${h}` : `seed:${x.seed}:only:${h}`);
-        return single?.status === 'finished' ? [{ head: `s${x.seed} L2H${h}`, strength, value: learnTime(single).seqs, kind: `seed ${x.seed}` }] : [];
+        return single?.status === 'finished' ? [{ head: `seed ${x.seed}`, strength, value: learnTime(single).seqs, kind: 'trained with only this head' }] : [];
       }),
     );
     if (times.length) {
       const t = 'App. Fig. 18: learning time with only that head active, against its induction strength';
-      out.push({ id: 'fig18-time', title: t, runs: e.seeds.map((x) => x.run), spec: strengthScatterSpec(times, { title: t, yTitle: 'learning time (sequences)', labels: false }) });
+      out.push({ id: 'fig18-time', title: t, runs: e.seeds.map((x) => x.run), spec: strengthScatterSpec(times, { title: t, yTitle: 'learning time (sequences)', ...bySeed }) });
     }
   }
   compare('fig17', 'App. Fig. 17: L2H3 plus one other layer-2 head', ['main', ...[0, 1, 2, 4, 5, 6, 7].map((h) => `fig17:${h}`)], (x) => (x === 'main' ? 'All' : `L2H3 + L2H${x.split(':')[1]}`));
