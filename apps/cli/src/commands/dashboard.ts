@@ -22,10 +22,18 @@ export function dashboardDir(): string {
 
 /** Everything that ends up inside the build, hashed by content (engine rebuilds rewrite files without changing them). */
 function buildInputs(app: string): string[] {
-  // The app's sources and config, and the engine module bundled into it (the figure specs, for the
-  // browser). The rest of the engine is loaded at run time, so it needs no rebuild.
-  const engineDist = path.resolve(app, '..', '..', 'packages', 'engine', 'dist');
-  return [path.join(app, 'src'), path.join(app, 'next.config.mjs'), path.join(app, 'tsconfig.json'), path.join(app, 'package.json'), path.join(engineDist, 'figures')];
+  // The app's sources and config, and the engine code bundled into it for the browser: the figure specs
+  // and, for the /train page, `@optoscope/engine/browser` with everything it imports (model, backends,
+  // data, interventions; the core-wasm loader). The server loads the rest of the engine at run time.
+  const packages = path.resolve(app, '..', '..', 'packages');
+  return [
+    path.join(app, 'src'),
+    path.join(app, 'next.config.mjs'),
+    path.join(app, 'tsconfig.json'),
+    path.join(app, 'package.json'),
+    path.join(packages, 'engine', 'dist'),
+    path.join(packages, 'core-wasm', 'dist'),
+  ];
 }
 
 function hashTree(h: ReturnType<typeof createHash>, p: string): void {
@@ -52,7 +60,7 @@ export function buildReason(app: string, distDir = DEFAULT_DIST_DIR): string | n
   if (!fs.existsSync(path.join(app, distDir, 'BUILD_ID'))) return 'it has not been built yet';
   const stamp = fs.existsSync(stampFile(app, distDir)) ? fs.readFileSync(stampFile(app, distDir), 'utf8').trim() : null;
   if (stamp === null) return 'the build was not made by opto dashboard';
-  return stamp === inputsHash(app) ? null : 'its sources or the engine figures changed since the last build';
+  return stamp === inputsHash(app) ? null : 'its sources or the engine code it bundles changed since the last build';
 }
 
 function nextBin(app: string): string {
