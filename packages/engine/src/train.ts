@@ -19,8 +19,8 @@ import { type RngState } from './rng.js';
 import { donorLoader } from './interventions/compile.js';
 import { loadParamTensors, paramTensors, stateTensors } from './store/paramIO.js';
 import type { NamedTensor } from './store/safetensors.js';
-import { nextMultiple, setupTraining } from './trainSetup.js';
-import { RUN_SCHEMA, RunDir, type MetricRow, type RunRecord, type RunSummary, type SetMetrics } from './store/runDir.js';
+import { emptyWindow, evalPointRows, nextMultiple, setupTraining } from './trainSetup.js';
+import { RUN_SCHEMA, RunDir, type RunRecord, type RunSummary, type SetMetrics } from './store/runDir.js';
 
 // evaluator and modelConfigFor moved to trainSetup.ts (no Node imports) and stay exported from here.
 export { evaluator, modelConfigFor } from './trainSetup.js';
@@ -80,7 +80,7 @@ export async function train(config: RunConfig, opts: TrainOptions): Promise<RunS
   const { seqs: total, evalEvery, ckptEvery } = cfg.schedule;
   let seqs = 0;
   let step = 0;
-  let win = { loss: 0, gradNorm: 0, n: 0 };
+  let win = emptyWindow();
   let resumedFrom: number | null = null;
   let record: RunRecord;
   const run = prior ? RunDir.open(opts.out) : RunDir.create(opts.out);
@@ -129,14 +129,8 @@ export async function train(config: RunConfig, opts: TrainOptions): Promise<RunS
   let recentLoss = NaN;
 
   const runEval = (x: number) => {
-    const metrics: Record<string, Metrics> = {};
-    const rows: MetricRow[] = [];
-    if (win.n > 0) rows.push({ kind: 'train', seqs: x, step, loss: win.loss / win.n, grad_norm: win.gradNorm / win.n, steps: win.n });
-    win = { loss: 0, gradNorm: 0, n: 0 };
-    for (const ev of evaluators) {
-      metrics[ev.set.name] = ev.run();
-      rows.push({ kind: 'eval', seqs: x, step, set: ev.set.name, ...metrics[ev.set.name] });
-    }
+    const { metrics, rows } = evalPointRows(evaluators, x, step, win);
+    win = emptyWindow();
     run.appendMetrics(rows);
     emit({ type: 'eval', seqs: x, metrics });
   };

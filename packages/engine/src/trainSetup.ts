@@ -12,6 +12,7 @@ import type { EvalSet, FeatureSource, Task } from './data/types.js';
 import { compilePasses, type PassOptions } from './interventions/passes.js';
 import { parseInterventionSpec } from './interventions/spec.js';
 import type { Metrics } from './metrics.js';
+import type { MetricRow } from './store/runDir.js';
 import { evalMetrics } from './metrics.js';
 import { buildModel, type ModelProgram, type PassPlan } from './model.js';
 import { Adam } from './optim.js';
@@ -72,3 +73,32 @@ export function setupTraining(cfg: RunConfig, task: Task, features: FeatureSourc
 
 /** The eval/checkpoint schedule (spec 3.2): the first multiple of `every` above `x`. */
 export const nextMultiple = (x: number, every: number): number => (Math.floor(x / every) + 1) * every;
+
+/** Sums of the train loss and gradient norm over the steps since the last eval point. */
+export interface TrainWindow {
+  loss: number;
+  gradNorm: number;
+  n: number;
+}
+
+export const emptyWindow = (): TrainWindow => ({ loss: 0, gradNorm: 0, n: 0 });
+
+/**
+ * One eval point's metric rows as every training loop writes them: the train window's means (if any
+ * steps ran since the last point), then each eval set's metrics.
+ */
+export function evalPointRows(
+  evaluators: readonly { set: EvalSet; run: () => Metrics }[],
+  seqs: number,
+  step: number,
+  win: TrainWindow,
+): { metrics: Record<string, Metrics>; rows: MetricRow[] } {
+  const metrics: Record<string, Metrics> = {};
+  const rows: MetricRow[] = [];
+  if (win.n > 0) rows.push({ kind: 'train', seqs, step, loss: win.loss / win.n, grad_norm: win.gradNorm / win.n, steps: win.n });
+  for (const ev of evaluators) {
+    metrics[ev.set.name] = ev.run();
+    rows.push({ kind: 'eval', seqs, step, set: ev.set.name, ...metrics[ev.set.name] });
+  }
+  return { metrics, rows };
+}

@@ -15,7 +15,7 @@ import type { HeadPoint } from '../figures/heads.js';
 import { learningTime, type Metrics } from '../metrics.js';
 import type { ParamStore } from '../params.js';
 import type { MetricRow } from '../store/runDir.js';
-import { nextMultiple, setupTraining } from '../trainSetup.js';
+import { emptyWindow, evalPointRows, nextMultiple, setupTraining } from '../trainSetup.js';
 
 /** Pause/resume for a running `trainInPage` (checked between chunks of steps). */
 export class PauseGate {
@@ -128,7 +128,7 @@ export async function trainInPage(config: unknown, opts: PageTrainOptions): Prom
   const heads: HeadPoint[] = [];
   let seqs = 0;
   let step = 0;
-  let win = { loss: 0, gradNorm: 0, n: 0 };
+  let win = emptyWindow();
   let nextEval = 0;
   let nextHeads = 0;
   let recentLoss = NaN;
@@ -140,14 +140,8 @@ export async function trainInPage(config: unknown, opts: PageTrainOptions): Prom
   // Same points and rows as train()'s runEval: eval at the first step whose sequence count reaches each
   // multiple of evalEvery, plus a final one at `total`.
   const runEval = (x: number, final = false) => {
-    const metrics: Record<string, Metrics> = {};
-    const out: MetricRow[] = [];
-    if (win.n > 0) out.push({ kind: 'train', seqs: x, step, loss: win.loss / win.n, grad_norm: win.gradNorm / win.n, steps: win.n });
-    win = { loss: 0, gradNorm: 0, n: 0 };
-    for (const ev of evaluators) {
-      metrics[ev.set.name] = ev.run();
-      out.push({ kind: 'eval', seqs: x, step, set: ev.set.name, ...metrics[ev.set.name] });
-    }
+    const { metrics, rows: out } = evalPointRows(evaluators, x, step, win);
+    win = emptyWindow();
     rows.push(...out);
     let hp: HeadPoint[] | undefined;
     if (x >= nextHeads || final) {
