@@ -9,24 +9,9 @@ import Link from 'next/link';
 import { useEffect, useState } from 'react';
 import { enc, getJson, si } from './api';
 import { Note } from './Figure';
+import type { RunRow } from '../server/runs';
 import { useUrlState } from './useUrlState';
 
-interface RunRow {
-  id: string;
-  status: string;
-  preset: string | null;
-  sweep: string | null;
-  classes: number | null;
-  labels: number | null;
-  seqs: number | null;
-  progress: number | null;
-  learningTime: number | null;
-  learned: boolean | null;
-  clamp: string;
-  seed: number | null;
-  updatedAt: string | null;
-  error?: string;
-}
 interface RunPage {
   total: number;
   matched: number;

@@ -10,33 +10,25 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { RunDir, lossCurvesSpec, renderSvg, writeJsonAtomic } from '@optoscope/engine';
 import { startDashboard, type DashboardServer } from '@optoscope/cli/dist/commands/dashboard.js';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openBrowser, SHOTS_DIR } from '../testing/browser';
 import { makeFixture, SECRET, type Fixture } from '../testing/fixtures';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const shots = process.env.DASHBOARD_SCREENSHOTS ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'screenshots', 'e2e');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'opto-dash-e2e-'));
 let fx: Fixture;
 let server: DashboardServer | undefined;
 let browser: Browser | undefined;
 let page: Page;
-const pageErrors: string[] = [];
+let pageErrors: string[] = [];
 
 beforeAll(async () => {
-  // Never skipped: a missing browser is a failure that says how to fix it.
-  if (!fs.existsSync(CHROMIUM))
-    throw new Error(`Debian chromium is not installed at ${CHROMIUM}: install it with \`sudo apt-get install -y chromium fonts-dejavu-core\` (.ci/run does this), or set CHROMIUM_PATH`);
-  fs.mkdirSync(shots, { recursive: true });
   fx = await makeFixture(tmp);
   // Its own build directory: a dashboard someone is using keeps its .next.
   server = await startDashboard({ runsDir: fx.runsDir, port: 0, build: 'always', distDir: '.next-e2e', log: () => undefined });
-  browser = await chromium.launch({ executablePath: CHROMIUM });
-  page = await browser.newPage({ viewport: { width: 1600, height: 1000 }, acceptDownloads: true });
-  page.on('pageerror', (e) => pageErrors.push(e.message));
+  ({ browser, page, pageErrors } = await openBrowser({ width: 1600, height: 1000 }));
 }, 600_000);
 
 afterAll(async () => {
@@ -46,7 +38,7 @@ afterAll(async () => {
 });
 
 const url = (p: string) => `${server!.url}${p}`;
-const shot = (name: string) => page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
+const shot = (name: string) => page.screenshot({ path: path.join(SHOTS_DIR, `${name}.png`), fullPage: true });
 /** Marks of one kind inside a figure (vega's SVG renderer: <g class="mark-line ..."><path/>...). */
 const marks = (fig: string, kind: 'line' | 'rect' | 'rule' | 'symbol' | 'text', el = kind === 'rule' ? 'line' : kind === 'text' ? 'text' : 'path') =>
   page.locator(`[data-testid=${fig}] svg g.mark-${kind}.role-mark ${el}`).count();

@@ -9,15 +9,14 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createWasmBackend, decodeSafetensors, parseRunConfig, type MetricRow } from '@optoscope/engine';
 import { trainInPage } from '@optoscope/engine/browser';
 import { startDashboard, type DashboardServer } from '@optoscope/cli/dist/commands/dashboard.js';
 import { unzipSync } from 'fflate';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openBrowser, SHOTS_DIR } from '../testing/browser';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 // The stack notes' flags: headless Chromium gets a SwiftShader WebGPU adapter only with these, and only
 // without --disable-gpu. The page must still say which backend it trains on, and why.
 const WEBGPU_FLAGS = ['--enable-unsafe-webgpu', '--use-angle=swiftshader', '--enable-unsafe-swiftshader'];
@@ -30,23 +29,16 @@ const STEPS = 2000;
  */
 const TOL = 1e-5;
 
-const shots = process.env.DASHBOARD_SCREENSHOTS ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'screenshots', 'e2e');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'opto-train-e2e-'));
 let server: DashboardServer | undefined;
 let browser: Browser | undefined;
 let page: Page;
-const pageErrors: string[] = [];
+let pageErrors: string[] = [];
 
 beforeAll(async () => {
-  // Never skipped: a missing browser is a failure that says how to fix it.
-  if (!fs.existsSync(CHROMIUM))
-    throw new Error(`Debian chromium is not installed at ${CHROMIUM}: install it with \`sudo apt-get install -y chromium fonts-dejavu-core\` (.ci/run does this), or set CHROMIUM_PATH`);
-  fs.mkdirSync(shots, { recursive: true });
   fs.mkdirSync(path.join(tmp, 'runs'));
   server = await startDashboard({ runsDir: path.join(tmp, 'runs'), port: 0, build: 'always', distDir: '.next-train-e2e', log: () => undefined });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: WEBGPU_FLAGS });
-  page = await browser.newPage({ viewport: { width: 1500, height: 1100 }, acceptDownloads: true });
-  page.on('pageerror', (e) => pageErrors.push(e.message));
+  ({ browser, page, pageErrors } = await openBrowser({ width: 1500, height: 1100 }, WEBGPU_FLAGS));
 }, 900_000);
 
 afterAll(async () => {
@@ -122,7 +114,7 @@ describe('/train: training in the browser (production build, chromium, SwiftShad
     expect(await texts('fig-train-induction')).toEqual(expect.arrayContaining(['Induction strength per head', 'L2H0', 'L2H7']));
     const heads = await json<{ seqs: number; head: string; value: number }[]>('train-heads');
     expect(Math.max(...heads.map((h, i) => Math.abs(h.value - node.heads[i].value)))).toBeLessThanOrEqual(TOL);
-    await page.screenshot({ path: path.join(shots, 'train.png'), fullPage: true });
+    await page.screenshot({ path: path.join(SHOTS_DIR, 'train.png'), fullPage: true });
 
     // The zip is a run directory: run.json (config, summary), metrics.jsonl (the rows shown), a checkpoint.
     const [dl] = await Promise.all([page.waitForEvent('download'), page.locator('[data-testid=train-download]').click()]);

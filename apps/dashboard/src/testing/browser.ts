@@ -1,0 +1,24 @@
+/**
+ * The end-to-end tests' browser: Debian chromium driven by playwright-core. Never skipped: a missing
+ * chromium is a failure that says how to install it. Screenshots go to screenshots/e2e (or
+ * $DASHBOARD_SCREENSHOTS).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const SHOTS_DIR = process.env.DASHBOARD_SCREENSHOTS ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'screenshots', 'e2e');
+
+/** Chromium with `args`, one page of `viewport` collecting uncaught page errors. */
+export async function openBrowser(viewport: { width: number; height: number }, args: string[] = []): Promise<{ browser: Browser; page: Page; pageErrors: string[] }> {
+  if (!fs.existsSync(CHROMIUM))
+    throw new Error(`Debian chromium is not installed at ${CHROMIUM}: install it with \`sudo apt-get install -y chromium fonts-dejavu-core\` (.ci/run does this), or set CHROMIUM_PATH`);
+  fs.mkdirSync(SHOTS_DIR, { recursive: true });
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args });
+  const page = await browser.newPage({ viewport, acceptDownloads: true });
+  const pageErrors: string[] = [];
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  return { browser, page, pageErrors };
+}
