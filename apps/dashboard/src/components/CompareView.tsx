@@ -10,20 +10,8 @@ import Link from 'next/link';
 import { useMemo } from 'react';
 import { enc, getJson, si } from './api';
 import { Figure, Note } from './Figure';
+import type { CompareRun } from '../server/analysis';
 import { useUrlState } from './useUrlState';
-
-interface CompareRun {
-  id: string;
-  preset: string | null;
-  clamp: string;
-  labels: number | null;
-  classes: number | null;
-  status: string;
-  learningTime: number | null;
-  learned: boolean;
-  rows: { kind: 'eval' | 'train'; seqs: number; step: number; set?: string; [k: string]: number | string | undefined }[];
-  error?: string;
-}
 
 const SETS: [string, string][] = [
   ['fsl_train', 'train'],

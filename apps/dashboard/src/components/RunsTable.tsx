@@ -9,18 +9,8 @@ import Link from 'next/link';
 import { useEffect, useState } from 'react';
 import { enc, getJson, si } from './api';
 import { Note } from './Figure';
-import type { RunRow } from '../server/runs';
+import type { RunPage, RunRow } from '../server/runs';
 import { useUrlState } from './useUrlState';
-
-interface RunPage {
-  total: number;
-  matched: number;
-  offset: number;
-  rows: RunRow[];
-  presets: string[];
-  statuses: string[];
-  fields: string[];
-}
 
 const PAGE = 50;
 const COLUMNS: { key: keyof RunRow; label: string; num?: boolean }[] = [
