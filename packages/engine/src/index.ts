@@ -40,7 +40,7 @@ export {
 // separate entry points, so `opto train` loads neither).
 export { SWEEP_PRESETS, classSplitFor, paperCatalog, paperSweep, sweepPresetUsesHeads, type SweepPreset } from './sweep/presets.js';
 export { FIG15_STRENGTHS, FIG5B_CONDITIONS, FIG6_CELLS, FIG6_CLAMPS, FIG8_VARIANTS, PAPER_SWEEPS, SET_SWEEP_NAME, type PaperRun, type PaperSet } from './sweep/paperRuns.js';
-export { SweepSpecSchema, canonicalJson, configHash, memberIdFor, describeVary, expandSweep, loadSweepSpec, parseSweepSpec, type ExpandedSweep, type SweepMember, type SweepSpec, type SweepSpecInput } from './sweep/spec.js';
+export { SweepSpecSchema, canonicalJson, configHash, memberFor, memberIdFor, describeVary, expandSweep, loadSweepSpec, parseSweepSpec, type ExpandedSweep, type SweepMember, type SweepSpec, type SweepSpecInput } from './sweep/spec.js';
 export { memberDir, memberState, planSweep, prepareRunsDir, runMember, type MemberResult, type MemberState, type SweepPlan } from './sweep/member.js';
 export { TrainPool, defaultWorkers, type PoolEvent } from './sweep/pool.js';
 export { preflightSweep, runLocalSweep, type LocalSweepOptions, type SweepEvent, type SweepOutcome } from './sweep/local.js';

@@ -11,7 +11,7 @@ import { RunDir, type MetricRow, type RunRecord } from '../store/runDir.js';
 import { DEFAULT_PRESET_HEADS, type PresetHeads } from '../presets.js';
 import { paperCatalog } from '../sweep/presets.js';
 import { PAPER_SWEEPS, SET_SWEEP_NAME, type PaperRun } from '../sweep/paperRuns.js';
-import { canonicalJson, expandSweep, memberIdFor } from '../sweep/spec.js';
+import { canonicalJson, memberFor } from '../sweep/spec.js';
 
 export interface FoundRun {
   role: string;
@@ -34,8 +34,7 @@ export function runFingerprint(config: RunConfig): string {
 /** Every catalog role with its expected config (validated, defaults filled in), clamping `heads`. */
 export function catalogConfigs(heads?: PresetHeads): { run: PaperRun; config: RunConfig }[] {
   return paperCatalog(heads).map((run) => {
-    const member = expandSweep({ name: SET_SWEEP_NAME[run.set], variants: [run.config] }).members[0];
-    return { run, config: member.config };
+    return { run, config: memberFor(SET_SWEEP_NAME[run.set], run.config).config };
   });
 }
 
@@ -112,10 +111,4 @@ export function presetForRole(role: string): string {
   }
   if (!best) throw new Error(`internal: no sweep preset trains ${role}`);
   return best.name;
-}
-
-/** The run ID the sweep preset gives `role` (for messages). */
-export function catalogRunId(role: string): string {
-  const run = paperCatalog().find((r) => r.role === role)!;
-  return memberIdFor(SET_SWEEP_NAME[run.set], run.config);
 }

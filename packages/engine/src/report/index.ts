@@ -4,7 +4,7 @@
  */
 export { APPROX, CLAIMS, LEARNED, LN2, curveOf, judgeClaims, learnTime, plateau, spearman, type Point } from './claims.js';
 export { TOY_SEEDS, gatherEvidence, type ClampProgressEvidence, type Evidence, type GatherOptions, type MainAnalyses, type RunEvidence, type ToyEvidence } from './evidence.js';
-export { catalogConfigs, catalogRunId, findPaperRuns, presetForRole, runFingerprint, type FoundRun } from './find.js';
+export { catalogConfigs, findPaperRuns, presetForRole, runFingerprint, type FoundRun } from './find.js';
 export { reportFigures, type ReportFigure } from './figures.js';
 export { readReport, reportFile } from './read.js';
 export { REPORT_VERSION, type ClaimResult, type ClaimStatus, type FigureEntry, type Report } from './types.js';

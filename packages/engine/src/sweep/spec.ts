@@ -128,9 +128,14 @@ export function expandSweep(input: unknown, where = 'sweep spec'): ExpandedSweep
   return { spec, members };
 }
 
+/** `config` as a member of a sweep named `sweepName`: its validated config and run ID. */
+export function memberFor(sweepName: string, config: RunConfigInput): SweepMember {
+  return expandSweep({ name: sweepName, variants: [config] }).members[0];
+}
+
 /** The run ID `config` gets as a member of a sweep named `sweepName`. */
 export function memberIdFor(sweepName: string, config: RunConfigInput): string {
-  return expandSweep({ name: sweepName, variants: [config] }).members[0].id;
+  return memberFor(sweepName, config).id;
 }
 bindMemberId(memberIdFor);
 
