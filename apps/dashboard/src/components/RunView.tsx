@@ -5,11 +5,13 @@
  * matrices when `opto analyze --what wiring` has stored them, and the config and clamp spec.
  *
  * Metric rows are fetched incrementally (only rows after those already here) every second while the run
- * is running; head scores are refetched when a new checkpoint appears.
+ * is running; head scores are refetched when a new checkpoint appears. The server computes head scores and
+ * attention patterns in a worker thread and answers with what is ready (`pending`): both are asked for
+ * again until they are complete, so a run's first view fills in instead of waiting.
  */
 import { attentionHeatmapSpec, headCurvesSpec, headMatrixSpec, lossCurvesSpec, type HeadPoint } from '@engine-figures';
 import { keepPreviousData, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useMemo } from 'react';
+import { useMemo, useState } from 'react';
 import { enc, getJson, si } from './api';
 import { Figure, Note } from './Figure';
 import { useUrlState } from './useUrlState';
@@ -53,8 +55,10 @@ interface HeadCurves {
 }
 interface Attention {
   seqs: number;
-  denseSet: string;
+  denseSet: string | null;
   heads: { head: string; pattern: number[][] }[];
+  /** Still being computed (heads is empty): ask again. */
+  pending: boolean;
 }
 interface Wiring {
   available: boolean;
@@ -109,7 +113,13 @@ export function RunView({ id }: { id: string }) {
     queryFn: () => getJson<Attention>(`${base}/attention?seqs=${ckpt}`),
     enabled: ckpt !== undefined,
     placeholderData: keepPreviousData,
+    refetchInterval: (q) => (q.state.data?.pending ? 500 : false),
   });
+  // The last complete patterns stay on screen while another checkpoint's are being computed.
+  const attReady = attention.data && !attention.data.pending ? attention.data : undefined;
+  const [attShown, setAttShown] = useState<Attention>();
+  if (attReady && attReady !== attShown) setAttShown(attReady);
+  const att = attReady ?? attShown;
   const wiring = useQuery({ queryKey: ['wiring', id, detail.data?.analyses.join(',')], queryFn: () => getJson<Wiring>(`${base}/wiring`), enabled: !!detail.data });
 
   const rec = detail.data?.record;
@@ -132,8 +142,8 @@ export function RunView({ id }: { id: string }) {
     };
   }, [heads.data]);
   const attSpec = useMemo(
-    () => (attention.data ? attentionHeatmapSpec(attention.data.heads, { columns: 8, cell: 25, title: `Attention patterns at ${si(attention.data.seqs)} sequences`, subtitle: 'mean over the dense set; top row Layer 1, bottom row Layer 2; rows: query position, columns: key position' }) : null),
-    [attention.data],
+    () => (att ? attentionHeatmapSpec(att.heads, { columns: 8, cell: 25, title: `Attention patterns at ${si(att.seqs)} sequences`, subtitle: 'mean over the dense set; top row Layer 1, bottom row Layer 2; rows: query position, columns: key position' }) : null),
+    [att],
   );
   const wiringSpecs = useMemo(() => {
     const w = wiring.data;
@@ -240,6 +250,7 @@ export function RunView({ id }: { id: string }) {
           </span>
         </div>
       )}
+      {attention.data?.pending && <Note testId="attention-pending">Computing the attention patterns at {si(attention.data.seqs)} sequences (once per checkpoint, then cached)…</Note>}
       {attention.error && <Note kind="error">Attention: {(attention.error as Error).message}</Note>}
       {attSpec && <Figure spec={attSpec} name={`${id}-attention-${ckpt}`} testId="fig-attention" />}
 

@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { RunDir, writeJsonAtomic, type RunRecord } from '@optoscope/engine';
+import { inductionStrengthCurve, LIVE_DENSE_SIZE, LiveAnalysis, openAnalysisRun, RunDir, writeJsonAtomic, type RunRecord } from '@optoscope/engine';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as compareRoute from '../app/api/compare/route';
 import * as reportFigureRoute from '../app/api/report/figure/[id]/route';
@@ -18,7 +18,7 @@ import * as detailRoute from '../app/api/runs/[id]/route';
 import * as wiringRoute from '../app/api/runs/[id]/wiring/route';
 import * as listRoute from '../app/api/runs/route';
 import { makeFixture, SECRET, type Fixture } from '../testing/fixtures';
-import { headCurves } from './heads';
+import { attentionAt, clearHeadCaches, headCurves } from './heads';
 import { clampSummary, flatten } from './runs';
 
 let fx: Fixture;
@@ -28,7 +28,10 @@ beforeAll(async () => {
   fx = await makeFixture(tmp);
   process.env.OPTO_RUNS_DIR = fx.runsDir;
 }, 180_000);
-afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+afterAll(async () => {
+  await clearHeadCaches();
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 async function call(res: Promise<Response> | Response): Promise<{ status: number; body: Json; text: string }> {
@@ -44,6 +47,13 @@ async function settledHeads(id: string): Promise<{ status: number; body: Json; p
   for (let polls = 1; ; polls++) {
     const r = await byId(headsRoute, id);
     if (r.status !== 200 || r.body.pending === 0) return { ...r, polls };
+  }
+}
+/** Attention patterns once the worker has computed them (the page polls the same way). */
+async function settledAttention(id: string, q = ''): Promise<{ status: number; body: Json }> {
+  for (;;) {
+    const r = await byId(attentionRoute, id, q);
+    if (r.status !== 200 || !r.body.pending) return r;
   }
 }
 
@@ -188,6 +198,13 @@ describe('one run', () => {
     expect(again.body.points).toEqual(body.points);
   });
 
+  it('head curves from the worker thread are the numbers of the engine called directly on the same dense set', async () => {
+    const { body } = await settledHeads('smoke');
+    const a = await openAnalysisRun(path.join(fx.runsDir, 'smoke'), { size: LIVE_DENSE_SIZE });
+    expect(body.denseSet).toBe(a.ev.set.description);
+    expect(body.points).toEqual(inductionStrengthCurve(a.ev, a.load, a.checkpoints));
+  });
+
   it('the first answer for an unscored run does not wait for every checkpoint; later answers fill in', async () => {
     fs.cpSync(path.join(fx.runsDir, 'smoke'), path.join(fx.runsDir, 'fresh'), { recursive: true });
     const cks = (await byId(detailRoute, 'fresh')).body.checkpoints;
@@ -198,6 +215,38 @@ describe('one run', () => {
     expect(done.polls).toBeGreaterThan(0);
     expect(done.body.points.map((p: Json) => p.seqs)).toEqual(cks);
     fs.rmSync(path.join(fx.runsDir, 'fresh'), { recursive: true });
+  });
+
+  it('the first attention answer for an unopened run is pending; later answers are the in-process numbers', async () => {
+    fs.cpSync(path.join(fx.runsDir, 'smoke'), path.join(fx.runsDir, 'fresh-att'), { recursive: true });
+    const dir = path.join(fx.runsDir, 'fresh-att');
+    const last = RunDir.open(dir).listCheckpoints().at(-1)!;
+    const first = await attentionAt('fresh-att', undefined, { waitMs: 0 });
+    expect(first).toMatchObject({ seqs: last, pending: true, heads: [] });
+    const done = await settledAttention('fresh-att');
+    expect(done.status).toBe(200);
+    expect(done.body.pending).toBe(false);
+    expect(done.body.seqs).toBe(last);
+    const live = new LiveAnalysis(LIVE_DENSE_SIZE);
+    expect(done.body.heads).toEqual(await live.attention(dir, RunDir.open(dir).checkpointFile(last)));
+    expect(done.body.denseSet).toBe((await live.info(dir)).denseSet);
+    fs.rmSync(dir, { recursive: true });
+  });
+
+  it("a run the worker cannot open answers pending at first, then the engine's reason, for heads and attention", async () => {
+    const dir = path.join(fx.runsDir, 'badconfig');
+    fs.cpSync(path.join(fx.runsDir, 'smoke'), dir, { recursive: true });
+    const rd = RunDir.open(dir);
+    const rec = rd.readRecord();
+    rd.writeRecord({ ...rec, config: { ...rec.config, model: { ...rec.config.model, nHeads: 'eight' } } } as unknown as RunRecord);
+    expect((await headCurves('badconfig', { waitMs: 0 })).pending).toBe(rd.listCheckpoints().length);
+    const heads = await settledHeads('badconfig');
+    expect(heads.status).toBe(422);
+    expect(heads.body.error).toMatch(/badconfig\/run\.json config.*nHeads/);
+    const att = await settledAttention('badconfig');
+    expect(att.status).toBe(422);
+    expect(att.body.error).toMatch(/badconfig\/run\.json config.*nHeads/);
+    fs.rmSync(dir, { recursive: true });
   });
 
   it('a corrupt checkpoint is reported by name while the others still score', async () => {
@@ -212,7 +261,7 @@ describe('one run', () => {
   });
 
   it('attention: 16 mean 5×5 patterns (both layers), causal rows summing to 1, at any checkpoint', async () => {
-    const { body } = await byId(attentionRoute, 'smoke');
+    const { body } = await settledAttention('smoke');
     const last = (await byId(detailRoute, 'smoke')).body.checkpoints.at(-1);
     expect(body.seqs).toBe(last);
     expect(body.heads.map((h: Json) => h.head)).toEqual([...Array.from({ length: 8 }, (_, h) => `L1H${h}`), ...Array.from({ length: 8 }, (_, h) => `L2H${h}`)]);
@@ -223,7 +272,7 @@ describe('one run', () => {
         for (let k = q + 1; k < 5; k++) expect(row[k]).toBeCloseTo(0, 6);
       });
     }
-    const first = await byId(attentionRoute, 'smoke', '?seqs=0');
+    const first = await settledAttention('smoke', '?seqs=0');
     expect(first.body.seqs).toBe(0);
     expect(first.body.heads[8].pattern).not.toEqual(body.heads[8].pattern);
     expect((await byId(attentionRoute, 'smoke', '?seqs=7')).status).toBe(404);
