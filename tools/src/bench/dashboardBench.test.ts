@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { RunDir } from '@optoscope/engine';
 import { listRuns } from '@optoscope/engine/query';
 import { afterAll, describe, expect, it } from 'vitest';
-import { formatDashboardBench, writeDashboardFixture, type DashboardBenchResult } from './dashboardBench.js';
+import { formatDashboardBench, rowWithinBudget, writeDashboardFixture, type DashboardBenchResult } from './dashboardBench.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'opto-dash-bench-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -23,7 +23,7 @@ describe('dashboard bench', () => {
     expect(RunDir.open(path.join(tmp, `${runId}-2`)).listCheckpoints()).toHaveLength(11);
   });
 
-  it('prints a table that flags answers over budget', () => {
+  it('prints a table that flags answers over budget, cold or warm, and says what the cold answers held', () => {
     const r: DashboardBenchResult = {
       runs: 1000,
       evalPoints: 200,
@@ -32,14 +32,27 @@ describe('dashboard bench', () => {
       rows: [
         { request: 'run list', path: '/api/runs', coldMs: 90, medianMs: 25, p95Ms: 40, bytes: 14_000, budgetMs: 300 },
         { request: 'run page', path: '/api/runs/x', coldMs: 900, medianMs: 320, p95Ms: 400, bytes: 0, budgetMs: 300 },
+        { request: 'heads', path: '/api/runs/x/heads', coldMs: 450, medianMs: 20, p95Ms: 30, bytes: 0, budgetMs: 300 },
+        { request: 'first view', path: '/api/runs/y', coldMs: 120, medianMs: Number.NaN, p95Ms: Number.NaN, bytes: 0, budgetMs: 300 },
       ],
       runPage: { coldMs: 900, medianMs: 320, p95Ms: 400 },
       scoredMs: 3000,
+      attentionMs: 650,
+      coldHeads: { points: 0, pending: 201 },
+      coldAttentionPending: true,
+      secondRun: { attentionMs: 180, scoredMs: 1900 },
       withinBudget: false,
     };
     const text = formatDashboardBench(r);
     expect(text).toMatch(/run list\s+90\.0\s+25\.0\s+40\.0\s+13\.7\s+< 300 ms ok/);
     expect(text).toMatch(/run page\s+900\.0\s+320\.0\s+400\.0\s+< 300 ms OVER/);
+    expect(text).toMatch(/heads\s+450\.0\s+20\.0\s+30\.0\s+< 300 ms OVER/);
+    expect(text).toMatch(/first view\s+120\.0\s+< 300 ms ok/);
+    expect(text).toContain('head curves with 0 of 201 checkpoints (201 pending), attention pending');
+    expect(text).toContain('attention 0.65 s, head scores of all 201 checkpoints 3.0 s');
+    expect(text).toContain("another run's first view: 0.18 s and 1.9 s");
     expect(text).toContain('OVER BUDGET');
+    expect(rowWithinBudget(r.rows[0]!)).toBe(true);
+    expect(rowWithinBudget({ ...r.rows[2]!, coldMs: 299 })).toBe(true);
   });
 });

@@ -7,8 +7,11 @@
  *   - the live poll of that run (rows after the ones the page has).
  *
  * Each request is timed over HTTP against the real server (started by the caller: `opto dashboard`'s
- * launcher), once cold (first request after start: run.json files parsed, checkpoints scored) and then
- * `repeats` times warm; the budget (< 300 ms) applies to the warm answer. The fixture is written by the
+ * launcher), once cold (first request after start: run.json files parsed; nothing about the run computed
+ * yet) and then `repeats` times warm; the budget (< 300 ms) applies to the cold and the warm answer. Head
+ * curves and attention patterns are computed in the server's worker thread and answered incrementally: the
+ * cold answers hold what was ready (`pending`), and the bench also reports when each was complete, polling
+ * every POLL_MS as a page would (faster than the page's 0.5-1 s, to time it). The fixture is written by the
  * engine: one real run trained here (200 evals, a checkpoint at each), one copy of it, and 998 run records
  * with varied presets, labels, classes, seeds and statuses.
  */
@@ -52,19 +55,35 @@ export interface DashboardBenchResult {
   runPage: { coldMs: number; medianMs: number; p95Ms: number };
   /** From the run page's first request until every checkpoint had its head scores (background scoring). */
   scoredMs: number;
+  /** From the run page's first request until the attention answer was complete (not pending). */
+  attentionMs: number;
+  /** What the cold answers held: head curves' scored checkpoints, and whether attention was pending. */
+  coldHeads: { points: number; pending: number };
+  coldAttentionPending: boolean;
+  /** The same for the other run's first view (`attentionMs`, `scoredMs`). */
+  secondRun: { attentionMs: number; scoredMs: number };
   withinBudget: boolean;
 }
 
 export const DASHBOARD_BUDGET_MS = 300;
+/** Pause between two polls of an incremental answer. */
+const POLL_MS = 50;
 
-async function timed(url: string): Promise<{ ms: number; bytes: number }> {
+async function timed(url: string): Promise<{ ms: number; bytes: number; body: Buffer }> {
   const t0 = performance.now();
   const res = await fetch(url);
-  const body = await res.arrayBuffer();
+  const body = Buffer.from(await res.arrayBuffer());
   const ms = performance.now() - t0;
-  if (!res.ok) throw new Error(`${url}: HTTP ${res.status}: ${Buffer.from(body).toString('utf8').slice(0, 300)}`);
-  return { ms, bytes: body.byteLength };
+  if (!res.ok) throw new Error(`${url}: HTTP ${res.status}: ${body.toString('utf8').slice(0, 300)}`);
+  return { ms, bytes: body.byteLength, body };
 }
+
+/** Ask for `url` every POLL_MS until `done` says its JSON answer is complete. */
+async function pollUntil<T>(url: string, done: (answer: T) => boolean): Promise<void> {
+  while (!done((await (await fetch(url)).json()) as T)) await new Promise((r) => setTimeout(r, POLL_MS));
+}
+const headsDone = (a: { pending: number }) => a.pending === 0;
+const attentionDone = (a: { pending: boolean }) => !a.pending;
 
 const quantile = (xs: number[], q: number) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -137,21 +156,25 @@ export async function runDashboardBench(o: DashboardBenchOptions): Promise<Dashb
     await measure('run list, filtered and sorted', '/api/runs?f=task.numLabels%3D10&status=finished&sort=learningTime&dir=desc&limit=50', DASHBOARD_BUDGET_MS);
 
     // The run page as the browser loads it: its four requests in parallel. The first time, nothing about
-    // the run is cached: head scores come back partial (the scorer keeps going in the background).
+    // the run is cached: head scores and attention come back partial (the worker keeps going).
     const pagePaths = [run, `${run}/metrics`, `${run}/heads`, `${run}/attention`];
     const page = () => Promise.all(pagePaths.map((p) => timed(server.url + p)));
     let t0 = performance.now();
     const firstPage = await page();
     const pageCold = performance.now() - t0;
-    // How long until every checkpoint is scored (the page polls meanwhile and fills the curves in).
-    let pending = Number.POSITIVE_INFINITY;
-    while (pending > 0) pending = ((await (await fetch(`${server.url}${run}/heads`)).json()) as { pending: number }).pending;
-    const scoredMs = performance.now() - t0;
-    o.log?.(`all ${checkpoints} checkpoints scored ${scoredMs.toFixed(0)} ms after the first request`);
-    await measure('run page: record + checkpoints', run, null, firstPage[0]);
-    await measure(`run page: ${evalPoints} eval points (all metric rows)`, `${run}/metrics`, null, firstPage[1]);
-    await measure(`run page: head curves (${checkpoints} checkpoints x 16 heads)`, `${run}/heads`, null, firstPage[2]);
-    await measure('run page: attention (16 heads x 5x5), last checkpoint', `${run}/attention`, null, firstPage[3]);
+    const coldHeads = JSON.parse(firstPage[2].body.toString('utf8')) as { points: unknown[]; pending: number };
+    const coldAttentionPending = (JSON.parse(firstPage[3].body.toString('utf8')) as { pending: boolean }).pending;
+    // How long until every checkpoint is scored and the attention patterns are there (the page polls
+    // meanwhile and fills them in).
+    const [scoredMs, attentionMs] = await Promise.all([
+      pollUntil(`${server.url}${run}/heads`, headsDone).then(() => performance.now() - t0),
+      pollUntil(`${server.url}${run}/attention`, attentionDone).then(() => performance.now() - t0),
+    ]);
+    o.log?.(`attention complete ${attentionMs.toFixed(0)} ms, all ${checkpoints} checkpoints scored ${scoredMs.toFixed(0)} ms after the first request`);
+    await measure('run page: record + checkpoints', run, DASHBOARD_BUDGET_MS, firstPage[0]);
+    await measure(`run page: ${evalPoints} eval points (all metric rows)`, `${run}/metrics`, DASHBOARD_BUDGET_MS, firstPage[1]);
+    await measure(`run page: head curves (${checkpoints} checkpoints x 16 heads)`, `${run}/heads`, DASHBOARD_BUDGET_MS, firstPage[2]);
+    await measure('run page: attention (16 heads x 5x5), last checkpoint', `${run}/attention`, DASHBOARD_BUDGET_MS, firstPage[3]);
     const pageWarm: number[] = [];
     for (let k = 0; k < repeats; k++) {
       t0 = performance.now();
@@ -163,18 +186,25 @@ export async function runDashboardBench(o: DashboardBenchOptions): Promise<Dashb
     t0 = performance.now();
     await Promise.all(pagePaths.map((p) => timed(server.url + p.replace(run, `${run}-2`))));
     const page2Cold = performance.now() - t0;
-    rows.push({ request: 'another run\'s page, first view (same data)', path: `${run}-2`, coldMs: page2Cold, medianMs: Number.NaN, p95Ms: Number.NaN, bytes: 0, budgetMs: null });
-    // Let run 2's background scoring finish so it does not share the CPU with the next measurement.
-    pending = Number.POSITIVE_INFINITY;
-    while (pending > 0) pending = ((await (await fetch(`${server.url}${run}-2/heads`)).json()) as { pending: number }).pending;
+    rows.push({ request: 'another run\'s page, first view (same data)', path: `${run}-2`, coldMs: page2Cold, medianMs: Number.NaN, p95Ms: Number.NaN, bytes: 0, budgetMs: DASHBOARD_BUDGET_MS });
+    // Run 2 completes sooner (the worker has the feature table); let it finish before the next measurement.
+    const [page2ScoredMs, page2AttentionMs] = await Promise.all([
+      pollUntil(`${server.url}${run}-2/heads`, headsDone).then(() => performance.now() - t0),
+      pollUntil(`${server.url}${run}-2/attention`, attentionDone).then(() => performance.now() - t0),
+    ]);
     const total = ((await (await fetch(`${server.url}${run}/metrics`)).json()) as { total: number }).total;
     await measure('live poll: metric rows after the last one', `${run}/metrics?after=${total}`, DASHBOARD_BUDGET_MS);
-    const withinBudget = rows.every((r) => r.budgetMs === null || r.medianMs < r.budgetMs);
-    return { runs, evalPoints, checkpoints, repeats, rows, runPage, scoredMs, withinBudget };
+    const withinBudget = rows.every(rowWithinBudget);
+    return { runs, evalPoints, checkpoints, repeats, rows, runPage, scoredMs, attentionMs, coldHeads: { points: coldHeads.points.length, pending: coldHeads.pending }, coldAttentionPending, secondRun: { attentionMs: page2AttentionMs, scoredMs: page2ScoredMs }, withinBudget };
   } finally {
     await server.stop();
     if (!o.dir) fs.rmSync(root, { recursive: true, force: true });
   }
+}
+
+/** Cold and (where measured) warm median under the row's budget; a row without one always passes. */
+export function rowWithinBudget(r: DashboardBenchRow): boolean {
+  return r.budgetMs === null || (r.coldMs < r.budgetMs && (Number.isNaN(r.medianMs) || r.medianMs < r.budgetMs));
 }
 
 export function formatDashboardBench(r: DashboardBenchResult): string {
@@ -185,7 +215,7 @@ export function formatDashboardBench(r: DashboardBenchResult): string {
     Number.isNaN(x.medianMs) ? '' : x.medianMs.toFixed(1),
     Number.isNaN(x.p95Ms) ? '' : x.p95Ms.toFixed(1),
     x.bytes ? (x.bytes / 1024).toFixed(1) : '',
-    x.budgetMs === null ? '' : `< ${x.budgetMs} ms ${x.medianMs < x.budgetMs ? 'ok' : 'OVER'}`,
+    x.budgetMs === null ? '' : `< ${x.budgetMs} ms ${rowWithinBudget(x) ? 'ok' : 'OVER'}`,
   ]);
   const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join('  ');
@@ -193,8 +223,8 @@ export function formatDashboardBench(r: DashboardBenchResult): string {
     `dashboard server over ${r.runs} runs; run page: ${r.evalPoints} eval points, ${r.checkpoints} checkpoints x 16 heads; warm = ${r.repeats} repeats over HTTP`,
     line(head),
     ...body.map(line),
-    `cold = first request after the server started (run.json files parsed; for the run page: analysis context built, head scores partial)`,
-    `all ${r.checkpoints} checkpoints had head scores ${(r.scoredMs / 1000).toFixed(1)} s after the run page's first request (scored in the background while the page polls)`,
-    `budget: warm answers < ${DASHBOARD_BUDGET_MS} ms; ${r.withinBudget ? 'all within budget' : 'OVER BUDGET'}`,
+    `cold = first request after the server started, nothing about the run computed yet; the run page's cold answers are its first answers: head curves with ${r.coldHeads.points} of ${r.checkpoints} checkpoints (${r.coldHeads.pending} pending), attention ${r.coldAttentionPending ? 'pending' : 'complete'}`,
+    `complete (worker thread, while the page polls): attention ${(r.attentionMs / 1000).toFixed(2)} s, head scores of all ${r.checkpoints} checkpoints ${(r.scoredMs / 1000).toFixed(1)} s after the run page's first request (polled every ${POLL_MS} ms); another run's first view: ${(r.secondRun.attentionMs / 1000).toFixed(2)} s and ${(r.secondRun.scoredMs / 1000).toFixed(1)} s`,
+    `budget: cold and warm answers < ${DASHBOARD_BUDGET_MS} ms; ${r.withinBudget ? 'all within budget' : 'OVER BUDGET'}`,
   ].join('\n');
 }
