@@ -9,7 +9,8 @@ import { instantiateCore } from '@optoscope/core-wasm';
 import type { Backend } from '../backend.js';
 import { createReferenceBackend } from './reference.js';
 import { createWasmBackend } from './wasm.js';
-import { acquireWebGpuAdapter, describeAdapter, hardwareGpuPossible, type WebGpuAdapterProbe } from './webgpuAdapter.js';
+import { hardwareGpuPossible } from './gpuDeviceNodes.js';
+import { acquireWebGpuAdapter, describeAdapter, type WebGpuAdapterProbe } from './webgpuAdapter.js';
 import { createWebGpuBackend, openWebGpuDevice } from './webgpu.js';
 
 export type BackendChoice = 'auto' | 'wasm' | 'reference' | 'webgpu';

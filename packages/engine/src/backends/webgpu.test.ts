@@ -17,7 +17,8 @@ import { runClampConformance } from '../testing/clampConformance.js';
 import { runConformance } from '../testing/conformance.js';
 import { createReferenceBackend } from './reference.js';
 import { openWebGpuDevice, type WebGpuDevice } from './webgpu.js';
-import { hardwareGpuPossible } from './webgpuAdapter.js';
+import { createReplySlot } from './webgpuProtocol.js';
+import { hardwareGpuPossible } from './gpuDeviceNodes.js';
 
 // A software adapter (llvmpipe) runs ~100-500 ms per training step depending on how busy the machine is;
 // the shared suites' 100-step checks need more than the global 120 s when CI shares its cores.
@@ -59,6 +60,38 @@ describe('webgpu device', () => {
     expect(out).toContain('no WebGPU adapter');
     expect(out).toContain('EGL_PLATFORM=x11');
     expect(out).toContain('apt-get install -y libegl1 libegl-mesa0 libgles2 libgl1-mesa-dri');
+  });
+});
+
+describe('reply slot', () => {
+  it('reads longer than the reply slot come back whole, in pieces (one run and every run of a batched backend)', async () => {
+    if (!device) throw new Error(`no WebGPU device. ${openError?.message}`);
+    // The smallest slot, 4096 bytes: 1024 elements per reply, so a 5000-element read takes 5 requests.
+    const small = await openWebGpuDevice({ replySlotBytes: 4096 });
+    try {
+      const be = small.createBackend();
+      const x = Float32Array.from({ length: 6000 }, (_, i) => Math.sin(i) * 100);
+      const b = be.allocF(5000);
+      be.write(b, x.subarray(0, 5000));
+      expect(be.read(b)).toEqual(x.subarray(0, 5000));
+      expect(be.read(b, undefined, 37, 2501)).toEqual(x.subarray(37, 2538));
+      const ints = Int32Array.from({ length: 1500 }, (_, i) => i * i - 300);
+      const bi = be.allocI32(1500);
+      be.write(bi, ints);
+      expect(be.read(bi)).toEqual(ints);
+      // 3 runs: a window of every run is [3, n] run-major, reassembled from pieces of 1024/3 → 341 elements.
+      const br = small.createBatchedBackend(3);
+      const y = br.allocF(2000);
+      for (let r = 0; r < 3; r++) {
+        br.hostRun = r;
+        br.write(y, x.subarray(r * 2000, (r + 1) * 2000));
+      }
+      expect(br.readRuns(y)).toEqual(x);
+      expect(br.readRuns(y, 3, 1200)).toEqual(Float32Array.from([0, 1, 2].flatMap((r) => [...x.subarray(r * 2000 + 3, r * 2000 + 1203)])));
+      expect(() => createReplySlot(64)).toThrow(/replySlotBytes must be an integer ≥ 4096, got 64/);
+    } finally {
+      await small.close();
+    }
   });
 });
 

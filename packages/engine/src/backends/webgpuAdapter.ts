@@ -68,31 +68,6 @@ function infoOf(adapter: GpuAdapterLike): { info: WebGpuAdapterInfo; isSoftware:
   return { info, isSoftware };
 }
 
-/**
- * Whether this machine could have a hardware adapter at all, decided without loading Dawn. On Linux a GPU
- * shows up as a device node (/dev/dri/renderD*, /dev/nvidia*, WSL's /dev/dxg); with none, `auto` skips
- * the probe: it would only find a software rasteriser, and Dawn prints several warning lines to stderr
- * while looking (it cannot be silenced from JavaScript). Elsewhere (macOS, Windows, browsers) assume yes.
- */
-export async function hardwareGpuPossible(): Promise<{ possible: boolean; why: string }> {
-  if (typeof process === 'undefined' || process.platform !== 'linux') return { possible: true, why: 'not Linux: device nodes not checked' };
-  const fs = await import('node:fs');
-  const list = (dir: string) => {
-    try {
-      return fs.readdirSync(dir);
-    } catch {
-      return [];
-    }
-  };
-  const nodes = [
-    ...list('/dev/dri').filter((f) => f.startsWith('renderD')).map((f) => `/dev/dri/${f}`),
-    ...list('/dev').filter((f) => /^nvidia\d+$/.test(f) || f === 'dxg').map((f) => `/dev/${f}`),
-  ];
-  return nodes.length
-    ? { possible: true, why: `GPU device nodes ${nodes.join(', ')}` }
-    : { possible: false, why: 'no GPU device node (/dev/dri/renderD*, /dev/nvidia*, /dev/dxg) on this Linux machine' };
-}
-
 /** Dawn request variants, tried in order; the first hardware adapter wins, else the first software one. */
 const DAWN_TRIES: { flags: string[]; featureLevel: 'core' | 'compatibility' }[] = [
   { flags: [], featureLevel: 'core' },
@@ -124,9 +99,10 @@ export async function acquireWebGpuAdapter(): Promise<WebGpuAdapterProbe> {
   process.env.EGL_PLATFORM ??= 'surfaceless';
   let dawn: { create: (flags: string[]) => GpuLike; globals: Record<string, unknown> };
   try {
-    // A variable specifier: `webgpu` is an optional dependency, so the import must not be resolved at build time.
+    // `webgpu` is an optional, Node-only dependency: neither tsc nor a page's bundler (which would pull Dawn's
+    // native binding into the page) may resolve this import at build time; the browser never gets here.
     const spec = 'webgpu';
-    dawn = (await import(spec)) as typeof dawn;
+    dawn = (await import(/* webpackIgnore: true */ /* turbopackIgnore: true */ spec)) as typeof dawn;
   } catch (e) {
     return none(`the optional npm package 'webgpu' (Dawn for Node) is not loadable: ${(e as Error).message}`);
   }
