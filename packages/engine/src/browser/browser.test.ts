@@ -49,6 +49,14 @@ describe('@optoscope/engine/browser import graph', () => {
     expect([...g.packages.keys()].sort()).toEqual(['zod']);
     expect(g.files.some((f) => f.endsWith(path.join('core-wasm', 'dist', 'core.js')))).toBe(true);
   });
+
+  it('dist/browser/gpuWorker.js (the GPU worker) reaches no Node built-in, and of packages only tfjs', () => {
+    const g = importGraph(path.join(dist, 'browser', 'gpuWorker.js'));
+    expect(g.builtins, `Node built-ins imported from the GPU worker's graph:\n${g.builtins.join('\n')}`).toEqual([]);
+    // Dawn (`webgpu`) is Node's adapter; the browser has navigator.gpu, and the import of it is never literal.
+    expect([...g.packages.keys()].sort()).toEqual(['@tensorflow/tfjs-backend-webgpu', '@tensorflow/tfjs-core']);
+    expect(g.files.some((f) => f.endsWith(path.join('backends', 'webgpuExecutor.js')))).toBe(true);
+  });
 });
 
 const small = (over: RunConfigInput = {}): RunConfigInput => ({ backend: 'wasm', schedule: { seqs: 9600, evalEvery: 1600, ckptEvery: null, evalSize: 200 }, optim: { lr: 1e-3 }, ...over });

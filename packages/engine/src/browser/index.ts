@@ -1,7 +1,8 @@
 /**
  * `@optoscope/engine/browser`: what a web page needs to train a run in memory and show it: configs and
  * presets, the intervention parser, the synthetic features, the reference and wasm backends (the page
- * fetches core.wasm itself), `trainInPage`, the shared figure specs and a run-directory export. Nothing
+ * fetches core.wasm itself), `trainInPage`, the train worker's body (the GPU worker's is in
+ * `@optoscope/engine/browser-gpu`), the shared figure specs and a run-directory export. Nothing
  * imported from here may reach Node built-ins, worker_threads, DuckDB, h5wasm or bullmq; the test
  * browser.test.ts walks the built import graph to hold that.
  */
@@ -31,6 +32,9 @@ export { learningTime, type Metrics } from '../metrics.js';
 export { headScores, type HeadScores } from '../analysis/heads.js';
 export { evaluator, modelConfigFor, setupTraining } from '../trainSetup.js';
 export { PauseGate, trainInPage, headPoints, type PageEval, type PageProgress, type PageRun, type PageTrainOptions } from './trainInPage.js';
+export { serveTrainWorker, type PageRunSummary, type TrainWorkerBackend, type TrainWorkerEvent, type TrainWorkerRequest } from './trainWorker.js';
+export { connectWebGpuDevice, type BrowserWebGpuDevice, type PortLike } from './webgpuWorkers.js';
+export { acquireWebGpuAdapter, describeAdapter, type WebGpuAdapterInfo, type WebGpuAdapterProbe } from '../backends/webgpuAdapter.js';
 export { checkpointName, metricsJsonl, pageRunFiles, pageRunRecord, type PageRunInfo } from './runFiles.js';
 export { encodeSafetensorsWeb, type NamedTensor } from '../store/safetensorsCodec.js';
 export { paramTensors } from '../store/paramIO.js';
