@@ -18,6 +18,20 @@ const nextConfig = {
   // `opto dashboard` builds into .next; its tests into .next-e2e, so a dashboard being used keeps its build.
   distDir: process.env.OPTO_DASHBOARD_DIST_DIR || '.next',
   poweredByHeader: false,
+  // Cross-origin isolation, so pages get SharedArrayBuffer: /train's webgpu backend blocks its train worker
+  // on a shared reply slot (Atomics.wait) until the GPU worker answers. Everything the app loads is
+  // same-origin, so require-corp costs nothing; set on every path because workers and chunks need it too.
+  async headers() {
+    return [
+      {
+        source: '/:path*',
+        headers: [
+          { key: 'Cross-Origin-Opener-Policy', value: 'same-origin' },
+          { key: 'Cross-Origin-Embedder-Policy', value: 'require-corp' },
+        ],
+      },
+    ];
+  },
   reactStrictMode: true,
 };
 

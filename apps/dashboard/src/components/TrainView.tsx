@@ -1,33 +1,39 @@
 'use client';
 /**
- * /train: train a preset live in the page with the engine's own training loop (`trainInPage` from
- * @optoscope/engine/browser: same model, clamps, batches and eval schedule as `opto train`), pick clamps
- * from a form, watch the loss and induction-strength curves stream in, pause/resume/stop, and download
- * the run directory as a zip.
+ * /train: train a preset live in the page with the engine's own training loop (`trainInPage`: same model,
+ * clamps, batches and eval schedule as `opto train`), pick clamps from a form, watch the loss and
+ * induction-strength curves stream in, pause/resume/stop, and download the run directory as a zip.
  *
- * Backend: the wasm SIMD core, fetched from /train/core.wasm. The page looks for a WebGPU adapter and
- * says what it found, but does not train on it: the engine's webgpu backend needs synchronous reads,
- * which it gets in Node by blocking (Atomics.wait) on a worker thread, and a page's main thread may not
- * block. The loss values are also exposed as JSON in [data-testid=train-metrics] for tests.
+ * Training runs in a Web Worker (workers/train.worker.ts), so the page never stalls. Backends:
+ * - webgpu: the engine's webgpu backend, its device in a second worker (workers/gpu.worker.ts). The
+ *   Backend interface reads synchronously, which the train worker does by blocking on a SharedArrayBuffer
+ *   (Atomics.wait) until the GPU worker answers; hence the server's cross-origin isolation headers.
+ * - wasm: the wasm SIMD core, compiled here from /train/core.wasm and handed to the train worker.
+ * `auto` picks webgpu on a hardware adapter and the wasm core otherwise (a software adapter such as
+ * SwiftShader is slower than the wasm core), as `--backend auto` does in Node; either can be forced.
+ * The streamed rows are also exposed as JSON in [data-testid=train-metrics] for tests.
  */
 import { useEffect, useMemo, useRef, useState } from 'react';
 import {
   DEFAULT_MODEL,
   PRESETS,
+  acquireWebGpuAdapter,
   headCurvesSpec,
   compileWasmCore,
-  wasmBackend,
   lossCurvesSpec,
   mergeConfig,
   parseInterventionSpec,
   parseRunConfig,
   presetConfig,
-  trainInPage,
-  PauseGate,
   type HeadPoint,
   type MetricRow,
-  type PageRun,
+  type PageProgress,
+  type PageRunSummary,
+  type PortLike,
   type RunConfig,
+  type TrainWorkerBackend,
+  type TrainWorkerEvent,
+  type TrainWorkerRequest,
 } from '@optoscope/engine/browser';
 import { ClampForm, parseSpecText } from './ClampForm';
 import { Figure, Note } from './Figure';
@@ -38,24 +44,31 @@ const PAGE_PRESETS = Object.keys(PRESETS).filter((p) => p !== 'fig7-graft');
 const WASM_URL = '/train/core.wasm';
 
 type Phase = 'idle' | 'loading' | 'running' | 'paused' | 'done' | 'stopped' | 'failed';
+type BackendPick = 'auto' | 'webgpu' | 'wasm';
 
-interface BackendChoice {
-  used: 'wasm';
-  reason: string;
-  webgpu: string;
+/** What the page found: a WebGPU adapter (and whether it is a software one), and cross-origin isolation. */
+interface WebGpuProbe {
+  adapter: boolean;
+  software: boolean;
+  /** One sentence: the adapter, or why there is none. */
+  found: string;
+  isolated: boolean;
 }
 
-async function probeWebGpu(): Promise<string> {
-  const gpu = (navigator as Navigator & { gpu?: { requestAdapter(): Promise<{ info?: { vendor?: string; architecture?: string; description?: string } } | null> } }).gpu;
-  if (!gpu) return 'navigator.gpu is not available in this browser';
-  try {
-    const adapter = await gpu.requestAdapter();
-    if (!adapter) return 'navigator.gpu gave no adapter';
-    const i = adapter.info ?? {};
-    return `WebGPU adapter found (${[i.vendor, i.architecture, i.description].filter(Boolean).join(' ') || 'no description'})`;
-  } catch (e) {
-    return `navigator.gpu.requestAdapter failed: ${(e as Error).message}`;
-  }
+async function probeWebGpu(): Promise<WebGpuProbe> {
+  const isolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
+  const p = await acquireWebGpuAdapter();
+  return { adapter: p.adapter !== null, software: p.isSoftware, found: p.adapter ? `WebGPU: ${p.reason}` : `No WebGPU: ${p.reason}`, isolated };
+}
+
+/** The backend a run will use for `pick`, and why; `used: null` when the pick cannot be honoured. */
+export function chooseBackend(pick: BackendPick, probe: WebGpuProbe): { used: 'webgpu' | 'wasm' | null; why: string } {
+  const blocker = !probe.adapter ? 'no WebGPU adapter' : !probe.isolated ? 'the page is not cross-origin isolated (no SharedArrayBuffer)' : null;
+  if (pick === 'wasm') return { used: 'wasm', why: 'chosen: the SIMD core' };
+  if (pick === 'webgpu') return blocker ? { used: null, why: `chosen, but it cannot run here: ${blocker}` } : { used: 'webgpu', why: `chosen${probe.software ? '; a software adapter is slow, but exact' : ''}` };
+  if (blocker) return { used: 'wasm', why: `auto: ${blocker}, so the wasm SIMD core` };
+  if (probe.software) return { used: 'wasm', why: 'auto: the adapter is a software rasteriser, slower than the wasm SIMD core (choose webgpu to use it anyway)' };
+  return { used: 'webgpu', why: 'auto: a hardware WebGPU adapter' };
 }
 
 function configFor(preset: string, seqs: string, specText: string): { config: RunConfig | null; error: string | null } {
@@ -74,21 +87,43 @@ function configFor(preset: string, seqs: string, specText: string): { config: Ru
   }
 }
 
+/** A run's workers: the train worker, and the GPU worker when the run is on webgpu. */
+interface Workers {
+  train: Worker;
+  gpu: Worker | null;
+}
+
+// Literal `new Worker(new URL(...))` calls: the bundler makes each file its own worker entry.
+function spawnWorkers(useGpu: boolean, onEvent: (e: TrainWorkerEvent) => void, onCrash: (message: string) => void): { workers: Workers; backendPort: MessagePort | null } {
+  const train = new Worker(new URL('../workers/train.worker.ts', import.meta.url), { type: 'module' });
+  train.onmessage = (m: MessageEvent<TrainWorkerEvent>) => onEvent(m.data);
+  train.onerror = (e) => onCrash(`the train worker failed: ${e.message}`);
+  if (!useGpu) return { workers: { train, gpu: null }, backendPort: null };
+  const gpu = new Worker(new URL('../workers/gpu.worker.ts', import.meta.url), { type: 'module' });
+  gpu.onerror = (e) => onCrash(`the GPU worker failed: ${e.message}`);
+  // The two workers talk over their own channel; the page only hands each an end.
+  const ch = new MessageChannel();
+  gpu.postMessage({ port: ch.port2 }, [ch.port2]);
+  return { workers: { train, gpu }, backendPort: ch.port1 };
+}
+
 export function TrainView() {
   const [preset, setPreset] = useState('main');
   const [seqs, setSeqs] = useState('');
   const [specText, setSpecText] = useState('{}');
+  const [pick, setPick] = useState<BackendPick>('auto');
   const [phase, setPhase] = useState<Phase>('idle');
   const [rows, setRows] = useState<MetricRow[]>([]);
   const [heads, setHeads] = useState<HeadPoint[]>([]);
-  const [progress, setProgress] = useState<{ seqs: number; total: number; loss: number; seqsPerSec: number } | null>(null);
+  const [progress, setProgress] = useState<PageProgress | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const [backend, setBackend] = useState<BackendChoice | null>(null);
-  const [result, setResult] = useState<{ run: PageRun; createdAt: string; wallS: number } | null>(null);
-  const gate = useRef(new PauseGate());
-  const abort = useRef<AbortController | null>(null);
+  const [probe, setProbe] = useState<WebGpuProbe | null>(null);
+  const [runBackend, setRunBackend] = useState<{ used: 'wasm' | 'webgpu'; reason: string; requested: BackendPick } | null>(null);
+  const [result, setResult] = useState<{ run: PageRunSummary; createdAt: string; wallS: number } | null>(null);
+  const workers = useRef<Workers | null>(null);
   const wasmModule = useRef<Promise<WebAssembly.Module> | null>(null);
-  const started = useRef(0);
+  const pendingFiles = useRef<((files: Record<string, Uint8Array>) => void) | null>(null);
+  const started = useRef({ at: 0, createdAt: '' });
 
   // A preset brings its own clamps; the form starts from them.
   useEffect(() => {
@@ -98,84 +133,103 @@ export function TrainView() {
 
   useEffect(() => {
     let cancelled = false;
-    void probeWebGpu().then((webgpu) => {
-      if (cancelled) return;
-      const reason = webgpu.startsWith('WebGPU adapter found')
-        ? "the engine's webgpu backend needs synchronous reads, which it gets in Node by blocking a worker thread (Atomics.wait); a page cannot block its main thread, so training runs on the wasm SIMD core"
-        : 'no WebGPU adapter, so training runs on the wasm SIMD core';
-      setBackend({ used: 'wasm', reason, webgpu });
-    });
+    void probeWebGpu().then((p) => !cancelled && setProbe(p));
     return () => {
       cancelled = true;
-      abort.current?.abort();
+      terminate();
     };
   }, []);
 
   const { config, error: configError } = useMemo(() => configFor(preset, seqs, specText), [preset, seqs, specText]);
+  const choice = probe ? chooseBackend(pick, probe) : null;
   const busy = phase === 'loading' || phase === 'running' || phase === 'paused';
 
+  const post = (req: TrainWorkerRequest, transfer: Transferable[] = []) => workers.current?.train.postMessage(req, transfer);
+  const terminate = () => {
+    workers.current?.train.terminate();
+    workers.current?.gpu?.terminate();
+    workers.current = null;
+  };
+  const fail = (message: string) => {
+    setError(message);
+    setPhase('failed');
+    terminate();
+  };
+
+  const onEvent = (e: TrainWorkerEvent) => {
+    switch (e.type) {
+      case 'backend':
+        setRunBackend({ used: e.used, reason: e.reason, requested: pick });
+        setPhase('running');
+        break;
+      case 'eval':
+        setRows((r) => [...r, ...e.eval.rows]);
+        if (e.eval.heads) setHeads((h) => [...h, ...e.eval.heads!]);
+        break;
+      case 'progress':
+        setProgress(e.progress);
+        break;
+      case 'done':
+        setResult({ run: e.run, createdAt: started.current.createdAt, wallS: (performance.now() - started.current.at) / 1000 });
+        setPhase(e.run.stopped ? 'stopped' : 'done');
+        break;
+      case 'files':
+        pendingFiles.current?.(e.files);
+        pendingFiles.current = null;
+        break;
+      case 'error':
+        fail(e.message);
+        break;
+    }
+  };
+
   const start = async () => {
-    if (!config) return;
+    if (!config || !choice?.used) return;
+    terminate();
     setRows([]);
     setHeads([]);
     setResult(null);
     setError(null);
     setProgress(null);
+    setRunBackend(null);
     setPhase('loading');
-    gate.current = new PauseGate();
-    const ac = new AbortController();
-    abort.current = ac;
     try {
-      // Compiled once; a fresh instance (memory) per run, since a run's parameters and programs fill the arena.
-      wasmModule.current ??= compileWasmCore(WASM_URL);
-      const be = wasmBackend(await wasmModule.current);
-      const createdAt = new Date().toISOString();
-      started.current = performance.now();
-      setPhase('running');
-      const run = await trainInPage(config, {
-        backend: be,
-        pause: gate.current,
-        signal: ac.signal,
-        onEval: (e) => {
-          setRows((r) => [...r, ...e.rows]);
-          if (e.heads) setHeads((h) => [...h, ...e.heads!]);
-        },
-        onProgress: (p) => setProgress(p),
-      });
-      setResult({ run, createdAt, wallS: (performance.now() - started.current) / 1000 });
-      setPhase(run.stopped ? 'stopped' : 'done');
+      let module: WebAssembly.Module | null = null;
+      if (choice.used === 'wasm') {
+        // Compiled once; the train worker instantiates it (its own memory per run).
+        wasmModule.current ??= compileWasmCore(WASM_URL);
+        module = await wasmModule.current;
+      }
+      const { workers: w, backendPort } = spawnWorkers(choice.used === 'webgpu', onEvent, fail);
+      workers.current = w;
+      const backend: TrainWorkerBackend = backendPort ? { kind: 'webgpu', port: backendPort as unknown as PortLike } : { kind: 'wasm', module: module! };
+      started.current = { at: performance.now(), createdAt: new Date().toISOString() };
+      post({ type: 'start', config, backend }, backendPort ? [backendPort] : []);
     } catch (e) {
       if (wasmModule.current) void wasmModule.current.catch(() => (wasmModule.current = null)); // retry a failed fetch next time
-      setError((e as Error).message);
-      setPhase('failed');
+      fail((e as Error).message);
     }
   };
 
   const pauseResume = () => {
-    if (gate.current.paused) {
-      gate.current.resume();
-      setPhase('running');
-    } else {
-      gate.current.pause();
-      setPhase('paused');
-    }
+    const paused = phase === 'paused';
+    post({ type: paused ? 'resume' : 'pause' });
+    setPhase(paused ? 'running' : 'paused');
   };
 
-  const stop = () => {
-    gate.current.resume(); // a paused run must wake up to see the abort
-    abort.current?.abort();
-  };
+  const stop = () => post({ type: 'stop' });
 
   const save = async () => {
-    if (!result) return;
+    if (!result || !runBackend || !workers.current) return;
     const id = `page-${result.run.config.preset ?? 'run'}-${result.createdAt.replace(/[-:]/g, '').replace(/\..*$/, '')}`;
-    const bytes = await runZip(result.run, {
-      id,
-      createdAt: result.createdAt,
-      wallS: result.wallS,
-      backend: { requested: 'auto', used: 'wasm', reason: backend ? `${backend.webgpu}; ${backend.reason}` : 'wasm core' },
+    const files = await new Promise<Record<string, Uint8Array>>((resolve) => {
+      pendingFiles.current = resolve;
+      post({
+        type: 'files',
+        info: { id, createdAt: result.createdAt, wallS: result.wallS, backend: { requested: runBackend.requested, used: runBackend.used, reason: runBackend.reason } },
+      });
     });
-    download(bytes, `${id}.zip`);
+    download(runZip(files, id), `${id}.zip`);
   };
 
   const numLabels = config?.task.numLabels ?? 5;
@@ -193,10 +247,17 @@ export function TrainView() {
         The engine&apos;s own training loop runs in this page: the same model, clamps, batches and eval sets as <code>opto train</code> with the same config and
         seeds. Nothing is sent anywhere; download the run as a zip to open it with <code>opto</code> or this dashboard.
       </p>
-      <p className="note note-info" data-testid="train-backend" data-backend={backend?.used ?? ''}>
-        {backend ? (
+      <p className="note note-info" data-testid="train-backend" data-backend={choice?.used ?? ''} data-run-backend={runBackend?.used ?? ''}>
+        {probe && choice ? (
           <>
-            Backend: <b>wasm</b> (SIMD core from <code>{WASM_URL}</code>). {backend.webgpu}; {backend.reason}.
+            {probe.found}.{probe.isolated ? '' : ' This page is not cross-origin isolated, so it has no SharedArrayBuffer.'} Backend:{' '}
+            <b>{choice.used ?? 'none'}</b> ({choice.why}).
+            {runBackend && (
+              <>
+                {' '}
+                This run: <b>{runBackend.used}</b>, {runBackend.reason}.
+              </>
+            )}
           </>
         ) : (
           'Looking for a WebGPU adapter…'
@@ -218,6 +279,14 @@ export function TrainView() {
           sequences (default: the preset&apos;s)
           <input type="number" min={1} step={1000} value={seqs} placeholder={String(config?.schedule.seqs ?? '')} onChange={(e) => setSeqs(e.target.value)} disabled={busy} data-testid="train-seqs" />
         </label>
+        <label>
+          backend
+          <select value={pick} onChange={(e) => setPick(e.target.value as BackendPick)} disabled={busy} data-testid="train-backend-pick">
+            <option value="auto">auto</option>
+            <option value="webgpu">webgpu</option>
+            <option value="wasm">wasm</option>
+          </select>
+        </label>
         <span className="muted" style={{ alignSelf: 'center' }}>
           {PRESETS[preset]?.description}
         </span>
@@ -231,7 +300,7 @@ export function TrainView() {
       )}
 
       <div className="train-controls">
-        <button type="button" className="button primary" disabled={busy || !config} onClick={() => void start()} data-testid="train-start">
+        <button type="button" className="button primary" disabled={busy || !config || !choice?.used} onClick={() => void start()} data-testid="train-start">
           Start
         </button>
         <button type="button" disabled={phase !== 'running' && phase !== 'paused'} onClick={pauseResume} data-testid="train-pause">
@@ -255,7 +324,7 @@ export function TrainView() {
           {progress && phase === 'running' && progress.seqsPerSec > 0 && ` · ${Math.round(progress.seqsPerSec).toLocaleString('en')} seq/s`}
           {progress && Number.isFinite(progress.loss) && ` · batch loss ≈ ${progress.loss.toFixed(3)}`}
           {lastTrain && ` · fsl_train loss ${Number(lastTrain.loss).toFixed(3)} (0.4·ln 2 = ${(0.4 * Math.LN2).toFixed(3)})`}
-          {result && ` · ${result.run.learned ? `learned at ${result.run.learningTime.toLocaleString('en')} sequences` : 'not learned'} · ${result.wallS.toFixed(1)} s`}
+          {result && ` · ${result.run.learned ? `learned at ${result.run.learningTime.toLocaleString('en')} sequences` : 'not learned'} · ${result.wallS.toFixed(1)} s · ${result.run.msPerStep.toFixed(1)} ms/step`}
         </span>
       </div>
       {error && (

@@ -3,12 +3,11 @@
  * `<id>/checkpoints/seqs-N.safetensors`), built with fflate in memory and handed to the browser as a download.
  */
 import { zipSync } from 'fflate';
-import { pageRunFiles, type PageRun, type PageRunInfo } from '@optoscope/engine/browser';
 
-export async function runZip(run: PageRun, info: PageRunInfo): Promise<Uint8Array> {
-  const files = await pageRunFiles(run, info);
+/** `files` (relative path → bytes, from the train worker's `pageRunFiles`) under the directory `id`. */
+export function runZip(files: Record<string, Uint8Array>, id: string): Uint8Array {
   // Checkpoints are float noise to deflate; store them and compress the text files.
-  return zipSync(Object.fromEntries(Object.entries(files).map(([name, bytes]) => [`${info.id}/${name}`, [bytes, { level: name.endsWith('.safetensors') ? 0 : 6 }]])));
+  return zipSync(Object.fromEntries(Object.entries(files).map(([name, bytes]) => [`${id}/${name}`, [bytes, { level: name.endsWith('.safetensors') ? 0 : 6 }]])));
 }
 
 export function download(bytes: Uint8Array, name: string, type = 'application/zip'): void {
