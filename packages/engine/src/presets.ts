@@ -21,6 +21,8 @@ const N_HEADS = 8;
 
 export interface Preset {
   description: string;
+  /** The run's label in the paper's figure legend (e.g. Fig. 5b's "1, 2, 3qk, 4"), for overlays. */
+  legend?: string;
   /** Does the preset clamp or keep particular heads (so --heads-from applies)? */
   usesHeads: boolean;
   build(heads: PresetHeads): RunConfigInput;
@@ -33,26 +35,27 @@ export function onlyHead(ih: string, nHeads = N_HEADS): string[] {
 }
 
 /** Fig. 5b (spec 4.11): 6×10⁵ sequences, eval every 1000; what each condition clamps. */
-const FIG5B: Record<string, { legend: string; spec: (h: PresetHeads) => InterventionSpecInput }> = {
-  none: { legend: 'None: only the induction head trains (A, B, C learn)', spec: (h) => ({ ablate: onlyHead(h.ih) }) },
-  pt: { legend: '"1": previous-token attention clamped (step 2, B, C learn)', spec: (h) => ({ ablate: onlyHead(h.ih), prevToken: { heads: [h.pt] } }) },
-  layer1: { legend: '"1, 2": perfect Layer 1 (B, C learn)', spec: (h) => ({ ablate: onlyHead(h.ih), perfectLayer1: true }) },
-  match: { legend: '"1, 2, 3qk, 4": match clamp (C learns)', spec: (h) => ({ ablate: onlyHead(h.ih), match: { heads: [h.ih] } }) },
-  copy: { legend: '"3v, 5": perfect copy (A, B learn)', spec: (h) => ({ perfectCopy: { head: h.ih } }) },
-  'layer1-copy': { legend: '"1, 2, 3v, 5": perfect Layer 1 + copy (B learns)', spec: (h) => ({ perfectLayer1: true, perfectCopy: { head: h.ih } }) },
+const FIG5B: Record<string, { short: string; legend: string; spec: (h: PresetHeads) => InterventionSpecInput }> = {
+  none: { short: 'None', legend: 'None: only the induction head trains (A, B, C learn)', spec: (h) => ({ ablate: onlyHead(h.ih) }) },
+  pt: { short: '1 (PT clamp)', legend: '"1": previous-token attention clamped (step 2, B, C learn)', spec: (h) => ({ ablate: onlyHead(h.ih), prevToken: { heads: [h.pt] } }) },
+  layer1: { short: '1, 2 (perfect Layer 1)', legend: '"1, 2": perfect Layer 1 (B, C learn)', spec: (h) => ({ ablate: onlyHead(h.ih), perfectLayer1: true }) },
+  match: { short: '1, 2, 3qk, 4 (match)', legend: '"1, 2, 3qk, 4": match clamp (C learns)', spec: (h) => ({ ablate: onlyHead(h.ih), match: { heads: [h.ih] } }) },
+  copy: { short: '3v, 5 (perfect copy)', legend: '"3v, 5": perfect copy (A, B learn)', spec: (h) => ({ perfectCopy: { head: h.ih } }) },
+  'layer1-copy': { short: '1, 2, 3v, 5 (Layer 1 + copy)', legend: '"1, 2, 3v, 5": perfect Layer 1 + copy (B learns)', spec: (h) => ({ perfectLayer1: true, perfectCopy: { head: h.ih } }) },
 };
 
 /** App. Fig. 8's previous-token clamp variants. */
-const FIG8: Record<string, { legend: string; heads: (h: PresetHeads) => string[] }> = {
-  h6: { legend: 'L1H6 (a partial previous-token head for seed 5)', heads: () => ['0:6'] },
-  ptgroup: { legend: 'the previous-token group (seed 5: {L1H1, L1H2, L1H5})', heads: (h) => h.ptGroup },
-  all: { legend: 'all eight layer-1 heads', heads: () => Array.from({ length: N_HEADS }, (_, j) => `0:${j}`) },
+const FIG8: Record<string, { short: string; legend: string; heads: (h: PresetHeads) => string[] }> = {
+  h6: { short: 'PT clamp on L1H6', legend: 'L1H6 (a partial previous-token head for seed 5)', heads: () => ['0:6'] },
+  ptgroup: { short: 'PT clamp on the PT group', legend: 'the previous-token group (seed 5: {L1H1, L1H2, L1H5})', heads: (h) => h.ptGroup },
+  all: { short: 'PT clamp on all layer-1 heads', legend: 'all eight layer-1 heads', heads: () => Array.from({ length: N_HEADS }, (_, j) => `0:${j}`) },
 };
 
 export const PRESETS: Record<string, Preset> = {
   main: {
     description:
       'Fig. 3 main run (omniglot50_rl5): 50 classes, 5 labels, 1e6 sequences, eval every 5000; checkpoints every 1e4 (100, what spec 5 samples) instead of 1e3',
+    legend: 'no clamp',
     usesHeads: false,
     build: () => ({ preset: 'main' }),
   },
@@ -66,6 +69,7 @@ export const PRESETS: Record<string, Preset> = {
       `only-L2H${h}`,
       {
         description: `Fig. 4b: only layer-2 head ${h} ("1:${h}") active, the other seven ablated throughout; 1e6 sequences, eval every 5000`,
+        legend: `only L2H${h}`,
         usesHeads: false,
         build: (): RunConfigInput => ({ preset: `only-L2H${h}`, interventions: { ablate: onlyHead(`1:${h}`) } }),
       } satisfies Preset,
@@ -76,6 +80,7 @@ export const PRESETS: Record<string, Preset> = {
       `fig5b-${name}`,
       {
         description: `Fig. 5b ${c.legend}; 6e5 sequences, eval every 1000`,
+        legend: c.short,
         usesHeads: true,
         build: (h: PresetHeads): RunConfigInput => ({
           preset: `fig5b-${name}`,
@@ -91,6 +96,7 @@ export const PRESETS: Record<string, Preset> = {
       `fig8-${name}`,
       {
         description: `App. Fig. 8: previous-token attention clamped on ${v.legend}, only the induction head active; 8e5 sequences, eval every 5000`,
+        legend: v.short,
         usesHeads: true,
         build: (h: PresetHeads): RunConfigInput => ({
           preset: `fig8-${name}`,
@@ -112,6 +118,7 @@ export const PRESETS: Record<string, Preset> = {
         `fig17-L2H${h}`,
         {
           description: `App. Fig. 17: layer-2 heads 3 and ${h} active, the other six ablated throughout; 1e6 sequences, eval every 5000`,
+          legend: `L2H3 + L2H${h}`,
           usesHeads: false,
           build: (): RunConfigInput => ({ preset: `fig17-L2H${h}`, schedule: { ckptEvery: 100_000 }, interventions: { ablate: ablateAllBut(1, N_HEADS, [3, h]) } }),
         } satisfies Preset,
@@ -119,6 +126,7 @@ export const PRESETS: Record<string, Preset> = {
   ),
   'fig7-graft': {
     description: 'App. Fig. 7 graft run: give the donor with --graft <checkpoint> (its Layer 1 is frozen in); 8e5 sequences, eval every 1000',
+    legend: 'Layer 1 grafted',
     usesHeads: false,
     build: () => ({ preset: 'fig7-graft', schedule: { seqs: 800_000, evalEvery: 1000, ckptEvery: 100_000 } }),
   },

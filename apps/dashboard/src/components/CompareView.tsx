@@ -37,10 +37,11 @@ export function CompareView() {
   const ok = runs.filter((r) => !r.error);
   const specs = useMemo(() => {
     if (!ok.length) return null;
-    // Legend by preset when that names each run uniquely (fig5b-match, only-L2H3, ...), else by run id.
-    const presets = ok.map((r) => r.preset);
-    const byPreset = presets.every((p) => p) && new Set(presets).size === presets.length;
-    const label = (r: CompareRun) => (byPreset ? r.preset! : r.id);
+    // Legend: the paper's condition labels when they name each run uniquely (Fig. 5b's "1, 2, 3qk, 4", ...),
+    // else the presets when those do (fig15 runs differ only in strength), else the run ids.
+    const unique = (xs: (string | null)[]) => xs.every((x) => x) && new Set(xs).size === xs.length;
+    const legendBy = unique(ok.map((r) => r.legend)) ? 'legend' : unique(ok.map((r) => r.preset)) ? 'preset' : 'id';
+    const label = (r: CompareRun) => (legendBy === 'id' ? r.id : r[legendBy]!);
     const Ls = [...new Set(ok.map((r) => r.labels))];
     const curves = runComparisonSpec(
       ok.map((r) => ({ label: label(r), rows: r.rows })),
@@ -51,7 +52,7 @@ export function CompareView() {
         learningThreshold: metric === 'loss' && evalSet === 'fsl_train',
         numLabels: Ls.length === 1 && Ls[0] !== null ? Ls[0] : undefined,
         subtitle: metric === 'loss' ? `dashed: ln 2${evalSet === 'fsl_train' ? ', learning threshold 0.4·ln 2' : ''}${Ls.length === 1 ? ` and ln ${Ls[0]}` : ''}` : undefined,
-        legendTitle: byPreset ? 'preset' : 'run',
+        legendTitle: legendBy === 'legend' ? 'condition' : legendBy === 'preset' ? 'preset' : 'run',
       },
     );
     // Fig. 6 draws one line per clamp condition; without several conditions, one per value of the other variable.

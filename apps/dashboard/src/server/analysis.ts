@@ -46,6 +46,8 @@ export function wiring(id: string): WiringView {
 export interface CompareRun {
   id: string;
   preset: string | null;
+  /** The preset's label in the paper's figure legend ("1, 2, 3qk, 4" for fig5b-match), when it has one. */
+  legend: string | null;
   clamp: string;
   labels: number | null;
   classes: number | null;
@@ -60,7 +62,7 @@ export interface CompareRun {
 /** Eval rows and learning time of each selected run; a run that cannot be read carries its error instead. */
 export async function compare(ids: string[]): Promise<CompareRun[]> {
   if (ids.length > 50) throw new ApiError(400, `compare at most 50 runs at once (got ${ids.length})`);
-  const { RunDir, learningTimeFromRows } = await engine();
+  const { RunDir, learningTimeFromRows, PRESETS } = await engine();
   const out: CompareRun[] = [];
   for (const id of ids) {
     const dir = runPath(id);
@@ -71,6 +73,7 @@ export async function compare(ids: string[]): Promise<CompareRun[]> {
       out.push({
         id,
         preset: rec.config.preset ?? null,
+        legend: (rec.config.preset && PRESETS[rec.config.preset]?.legend) || null,
         clamp: clampSummary(rec.config.interventions, rec.config.model?.nHeads),
         labels: rec.config.task?.numLabels ?? null,
         classes: rec.config.task?.classSplit?.[0] ?? null,
@@ -80,7 +83,7 @@ export async function compare(ids: string[]): Promise<CompareRun[]> {
         rows,
       });
     } catch (e) {
-      out.push({ id, preset: null, clamp: 'none', labels: null, classes: null, status: 'unreadable', learningTime: null, learned: false, rows: [], error: (e as Error).message });
+      out.push({ id, preset: null, legend: null, clamp: 'none', labels: null, classes: null, status: 'unreadable', learningTime: null, learned: false, rows: [], error: (e as Error).message });
     }
   }
   return out;

@@ -310,6 +310,20 @@ describe('compare and report', () => {
     expect(traversal.status).toBe(400);
   });
 
+  it("compare: a preset run carries its label from the paper's figure legend (Fig. 5b), others none", async () => {
+    const dir = path.join(fx.runsDir, 'fig5b-match-copy');
+    fs.cpSync(path.join(fx.runsDir, 'smoke'), dir, { recursive: true });
+    try {
+      const rd = RunDir.open(dir);
+      const rec = rd.readRecord();
+      rd.writeRecord({ ...rec, id: 'fig5b-match-copy', config: { ...rec.config, preset: 'fig5b-match' } });
+      const { body } = await call(compareRoute.GET(new Request('http://x/api/compare?runs=fig5b-match-copy,smoke')));
+      expect(body.map((r: Json) => r.legend)).toEqual(['1, 2, 3qk, 4 (match)', null]);
+    } finally {
+      fs.rmSync(dir, { recursive: true });
+    }
+  });
+
   it('report: the command to run when absent, the claims when present, a named error when invalid', async () => {
     const none = await call(reportRoute.GET());
     expect(none.body).toEqual({ available: false, command: `opto report --runs ${fs.realpathSync(fx.runsDir)}` });
