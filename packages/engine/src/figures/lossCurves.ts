@@ -100,7 +100,7 @@ export function runComparisonSpec(runs: readonly RunSeries[], opts: RunCompariso
   const labels = runs.map((r) => r.label);
   return topLevel(
     {
-      title: figTitle(opts.title ?? `${evalSetLabel(set)} ${metric} by run`, opts.subtitle),
+      title: figTitle(opts.title ?? `${evalSetLabel(set)} ${metric} by ${opts.legendTitle ?? 'run'}`, opts.subtitle),
       layer: [
         {
           data: { values },
