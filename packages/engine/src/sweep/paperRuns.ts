@@ -19,6 +19,7 @@
 import { mergeConfig, type RunConfigInput } from '../config.js';
 import { parseHead } from '../interventions/spec.js';
 import { DEFAULT_PRESET_HEADS, presetConfig, type PresetHeads } from '../presets.js';
+import { dataSweepName, isFileData, type DataInput } from './data.js';
 
 /** Training classes N → classSplit [N, 1623 − 100 − N, 100] (the test classes are always the last 100). */
 export function classSplitFor(classes: number): [number, number, number] {
@@ -117,20 +118,31 @@ function seedsSet(): PaperRun[] {
   ]);
 }
 
+/** The sweep name (run-ID prefix) of a set's runs on `data` (the set's name, tagged for a feature file). */
+export function setSweepName(set: PaperSet, data?: DataInput): string {
+  return dataSweepName(SET_SWEEP_NAME[set], data);
+}
+
 /**
  * Every paper run, its clamps on `heads` (seed 5's by default; pitfall 10: a seed's own, picked from its
- * unclamped run). `memberId(sweepName, config)` gives a config's run ID (passed in because the sweep
- * expander imports this module): the graft runs name their donors by ID.
+ * unclamped run), reading `data` (a feature file's `data` block; the built-in synthetic features by
+ * default). `memberId(sweepName, config)` gives a config's run ID (passed in because the sweep expander
+ * imports this module): the graft runs name their donors by ID.
  */
-export function paperRuns(memberId: (sweepName: string, config: RunConfigInput) => string, heads: PresetHeads = DEFAULT_PRESET_HEADS): PaperRun[] {
-  const main = mainSet(heads);
-  const appendix = appendixSet(heads);
+export function paperRuns(
+  memberId: (sweepName: string, config: RunConfigInput) => string,
+  heads: PresetHeads = DEFAULT_PRESET_HEADS,
+  data?: DataInput,
+): PaperRun[] {
+  const onData = (runs: PaperRun[]) => (isFileData(data) ? runs.map((r) => ({ ...r, config: mergeConfig(r.config, { data }) })) : runs);
+  const main = onData(mainSet(heads));
+  const appendix = onData(appendixSet(heads));
   const donor = (s: number) => {
     const r = s === 5 ? main.find((x) => x.role === 'main')! : appendix.find((x) => x.role === `seed:${s}:main`)!;
-    return memberId(SET_SWEEP_NAME[r.set], r.config);
+    return memberId(setSweepName(r.set, data), r.config);
   };
   const seeds = seedsSet().filter((r) => !appendix.some((a) => a.role === r.role)); // seeds 6, 7 main: already in the appendix set
-  return [...main, ...appendix, ...graftSet({ 5: donor(5), 6: donor(6), 7: donor(7) }), ...seeds];
+  return [...main, ...appendix, ...onData(graftSet({ 5: donor(5), 6: donor(6), 7: donor(7) })), ...onData(seeds)];
 }
 
 /**

@@ -4,7 +4,9 @@
  */
 import type { RunConfigInput } from '../config.js';
 import { DEFAULT_PRESET_HEADS, type PresetHeads } from '../presets.js';
-import { PAPER_SWEEPS, SET_SWEEP_NAME, classSplitFor, paperRuns, type PaperRun } from './paperRuns.js';
+import { mergeConfig } from '../config.js';
+import { dataSweepName, isFileData, type DataInput } from './data.js';
+import { PAPER_SWEEPS, classSplitFor, paperRuns, setSweepName, type PaperRun } from './paperRuns.js';
 import type { SweepSpecInput } from './spec.js';
 
 export { classSplitFor };
@@ -25,11 +27,12 @@ export function bindMemberId(f: (sweepName: string, config: RunConfigInput) => s
   memberIdOf = f;
 }
 
-/** Every paper run with its role, clamping `heads` (built once per choice of heads). */
-export function paperCatalog(heads: PresetHeads = DEFAULT_PRESET_HEADS): PaperRun[] {
+/** Every paper run with its role, clamping `heads`, on `data` (built once per choice of heads and data). */
+export function paperCatalog(heads: PresetHeads = DEFAULT_PRESET_HEADS, data?: DataInput): PaperRun[] {
   if (!memberIdOf) throw new Error('internal: sweep/spec.ts has not bound the member-ID function');
-  const key = JSON.stringify(heads);
-  if (!catalogs.has(key)) catalogs.set(key, paperRuns(memberIdOf, heads));
+  const on = isFileData(data) ? data : undefined;
+  const key = JSON.stringify([heads, on ?? null]);
+  if (!catalogs.has(key)) catalogs.set(key, paperRuns(memberIdOf, heads, on));
   return catalogs.get(key)!;
 }
 
@@ -42,12 +45,24 @@ export function sweepPresetUsesHeads(name: string): boolean {
   return a !== b;
 }
 
-/** The sweep spec of a paper preset: its runs in catalog order under their set's sweep name. */
-export function paperSweep(name: string, select: (r: PaperRun) => boolean, heads?: PresetHeads): SweepSpecInput {
-  const runs = paperCatalog(heads).filter(select);
-  const names = new Set(runs.map((r) => SET_SWEEP_NAME[r.set]));
+/**
+ * The sweep spec of a paper preset: its runs in catalog order under their set's sweep name, on `data`
+ * (a feature file's runs are named `<set>.<file stem>-<hash>`).
+ */
+export function paperSweep(name: string, select: (r: PaperRun) => boolean, heads?: PresetHeads, data?: DataInput): SweepSpecInput {
+  const runs = paperCatalog(heads, data).filter(select);
+  const names = new Set(runs.map((r) => setSweepName(r.set, data)));
   if (names.size !== 1) throw new Error(`internal: sweep preset ${name} mixes run-ID prefixes ${[...names].join(', ')}`);
   return { name: [...names][0], description: PAPER_SWEEPS[name].description, variants: runs.map((r) => r.config) };
+}
+
+/** A sweep preset's spec on `data`: paper presets through the catalog (graft donors included), others via their base. */
+export function sweepPresetOnData(name: string, data: DataInput): SweepSpecInput {
+  const paper = PAPER_SWEEPS[name];
+  if (paper) return paperSweep(name, paper.select, undefined, data);
+  const spec = SWEEP_PRESETS[name].spec;
+  if (!isFileData(data)) return spec;
+  return { ...spec, name: dataSweepName(spec.name, data), base: mergeConfig(spec.base ?? {}, { data }) };
 }
 
 export const SWEEP_PRESETS: Record<string, SweepPreset> = {

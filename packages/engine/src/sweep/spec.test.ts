@@ -151,6 +151,35 @@ describe('sweep spec expansion', () => {
     expect(() => loadSweepSpec('fig17', heads)).toThrow(/clamps no particular head/);
   });
 
+  it('--data: every member of a preset reads the file, under data-tagged run IDs of its own; --heads-from still applies', () => {
+    const data = { source: 'feats/omniglot_resnet18.h5', datasetPath: 'resnet18/224/feat' };
+    const expand = (name: string, heads?: Parameters<typeof loadSweepSpec>[1], d?: typeof data | { source: string }) => expandSweep(loadSweepSpec(name, heads, d).input).members;
+    for (const name of ['fig5b', 'smoke', 'paper-appendix']) {
+      const onFile = expand(name, undefined, data);
+      const synthetic = expand(name);
+      expect(onFile).toHaveLength(synthetic.length);
+      for (const m of onFile) expect(m.config.data).toEqual({ ...synthetic[0].config.data, ...data });
+      // Same runs otherwise: the configs differ in their data block (and name) only.
+      onFile.forEach((m, i) => expect({ ...m.config, data: null, name: null }).toEqual({ ...synthetic[i].config, data: null, name: null }));
+      const prefix = name === 'smoke' ? 'smoke' : SWEEP_PRESETS[name].spec.name;
+      for (const m of onFile) expect(m.id).toMatch(new RegExp(`^${prefix}\\.omniglot_resnet18-[0-9a-f]{10}$`));
+      const ids = new Set(synthetic.map((m) => m.id));
+      expect(onFile.filter((m) => ids.has(m.id))).toEqual([]);
+    }
+    // --data synthetic is the built-in data: the same runs as without --data.
+    expect(expand('fig5b', undefined, { source: 'synthetic' }).map((m) => m.id)).toEqual(expand('fig5b').map((m) => m.id));
+    // The grafts name their donors among the file's runs.
+    const donor = expand('fig3', undefined, data)[0].id;
+    expect(expand('fig7-graft', undefined, data)[0].config.interventions?.graft?.checkpoint).toContain(`\${runs}/${donor}/`);
+    // With --heads-from: this data's heads clamped, on the file.
+    const heads = { ih: '1:4', pt: '0:7', ptGroup: ['0:0', '0:6', '0:7'] };
+    const both = expand('fig5b', heads, data);
+    expect(both[4].config.interventions?.perfectCopy?.head).toBe('1:4');
+    expect(both.every((m) => m.config.data.source === data.source && m.id.startsWith('paper-main.omniglot_resnet18-'))).toBe(true);
+    expect(both.map((m) => m.id)).not.toEqual(expand('fig5b', undefined, data).map((m) => m.id));
+    expect(() => loadSweepSpec('nope.json', undefined, data)).toThrow(/--data applies to the sweep presets, not to a spec file \(nope\.json\)/);
+  });
+
   it('a figure preset names the same runs (same IDs) as the set it belongs to', () => {
     const ids = (name: string) => expandSweep(SWEEP_PRESETS[name].spec).members.map((m) => m.id);
     const main = new Set(ids('paper-main'));

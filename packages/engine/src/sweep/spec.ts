@@ -15,7 +15,8 @@ import * as fs from 'node:fs';
 import { z } from 'zod';
 import { ConfigError, mergeConfig, parseRunConfig, type RunConfig, type RunConfigInput } from '../config.js';
 import { PRESETS, presetConfig, type PresetHeads } from '../presets.js';
-import { SWEEP_PRESETS, bindMemberId, paperSweep, sweepPresetUsesHeads } from './presets.js';
+import { SWEEP_PRESETS, bindMemberId, paperSweep, sweepPresetOnData, sweepPresetUsesHeads } from './presets.js';
+import { isFileData, type DataInput } from './data.js';
 import { PAPER_SWEEPS } from './paperRuns.js';
 
 /** Members in one sweep at most (a typo in a grid should not enqueue a million runs). */
@@ -139,16 +140,21 @@ export function memberIdFor(sweepName: string, config: RunConfigInput): string {
 }
 bindMemberId(memberIdFor);
 
-/** A spec file, or a sweep preset name (`paper-main`, ...). */
-export function loadSweepSpec(fileOrPreset: string, heads?: PresetHeads): { input: unknown; where: string } {
+/**
+ * A spec file, or a sweep preset name (`paper-main`, ...), its clamps on `heads` (`--heads-from`) and
+ * every member reading `data` (`--data`; presets only: a spec file sets `data` in its own config).
+ */
+export function loadSweepSpec(fileOrPreset: string, heads?: PresetHeads, data?: DataInput): { input: unknown; where: string } {
   const preset = SWEEP_PRESETS[fileOrPreset];
   if (preset && !fs.existsSync(fileOrPreset)) {
-    if (!heads) return { input: structuredClone(preset.spec), where: `sweep preset ${fileOrPreset}` };
+    const on = isFileData(data) ? ` on ${data.source}` : '';
+    if (!heads) return { input: structuredClone(data ? sweepPresetOnData(fileOrPreset, data) : preset.spec), where: `sweep preset ${fileOrPreset}${on}` };
     const paper = PAPER_SWEEPS[fileOrPreset];
     if (!paper || !sweepPresetUsesHeads(fileOrPreset)) throw new ConfigError(`--heads-from: sweep preset '${fileOrPreset}' clamps no particular head`);
-    return { input: paperSweep(fileOrPreset, paper.select, heads), where: `sweep preset ${fileOrPreset} (heads ${heads.ih}, ${heads.pt}, {${heads.ptGroup.join(', ')}})` };
+    return { input: paperSweep(fileOrPreset, paper.select, heads, data), where: `sweep preset ${fileOrPreset}${on} (heads ${heads.ih}, ${heads.pt}, {${heads.ptGroup.join(', ')}})` };
   }
   if (heads) throw new ConfigError(`--heads-from applies to the paper's sweep presets, not to a spec file (${fileOrPreset})`);
+  if (data) throw new ConfigError(`--data applies to the sweep presets, not to a spec file (${fileOrPreset}); set "data" in the spec's base config`);
   if (!fs.existsSync(fileOrPreset))
     throw new ConfigError(`sweep spec not found: ${fileOrPreset} (a JSON file, or a preset: ${Object.keys(SWEEP_PRESETS).join(', ')})`);
   try {
