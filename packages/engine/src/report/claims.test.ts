@@ -3,15 +3,14 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseRunConfig } from '../config.js';
-import { RUN_SCHEMA, RunDir, type RunRecord } from '../store/runDir.js';
-import { expandSweep } from '../sweep/spec.js';
+import { expandSweep, loadSweepSpec } from '../sweep/spec.js';
 import { SWEEP_PRESETS, paperSweep } from '../sweep/presets.js';
 import { PAPER_SWEEPS } from '../sweep/paperRuns.js';
 import { CLAIMS, judgeClaims, plateau, spearman } from './claims.js';
 import type { Evidence } from './evidence.js';
 import { findPaperRuns, presetForRole, runFingerprint } from './find.js';
 import { readReport } from './read.js';
-import { lossAt, passingEvidence, syntheticRun } from './testing.js';
+import { fakeRun, lossAt, passingEvidence, syntheticRun } from './testing.js';
 import { writeReportFrom } from './write.js';
 
 const failing = (e: Evidence) =>
@@ -158,26 +157,6 @@ describe('missing evidence', () => {
 });
 
 describe('finding the catalog runs in a runs directory', () => {
-  function fakeRun(dir: string, config: unknown, status: RunRecord['status'], seqs: number): void {
-    const rd = RunDir.create(dir);
-    const cfg = parseRunConfig(config);
-    rd.writeRecord({
-      schema: RUN_SCHEMA,
-      id: path.basename(dir),
-      status,
-      created_at: '',
-      updated_at: '',
-      config: cfg,
-      seeds: cfg.seeds,
-      backend: { requested: 'auto', used: 'wasm', reason: '' },
-      code: { version: '0', git: null },
-      data: { description: '' },
-      params: 0,
-      progress: { seqs, step: seqs / 32 },
-    });
-    rd.appendMetrics([{ kind: 'eval', seqs: 0, step: 0, set: 'fsl_train', loss: 1.8, acc: 0.2 }]);
-  }
-
   it('matches by what a run computes, not by its name, preset label, backend or checkpoint cadence', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'opto-find-'));
     const main = expandSweep(SWEEP_PRESETS.fig3.spec).members[0].config;
@@ -214,6 +193,38 @@ describe('finding the catalog runs in a runs directory', () => {
     expect(found.get('main')!.rows).toHaveLength(1);
     expect(runFingerprint(parseRunConfig({ ...main, preset: 'x' }))).toBe(runFingerprint(main));
     expect(() => findPaperRuns(path.join(dir, 'nope'))).toThrow(/--runs: .*nope is not a directory/);
+  });
+});
+
+describe('the report on a feature file (--data)', () => {
+  it('finds the runs trained on that file and not the synthetic ones with the same other config (and vice versa)', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'opto-find-data-'));
+    const file = path.join(dir, 'feats.npy');
+    const data = { source: file };
+    const onFile = expandSweep(loadSweepSpec('fig3', undefined, data).input).members[0];
+    const synthetic = expandSweep(loadSweepSpec('fig3').input).members[0];
+    fakeRun(path.join(dir, onFile.id), onFile.config, 'finished', 1e6);
+    fakeRun(path.join(dir, synthetic.id), synthetic.config, 'finished', 1e6);
+    // `opto train --preset main --data <the file, spelled relatively>` counts too: files match by absolute path.
+    const relative = path.relative(process.cwd(), file);
+    fakeRun(path.join(dir, 'trained-by-hand'), { ...onFile.config, name: 'mine', data: { ...onFile.config.data, source: relative } }, 'finished', 1e6);
+    const found = (d?: { source: string }) => [...findPaperRuns(dir, undefined, d).paper.values()].map((f) => `${f.role} ${f.id}`).sort();
+    expect(found(data)).toEqual([`main ${onFile.id}`]);
+    expect(found({ source: relative })).toEqual([`main ${onFile.id}`]);
+    expect(found()).toEqual([`main ${synthetic.id}`]);
+    fs.rmSync(path.join(dir, onFile.id), { recursive: true });
+    expect(found(data)).toEqual(['main trained-by-hand']);
+    fs.rmSync(path.join(dir, 'trained-by-hand'), { recursive: true });
+    expect(found(data)).toEqual([]);
+    // Another dataset path in the same file is other data.
+    expect(found({ ...data, datasetPath: 'other/feat' } as { source: string })).toEqual([]);
+  });
+
+  it('the commands for missing runs carry the --data flags', () => {
+    const e: Evidence = { runsDir: 'r', data: { source: 'o.h5', datasetPath: 'a/b', description: 'feature file o.h5' }, heads: passingEvidence().heads, runs: {}, dataRuns: {}, seeds: [], toy: passingEvidence().toy };
+    const cmds = new Set(judgeClaims(e).flatMap((c) => c.commands));
+    expect(cmds).toContain('opto sweep fig3 --runs r --resume --data o.h5 --dataset-path a/b');
+    expect([...cmds].every((c) => c.endsWith(' --data o.h5 --dataset-path a/b'))).toBe(true);
   });
 });
 

@@ -19,6 +19,7 @@ import type { MetricRow } from '../store/runDir.js';
 import { itersToFraction } from '../toy/toyModel.js';
 import type { Evidence, RunEvidence } from './evidence.js';
 import { presetForRole } from './find.js';
+import { dataFlags } from '../sweep/data.js';
 import type { ClaimResult, ClaimStatus } from './types.js';
 
 export const LN2 = Math.LN2;
@@ -613,14 +614,14 @@ function missingResult(c: ClaimDef, e: Evidence, runsDir: string, headsFromMain:
     if (run?.status === 'finished') {
       // The run is there; only its analyses are not (gathered with analyses off).
       reasons.push(`the analyses of ${run.id} were skipped (--no-analyses)`);
-      commands.add(`opto report --runs ${runsDir}`);
+      commands.add(`opto report --runs ${runsDir}${dataFlags(e.data)}`);
       continue;
     }
     if (run) reasons.push(`unfinished: ${role} (${run.id}, ${k(run.seqs)} of ${k(run.totalSeqs)})`);
     else absent.push(role);
     // With the main run done, clamp runs should use its heads (pitfall 10).
     const headsFrom = headsFromMain && CLAMP_ROLE.test(role) && e.runs.main ? ` --heads-from ${path.join(runsDir, e.runs.main.id)}` : '';
-    commands.add(`opto sweep ${presetForRole(role)} --runs ${runsDir} --resume${headsFrom}`);
+    commands.add(`opto sweep ${presetForRole(role)} --runs ${runsDir} --resume${dataFlags(e.data)}${headsFrom}`);
   }
   if (absent.length) reasons.unshift(`no finished run for ${absent.join(', ')}`);
   return { status: 'missing' as ClaimStatus, runs: runsRead(c, e), measured: reasons.join('; '), numbers: {}, commands: [...commands] };

@@ -28,6 +28,7 @@ import { headsFromRun } from '../evaluate.js';
 import { parseRunConfig } from '../config.js';
 import { loadFeatures } from '../train.js';
 import { EXTRA_SEEDS } from '../sweep/paperRuns.js';
+import { isFileData, loadDataFlag, type DataInput } from '../sweep/data.js';
 import { findPaperRuns, type FoundRun } from './find.js';
 
 export interface RunEvidence {
@@ -93,8 +94,13 @@ export interface ToyEvidence {
   pm2: number[];
 }
 
+/** The data whose runs were judged: a feature file (`--data`, repeated in the commands for missing runs) or the built-in synthetic features. */
+export type JudgedData = DataInput & { description: string };
+
 export interface Evidence {
   runsDir: string;
+  /** Which data's runs the report judged (absent in hand-built evidence: the synthetic features). */
+  data?: JudgedData;
   /** The heads the clamp runs use: seed 5's, and (when the main run is finished) this data's own. */
   heads: { paper: PresetHeads; data?: PresetHeads };
   /** Runs by role: head-independent ones, and the clamp runs on seed 5's heads. */
@@ -117,25 +123,42 @@ export interface GatherOptions {
   analyses?: boolean;
   log?: (msg: string) => void;
   features?: FeatureSource;
+  /** Judge the runs trained on this feature file (`opto report --data`); the synthetic features by default. */
+  data?: DataInput;
 }
 
 /** Toy-model seeds the report runs (claim 17 is judged on the median over them). */
 export const TOY_SEEDS = [1, 2, 3, 4, 5];
 
 export async function gatherEvidence(runsDir: string, opts: GatherOptions = {}): Promise<Evidence> {
+  // A feature file is read (and so checked) before anything else; the analyses use these features.
+  const file = isFileData(opts.data) ? opts.data : undefined;
+  const fileFeatures = file ? await loadDataFlag(file) : undefined;
   // Pitfall 10: the clamps should use this data's heads, picked from its main run; runs made with
   // `--heads-from <main run>` are preferred over runs with seed 5's heads.
-  const mainRun = findPaperRuns(runsDir).paper.get('main');
+  const mainRun = findPaperRuns(runsDir, undefined, file).paper.get('main');
   const data = mainRun?.record.status === 'finished' ? (await headsFromRun(mainRun.dir)).heads : undefined;
-  const found = findPaperRuns(runsDir, data);
+  const found = findPaperRuns(runsDir, data, file);
   const evidenceOf = (m: Map<string, FoundRun>) => Object.fromEntries([...m].map(([role, f]) => [role, runEvidence(f)]));
-  const ev: Evidence = { runsDir, heads: { paper: DEFAULT_PRESET_HEADS, data }, runs: evidenceOf(found.paper), dataRuns: evidenceOf(found.data), seeds: [], toy: [] };
+  const recorded = [...found.paper.values()][0]?.record.data.description;
+  const description = fileFeatures
+    ? `feature file ${fileFeatures.description} (${fileFeatures.nClasses} classes × ${fileFeatures.nExemplars} exemplars × ${fileFeatures.dim} dimensions)`
+    : `the built-in synthetic features${recorded ? ` (${recorded})` : ''}`;
+  const ev: Evidence = {
+    runsDir,
+    data: { ...file, description },
+    heads: { paper: DEFAULT_PRESET_HEADS, data },
+    runs: evidenceOf(found.paper),
+    dataRuns: evidenceOf(found.data),
+    seeds: [],
+    toy: [],
+  };
   for (const seed of TOY_SEEDS) for (const condition of TOY_CONDITIONS) ev.toy.push({ seed, condition, ...runToy({ seed, condition }) });
   if (opts.analyses === false) return ev;
   // Every catalog run reads the same data (the catalog fixes it), so the features load once.
   const any = [...found.paper.values(), ...found.data.values()][0];
   if (!any) return ev;
-  opts = { ...opts, features: opts.features ?? (await loadFeatures(parseRunConfig(any.record.config))) };
+  opts = { ...opts, features: opts.features ?? fileFeatures ?? (await loadFeatures(parseRunConfig(any.record.config))) };
   const main = found.paper.get('main');
   if (main && main.record.status === 'finished') ev.main = await mainAnalyses(main, opts);
   const none = found.paper.get('fig5b:none');

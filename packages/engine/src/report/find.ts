@@ -2,7 +2,8 @@
  * Which run in a runs directory plays which role of the paper's catalog (`sweep/paperRuns.ts`). Runs are
  * matched by what they compute, not by name: the config without its label fields (`name`, `preset`),
  * the backend, and the checkpoint cadence. So a main run trained with `opto train --preset main --out
- * runs/x` counts as well as the sweep member `paper-main-d8a35d92b4`.
+ * runs/x` counts as well as the sweep member `paper-main-d8a35d92b4`. A feature file is matched by its
+ * absolute path, so `--data feats.h5` and `--data ./feats.h5` name the same data.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -10,7 +11,8 @@ import { parseRunConfig, type RunConfig } from '../config.js';
 import { RunDir, type MetricRow, type RunRecord } from '../store/runDir.js';
 import { DEFAULT_PRESET_HEADS, type PresetHeads } from '../presets.js';
 import { paperCatalog } from '../sweep/presets.js';
-import { PAPER_SWEEPS, SET_SWEEP_NAME, type PaperRun } from '../sweep/paperRuns.js';
+import { PAPER_SWEEPS, setSweepName, type PaperRun } from '../sweep/paperRuns.js';
+import type { DataInput } from '../sweep/data.js';
 import { canonicalJson, memberFor } from '../sweep/spec.js';
 
 export interface FoundRun {
@@ -28,13 +30,14 @@ export interface FoundRun {
 export function runFingerprint(config: RunConfig): string {
   const { name: _n, preset: _p, backend: _b, ...rest } = config;
   const { ckptEvery: _c, ...schedule } = rest.schedule;
-  return canonicalJson({ ...rest, schedule });
+  const data = rest.data.source === 'synthetic' ? rest.data : { ...rest.data, source: path.resolve(rest.data.source) };
+  return canonicalJson({ ...rest, data, schedule });
 }
 
-/** Every catalog role with its expected config (validated, defaults filled in), clamping `heads`. */
-export function catalogConfigs(heads?: PresetHeads): { run: PaperRun; config: RunConfig }[] {
-  return paperCatalog(heads).map((run) => {
-    return { run, config: memberFor(SET_SWEEP_NAME[run.set], run.config).config };
+/** Every catalog role with its expected config (validated, defaults filled in), clamping `heads`, on `data`. */
+export function catalogConfigs(heads?: PresetHeads, data?: DataInput): { run: PaperRun; config: RunConfig }[] {
+  return paperCatalog(heads, data).map((run) => {
+    return { run, config: memberFor(setSweepName(run.set, data), run.config).config };
   });
 }
 
@@ -47,23 +50,23 @@ export interface FoundRuns {
 }
 
 /**
- * The finished or partial runs under `runsDir` that match catalog roles: with the clamps on seed 5's
- * heads, and, given `dataHeads` (picked from this data's main run), on those. When several runs match
- * one role under one choice (a rerun), the one that got furthest wins, then the finished one, then the
- * lowest ID.
+ * The finished or partial runs under `runsDir` that match catalog roles on `data` (the built-in
+ * synthetic features by default; `opto report --data`): with the clamps on seed 5's heads, and, given
+ * `dataHeads` (picked from this data's main run), on those. When several runs match one role under one
+ * choice (a rerun), the one that got furthest wins, then the finished one, then the lowest ID.
  */
-export function findPaperRuns(runsDir: string, dataHeads?: PresetHeads): FoundRuns {
+export function findPaperRuns(runsDir: string, dataHeads?: PresetHeads, data?: DataInput): FoundRuns {
   if (!fs.existsSync(runsDir) || !fs.statSync(runsDir).isDirectory()) throw new Error(`--runs: ${runsDir} is not a directory`);
   const byFingerprint = new Map<string, { role: string; heads: FoundRun['heads'] }[]>();
   const add = (f: string, role: string, heads: FoundRun['heads']) => byFingerprint.set(f, [...(byFingerprint.get(f) ?? []), { role, heads }]);
   const paperPrints = new Map<string, string>();
-  for (const { run, config } of catalogConfigs()) {
+  for (const { run, config } of catalogConfigs(undefined, data)) {
     const f = runFingerprint(config);
     paperPrints.set(run.role, f);
     add(f, run.role, 'paper');
   }
   if (dataHeads && JSON.stringify(dataHeads) !== JSON.stringify(DEFAULT_PRESET_HEADS))
-    for (const { run, config } of catalogConfigs(dataHeads)) {
+    for (const { run, config } of catalogConfigs(dataHeads, data)) {
       const f = runFingerprint(config);
       // A head-independent run (main, only-L2Hh, ...) is the same run under both choices.
       if (f !== paperPrints.get(run.role)) add(f, run.role, 'data');

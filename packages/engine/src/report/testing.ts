@@ -4,8 +4,10 @@
  * with the paper's seed-5 numbers (spec 8.1). `passingEvidence()` satisfies every claim; tests break one
  * property at a time and expect exactly the claims that read it to fail.
  */
+import * as path from 'node:path';
+import { parseRunConfig } from '../config.js';
 import { DEFAULT_PRESET_HEADS } from '../presets.js';
-import type { MetricRow } from '../store/runDir.js';
+import { RUN_SCHEMA, RunDir, type MetricRow, type RunRecord } from '../store/runDir.js';
 import { runToy, TOY_CONDITIONS } from '../toy/toyModel.js';
 import type { Evidence, MainAnalyses, RunEvidence } from './evidence.js';
 
@@ -191,4 +193,28 @@ export function passingEvidence(): Evidence {
     ],
     toy: [1, 2, 3, 4, 5].flatMap((seed) => TOY_CONDITIONS.map((condition) => ({ seed, condition, ...runToy({ seed, condition }) }))),
   };
+}
+
+/**
+ * A run directory as a sweep member or `opto train` leaves it, without training: its record (`config`
+ * validated) and one eval row at 0 sequences with fsl_train loss `loss0`.
+ */
+export function fakeRun(dir: string, config: unknown, status: RunRecord['status'], seqs: number, loss0 = 1.8): void {
+  const rd = RunDir.create(dir);
+  const cfg = parseRunConfig(config);
+  rd.writeRecord({
+    schema: RUN_SCHEMA,
+    id: path.basename(dir),
+    status,
+    created_at: '',
+    updated_at: '',
+    config: cfg,
+    seeds: cfg.seeds,
+    backend: { requested: 'auto', used: 'wasm', reason: '' },
+    code: { version: '0', git: null },
+    data: { description: '' },
+    params: 0,
+    progress: { seqs, step: seqs / 32 },
+  });
+  rd.appendMetrics([{ kind: 'eval', seqs: 0, step: 0, set: 'fsl_train', loss: loss0, acc: 0.2 }]);
 }

@@ -44,6 +44,8 @@ export interface Report {
   /** ISO time the report was generated. */
   generatedAt: string;
   runsDir: string;
+  /** The data whose runs were judged: `opto report --data <source> [--dataset-path <p>]`, or the synthetic features (no source). */
+  data?: { source?: string; datasetPath?: string; description: string };
   claims: ClaimResult[];
   figures: FigureEntry[];
   summary: { pass: number; fail: number; missing: number };

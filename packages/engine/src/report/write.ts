@@ -10,6 +10,7 @@ import { APPROX, judgeClaims } from './claims.js';
 import { gatherEvidence, type Evidence, type GatherOptions } from './evidence.js';
 import { reportFigures } from './figures.js';
 import { reportFile } from './read.js';
+import { dataFlags } from '../sweep/data.js';
 import { REPORT_VERSION, type ClaimResult, type FigureEntry, type Report } from './types.js';
 
 export interface WriteReportResult {
@@ -39,6 +40,7 @@ export async function writeReportFrom(evidence: Evidence, runsDir: string): Prom
     version: REPORT_VERSION,
     generatedAt: new Date().toISOString(),
     runsDir: path.resolve(runsDir),
+    data: evidence.data,
     claims,
     figures,
     summary: { pass: count('pass'), fail: count('fail'), missing: count('missing') },
@@ -55,6 +57,8 @@ const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 export function reportMarkdown(r: Report, e: Evidence): string {
   const lines: string[] = [
     '# Reproduction report: "What needs to go right for an induction head?"',
+    '',
+    `Data: ${r.data ? r.data.description : 'the built-in synthetic features'}${dataFlags(r.data) ? ` (\`${dataFlags(r.data).trim()}\`)` : ''}.`,
     '',
     `Runs: \`${r.runsDir}\` · generated ${r.generatedAt} · **${r.summary.pass} pass, ${r.summary.fail} fail, ${r.summary.missing} missing** of ${r.claims.length} checklist claims (paper spec section 11).`,
     '',
