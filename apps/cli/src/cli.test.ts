@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { writeH5, writeNpy } from './testing/features.js';
 
 // Drives the built CLI exactly as a user would (nx builds it before the tests run).
 const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
@@ -12,20 +13,6 @@ const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'opto-cli-'));
 function opto(args: string[], cwd = tmp()) {
   const r = spawnSync(process.execPath, [MAIN, ...args], { cwd, encoding: 'utf8', timeout: 120_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr, cwd };
-}
-
-/** A float32 C-order .npy file. */
-function npy(file: string, shape: number[], values: (i: number) => number): string {
-  const n = shape.reduce((a, b) => a * b, 1);
-  let header = `{'descr': '<f4', 'fortran_order': False, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;
-  header += ' '.repeat(64 - ((10 + header.length + 1) % 64)) + '\n';
-  const head = Buffer.alloc(10);
-  head.write('\x93NUMPY', 0, 'latin1');
-  head[6] = 1;
-  head.writeUInt16LE(header.length, 8);
-  const data = Float32Array.from({ length: n }, (_, i) => values(i));
-  fs.writeFileSync(file, Buffer.concat([head, Buffer.from(header, 'latin1'), Buffer.from(data.buffer)]));
-  return file;
 }
 
 function snapshot(dir: string): string[] {
@@ -39,12 +26,12 @@ describe('opto train: bad input gets one line naming the culprit, a non-zero exi
     ['malformed JSON config', (d) => (fs.writeFileSync(path.join(d, 'c.json'), '{"schedule": {'), ['train', 'c.json', '--out', 'r']), /c\.json: malformed JSON/],
     ['config with a wrong field', (d) => (fs.writeFileSync(path.join(d, 'c.json'), '{"schedule": {"seqs": "many"}}'), ['train', 'c.json', '--out', 'r']), /schedule\.seqs/],
     ['missing feature file', () => ['train', '--data', 'nope.h5', '--out', 'r'], /nope\.h5.*not found/],
-    ['NaN in a feature file', (d) => (npy(path.join(d, 'f.npy'), [300, 5, 8], (i) => (i === 17 ? NaN : 1)), ['train', '--data', 'f.npy', '--out', 'r']), /f\.npy.*(NaN|non-finite)/],
-    ['wrong-shaped feature file', (d) => (npy(path.join(d, 'f.npy'), [300, 40], () => 1), ['train', '--data', 'f.npy', '--out', 'r']), /f\.npy.*(rank|shape|3)/],
-    ['too few classes in the feature file', (d) => (npy(path.join(d, 'f.npy'), [120, 5, 8], () => 1), ['train', '--data', 'f.npy', '--out', 'r']), /class/],
+    ['NaN in a feature file', (d) => (writeNpy(path.join(d, 'f.npy'), [300, 5, 8], (i) => (i === 17 ? NaN : 1)), ['train', '--data', 'f.npy', '--out', 'r']), /f\.npy.*(NaN|non-finite)/],
+    ['wrong-shaped feature file', (d) => (writeNpy(path.join(d, 'f.npy'), [300, 40], () => 1), ['train', '--data', 'f.npy', '--out', 'r']), /f\.npy.*(rank|shape|3)/],
+    ['too few classes in the feature file', (d) => (writeNpy(path.join(d, 'f.npy'), [120, 5, 8], () => 1), ['train', '--data', 'f.npy', '--out', 'r']), /class/],
     ['missing HDF5 dataset key', (d) => {
       // A real HDF5 file without the requested dataset: the error must name the key.
-      return ['train', '--data', writeH5(d), '--dataset-path', 'resnet18/224/missing', '--out', 'r'];
+      return ['train', '--data', writeH5(path.join(d, 'feat.h5'), { other: [2, 2, 2] }), '--dataset-path', 'resnet18/224/missing', '--out', 'r'];
     }, /resnet18\/224\/missing/],
     ['clamp: head out of range', () => ['train', '--ih-clamp', '1:9', '--out', 'r'], /interventions\.match\.heads\[0\].*head 9 out of range/],
     ['clamp: strength outside [0, 1]', () => ['train', '--ih-clamp', '1:3@1.5', '--out', 'r'], /strength '1\.5' must be a number in \[0, 1\]/],
@@ -102,18 +89,6 @@ describe('opto train --json', () => {
     expect(fs.existsSync(path.join(r.cwd, 'r', 'metrics.jsonl'))).toBe(true);
   });
 });
-
-function writeH5(dir: string): string {
-  const file = path.join(dir, 'feat.h5');
-  const script = `
-    const h5 = await import('h5wasm/node'); await h5.ready;
-    const f = new h5.File(${JSON.stringify(file)}, 'w');
-    f.create_dataset({ name: 'other', data: new Float32Array(8), shape: [2, 2, 2], dtype: '<f' });
-    f.close();`;
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: path.dirname(MAIN), encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(r.stderr);
-  return file;
-}
 
 describe('opto analyze', () => {
   it('stores the analysis in <run>/analysis/<what>.json and rejects an unknown analysis', () => {

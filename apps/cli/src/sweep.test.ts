@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { runChecksums } from '@optoscope/engine';
 import { afterAll, describe, expect, it } from 'vitest';
+import { writeH5, writeNpy } from './testing/features.js';
 import { freePort, optoSync, removeTemps, sleep, snapshot, start, tmp, until } from './testing/procs.js';
 
 afterAll(removeTemps);
@@ -19,6 +20,15 @@ describe('opto sweep: bad input is refused before any work starts (one line, non
     ['a runs directory that is a file', (d) => (fs.writeFileSync(path.join(d, 'f'), ''), ['sweep', 'smoke', '--runs', 'f']), /^opto: runs directory f is not writable: exists and is not a directory/],
     ['--index out of range', () => ['sweep', 'smoke', '--index', '4', '--runs', 'runs'], /^opto: --index 4: the sweep has 4 members \(0\.\.3\)/],
     ['--index env without the variables', () => ['sweep', 'smoke', '--index', 'env', '--runs', 'runs'], /^opto: --index env: neither SLURM_ARRAY_TASK_ID nor JOB_COMPLETION_INDEX is set/],
+    ['--data: a missing feature file', () => ['sweep', 'smoke', '--data', 'nope.npy', '--runs', 'runs'], /^opto: --data nope\.npy: feature file nope\.npy: not found$/],
+    ['--data: a directory, not a file', (d) => (fs.mkdirSync(path.join(d, 'f.npy')), ['sweep', 'fig3', '--data', 'f.npy', '--runs', 'runs']), /^opto: --data f\.npy: feature file f\.npy: not a regular file$/],
+    ['--data: a bad HDF5 dataset path', (d) => (writeH5(path.join(d, 'f.h5'), { 'resnet18/224/feat': [2, 2, 2] }), ['sweep', 'fig5b', '--data', 'f.h5', '--dataset-path', 'x/feat', '--runs', 'runs']),
+      /^opto: --data f\.h5 --dataset-path x\/feat: feature file f\.h5: no dataset 'x\/feat'/],
+    ['--data: too few classes for the preset', (d) => (writeNpy(path.join(d, 'f.npy'), [100, 5, 8], () => 1), ['sweep', 'smoke', '--data', 'f.npy', '--list']),
+      /^opto: --data f\.npy: run smoke\.f-[0-9a-f]{10}: buildTask: classSplit \[50, 1473, 100\] needs 1623 classes, the features have 100/],
+    ['--dataset-path without --data', () => ['sweep', 'smoke', '--dataset-path', 'a/b', '--runs', 'runs'], /^opto: --dataset-path a\/b: give the feature file with --data <file>$/],
+    ['--data with a spec file', (d) => (writeNpy(path.join(d, 'f.npy'), [1623, 5, 8], () => 1), ['sweep', spec(d, { name: 'a', base: SMALL }), '--data', 'f.npy', '--runs', 'runs']),
+      /^opto: --data applies to the sweep presets, not to a spec file \(s\.json\)/],
     ['--queue that is not redis://', () => ['sweep', 'smoke', '--queue', 'http://127.0.0.1:1'], /^opto: --queue http:\/\/127\.0\.0\.1:1: expected redis:\/\/host:port/],
   ];
   const env = { ...process.env, SLURM_ARRAY_TASK_ID: '', JOB_COMPLETION_INDEX: '' };
@@ -47,6 +57,32 @@ describe('opto sweep: bad input is refused before any work starts (one line, non
       expect(Date.now() - t0).toBeLessThan(10_000);
       expect(snapshot(d)).toEqual([]);
     }
+  });
+});
+
+describe('opto sweep --data', () => {
+  it('trains a preset on a feature file under run IDs of its own, next to the synthetic runs; --resume continues them', () => {
+    const d = tmp();
+    writeNpy(path.join(d, 'feats.npy'), [1623, 5, 8], (i) => ((i * 7919) % 101) / 101);
+    const ids = (...args: string[]) => optoSync(['sweep', 'smoke', ...args, '--list'], d).stdout.trim().split('\n').slice(0, -1).map((l) => l.trim().split(/\s+/)[1]);
+    const onFile = ids('--data', 'feats.npy');
+    const synthetic = ids();
+    expect(onFile).toHaveLength(4);
+    for (const id of onFile) expect(id).toMatch(/^smoke\.feats-[0-9a-f]{10}$/);
+    expect(onFile.filter((id) => synthetic.includes(id))).toEqual([]);
+    expect(optoSync(['sweep', 'smoke', '--index', '1', '--runs', 'runs', '--no-progress'], d).code).toBe(0);
+    const one = optoSync(['sweep', 'smoke', '--data', 'feats.npy', '--index', '1', '--runs', 'runs', '--no-progress'], d);
+    expect(one.code, one.stderr).toBe(0);
+    const record = JSON.parse(fs.readFileSync(path.join(d, 'runs', onFile[1], 'run.json'), 'utf8'));
+    expect(record.config.data.source).toBe('feats.npy');
+    expect(record.data.description).toBe(path.join(fs.realpathSync(d), 'feats.npy'));
+    expect(fs.readdirSync(path.join(d, 'runs')).sort()).toEqual([synthetic[1], onFile[1]].sort());
+    // The file's sweep sees only its own runs: one of four exists, so a plain rerun is refused ...
+    expect(optoSync(['sweep', 'smoke', '--data', 'feats.npy', '--runs', 'runs'], d).stderr).toMatch(/already holds 1 of this sweep's 4 runs \(1 finished, 0 unfinished\); continue with --resume/);
+    // ... and --resume trains the other three.
+    const rest = optoSync(['sweep', 'smoke', '--data', 'feats.npy', '--runs', 'runs', '--resume', '--no-progress'], d);
+    expect(rest.stdout).toMatch(/^3 finished, 1 already finished, 0 failed, 0 interrupted; 9,600 sequences trained/);
+    expect(fs.readdirSync(path.join(d, 'runs')).sort()).toEqual([synthetic[1], ...onFile].sort());
   });
 });
 

@@ -7,20 +7,24 @@ import * as path from 'node:path';
 import type { Command } from 'commander';
 import { writeReport } from '@optoscope/engine/report';
 import { sizeOrAll } from '../args.js';
+import { addDataOptions, dataFileBlock, type DataFlags } from '../dataFlags.js';
 
 export function registerReport(program: Command): void {
-  program
+  const cmd = program
     .command('report')
     .description("judge the paper's reproduction checklist on a runs directory and render its figures (<runs>/report/report.md)")
     .option('--runs <dir>', 'runs directory (the one the paper sweeps wrote)', 'runs')
     .option('--size <n|all>', 'dense-set subsample for the model analyses (default 4000; all = 78,400)', sizeOrAll)
     .option('--no-analyses', 'skip the model analyses (claims 3-8, 10-12, 18 are then reported missing)')
-    .option('--json', 'print report.json to stdout instead of the claim table')
-    .action(async (o: { runs: string; size?: number | 'all'; analyses: boolean; json?: boolean }) => {
+    .option('--json', 'print report.json to stdout instead of the claim table');
+  addDataOptions(cmd, ': judge the runs trained on it (as `opto sweep --data` named them)')
+    .action(async (o: DataFlags & { runs: string; size?: number | 'all'; analyses: boolean; json?: boolean }) => {
       const log = (s: string) => process.stderr.write(s + '\n');
       const t0 = Date.now();
-      const { report, dir } = await writeReport(o.runs, { size: o.size, analyses: o.analyses, log });
+      const data = dataFileBlock(o);
+      const { report, dir } = await writeReport(o.runs, { size: o.size, analyses: o.analyses, log, data });
       if (o.json) return void process.stdout.write(JSON.stringify(report) + '\n');
+      process.stdout.write(`data: ${report.data?.description}\n`);
       const mark = { pass: 'pass', fail: 'FAIL', missing: 'missing' } as const;
       for (const c of report.claims) process.stdout.write(`${String(c.id).padStart(2)}  ${mark[c.status].padEnd(7)}  ${c.measured}\n`);
       const cmds = [...new Set(report.claims.flatMap((c) => c.commands))];

@@ -7,8 +7,12 @@ import type { Command } from 'commander';
 import {
   ConfigError,
   SWEEP_PRESETS,
+  checkTasksFit,
+  dataFlags,
   describeVary,
   expandSweep,
+  isFileData,
+  loadDataFlag,
   loadSweepSpec,
   runLocalSweep,
   type MemberResult,
@@ -17,10 +21,11 @@ import {
   type SweepPlan,
 } from '@optoscope/engine';
 import { positiveInt } from '../args.js';
+import { addDataOptions, dataBlock, dataFileBlock, type DataFlags } from '../dataFlags.js';
 import { headsFromFlag } from '../headsFrom.js';
 import { SweepView, formatDuration, interruptOnSignals } from '../sweepView.js';
 
-interface SweepFlags {
+interface SweepFlags extends DataFlags {
   workers?: number;
   preset?: string;
   headsFrom?: string;
@@ -37,7 +42,7 @@ interface SweepFlags {
 }
 
 export function registerSweep(program: Command): void {
-  program
+  const cmd = program
     .command('sweep')
     .description(`run a sweep (a spec file or a preset: ${Object.keys(SWEEP_PRESETS).join(', ')}) locally, on a queue, or one member of it`)
     .argument('[spec]', 'sweep spec JSON file (README: "Sweeps") or a sweep preset name')
@@ -54,16 +59,21 @@ export function registerSweep(program: Command): void {
     .option('--index <i>', "run only member i (0-based; 'env' reads SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX); resumes or skips as needed")
     .option('--list', 'print the members (index, run ID, varied values) and exit')
     .option('--json', 'print the results as one JSON object on the last line')
-    .option('--no-progress', 'no progress display (failures are still printed)')
+    .option('--no-progress', 'no progress display (failures are still printed)');
+  addDataOptions(cmd, ": every member of a preset trains on it (run IDs <set>.<file stem>-<hash>)")
     .action(async (specOrPreset: string | undefined, flags: SweepFlags & { listPresets?: boolean }) => {
       if (flags.listPresets) return listPresets();
       if (specOrPreset !== undefined && flags.preset !== undefined) throw new ConfigError(`give either <spec> or --preset, not both ('${specOrPreset}' and '${flags.preset}')`);
       const specArg = specOrPreset ?? flags.preset;
       if (specArg === undefined) throw new ConfigError(`missing <spec>: a sweep spec JSON file or a preset (${Object.keys(SWEEP_PRESETS).join(', ')})`);
       if (flags.preset !== undefined && !SWEEP_PRESETS[flags.preset]) throw new ConfigError(`--preset: unknown sweep preset '${flags.preset}'; available: ${Object.keys(SWEEP_PRESETS).join(', ')}`);
+      // The feature file is read before anything else: a bad one is one line, and nothing is written.
+      const data = dataFileBlock(flags);
+      const features = isFileData(data) ? await loadDataFlag(data) : undefined;
       const heads = flags.headsFrom !== undefined ? await headsFromFlag(flags.headsFrom) : undefined;
-      const { input, where } = loadSweepSpec(specArg, heads);
+      const { input, where } = loadSweepSpec(specArg, heads, data);
       const { spec, members } = expandSweep(input, where);
+      if (features) checkTasksFit(members, features, data!);
       if (flags.list) return list(members);
       if (flags.queue) return flags.wait ? enqueueAndWait(spec.name, members, flags) : void (await enqueue(members, flags));
       const selected = flags.index !== undefined ? [members[memberIndex(flags.index, members.length)]] : members;
@@ -145,7 +155,8 @@ function finish(outcome: SweepOutcome, specArg: string, flags: SweepFlags): void
     `${by('finished').length} finished, ${by('skipped').length} already finished, ${by('failed').length} failed, ${by('interrupted').length} interrupted; ${trained.toLocaleString('en-US')} sequences trained\n`,
   );
   if (flags.json) process.stdout.write(JSON.stringify({ results: outcome.results.map(({ summary, ...r }) => ({ ...r, learning_time: summary?.learning_time })) }) + '\n');
-  if (outcome.interrupted) throw Object.assign(new Error(`interrupted; continue with: opto sweep ${specArg} --runs ${flags.runs} --resume`), { exitCode: 130 });
+  const again = `opto sweep ${specArg} --runs ${flags.runs} --resume${dataFlags(dataBlock(flags))}${flags.headsFrom !== undefined ? ` --heads-from ${flags.headsFrom}` : ''}`;
+  if (outcome.interrupted) throw Object.assign(new Error(`interrupted; continue with: ${again}`), { exitCode: 130 });
   if (by('failed').length) throw new Error(`${by('failed').length} run(s) failed; first: ${by('failed')[0].error}`);
 }
 

@@ -21,15 +21,14 @@ import { nonNegativeInt, oneOf, positiveInt } from '../args.js';
 import { headsFromFlag } from '../headsFrom.js';
 import { addClampOptions, clampSpec, type ClampFlags } from '../clampFlags.js';
 import { formatSummary } from '../format.js';
+import { addDataOptions, dataBlock, type DataFlags } from '../dataFlags.js';
 
-interface TrainFlags extends ClampFlags {
+interface TrainFlags extends ClampFlags, DataFlags {
   preset?: string;
   headsFrom?: string;
   seqs?: number;
   classes?: number;
   labels?: number;
-  data?: string;
-  datasetPath?: string;
   seedInit?: number;
   seedTrain?: number;
   seedEval?: number;
@@ -56,8 +55,6 @@ export function registerTrain(program: Command): void {
     .option('--seqs <n>', 'training length in sequences (not steps)', positiveInt)
     .option('--classes <n>', 'training classes (spec 1.2: 50; Fig. 6: 100, 200)', positiveInt)
     .option('--labels <n>', 'output labels L (spec 1.3: 5; Fig. 6: 10, 15)', positiveInt)
-    .option('--data <source>', "'synthetic' or a feature file (.h5/.hdf5/.npy)")
-    .option('--dataset-path <path>', 'HDF5 dataset path inside the file (default resnet18/224/feat)')
     .option('--seed-init <n>', 'parameter init seed (default 5)', nonNegativeInt)
     .option('--seed-train <n>', 'training-stream seed (default 0)', nonNegativeInt)
     .option('--seed-eval <n>', 'eval-set seed (default 1)', nonNegativeInt)
@@ -68,7 +65,7 @@ export function registerTrain(program: Command): void {
     .option('--resume <run>', 'continue an interrupted run from its last checkpoint')
     .option('--json', 'print the summary as one JSON object on the last line')
     .option('--no-progress', 'no progress bar');
-  addClampOptions(cmd).action(async (configFile: string | undefined, flags: TrainFlags) => {
+  addClampOptions(addDataOptions(cmd)).action(async (configFile: string | undefined, flags: TrainFlags) => {
       const summary = flags.resume ? await resume(flags) : await fresh(configFile, flags);
       if (flags.json) process.stdout.write(JSON.stringify(jsonSummary(summary)) + '\n');
       else process.stdout.write(formatSummary(summary) + '\n');
@@ -107,7 +104,7 @@ function flagsToConfig(f: TrainFlags): RunConfigInput {
     c.task = { ...c.task, classSplit: [f.classes, val, TEST_CLASSES] };
   }
   if (f.labels !== undefined) c.task = { ...c.task, numLabels: f.labels };
-  if (f.data !== undefined || f.datasetPath !== undefined) c.data = { source: f.data, datasetPath: f.datasetPath };
+  c.data = dataBlock(f);
   if (f.seedInit !== undefined || f.seedTrain !== undefined || f.seedEval !== undefined)
     c.seeds = { init: f.seedInit, train: f.seedTrain, eval: f.seedEval };
   if (f.backend) c.backend = f.backend;
