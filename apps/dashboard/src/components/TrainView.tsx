@@ -71,11 +71,12 @@ export function chooseBackend(pick: BackendPick, probe: WebGpuProbe): { used: 'w
   return { used: 'webgpu', why: 'auto: a hardware WebGPU adapter' };
 }
 
-function configFor(preset: string, seqs: string, specText: string): { config: RunConfig | null; error: string | null } {
+/** The run's config: the preset, its length, the clamp spec, and the backend it will train on (as run.json records it). */
+function configFor(preset: string, seqs: string, specText: string, backend: 'wasm' | 'webgpu'): { config: RunConfig | null; error: string | null } {
   const { spec, error } = parseSpecText(specText);
   if (error) return { config: null, error };
   try {
-    let input = mergeConfig(presetConfig(preset), { backend: 'wasm' as const }) as Record<string, unknown>;
+    let input = mergeConfig(presetConfig(preset), { backend }) as Record<string, unknown>;
     if (seqs.trim() !== '') input = mergeConfig(input, { schedule: { seqs: Number(seqs) } });
     input = { ...input, interventions: spec };
     const config = parseRunConfig(input, 'config');
@@ -140,8 +141,9 @@ export function TrainView() {
     };
   }, []);
 
-  const { config, error: configError } = useMemo(() => configFor(preset, seqs, specText), [preset, seqs, specText]);
   const choice = probe ? chooseBackend(pick, probe) : null;
+  const backendUsed = choice?.used ?? 'wasm';
+  const { config, error: configError } = useMemo(() => configFor(preset, seqs, specText, backendUsed), [preset, seqs, specText, backendUsed]);
   const busy = phase === 'loading' || phase === 'running' || phase === 'paused';
 
   const post = (req: TrainWorkerRequest, transfer: Transferable[] = []) => workers.current?.train.postMessage(req, transfer);

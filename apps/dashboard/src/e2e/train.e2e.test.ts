@@ -125,6 +125,7 @@ describe('/train: training in the browser (production build, chromium, SwiftShad
     const cfg = parseRunConfig(await json<unknown>('train-config'));
     expect(cfg.preset).toBe('main');
     expect(cfg.schedule.seqs).toBe(STEPS * 32);
+    expect(cfg.backend).toBe('wasm');
     expect(cfg.interventions).toEqual({ version: 1, ablate: [], perfectLayer1: false });
     const node = await trainInPage(cfg, { backend: createWasmBackend() });
     expect(node.steps).toBe(STEPS);
@@ -178,6 +179,7 @@ describe('/train: training in the browser (production build, chromium, SwiftShad
     const rows = await json<MetricRow[]>('train-metrics');
     const cfg = parseRunConfig(await json<unknown>('train-config'));
     expect(cfg.schedule.seqs).toBe(GPU_STEPS * 32);
+    expect(cfg.backend).toBe('webgpu');
     const ref = await trainInPage(cfg, { backend: createReferenceBackend() });
     const [pe, re] = [losses(rows, 'eval'), losses(ref.rows, 'eval')];
     const [pt, rt] = [losses(rows, 'train'), losses(ref.rows, 'train')];
