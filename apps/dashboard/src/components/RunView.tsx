@@ -14,6 +14,8 @@ import { keepPreviousData, useQuery, useQueryClient } from '@tanstack/react-quer
 import { useMemo, useState } from 'react';
 import { enc, getJson, si } from './api';
 import { Figure, Note } from './Figure';
+import type { WiringView as Wiring } from '../server/analysis';
+import type { AttentionAt as Attention, HeadCurves } from '../server/heads';
 import { useUrlState } from './useUrlState';
 
 type Row = { kind: 'eval' | 'train'; seqs: number; step: number; set?: string; [k: string]: number | string | undefined };
@@ -45,28 +47,6 @@ interface Accum {
   status: string;
   rows: Row[];
   partial: boolean;
-}
-interface HeadCurves {
-  denseSet: string | null;
-  nHeads: number | null;
-  pending: number;
-  points: { seqs: number; strength: number[]; prevToken: number[]; prevTokenAtLabels: number[] }[];
-  errors: string[];
-}
-interface Attention {
-  seqs: number;
-  denseSet: string | null;
-  heads: { head: string; pattern: number[][] }[];
-  /** Still being computed (heads is empty): ask again. */
-  pending: boolean;
-}
-interface Wiring {
-  available: boolean;
-  command: string;
-  checkpoint?: number;
-  denseSet?: string;
-  matrices?: { baseline: number[]; Mpv: number[][]; Mpp: number[][]; Npv: number[][]; Npp: number[][] };
-  composition?: { q: number[][]; k: number[][]; v: number[][] };
 }
 
 const SETS = ['fsl_train', 'fsl_test_class', 'fsl_val_rl', 'fsl_train_valex'];
