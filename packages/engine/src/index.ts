@@ -17,6 +17,7 @@ export { DEFAULT_MODEL, ParamStore, paramSpecs, type ModelConfig, type ParamSpec
 export { Rng } from './rng.js';
 export { BLOCK_SITES, allSites, isSiteName, type SiteName } from './sites.js';
 export { RUN_SCHEMA, RunDir, runChecksums, type MetricRow, type RunRecord, type RunStatus, type RunSummary } from './store/runDir.js';
+export { formatTags, noteRun, parseTagArg, parseTagFilter, readRunTags, tagRun, TAGS_FILE, TAGS_SCHEMA, type RunTags } from './store/tags.js';
 export { decodeSafetensors, encodeSafetensors, readSafetensors, writeSafetensors, type NamedTensor } from './store/safetensors.js';
 export { makeTrainStep, type TrainStep } from './trainStep.js';
 export { InterruptedError, evaluator, loadFeatures, modelConfigFor, train, type TrainEvent, type TrainOptions } from './train.js';

@@ -1,9 +1,10 @@
 /**
- * `opto runs ls|show|query`: the runs under a runs directory, one run in detail, and SQL over all of
- * them (DuckDB views `runs`, `metrics`, `checkpoints`; README "Run store").
+ * `opto runs ls|show|query|tag|note`: the runs under a runs directory, one run in detail, SQL over all
+ * of them (DuckDB views `runs`, `metrics`, `checkpoints`, `tags`, `notes`; README "Run store"), and the
+ * user's tags and note on a run (its tags.json sidecar).
  */
 import type { Command } from 'commander';
-import { RunDir, type RunRecord } from '@optoscope/engine';
+import { formatTags, noteRun, parseTagFilter, readRunTags, tagRun, type RunDir, type RunRecord, type RunTags } from '@optoscope/engine';
 import { formatSummary } from '../format.js';
 
 interface Common {
@@ -20,13 +21,19 @@ export function registerRuns(program: Command): void {
     .option('--runs <dir>', 'runs directory', 'runs')
     .option('--sweep <name>', 'only the runs of this sweep')
     .option('--status <status>', 'only runs with this status (running, finished, failed, interrupted)')
-    .option('--json', 'one JSON array of run records')
-    .action(async (o: Common & { sweep?: string; status?: string }) => {
+    .option('--tag <key=value>', 'only runs with this tag (repeatable: all must match)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option('--json', 'one JSON array of run records (with their tags and note)')
+    .action(async (o: Common & { sweep?: string; status?: string; tag: string[] }) => {
       const { listRuns } = await import('@optoscope/engine/query');
-      const all = listRuns(o.runs).filter((r) => (!o.sweep || r.record?.config.name === o.sweep) && (!o.status || r.record?.status === o.status));
-      if (o.json) return void process.stdout.write(JSON.stringify(all.map((r) => r.record ?? { id: r.id, error: r.error })) + '\n');
-      const rows = all.map((r) => (r.record ? lsRow(r.id, r.record) : [r.id, 'unreadable', '', '', '', '', '', r.error ?? '']));
-      process.stdout.write(table(['run', 'status', 'progress', 'classes', 'labels', 'seed', 'learning time', 'final loss'], rows));
+      const want = o.tag.map(parseTagFilter);
+      const all = listRuns(o.runs)
+        .filter((r) => (!o.sweep || r.record?.config.name === o.sweep) && (!o.status || r.record?.status === o.status))
+        .map((r) => ({ ...r, labels: tagsOf(r.dir) }))
+        .filter((r) => want.every(([k, v]) => !('error' in r.labels) && r.labels.tags[k] === v));
+      if (o.json)
+        return void process.stdout.write(JSON.stringify(all.map((r) => ({ ...(r.record ?? { id: r.id, error: r.error }), ...('error' in r.labels ? { tagsError: r.labels.error } : r.labels) }))) + '\n');
+      const rows = all.map((r) => [...(r.record ? lsRow(r.id, r.record) : [r.id, 'unreadable', '', '', '', '', '', r.error ?? '']), ...tagCells(r.labels)]);
+      process.stdout.write(table(['run', 'status', 'progress', 'classes', 'labels', 'seed', 'learning time', 'final loss', 'tags', 'note'], rows));
       process.stdout.write(`${all.length} run(s) in ${o.runs}\n`);
     });
 
@@ -42,6 +49,32 @@ export function registerRuns(program: Command): void {
       const rec = run.readRecord();
       if (o.json) return void process.stdout.write(JSON.stringify(rec) + '\n');
       process.stdout.write(showRun(run, rec) + '\n');
+    });
+
+  runs
+    .command('tag')
+    .description('set tags on a run (key=value; key= removes one), kept in <run>/tags.json')
+    .argument('<run>', 'run ID, unique ID prefix, or run directory')
+    .argument('<tags...>', 'key=value pairs, e.g. owner=ana arch=2L')
+    .option('--runs <dir>', 'runs directory', 'runs')
+    .action(async (ref: string, tags: string[], o: Common) => {
+      const { findRun } = await import('@optoscope/engine/query');
+      const run = findRun(o.runs, ref);
+      const t = tagRun(run.dir, tags);
+      process.stdout.write(`${run.id}: ${formatTags(t.tags) || '(no tags)'}\n`);
+    });
+
+  runs
+    .command('note')
+    .description('set the note on a run ("" removes it), kept in <run>/tags.json')
+    .argument('<run>', 'run ID, unique ID prefix, or run directory')
+    .argument('<text>', 'the note, one argument (quote it)')
+    .option('--runs <dir>', 'runs directory', 'runs')
+    .action(async (ref: string, text: string, o: Common) => {
+      const { findRun } = await import('@optoscope/engine/query');
+      const run = findRun(o.runs, ref);
+      const t = noteRun(run.dir, text);
+      process.stdout.write(`${run.id}: ${t.note === null ? 'note removed' : `note: ${t.note}`}\n`);
     });
 
   runs
@@ -61,6 +94,22 @@ export function registerRuns(program: Command): void {
     });
 }
 
+/** A run's tags and note, or why its tags.json cannot be read (the run is still listed). */
+function tagsOf(dir: string): RunTags | { error: string } {
+  try {
+    return readRunTags(dir);
+  } catch (e) {
+    return { error: (e as Error).message };
+  }
+}
+
+function tagCells(t: RunTags | { error: string }): string[] {
+  if ('error' in t) return [`unreadable tags.json`, ''];
+  const note = t.note ?? '';
+  const line = note.split('\n')[0];
+  return [formatTags(t.tags), line.length > 40 || line !== note ? `${line.slice(0, 39)}…` : line];
+}
+
 function lsRow(id: string, r: RunRecord): string[] {
   const total = r.config.schedule.seqs;
   const pct = `${Math.floor((100 * r.progress.seqs) / total)}% of ${compact(total)}`;
@@ -70,6 +119,7 @@ function lsRow(id: string, r: RunRecord): string[] {
 }
 
 function showRun(run: RunDir, r: RunRecord): string {
+  const labels = tagsOf(run.dir);
   const ckpts = run.listCheckpoints();
   const evals = run.readMetrics().filter((m) => m.kind === 'eval');
   const lastX = evals.length ? evals[evals.length - 1].seqs : null;
@@ -84,6 +134,11 @@ function showRun(run: RunDir, r: RunRecord): string {
     `created     ${r.created_at}   updated ${r.updated_at}`,
     `checkpoints ${ckpts.length}${ckpts.length ? ` (${compact(ckpts[0])} .. ${compact(ckpts[ckpts.length - 1])})` : ''}`,
   ];
+  if ('error' in labels) lines.push(`tags        unreadable: ${labels.error}`);
+  else {
+    if (Object.keys(labels.tags).length) lines.push(`tags        ${formatTags(labels.tags)}`);
+    if (labels.note !== null) lines.push(`note        ${labels.note}`);
+  }
   if (r.config.interventions) lines.push(`interventions ${JSON.stringify(r.config.interventions)}`);
   if (r.summary) lines.push(formatSummary(r.summary));
   else if (lastX !== null) {

@@ -9,6 +9,8 @@
  *   metrics      one row per metrics.jsonl line: run_id, kind, seqs, step, set, the eval metrics of spec 3.3,
  *                grad_norm, steps (a trailing partial line of a live or killed run is ignored)
  *   checkpoints  one row per saved parameter checkpoint: run_id, seqs, path
+ *   tags         one row per tag of `opto runs tag`: run_id, key, value
+ *   notes        one row per run with a note (`opto runs note`): run_id, note
  *
  * The README ("Run store") documents every column.
  */
@@ -17,6 +19,7 @@ import * as path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { METRIC_NAMES } from '../metrics.js';
 import { RunDir, type RunRecord } from './runDir.js';
+import { TAGS_FILE } from './tags.js';
 
 export interface RunInfo {
   /** The directory's name (a sweep member's ID, or a `opto train --out` name). */
@@ -150,5 +153,12 @@ function viewSql(runs: RunInfo[]): string[] {
   const ckptView = `CREATE VIEW checkpoints AS SELECT ${runIdOf(3)} AS run_id,
       CAST(regexp_extract(filename, 'seqs-(\\d+)\\.safetensors$', 1) AS BIGINT) AS seqs, filename AS path
     FROM (${ckptSrc}) ORDER BY run_id, seqs`;
-  return [runsView, metricsView, ckptView];
+  const tagFiles = runs.map((r) => path.resolve(r.dir, TAGS_FILE)).filter((f) => fs.existsSync(f));
+  const tagSrc = tagFiles.length
+    ? `SELECT ${runIdOf(2)} AS run_id, content::JSON AS j FROM read_text(${list(tagFiles)})`
+    : `SELECT NULL::VARCHAR AS run_id, NULL::JSON AS j WHERE false`;
+  const tagsView = `CREATE VIEW tags AS SELECT run_id, key, json_extract_string(j, '$.tags."' || key || '"') AS value
+    FROM (SELECT run_id, j, unnest(json_keys(j, '$.tags')) AS key FROM (${tagSrc})) ORDER BY run_id, key`;
+  const notesView = `CREATE VIEW notes AS SELECT run_id, json_extract_string(j, '$.note') AS note FROM (${tagSrc}) WHERE json_extract_string(j, '$.note') IS NOT NULL ORDER BY run_id`;
+  return [runsView, metricsView, ckptView, tagsView, notesView];
 }
