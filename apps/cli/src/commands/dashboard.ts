@@ -2,6 +2,10 @@
  * `opto dashboard --runs <dir> [--port N]`: the Next.js dashboard (apps/dashboard) as a production server
  * over a runs directory, read-only. The app is built first when it has no build yet or its sources are
  * newer than the build (`next build`, ~15-30 s), with a message saying so; `npm start` never builds it.
+ *
+ * Access (README "Sharing the dashboard"): on a non-loopback address it refuses to start without an
+ * access token (`--token-file`, or OPTO_DASHBOARD_TOKEN); the server (apps/dashboard/src/proxy.ts) then
+ * wants the token on every request and answers only the Host names allowed here.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -101,6 +105,10 @@ async function freePort(host: string): Promise<number> {
 
 export interface DashboardOptions {
   runsDir: string;
+  /** The access token every request must carry; required unless `host` is a loopback address. */
+  token?: string | null;
+  /** Host header names to answer besides the loopback ones (and `host` itself when it is one address). */
+  allowedHosts?: string[];
   /** 0: any free port. */
   port?: number;
   host?: string;
@@ -115,8 +123,56 @@ export interface DashboardServer {
   url: string;
   port: number;
   child: ChildProcess;
+  /** The Host names it answers (anything else gets 403). */
+  allowedHosts: string[];
   /** Stop the server and wait for it to exit. */
   stop(): Promise<void>;
+}
+
+const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '[::1]'];
+const TOKEN_HINT = 'make one with `openssl rand -hex 32 > dashboard.token && chmod 600 dashboard.token`';
+const MIN_TOKEN_LENGTH = 32;
+
+/** Addresses only this machine can reach (the same test as the server's access checks). */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h);
+}
+
+/** A token as a file holds it: one line of at least 32 characters, no spaces. */
+export function checkToken(token: string, where: string): string {
+  const t = token.trim();
+  if (t.length < MIN_TOKEN_LENGTH || /\s/.test(t)) throw new Error(`${where} must hold one token of at least ${MIN_TOKEN_LENGTH} characters and no spaces; ${TOKEN_HINT}`);
+  return t;
+}
+
+/** The token from `--token-file`, else OPTO_DASHBOARD_TOKEN, else null; warns when the file is readable by others. */
+export function readToken(tokenFile: string | undefined, env = process.env, log: (s: string) => void = () => undefined): string | null {
+  if (tokenFile !== undefined) {
+    let text: string;
+    try {
+      text = fs.readFileSync(tokenFile, 'utf8');
+    } catch (e) {
+      throw new Error(`--token-file ${tokenFile} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); ${TOKEN_HINT}`);
+    }
+    if ((fs.statSync(tokenFile).mode & 0o077) !== 0) log(`warning: --token-file ${tokenFile} is readable by other users; chmod 600 it`);
+    return checkToken(text, `--token-file ${tokenFile}`);
+  }
+  if (env.OPTO_DASHBOARD_TOKEN !== undefined) return checkToken(env.OPTO_DASHBOARD_TOKEN, 'OPTO_DASHBOARD_TOKEN');
+  return null;
+}
+
+/** `--allowed-host` values: a DNS name or IP, optionally with :port; nothing that could smuggle a separator. */
+export function checkAllowedHost(value: string): string {
+  const v = value.trim().toLowerCase();
+  if (!/^(\[[0-9a-f:.]+\]|[a-z0-9.-]+)(:\d{1,5})?$/.test(v)) throw new Error(`--allowed-host '${value}' is not a host name or address (e.g. dash.example.org, 192.168.1.20, [fd00::5])`);
+  return v;
+}
+
+/** The Host names the server answers: loopback, the listen address when it names one interface, and `extra`. */
+export function allowedHostsFor(host: string, extra: string[] = []): string[] {
+  const own = host === '0.0.0.0' || host === '::' || host === '[::]' ? [] : [host.includes(':') && !host.startsWith('[') ? `[${host}]` : host];
+  return [...new Set([...LOOPBACK_NAMES, ...own.map((h) => h.toLowerCase()), ...extra.map(checkAllowedHost)])];
 }
 
 /** Start the production dashboard over `runsDir`; resolves once it answers HTTP. */
@@ -124,6 +180,13 @@ export async function startDashboard(o: DashboardOptions): Promise<DashboardServ
   const log = o.log ?? ((s: string) => process.stderr.write(s + '\n'));
   const runsDir = path.resolve(o.runsDir);
   if (!fs.existsSync(runsDir) || !fs.statSync(runsDir).isDirectory()) throw new Error(`--runs ${o.runsDir} is not a directory`);
+  const host = o.host ?? '127.0.0.1';
+  const token = o.token ? checkToken(o.token, 'the access token') : null;
+  if (!token && !isLoopbackHost(host))
+    throw new Error(
+      `--host ${host} would serve every run to the network without an access token: pass --token-file <file> (or set OPTO_DASHBOARD_TOKEN); ${TOKEN_HINT}`,
+    );
+  const allowedHosts = allowedHostsFor(host, o.allowedHosts);
   const app = dashboardDir();
   const distDir = o.distDir ?? DEFAULT_DIST_DIR;
   if (!/^\.next[\w-]*$/.test(distDir)) throw new Error(`distDir '${distDir}' must be .next or .next-<name>`);
@@ -133,11 +196,12 @@ export async function startDashboard(o: DashboardOptions): Promise<DashboardServ
     log(`building the dashboard first (${reason}); this takes about half a minute...`);
     await buildDashboard(app, log, distDir);
   }
-  const host = o.host ?? '127.0.0.1';
   const port = o.port ? o.port : await freePort(host);
+  const access = { OPTO_DASHBOARD_ALLOWED_HOSTS: allowedHosts.join(',') };
   const child = spawn(process.execPath, [nextBin(app), 'start', '-p', String(port), '-H', host], {
     cwd: app,
-    env: childEnv(distDir, { OPTO_RUNS_DIR: runsDir, NODE_ENV: 'production' }),
+    // Only the token chosen here reaches the server (an inherited OPTO_DASHBOARD_TOKEN is overridden).
+    env: childEnv(distDir, { OPTO_RUNS_DIR: runsDir, NODE_ENV: 'production', OPTO_DASHBOARD_TOKEN: token ?? '', ...access }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -164,6 +228,7 @@ export async function startDashboard(o: DashboardOptions): Promise<DashboardServ
     url,
     port,
     child,
+    allowedHosts,
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       await exited;
@@ -178,10 +243,15 @@ export function registerDashboard(program: Command): void {
     .requiredOption('--runs <dir>', 'runs directory')
     .option('--port <n>', 'port (0: any free port)', nonNegativeInt, 3000)
     .option('--host <addr>', 'address to listen on', '127.0.0.1')
+    .option('--token-file <file>', 'file holding the access token every request must carry (required off loopback; or set OPTO_DASHBOARD_TOKEN)')
+    .option('--allowed-host <name>', 'also answer this Host name, e.g. the name a reverse proxy forwards (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--rebuild', 'build the app even if its build is current')
-    .action(async (o: { runs: string; port: number; host: string; rebuild?: boolean }) => {
-      const server = await startDashboard({ runsDir: o.runs, port: o.port, host: o.host, build: o.rebuild ? 'always' : 'auto' });
+    .action(async (o: { runs: string; port: number; host: string; tokenFile?: string; allowedHost: string[]; rebuild?: boolean }) => {
+      const log = (s: string) => process.stderr.write(s + '\n');
+      const token = readToken(o.tokenFile, process.env, log);
+      const server = await startDashboard({ runsDir: o.runs, port: o.port, host: o.host, token, allowedHosts: o.allowedHost, build: o.rebuild ? 'always' : 'auto', log });
       process.stdout.write(`Optoscope dashboard: ${server.url}  (runs: ${path.resolve(o.runs)}; Ctrl-C stops it)\n`);
+      process.stdout.write(`access: ${token ? 'token required' : 'no token (loopback only)'}; answers Host ${server.allowedHosts.join(', ')}\n`);
       server.child.stderr!.pipe(process.stderr);
       const stop = () => void server.stop().then(() => process.exit(0));
       process.on('SIGINT', stop);

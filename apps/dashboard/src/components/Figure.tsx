@@ -16,7 +16,9 @@ export function Figure({ spec, name, testId }: { spec: TopLevelSpec; name: strin
     let cancelled = false;
     const target = el.current;
     if (!target) return;
-    embed(target, JSON.parse(json), { renderer: 'svg', actions: false, logLevel: 0 })
+    // ast: vega evaluates expressions with its interpreter instead of compiling them with Function(),
+    // so the page's Content-Security-Policy needs no 'unsafe-eval' (server/access.ts).
+    embed(target, JSON.parse(json), { renderer: 'svg', actions: false, logLevel: 0, ast: true })
       .then((r) => {
         if (cancelled) return r.finalize();
         view.current?.finalize();
