@@ -34,6 +34,8 @@ interface Detail {
   clamp: string;
   checkpoints: number[];
   analyses: string[];
+  tags: Record<string, string>;
+  note: string | null;
 }
 interface MetricsPage {
   status: string;
@@ -178,6 +180,17 @@ export function RunView({ id }: { id: string }) {
           progress <span className="progress"><span style={{ width: `${pct}%` }} /></span> {si(rec.progress.seqs)} / {si(rec.config.schedule.seqs)} sequences
         </span>
         <span data-testid="row-count">{rows.length} metric rows</span>
+        {Object.keys(detail.data!.tags).length > 0 && (
+          <span data-testid="run-tags">
+            tags:{' '}
+            <code>
+              {Object.entries(detail.data!.tags)
+                .map(([k, v]) => `${k}=${v}`)
+                .join(' ')}
+            </code>
+          </span>
+        )}
+        {detail.data!.note && <span data-testid="run-note">note: {detail.data!.note}</span>}
         {rec.summary && (
           <span>
             learning time {si(rec.summary.learning_time)}

@@ -2,7 +2,8 @@
 /**
  * The runs table: filters, sort and page live in the URL; the server filters, sorts and pages (so 1,000
  * runs cost one page of rows); the list refreshes every 2 s so statuses and progress stay current.
- * Selected runs (?sel=) go to the compare view.
+ * Selected runs (?sel=) go to the compare view. Tags and notes (`opto runs tag|note`) show in their own
+ * column; ?tag=key=value keeps the rows carrying that tag.
  */
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import Link from 'next/link';
@@ -39,7 +40,7 @@ export function RunsTable() {
   useEffect(() => setFieldText(filterKey), [filterKey]);
 
   const api = new URLSearchParams();
-  for (const k of ['preset', 'status', 'clamp', 'q'] as const) if (sp.get(k)) api.set(k, sp.get(k)!);
+  for (const k of ['preset', 'status', 'clamp', 'q', 'tag'] as const) if (sp.get(k)) api.set(k, sp.get(k)!);
   filters.forEach((f) => api.append('f', f));
   api.set('sort', sort);
   if (desc) api.set('dir', 'desc');
@@ -75,6 +76,15 @@ export function RunsTable() {
             <option value="">any</option>
             {d?.statuses.map((s) => (
               <option key={s}>{s}</option>
+            ))}
+          </select>
+        </label>
+        <label>
+          tag
+          <select value={sp.get('tag') ?? ''} onChange={(e) => set({ tag: e.target.value || null, page: null })} data-testid="filter-tag">
+            <option value="">any</option>
+            {d?.tags.map((t) => (
+              <option key={t}>{t}</option>
             ))}
           </select>
         </label>
@@ -156,6 +166,7 @@ export function RunsTable() {
                   {c.label} {sort === c.key ? (desc ? '▼' : '▲') : ''}
                 </th>
               ))}
+              <th>tags · note</th>
             </tr>
           </thead>
           <tbody>
@@ -181,6 +192,19 @@ export function RunsTable() {
                 </td>
                 <td className="num">{r.learningTime === null ? '–' : `${si(r.learningTime)}${r.learned ? '' : ' (not learned)'}`}</td>
                 <td className="muted">{r.updatedAt ? r.updatedAt.replace('T', ' ').slice(0, 19) : '–'}</td>
+                <td>
+                  <span className="mono" data-testid="run-tags">
+                    {Object.entries(r.tags ?? {})
+                      .map(([k, v]) => `${k}=${v}`)
+                      .join(' ')}
+                  </span>
+                  {r.note && (
+                    <div className="muted" title={r.note} data-testid="run-note">
+                      {r.note.length > 60 ? `${r.note.slice(0, 59)}…` : r.note}
+                    </div>
+                  )}
+                  {r.tagsError && <div className="muted mono">{r.tagsError}</div>}
+                </td>
               </tr>
             ))}
           </tbody>

@@ -7,7 +7,6 @@
  * (or $DASHBOARD_SCREENSHOTS).
  */
 import * as fs from 'node:fs';
-import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { RunDir, lossCurvesSpec, renderSvg, writeJsonAtomic } from '@optoscope/engine';
@@ -16,6 +15,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openBrowser, SHOTS_DIR } from '../testing/browser';
 import { makeFixture, SECRET, type Fixture } from '../testing/fixtures';
+import { rawRequest } from '../testing/http';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'opto-dash-e2e-'));
 let fx: Fixture;
@@ -237,16 +237,4 @@ describe('dashboard end to end (production build, chromium)', () => {
   });
 });
 
-/** One HTTP request with the path sent byte for byte (fetch would normalise `..`). */
-function rawGet(port: number, p: string, method = 'GET'): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path: p, method }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
+const rawGet = (port: number, p: string, method = 'GET') => rawRequest(port, p, { method });

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import type { MetricRow } from '@optoscope/engine';
 import type { Report } from '@optoscope/engine/report';
 import { engine, engineReport } from './engine';
-import { ApiError } from './errors';
+import { ApiError, redactDeep, redactPaths } from './errors';
 import { readRows } from './metrics';
 import { containedPath, runPath, runsDir } from './paths';
 import { clampSummary } from './runs';
@@ -27,7 +27,7 @@ const isGrid = (m: unknown): m is number[][] => Array.isArray(m) && m.every((r) 
 
 export function wiring(id: string): WiringView {
   const dir = runPath(id);
-  const command = `opto analyze ${dir} --what wiring`;
+  const command = redactPaths(`opto analyze ${dir} --what wiring`);
   const file = containedPath(runsDir(), path.relative(runsDir(), path.join(dir, 'analysis', 'wiring.json')));
   if (!fs.existsSync(file)) return { id, available: false, command };
   let stored: { checkpoint?: number; denseSet?: string; result?: { matrices?: WiringView['matrices']; composition?: WiringView['composition'] } };
@@ -83,7 +83,7 @@ export async function compare(ids: string[]): Promise<CompareRun[]> {
         rows,
       });
     } catch (e) {
-      out.push({ id, preset: null, legend: null, clamp: 'none', labels: null, classes: null, status: 'unreadable', learningTime: null, learned: false, rows: [], error: (e as Error).message });
+      out.push({ id, preset: null, legend: null, clamp: 'none', labels: null, classes: null, status: 'unreadable', learningTime: null, learned: false, rows: [], error: redactPaths((e as Error).message) });
     }
   }
   return out;
@@ -98,10 +98,11 @@ export interface ReportView {
 export async function report(): Promise<ReportView> {
   const { readReport, reportFile } = await engineReport();
   const root = runsDir();
-  const command = `opto report --runs ${root}`;
+  const command = redactPaths(`opto report --runs ${root}`);
   containedPath(root, path.relative(root, reportFile(root)));
   const r = readReport(root);
-  return r ? { available: true, command, report: r } : { available: false, command };
+  // report.json names the runs directory and the commands that made it: served without absolute paths.
+  return r ? { available: true, command, report: redactDeep(r) } : { available: false, command };
 }
 
 /**
@@ -114,7 +115,7 @@ export async function reportFigure(id: unknown): Promise<string> {
   const root = runsDir();
   containedPath(root, path.relative(root, reportFile(root)));
   const r = readReport(root);
-  if (!r) throw new ApiError(404, `no report yet: generate it with opto report --runs ${root}`);
+  if (!r) throw new ApiError(404, `no report yet: generate it with opto report --runs <runs>`);
   const entry = r.figures.find((f) => f.id === id);
   if (!entry) throw new ApiError(404, `report.json lists no figure '${id}'`);
   if (typeof entry.file !== 'string' || !entry.file.endsWith('.svg')) throw new ApiError(422, `report.json: figure '${id}' file is not an .svg`);

@@ -1,3 +1,6 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
 /** Errors the API turns into an HTTP status and a one-line JSON message (never a stack trace, never a crash). */
 export class ApiError extends Error {
   constructor(
@@ -9,11 +12,43 @@ export class ApiError extends Error {
   }
 }
 
-/** ApiError → its status; anything else (corrupt files, engine errors) → 422; the message's first line as JSON. */
+/** The runs directory as configured and as resolved through symlinks (either may appear in a message). */
+function runsRoots(): string[] {
+  const dir = process.env.OPTO_RUNS_DIR;
+  if (!dir) return [];
+  const roots = [path.resolve(dir)];
+  try {
+    roots.push(fs.realpathSync(dir));
+  } catch {
+    // a missing directory has no real path
+  }
+  return [...new Set(roots)].sort((a, b) => b.length - a.length);
+}
+
+/**
+ * A message without absolute server paths: the runs directory becomes `<runs>`, any other absolute path
+ * keeps only its last component (`…/name`). Whoever reads the dashboard learns which run or file is at
+ * fault, not how the server's disk is laid out.
+ */
+export function redactPaths(msg: string): string {
+  let out = msg;
+  for (const root of runsRoots()) out = out.split(root).join('<runs>');
+  return out.replace(/(^|[\s'"`(=:,[])\/(?:[^\s'"`()/,:]+\/)+([^\s'"`()/,:]*)/g, (_m, pre: string, base: string) => `${pre}…/${base}`);
+}
+
+/** `redactPaths` applied to every string inside a JSON value. */
+export function redactDeep<T>(value: T): T {
+  if (typeof value === 'string') return redactPaths(value) as T;
+  if (Array.isArray(value)) return value.map(redactDeep) as T;
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactDeep(v)])) as T;
+  return value;
+}
+
+/** ApiError → its status; anything else (corrupt files, engine errors) → 422; the message's first line, paths redacted, as JSON. */
 export function errorResponse(e: unknown): Response {
   const status = e instanceof ApiError ? e.status : 422;
   const msg = e instanceof Error ? e.message : String(e);
-  return Response.json({ error: msg.split('\n')[0] }, { status, headers: { 'cache-control': 'no-store' } });
+  return Response.json({ error: redactPaths(msg.split('\n')[0]) }, { status, headers: { 'cache-control': 'no-store' } });
 }
 
 /** Route-handler wrapper: the value as JSON, or the error as `errorResponse`. */

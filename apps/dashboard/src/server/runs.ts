@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { RunRecord } from '@optoscope/engine';
 import { engine } from './engine';
-import { ApiError } from './errors';
+import { ApiError, redactPaths } from './errors';
 import { containedPath, runPath, runsDir } from './paths';
 
 export interface RunRow {
@@ -26,8 +26,14 @@ export interface RunRow {
   seed: number | null;
   backend: string | null;
   updatedAt: string | null;
+  /** The user's tags (`opto runs tag`, <run>/tags.json); also filterable as the fields `tags.<key>`. */
+  tags: Record<string, string>;
+  /** The user's note (`opto runs note`), or null. */
+  note: string | null;
   /** Why run.json could not be read (the row is still listed, with this message). */
   error?: string;
+  /** Why tags.json could not be read (the row is listed without tags). */
+  tagsError?: string;
 }
 
 interface Cached {
@@ -98,12 +104,24 @@ function rowOf(id: string, rec: RunRecord): RunRow {
     seed: rec.seeds?.init ?? null,
     backend: rec.backend?.used ?? null,
     updatedAt: rec.updated_at ?? null,
+    tags: {},
+    note: null,
   };
+}
+
+/** mtime and size of a file, '-' when it is absent: part of a cache key. */
+function stamp(file: string): string {
+  try {
+    const st = fs.statSync(file);
+    return `${st.mtimeMs}:${st.size}`;
+  } catch {
+    return '-';
+  }
 }
 
 /** Every run under the runs directory (a run.json is what makes a directory a run), cached by mtime. */
 export async function allRuns(): Promise<Cached[]> {
-  const { RunDir } = await engine();
+  const { RunDir, readRunTags, TAGS_FILE } = await engine();
   const root = runsDir();
   const seen = new Set<string>();
   const out: Cached[] = [];
@@ -120,7 +138,8 @@ export async function allRuns(): Promise<Cached[]> {
       continue;
     }
     seen.add(d.name);
-    const key = `${st.mtimeMs}:${st.size}`;
+    const tagsFile = path.join(dir, TAGS_FILE);
+    const key = `${st.mtimeMs}:${st.size}:${stamp(tagsFile)}`;
     let c = cache.get(dir);
     if (!c || c.key !== key) {
       try {
@@ -129,7 +148,16 @@ export async function allRuns(): Promise<Cached[]> {
         c.flat.status = rec.status;
       } catch (e) {
         // A run.json being replaced or corrupt: listed with the reason instead of failing the list.
-        c = { key, row: { ...rowOf(d.name, { config: {} } as RunRecord), status: 'unreadable', error: (e as Error).message }, flat: {} };
+        c = { key, row: { ...rowOf(d.name, { config: {} } as RunRecord), status: 'unreadable', error: redactPaths((e as Error).message) }, flat: {} };
+      }
+      try {
+        containedPath(root, d.name, TAGS_FILE); // a tags.json that links out of the runs directory is not read
+        const t = readRunTags(dir);
+        c.row.tags = t.tags;
+        c.row.note = t.note;
+        for (const [k, v] of Object.entries(t.tags)) c.flat[`tags.${k}`] = v;
+      } catch (e) {
+        c.row.tagsError = redactPaths((e as Error).message);
       }
       cache.set(dir, c);
     }
@@ -171,6 +199,8 @@ export interface RunQuery {
   clamp?: string;
   /** Substring of the id. */
   q?: string;
+  /** `key=value` pairs; a run must carry every one. */
+  tags?: [string, string][];
   filters?: FieldFilter[];
   sort?: keyof RunRow;
   desc?: boolean;
@@ -185,7 +215,9 @@ export interface RunPage {
   rows: RunRow[];
   presets: string[];
   statuses: string[];
-  /** Config fields available to filter on. */
+  /** Every `key=value` tag some run carries (the page's tag filter offers these). */
+  tags: string[];
+  /** Config fields available to filter on (tags as `tags.<key>`). */
   fields: string[];
 }
 
@@ -200,6 +232,7 @@ export async function queryRuns(q: RunQuery): Promise<RunPage> {
     if (q.status && row.status !== q.status) return false;
     if (q.clamp && !(q.clamp === 'none' ? row.clamp === 'none' : row.clamp.toLowerCase().includes(q.clamp.toLowerCase()))) return false;
     if (q.q && !row.id.toLowerCase().includes(q.q.toLowerCase())) return false;
+    if (q.tags && !q.tags.every(([k, v]) => row.tags[k] === v)) return false;
     return (q.filters ?? []).every((f) => matches(f.field in flat ? flat[f.field] : (row as unknown as Record<string, string | number | null>)[f.field], f));
   });
   const dir = q.desc ? -1 : 1;
@@ -222,8 +255,16 @@ export async function queryRuns(q: RunQuery): Promise<RunPage> {
     rows: hit.slice(offset, offset + limit).map((r) => r.row),
     presets: [...new Set(runs.map((r) => r.row.preset).filter((p): p is string => !!p))].sort(),
     statuses: [...new Set(runs.map((r) => r.row.status))].sort(),
+    tags: [...new Set(runs.flatMap((r) => Object.entries(r.row.tags).map(([k, v]) => `${k}=${v}`)))].sort(),
     fields: [...fields].sort(),
   };
+}
+
+/** `key=value` from the URL's `tag` parameter. */
+function parseTag(text: string): [string, string] {
+  const i = text.indexOf('=');
+  if (i <= 0 || i === text.length - 1) throw new ApiError(400, `tag filter '${text}' is not key=value (e.g. tag=owner%3Dana)`);
+  return [text.slice(0, i), text.slice(i + 1)];
 }
 
 /** Parse the run list's query string (the same names the page keeps in its URL). */
@@ -240,6 +281,7 @@ export function runQueryFrom(sp: URLSearchParams): RunQuery {
     status: sp.get('status') || undefined,
     clamp: sp.get('clamp') || undefined,
     q: sp.get('q') || undefined,
+    tags: sp.getAll('tag').filter((s) => s.trim()).map(parseTag),
     filters: sp.getAll('f').filter((s) => s.trim()).map(parseFieldFilter),
     sort: (sp.get('sort') || undefined) as keyof RunRow | undefined,
     desc: sp.get('dir') === 'desc',
@@ -254,15 +296,25 @@ export interface RunDetail {
   clamp: string;
   checkpoints: number[];
   analyses: string[];
+  /** The user's tags and note (empty when tags.json is absent or unreadable). */
+  tags: Record<string, string>;
+  note: string | null;
 }
 
 /** One run's record, checkpoints and stored analyses. */
 export async function runDetail(id: string): Promise<RunDetail> {
-  const { RunDir } = await engine();
+  const { RunDir, readRunTags, TAGS_FILE } = await engine();
   const dir = runPath(id);
   const rd = RunDir.open(dir);
+  containedPath(runsDir(), id, TAGS_FILE);
+  let labels: { tags: Record<string, string>; note: string | null } = { tags: {}, note: null };
+  try {
+    labels = readRunTags(dir);
+  } catch {
+    // an unreadable tags.json is reported in the run list; the run page still shows the run
+  }
   const record = rd.readRecord();
   const analysisDir = path.join(dir, 'analysis');
   const analyses = fs.existsSync(analysisDir) ? fs.readdirSync(analysisDir).filter((f) => /^[\w-]+\.json$/.test(f)).map((f) => f.slice(0, -5)) : [];
-  return { id, record, clamp: clampSummary(record.config.interventions, record.config.model?.nHeads), checkpoints: rd.listCheckpoints(), analyses };
+  return { id, record, clamp: clampSummary(record.config.interventions, record.config.model?.nHeads), checkpoints: rd.listCheckpoints(), analyses, ...labels };
 }
