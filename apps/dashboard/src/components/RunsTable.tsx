@@ -61,33 +61,23 @@ export function RunsTable() {
     <>
       <h1>Runs</h1>
       <div className="filters">
-        <label>
-          preset
-          <select value={sp.get('preset') ?? ''} onChange={(e) => set({ preset: e.target.value || null, page: null })} data-testid="filter-preset">
-            <option value="">any</option>
-            {d?.presets.map((p) => (
-              <option key={p}>{p}</option>
-            ))}
-          </select>
-        </label>
-        <label>
-          status
-          <select value={sp.get('status') ?? ''} onChange={(e) => set({ status: e.target.value || null, page: null })} data-testid="filter-status">
-            <option value="">any</option>
-            {d?.statuses.map((s) => (
-              <option key={s}>{s}</option>
-            ))}
-          </select>
-        </label>
-        <label>
-          tag
-          <select value={sp.get('tag') ?? ''} onChange={(e) => set({ tag: e.target.value || null, page: null })} data-testid="filter-tag">
-            <option value="">any</option>
-            {d?.tags.map((t) => (
-              <option key={t}>{t}</option>
-            ))}
-          </select>
-        </label>
+        {(
+          [
+            ['preset', 'preset', d?.presets],
+            ['status', 'status', d?.statuses],
+            ['tag', 'tag', d?.tags],
+          ] as const
+        ).map(([param, label, options]) => (
+          <label key={param}>
+            {label}
+            <select value={sp.get(param) ?? ''} onChange={(e) => set({ [param]: e.target.value || null, page: null })} data-testid={`filter-${param}`}>
+              <option value="">any</option>
+              {options?.map((o) => (
+                <option key={o}>{o}</option>
+              ))}
+            </select>
+          </label>
+        ))}
         <label>
           clamp (text, or none)
           <input defaultValue={sp.get('clamp') ?? ''} onBlur={(e) => set({ clamp: e.target.value || null, page: null })} onKeyDown={(e) => e.key === 'Enter' && set({ clamp: e.currentTarget.value || null, page: null })} placeholder="match 1:3" data-testid="filter-clamp" />

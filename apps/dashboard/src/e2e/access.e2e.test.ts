@@ -21,13 +21,12 @@ import { parseRunConfig, tagRun, train, writeJsonAtomic } from '@optoscope/engin
 import { startDashboard, type DashboardServer } from '@optoscope/cli/dist/commands/dashboard.js';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openBrowser } from '../testing/browser';
+import { openBrowser, WEBGPU_FLAGS } from '../testing/browser';
 import { rawRequest, type RawResponse } from '../testing/http';
 
 const APP_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'app');
 const TOKEN = 'b1946ac92492d2347c6235b4d2611184b1946ac92492d2347c6235b4d2611184';
 const EXTRA_HOST = 'dash.example.test';
-const WEBGPU_FLAGS = ['--enable-unsafe-webgpu', '--use-angle=swiftshader', '--enable-unsafe-swiftshader'];
 
 const tmp = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'opto-access-e2e-')));
 const runsDir = path.join(tmp, 'runs');
@@ -130,7 +129,6 @@ describe('every route, over HTTP', () => {
           ['wrong cookie', { cookie: `opto_session=${TOKEN}` }, 401],
           ['wrong Host', { ...bearer, host: 'evil.example' }, 403],
           ['wrong Host, rebinding to loopback', { ...bearer, host: `evil.example:${server!.port}` }, 403],
-          ['no Host', { ...bearer, host: '' }, 403],
         ] as [string, Record<string, string>, number][]) {
           const r = await get(url, headers, m);
           expect(r.status, `${m} ${url} (${label})`).toBe(status);

@@ -15,11 +15,9 @@ import { startDashboard, type DashboardServer } from '@optoscope/cli/dist/comman
 import { unzipSync } from 'fflate';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openBrowser, SHOTS_DIR } from '../testing/browser';
+import { openBrowser, SHOTS_DIR, WEBGPU_FLAGS } from '../testing/browser';
 
-// The stack notes' flags: headless Chromium gets a SwiftShader WebGPU adapter only with these, and only
-// without --disable-gpu. The page must still say which backend it trains on, and why.
-const WEBGPU_FLAGS = ['--enable-unsafe-webgpu', '--use-angle=swiftshader', '--enable-unsafe-swiftshader'];
+// WEBGPU_FLAGS give headless Chromium a SwiftShader adapter; the page must still say which backend it trains on, and why.
 const STEPS = 2000;
 /**
  * Page vs Node: the same wasm binary (float32 SIMD kernels, same instruction sequence in V8) and the same

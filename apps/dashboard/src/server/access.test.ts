@@ -137,16 +137,22 @@ describe('gate', () => {
       );
     const ok = await post(TOKEN);
     expect(ok?.status).toBe(303);
-    expect(ok?.headers.get('location')).toBe('/compare?runs=a');
+    expect(ok?.headers.get('location')).toBe('http://127.0.0.1:3000/compare?runs=a');
     expect(ok?.headers.get('set-cookie')).toBe(`${SESSION_COOKIE}=${sessionValue(TOKEN)}; Path=/; HttpOnly; SameSite=Strict; Max-Age=2592000`);
     const behindTls = await post(TOKEN, { 'x-forwarded-proto': 'https' });
     expect(behindTls?.headers.get('set-cookie')).toMatch(/; Secure$/);
+    expect(behindTls?.headers.get('location')).toBe('https://127.0.0.1:3000/compare?runs=a');
     const bad = await post('nope');
     expect(bad?.status).toBe(401);
     expect(bad?.headers.get('set-cookie')).toBeNull();
     expect(await bad!.text()).toContain('data-testid="login-error"');
     // A form on another site cannot log this browser in.
     expect((await post(TOKEN, { origin: 'http://evil.example' }))?.status).toBe(403);
+    expect((await post(TOKEN, { origin: 'null' }))?.status).toBe(403);
     expect((await post(TOKEN, { origin: 'http://127.0.0.1:3000' }))?.status).toBe(303);
+    expect((await post(TOKEN, { 'sec-fetch-site': 'cross-site', origin: 'http://127.0.0.1:3000' }))?.status).toBe(403);
+    expect((await post(TOKEN, { 'sec-fetch-site': 'same-site' }))?.status).toBe(403);
+    // Our own form under Referrer-Policy: no-referrer: Origin null, but the browser vouches same-origin.
+    expect((await post(TOKEN, { 'sec-fetch-site': 'same-origin', origin: 'null' }))?.status).toBe(303);
   });
 });

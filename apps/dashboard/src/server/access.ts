@@ -171,11 +171,33 @@ function originHost(origin: string): string | null {
   }
 }
 
+/**
+ * An absolute URL for a same-site path (Next's proxy wants absolute redirects). Built on the request's own
+ * Host, which the allow-list has already passed, and https when a TLS proxy says so.
+ */
+function here(req: Request, next: string): string {
+  const base = new URL(req.url);
+  if (req.headers.get('x-forwarded-proto') === 'https') base.protocol = 'https:';
+  const host = req.headers.get('host');
+  if (host) base.host = host;
+  return new URL(next, base).toString();
+}
+
+/**
+ * The request comes from a page of another site. Browsers say so in Sec-Fetch-Site; older ones only in
+ * Origin (which is `null` on our own pages, as they send no referrer, so Origin alone cannot vouch for them).
+ */
+function crossSite(req: Request): boolean {
+  const site = req.headers.get('sec-fetch-site');
+  if (site !== null) return site !== 'same-origin' && site !== 'none';
+  const origin = req.headers.get('origin');
+  return origin !== null && originHost(origin) !== parseHost(req.headers.get('host'))?.name;
+}
+
 /** POST LOGIN_PATH: a right token sets the session cookie and goes back where the user was going. */
 async function login(req: Request, token: string, nonce: string): Promise<Response> {
   // A form from another site must not log this browser in (login CSRF): browsers send Origin on POST.
-  const origin = req.headers.get('origin');
-  if (origin !== null && originHost(origin) !== parseHost(req.headers.get('host'))?.name) return json(403, `login from another origin (${origin.slice(0, 100)}) is refused`);
+  if (crossSite(req)) return json(403, 'a login form posted from another site is refused');
   if (Number(req.headers.get('content-length') ?? 0) > 4096) return json(413, 'login form body is larger than 4 KiB');
   const body = new URLSearchParams((await req.text()).slice(0, 4096));
   const given = body.get('token')?.trim() ?? '';
@@ -183,7 +205,7 @@ async function login(req: Request, token: string, nonce: string): Promise<Respon
   if (!sameSecret(given, token)) return loginPage(next, nonce, 401, true);
   const secure = new URL(req.url).protocol === 'https:' || req.headers.get('x-forwarded-proto') === 'https';
   const cookie = `${SESSION_COOKIE}=${sessionValue(token)}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${30 * 86400}${secure ? '; Secure' : ''}`;
-  return new Response(null, { status: 303, headers: { location: next, 'set-cookie': cookie, 'cache-control': 'no-store' } });
+  return new Response(null, { status: 303, headers: { location: here(req, next), 'set-cookie': cookie, 'cache-control': 'no-store' } });
 }
 
 /**
@@ -201,7 +223,7 @@ export async function gate(req: Request, cfg: AccessConfig, nonce: string): Prom
         return loginPage(url.pathname === LOGIN_PATH ? safeNext(url.searchParams.get('next')) : url.pathname + url.search, nonce, 401);
       return json(401, 'this dashboard needs its access token: send Authorization: Bearer <token>, or log in at /login', { 'www-authenticate': 'Bearer realm="optoscope"' });
     }
-    if (url.pathname === LOGIN_PATH) return new Response(null, { status: 303, headers: { location: safeNext(url.searchParams.get('next')), 'cache-control': 'no-store' } });
+    if (url.pathname === LOGIN_PATH) return new Response(null, { status: 303, headers: { location: here(req, safeNext(url.searchParams.get('next'))), 'cache-control': 'no-store' } });
   }
   if (!wellFormedPath(url.pathname)) return json(400, 'malformed percent-encoding in the URL path');
   return null;

@@ -11,6 +11,12 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const SHOTS_DIR = process.env.DASHBOARD_SCREENSHOTS ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'screenshots', 'e2e');
 
+/**
+ * The stack notes' flags: headless Chromium gets a SwiftShader WebGPU adapter only with these, and only
+ * without --disable-gpu.
+ */
+export const WEBGPU_FLAGS = ['--enable-unsafe-webgpu', '--use-angle=swiftshader', '--enable-unsafe-swiftshader'];
+
 /** Chromium with `args`, one page of `viewport` collecting uncaught page errors. */
 export async function openBrowser(viewport: { width: number; height: number }, args: string[] = []): Promise<{ browser: Browser; page: Page; pageErrors: string[] }> {
   if (!fs.existsSync(CHROMIUM))
