@@ -2,13 +2,9 @@
  * Run configuration: one validated JSON document that fully determines a run (spec 1-3), stored verbatim
  * in run.json so any run can be regenerated from its directory alone. Defaults are the paper's.
  */
+import './zodSetup.js';
 import { z } from 'zod';
 import { InterventionSpecSchema } from './interventions/spec.js';
-
-// zod probes for eval (`Function('')`) before compiling fast parsers; in the dashboard's pages and workers the
-// Content-Security-Policy forbids eval, so the probe is reported as a violation. Configs are parsed a few
-// times per run, where the interpreted parser costs nothing measurable.
-z.config({ jitless: true });
 
 const posInt = z.number().int().positive();
 const nonNegInt = z.number().int().nonnegative();

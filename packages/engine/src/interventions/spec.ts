@@ -16,6 +16,7 @@
  *
  * Heads are "layer:head", 0-indexed like the code (the paper's "L2H3" is "1:3").
  */
+import '../zodSetup.js';
 import { z } from 'zod';
 
 export const INTERVENTION_VERSION = 1;

@@ -12,6 +12,7 @@
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
+import '../zodSetup.js';
 import { z } from 'zod';
 import { ConfigError, mergeConfig, parseRunConfig, type RunConfig, type RunConfigInput } from '../config.js';
 import { PRESETS, presetConfig, type PresetHeads } from '../presets.js';
