@@ -10,12 +10,20 @@ export function writeFileAtomic(file: string, data: string | Uint8Array): void {
   const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
   const fd = fs.openSync(tmp, 'w');
   try {
-    fs.writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
+    try {
+      // writeFileSync on a descriptor loops over short writes (a full disk or a file-size limit makes
+      // write(2) return fewer bytes, and a lone writeSync would then rename a truncated file into place);
+      // the next write raises ENOSPC / EFBIG instead.
+      fs.writeFileSync(fd, data);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(tmp, file);
+  } catch (e) {
+    fs.rmSync(tmp, { force: true }); // the target is untouched; leave no half-written temp file beside it
+    throw e;
   }
-  fs.renameSync(tmp, file);
 }
 
 export function writeJsonAtomic(file: string, value: unknown): void {
