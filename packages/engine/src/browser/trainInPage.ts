@@ -65,6 +65,12 @@ export interface PageTrainOptions {
   /** Aborting stops at the next chunk boundary; the run resolves with what it has (`stopped: true`). */
   signal?: AbortSignal;
   pause?: PauseGate;
+  /**
+   * Called when the loop has actually stopped for a pause (after the last step it ran was reported with
+   * onProgress), with that progress. A pause is requested with `pause.pause()` but only takes effect at the
+   * next chunk boundary, so a page says "paused" on this acknowledgement, not on the click.
+   */
+  onPaused?: (p: PageProgress) => void;
   /** Measure head scores at eval points at least this many sequences apart (default max(evalEvery, 5000)). */
   headEvery?: number;
   /** Longest stretch of synchronous training before yielding, ms (default 25). */
@@ -180,6 +186,7 @@ export async function trainInPage(config: unknown, opts: PageTrainOptions): Prom
       lastReportSeqs = seqs;
       await yieldToEventLoop();
       if (opts.pause?.paused) {
+        opts.onPaused?.({ seqs, total, step, loss: recentLoss, seqsPerSec: 0 });
         await opts.pause.wait();
         lastReport = now(); // the pause is not training time
       }
