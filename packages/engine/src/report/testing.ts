@@ -9,6 +9,7 @@ import { parseRunConfig } from '../config.js';
 import { DEFAULT_PRESET_HEADS } from '../presets.js';
 import { RUN_SCHEMA, RunDir, type MetricRow, type RunRecord } from '../store/runDir.js';
 import { runToy, TOY_CONDITIONS } from '../toy/toyModel.js';
+import { FIG15_STRENGTHS } from '../sweep/paperRuns.js';
 import type { Evidence, MainAnalyses, RunEvidence } from './evidence.js';
 
 const LN2 = Math.LN2;
@@ -165,8 +166,7 @@ export function passingEvidence(): Evidence {
   add('fig8:h6', 800_000, 5000, { start: 1.9, drop: 250_000 });
   add('fig8:ptgroup', 800_000, 5000, { start: 1.9, drop: 150_000 });
   add('fig8:all', 800_000, 5000, { start: 1.9, drop: 600_000, level: 1.3 });
-  for (let i = 0; i < 16; i++) {
-    const s = 1 - i / 15;
+  for (const [i, s] of FIG15_STRENGTHS.entries()) {
     const g = 2 * s - 1;
     // |2s − 1| large: fast; near 0: a long plateau. Held-out pairs generalise only for 2s − 1 > 0.
     const train: CurveShape = { start: 1.2, drop: 40_000 + 400_000 * (1 - Math.abs(g)) };

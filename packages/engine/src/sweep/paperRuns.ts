@@ -59,7 +59,11 @@ export const FIG6_CELLS: [classes: number, labels: number][] = [
 /** Fig. 8's previous-token clamp variants (run presets `fig8-<variant>`). */
 export const FIG8_VARIANTS = ['h6', 'ptgroup', 'all'] as const;
 /** Fig. 15's 16 match-clamp strengths s = 1, 14/15, ..., 0 (the figure's colour is 2s − 1). */
-export const FIG15_STRENGTHS = Array.from({ length: 16 }, (_, i) => Number((1 - i / 15).toFixed(6)));
+/**
+ * App. Fig. 15's match-clamp strengths: the authors' grid (`ih_paper_appendix_runs.sh` in
+ * aadityasingh/icl-dynamics), finer near s = 1 and through s = 0.5, where 2s − 1 changes sign.
+ */
+export const FIG15_STRENGTHS = [1, 0.95, 0.9, 0.85, 0.8, 0.75, 0.7, 0.65, 0.6, 0.55, 0.5, 0.4, 0.3, 0.2, 0.1, 0];
 export const EXTRA_SEEDS = [6, 7, 8, 9];
 /** The donor checkpoint of a 10⁶-sequence run (its final checkpoint). */
 export const FINAL_CHECKPOINT_1E6 = 'checkpoints/seqs-0001000000.safetensors';
