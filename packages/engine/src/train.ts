@@ -71,10 +71,15 @@ export async function train(config: RunConfig, opts: TrainOptions): Promise<RunS
   // Everything that can fail on bad input happens before the first file is written.
   const features = opts.features ?? (await loadFeatures(cfg));
   const task = buildTask(cfg.task, features);
-  const sel = await selectBackendAsync(cfg.backend, opts.coreModule);
+  const donors = donorLoader(path.dirname(path.resolve(opts.out)));
+  // `auto` times this run's own training step on each backend that can start (about a second in all).
+  const sel = await selectBackendAsync(cfg.backend, opts.coreModule, {
+    measure: (be) => setupTraining(cfg, task, features, be, donors).trainStep.run,
+    programKey: JSON.stringify({ model: cfg.model, task: cfg.task.numLabels, dim: features.dim, batch: cfg.optim.batchSize, interventions: cfg.interventions }),
+  });
   if (sel.warning) emit({ type: 'warning', message: sel.warning });
   const be = sel.backend;
-  const { params, adam, evaluators, rng, trainStep } = setupTraining(cfg, task, features, be, donorLoader(path.dirname(path.resolve(opts.out))));
+  const { params, adam, evaluators, rng, trainStep } = setupTraining(cfg, task, features, be, donors);
   const B = cfg.optim.batchSize;
 
   const { seqs: total, evalEvery, ckptEvery } = cfg.schedule;
@@ -109,7 +114,7 @@ export async function train(config: RunConfig, opts: TrainOptions): Promise<RunS
       updated_at: new Date().toISOString(),
       config: cfg,
       seeds: cfg.seeds,
-      backend: { requested: sel.requested, used: be.name, reason: sel.reason },
+      backend: { requested: sel.requested, used: be.name, reason: sel.reason, ...(sel.timing && { timing: sel.timing }) },
       code: codeVersion(),
       data: { description: features.description },
       params: params.total,

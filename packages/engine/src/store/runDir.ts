@@ -11,6 +11,7 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { BackendTiming } from '../backend.js';
 import type { RunConfig } from '../config.js';
 import { appendLines, writeFileAtomic, writeJsonAtomic } from './atomic.js';
 import { readSafetensors, writeSafetensors, type NamedTensor, type SafetensorsFile } from './safetensors.js';
@@ -46,7 +47,7 @@ export interface RunRecord {
   updated_at: string;
   config: RunConfig;
   seeds: RunConfig['seeds'];
-  backend: { requested: string; used: string; reason: string };
+  backend: { requested: string; used: string; reason: string; timing?: BackendTiming };
   code: { version: string; git: string | null };
   data: { description: string };
   params: number;
