@@ -94,7 +94,8 @@ async function presetHeads(flags: TrainFlags) {
   return headsFromFlag(flags.headsFrom);
 }
 
-function flagsToConfig(f: TrainFlags): RunConfigInput {
+/** The run-config layer the flags give (shared with `opto data export`, which names data the same way). */
+export function flagsToConfig(f: Partial<TrainFlags>): RunConfigInput {
   const c: RunConfigInput = {};
   if (f.seqs !== undefined || f.evalEvery !== undefined || f.ckptEvery !== undefined)
     c.schedule = { seqs: f.seqs, evalEvery: f.evalEvery, ckptEvery: f.ckptEvery };
