@@ -58,7 +58,7 @@ describe('python/optoscope against PyTorch', () => {
   }, 900_000);
 
   it('lists the Python tests', () => {
-    expect(listed.length).toBeGreaterThanOrEqual(11);
+    expect(listed.length).toBeGreaterThanOrEqual(12);
   });
   for (const id of listed) {
     it(`python: ${id}`, () => {
