@@ -7,12 +7,13 @@ at the query position.
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from typing import Dict, Optional
 
 import numpy as np
+
+from ._files import read_json
 
 DATA_FORMAT = "optoscope-data/1"
 COLUMNS = ("x1", "l1", "x2", "l2", "xq", "target")
@@ -54,10 +55,7 @@ class DataExport:
     def __init__(self, path: str | os.PathLike):
         self.path = os.fspath(path)
         mf = os.path.join(self.path, "manifest.json")
-        if not os.path.isfile(mf):
-            raise FileNotFoundError(f"{self.path}: no manifest.json (write one with `opto data export --out {self.path}`)")
-        with open(mf, encoding="utf-8") as f:
-            self.manifest = json.load(f)
+        self.manifest = read_json(mf, f"{self.path}: no manifest.json (write one with `opto data export --out {self.path}`)")
         if self.manifest.get("format") != DATA_FORMAT:
             raise ValueError(f"{mf}: format {self.manifest.get('format')!r}, expected {DATA_FORMAT!r}")
         self.features = self._load(self.manifest["features"]["file"])

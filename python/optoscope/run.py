@@ -15,6 +15,7 @@ from typing import Dict, List, Mapping, Optional
 
 import numpy as np
 
+from ._files import read_json
 from .safetensors import read_safetensors
 
 MODEL_DEFAULTS = {"dModel": 64, "nHeads": 8, "nLayers": 2, "featureDim": 512, "numLabels": 5, "ropeBase": 10000.0, "lnEps": 1e-5}
@@ -135,11 +136,7 @@ class Run:
 
     def __init__(self, path: str | os.PathLike):
         self.path = os.fspath(path)
-        rec = os.path.join(self.path, "run.json")
-        if not os.path.isfile(rec):
-            raise FileNotFoundError(f"{self.path} is not a run directory (no run.json)")
-        with open(rec, encoding="utf-8") as f:
-            self.record = json.load(f)
+        self.record = read_json(os.path.join(self.path, "run.json"), f"{self.path} is not a run directory (no run.json)")
         self.config = self.record["config"]
 
     @property
