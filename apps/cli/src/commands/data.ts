@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import { exportData, exportRunData, mergeConfig, parseRunConfig, presetConfig, type DataExportManifest } from '@optoscope/engine';
 import { nonNegativeInt, positiveInt } from '../args.js';
-import { addDataOptions, type DataFlags } from '../dataFlags.js';
+import { addDataOptions, addTaskOptions, type DataFlags } from '../dataFlags.js';
 import { flagsToConfig } from './train.js';
 
 interface ExportFlags extends DataFlags {
@@ -29,13 +29,11 @@ export function registerData(program: Command): void {
     .requiredOption('--out <dir>', 'directory to create (must not exist or be empty)')
     .option('--run <run>', "export this run's own data and eval sets (its config decides everything)")
     .option('--preset <name>', 'start from a named preset, as opto train does')
-    .option('--classes <n>', 'training classes (spec 1.2: 50)', positiveInt)
-    .option('--labels <n>', 'output labels L (spec 1.3: 5)', positiveInt)
     .option('--seed-eval <n>', 'eval-set seed (default 1)', nonNegativeInt)
     .option('--eval-size <n>', 'sequences per eval set (default 1000)', positiveInt)
     .option('--train-batches <n>', 'also replay the first n training batches of the train stream into train.npy', nonNegativeInt)
     .option('--json', 'print the manifest as one JSON line');
-  addDataOptions(cmd).action(async (f: ExportFlags) => {
+  addDataOptions(addTaskOptions(cmd)).action(async (f: ExportFlags) => {
     let manifest: DataExportManifest;
     if (f.run !== undefined) {
       const conflicting = (['preset', 'data', 'datasetPath', 'classes', 'labels', 'seedEval', 'evalSize'] as const).filter((k) => f[k] !== undefined);
