@@ -6,7 +6,9 @@ export { acquireWebGpuAdapter, describeAdapter, HOW_TO_GET_A_WEBGPU_ADAPTER, typ
 export { ConfigError, RunConfigSchema, mergeConfig, parseRunConfig, type RunConfig, type RunConfigInput } from './config.js';
 export { DEFAULT_PRESET_HEADS, PRESETS, onlyHead, presetConfig, type Preset, type PresetHeads } from './presets.js';
 export { headScores, pickHeads, ptGroup, type HeadScores } from './analysis/heads.js';
-export { evaluateLoaded, evaluateRun, headsFromRun, loadRun, type LoadedRun, type RunEvaluation } from './evaluate.js';
+export { evaluateLoaded, evaluateRun, headsFromRun, loadRun, readSequencesFile, type EvaluateOptions, type LoadedRun, type RunEvaluation } from './evaluate.js';
+export { DATA_EXPORT_FORMAT, exportData, exportRunData, type DataExportManifest, type DataExportOptions } from './dataExport.js';
+export { encodeNpy, parseNpyArray, type NpyArray, type NpyDtype } from './store/npy.js';
 export * from './data/index.js';
 export { Graph, Program, type SiteHook, type Value } from './graph.js';
 export { METRIC_NAMES, evalMetrics, learningTime, type Metrics } from './metrics.js';
@@ -20,7 +22,7 @@ export { RUN_SCHEMA, RunDir, runChecksums, type MetricRow, type RunRecord, type 
 export { decodeSafetensors, encodeSafetensors, readSafetensors, writeSafetensors, type NamedTensor } from './store/safetensors.js';
 export { makeTrainStep, type TrainStep } from './trainStep.js';
 export { InterruptedError, evaluator, loadFeatures, modelConfigFor, train, type TrainEvent, type TrainOptions } from './train.js';
-export { loadParamTensors, paramTensors } from './store/paramIO.js';
+export { checkpointMetadata, loadParamTensors, paramTensors } from './store/paramIO.js';
 export { compileInterventions } from './interventions/compile.js';
 export {
   INTERVENTION_VERSION,

@@ -17,7 +17,7 @@ import { Adam } from './optim.js';
 import { ParamStore } from './params.js';
 import { type RngState } from './rng.js';
 import { donorLoader } from './interventions/compile.js';
-import { loadParamTensors, paramTensors, stateTensors } from './store/paramIO.js';
+import { checkpointMetadata, loadParamTensors, paramTensors, stateTensors } from './store/paramIO.js';
 import type { NamedTensor } from './store/safetensors.js';
 import { emptyWindow, evalPointRows, nextMultiple, setupTraining } from './trainSetup.js';
 import { RUN_SCHEMA, RunDir, type RunRecord, type RunSummary, type SetMetrics } from './store/runDir.js';
@@ -145,7 +145,7 @@ export async function train(config: RunConfig, opts: TrainOptions): Promise<RunS
     run.writeRecord((record = { ...record, progress: { seqs: x, step } }));
   };
   const checkpoint = (x: number) => {
-    run.saveCheckpoint(x, paramTensors(params), { seqs: String(x), step: String(step), run: run.id, format: 'optoscope-params/1' });
+    run.saveCheckpoint(x, paramTensors(params), checkpointMetadata(params, { seqs: x, step, run: run.id }));
     saveState(x);
     emit({ type: 'checkpoint', seqs: x });
   };

@@ -21,7 +21,7 @@ import { nonNegativeInt, oneOf, positiveInt } from '../args.js';
 import { headsFromFlag } from '../headsFrom.js';
 import { addClampOptions, clampSpec, type ClampFlags } from '../clampFlags.js';
 import { formatSummary } from '../format.js';
-import { addDataOptions, dataBlock, type DataFlags } from '../dataFlags.js';
+import { addDataOptions, addTaskOptions, dataBlock, type DataFlags } from '../dataFlags.js';
 
 interface TrainFlags extends ClampFlags, DataFlags {
   preset?: string;
@@ -53,8 +53,6 @@ export function registerTrain(program: Command): void {
     .option('--preset <name>', `start from a named preset (${Object.keys(PRESETS).join(', ')})`)
     .option('--heads-from <run>', "with a head-clamping preset: clamp the finished run's strongest induction and previous-token heads")
     .option('--seqs <n>', 'training length in sequences (not steps)', positiveInt)
-    .option('--classes <n>', 'training classes (spec 1.2: 50; Fig. 6: 100, 200)', positiveInt)
-    .option('--labels <n>', 'output labels L (spec 1.3: 5; Fig. 6: 10, 15)', positiveInt)
     .option('--seed-init <n>', 'parameter init seed (default 5)', nonNegativeInt)
     .option('--seed-train <n>', 'training-stream seed (default 0)', nonNegativeInt)
     .option('--seed-eval <n>', 'eval-set seed (default 1)', nonNegativeInt)
@@ -65,7 +63,7 @@ export function registerTrain(program: Command): void {
     .option('--resume <run>', 'continue an interrupted run from its last checkpoint')
     .option('--json', 'print the summary as one JSON object on the last line')
     .option('--no-progress', 'no progress bar');
-  addClampOptions(addDataOptions(cmd)).action(async (configFile: string | undefined, flags: TrainFlags) => {
+  addClampOptions(addDataOptions(addTaskOptions(cmd))).action(async (configFile: string | undefined, flags: TrainFlags) => {
       const summary = flags.resume ? await resume(flags) : await fresh(configFile, flags);
       if (flags.json) process.stdout.write(JSON.stringify(jsonSummary(summary)) + '\n');
       else process.stdout.write(formatSummary(summary) + '\n');
@@ -94,7 +92,8 @@ async function presetHeads(flags: TrainFlags) {
   return headsFromFlag(flags.headsFrom);
 }
 
-function flagsToConfig(f: TrainFlags): RunConfigInput {
+/** The run-config layer the flags give (shared with `opto data export`, which names data the same way). */
+export function flagsToConfig(f: Partial<TrainFlags>): RunConfigInput {
   const c: RunConfigInput = {};
   if (f.seqs !== undefined || f.evalEvery !== undefined || f.ckptEvery !== undefined)
     c.schedule = { seqs: f.seqs, evalEvery: f.evalEvery, ckptEvery: f.ckptEvery };

@@ -12,3 +12,4 @@ export { defaultTaskConfig, buildTask, allLabelPairs, labelPairCounts } from './
 export { trainDistribution, makeDistribution, type SequenceDistribution } from './sampler.js';
 export { makeEvalSets, evalDistribution, evalSetOmissions, evalSetOmissionReason } from './evalSets.js';
 export { enumerateTrainingSet, finiteSetSize } from './finiteSet.js';
+export { SEQUENCE_COLUMNS, batchToSequences, sequencesToEvalSet } from './sequenceArray.js';
