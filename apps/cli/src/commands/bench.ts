@@ -12,6 +12,7 @@ interface BenchFlags {
   dashboard?: boolean;
   webgpu?: boolean;
   batchedRuns?: number;
+  software?: boolean;
   workers: number;
 }
 
@@ -28,6 +29,7 @@ export function registerBench(program: Command): void {
     .option('--webgpu', 'instead: webgpu ms/step against the wasm core (hardware adapters only; a software adapter is refused, with why)')
     .option('--dashboard', 'instead: dashboard server answer times for 1,000 runs and a run page with 200 eval points x 16 heads')
     .option('--batched-runs <n>', 'instead: n runs of one seed sweep in one webgpu device step (runs as a leading batch dimension), sequences/s against one wasm run (hardware adapters only)', positiveInt)
+    .option('--software', 'with --webgpu or --batched-runs: time a software adapter anyway, to check the pipeline (labelled: not GPU speed)')
     .option('--json', 'print the result as one JSON line at the end')
     .action(async (o: BenchFlags) => {
       // Imported lazily: the peers pull in tfjs, which `opto train` should not pay for at start-up.
@@ -42,10 +44,10 @@ export function registerBench(program: Command): void {
         const r = t.runClampBench({ steps: o.steps, warmup: o.warmup, log });
         [text, json] = [t.formatClampBench(r), r];
       } else if (o.batchedRuns) {
-        const r = await t.runBatchedRunsBench({ runs: o.batchedRuns, steps: o.steps, warmup: o.warmup, log });
+        const r = await t.runBatchedRunsBench({ runs: o.batchedRuns, steps: o.steps, warmup: o.warmup, software: o.software, log });
         [text, json] = [t.formatBatchedRunsBench(r), r];
       } else if (o.webgpu) {
-        const r = await t.runWebGpuBench({ steps: o.steps, warmup: o.warmup, log });
+        const r = await t.runWebGpuBench({ steps: o.steps, warmup: o.warmup, software: o.software, log });
         [text, json] = [t.formatWebGpuBench(r), r];
       } else if (o.dashboard) {
         const { startDashboard } = await import('./dashboard.js');
