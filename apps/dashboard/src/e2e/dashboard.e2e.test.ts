@@ -26,6 +26,7 @@ let pageErrors: string[] = [];
 
 beforeAll(async () => {
   fx = await makeFixture(tmp);
+  process.env.OPTO_DASHBOARD_CACHE = path.join(tmp, 'cache'); // the server's head-curve store, outside the runs
   // Its own build directory: a dashboard someone is using keeps its .next.
   server = await startDashboard({ runsDir: fx.runsDir, port: 0, build: 'always', distDir: '.next-e2e', log: () => undefined });
   ({ browser, page, pageErrors } = await openBrowser({ width: 1600, height: 1000 }));

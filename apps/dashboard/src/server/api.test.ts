@@ -19,6 +19,7 @@ import * as wiringRoute from '../app/api/runs/[id]/wiring/route';
 import * as listRoute from '../app/api/runs/route';
 import { CLAMPED_SPEC, makeFixture, SECRET, type Fixture } from '../testing/fixtures';
 import { attentionAt, clearHeadCaches, headCurves } from './heads';
+import { headCacheDir } from './headStore';
 import { clampSummary, flatten } from './runs';
 
 let fx: Fixture;
@@ -27,6 +28,7 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'opto-dash-api-'));
 beforeAll(async () => {
   fx = await makeFixture(tmp);
   process.env.OPTO_RUNS_DIR = fx.runsDir;
+  process.env.OPTO_DASHBOARD_CACHE = path.join(tmp, 'cache');
 }, 180_000);
 afterAll(async () => {
   await clearHeadCaches();
@@ -307,6 +309,65 @@ describe('one run', () => {
     expect(pattern(unclamped.body, 'L1H2')[4][3]).toBeLessThan(0.99);
     expect(pattern(asTrained.body, 'L2H0')).not.toEqual(pattern(unclamped.body, 'L2H0'));
     expect((await byId(attentionRoute, 'clamped', '?clamp=x')).status).toBe(400);
+  });
+
+  it('head curves survive a restart: stored outside the runs directory, used only while checkpoint, config and engine build are unchanged', async () => {
+    const cache = process.env.OPTO_DASHBOARD_CACHE!;
+    const dir = path.join(fx.runsDir, 'clamped');
+    const listing = (root: string) =>
+      fs
+        .readdirSync(root, { recursive: true, withFileTypes: true })
+        .filter((e) => e.isFile())
+        .map((e) => path.join(e.parentPath, e.name))
+        .map((f) => `${f}:${fs.statSync(f).mtimeMs}`)
+        .sort();
+    const asTrained = await settledHeads('clamped');
+    const unclamped = await settledHeads('clamped', '?clamp=none');
+    const runsBefore = listing(fx.runsDir);
+    expect(fs.readdirSync(cache).filter((f) => f.startsWith('heads-')).length).toBeGreaterThanOrEqual(2);
+    await clearHeadCaches(); // memory and worker gone, as after a restart
+    const first = await headCurves('clamped', { waitMs: 0 });
+    expect(first).toMatchObject({ pending: 0, clamp: 'run' });
+    expect(first.points).toEqual(asTrained.body.points);
+    expect((await headCurves('clamped', { clamp: 'none', waitMs: 0 })).points).toEqual(unclamped.body.points);
+    // Still the engine's numbers under each choice.
+    const a = await openAnalysisRun(dir, { size: LIVE_DENSE_SIZE });
+    expect(first.points).toEqual(inductionStrengthCurve(a.ev, a.load, a.checkpoints, CLAMPED_SPEC));
+    expect(listing(fx.runsDir)).toEqual(runsBefore); // nothing written into the runs directory
+
+    // A rewritten checkpoint is scored again, not taken from the store.
+    const rd = RunDir.open(dir);
+    const ck = rd.checkpointFile(rd.listCheckpoints()[1]);
+    const later = new Date(fs.statSync(ck).mtimeMs + 5000);
+    fs.utimesSync(ck, later, later);
+    await clearHeadCaches();
+    expect((await headCurves('clamped', { waitMs: 0 })).pending).toBe(1);
+    expect((await settledHeads('clamped')).body.points).toEqual(asTrained.body.points);
+    // Scores stored by another engine build are not used.
+    for (const f of fs.readdirSync(cache)) {
+      const body = JSON.parse(fs.readFileSync(path.join(cache, f), 'utf8'));
+      fs.writeFileSync(path.join(cache, f), JSON.stringify({ ...body, code: 'another-build' }));
+    }
+    await clearHeadCaches();
+    expect((await headCurves('clamped', { waitMs: 0 })).pending).toBe(rd.listCheckpoints().length);
+    await settledHeads('clamped');
+  });
+
+  it('a cache directory inside the runs directory is never used', async () => {
+    const prev = process.env.OPTO_DASHBOARD_CACHE;
+    try {
+      for (const inside of [path.join(fx.runsDir, 'cache'), fx.runsDir, path.join(fx.runsDir, 'smoke', 'x')]) {
+        process.env.OPTO_DASHBOARD_CACHE = inside;
+        expect(headCacheDir()).toBeNull();
+      }
+      process.env.OPTO_DASHBOARD_CACHE = path.join(fx.runsDir, 'cache');
+      await clearHeadCaches();
+      await settledHeads('labels10');
+      expect(fs.existsSync(path.join(fx.runsDir, 'cache'))).toBe(false);
+    } finally {
+      process.env.OPTO_DASHBOARD_CACHE = prev;
+    }
+    expect(headCacheDir()).toBe(prev);
   });
 
   it('a corrupt checkpoint is reported by name while the others still score', async () => {

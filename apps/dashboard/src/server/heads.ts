@@ -11,7 +11,8 @@
  * Both are of the model under a clamp choice (clamp.ts): a clamped run's own spec by default (the model it
  * trained), or the same checkpoints unclamped. Results are kept per run and clamp choice, keyed by the
  * checkpoint file's mtime and size, so a rewritten checkpoint is recomputed and a live run only costs the
- * checkpoints that are new. Both answer incrementally: a request waits a little
+ * checkpoints that are new. Head curves are also kept on disk outside the runs directory (headStore.ts),
+ * so a restarted server answers a run it scored before at once. Both answer incrementally: a request waits a little
  * for the worker and then answers with what is ready (`pending`), and the page asks again. The first view
  * of a run after the server starts therefore answers at once and fills in; later views are complete.
  */
@@ -21,6 +22,7 @@ import type { LiveAnalysisWorker, LiveHeadPattern, LiveHeadPoint, LiveRunInfo } 
 import { clampShown, effectiveClamp, type ClampShown, type LiveClamp } from './clamp';
 import { engine } from './engine';
 import { ApiError } from './errors';
+import { loadHeads, saveHeads } from './headStore';
 import { containedPath, runPath, runsDir } from './paths';
 
 /**
@@ -79,6 +81,8 @@ interface RunState {
   computing: Map<string, Task<LiveHeadPattern[]>>;
   /** The scorer of this run, while it runs (or failed and not reported yet). */
   job?: Task<void>;
+  /** Reading the scores stored by an earlier server (once per state). */
+  restoring?: Promise<void>;
 }
 
 /** By run directory and the clamp choice computed (one entry for both choices of an unclamped run). */
@@ -130,8 +134,6 @@ function startScoring(dir: string, st: RunState, checkpoints: number[]): Task<vo
   if (st.job && (!st.job.settled || st.job.error !== undefined)) return st.job;
   st.job = task(
     (async () => {
-      const svc = await live();
-      st.info = await svc.info(dir);
       const todo: { seqs: number; file: string; key: string }[] = [];
       for (const seqs of checkpoints) {
         let f: { file: string; key: string };
@@ -145,15 +147,22 @@ function startScoring(dir: string, st: RunState, checkpoints: number[]): Task<vo
         const bad = st.failed.get(seqs);
         if ((!c || c.key !== f.key) && (!bad || bad.key !== f.key)) todo.push({ seqs, ...f });
       }
+      // Everything stored already (by this server or an earlier one): the worker need not open the run.
+      if (st.info && !todo.length) return;
+      const svc = await live();
+      st.info = await svc.info(dir);
+      let scored = 0;
       for (const t of todo) {
         try {
           st.scores.set(t.seqs, { key: t.key, p: await svc.headScores(dir, t.seqs, t.file, st.clamp) });
           st.failed.delete(t.seqs);
+          scored++;
         } catch (e) {
           if (!svc.alive) throw e; // the worker died: nothing was learnt about this checkpoint
           st.failed.set(t.seqs, { key: t.key, error: (e as Error).message });
         }
       }
+      if (scored) await saveHeads(dir, st.clamp, st.configKey, { info: st.info, scores: st.scores });
     })(),
   );
   return st.job;
@@ -169,6 +178,23 @@ export async function headCurves(id: string, opts: { waitMs?: number; clamp?: Li
   const E = await engine();
   const dir = runPath(id);
   const { st, shown } = state(dir, opts.clamp ?? 'run');
+  st.restoring ??= loadHeads(dir, st.clamp, st.configKey).then((stored) => {
+    if (!stored) return;
+    st.info ??= stored.info;
+    for (const [seqs, c] of stored.scores) {
+      if (st.scores.has(seqs)) continue;
+      // Only scores of checkpoint files as they are now: a rewritten one is scored again.
+      const now = (() => {
+        try {
+          return checkpointFile(dir, seqs).key;
+        } catch {
+          return null;
+        }
+      })();
+      if (now === c.key) st.scores.set(seqs, c);
+    }
+  });
+  await st.restoring;
   const checkpoints = E.RunDir.open(dir).listCheckpoints();
   const job = startScoring(dir, st, checkpoints);
   await within(job, st.info ? (opts.waitMs ?? HEADS_WAIT_MS) : 0);

@@ -20,6 +20,7 @@
  * `LiveAnalysisWorker` is the same service in a worker thread, so that a server's event loop answers its
  * other requests while a run is opened and scored; it returns the same numbers (same code, same wasm).
  */
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -185,6 +186,32 @@ export class LiveAnalysis implements LiveAnalysisService {
     this.contexts.clear();
     this.features.clear();
   }
+}
+
+let codeKey: string | undefined;
+
+/**
+ * A key of the code behind live results: name, size and mtime of every module of this engine and of the
+ * wasm core (a stat each, not a read: it is asked for on a request). Results a server keeps across
+ * restarts (the dashboard's on-disk cache of head curves) under this key are never another build's; any
+ * rebuild changes it.
+ */
+export function liveCodeKey(): string {
+  if (codeKey) return codeKey;
+  const h = createHash('sha256');
+  const add = (root: string, keep: (f: string) => boolean) => {
+    const walk = (dir: string): string[] =>
+      fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : keep(e.name) ? [path.join(dir, e.name)] : []));
+    for (const f of walk(root).sort()) {
+      const st = fs.statSync(f);
+      h.update(`${path.relative(root, f)}\0${st.size}\0${st.mtimeMs}\0`);
+    }
+  };
+  const code = (f: string) => /\.(js|ts)$/.test(f) && !f.endsWith('.d.ts') && !f.includes('.test.');
+  add(fileURLToPath(new URL('..', import.meta.url)), code); // the engine's dist/ (src/ under its own tests)
+  const core = path.dirname(path.dirname(fileURLToPath(import.meta.resolve('@optoscope/core-wasm'))));
+  for (const sub of ['dist', 'build']) if (fs.existsSync(path.join(core, sub))) add(path.join(core, sub), (f) => code(f) || f.endsWith('.wasm'));
+  return (codeKey = h.digest('hex').slice(0, 16));
 }
 
 /** The spec a clamp choice applies to the run `a`. */
