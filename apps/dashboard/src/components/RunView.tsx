@@ -69,10 +69,13 @@ function modelLine(shown: ClampShown): string {
   return shown.clamp === 'run' ? `as trained, with its clamp spec (${shown.runClamp})` : `unclamped (clamp spec ${shown.runClamp} removed)`;
 }
 
+/** The checkpoint ?ckpt= asks for (NaN when absent, empty or not a number). */
+const wantedCheckpoint = (raw: string | null): number => (raw === null || raw.trim() === '' ? NaN : Number(raw));
+
 /** The checkpoint to show for ?ckpt=: that one if it exists, else the nearest (the last for a non-number). */
-function pickCheckpoint(checkpoints: number[], raw: string | null): number | undefined {
-  const wanted = raw === null || raw === '' ? NaN : Number(raw);
-  if (checkpoints.includes(wanted) || !Number.isFinite(wanted)) return checkpoints.includes(wanted) ? wanted : checkpoints[checkpoints.length - 1];
+function pickCheckpoint(checkpoints: number[], wanted: number): number | undefined {
+  if (checkpoints.includes(wanted)) return wanted;
+  if (!Number.isFinite(wanted)) return checkpoints[checkpoints.length - 1];
   return checkpoints.reduce((best, c) => (Math.abs(c - wanted) < Math.abs(best - wanted) ? c : best), checkpoints[0]);
 }
 
@@ -114,9 +117,9 @@ export function RunView({ id }: { id: string }) {
 
   const checkpoints = detail.data?.checkpoints ?? [];
   const ckptParam = sp.get('ckpt');
-  const ckpt = pickCheckpoint(checkpoints, ckptParam);
+  const ckpt = pickCheckpoint(checkpoints, wantedCheckpoint(ckptParam));
   // A ?ckpt= that names no checkpoint (a typo, a link from another run) says what is shown instead.
-  const ckptMissing = ckptParam !== null && ckpt !== undefined && String(ckpt) !== ckptParam;
+  const ckptMissing = ckptParam !== null && ckpt !== undefined && ckpt !== wantedCheckpoint(ckptParam);
   const attention = useQuery({
     queryKey: ['attention', id, ckpt, clamp],
     queryFn: () => getJson<Attention>(`${base}/attention?seqs=${ckpt}&clamp=${clamp}`),
@@ -296,7 +299,7 @@ export function RunView({ id }: { id: string }) {
       )}
       {ckptMissing && (
         <Note kind="warn" testId="ckpt-missing">
-          ?ckpt={ckptParam} names no checkpoint of this run; shown instead: the {ckptParam !== '' && Number.isFinite(Number(ckptParam)) ? 'nearest' : 'last'} checkpoint, {ckpt!.toLocaleString('en')} sequences.
+          ?ckpt={ckptParam} names no checkpoint of this run; shown instead: the {Number.isFinite(wantedCheckpoint(ckptParam)) ? 'nearest' : 'last'} checkpoint, {ckpt!.toLocaleString('en')} sequences.
         </Note>
       )}
       {(attention.data?.pending || attention.isPlaceholderData) && <Note testId="attention-pending">Computing the attention patterns at {si(ckpt)} sequences (once per checkpoint and model, then cached)…</Note>}
