@@ -136,7 +136,15 @@ export async function runDashboardBench(o: DashboardBenchOptions): Promise<Dashb
   fs.mkdirSync(runsDir, { recursive: true });
   const { runId, checkpoints } = await writeDashboardFixture(runsDir, { runs, evalPoints, log: o.log });
   o.log?.('starting the production dashboard...');
-  const server = await o.start({ runsDir, port: 0, log: o.log });
+  // Cold means cold: a head-curve store of its own, empty (the server keeps scores across restarts).
+  const cache = path.join(root, 'dashboard-cache');
+  fs.rmSync(cache, { recursive: true, force: true });
+  const prevCache = process.env.OPTO_DASHBOARD_CACHE;
+  process.env.OPTO_DASHBOARD_CACHE = cache;
+  const server = await o.start({ runsDir, port: 0, log: o.log }).finally(() => {
+    if (prevCache === undefined) delete process.env.OPTO_DASHBOARD_CACHE;
+    else process.env.OPTO_DASHBOARD_CACHE = prevCache;
+  });
   try {
     const run = `/api/runs/${runId}`;
     const rows: DashboardBenchRow[] = [];

@@ -7,7 +7,7 @@
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import Link from 'next/link';
 import { useEffect, useState } from 'react';
-import { enc, getJson, si } from './api';
+import { enc, getJson, learningTimeText, si } from './api';
 import { Note } from './Figure';
 import type { RunPage, RunRow } from '../server/runs';
 import { useUrlState } from './useUrlState';
@@ -179,7 +179,7 @@ export function RunsTable() {
                 <td className="num">
                   {si(r.progress)} / {si(r.seqs)}
                 </td>
-                <td className="num">{r.learningTime === null ? '–' : `${si(r.learningTime)}${r.learned ? '' : ' (not learned)'}`}</td>
+                <td className="num">{learningTimeText(r.learningTime, r.learned)}</td>
                 <td className="muted">{r.updatedAt ? r.updatedAt.replace('T', ' ').slice(0, 19) : '–'}</td>
               </tr>
             ))}
