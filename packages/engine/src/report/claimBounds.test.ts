@@ -15,7 +15,7 @@ describe('threshold claims at their cut-offs', () => {
   it('3: final accuracy ≥ 0.99 on the dense set', () => {
     const at = (acc: number) => {
       const e = passingEvidence();
-      e.main!.ablation.full.acc = acc;
+      e.main!.fullSet.full.acc = acc;
       return verdict(e, 3);
     };
     expect([at(0.99), at(0.99 + EPS), at(0.99 - EPS)]).toEqual(['pass', 'pass', 'fail']);
@@ -24,7 +24,7 @@ describe('threshold claims at their cut-offs', () => {
   it("4: removing Layer 1's direct path changes accuracy by < 0.5%", () => {
     const at = (delta: number) => {
       const e = passingEvidence();
-      e.main!.direct.noL1Direct.acc = e.main!.direct.full.acc + delta;
+      e.main!.fullSet.noL1Direct.acc = e.main!.fullSet.full.acc + delta;
       return verdict(e, 4);
     };
     expect([at(0.005 - EPS), at(-(0.005 - EPS)), at(0.005 + EPS), at(-(0.005 + EPS))]).toEqual(['pass', 'pass', 'fail', 'fail']);
@@ -33,7 +33,7 @@ describe('threshold claims at their cut-offs', () => {
   it('6: ablating any single Layer-2 head leaves accuracy ≥ 0.97', () => {
     const at = (acc: number, head = 5) => {
       const e = passingEvidence();
-      e.main!.ablation.ablateOne[head].acc = acc;
+      e.main!.fullSet.ablateOne[head].acc = acc;
       return verdict(e, 6);
     };
     expect([at(0.97), at(0.97 + EPS), at(0.97 - EPS), at(0.96, 0), at(0.955, 7)]).toEqual(['pass', 'pass', 'fail', 'fail', 'fail']);

@@ -18,7 +18,7 @@ import {
   type LossAcc,
   type RedundancyTable,
 } from '../analysis/ablation.js';
-import { clampProgressSpecs, inductionStrengthCurve, layerToOutputCurve, layerToOutputSpecs, openAnalysisRun, pickCheckpoints, progressCurve, type LayerToOutputPoint } from '../analysis/progress.js';
+import { clampProgressSpecs, inductionStrengthCurve, layerToOutputCurve, layerToOutputSpecs, openAnalysisRun, pickCheckpoints, progressCurve, type AnalysisRun, type LayerToOutputPoint } from '../analysis/progress.js';
 import { groupAblations, table1Groups, wiringMatrices, type GroupAblationRow, type WiringMatrices } from '../analysis/wiring.js';
 import type { MetricRow, RunStatus } from '../store/runDir.js';
 import { cachedAnalysis } from '../analysis/store.js';
@@ -48,6 +48,13 @@ export interface MainAnalyses {
   run: string;
   checkpoint: number;
   denseSet: string;
+  /** Sequences in the dense set the analyses below used (claim 12's noise bar). */
+  denseSize: number;
+  /**
+   * Claims 3, 4 and 6 on every one of the 78,400 training sequences (ten evaluations, about a second
+   * each on the wasm core), whatever subsample the other analyses use.
+   */
+  fullSet: { denseSet: string; full: LossAcc; noL1Direct: LossAcc; ablateOne: LossAcc[] };
   ablation: AblationVsStrength;
   /** Spec 4.3 / claim 4: the model with Layer 1's direct path to the logits removed. */
   direct: { full: LossAcc; noL1Direct: LossAcc };
@@ -197,6 +204,7 @@ async function mainAnalyses(f: FoundRun, opts: GatherOptions): Promise<MainAnaly
   const ptHeads = scores.prevTokenAtLabels.flatMap((s, j) => (s >= best / 2 ? [j] : []));
   const table1 = cachedAnalysis(a, `table1-${ptHeads.join('')}`, () => groupAblations(a.ev, table1Groups(ptHeads, cfg.nHeads)), log);
   const wiring = cachedAnalysis(a, 'wiring', () => ({ matrices: wiringMatrices(a.ev, { log }) }), log).matrices;
+  const fullSet = await fullSetAnalyses(f, a, opts);
   const strengthCurve = cachedAnalysis(a, 'strength', () => inductionStrengthCurve(a.ev, a.load, pickCheckpoints(a.checkpoints, 100)), log).map((p) => ({
     seqs: p.seqs,
     strength: p.strength,
@@ -205,6 +213,8 @@ async function mainAnalyses(f: FoundRun, opts: GatherOptions): Promise<MainAnaly
     run: f.id,
     checkpoint: a.checkpoints[a.checkpoints.length - 1],
     denseSet: a.ev.set.description,
+    denseSize: a.ev.set.indices?.length ?? a.ev.set.fullSize,
+    fullSet,
     ablation,
     direct,
     additivity,
@@ -221,6 +231,24 @@ async function mainAnalyses(f: FoundRun, opts: GatherOptions): Promise<MainAnaly
 }
 
 const la = (r: LossAcc): LossAcc => ({ loss: r.loss, acc: r.acc });
+
+/** Claims 3, 4, 6 on the full finite training set (the analysis run `a` is reused when it already is). */
+async function fullSetAnalyses(f: FoundRun, a: AnalysisRun, opts: GatherOptions): Promise<MainAnalyses['fullSet']> {
+  const all = a.ev.set.indices === null ? a : await openAnalysisRun(f.dir, { size: 'all', features: opts.features });
+  const cfg = all.ev.params.config;
+  const layer = cfg.nLayers - 1;
+  return cachedAnalysis(
+    all,
+    'final-full-set',
+    () => ({
+      denseSet: all.ev.set.description,
+      full: la(all.ev.evaluate({})),
+      noL1Direct: la(all.ev.evaluate(layerToOutputSpecs(cfg.nLayers, cfg.nHeads).noL1Direct)),
+      ablateOne: Array.from({ length: cfg.nHeads }, (_, h) => la(all.ev.evaluate({ ablate: [`${layer}:${h}`] }))),
+    }),
+    opts.log,
+  );
+}
 
 /** Spec 5.8 on the unclamped single-head run (Fig. 5b "None"), with the heads its clamps use. */
 async function clampProgress(f: FoundRun, heads: PresetHeads, opts: GatherOptions): Promise<ClampProgressEvidence> {

@@ -11,7 +11,8 @@ import { headMatrixSpec } from '../figures/matrix.js';
 import { strengthScatterSpec } from '../figures/scatter.js';
 import { toyLossSpec, toyProgressSpec } from '../figures/toy.js';
 import { FIG15_STRENGTHS, FIG5B_CONDITIONS } from '../sweep/paperRuns.js';
-import { CLAMP_ROLE, evidenceView, learnTime, type HeadsChoice } from './claims.js';
+import { CLAMP_ROLE, evidenceView, type HeadsChoice } from './claims.js';
+import { learnTime } from './curves.js';
 import type { Evidence } from './evidence.js';
 
 export interface ReportFigure {

@@ -6,7 +6,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { renderSvg } from '../figures/render.js';
 import { writeFileAtomic, writeJsonAtomic } from '../store/atomic.js';
-import { APPROX, judgeClaims } from './claims.js';
+import { judgeClaims } from './claims.js';
+import { APPROX, NO_PLATEAU, PLATEAU_SLOPE } from './curves.js';
 import { gatherEvidence, type Evidence, type GatherOptions } from './evidence.js';
 import { reportFigures } from './figures.js';
 import { reportFile } from './read.js';
@@ -62,9 +63,9 @@ export function reportMarkdown(r: Report, e: Evidence): string {
     '',
     `Runs: \`${r.runsDir}\` · generated ${r.generatedAt} · **${r.summary.pass} pass, ${r.summary.fail} fail, ${r.summary.missing} missing** of ${r.claims.length} checklist claims (paper spec section 11).`,
     '',
-    e.main ? `Model analyses: final checkpoint (${e.main.checkpoint} sequences) of \`${e.main.run}\`, on the ${e.main.denseSet}.` : 'Model analyses: not available (no finished main run, or --no-analyses).',
+    e.main ? `Model analyses: final checkpoint (${e.main.checkpoint} sequences) of \`${e.main.run}\`, on the ${e.main.denseSet}; claims 3, 4 and 6 on the ${e.main.fullSet.denseSet}.` : 'Model analyses: not available (no finished main run, or --no-analyses).',
     '',
-    `How the checklist's words become numbers: learning time is the first eval with fsl_train loss < 0.4·ln 2; "≈ x" allows a factor ${APPROX}; a plateau is the longest stretch of evals with loss in [ln 2 − 0.15, ln 2 + 0.2] and within 0.1 of each other; "no plateau" means under 25k sequences of it. Each claim's exact test is in \`packages/engine/src/report/claims.ts\`.`,
+    `How the checklist's words become numbers: learning time is the first eval with fsl_train loss < 0.4·ln 2; "≈ x" allows a factor ${APPROX}; a plateau is the stretch between leaving the initial fast drop and entering the sigmoidal drop: the longest run of evals, after the first steep one and before the loss is learned, where the loss falls by at most ${PLATEAU_SLOPE} per e-fold of sequences (least-squares slope against ln(sequences) over one doubling); "no plateau" means under ${NO_PLATEAU / 1000}k sequences of it. Each claim's exact test, with the checklist's words, is in \`packages/engine/src/report/paper/\` (the statistics in \`report/curves.ts\`).`,
     '',
     '| # | group | claim | result | measured | runs |',
     '|---|---|---|---|---|---|',
