@@ -22,12 +22,15 @@ export { makeTrainStep, type TrainStep } from './trainStep.js';
 export { InterruptedError, evaluator, loadFeatures, modelConfigFor, train, type TrainEvent, type TrainOptions } from './train.js';
 export { loadParamTensors, paramTensors } from './store/paramIO.js';
 export { compileInterventions } from './interventions/compile.js';
+export { CLAMPS, type AnyClamp, type ClampKey } from './interventions/clamps/index.js';
+export type { Clamp, ClampFlag, FlagArg, FormField, FormNumber } from './interventions/clamps/clamp.js';
 export {
   INTERVENTION_VERSION,
   InterventionError,
   InterventionSpecSchema,
   ablateAllBut,
   headKey,
+  headLabel,
   isEmptySpec,
   parseHead,
   parseInterventionSpec,

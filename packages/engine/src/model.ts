@@ -75,6 +75,8 @@ export interface PassContext {
   current(site: string): Value;
   /** Register a refresh of batch-dependent constants (e.g. the match clamp's target-aware pattern). */
   onBatch(fn: (batch: SequenceBatch) => void): void;
+  /** The item table [nItems, featureDim] last written by `setFeatures` (host copy, for clamps that read inputs). */
+  features(): Float32Array;
 }
 
 export interface PassPlan {
@@ -126,6 +128,7 @@ export function buildModel(params: ParamStore, opts: BuildOptions): ModelProgram
   be.write(inputs.queryRows, Int32Array.from({ length: B }, (_, b) => b * T + QUERY_POS));
 
   const batchHooks: ((sb: SequenceBatch) => void)[] = [];
+  let hostFeatures = new Float32Array(nItems * cfg.featureDim);
   const passes = new Map<string, PassResult>();
   const plans = opts.passes ?? [{ name: '' }];
   if (plans[plans.length - 1].name !== '') throw new Error('the last pass must be the final pass (name "")');
@@ -144,6 +147,7 @@ export function buildModel(params: ParamStore, opts: BuildOptions): ModelProgram
         return v;
       },
       onBatch: (fn) => batchHooks.push(fn),
+      features: () => hostFeatures,
     };
     const hook = plan.hook ? (site: string, v: Value) => plan.hook!(site, v, ctx) : undefined;
     const result = g.inPass(prefix, hook, () => tracePass(g, plan.params ?? params, inputs, !!opts.allPositions));
@@ -176,6 +180,7 @@ export function buildModel(params: ParamStore, opts: BuildOptions): ModelProgram
       if (data.length !== nItems * cfg.featureDim)
         throw new Error(`item table has ${data.length} floats, expected ${nItems}×${cfg.featureDim}`);
       be.write(inputs.features, data);
+      hostFeatures = Float32Array.from(data);
     },
     setBatch(sb) {
       if (sb.size !== B) throw new Error(`batch of ${sb.size} sequences for a program built for ${B}`);

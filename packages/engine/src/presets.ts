@@ -5,7 +5,10 @@
  * (`opto train --preset fig5b-match --heads-from <run>`, pitfall 10).
  */
 import { ConfigError, type RunConfigInput } from './config.js';
-import { ablateAllBut, parseHead, type InterventionSpecInput } from './interventions/spec.js';
+import { onlyHead } from './interventions/clamps/ablate.js';
+import { ablateAllBut, type InterventionSpecInput } from './interventions/spec.js';
+
+export { onlyHead };
 
 export interface PresetHeads {
   /** The induction head to keep/clamp (last layer), "layer:head". */
@@ -26,12 +29,6 @@ export interface Preset {
   /** Does the preset clamp or keep particular heads (so --heads-from applies)? */
   usesHeads: boolean;
   build(heads: PresetHeads): RunConfigInput;
-}
-
-/** Ablate every head of the induction head's layer except it ("only 1:3" in spec 7). */
-export function onlyHead(ih: string, nHeads = N_HEADS): string[] {
-  const { layer, head } = parseHead(ih);
-  return ablateAllBut(layer, nHeads, [head]);
 }
 
 /** Fig. 5b (spec 4.11): 6×10⁵ sequences, eval every 1000; what each condition clamps. */
