@@ -31,6 +31,15 @@ function headsAt(value: string): { heads: string[]; strength?: number } {
   return { heads: heads(list), strength };
 }
 
+/** "1:3@2.5" → heads and an optional number ≥ 0 (a temperature). */
+function headsAtNumber(value: string): { heads: string[]; at?: number } {
+  const [list, s] = value.split('@');
+  if (s === undefined) return { heads: heads(list) };
+  const at = Number(s);
+  if (s.trim() === '' || !Number.isFinite(at) || at < 0) throw new InvalidArgumentError(`'${s}' after @ must be a number ≥ 0`);
+  return { heads: heads(list), at };
+}
+
 function oneHead(value: string): string {
   const h = heads(value);
   if (h.length !== 1) throw new InvalidArgumentError(`expected one head, got '${value}'`);
@@ -40,6 +49,7 @@ function oneHead(value: string): string {
 const PARSE: Record<Exclude<FlagArg, 'switch'>, (v: string) => unknown> = {
   heads,
   headsAt,
+  headsAtNumber,
   head: oneHead,
   layer: (v) => {
     const n = Number(v);

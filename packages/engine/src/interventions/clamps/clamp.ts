@@ -79,10 +79,11 @@ export interface Compiled {
 
 /**
  * How the CLI reads a flag's argument (the CLI owns the parsers, so its messages stay one line):
- * `heads` "1:0,1:2"; `headsAt` "0:1,0:2@0.75"; `head` one head; `switch` no argument; `layer` an index;
- * `file` a path (stored absolute); `number` a finite number; `words` a comma list.
+ * `heads` "1:0,1:2"; `headsAt` "0:1,0:2@0.75" (a strength in [0, 1]: `{ heads, strength? }`);
+ * `headsAtNumber` "1:3@2.5" (any number ≥ 0: `{ heads, at? }`); `head` one head; `switch` no argument;
+ * `layer` an index; `file` a path (stored absolute); `number` a finite number; `words` a comma list.
  */
-export type FlagArg = 'heads' | 'headsAt' | 'head' | 'switch' | 'layer' | 'file' | 'number' | 'words';
+export type FlagArg = 'heads' | 'headsAt' | 'headsAtNumber' | 'head' | 'switch' | 'layer' | 'file' | 'number' | 'words';
 
 export interface ClampFlag {
   /** `--name <arg>` as commander takes it; the first flag of a clamp is `--<kebab of its key>`. */
@@ -119,7 +120,7 @@ export interface FormNumber {
 
 export interface Clamp<K extends string = string, S extends z.ZodTypeAny = z.ZodTypeAny> {
   key: K;
-  /** Spec section and one line of meaning (README's clamp table says the same). */
+  /** Spec section ("4.5"), or "opto.py" for the authors' manipulations outside the paper; one line of meaning (README's clamp table says the same). */
   section: string;
   summary: string;
   /** Short label for legends and presets ("match clamp"). */
