@@ -8,13 +8,14 @@
  */
 import { ablate } from './ablate.js';
 import { graft } from './graft.js';
+import { headTemperature } from './headTemperature.js';
 import { match } from './match.js';
 import { perfectCopy } from './perfectCopy.js';
 import { perfectLayer1 } from './perfectLayer1.js';
 import { preserve } from './preserve.js';
 import { prevToken } from './prevToken.js';
 
-export const CLAMPS = [preserve, perfectLayer1, graft, prevToken, match, ablate, perfectCopy] as const;
+export const CLAMPS = [preserve, perfectLayer1, graft, headTemperature, prevToken, match, ablate, perfectCopy] as const;
 
 export type AnyClamp = (typeof CLAMPS)[number];
 export type ClampKey = AnyClamp['key'];
