@@ -14,8 +14,9 @@ import { perfectCopy } from './perfectCopy.js';
 import { perfectLayer1 } from './perfectLayer1.js';
 import { preserve } from './preserve.js';
 import { prevToken } from './prevToken.js';
+import { silenceNonLabel } from './silenceNonLabel.js';
 
-export const CLAMPS = [preserve, perfectLayer1, graft, headTemperature, prevToken, match, ablate, perfectCopy] as const;
+export const CLAMPS = [preserve, perfectLayer1, graft, headTemperature, silenceNonLabel, prevToken, match, ablate, perfectCopy] as const;
 
 export type AnyClamp = (typeof CLAMPS)[number];
 export type ClampKey = AnyClamp['key'];
