@@ -7,6 +7,7 @@
  * ablations (ablations take precedence, spec 4.1), then the readout.
  */
 import { ablate } from './ablate.js';
+import { forbidPrevToken } from './forbidPrevToken.js';
 import { graft } from './graft.js';
 import { headTemperature } from './headTemperature.js';
 import { match } from './match.js';
@@ -16,7 +17,7 @@ import { preserve } from './preserve.js';
 import { prevToken } from './prevToken.js';
 import { silenceNonLabel } from './silenceNonLabel.js';
 
-export const CLAMPS = [preserve, perfectLayer1, graft, headTemperature, silenceNonLabel, prevToken, match, ablate, perfectCopy] as const;
+export const CLAMPS = [preserve, perfectLayer1, graft, headTemperature, silenceNonLabel, forbidPrevToken, prevToken, match, ablate, perfectCopy] as const;
 
 export type AnyClamp = (typeof CLAMPS)[number];
 export type ClampKey = AnyClamp['key'];
