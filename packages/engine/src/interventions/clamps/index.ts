@@ -15,9 +15,10 @@ import { perfectCopy } from './perfectCopy.js';
 import { perfectLayer1 } from './perfectLayer1.js';
 import { preserve } from './preserve.js';
 import { prevToken } from './prevToken.js';
+import { prevTokenLabels } from './prevTokenLabels.js';
 import { silenceNonLabel } from './silenceNonLabel.js';
 
-export const CLAMPS = [preserve, perfectLayer1, graft, headTemperature, silenceNonLabel, forbidPrevToken, prevToken, match, ablate, perfectCopy] as const;
+export const CLAMPS = [preserve, perfectLayer1, graft, headTemperature, silenceNonLabel, forbidPrevToken, prevToken, prevTokenLabels, match, ablate, perfectCopy] as const;
 
 export type AnyClamp = (typeof CLAMPS)[number];
 export type ClampKey = AnyClamp['key'];

@@ -1,0 +1,42 @@
+/**
+ * prevTokenLabels: golden (rows 1 and 3 of the head are the previous-token rows of strength s, rows 0, 2
+ * and 4 and the other head equal the unclamped forward), refusal in the last layer and next to the
+ * full previous-token clamp on one head, finite differences and wasm = reference.
+ */
+import { describe, expect, it } from 'vitest';
+import { parseInterventionSpec } from '../spec.js';
+import { makeRig, prevTokenMatrix, twin } from '../testing/rig.js';
+import { clampSuites } from '../testing/clampSuites.js';
+
+describe('prevTokenLabels: golden', () => {
+  for (const s of [1, 0.7])
+    it(`0:0 at s = ${s}: rows 1, 3 = previous-token rows; rows 0, 2, 4 and head 0:1 unchanged`, () => {
+      const keep = ['blocks.0.attn.pattern'];
+      const rig = makeRig({ spec: { prevTokenLabels: { heads: ['0:0'], strength: s } }, allPositions: true, keep, training: false });
+      rig.forward();
+      const clean = twin(rig, { allPositions: true, keep, training: false });
+      clean.forward();
+      const A0 = clean.read(keep[0]);
+      const A = rig.read(keep[0]);
+      const P = prevTokenMatrix(s);
+      const [B, H, T] = [rig.batch.size, rig.cfg.nHeads, 5];
+      for (let b = 0; b < B; b++)
+        for (let h = 0; h < H; h++)
+          for (let t = 0; t < T; t++) {
+            const o = ((b * H + h) * T + t) * T;
+            const want = h === 0 && (t === 1 || t === 3) ? P[t] : Array.from(A0.subarray(o, o + T));
+            for (let j = 0; j < T; j++) expect(A[o + j], `b${b} h${h} t${t} j${j}`).toBeCloseTo(want[j], 12);
+          }
+    });
+
+  it('refused in the last layer, and with the full previous-token clamp on the same head', () => {
+    const model = { nLayers: 2, nHeads: 8 };
+    expect(() => parseInterventionSpec({ prevTokenLabels: { heads: ['1:3'] } }, model)).toThrow(/^interventions\.prevTokenLabels\.heads\[0\]: head "1:3" is in the last layer/);
+    expect(() => parseInterventionSpec({ prevToken: { heads: ['0:2'] }, prevTokenLabels: { heads: ['0:2'] } }, model)).toThrow(/^interventions\.prevTokenLabels: contradicts prevToken/);
+  });
+});
+
+clampSuites('prevTokenLabels', [
+  ['0:0, s = 1', { prevTokenLabels: { heads: ['0:0'] } }],
+  ['0:0 and 0:1, s = 0.6', { prevTokenLabels: { heads: ['0:0', '0:1'], strength: 0.6 } }],
+], [['0:2, s = 0.8', { prevTokenLabels: { heads: ['0:2'], strength: 0.8 } }]]);
