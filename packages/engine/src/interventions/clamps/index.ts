@@ -7,6 +7,7 @@
  * ablations (ablations take precedence, spec 4.1), then the readout.
  */
 import { ablate } from './ablate.js';
+import { ablateEmbedding } from './ablateEmbedding.js';
 import { forbidPrevToken } from './forbidPrevToken.js';
 import { graft } from './graft.js';
 import { headTemperature } from './headTemperature.js';
@@ -18,7 +19,7 @@ import { prevToken } from './prevToken.js';
 import { prevTokenLabels } from './prevTokenLabels.js';
 import { silenceNonLabel } from './silenceNonLabel.js';
 
-export const CLAMPS = [preserve, perfectLayer1, graft, headTemperature, silenceNonLabel, forbidPrevToken, prevToken, prevTokenLabels, match, ablate, perfectCopy] as const;
+export const CLAMPS = [preserve, perfectLayer1, graft, ablateEmbedding, headTemperature, silenceNonLabel, forbidPrevToken, prevToken, prevTokenLabels, match, ablate, perfectCopy] as const;
 
 export type AnyClamp = (typeof CLAMPS)[number];
 export type ClampKey = AnyClamp['key'];
