@@ -12,7 +12,7 @@
  */
 import type { PassPlan } from '../model.js';
 import { ParamStore } from '../params.js';
-import type { CompileEnv, SiteAt, SiteHook } from './clamps/clamp.js';
+import type { CompileEnv, Compiled, SiteAt, SiteHook } from './clamps/clamp.js';
 import { activeClamps, type InterventionSpec } from './spec.js';
 
 export interface PassOptions {
@@ -31,20 +31,17 @@ export function compilePasses(spec: InterventionSpec, params: ParamStore, opts: 
   if (!active.length) return [{ name: '' }];
   const plans = new Map<string, PassPlan>();
   const hooks: SiteHook[] = [];
+  let final: Compiled['final'];
   for (const { clamp, value } of active) {
-    const c = (clamp.compile as (v: unknown, env: CompileEnv) => ReturnType<typeof clamp.compile>)(value, { params, loadDonor: opts.loadDonor });
+    const c = (clamp.compile as (v: unknown, env: CompileEnv) => Compiled)(value, { params, loadDonor: opts.loadDonor });
     for (const p of c.passes ?? []) if (!plans.has(p.name)) plans.set(p.name, p);
     if (c.hook) hooks.push(c.hook);
+    if (c.final) final = c.final;
   }
-  return [
-    ...plans.values(),
-    {
-      name: '',
-      hook: (site, v, ctx) => {
-        const m = BLOCK_SITE.exec(site);
-        const at: SiteAt = { site, layer: m ? Number(m[1]) : -1, rest: m ? m[2] : site };
-        return hooks.reduce((out, hook) => hook(at, out, ctx), v);
-      },
-    },
-  ];
+  const hook: PassPlan['hook'] = (site, v, ctx) => {
+    const m = BLOCK_SITE.exec(site);
+    const at: SiteAt = { site, layer: m ? Number(m[1]) : -1, rest: m ? m[2] : site };
+    return hooks.reduce((out, h) => h(at, out, ctx), v);
+  };
+  return [...plans.values(), ...(final ? [{ name: final.ownPass, hook }] : []), { name: '', params: final?.params, hook }];
 }

@@ -75,6 +75,12 @@ export interface Compiled {
   /** Reference passes (deduplicated by name across clamps: two preservations share one clean pass). */
   passes?: PassPlan[];
   hook?: SiteHook;
+  /**
+   * Moves the final pass onto other (frozen) parameters and traces the model's own forward first as the
+   * reference pass `ownPass`, under the same hooks, so the final pass can take activations from it
+   * (grafting a trained model's later layers onto this one).
+   */
+  final?: { params: ParamStore; ownPass: string };
 }
 
 /**
