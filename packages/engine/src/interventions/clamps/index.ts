@@ -11,6 +11,7 @@ import { ablateEmbedding } from './ablateEmbedding.js';
 import { featureMatch } from './featureMatch.js';
 import { forbidPrevToken } from './forbidPrevToken.js';
 import { graft } from './graft.js';
+import { graftOut } from './graftOut.js';
 import { headTemperature } from './headTemperature.js';
 import { match } from './match.js';
 import { perfectCopy } from './perfectCopy.js';
@@ -20,7 +21,7 @@ import { prevToken } from './prevToken.js';
 import { prevTokenLabels } from './prevTokenLabels.js';
 import { silenceNonLabel } from './silenceNonLabel.js';
 
-export const CLAMPS = [preserve, perfectLayer1, graft, ablateEmbedding, headTemperature, silenceNonLabel, forbidPrevToken, prevToken, prevTokenLabels, match, featureMatch, ablate, perfectCopy] as const;
+export const CLAMPS = [preserve, perfectLayer1, graft, graftOut, ablateEmbedding, headTemperature, silenceNonLabel, forbidPrevToken, prevToken, prevTokenLabels, match, featureMatch, ablate, perfectCopy] as const;
 
 export type AnyClamp = (typeof CLAMPS)[number];
 export type ClampKey = AnyClamp['key'];
