@@ -44,7 +44,8 @@ export {
 export { SWEEP_PRESETS, classSplitFor, paperCatalog, paperSweep, sweepPresetOnData, sweepPresetUsesHeads, type SweepPreset } from './sweep/presets.js';
 export { checkTasksFit, dataFlags, dataSweepName, dataTag, isFileData, loadDataFlag, type DataInput } from './sweep/data.js';
 export { FIG15_STRENGTHS, FIG5B_CONDITIONS, FIG6_CELLS, FIG6_CLAMPS, FIG8_VARIANTS, PAPER_SWEEPS, SET_SWEEP_NAME, setSweepName, type PaperRun, type PaperSet } from './sweep/paperRuns.js';
-export { SweepSpecSchema, canonicalJson, configHash, memberFor, memberIdFor, describeVary, expandSweep, loadSweepSpec, parseSweepSpec, type ExpandedSweep, type SweepMember, type SweepSpec, type SweepSpecInput } from './sweep/spec.js';
+export { SweepSpecSchema, canonicalJson, configHash, memberFor, memberIdFor, describeVary, expandSweep, parseSweepSpec, type ExpandedSweep, type SweepMember, type SweepSpec, type SweepSpecInput } from './sweep/spec.js';
+export { loadSweepSpec } from './sweep/load.js';
 export { memberDir, memberState, planSweep, prepareRunsDir, runMember, type MemberResult, type MemberState, type SweepPlan } from './sweep/member.js';
 export { TrainPool, defaultWorkers, type PoolEvent } from './sweep/pool.js';
 export { preflightSweep, runLocalSweep, type LocalSweepOptions, type SweepEvent, type SweepOutcome } from './sweep/local.js';
