@@ -7,6 +7,7 @@
 import { ConfigError, type RunConfigInput } from './config.js';
 import { onlyHead } from './interventions/clamps/ablate.js';
 import { ablateAllBut, type InterventionSpecInput } from './interventions/spec.js';
+import { headLabel } from './interventions/heads.js';
 
 export { onlyHead };
 
@@ -63,12 +64,12 @@ export const PRESETS: Record<string, Preset> = {
   },
   ...Object.fromEntries(
     Array.from({ length: N_HEADS }, (_, h) => [
-      `only-L2H${h}`,
+      `only-${headLabel(1, h)}`,
       {
         description: `Fig. 4b: only layer-2 head ${h} ("1:${h}") active, the other seven ablated throughout; 1e6 sequences, eval every 5000`,
-        legend: `only L2H${h}`,
+        legend: `only ${headLabel(1, h)}`,
         usesHeads: false,
-        build: (): RunConfigInput => ({ preset: `only-L2H${h}`, interventions: { ablate: onlyHead(`1:${h}`) } }),
+        build: (): RunConfigInput => ({ preset: `only-${headLabel(1, h)}`, interventions: { ablate: onlyHead(`1:${h}`) } }),
       } satisfies Preset,
     ]),
   ),
@@ -112,12 +113,12 @@ export const PRESETS: Record<string, Preset> = {
     Array.from({ length: N_HEADS }, (_, h) => h)
       .filter((h) => h !== 3)
       .map((h) => [
-        `fig17-L2H${h}`,
+        `fig17-${headLabel(1, h)}`,
         {
           description: `App. Fig. 17: layer-2 heads 3 and ${h} active, the other six ablated throughout; 1e6 sequences, eval every 5000`,
-          legend: `L2H3 + L2H${h}`,
+          legend: `L2H3 + ${headLabel(1, h)}`,
           usesHeads: false,
-          build: (): RunConfigInput => ({ preset: `fig17-L2H${h}`, schedule: { ckptEvery: 100_000 }, interventions: { ablate: ablateAllBut(1, N_HEADS, [3, h]) } }),
+          build: (): RunConfigInput => ({ preset: `fig17-${headLabel(1, h)}`, schedule: { ckptEvery: 100_000 }, interventions: { ablate: ablateAllBut(1, N_HEADS, [3, h]) } }),
         } satisfies Preset,
       ]),
   ),

@@ -14,16 +14,17 @@
  *   increasing and last/first ≥ 1.5; "slightly slower" means the last is later than the first.
  */
 import * as path from 'node:path';
-import { learningTime } from '../metrics.js';
+import { LEARNED_LOSS, LN2, learningTime } from '../metrics.js';
 import type { MetricRow } from '../store/runDir.js';
 import { itersToFraction } from '../toy/toyModel.js';
 import type { Evidence, RunEvidence } from './evidence.js';
 import { presetForRole } from './find.js';
 import { dataFlags } from '../sweep/data.js';
 import type { ClaimResult, ClaimStatus } from './types.js';
+import { headLabel } from '../interventions/heads.js';
 
-export const LN2 = Math.LN2;
-export const LEARNED = 0.4 * LN2;
+export { LN2 };
+export const LEARNED = LEARNED_LOSS;
 export const APPROX = 1.5;
 export const PLATEAU_BAND: [number, number] = [LN2 - 0.15, LN2 + 0.2];
 export const NO_PLATEAU = 25_000;
@@ -209,7 +210,7 @@ export const CLAIMS: ClaimDef[] = [
       const graded = Math.max(...final) - Math.min(...final);
       return {
         ok: strong.length >= 3 && graded >= 0.2 && off.every((x) => x <= 1e5),
-        measured: `final strengths ${final.map(f3).join(', ')}; ${strong.length} heads > 0.5 (${strong.map((h) => `L2H${h}`).join(', ')}); spread ${f3(graded)}; they reach half their final strength at ${rise.map(k).join(', ')} vs learning time ${k(drop)} (largest gap ${k(Math.max(...off, 0))})`,
+        measured: `final strengths ${final.map(f3).join(', ')}; ${strong.length} heads > 0.5 (${strong.map((h) => `${headLabel(1, h)}`).join(', ')}); spread ${f3(graded)}; they reach half their final strength at ${rise.map(k).join(', ')} vs learning time ${k(drop)} (largest gap ${k(Math.max(...off, 0))})`,
         numbers: { headsAboveHalf: strong.length, spread: graded, learningTime: drop, largestRiseGap: Math.max(...off, 0) },
       };
     },
@@ -223,7 +224,7 @@ export const CLAIMS: ClaimDef[] = [
     judge(e) {
       const accs = e.main!.ablation.ablateOne.map((x) => x.acc);
       const min = Math.min(...accs);
-      return { ok: min >= 0.97, measured: `accuracy with one head ablated: ${accs.map(f4).join(', ')} (min ${f4(min)}, L2H${accs.indexOf(min)})`, numbers: { minAcc: min } };
+      return { ok: min >= 0.97, measured: `accuracy with one head ablated: ${accs.map(f4).join(', ')} (min ${f4(min)}, ${headLabel(1, accs.indexOf(min))})`, numbers: { minAcc: min } };
     },
   },
   {
@@ -239,7 +240,7 @@ export const CLAIMS: ClaimDef[] = [
       const strongest = a.strength.indexOf(Math.max(...a.strength));
       return {
         ok: rho >= 0.7 && accs[strongest] >= 0.9,
-        measured: `only-head accuracy ${accs.map(f3).join(', ')}; Spearman ρ(strength, accuracy) = ${f3(rho)}; strongest head L2H${strongest} alone: ${f4(accs[strongest])}`,
+        measured: `only-head accuracy ${accs.map(f3).join(', ')}; Spearman ρ(strength, accuracy) = ${f3(rho)}; strongest head ${headLabel(1, strongest)} alone: ${f4(accs[strongest])}`,
         numbers: { spearman: rho, strongestHead: strongest, strongestAlone: accs[strongest] },
       };
     },
