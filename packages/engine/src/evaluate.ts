@@ -17,7 +17,8 @@ import { ParamStore } from './params.js';
 import { loadParamTensors } from './store/paramIO.js';
 import { RunDir } from './store/runDir.js';
 import { readSafetensors } from './store/safetensors.js';
-import { evaluator, loadFeatures, modelConfigFor } from './train.js';
+import { loadFeatures } from './data/load.js';
+import { evaluator, modelConfigFor } from './trainSetup.js';
 
 export interface LoadedRun {
   run: RunDir;

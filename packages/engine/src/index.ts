@@ -9,7 +9,7 @@ export { headScores, pickHeads, ptGroup, type HeadScores } from './analysis/head
 export { evaluateLoaded, evaluateRun, headsFromRun, loadRun, type LoadedRun, type RunEvaluation } from './evaluate.js';
 export * from './data/index.js';
 export { Graph, Program, type SiteHook, type Value } from './graph.js';
-export { METRIC_NAMES, evalMetrics, learningTime, type Metrics } from './metrics.js';
+export { LEARNED_LOSS, LN2, METRIC_NAMES, evalMetrics, learningTime, type Metrics } from './metrics.js';
 export { QUERY_POS, SEQ_LEN, buildModel, tracePass, type BuildOptions, type ModelInputs, type ModelProgram, type PassContext, type PassPlan, type PassResult } from './model.js';
 export * as ops from './ops.js';
 export { Adam, DEFAULT_ADAM, type AdamConfig } from './optim.js';
@@ -19,7 +19,9 @@ export { BLOCK_SITES, allSites, isSiteName, type SiteName } from './sites.js';
 export { RUN_SCHEMA, RunDir, runChecksums, type MetricRow, type RunRecord, type RunStatus, type RunSummary } from './store/runDir.js';
 export { decodeSafetensors, encodeSafetensors, readSafetensors, writeSafetensors, type NamedTensor } from './store/safetensors.js';
 export { makeTrainStep, type TrainStep } from './trainStep.js';
-export { InterruptedError, evaluator, loadFeatures, modelConfigFor, train, type TrainEvent, type TrainOptions } from './train.js';
+export { InterruptedError, resumeTraining, train, type TrainEvent, type TrainOptions } from './train.js';
+export { evaluator, modelConfigFor } from './trainSetup.js';
+export { loadFeatures, type DataBlock } from './data/load.js';
 export { loadParamTensors, paramTensors } from './store/paramIO.js';
 export { compileInterventions } from './interventions/compile.js';
 export { CLAMPS, type AnyClamp, type ClampKey } from './interventions/clamps/index.js';
@@ -41,7 +43,7 @@ export {
 } from './interventions/spec.js';
 // Sweeps (the Redis queue is `@optoscope/engine/queue`, the DuckDB run store `@optoscope/engine/query`:
 // separate entry points, so `opto train` loads neither).
-export { SWEEP_PRESETS, classSplitFor, paperCatalog, paperSweep, sweepPresetOnData, sweepPresetUsesHeads, type SweepPreset } from './sweep/presets.js';
+export { SWEEP_PRESETS, paperCatalog, paperSweep, sweepPresetOnData, sweepPresetUsesHeads, type SweepPreset } from './sweep/presets.js';
 export { checkTasksFit, dataFlags, dataSweepName, dataTag, isFileData, loadDataFlag, type DataInput } from './sweep/data.js';
 export { FIG15_STRENGTHS, FIG5B_CONDITIONS, FIG6_CELLS, FIG6_CLAMPS, FIG8_VARIANTS, PAPER_SWEEPS, SET_SWEEP_NAME, setSweepName, type PaperRun, type PaperSet } from './sweep/paperRuns.js';
 export { SweepSpecSchema, canonicalJson, configHash, memberFor, memberIdFor, describeVary, expandSweep, parseSweepSpec, type ExpandedSweep, type SweepMember, type SweepSpec, type SweepSpecInput } from './sweep/spec.js';

@@ -6,3 +6,4 @@ export * from './wiring.js';
 export * from './progress.js';
 export * from './store.js';
 export { LIVE_DENSE_SIZE, LiveAnalysis, LiveAnalysisWorker, type LiveAnalysisService, type LiveHeadPattern, type LiveHeadPoint, type LiveRunInfo } from './live.js';
+export { ANALYSES, ANALYSIS_NAMES, runAnalysis, summarizeAnalysis, type AnalysisContext, type AnalysisDef, type AnalysisName } from './registry.js';
