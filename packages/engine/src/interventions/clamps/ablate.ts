@@ -1,8 +1,7 @@
 /** 4.2 head ablation: the listed heads' values are 0 at every position, so they contribute nothing. */
 import { z } from 'zod';
-import * as op from '../../ops.js';
 import { ablateAllBut, headRef, parseHead } from '../heads.js';
-import { constant, defineClamp, headsIn, listUses, mask, parseHeads } from './clamp.js';
+import { defineClamp, headsHook, listUses, overwrite } from './clamp.js';
 
 /** Ablate every head of the head's layer except it ("only 1:3" in spec 7; 8 heads unless told). */
 export function onlyHead(ref: string, nHeads = 8): string[] {
@@ -21,19 +20,12 @@ export const ablate = defineClamp({
   sites: ['blocks.*.attn.v'],
   active: (refs) => refs.length > 0,
   heads: (refs) => listUses('ablate', refs, 'values', true),
-  compile(refs) {
-    const heads = parseHeads(refs);
-    return {
-      hook: (at, v, ctx) => {
-        if (at.rest !== 'attn.v') return v;
-        const hs = headsIn(heads, at.layer);
-        if (!hs.size) return v;
-        const d = v.shape[v.shape.length - 1];
-        const D = d / ctx.config.nHeads;
-        return op.where(ctx.g, mask(ctx, v.size, (i) => hs.has(Math.floor((i % d) / D))), constant(ctx, v.shape).value, v);
-      },
-    };
-  },
+  compile: (refs) =>
+    headsHook(refs, 'attn.v', (hs, v, ctx) => {
+      const d = v.shape[v.shape.length - 1];
+      const D = d / ctx.config.nHeads;
+      return overwrite(ctx, v, (i) => hs.has(Math.floor((i % d) / D)));
+    }),
   flags: [
     { flag: '--ablate <heads>', help: 'ablate heads throughout (spec 4.2), e.g. 1:0,1:2', arg: 'heads', set: (v, s) => ({ ...s, ablate: union(s.ablate, v as string[]) }) },
     {

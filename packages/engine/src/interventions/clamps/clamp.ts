@@ -14,6 +14,7 @@ import type { z } from 'zod';
 import type { Buf } from '../../backend.js';
 import type { Value } from '../../graph.js';
 import type { PassContext, PassPlan } from '../../model.js';
+import * as op from '../../ops.js';
 import type { ParamStore } from '../../params.js';
 import { parseHead, type Head } from '../heads.js';
 
@@ -193,3 +194,23 @@ export function listUses(field: string, refs: readonly string[], writes?: HeadUs
 }
 
 export const parseHeads = (refs: readonly string[]): Head[] => refs.map(parseHead);
+
+/**
+ * The compiled form of a per-head clamp: a hook on site `rest` (`attn.pattern`, `attn.scores`, ...) of
+ * every layer that holds one of `refs`, where `apply` gets that layer's clamped head indices.
+ */
+export function headsHook(refs: readonly string[], rest: string, apply: (hs: Set<number>, v: Value, ctx: PassContext, at: SiteAt) => Value): Compiled {
+  const heads = parseHeads(refs);
+  return {
+    hook: (at, v, ctx) => {
+      if (at.rest !== rest) return v;
+      const hs = headsIn(heads, at.layer);
+      return hs.size ? apply(hs, v, ctx, at) : v;
+    },
+  };
+}
+
+/** `v` with the entries where `set(i)` replaced by the constant `fill` (no gradient reaches them). */
+export function overwrite(ctx: PassContext, v: Value, set: (i: number) => boolean, fill = 0): Value {
+  return op.where(ctx.g, mask(ctx, v.size, set), constant(ctx, v.shape, fill).value, v);
+}

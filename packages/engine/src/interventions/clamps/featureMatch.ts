@@ -6,10 +6,9 @@
  * two similarities tie it splits 1/2, 1/2 (the authors give both 1, a row that sums to 2).
  */
 import { z } from 'zod';
-import { QUERY_POS } from '../../model.js';
-import * as op from '../../ops.js';
 import { headRef } from '../heads.js';
-import { attnDims, constant, defineClamp, headsIn, listUses, mask, parseHeads } from './clamp.js';
+import { defineClamp, headsHook, listUses } from './clamp.js';
+import { labelAttention } from './match.js';
 
 /** The query's attention to the two context labels from the exemplars' feature rows a, b and the query's q. */
 export function featureMatchWeights(a: ArrayLike<number>, b: ArrayLike<number>, q: ArrayLike<number>, temperature: number): [number, number] {
@@ -38,35 +37,12 @@ export const featureMatch = defineClamp({
   sites: ['blocks.*.attn.pattern (query row)'],
   active: (v) => !!v,
   heads: (v) => (v ? listUses('featureMatch', v.heads, 'pattern') : []),
-  compile(v) {
-    const heads = parseHeads(v!.heads);
-    return {
-      hook: (at, A, ctx) => {
-        if (at.rest !== 'attn.pattern') return A;
-        const hs = headsIn(heads, at.layer);
-        if (!hs.size) return A;
-        const { B, H, Tq, T, qPos0 } = attnDims(A);
-        const row = QUERY_POS - qPos0;
-        const F = ctx.config.featureDim;
-        const c = constant(ctx, A.shape);
-        const host = new Float64Array(A.size);
-        ctx.onBatch((sb) => {
-          const x = ctx.features();
-          const feat = (item: number) => x.subarray(item * F, (item + 1) * F);
-          for (let b = 0; b < B; b++) {
-            const [w1, w2] = featureMatchWeights(feat(sb.item[3 * b]), feat(sb.item[3 * b + 1]), feat(sb.item[3 * b + 2]), v!.temperature);
-            for (const h of hs) {
-              const o = ((b * H + h) * Tq + row) * T;
-              host[o + 1] = w1;
-              host[o + 3] = w2;
-            }
-          }
-          ctx.g.be.write(c.buf, host);
-        });
-        return op.where(ctx.g, mask(ctx, A.size, (i) => hs.has(Math.floor(i / (Tq * T)) % H) && Math.floor(i / T) % Tq === row), c.value, A);
-      },
-    };
-  },
+  compile: (v) =>
+    headsHook(v!.heads, 'attn.pattern', (hs, A, ctx) => {
+      const F = ctx.config.featureDim;
+      const feat = (item: number) => ctx.features().subarray(item * F, (item + 1) * F);
+      return labelAttention(ctx, A, hs, (sb, b) => featureMatchWeights(feat(sb.item[3 * b]), feat(sb.item[3 * b + 1]), feat(sb.item[3 * b + 2]), v!.temperature));
+    }),
   flags: [
     {
       flag: '--feature-match <heads@t>',

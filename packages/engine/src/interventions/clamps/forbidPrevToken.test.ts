@@ -5,28 +5,15 @@
  */
 import { describe, expect, it } from 'vitest';
 import { parseInterventionSpec } from '../spec.js';
-import { makeRig, twin } from '../testing/rig.js';
-import { clampSuites } from '../testing/clampSuites.js';
+import { clampSuites, expectRows } from '../testing/clampSuites.js';
 
 describe('forbidPrevToken: golden', () => {
   for (const labelsOnly of [false, true])
     it(`0:1${labelsOnly ? ', labels only' : ''}: row t = unclamped row without key t−1, renormalised; other heads unchanged`, () => {
-      const keep = ['blocks.0.attn.pattern'];
-      const rig = makeRig({ spec: { forbidPrevToken: { heads: ['0:1'], labelsOnly } }, allPositions: true, keep, training: false });
-      rig.forward();
-      const clean = twin(rig, { allPositions: true, keep, training: false });
-      clean.forward();
-      const A0 = clean.read(keep[0]);
-      const A = rig.read(keep[0]);
-      const [B, H, T] = [rig.batch.size, rig.cfg.nHeads, 5];
-      for (let b = 0; b < B; b++)
-        for (let h = 0; h < H; h++)
-          for (let t = 0; t < T; t++) {
-            const o = ((b * H + h) * T + t) * T;
-            const hit = h === 1 && t >= 1 && (!labelsOnly || t % 2 === 1);
-            const want = Array.from(A0.subarray(o, o + T), (x, j) => (!hit ? x : j === t - 1 ? 0 : x / (1 - A0[o + t - 1])));
-            for (let j = 0; j < T; j++) expect(A[o + j], `b${b} h${h} t${t} j${j}`).toBeCloseTo(want[j], 12);
-          }
+      expectRows({ forbidPrevToken: { heads: ['0:1'], labelsOnly } }, 'blocks.0.attn.pattern', (_b, h, t, A0) => {
+        const hit = h === 1 && t >= 1 && (!labelsOnly || t % 2 === 1);
+        return A0.map((x, j) => (!hit ? x : j === t - 1 ? 0 : x / (1 - A0[t - 1])));
+      });
     });
 
   it('contradicts a previous-token clamp on the same head (its pattern is set, the mask would do nothing)', () => {

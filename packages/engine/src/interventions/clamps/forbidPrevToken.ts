@@ -4,9 +4,8 @@
  * only), so the head cannot become a previous-token head; the rest of its row renormalises.
  */
 import { z } from 'zod';
-import * as op from '../../ops.js';
 import { headRef } from '../heads.js';
-import { attnIndex, constant, defineClamp, headsIn, listUses, mask, parseHeads } from './clamp.js';
+import { attnIndex, defineClamp, headsHook, listUses, overwrite } from './clamp.js';
 
 export const forbidPrevToken = defineClamp({
   key: 'forbidPrevToken',
@@ -18,17 +17,11 @@ export const forbidPrevToken = defineClamp({
   active: (v) => !!v,
   heads: (v) => (v ? listUses('forbidPrevToken', v.heads, 'scores') : []),
   compile(v) {
-    const heads = parseHeads(v!.heads);
     const row = (t: number) => t >= 1 && (!v!.labelsOnly || t === 1 || t === 3);
-    return {
-      hook: (at, S, ctx) => {
-        if (at.rest !== 'attn.scores') return S;
-        const hs = headsIn(heads, at.layer);
-        if (!hs.size) return S;
-        const ix = attnIndex(S);
-        return op.where(ctx.g, mask(ctx, S.size, (i) => { const e = ix(i); return hs.has(e.head) && row(e.t) && e.j === e.t - 1; }), constant(ctx, S.shape, -1e9).value, S);
-      },
-    };
+    return headsHook(v!.heads, 'attn.scores', (hs, S, ctx) => {
+      const ix = attnIndex(S);
+      return overwrite(ctx, S, (i) => { const e = ix(i); return hs.has(e.head) && row(e.t) && e.j === e.t - 1; }, -1e9);
+    });
   },
   flags: [
     { flag: '--forbid-prev-token <heads>', help: 'forbid the heads to attend to the previous token, e.g. 0:2 (every row t ≥ 1)', arg: 'heads', set: (v, s) => ({ ...s, forbidPrevToken: { ...((s.forbidPrevToken as object) ?? {}), heads: v } }) },

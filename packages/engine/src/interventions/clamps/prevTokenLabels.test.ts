@@ -5,28 +5,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import { parseInterventionSpec } from '../spec.js';
-import { makeRig, prevTokenMatrix, twin } from '../testing/rig.js';
-import { clampSuites } from '../testing/clampSuites.js';
+import { prevTokenMatrix } from '../testing/rig.js';
+import { clampSuites, expectRows } from '../testing/clampSuites.js';
 
 describe('prevTokenLabels: golden', () => {
   for (const s of [1, 0.7])
     it(`0:0 at s = ${s}: rows 1, 3 = previous-token rows; rows 0, 2, 4 and head 0:1 unchanged`, () => {
-      const keep = ['blocks.0.attn.pattern'];
-      const rig = makeRig({ spec: { prevTokenLabels: { heads: ['0:0'], strength: s } }, allPositions: true, keep, training: false });
-      rig.forward();
-      const clean = twin(rig, { allPositions: true, keep, training: false });
-      clean.forward();
-      const A0 = clean.read(keep[0]);
-      const A = rig.read(keep[0]);
       const P = prevTokenMatrix(s);
-      const [B, H, T] = [rig.batch.size, rig.cfg.nHeads, 5];
-      for (let b = 0; b < B; b++)
-        for (let h = 0; h < H; h++)
-          for (let t = 0; t < T; t++) {
-            const o = ((b * H + h) * T + t) * T;
-            const want = h === 0 && (t === 1 || t === 3) ? P[t] : Array.from(A0.subarray(o, o + T));
-            for (let j = 0; j < T; j++) expect(A[o + j], `b${b} h${h} t${t} j${j}`).toBeCloseTo(want[j], 12);
-          }
+      expectRows({ prevTokenLabels: { heads: ['0:0'], strength: s } }, 'blocks.0.attn.pattern', (_b, h, t, A0) => (h === 0 && (t === 1 || t === 3) ? P[t] : A0));
     });
 
   it('refused in the last layer, and with the full previous-token clamp on the same head', () => {

@@ -5,10 +5,9 @@
  * which is all the induction circuit needs, while the exemplar rows stay free.
  */
 import { z } from 'zod';
-import * as op from '../../ops.js';
 import { headRef, parseHead, strength } from '../heads.js';
-import { attnIndex, constant, defineClamp, headsIn, listUses, mask, parseHeads } from './clamp.js';
-import { prevTokenWeight } from './prevToken.js';
+import { defineClamp, headsHook, listUses } from './clamp.js';
+import { prevTokenRows } from './prevToken.js';
 
 const isLabelRow = (t: number) => t === 1 || t === 3;
 
@@ -28,20 +27,7 @@ export const prevTokenLabels = defineClamp({
         c.fail(`prevTokenLabels.heads[${i}]`, `head "${ref}" is in the last layer, whose label rows never reach the query's logits (the clamp would have no effect)`);
     });
   },
-  compile(v) {
-    const heads = parseHeads(v!.heads);
-    return {
-      hook: (at, A, ctx) => {
-        if (at.rest !== 'attn.pattern') return A;
-        const hs = headsIn(heads, at.layer);
-        if (!hs.size) return A;
-        const ix = attnIndex(A);
-        const c = constant(ctx, A.shape);
-        ctx.g.be.write(c.buf, Float64Array.from({ length: A.size }, (_, i) => { const e = ix(i); return prevTokenWeight(v!.strength, e.t, e.j); }));
-        return op.where(ctx.g, mask(ctx, A.size, (i) => { const e = ix(i); return hs.has(e.head) && isLabelRow(e.t); }), c.value, A);
-      },
-    };
-  },
+  compile: (v) => headsHook(v!.heads, 'attn.pattern', (hs, A, ctx) => prevTokenRows(ctx, A, hs, v!.strength, isLabelRow)),
   flags: [{ flag: '--prev-token-labels <heads[@s]>', help: 'previous-token clamp at the label tokens (rows 1, 3) only, e.g. 0:2 or 0:2@0.8', arg: 'headsAt', set: (v, s) => ({ ...s, prevTokenLabels: v }) }],
   form: { kind: 'heads', layer: 'first', label: 'Previous-token clamp (labels)', title: 'Clamp only the label tokens (rows 1, 3) to attend to the preceding exemplar' },
 });

@@ -5,27 +5,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import { parseInterventionSpec } from '../spec.js';
-import { makeRig, twin } from '../testing/rig.js';
-import { clampSuites } from '../testing/clampSuites.js';
+import { clampSuites, expectRows } from '../testing/clampSuites.js';
 
 describe('silenceNonLabel: golden', () => {
   it('query row of 1:1 = [0, A1, 0, A3, 0]/(A1 + A3) of the unclamped pattern; other rows and heads unchanged', () => {
-    const keep = ['blocks.1.attn.pattern'];
-    const rig = makeRig({ spec: { silenceNonLabel: { heads: ['1:1'] } }, allPositions: true, keep, training: false });
-    rig.forward();
-    const clean = twin(rig, { allPositions: true, keep, training: false });
-    clean.forward();
-    const A0 = clean.read(keep[0]);
-    const A = rig.read(keep[0]);
-    const [B, H, T] = [rig.batch.size, rig.cfg.nHeads, 5];
-    for (let b = 0; b < B; b++)
-      for (let h = 0; h < H; h++)
-        for (let t = 0; t < T; t++) {
-          const o = ((b * H + h) * T + t) * T;
-          const z = A0[o + 1] + A0[o + 3];
-          const want = h === 1 && t === 4 ? [0, A0[o + 1] / z, 0, A0[o + 3] / z, 0] : Array.from(A0.subarray(o, o + T));
-          for (let j = 0; j < T; j++) expect(A[o + j], `b${b} h${h} t${t} j${j}`).toBeCloseTo(want[j], 12);
-        }
+    expectRows({ silenceNonLabel: { heads: ['1:1'] } }, 'blocks.1.attn.pattern', (_b, h, t, A0) =>
+      h === 1 && t === 4 ? [0, A0[1] / (A0[1] + A0[3]), 0, A0[3] / (A0[1] + A0[3]), 0] : A0,
+    );
   });
 
   it('a head outside the last layer is refused with the entry named', () => {

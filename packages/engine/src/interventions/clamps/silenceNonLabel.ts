@@ -6,9 +6,8 @@
  */
 import { z } from 'zod';
 import { QUERY_POS } from '../../model.js';
-import * as op from '../../ops.js';
 import { headRef, parseHead } from '../heads.js';
-import { attnIndex, constant, defineClamp, headsIn, listUses, mask, parseHeads } from './clamp.js';
+import { attnIndex, defineClamp, headsHook, listUses, overwrite } from './clamp.js';
 
 export const silenceNonLabel = defineClamp({
   key: 'silenceNonLabel',
@@ -25,18 +24,11 @@ export const silenceNonLabel = defineClamp({
       if (parseHead(ref).layer !== last) c.fail(`silenceNonLabel.heads[${i}]`, `head "${ref}" is not in the last layer (${last}), the only one silenced`);
     });
   },
-  compile(v) {
-    const heads = parseHeads(v!.heads);
-    return {
-      hook: (at, S, ctx) => {
-        if (at.rest !== 'attn.scores') return S;
-        const hs = headsIn(heads, at.layer);
-        if (!hs.size) return S;
-        const ix = attnIndex(S);
-        return op.where(ctx.g, mask(ctx, S.size, (i) => { const e = ix(i); return hs.has(e.head) && e.t === QUERY_POS && e.j % 2 === 0; }), constant(ctx, S.shape, -1e9).value, S);
-      },
-    };
-  },
+  compile: (v) =>
+    headsHook(v!.heads, 'attn.scores', (hs, S, ctx) => {
+      const ix = attnIndex(S);
+      return overwrite(ctx, S, (i) => { const e = ix(i); return hs.has(e.head) && e.t === QUERY_POS && e.j % 2 === 0; }, -1e9);
+    }),
   flags: [{ flag: '--silence-non-label <heads>', help: "the last-layer heads' query attends to the label tokens only, e.g. 1:3", arg: 'heads', set: (v, s) => ({ ...s, silenceNonLabel: { heads: v } }) }],
   form: { kind: 'heads', layer: 'last', label: 'Label tokens only', title: "The head's query attends only to the two label tokens (its scores to exemplars are −1e9)" },
 });

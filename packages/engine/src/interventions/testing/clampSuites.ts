@@ -8,7 +8,28 @@ import { describe, expect, it } from 'vitest';
 import { createWasmBackend } from '../../backends/wasm.js';
 import { expectBackendAgrees } from '../../testing/clampConformance.js';
 import type { InterventionSpecInput } from '../spec.js';
-import { fdCheck, makeRig } from './rig.js';
+import { fdCheck, makeRig, twin, type Rig, type RigOptions } from './rig.js';
+
+/**
+ * Golden check of a clamped attention tensor: runs `spec` and an unclamped twin (every position, no
+ * training) and expects every row [b, h, t] of `site` to be `want(b, h, t, unclampedRow, rig)` (12 digits).
+ */
+export function expectRows(spec: InterventionSpecInput, site: string, want: (b: number, h: number, t: number, clean: number[], rig: Rig) => number[], o: RigOptions = {}): void {
+  const opts = { allPositions: true, keep: [site], training: false };
+  const rig = makeRig({ ...o, ...opts, spec });
+  rig.forward();
+  const clean = twin(rig, opts);
+  clean.forward();
+  const [A0, A] = [clean.read(site), rig.read(site)];
+  const [B, H, T] = [rig.batch.size, rig.cfg.nHeads, 5];
+  for (let b = 0; b < B; b++)
+    for (let h = 0; h < H; h++)
+      for (let t = 0; t < T; t++) {
+        const at = ((b * H + h) * T + t) * T;
+        const w = want(b, h, t, Array.from(A0.subarray(at, at + T)), rig);
+        for (let j = 0; j < T; j++) expect(A[at + j], `b${b} h${h} t${t} j${j}`).toBeCloseTo(w[j], 12);
+      }
+}
 
 export function clampSuites(key: string, fdCases: [string, InterventionSpecInput][], wasmCases: [string, InterventionSpecInput][] = fdCases): void {
   describe(`${key}: finite differences (reference, float64)`, () => {
