@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { expandSweep, loadSweepSpec } from '@optoscope/engine';
-import { fakeRun } from '@optoscope/engine/report';
+import { fakeRun } from '@optoscope/engine/testing';
 import { writeNpy } from './testing/features.js';
 import { optoSync, removeTemps, tmp } from './testing/procs.js';
 

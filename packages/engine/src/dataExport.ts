@@ -24,7 +24,8 @@ import { Rng } from './rng.js';
 import { writeFileAtomic, writeJsonAtomic } from './store/atomic.js';
 import { encodeNpy } from './store/npy.js';
 import { RunDir } from './store/runDir.js';
-import { loadFeatures, modelConfigFor } from './train.js';
+import { loadFeatures } from './data/load.js';
+import { modelConfigFor } from './trainSetup.js';
 
 export const DATA_EXPORT_FORMAT = 'optoscope-data/1';
 

@@ -21,7 +21,8 @@ import { parseNpyArray } from './store/npy.js';
 import { readSafetensors, writeSafetensors, type NamedTensor } from './store/safetensors.js';
 import { recordSites } from './analysis/recordSites.js';
 import { sequencesToEvalSet } from './data/sequenceArray.js';
-import { evaluator, loadFeatures, modelConfigFor } from './train.js';
+import { loadFeatures } from './data/load.js';
+import { evaluator, modelConfigFor } from './trainSetup.js';
 
 export interface LoadedRun {
   run: RunDir;

@@ -11,7 +11,7 @@ export { DATA_EXPORT_FORMAT, exportData, exportRunData, type DataExportManifest,
 export { encodeNpy, parseNpyArray, type NpyArray, type NpyDtype } from './store/npy.js';
 export * from './data/index.js';
 export { Graph, Program, type SiteHook, type Value } from './graph.js';
-export { METRIC_NAMES, evalMetrics, learningTime, type Metrics } from './metrics.js';
+export { LEARNED_LOSS, LN2, METRIC_NAMES, evalMetrics, learningTime, type Metrics } from './metrics.js';
 export { QUERY_POS, SEQ_LEN, buildModel, tracePass, type BuildOptions, type ModelInputs, type ModelProgram, type PassContext, type PassPlan, type PassResult } from './model.js';
 export * as ops from './ops.js';
 export { Adam, DEFAULT_ADAM, type AdamConfig } from './optim.js';
@@ -21,15 +21,20 @@ export { BLOCK_SITES, allSites, isSiteName, type SiteName } from './sites.js';
 export { RUN_SCHEMA, RunDir, runChecksums, type MetricRow, type RunRecord, type RunStatus, type RunSummary } from './store/runDir.js';
 export { decodeSafetensors, encodeSafetensors, readSafetensors, writeSafetensors, type NamedTensor } from './store/safetensors.js';
 export { makeTrainStep, type TrainStep } from './trainStep.js';
-export { InterruptedError, evaluator, loadFeatures, modelConfigFor, train, type TrainEvent, type TrainOptions } from './train.js';
+export { InterruptedError, resumeTraining, train, type TrainEvent, type TrainOptions } from './train.js';
+export { evaluator, modelConfigFor } from './trainSetup.js';
+export { loadFeatures, type DataBlock } from './data/load.js';
 export { checkpointMetadata, loadParamTensors, paramTensors } from './store/paramIO.js';
 export { compileInterventions } from './interventions/compile.js';
+export { CLAMPS, type AnyClamp, type ClampKey } from './interventions/clamps/index.js';
+export type { Clamp, ClampFlag, FlagArg, FormField, FormNumber } from './interventions/clamps/clamp.js';
 export {
   INTERVENTION_VERSION,
   InterventionError,
   InterventionSpecSchema,
   ablateAllBut,
   headKey,
+  headLabel,
   isEmptySpec,
   parseHead,
   parseInterventionSpec,
@@ -40,10 +45,11 @@ export {
 } from './interventions/spec.js';
 // Sweeps (the Redis queue is `@optoscope/engine/queue`, the DuckDB run store `@optoscope/engine/query`:
 // separate entry points, so `opto train` loads neither).
-export { SWEEP_PRESETS, classSplitFor, paperCatalog, paperSweep, sweepPresetOnData, sweepPresetUsesHeads, type SweepPreset } from './sweep/presets.js';
+export { SWEEP_PRESETS, paperCatalog, paperSweep, sweepPresetOnData, sweepPresetUsesHeads, type SweepPreset } from './sweep/presets.js';
 export { checkTasksFit, dataFlags, dataSweepName, dataTag, isFileData, loadDataFlag, type DataInput } from './sweep/data.js';
 export { FIG15_STRENGTHS, FIG5B_CONDITIONS, FIG6_CELLS, FIG6_CLAMPS, FIG8_VARIANTS, PAPER_SWEEPS, SET_SWEEP_NAME, setSweepName, type PaperRun, type PaperSet } from './sweep/paperRuns.js';
-export { SweepSpecSchema, canonicalJson, configHash, memberFor, memberIdFor, describeVary, expandSweep, loadSweepSpec, parseSweepSpec, type ExpandedSweep, type SweepMember, type SweepSpec, type SweepSpecInput } from './sweep/spec.js';
+export { SweepSpecSchema, canonicalJson, configHash, memberFor, memberIdFor, describeVary, expandSweep, parseSweepSpec, type ExpandedSweep, type SweepMember, type SweepSpec, type SweepSpecInput } from './sweep/spec.js';
+export { loadSweepSpec } from './sweep/load.js';
 export { memberDir, memberState, planSweep, prepareRunsDir, runMember, type MemberResult, type MemberState, type SweepPlan } from './sweep/member.js';
 export { TrainPool, defaultWorkers, type PoolEvent } from './sweep/pool.js';
 export { preflightSweep, runLocalSweep, type LocalSweepOptions, type SweepEvent, type SweepOutcome } from './sweep/local.js';

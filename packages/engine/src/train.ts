@@ -10,7 +10,8 @@ import * as fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { selectBackendAsync } from './backends/index.js';
 import { parseRunConfig, type RunConfig } from './config.js';
-import { buildTask, loadFeatureFile, syntheticFeatures } from './data/index.js';
+import { buildTask } from './data/index.js';
+import { loadFeatures } from './data/load.js';
 import type { FeatureSource } from './data/types.js';
 import { learningTime, type Metrics } from './metrics.js';
 import { Adam } from './optim.js';
@@ -22,8 +23,6 @@ import type { NamedTensor } from './store/safetensors.js';
 import { emptyWindow, evalPointRows, nextMultiple, setupTraining } from './trainSetup.js';
 import { RUN_SCHEMA, RunDir, type RunRecord, type RunSummary, type SetMetrics } from './store/runDir.js';
 
-// evaluator and modelConfigFor moved to trainSetup.ts (no Node imports) and stay exported from here.
-export { evaluator, modelConfigFor } from './trainSetup.js';
 
 export type TrainEvent =
   | { type: 'start'; record: RunRecord; totalSteps: number; resumedFrom: number | null }
@@ -46,14 +45,17 @@ export interface TrainOptions {
   coreModule?: WebAssembly.Module;
 }
 
-/** Load the feature source a config names (spec 1.1). */
-export async function loadFeatures(cfg: RunConfig): Promise<FeatureSource> {
-  if (cfg.data.source === 'synthetic') return syntheticFeatures({ seed: cfg.data.syntheticSeed });
-  return loadFeatureFile(cfg.data.source, { datasetPath: cfg.data.datasetPath });
+/** Train (or, with `opts.resume`, resume) one run; resolves with its summary. */
+export function train(config: RunConfig, opts: TrainOptions): Promise<RunSummary> {
+  return runTraining(config, opts);
 }
 
-/** Train (or resume) one run; resolves with its summary. */
-export async function train(config: RunConfig, opts: TrainOptions): Promise<RunSummary> {
+/** Resume the interrupted run in `out` from its last checkpoint, with the config its run.json holds. */
+export function resumeTraining(out: string, opts: Omit<TrainOptions, 'out' | 'resume'> = {}): Promise<RunSummary> {
+  return runTraining(null, { ...opts, out, resume: true });
+}
+
+async function runTraining(config: RunConfig | null, opts: TrainOptions): Promise<RunSummary> {
   const emit = opts.onEvent ?? (() => undefined);
   const started = performance.now();
   let cfg: RunConfig;
@@ -64,6 +66,7 @@ export async function train(config: RunConfig, opts: TrainOptions): Promise<RunS
     if (prior.status === 'finished') throw new Error(`${opts.out} is already finished; nothing to resume`);
     cfg = parseRunConfig(prior.config, `${existing.recordFile} config`);
   } else {
+    if (!config) throw new Error('train: a config is needed unless resuming');
     cfg = parseRunConfig(config);
     RunDir.assertCreatable(opts.out);
   }

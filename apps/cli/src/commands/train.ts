@@ -7,11 +7,13 @@ import * as path from 'node:path';
 import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import {
+  classSplitFor,
   InterruptedError,
   mergeConfig,
   PRESETS,
   parseRunConfig,
   presetConfig,
+  resumeTraining,
   train,
   type RunConfigInput,
   type RunSummary,
@@ -40,10 +42,6 @@ interface TrainFlags extends ClampFlags, DataFlags {
   json?: boolean;
   progress: boolean;
 }
-
-/** Total classes in the Omniglot feature file; the test classes are always the last 100 (spec 1.2). */
-const TOTAL_CLASSES = 1623;
-const TEST_CLASSES = 100;
 
 export function registerTrain(program: Command): void {
   const cmd = program
@@ -82,7 +80,7 @@ async function fresh(configFile: string | undefined, flags: TrainFlags): Promise
 }
 
 async function resume(flags: TrainFlags): Promise<RunSummary> {
-  return runWithUi(flags, (onEvent, signal) => train({} as never, { out: flags.resume!, resume: true, onEvent, signal }));
+  return runWithUi(flags, (onEvent, signal) => resumeTraining(flags.resume!, { onEvent, signal }));
 }
 
 /** Heads for a head-clamping preset: seed 5's defaults, or picked from a finished unclamped run. */
@@ -93,14 +91,19 @@ async function presetHeads(flags: TrainFlags) {
 }
 
 /** The run-config layer the flags give (shared with `opto data export`, which names data the same way). */
-export function flagsToConfig(f: Partial<TrainFlags>): RunConfigInput {
+/** The flags that become run config (shared with `opto data export`, whose flags carry no clamps). */
+type ConfigFlags = Pick<TrainFlags, 'seqs' | 'evalEvery' | 'ckptEvery' | 'classes' | 'labels' | 'seedInit' | 'seedTrain' | 'seedEval' | 'backend'> & DataFlags;
+
+export function flagsToConfig(f: Partial<ConfigFlags>): RunConfigInput {
   const c: RunConfigInput = {};
   if (f.seqs !== undefined || f.evalEvery !== undefined || f.ckptEvery !== undefined)
     c.schedule = { seqs: f.seqs, evalEvery: f.evalEvery, ckptEvery: f.ckptEvery };
   if (f.classes !== undefined) {
-    const val = TOTAL_CLASSES - TEST_CLASSES - f.classes;
-    if (val < 0) throw new Error(`--classes ${f.classes}: at most ${TOTAL_CLASSES - TEST_CLASSES} classes can be used for training`);
-    c.task = { ...c.task, classSplit: [f.classes, val, TEST_CLASSES] };
+    try {
+      c.task = { ...c.task, classSplit: classSplitFor(f.classes) };
+    } catch (e) {
+      throw new Error(`--classes: ${(e as Error).message}`);
+    }
   }
   if (f.labels !== undefined) c.task = { ...c.task, numLabels: f.labels };
   c.data = dataBlock(f);

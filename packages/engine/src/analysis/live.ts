@@ -31,8 +31,9 @@ import { compileInterventions } from '../interventions/compile.js';
 import type { InterventionSpec } from '../interventions/spec.js';
 import { buildModel, SEQ_LEN, type ModelProgram } from '../model.js';
 import { readSafetensors } from '../store/safetensors.js';
-import { loadFeatures } from '../train.js';
+import { loadFeatures } from '../data/load.js';
 import { inductionStrengthCurve, openAnalysisRun, type AnalysisRun } from './progress.js';
+import { headLabel } from '../interventions/heads.js';
 
 /** Dense-set subsample of the live scores (the stored `opto analyze` results use 4,000). */
 export const LIVE_DENSE_SIZE = 1000;
@@ -176,7 +177,7 @@ export class LiveAnalysis implements LiveAnalysisService {
       for (let h = 0; h < H; h++) {
         const pattern = Array.from({ length: T }, () => new Array<number>(T).fill(0));
         for (let i = 0; i < n; i++) for (let q = 0; q < T; q++) for (let k = 0; k < T; k++) pattern[q][k] += A[((i * H + h) * T + q) * T + k];
-        heads.push({ head: `L${layer + 1}H${h}`, pattern: pattern.map((r) => r.map((v) => v / n)) });
+        heads.push({ head: headLabel(layer, h), pattern: pattern.map((r) => r.map((v) => v / n)) });
       }
     }
     return heads;

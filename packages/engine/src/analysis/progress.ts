@@ -27,7 +27,8 @@ import { learningTime } from '../metrics.js';
 import { ParamStore } from '../params.js';
 import { RunDir, type MetricRow } from '../store/runDir.js';
 import { readSafetensors, type NamedTensor } from '../store/safetensors.js';
-import { loadFeatures, modelConfigFor } from '../train.js';
+import { loadFeatures } from '../data/load.js';
+import { modelConfigFor } from '../trainSetup.js';
 import type { LossAcc } from './ablation.js';
 import { DenseEvaluator, denseSet, type DenseSetOptions } from './denseSet.js';
 

@@ -12,6 +12,7 @@ import { buildTask } from '../data/task.js';
 import type { FeatureSource } from '../data/types.js';
 import { headScores, type HeadScores } from '../analysis/heads.js';
 import type { HeadPoint } from '../figures/heads.js';
+import { headLabel } from '../interventions/heads.js';
 import { learningTime, type Metrics } from '../metrics.js';
 import type { ParamStore } from '../params.js';
 import type { MetricRow } from '../store/runDir.js';
@@ -112,7 +113,7 @@ function yieldToEventLoop(): Promise<void> {
 
 /** Layer-2 (last-layer) head names as the figures label them: "L2H3" for "1:3". */
 export function headPoints(seqs: number, scores: HeadScores, nLayers: number): HeadPoint[] {
-  return scores.induction.map((value, h) => ({ seqs, head: `L${nLayers}H${h}`, value }));
+  return scores.induction.map((value, h) => ({ seqs, head: headLabel(nLayers - 1, h), value }));
 }
 
 /** Train `config` in memory. Validates it first (ConfigError / InterventionError name the field at fault). */

@@ -122,3 +122,18 @@ function validateConfig(config: TaskConfig, features: FeatureSource): void {
     );
   }
 }
+
+/** Classes in the Omniglot feature file (spec 1.1); the test classes are always its last 100 (spec 1.2). */
+export const OMNIGLOT_CLASSES = 1623;
+export const TEST_CLASSES = 100;
+
+/**
+ * Training classes N → classSplit [N, 1623 − 100 − N, 100]: the paper's splits of Fig. 6 (50, 100, 200, ...).
+ * Throws when N leaves no room for the test classes.
+ */
+export function classSplitFor(classes: number): [number, number, number] {
+  const val = OMNIGLOT_CLASSES - TEST_CLASSES - classes;
+  if (!Number.isInteger(classes) || classes < 1 || val < 0)
+    throw new RangeError(`${classes} training classes: use 1 to ${OMNIGLOT_CLASSES - TEST_CLASSES} (the last ${TEST_CLASSES} of ${OMNIGLOT_CLASSES} are the test classes)`);
+  return [classes, val, TEST_CLASSES];
+}

@@ -1,5 +1,6 @@
 /** Training curves: loss per eval set (Fig. 3a) and one eval set across runs (Figs. 4b, 5b, 6, 7, 8, 17). */
 import type { MetricRow } from '../store/runDir.js';
+import { LEARNED_LOSS } from '../metrics.js';
 import { LN2, evalPoints, evalSetLabel, figTitle, refLineLayers, seqsAxis, topLevel, type RefLine, type TopLevelSpec } from './common.js';
 
 /** Fig. 3a's sets, in legend order. */
@@ -96,7 +97,7 @@ export function runComparisonSpec(runs: readonly RunSeries[], opts: RunCompariso
     }
   }
   const refs = lossRefLines(metric, opts.ln2, opts.numLabels);
-  if (opts.learningThreshold) refs.push({ y: 0.4 * LN2, label: '0.4·ln 2' });
+  if (opts.learningThreshold) refs.push({ y: LEARNED_LOSS, label: '0.4·ln 2' });
   const labels = runs.map((r) => r.label);
   return topLevel(
     {

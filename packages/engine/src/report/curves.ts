@@ -3,13 +3,13 @@
  * of a run, learning time, the plateau, rank correlation, and the words "unchanged", "slows down",
  * "speeds up" as numbers. Defined once here; every claim module reads them from this file.
  */
-import { learningTime } from '../metrics.js';
+import { LEARNED_LOSS, LN2, learningTime } from '../metrics.js';
 import type { MetricRow } from '../store/runDir.js';
 import type { RunEvidence } from './evidence.js';
 
-export const LN2 = Math.LN2;
+export { LN2 };
 /** Learned: `fsl_train` loss below 0.4·ln 2 (spec 5.9). */
-export const LEARNED = 0.4 * LN2;
+export const LEARNED = LEARNED_LOSS;
 /** "≈ x" for a time or ratio bound: within a factor 1.5 of x. */
 export const APPROX = 1.5;
 /** "No plateau": a plateau shorter than this many sequences. */

@@ -10,5 +10,3 @@ export { reportFigures, type ReportFigure } from './figures.js';
 export { readReport, reportFile } from './read.js';
 export { REPORT_VERSION, type ClaimResult, type ClaimStatus, type FigureEntry, type Report } from './types.js';
 export { reportMarkdown, writeReport, writeReportFrom, type WriteReportResult } from './write.js';
-// A test fixture: a run directory with a record and one eval row (the CLI's report tests use it).
-export { fakeRun } from './testing.js';

@@ -6,13 +6,13 @@
  */
 import * as path from 'node:path';
 import { parseRunConfig } from '../config.js';
+import { LN2 } from '../metrics.js';
 import { DEFAULT_PRESET_HEADS } from '../presets.js';
 import { RUN_SCHEMA, RunDir, type MetricRow, type RunRecord } from '../store/runDir.js';
 import { runToy, TOY_CONDITIONS } from '../toy/toyModel.js';
 import { FIG15_STRENGTHS } from '../sweep/paperRuns.js';
 import type { Evidence, MainAnalyses, RunEvidence } from './evidence.js';
 
-const LN2 = Math.LN2;
 const SETS = ['fsl_train', 'fsl_val_rl', 'fsl_test_class', 'fsl_test_rl'];
 
 export interface CurveShape {

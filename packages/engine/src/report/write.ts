@@ -13,6 +13,7 @@ import { reportFigures } from './figures.js';
 import { reportFile } from './read.js';
 import { dataFlags } from '../sweep/data.js';
 import { REPORT_VERSION, type ClaimResult, type FigureEntry, type Report } from './types.js';
+import { headLabel } from '../interventions/heads.js';
 
 export interface WriteReportResult {
   report: Report;
@@ -91,7 +92,7 @@ export function reportMarkdown(r: Report, e: Evidence): string {
 /** App. Tables 1-3 of the final main model. */
 function tables(e: Evidence): string[] {
   const m = e.main!;
-  const heads = m.redundancy.rows.map((x) => `L2H${x.head}`);
+  const heads = m.redundancy.rows.map((x) => `${headLabel(1, x.head)}`);
   const row = (label: string, xs: number[]) => `| ${label} | ${xs.map((x) => x.toFixed(3)).join(' | ')} |`;
   return [
     '## Tables (final main model)',
@@ -102,7 +103,7 @@ function tables(e: Evidence): string[] {
     '|---|---|---|',
     ...m.table1.map((g) => `| ${g.heads.map((j) => `L1H${j}`).join(', ')} | ${g.patternPreserving.toFixed(4)} | ${g.valuePreserving.toFixed(4)} |`),
     '',
-    `Table 2: fraction of the mistakes of L2H${m.redundancy.reference} alone (${m.redundancy.referenceMistakes}) that each head alone gets right; Table 3: the same with a perfected match (L2H${m.redundancyPerfect.reference} misses ${m.redundancyPerfect.referenceMistakes}).`,
+    `Table 2: fraction of the mistakes of ${headLabel(1, m.redundancy.reference)} alone (${m.redundancy.referenceMistakes}) that each head alone gets right; Table 3: the same with a perfected match (${headLabel(1, m.redundancyPerfect.reference)} misses ${m.redundancyPerfect.referenceMistakes}).`,
     '',
     `| | ${heads.join(' | ')} |`,
     `|---|${heads.map(() => '---|').join('')}`,

@@ -17,14 +17,13 @@
  * --heads-from runs/<main run>`); the report then looks for runs with either choice.
  */
 import { mergeConfig, type RunConfigInput } from '../config.js';
+import { classSplitFor } from '../data/task.js';
 import { parseHead } from '../interventions/spec.js';
 import { DEFAULT_PRESET_HEADS, presetConfig, type PresetHeads } from '../presets.js';
 import { dataSweepName, isFileData, type DataInput } from './data.js';
+import { headLabel } from '../interventions/heads.js';
 
-/** Training classes N → classSplit [N, 1623 − 100 − N, 100] (the test classes are always the last 100). */
-export function classSplitFor(classes: number): [number, number, number] {
-  return [classes, 1623 - 100 - classes, 100];
-}
+export { classSplitFor };
 
 export type PaperSet = 'paper-main' | 'paper-appendix' | 'fig7-graft' | 'fig18-seeds';
 
@@ -75,12 +74,12 @@ const clamped = (name: string, heads: PresetHeads, overrides: RunConfigInput = {
 
 function mainSet(heads: PresetHeads): PaperRun[] {
   const runs: PaperRun[] = [{ role: 'main', figure: 'fig3', set: 'paper-main', config: { preset: 'main' } }];
-  for (const h of HEADS) runs.push({ role: `only:${h}`, figure: 'fig4b', set: 'paper-main', config: { preset: `only-L2H${h}` } });
+  for (const h of HEADS) runs.push({ role: `only:${h}`, figure: 'fig4b', set: 'paper-main', config: { preset: `only-${headLabel(1, h)}` } });
   for (const c of FIG5B_CONDITIONS) runs.push({ role: `fig5b:${c}`, figure: 'fig5b', set: 'paper-main', config: clamped(`fig5b-${c}`, heads) });
   for (const [c, l] of FIG6_CELLS) {
     const figure = l === 5 ? 'fig6-classes' : 'fig6-labels';
     // The long runs need resume points, not the 100 checkpoints the progress measures sample.
-    runs.push({ role: `fig6:normal:${c}:${l}`, figure, set: 'paper-main', config: { preset: `only-L2H${parseHead(heads.ih).head}`, task: task(c, l), schedule: { seqs: 2_000_000, ckptEvery: 50_000 } } });
+    runs.push({ role: `fig6:normal:${c}:${l}`, figure, set: 'paper-main', config: { preset: `only-${headLabel(1, parseHead(heads.ih).head)}`, task: task(c, l), schedule: { seqs: 2_000_000, ckptEvery: 50_000 } } });
     if (c === 50 && l === 5) continue; // the 50/5 clamp curves are Fig. 5b's runs
     for (const x of FIG6_CLAMPS)
       runs.push({ role: `fig6:${x}:${c}:${l}`, figure, set: 'paper-main', config: clamped(`fig5b-${x}`, heads, { task: task(c, l), schedule: { seqs: 300_000 } }) });
@@ -95,7 +94,7 @@ function appendixSet(heads: PresetHeads): PaperRun[] {
   FIG15_STRENGTHS.forEach((s, i) =>
     runs.push({ role: `fig15:${i}`, figure: 'fig15', set: 'paper-appendix', config: clamped('fig15', heads, { interventions: { match: { heads: [heads.ih], strength: s } } }) }),
   );
-  for (const h of HEADS.filter((h) => h !== 3)) runs.push({ role: `fig17:${h}`, figure: 'fig17', set: 'paper-appendix', config: { preset: `fig17-L2H${h}` } });
+  for (const h of HEADS.filter((h) => h !== 3)) runs.push({ role: `fig17:${h}`, figure: 'fig17', set: 'paper-appendix', config: { preset: `fig17-${headLabel(1, h)}` } });
   return runs;
 }
 
@@ -118,7 +117,7 @@ function graftSet(donorIds: Record<number, string>): PaperRun[] {
 function seedsSet(): PaperRun[] {
   return EXTRA_SEEDS.flatMap((s) => [
     { role: `seed:${s}:main`, figure: 'fig18', set: 'fig18-seeds' as const, config: { preset: 'main', seeds: { init: s } } },
-    ...HEADS.map((h) => ({ role: `seed:${s}:only:${h}`, figure: 'fig18', set: 'fig18-seeds' as const, config: { preset: `only-L2H${h}`, seeds: { init: s } } })),
+    ...HEADS.map((h) => ({ role: `seed:${s}:only:${h}`, figure: 'fig18', set: 'fig18-seeds' as const, config: { preset: `only-${headLabel(1, h)}`, seeds: { init: s } } })),
   ]);
 }
 

@@ -14,7 +14,7 @@ import { Worker } from 'node:worker_threads';
 import { compileCoreModule } from '@optoscope/core-wasm';
 import type { RunConfig } from '../config.js';
 import type { FeatureSource } from '../data/types.js';
-import { loadFeatures } from '../train.js';
+import { loadFeatures } from '../data/load.js';
 import type { MemberResult } from './member.js';
 import type { SweepMember } from './spec.js';
 

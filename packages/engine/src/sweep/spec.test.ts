@@ -3,7 +3,8 @@ import * as os from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { parseRunConfig } from '../config.js';
 import { SWEEP_PRESETS, classSplitFor } from './presets.js';
-import { canonicalJson, configHash, expandSweep, loadSweepSpec } from './spec.js';
+import { loadSweepSpec } from './load.js';
+import { canonicalJson, configHash, expandSweep } from './spec.js';
 
 const tiny = { schedule: { seqs: 3200, evalEvery: 640, ckptEvery: 640, evalSize: 100 } };
 
