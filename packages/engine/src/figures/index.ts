@@ -7,3 +7,21 @@ export { TOY_CONDITION_LABELS, toyLossSpec, toyProgressSpec, type ToyFigureOptio
 export { compileSpec, renderSvg } from './render.js';
 export { headMatrixSpec, type HeadMatrixOptions, type MatrixPanel } from './matrix.js';
 export { learningTimeSpec, type LearningTimeOptions, type LearningTimePoint } from './learningTime.js';
+export { emaSmooth, MAX_SMOOTHING } from './smoothing.js';
+export { toCsv } from './csv.js';
+export {
+  curveAxes,
+  groupCurveRows,
+  groupCurvesSpec,
+  groupLearningTimeRows,
+  groupLearningTimeSpec,
+  onLogAxes,
+  type AxisOptions,
+  type GroupCurveRow,
+  type GroupCurvesOptions,
+  type GroupLearningTimeRow,
+  type GroupLearningTimes,
+  type GroupPoint,
+  type GroupSeries,
+} from './groupCurves.js';
+export { parallelCoordsSpec, parallelRows, type ParallelRow, type ParallelRun } from './parallelCoords.js';
