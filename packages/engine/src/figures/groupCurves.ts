@@ -103,10 +103,10 @@ export function groupCurvesSpec(series: readonly GroupSeries[], opts: GroupCurve
           layer: [
             {
               mark: { type: 'area', opacity: 0.18, clip: true },
-              encoding: { x: { field: 'x', ...x }, y: { field: 'lo', ...y }, y2: { field: 'hi' }, color: { ...color, legend: null } },
+              encoding: { x: { field: 'x', ...x }, y: { field: 'lo', ...y }, y2: { field: 'hi' }, color },
             },
             ...(smoothing
-              ? [{ mark: { type: 'line', strokeWidth: 1.25, opacity: 0.3, clip: true }, encoding: { x: { field: 'x', ...x }, y: { field: 'mean', ...y }, color: { ...color, legend: null } } }]
+              ? [{ mark: { type: 'line', strokeWidth: 1.25, opacity: 0.3, clip: true }, encoding: { x: { field: 'x', ...x }, y: { field: 'mean', ...y }, color } }]
               : []),
             {
               mark: { type: 'line', strokeWidth: 2.25, clip: true },

@@ -1,6 +1,6 @@
 /** Figure specs (Vega-Lite) for the paper's figures, shared by the dashboard and `opto report`; renderSvg for server-side SVG. */
 export { EVAL_SET_LABELS, FIG_CONFIG, LN2, evalPoints, evalSetLabel, type RefLine, type TopLevelSpec } from './common.js';
-export { DEFAULT_LOSS_SETS, lossCurvesSpec, runComparisonSpec, type LossCurvesOptions, type RunComparisonOptions, type RunSeries } from './lossCurves.js';
+export { DEFAULT_LOSS_SETS, lossCurvesSpec, runComparisonSpec, trainWindowSpec, type LossCurvesOptions, type RunComparisonOptions, type RunSeries, type TrainWindowOptions } from './lossCurves.js';
 export { DEFAULT_TOKEN_LABELS, attentionHeatmapSpec, headCurvesSpec, type AttentionHeatmapOptions, type HeadCurvesOptions, type HeadPattern, type HeadPoint } from './heads.js';
 export { strengthScatterSpec, type StrengthPoint, type StrengthScatterOptions } from './scatter.js';
 export { TOY_CONDITION_LABELS, toyLossSpec, toyProgressSpec, type ToyFigureOptions, type ToySeries } from './toy.js';

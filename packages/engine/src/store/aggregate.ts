@@ -17,7 +17,7 @@
  * else the last eval x, not learned) and the final loss per eval set and of the train window.
  */
 import { statSync } from 'node:fs';
-import type { DuckDBConnection } from '@duckdb/node-api';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { METRIC_COLUMNS, lit, readMetricsSql } from './metricsSql.js';
 
 export interface AggregateMember {
@@ -135,4 +135,22 @@ function fileExists(f: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** An in-memory DuckDB kept open for many aggregations (a server's): one connection per call. */
+export function sweepAggregator(): { aggregate: (members: readonly AggregateMember[], sel: SeriesSelector) => Promise<SweepAggregate>; close: () => Promise<void> } {
+  const instance = DuckDBInstance.create(':memory:');
+  return {
+    async aggregate(members, sel) {
+      const connection = await (await instance).connect();
+      try {
+        return await aggregateSweep(connection, members, sel);
+      } finally {
+        connection.closeSync();
+      }
+    },
+    async close() {
+      (await instance).closeSync();
+    },
+  };
 }

@@ -18,7 +18,7 @@ import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { METRIC_COLUMNS, lit, readMetricsSql } from './metricsSql.js';
 import { RunDir, type RunRecord } from './runDir.js';
 
-export { aggregateSweep, type AggregateMember, type AggregatePoint, type RunStats, type SeriesSelector, type SweepAggregate } from './aggregate.js';
+export { aggregateSweep, sweepAggregator, type AggregateMember, type AggregatePoint, type RunStats, type SeriesSelector, type SweepAggregate } from './aggregate.js';
 
 export interface RunInfo {
   /** The directory's name (a sweep member's ID, or a `opto train --out` name). */
