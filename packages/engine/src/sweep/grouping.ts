@@ -43,11 +43,12 @@ export interface Grouping {
 export const isSeedField = (f: string): boolean => /(^|\.)(seeds?|seed_\w+)(\.|$)/i.test(f) || /Seed$/.test(f);
 
 /**
- * Fields auto grouping never uses: bookkeeping (status, ids, names, times), and raw config paths that a
+ * Fields auto grouping never uses: bookkeeping (status, ids, names, times, the listing's `seqs`, which repeats
+ * `schedule.seqs`), and raw config paths that a
  * derived field already says in words (the clamp summary for `interventions.*`, labels and classes for the
- * task split).
+ * task split), and how often a run was measured or saved, which changes no run's training.
  */
-const NOT_A_CONDITION = /^(id|status|sweep|name|updatedAt|createdAt|progress|learningTime|learned|seqsDone|error|backend\.used)$|^interventions(\.|$)|^task\.(numLabels|classSplit)$/;
+const NOT_A_CONDITION = /^(id|status|sweep|name|seqs|updatedAt|createdAt|progress|learningTime|learned|seqsDone|error|backend\.used)$|^interventions(\.|$)|^task\.(numLabels|classSplit)$|^schedule\.(evalEvery|ckptEvery|evalSize)$/;
 
 /** Short names for the legend's words. */
 const SHORT: Record<string, string> = {
