@@ -93,7 +93,8 @@ export async function sweep(q: SweepQuery): Promise<SweepAnswer> {
   const [{ PRESETS, groupRuns, groupLegend, groupableFields }, { sweepAggregator }] = await Promise.all([engine(), engineQuery()]);
   const all = new Map((await allRuns()).map((c) => [c.row.id, c]));
   const errors: { id: string; error: string }[] = [];
-  const chosen: { id: string; dir: string; row: RunRow; fields: Record<string, FieldValue>; paperLabel: string | null }[] = [];
+  const chosen: { id: string; dir: string; row: RunRow; fields: Record<string, FieldValue>; paperLabel: string | null; paperOrder: number }[] = [];
+  const catalogue = Object.keys(PRESETS);
   for (const id of [...new Set(q.runs)]) {
     try {
       const dir = runPath(id);
@@ -102,7 +103,7 @@ export async function sweep(q: SweepQuery): Promise<SweepAnswer> {
       if (c.row.error) throw new ApiError(422, c.row.error);
       // Generic over the run's fields: its config leaves (dotted) and the listing's columns (clamp, labels, ...).
       const { error: _e, ...rowFields } = c.row;
-      chosen.push({ id, dir, row: c.row, fields: { ...c.flat, ...rowFields }, paperLabel: (c.row.preset && PRESETS[c.row.preset]?.legend) || null });
+      chosen.push({ id, dir, row: c.row, fields: { ...c.flat, ...rowFields }, paperLabel: (c.row.preset && PRESETS[c.row.preset]?.legend) || null, paperOrder: c.row.preset ? catalogue.indexOf(c.row.preset) : -1 });
     } catch (e) {
       errors.push({ id, error: (e as Error).message.split('\n')[0]! });
     }
@@ -112,7 +113,7 @@ export async function sweep(q: SweepQuery): Promise<SweepAnswer> {
   if (hit) return { ...hit, errors };
 
   const grouping = groupRuns(
-    chosen.map((c) => ({ id: c.id, fields: c.fields, paperLabel: c.paperLabel, status: c.row.status })),
+    chosen.map((c) => ({ id: c.id, fields: c.fields, paperLabel: c.paperLabel, paperOrder: c.paperOrder, status: c.row.status })),
     q.by,
   );
   const groupOf = new Map<string, number>();

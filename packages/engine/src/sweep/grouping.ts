@@ -14,6 +14,8 @@ export interface GroupableRun {
   fields: Readonly<Record<string, FieldValue>>;
   /** The run's label in the paper's figure legend (its preset's), if it has one. */
   paperLabel?: string | null;
+  /** Where that label comes in the paper's legend (its preset's place in the catalogue): groups named by the paper keep its order. */
+  paperOrder?: number;
   /** finished / running / failed / interrupted / unreadable. */
   status: string;
 }
@@ -110,6 +112,12 @@ export function groupRuns(runs: readonly GroupableRun[], by: readonly string[] |
   // The paper's labels name the groups when every group's members share one and no two groups share it.
   const paper = entries.map(([, rs]) => (rs.every((r) => r.paperLabel && r.paperLabel === rs[0]!.paperLabel) ? rs[0]!.paperLabel! : null));
   const usePaper = entries.length > 0 && paper.every((p) => p) && new Set(paper).size === paper.length;
+  if (usePaper) {
+    const order = (rs: GroupableRun[]) => rs[0]!.paperOrder ?? Infinity;
+    const idx = entries.map((e, i) => ({ e, p: paper[i]! })).sort((a, b) => order(a.e[1]) - order(b.e[1]));
+    entries.splice(0, entries.length, ...idx.map((x) => x.e));
+    paper.splice(0, paper.length, ...idx.map((x) => x.p));
+  }
   const groups = entries.map(([key, rs], i): RunGroup => {
     const values = Object.fromEntries(fields.map((f) => [f, valueOf(rs[0]!, f)]));
     const words = fields.map((f) => fieldWords(f, values[f]!)).join(', ');
