@@ -262,15 +262,7 @@ export function CompareView() {
             Groups <CsvButton rows={groupTableRows(data, figs?.ltRows ?? [])} name="groups" />
           </h2>
           <table className="grid" data-testid="groups-table">
-            <thead>
-              <tr>
-                <th>group</th>
-                <th>seeds</th>
-                <th>finished</th>
-                <th>learning time (mean ± std)</th>
-                <th>learned</th>
-              </tr>
-            </thead>
+            <HeadRow cols={['group', 'seeds', 'finished', 'learning time (mean ± std)', 'learned']} />
             <tbody>
               {groupTableRows(data, figs?.ltRows ?? []).map((g) => (
                 <tr key={g.group}>
@@ -289,20 +281,7 @@ export function CompareView() {
         Runs <CsvButton rows={runRows} name="runs" />
       </h2>
       <table className="grid" data-testid="compare-runs">
-        <thead>
-          <tr>
-            <th>run</th>
-            <th>group</th>
-            <th>status</th>
-            <th>preset</th>
-            <th>clamp</th>
-            <th>classes</th>
-            <th>labels</th>
-            <th>seed</th>
-            <th>learning time</th>
-            <th>final train loss</th>
-          </tr>
-        </thead>
+        <HeadRow cols={['run', 'group', 'status', 'preset', 'clamp', 'classes', 'labels', 'seed', 'learning time', 'final train loss']} />
         <tbody>
           {runRows.map((r) => (
             <tr key={r.run}>
@@ -333,4 +312,16 @@ function groupTableRows(data: SweepAnswer, lt: readonly { group: string; mean: n
     const l = lt.find((x) => x.group === g.legend);
     return { group: g.legend, seeds: g.members.length, finished: g.finished, learning_time_mean: l?.mean ?? null, learning_time_std: l?.std ?? null, learned: l?.learned ?? null, ...g.values };
   });
+}
+
+function HeadRow({ cols }: { cols: string[] }) {
+  return (
+    <thead>
+      <tr>
+        {cols.map((c) => (
+          <th key={c}>{c}</th>
+        ))}
+      </tr>
+    </thead>
+  );
 }

@@ -10,32 +10,29 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { PRESETS } from '@optoscope/engine';
-import { startDashboard, type DashboardServer } from '@optoscope/cli/dist/commands/dashboard.js';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openBrowser, SHOTS_DIR } from '../testing/browser';
+import { openDashboardSession, SHOTS_DIR } from '../testing/browser';
 import { makeSweepFixture, SWEEP_CONDITIONS } from '../testing/sweepFixture';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'opto-sweep-e2e-'));
 let ids: string[] = [];
-let server: DashboardServer | undefined;
-let browser: Browser | undefined;
+let session: Awaited<ReturnType<typeof openDashboardSession>> | undefined;
 let page: Page;
 let pageErrors: string[] = [];
+const url = (p: string) => session!.url(p);
 
 beforeAll(async () => {
   ids = await makeSweepFixture(path.join(tmp, 'runs'));
-  server = await startDashboard({ runsDir: path.join(tmp, 'runs'), port: 0, build: 'auto', distDir: '.next-sweep-e2e', log: () => undefined });
-  ({ browser, page, pageErrors } = await openBrowser({ width: 1600, height: 1100 }));
+  session = await openDashboardSession(path.join(tmp, 'runs'), { distDir: '.next-sweep-e2e', build: 'auto', viewport: { width: 1600, height: 1100 } });
+  ({ page, pageErrors } = session);
 }, 600_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
+  await session?.close();
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-const url = (p: string) => `${server!.url}${p}`;
 const shot = (name: string, fig?: string) => (fig ? page.locator(`[data-testid=${fig}]`).screenshot({ path: path.join(SHOTS_DIR, `${name}.png`) }) : page.screenshot({ path: path.join(SHOTS_DIR, `${name}.png`), fullPage: true }));
 const count = (sel: string) => page.locator(sel).count();
 const linePaths = () => page.locator('[data-testid=fig-compare] svg g.mark-line.role-mark path').evaluateAll((ps) => ps.map((p) => p.getAttribute('d') ?? ''));

@@ -4,18 +4,12 @@
  * debiased EMA (the raw mean faint behind), x in sequences seen or wall time. The points come aggregated
  * from the run store (store/aggregate.ts); `groupCurveRows` is also what the page exports as CSV.
  */
+import type { AggregatePoint } from '../store/aggregate.js';
 import { figTitle, refLineLayers, seqsAxis, topLevel, type RefLine, type TopLevelSpec } from './common.js';
 import { emaSmooth } from './smoothing.js';
 
-export interface GroupPoint {
-  x: number;
-  mean: number;
-  std: number;
-  min: number;
-  max: number;
-  /** Members with a point here. */
-  n: number;
-}
+/** One aggregated point of a group (x, mean, std, min, max, members present), as the run store answers it. */
+export type GroupPoint = Omit<AggregatePoint, 'group'>;
 
 export interface GroupSeries {
   /** Legend text ("1, 2, 3qk, 4 (match)", "labels=10, no clamp (3 of 5 seeds)"). */
@@ -45,14 +39,9 @@ export interface GroupCurvesOptions extends AxisOptions {
 }
 
 /** One row per group and bucket: the aggregate, the band drawn, and the smoothed mean (what the CSV holds). */
-export interface GroupCurveRow {
+export interface GroupCurveRow extends GroupPoint {
   group: string;
-  x: number;
-  mean: number;
-  std: number;
-  min: number;
-  max: number;
-  n: number;
+  /** The band drawn (smoothed with the line). */
   lo: number;
   hi: number;
   smoothed: number;
