@@ -89,13 +89,16 @@ export function groupCurvesSpec(series: readonly GroupSeries[], opts: GroupCurve
       layer: [
         {
           data: { values },
+          // Each layer its own colour scale (same domain and scheme, so the same colours) and legend: the band
+          // and the raw line stay out of the legend, which is the drawn lines'.
+          resolve: { scale: { color: 'independent' }, legend: { color: 'independent' } },
           layer: [
             {
               mark: { type: 'area', opacity: 0.18, clip: true },
-              encoding: { x: { field: 'x', ...x }, y: { field: 'lo', ...y }, y2: { field: 'hi' }, color },
+              encoding: { x: { field: 'x', ...x }, y: { field: 'lo', ...y }, y2: { field: 'hi' }, color: { ...color, legend: null } },
             },
             ...(smoothing
-              ? [{ mark: { type: 'line', strokeWidth: 1.25, opacity: 0.3, clip: true }, encoding: { x: { field: 'x', ...x }, y: { field: 'mean', ...y }, color } }]
+              ? [{ mark: { type: 'line', strokeWidth: 1.25, opacity: 0.3, clip: true }, encoding: { x: { field: 'x', ...x }, y: { field: 'mean', ...y }, color: { ...color, legend: null } } }]
               : []),
             {
               mark: { type: 'line', strokeWidth: 2.25, clip: true },

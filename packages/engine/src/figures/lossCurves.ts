@@ -54,7 +54,7 @@ function seriesLayers(values: readonly object[], o: AxisOptions, yTitle: string,
   const smoothing = (o.smoothing ?? 0) > 0;
   const xEnc = { field: 'x', ...x, ...xExtra };
   return [
-    ...(smoothing ? [{ data: { values }, mark: { type: 'line', strokeWidth: 1.25, opacity: 0.28, clip: true }, encoding: { x: xEnc, y: { field: 'value', ...y }, color } }] : []),
+    ...(smoothing ? [{ data: { values }, mark: { type: 'line', strokeWidth: 1.25, opacity: 0.28, clip: true }, encoding: { x: xEnc, y: { field: 'value', ...y }, color: { ...color, legend: null } } }] : []),
     { data: { values }, mark: { type: 'line', strokeWidth: 2.25, clip: true }, encoding: { x: xEnc, y: { field: smoothing ? 'smoothed' : 'value', ...y }, color } },
   ];
 }
@@ -82,6 +82,8 @@ export function lossCurvesSpec(rows: readonly MetricRow[], opts: LossCurvesOptio
   return topLevel(
     {
       title: figTitle(opts.title ?? (metric === 'loss' ? 'Loss during training' : `${metric} during training`), opts.subtitle),
+      // The raw line its own colour scale (same colours) and no legend: the legend is the drawn lines'.
+      resolve: { scale: { color: 'independent' }, legend: { color: 'independent' } },
       layer: [...seriesLayers(values, opts, yTitle, color, xDomain), ...refLineLayers(lossRefLines(metric, opts.ln2, opts.numLabels).filter((r) => !opts.logY || r.y > 0))],
     },
     { width: opts.width, height: opts.height },
