@@ -118,7 +118,19 @@ function perVersion<T>(name: string, make: () => T): T {
  * inode, mtime and size: an unchanged run costs one stat. The containment check (realpath) runs when a
  * run.json is new or changed, so a directory swapped for a link out of the runs directory is seen then.
  */
-export async function allRuns(): Promise<Cached[]> {
+export function allRuns(): Promise<Cached[]> {
+  // Requests that arrive while a scan is queued share it (the scan starts after all of them arrived, so each
+  // still sees the directory as of after its request): 20 clients at once cost one scan, not 20.
+  return (pendingScan ??= new Promise<Cached[]>((resolve, reject) =>
+    setImmediate(() => {
+      pendingScan = null;
+      scanRuns().then(resolve, reject);
+    }),
+  ));
+}
+let pendingScan: Promise<Cached[]> | null = null;
+
+async function scanRuns(): Promise<Cached[]> {
   const { RunDir } = await engine();
   const root = runsDir();
   const seen = new Set<string>();
@@ -216,8 +228,21 @@ export interface RunPage {
 
 const SORTABLE: (keyof RunRow)[] = ['id', 'status', 'preset', 'sweep', 'classes', 'labels', 'seqs', 'progress', 'learningTime', 'learned', 'clamp', 'seed', 'updatedAt'];
 
+/** Answers per query while no run changed (the run table's pages, polled every 2 s by every open page). */
+const pages = new Map<string, { version: number; page: RunPage }>();
+
 export async function queryRuns(q: RunQuery): Promise<RunPage> {
   const runs = await allRuns();
+  const key = JSON.stringify(q);
+  const hit = pages.get(key);
+  if (hit && hit.version === version) return hit.page;
+  const page = pageOf(runs, q);
+  if (pages.size >= 64) pages.clear();
+  pages.set(key, { version, page });
+  return page;
+}
+
+function pageOf(runs: Cached[], q: RunQuery): RunPage {
   const sort = q.sort ?? 'id';
   if (!SORTABLE.includes(sort)) throw new ApiError(400, `cannot sort by '${String(sort)}' (sortable: ${SORTABLE.join(', ')})`);
   const hit = runs.filter(({ row, flat }) => {

@@ -77,7 +77,8 @@ export function sweepQueryFrom(sp: URLSearchParams): SweepQuery {
 }
 
 let aggregator: ReturnType<EngineQueryModule['sweepAggregator']> | undefined;
-const answers = new Map<string, SweepAnswer>();
+/** Answers as sent (serialised once): a repeated or polled request for unchanged runs is a lookup. */
+const answers = new Map<string, string>();
 const MAX_ANSWERS = 32;
 
 const statKey = (f: string) => {
@@ -89,7 +90,8 @@ const statKey = (f: string) => {
   }
 };
 
-export async function sweep(q: SweepQuery): Promise<SweepAnswer> {
+/** The answer as JSON text, cached by the selected runs' records and metrics files. */
+export async function sweepJson(q: SweepQuery): Promise<string> {
   const [{ PRESETS, groupRuns, groupLegend, groupableFields }, { sweepAggregator }] = await Promise.all([engine(), engineQuery()]);
   const all = new Map((await allRuns()).map((c) => [c.row.id, c]));
   const errors: { id: string; error: string }[] = [];
@@ -108,9 +110,9 @@ export async function sweep(q: SweepQuery): Promise<SweepAnswer> {
       errors.push({ id, error: (e as Error).message.split('\n')[0]! });
     }
   }
-  const key = JSON.stringify([q, chosen.map((c) => [c.id, c.row.updatedAt, c.row.status, statKey(path.join(c.dir, 'metrics.jsonl'))])]);
+  const key = JSON.stringify([q, errors, chosen.map((c) => [c.id, c.row.updatedAt, c.row.status, statKey(path.join(c.dir, 'metrics.jsonl'))])]);
   const hit = answers.get(key);
-  if (hit) return { ...hit, errors };
+  if (hit) return hit;
 
   const grouping = groupRuns(
     chosen.map((c) => ({ id: c.id, fields: c.fields, paperLabel: c.paperLabel, paperOrder: c.paperOrder, status: c.row.status })),
@@ -138,7 +140,8 @@ export async function sweep(q: SweepQuery): Promise<SweepAnswer> {
     runs: chosen.map((c) => ({ ...c.row, group: groupLegend(grouping.groups[groupOf.get(c.id)!]!), stats: stats.get(c.id) ?? null })),
     errors,
   };
-  answers.set(key, answer);
+  const json = JSON.stringify(answer);
+  answers.set(key, json);
   while (answers.size > MAX_ANSWERS) answers.delete(answers.keys().next().value!);
-  return answer;
+  return json;
 }
