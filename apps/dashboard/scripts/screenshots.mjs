@@ -1,17 +1,18 @@
 #!/usr/bin/env node
 /**
  * README screenshots of a running dashboard: `node apps/dashboard/scripts/screenshots.mjs <url> <out dir>
- * [compare runs] [fig6 runs] [run id] [clamped run id]`, e.g. against `opto dashboard --runs <dir>` over the
- * runs the README names. Waits for each figure's SVG marks, then saves whole pages and single figures as
- * PNG; for a clamped run, its head curves as trained and unclamped, with the toggle and the note above them.
+ * [compare runs] [fig6 runs] [run id] [clamped run id] [sweep runs]`, e.g. against `opto dashboard --runs <dir>`
+ * over the runs the README names. Waits for each figure's SVG marks, then saves whole pages and single figures
+ * as PNG; for a clamped run, its head curves as trained and unclamped, with the toggle and the note above them;
+ * the sweep's runs give the grouped bands, learning time per group and the hyperparameter view.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { chromium } from 'playwright-core';
 
-const [base, out, compareRuns = '', fig6Runs = '', run = 'main', clampedRun = ''] = process.argv.slice(2);
+const [base, out, compareRuns = '', fig6Runs = '', run = 'main', clampedRun = '', sweepRuns = ''] = process.argv.slice(2);
 if (!base || !out) {
-  console.error('usage: screenshots.mjs <dashboard url> <out dir> [compare run ids,comma-separated] [fig6 run ids] [run id] [clamped run id]');
+  console.error('usage: screenshots.mjs <dashboard url> <out dir> [compare run ids,comma-separated] [fig6 run ids] [run id] [clamped run id] [sweep run ids]');
   process.exit(2);
 }
 fs.mkdirSync(out, { recursive: true });
@@ -68,5 +69,17 @@ if (fig6Runs) {
   await page.goto(`${base}/compare?runs=${fig6Runs}`);
   await ready('fig-learning-time');
   await shot('learning-time', 'fig-learning-time');
+}
+if (sweepRuns) {
+  await page.goto(`${base}/compare?runs=${sweepRuns}`);
+  for (const f of ['fig-compare', 'fig-group-learning-time', 'fig-hyperparameters']) await ready(f);
+  await page.waitForTimeout(300);
+  await shot('sweep-bands', 'fig-compare');
+  await shot('sweep-learning-time', 'fig-group-learning-time');
+  await shot('sweep-hyperparameters', 'fig-hyperparameters');
+  await page.goto(`${base}/compare?runs=${sweepRuns}&smooth=0.9&logx=1`);
+  await ready('fig-compare');
+  await page.waitForTimeout(300);
+  await shot('sweep-smoothed', 'fig-compare');
 }
 await browser.close();

@@ -57,3 +57,4 @@ export * from './analysis/index.js';
 export * from './toy/toyModel.js';
 export * from './figures/index.js';
 export { appendLines, writeFileAtomic, writeJsonAtomic } from './store/atomic.js';
+export * from './sweep/grouping.js';

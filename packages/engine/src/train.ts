@@ -136,10 +136,13 @@ async function runTraining(config: RunConfig | null, opts: TrainOptions): Promis
   let lastYield = performance.now();
   let recentLoss = NaN;
 
+  // Wall seconds of training so far on every row (x by wall time); a resumed run continues from its last row's.
+  const wallFrom = performance.now() - 1000 * (run.readMetrics().at(-1)?.wall_s as number | undefined ?? 0);
   const runEval = (x: number) => {
     const { metrics, rows } = evalPointRows(evaluators, x, step, win);
     win = emptyWindow();
-    run.appendMetrics(rows);
+    const wall_s = Math.round(performance.now() - wallFrom) / 1000;
+    run.appendMetrics(rows.map((r) => ({ ...r, wall_s })));
     emit({ type: 'eval', seqs: x, metrics });
   };
   const saveState = (x: number) => {

@@ -27,7 +27,7 @@ export function registerBench(program: Command): void {
     .option('--workers <n>', 'with --sweep: worker threads compared with 1', positiveInt, 2)
     .option('--analysis', 'instead: the wiring matrix of one checkpoint and a clamp progress curve over 100 checkpoints')
     .option('--webgpu', 'instead: webgpu ms/step against the wasm core (hardware adapters only; a software adapter is refused, with why)')
-    .option('--dashboard', 'instead: dashboard server answer times for 1,000 runs and a run page with 200 eval points x 16 heads')
+    .option('--dashboard', 'instead: dashboard server answer times for 1,000 runs, a run page with 200 eval points x 16 heads, the compare view over a 16 x 8 sweep and the run list under 20 concurrent clients')
     .option('--batched-runs <n>', 'instead: n runs of one seed sweep in one webgpu device step (runs as a leading batch dimension), sequences/s against one wasm run (hardware adapters only)', positiveInt)
     .option('--software', 'with --webgpu or --batched-runs: time a software adapter anyway, to check the pipeline (labelled: not GPU speed)')
     .option('--json', 'print the result as one JSON line at the end')

@@ -1,6 +1,7 @@
 /**
- * `opto runs ls|show|query`: the runs under a runs directory, one run in detail, and SQL over all of
- * them (DuckDB views `runs`, `metrics`, `checkpoints`; README "Run store").
+ * `opto runs ls|show|query|export`: the runs under a runs directory, one run in detail, SQL over all of
+ * them (DuckDB views `runs`, `metrics`, `checkpoints`; README "Run store"), and the metric rows of
+ * selected runs as one CSV, Parquet or JSON-lines file.
  */
 import type { Command } from 'commander';
 import { RunDir, type RunRecord } from '@optoscope/engine';
@@ -58,6 +59,28 @@ export function registerRuns(program: Command): void {
       if (o.csv) return void process.stdout.write([r.columns, ...r.rows].map((row) => row.map(csvCell).join(',')).join('\n') + '\n');
       process.stdout.write(table(r.columns, r.rows.map((row) => row.map(cell))));
       process.stdout.write(`${r.rows.length} row(s)\n`);
+    });
+
+  runs
+    .command('export')
+    .description('the metric rows of selected runs as one file for pandas, R or DuckDB (DuckDB COPY)')
+    .argument('[runs...]', 'run IDs (default: every run; or --sweep)')
+    .option('--runs <dir>', 'runs directory', 'runs')
+    .option('--sweep <name>', 'every run of this sweep')
+    .option('--format <format>', 'csv, parquet or jsonl', 'csv')
+    .option('--out <file>', 'output file (default: metrics.<format>)')
+    .action(async (ids: string[], o: Common & { sweep?: string; format: string; out?: string }) => {
+      const { listRuns } = await import('@optoscope/engine/query');
+      const { exportMetrics, EXPORT_FORMATS } = await import('@optoscope/engine/export');
+      if (!(EXPORT_FORMATS as readonly string[]).includes(o.format)) throw new Error(`--format must be one of ${EXPORT_FORMATS.join(', ')}, got '${o.format}'`);
+      let selected = ids;
+      if (o.sweep) {
+        selected = listRuns(o.runs).filter((r) => r.record?.config.name === o.sweep).map((r) => r.id);
+        if (!selected.length) throw new Error(`--sweep: no runs of sweep '${o.sweep}' in ${o.runs}`);
+      }
+      const out = o.out ?? `metrics.${o.format}`;
+      const r = await exportMetrics(o.runs, selected, o.format as (typeof EXPORT_FORMATS)[number], out);
+      process.stdout.write(`${r.rows} metric row(s) of ${r.runs.length} run(s) written to ${out}\n`);
     });
 }
 

@@ -13,10 +13,11 @@
  * attention patterns in a worker thread and answers with what is ready (`pending`): both are asked for
  * again until they are complete, so a run's first view fills in instead of waiting.
  */
-import { attentionHeatmapSpec, headCurvesSpec, headMatrixSpec, lossCurvesSpec, type HeadPoint } from '@engine-figures';
+import { attentionHeatmapSpec, headCurvesSpec, headMatrixSpec, lossCurvesSpec, trainWindowSpec, type HeadPoint } from '@engine-figures';
 import { keepPreviousData, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useMemo, useState } from 'react';
 import { enc, getJson, learningTimeText, si } from './api';
+import { CurveControls, useCurveAxes } from './CurveControls';
 import { Figure, Note } from './Figure';
 import type { WiringView as Wiring } from '../server/analysis';
 import type { ClampShown, LiveClamp } from '../server/clamp';
@@ -138,8 +139,16 @@ export function RunView({ id }: { id: string }) {
   const L = rec?.config.task.numLabels;
   const rows = metrics.data?.rows ?? [];
   const evalRows = useMemo(() => rows.filter((r) => r.kind === 'eval'), [rows]);
-  const lossSpec = useMemo(() => lossCurvesSpec(evalRows, { sets: SETS, numLabels: L, width: 440, subtitle: `${id}: mean loss per eval set; dashed: ln 2 and ln ${L} (uniform guess)` }), [evalRows, L, id]);
-  const accSpec = useMemo(() => lossCurvesSpec(evalRows, { sets: SETS, metric: 'acc', width: 440, yTitle: 'accuracy', title: 'Accuracy during training', subtitle: `${id}: query accuracy per eval set` }), [evalRows, id]);
+  // Loss, accuracy, the train window's loss and gradient norm: shared axes and smoothing (URL: logx, logy, xby, smooth).
+  const urlAxes = useCurveAxes();
+  const hasWall = rows.some((r) => typeof r.wall_s === 'number');
+  const axes = useMemo(() => ({ ...urlAxes, x: hasWall ? urlAxes.x : ('seqs' as const) }), [urlAxes, hasWall]);
+  const trainRows = useMemo(() => rows.filter((r) => r.kind === 'train'), [rows]);
+  const curveData = (rs: Row[], metric: string) => rs.filter((r) => typeof r[metric] === 'number').map((r) => ({ kind: r.kind, seqs: r.seqs, step: r.step, set: r.set ?? null, wall_s: r.wall_s ?? null, [metric]: r[metric] }));
+  const lossSpec = useMemo(() => lossCurvesSpec(evalRows, { ...axes, sets: SETS, numLabels: L, width: 440, subtitle: `${id}: mean loss per eval set; dashed: ln 2 and ln ${L} (uniform guess)` }), [evalRows, L, id, axes]);
+  const accSpec = useMemo(() => lossCurvesSpec(evalRows, { ...axes, sets: SETS, metric: 'acc', width: 440, yTitle: 'accuracy', title: 'Accuracy during training', subtitle: `${id}: query accuracy per eval set` }), [evalRows, id, axes]);
+  const trainLossSpec = useMemo(() => trainWindowSpec(trainRows, 'loss', { ...axes, width: 440 }), [trainRows, axes]);
+  const gradSpec = useMemo(() => trainWindowSpec(trainRows, 'grad_norm', { ...axes, width: 440 }), [trainRows, axes]);
   const headSpecs = useMemo(() => {
     const hd = heads.data;
     const pts = hd?.points ?? [];
@@ -233,10 +242,14 @@ export function RunView({ id }: { id: string }) {
       {metrics.data?.partial && <Note kind="warn" testId="partial-note">The last line of metrics.jsonl is incomplete (being written, or cut off by a crash); it is ignored until it is complete.</Note>}
 
       <h2>Loss and accuracy</h2>
+      <CurveControls wallTime={hasWall} />
+      {urlAxes.x === 'wall_s' && !hasWall && rows.length > 0 && <Note>This run records no wall time per metric row (trained before it was recorded, or in the browser): x is sequences seen.</Note>}
       {evalRows.length ? (
         <div className="figures">
-          <Figure spec={lossSpec} name={`${id}-loss`} testId="fig-loss" />
-          <Figure spec={accSpec} name={`${id}-accuracy`} testId="fig-accuracy" />
+          <Figure spec={lossSpec} name={`${id}-loss`} testId="fig-loss" data={curveData(evalRows, 'loss')} />
+          <Figure spec={accSpec} name={`${id}-accuracy`} testId="fig-accuracy" data={curveData(evalRows, 'acc')} />
+          {trainRows.length > 0 && <Figure spec={trainLossSpec} name={`${id}-train-loss`} testId="fig-train-loss" data={curveData(trainRows, 'loss')} />}
+          {trainRows.length > 0 && <Figure spec={gradSpec} name={`${id}-grad-norm`} testId="fig-grad-norm" data={curveData(trainRows, 'grad_norm')} />}
         </div>
       ) : (
         !metrics.error && <Note>No eval rows yet{metrics.isLoading ? ' (loading)' : ''}.</Note>

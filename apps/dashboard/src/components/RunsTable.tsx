@@ -8,7 +8,7 @@ import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import Link from 'next/link';
 import { useEffect, useState } from 'react';
 import { enc, getJson, learningTimeText, si } from './api';
-import { Note } from './Figure';
+import { CsvButton, Note } from './Figure';
 import type { RunPage, RunRow } from '../server/runs';
 import { useUrlState } from './useUrlState';
 
@@ -112,6 +112,8 @@ export function RunsTable() {
             clear selection
           </button>
         )}
+        {/* The rows on this page, as shown (filters, sort and page apply). */}
+        {d && d.rows.length > 0 && <CsvButton rows={d.rows} name="runs-page" />}
       </div>
       {q.error && <Note kind="error">Could not list runs: {(q.error as Error).message}</Note>}
       {d && (

@@ -215,12 +215,12 @@ describe('dashboard end to end (production build, chromium)', () => {
     await page.waitForSelector('[data-testid=live-note]', { state: 'detached' });
   });
 
-  it('compare: overlaid curves and learning time against # labels and # classes', async () => {
+  it('compare: one line per group named by the config differences, and learning time against # labels and # classes', async () => {
     await page.goto(url('/compare?runs=smoke,labels10'));
     await figure('fig-compare');
     await figure('fig-learning-time');
     expect(await marks('fig-compare', 'line')).toBe(2);
-    expect(await texts('fig-compare')).toEqual(expect.arrayContaining(['0.4·ln 2', '# sequences seen', 'smoke']));
+    expect(await texts('fig-compare')).toEqual(expect.arrayContaining(['0.4·ln 2', '# sequences seen', 'classes=50, labels=5, seqs=20000', 'classes=100, labels=10, seqs=10000']));
     expect(await marks('fig-learning-time', 'symbol')).toBe(2);
     expect(await texts('fig-learning-time')).toEqual(expect.arrayContaining(['Learning time vs # labels', '# labels', 'learning time (# sequences)', '50 classes', '100 classes']));
     await shot('compare');

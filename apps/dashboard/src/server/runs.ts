@@ -101,8 +101,36 @@ function rowOf(id: string, rec: RunRecord): RunRow {
   };
 }
 
-/** Every run under the runs directory (a run.json is what makes a directory a run), cached by mtime. */
-export async function allRuns(): Promise<Cached[]> {
+/** Bumped whenever a run appears, changes or goes: what is derived from the whole list is kept per version. */
+let version = 0;
+const derived = new Map<string, { version: number; value: unknown }>();
+/** A value computed from the whole run list, recomputed only when the list changed (fields, presets, ...). */
+function perVersion<T>(name: string, make: () => T): T {
+  const hit = derived.get(name);
+  if (hit && hit.version === version) return hit.value as T;
+  const value = make();
+  derived.set(name, { version, value });
+  return value;
+}
+
+/**
+ * Every run under the runs directory (a run.json is what makes a directory a run), cached by the run.json's
+ * inode, mtime and size: an unchanged run costs one stat. The containment check (realpath) runs when a
+ * run.json is new or changed, so a directory swapped for a link out of the runs directory is seen then.
+ */
+export function allRuns(): Promise<Cached[]> {
+  // Requests that arrive while a scan is queued share it (the scan starts after all of them arrived, so each
+  // still sees the directory as of after its request): 20 clients at once cost one scan, not 20.
+  return (pendingScan ??= new Promise<Cached[]>((resolve, reject) =>
+    setImmediate(() => {
+      pendingScan = null;
+      scanRuns().then(resolve, reject);
+    }),
+  ));
+}
+let pendingScan: Promise<Cached[]> | null = null;
+
+async function scanRuns(): Promise<Cached[]> {
   const { RunDir } = await engine();
   const root = runsDir();
   const seen = new Set<string>();
@@ -112,17 +140,21 @@ export async function allRuns(): Promise<Cached[]> {
     const dir = path.join(root, d.name);
     let st: fs.Stats;
     try {
-      // A symlinked run that leaves the runs directory is not listed at all.
-      containedPath(root, d.name, 'run.json');
       st = fs.statSync(path.join(dir, 'run.json'));
       if (!st.isFile()) continue;
     } catch {
       continue;
     }
-    seen.add(d.name);
-    const key = `${st.mtimeMs}:${st.size}`;
+    const key = `${st.ino}:${st.mtimeMs}:${st.size}`;
     let c = cache.get(dir);
     if (!c || c.key !== key) {
+      try {
+        // A symlinked run that leaves the runs directory is not listed at all.
+        containedPath(root, d.name, 'run.json');
+      } catch {
+        continue;
+      }
+      version++;
       try {
         const rec = RunDir.open(dir).readRecord();
         c = { key, row: rowOf(d.name, rec), flat: flatten(rec.config) };
@@ -133,9 +165,14 @@ export async function allRuns(): Promise<Cached[]> {
       }
       cache.set(dir, c);
     }
+    seen.add(d.name);
     out.push(c);
   }
-  for (const k of cache.keys()) if (path.dirname(k) === root && !seen.has(path.basename(k))) cache.delete(k);
+  for (const k of cache.keys())
+    if (path.dirname(k) === root && !seen.has(path.basename(k))) {
+      cache.delete(k);
+      version++;
+    }
   return out.sort((a, b) => (a.row.id < b.row.id ? -1 : a.row.id > b.row.id ? 1 : 0));
 }
 
@@ -191,8 +228,21 @@ export interface RunPage {
 
 const SORTABLE: (keyof RunRow)[] = ['id', 'status', 'preset', 'sweep', 'classes', 'labels', 'seqs', 'progress', 'learningTime', 'learned', 'clamp', 'seed', 'updatedAt'];
 
+/** Answers per query while no run changed (the run table's pages, polled every 2 s by every open page). */
+const pages = new Map<string, { version: number; page: RunPage }>();
+
 export async function queryRuns(q: RunQuery): Promise<RunPage> {
   const runs = await allRuns();
+  const key = JSON.stringify(q);
+  const hit = pages.get(key);
+  if (hit && hit.version === version) return hit.page;
+  const page = pageOf(runs, q);
+  if (pages.size >= 64) pages.clear();
+  pages.set(key, { version, page });
+  return page;
+}
+
+function pageOf(runs: Cached[], q: RunQuery): RunPage {
   const sort = q.sort ?? 'id';
   if (!SORTABLE.includes(sort)) throw new ApiError(400, `cannot sort by '${String(sort)}' (sortable: ${SORTABLE.join(', ')})`);
   const hit = runs.filter(({ row, flat }) => {
@@ -213,17 +263,16 @@ export async function queryRuns(q: RunQuery): Promise<RunPage> {
   });
   const offset = Math.max(0, q.offset ?? 0);
   const limit = Math.min(500, Math.max(1, q.limit ?? 50));
-  const fields = new Set<string>();
-  for (const r of runs) for (const k of Object.keys(r.flat)) fields.add(k);
-  return {
-    total: runs.length,
-    matched: hit.length,
-    offset,
-    rows: hit.slice(offset, offset + limit).map((r) => r.row),
-    presets: [...new Set(runs.map((r) => r.row.preset).filter((p): p is string => !!p))].sort(),
-    statuses: [...new Set(runs.map((r) => r.row.status))].sort(),
-    fields: [...fields].sort(),
-  };
+  const listing = perVersion('listing', () => {
+    const fields = new Set<string>();
+    for (const r of runs) for (const k of Object.keys(r.flat)) fields.add(k);
+    return {
+      presets: [...new Set(runs.map((r) => r.row.preset).filter((p): p is string => !!p))].sort(),
+      statuses: [...new Set(runs.map((r) => r.row.status))].sort(),
+      fields: [...fields].sort(),
+    };
+  });
+  return { total: runs.length, matched: hit.length, offset, rows: hit.slice(offset, offset + limit).map((r) => r.row), ...listing };
 }
 
 /** Parse the run list's query string (the same names the page keeps in its URL). */

@@ -7,7 +7,7 @@
  *                learning_time, learned, wall_s, ms_per_step, backend, created_at, updated_at, dir,
  *                config (JSON), summary (JSON), record (the whole run.json as JSON)
  *   metrics      one row per metrics.jsonl line: run_id, kind, seqs, step, set, the eval metrics of spec 3.3,
- *                grad_norm, steps (a trailing partial line of a live or killed run is ignored)
+ *                grad_norm, steps, wall_s (a trailing partial line of a live or killed run is ignored)
  *   checkpoints  one row per saved parameter checkpoint: run_id, seqs, path
  *
  * The README ("Run store") documents every column.
@@ -15,8 +15,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import { METRIC_NAMES } from '../metrics.js';
+import { METRIC_COLUMNS, lit, readMetricsSql } from './metricsSql.js';
 import { RunDir, type RunRecord } from './runDir.js';
+
+export { aggregateSweep, sweepAggregator, type AggregateMember, type AggregatePoint, type RunStats, type SeriesSelector, type SweepAggregate } from './aggregate.js';
 
 export interface RunInfo {
   /** The directory's name (a sweep member's ID, or a `opto train --out` name). */
@@ -99,7 +101,6 @@ export async function openRunStore(runsDir: string): Promise<{ connection: DuckD
   return { connection, close };
 }
 
-const lit = (s: string) => `'${s.replace(/'/g, "''")}'`;
 const list = (files: string[]) => `[${files.map(lit).join(', ')}]`;
 /** The run directory's name from a file path inside it (`<runs>/<id>/run.json` → `<id>`). */
 const runIdOf = (depth: number) => `string_split(replace(filename, '\\', '/'), '/')[-${depth}]`;
@@ -136,13 +137,10 @@ function viewSql(runs: RunInfo[]): string[] {
       j AS record
     FROM (${recordSrc})`;
 
-  const cols: Record<string, string> = { kind: 'VARCHAR', seqs: 'BIGINT', step: 'BIGINT', set: 'VARCHAR' };
-  for (const m of METRIC_NAMES) cols[m] = 'DOUBLE';
-  Object.assign(cols, { grad_norm: 'DOUBLE', steps: 'INTEGER' });
-  const colSpec = `{${Object.entries(cols).map(([k, t]) => `${lit(k)}: ${lit(t)}`).join(', ')}}`;
+  const cols = METRIC_COLUMNS;
   const metricNames = Object.keys(cols).map((c) => `"${c}"`).join(', ');
   const metricSrc = metrics.length
-    ? `SELECT * FROM read_json(${list(metrics)}, format = 'newline_delimited', columns = ${colSpec}, filename = true, ignore_errors = true)`
+    ? readMetricsSql(metrics)
     : `SELECT ${Object.entries(cols).map(([k, t]) => `NULL::${t} AS "${k}"`).join(', ')}, NULL::VARCHAR AS filename WHERE false`;
   const metricsView = `CREATE VIEW metrics AS SELECT ${runIdOf(2)} AS run_id, ${metricNames} FROM (${metricSrc}) WHERE kind IS NOT NULL`;
 
