@@ -10,6 +10,7 @@ import { useEffect, useState } from 'react';
 import { enc, getJson, si } from './api';
 import { Note } from './Figure';
 import type { RunPage, RunRow } from '../server/runs';
+import { StaleBadge } from './StaleBadge';
 import { useUrlState } from './useUrlState';
 
 const PAGE = 50;
@@ -170,6 +171,7 @@ export function RunsTable() {
                 </td>
                 <td>
                   <span className={`badge ${r.status}`}>{r.status}</span>
+                  {r.stale && <StaleBadge stale={r.stale} />}
                 </td>
                 <td>{r.preset ?? '–'}</td>
                 <td className="mono">{r.clamp}</td>

@@ -5,10 +5,10 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { RunRecord } from '@optoscope/engine';
+import type { RunRecord, Staleness } from '@optoscope/engine';
 import { engine } from './engine';
 import { ApiError } from './errors';
-import { containedPath, runPath, runsDir } from './paths';
+import { containedPath, runPath, runsDir, runsLocation } from './paths';
 
 export interface RunRow {
   id: string;
@@ -26,6 +26,8 @@ export interface RunRow {
   seed: number | null;
   backend: string | null;
   updatedAt: string | null;
+  /** A `running` run whose writer is gone (no heartbeat for 60 s, or its process ended): when and where it was last seen, and how to resume it. */
+  stale: Staleness | null;
   /** Why run.json could not be read (the row is still listed, with this message). */
   error?: string;
 }
@@ -33,6 +35,7 @@ export interface RunRow {
 interface Cached {
   key: string;
   row: RunRow;
+  host?: string;
   flat: Record<string, string | number | boolean | null>;
 }
 
@@ -98,7 +101,16 @@ function rowOf(id: string, rec: RunRecord): RunRow {
     seed: rec.seeds?.init ?? null,
     backend: rec.backend?.used ?? null,
     updatedAt: rec.updated_at ?? null,
+    stale: null,
   };
+}
+
+/** Liveness changes with the clock, not with run.json, so it is judged on every listing (running runs only). */
+async function withStaleness(c: Cached, dir: string): Promise<Cached> {
+  if (c.row.status !== 'running') return c;
+  const { readHeartbeat, resumeCommand, runStaleness } = await engine();
+  const stale = runStaleness({ status: 'running', updated_at: c.row.updatedAt ?? '', host: c.host }, readHeartbeat(dir), resumeCommand(runsLocation(), c.row.id));
+  return { ...c, row: { ...c.row, stale } };
 }
 
 /** Every run under the runs directory (a run.json is what makes a directory a run), cached by mtime. */
@@ -125,7 +137,7 @@ export async function allRuns(): Promise<Cached[]> {
     if (!c || c.key !== key) {
       try {
         const rec = RunDir.open(dir).readRecord();
-        c = { key, row: rowOf(d.name, rec), flat: flatten(rec.config) };
+        c = { key, row: rowOf(d.name, rec), flat: flatten(rec.config), host: rec.host };
         c.flat.status = rec.status;
       } catch (e) {
         // A run.json being replaced or corrupt: listed with the reason instead of failing the list.
@@ -133,7 +145,7 @@ export async function allRuns(): Promise<Cached[]> {
       }
       cache.set(dir, c);
     }
-    out.push(c);
+    out.push(await withStaleness(c, dir));
   }
   for (const k of cache.keys()) if (path.dirname(k) === root && !seen.has(path.basename(k))) cache.delete(k);
   return out.sort((a, b) => (a.row.id < b.row.id ? -1 : a.row.id > b.row.id ? 1 : 0));
@@ -197,7 +209,7 @@ export async function queryRuns(q: RunQuery): Promise<RunPage> {
   if (!SORTABLE.includes(sort)) throw new ApiError(400, `cannot sort by '${String(sort)}' (sortable: ${SORTABLE.join(', ')})`);
   const hit = runs.filter(({ row, flat }) => {
     if (q.preset && row.preset !== q.preset) return false;
-    if (q.status && row.status !== q.status) return false;
+    if (q.status && row.status !== q.status && !(q.status === 'stale' && row.stale)) return false;
     if (q.clamp && !(q.clamp === 'none' ? row.clamp === 'none' : row.clamp.toLowerCase().includes(q.clamp.toLowerCase()))) return false;
     if (q.q && !row.id.toLowerCase().includes(q.q.toLowerCase())) return false;
     return (q.filters ?? []).every((f) => matches(f.field in flat ? flat[f.field] : (row as unknown as Record<string, string | number | null>)[f.field], f));
@@ -221,7 +233,7 @@ export async function queryRuns(q: RunQuery): Promise<RunPage> {
     offset,
     rows: hit.slice(offset, offset + limit).map((r) => r.row),
     presets: [...new Set(runs.map((r) => r.row.preset).filter((p): p is string => !!p))].sort(),
-    statuses: [...new Set(runs.map((r) => r.row.status))].sort(),
+    statuses: [...new Set(runs.flatMap((r) => (r.row.stale ? [r.row.status, 'stale'] : [r.row.status])))].sort(),
     fields: [...fields].sort(),
   };
 }
@@ -251,6 +263,7 @@ export function runQueryFrom(sp: URLSearchParams): RunQuery {
 export interface RunDetail {
   id: string;
   record: RunRecord;
+  stale: Staleness | null;
   clamp: string;
   checkpoints: number[];
   analyses: string[];
@@ -258,11 +271,12 @@ export interface RunDetail {
 
 /** One run's record, checkpoints and stored analyses. */
 export async function runDetail(id: string): Promise<RunDetail> {
-  const { RunDir } = await engine();
+  const { RunDir, readHeartbeat, resumeCommand, runStaleness } = await engine();
   const dir = runPath(id);
   const rd = RunDir.open(dir);
   const record = rd.readRecord();
+  const stale = runStaleness(record, readHeartbeat(dir), resumeCommand(runsLocation(), id));
   const analysisDir = path.join(dir, 'analysis');
   const analyses = fs.existsSync(analysisDir) ? fs.readdirSync(analysisDir).filter((f) => /^[\w-]+\.json$/.test(f)).map((f) => f.slice(0, -5)) : [];
-  return { id, record, clamp: clampSummary(record.config.interventions, record.config.model?.nHeads), checkpoints: rd.listCheckpoints(), analyses };
+  return { id, record, stale, clamp: clampSummary(record.config.interventions, record.config.model?.nHeads), checkpoints: rd.listCheckpoints(), analyses };
 }
