@@ -51,7 +51,7 @@ export interface TrainOptions {
    */
   takeover?: boolean;
   /** Told of every file written, in order, and flushed before train returns or throws (object storage). */
-  mirror?: RunWriteListener & { flush(): Promise<void> };
+  mirror?: RunWriteListener & { readonly busy: boolean; flush(): Promise<void> };
 }
 
 /** Load the feature source a config names (spec 1.1). */
@@ -190,6 +190,12 @@ export async function train(config: RunConfig, opts: TrainOptions): Promise<RunS
       if (Date.now() - lastBeat >= HEARTBEAT_EVERY_MS) {
         run.writeHeartbeat(seqs);
         lastBeat = Date.now();
+      }
+      // A mirror's uploads run on this thread's event loop: while any are pending, let them progress every
+      // step (one turn costs microseconds), or new rows would reach the bucket seconds late.
+      if (opts.mirror?.busy) {
+        await new Promise((r) => setImmediate(r));
+        lastYield = performance.now();
       }
       if ((step & 63) === 0) {
         const now = performance.now();

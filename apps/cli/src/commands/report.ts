@@ -27,7 +27,7 @@ export function registerReport(program: Command): void {
       const { dir: runsDir, store } = await readRuns(o.runs, o);
       let written: Awaited<ReturnType<typeof writeReport>>;
       try {
-        written = await writeReport(runsDir, { size: o.size, analyses: o.analyses, log, data });
+        written = await writeReport(runsDir, { size: o.size, analyses: o.analyses, log, data, location: store.spec.location === runsDir ? undefined : store.spec.location });
         // Into the bucket as well, where the dashboard's report page looks (a no-op for a runs directory).
         await store.publish(runsDir, 'report');
       } finally {

@@ -17,7 +17,11 @@ export interface RunStoreSpec {
   cache?: string;
 }
 
-export type RunMirrorHandle = RunWriteListener & { flush(): Promise<void> };
+export type RunMirrorHandle = RunWriteListener & {
+  /** Uploads are waiting or in flight: the trainer yields to the event loop between steps so they progress. */
+  readonly busy: boolean;
+  flush(): Promise<void>;
+};
 
 export interface RunStore {
   readonly spec: RunStoreSpec;

@@ -29,6 +29,10 @@ export class RunMirror implements RunWriteListener {
     private readonly remoteRel: string,
   ) {}
 
+  get busy(): boolean {
+    return this.draining !== null;
+  }
+
   written(rel: string): void {
     const i = this.queue.indexOf(rel);
     if (i >= 0) this.queue.splice(i, 1);
