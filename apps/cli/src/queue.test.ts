@@ -22,7 +22,6 @@ afterAll(async () => {
   removeTemps();
 });
 
-
 describe('BullMQ queue with a real Redis', () => {
   it('two workers share a sweep; one is killed mid-run; every run completes exactly once and the resumed one matches an uninterrupted run', async () => {
     const d = tmp('opto-queue-');

@@ -5,6 +5,7 @@
  * What lands in the bucket is read back with the AWS SDK directly (not through our cache) and compared
  * byte for byte with a sweep of the same spec on a local runs directory.
  */
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -96,13 +97,15 @@ describe('runs in an S3 bucket', () => {
     const written = fs.readFileSync(local, 'utf8').trim().split('\n').length;
     const t0 = Date.now();
     let seen = 0;
+    let last: unknown = null;
     while (Date.now() - t0 < 5000) {
-      const page = await api<{ total: number }>(`/api/runs/${watched}/metrics?after=0`);
-      seen = page.total;
+      const page = await api<{ total?: number }>(`/api/runs/${watched}/metrics?after=0`);
+      last = page;
+      seen = page.total ?? 0;
       if (seen >= written) break;
       await sleep(100);
     }
-    expect(seen, `rows visible ${Date.now() - t0} ms after ${written} were written`).toBeGreaterThanOrEqual(written);
+    expect(seen, `rows visible ${Date.now() - t0} ms after ${written} were written: ${JSON.stringify(last).slice(0, 300)}`).toBeGreaterThanOrEqual(written);
 
     // Kill A once its first run has a checkpoint past 0 in its cache.
     await until(() => events(a.stderr(), 'start').length > 0, 60_000, `worker A to start: ${a.stderr()}`);
@@ -144,6 +147,16 @@ describe('runs in an S3 bucket', () => {
       expect([...remote.keys()].filter((k) => k.startsWith('checkpoints/')).sort()).toEqual(want.filter((k) => k.startsWith('checkpoints/')).sort());
       expect(JSON.parse(remote.get('run.json')!.toString()).status).toBe('finished');
     }
+
+    // SQL over the bucket's runs, and the report written next to them.
+    const rowsRef = ids.reduce((n, id) => n + fs.readFileSync(path.join(d, 'ref', id, 'metrics.jsonl'), 'utf8').trim().split('\n').length, 0);
+    const q = optoSync(['runs', 'query', "select count(*) as n, count(distinct run_id) as runs from metrics", '--runs', url, '--cache', 'cache-q', '--json'], d, env);
+    expect(JSON.parse(q.stdout), q.stderr).toEqual([{ n: rowsRef, runs: 6 }]);
+    const rep = optoSync(['report', '--runs', url, '--cache', 'cache-rep', '--no-analyses', '--json'], d, env);
+    expect(rep.code, rep.stderr).toBe(0);
+    const inBucket = JSON.parse((await bucketFiles('sweeps/s3/report')).get('report.json')!.toString());
+    expect(inBucket.runsDir).toBe(url);
+    expect(inBucket.claims.flatMap((c: { commands: string[] }) => c.commands).join('\n')).toContain(`--runs ${url}`);
   }, 600_000);
 
   it('opto train uploads as it writes and run.json last: a reader polling the bucket never sees a record ahead of its files', async () => {
@@ -151,10 +164,13 @@ describe('runs in an S3 bucket', () => {
     const url = `s3://${BUCKET}/single`;
     const p = start(['train', '--preset', 'smoke', '--seqs', '12800', '--eval-every', '640', '--ckpt-every', '640', '--runs', url, '--out', 'r1', '--cache', 'c', '--no-progress'], d, process.execPath, env);
     procs.push(p);
+    // null: absent; undefined: caught mid-rewrite. s3rver writes objects in place (S3 itself never serves
+    // half an object), so a body that does not match its ETag (MD5) is read again, as our reader does.
     const get = async (key: string) => {
       try {
         const r = await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: `single/r1/${key}` }));
-        return Buffer.from(await r.Body!.transformToByteArray()).toString();
+        const body = Buffer.from(await r.Body!.transformToByteArray());
+        return createHash('md5').update(body).digest('hex') === r.ETag!.replace(/"/g, '') ? body.toString() : undefined;
       } catch {
         return null;
       }
@@ -165,13 +181,14 @@ describe('runs in an S3 bucket', () => {
       const exited = p.child.exitCode !== null;
       // The record first, then what it names: files only ever grow, so anything it names must be there now.
       const text = await get('run.json');
-      if (text !== null) {
+      const metrics = text ? await get('metrics.jsonl') : null;
+      if (text && metrics !== undefined) {
         const rec = JSON.parse(text);
         sawRunning ||= rec.status === 'running';
         const keys = new Set(
           ((await client.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'single/r1/checkpoints/' }))).Contents ?? []).map((o) => Number(/seqs-(\d+)/.exec(o.Key!)![1])),
         );
-        const rows = ((await get('metrics.jsonl')) ?? '').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+        const rows = (metrics ?? '').split('\n').filter(Boolean).map((l) => JSON.parse(l));
         // progress.seqs is the saved state's (0 before the first checkpoint is saved).
         if (rec.progress.seqs > 0) for (let x = 0; x <= rec.progress.seqs; x += 640) expect(keys.has(x), `checkpoint ${x} named by progress ${rec.progress.seqs}`).toBe(true);
         if (rec.progress.seqs > 0) expect(rows.some((r) => r.seqs === rec.progress.seqs && r.kind === 'eval')).toBe(true);

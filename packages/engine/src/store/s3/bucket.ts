@@ -8,6 +8,7 @@
  *
  * The SDK is loaded on first use, so nothing that stays on local disk pays for it.
  */
+import { createHash } from 'node:crypto';
 import type { S3Client } from '@aws-sdk/client-s3';
 
 export interface S3Location {
@@ -90,6 +91,19 @@ export class Bucket {
   async get(rel: string): Promise<Uint8Array> {
     const res = await this.call(`read ${this.loc.url}/${rel}`, () => this.client.send(new this.s3.GetObjectCommand({ Bucket: this.loc.bucket, Key: this.key(rel) })));
     return res.Body!.transformToByteArray();
+  }
+
+  /**
+   * The object's bytes, or null when they do not match the ETag it was served with (for single-part
+   * uploads the ETag is the MD5 of the body). S3 itself never serves a half-written object, but some
+   * S3-compatible servers do while a PUT of the same key is in progress; the caller reads it again later.
+   */
+  async getWhole(rel: string): Promise<{ body: Uint8Array; etag: string } | null> {
+    const res = await this.call(`read ${this.loc.url}/${rel}`, () => this.client.send(new this.s3.GetObjectCommand({ Bucket: this.loc.bucket, Key: this.key(rel) })));
+    const body = await res.Body!.transformToByteArray();
+    const etag = (res.ETag ?? '').replace(/"/g, '');
+    if (/^[0-9a-f]{32}$/.test(etag) && createHash('md5').update(body).digest('hex') !== etag) return null;
+    return { body, etag };
   }
 
   async put(rel: string, body: Uint8Array): Promise<void> {

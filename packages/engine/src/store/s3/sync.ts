@@ -35,11 +35,17 @@ function md5(file: string): string | null {
   }
 }
 
-async function fetchTo(bucket: Bucket, rel: string, file: string): Promise<void> {
-  const body = await bucket.get(rel);
+/** Fetch one object into `file`; its ETag, or null (file untouched) when it was being rewritten and came torn. */
+async function fetchTo(bucket: Bucket, rel: string, file: string): Promise<string | null> {
+  const got = await bucket.getWhole(rel);
+  if (got === null) return null;
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  writeFileAtomic(file, body);
+  writeFileAtomic(file, got.body);
+  return got.etag;
 }
+
+/** The run a key belongs to (its first segment), for holding its run.json back while a file of it is missing. */
+const runOf = (rel: string) => rel.split('/')[0];
 
 /** Every file under `dir`, relative, with forward slashes. */
 function localFiles(dir: string): string[] {
@@ -64,7 +70,12 @@ export async function checkoutRun(bucket: Bucket, id: string, localDir: string):
   for (const rel of localFiles(localDir)) if (!remote.has(rel)) fs.rmSync(path.join(localDir, rel), { force: true });
   for (const o of objects.sort(recordsLast)) {
     const file = path.join(localDir, o.key);
-    if (md5(file) !== o.etag) await fetchTo(bucket, `${id}/${o.key}`, file);
+    // A file being rewritten right now (its writer's last upload) is read again until it comes whole.
+    for (let tries = 0; md5(file) !== o.etag; tries++) {
+      if ((await fetchTo(bucket, `${id}/${o.key}`, file)) !== null) break;
+      if (tries >= 20) throw new Error(`cannot read ${bucket.loc.url}/${id}/${o.key} whole (it changed under every read); try again`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
   }
   fs.mkdirSync(path.join(localDir, 'checkpoints'), { recursive: true });
   return true;
@@ -92,11 +103,18 @@ export async function syncTree(bucket: Bucket, localDir: string, scope: SyncScop
   const objects = (await bucket.list()).filter((o) => wanted(o.key));
   const remote = new Set(objects.map((o) => o.key));
   let fetched = 0;
+  const behind = new Set<string>();
   for (const o of objects.sort(recordsLast)) {
     const file = path.join(localDir, o.key);
     if (known[o.key] === o.etag && fs.existsSync(file)) continue;
-    await fetchTo(bucket, o.key, file);
-    known[o.key] = o.etag;
+    // A run's record waits for the next refresh if any file of its came torn this time.
+    if (isRecord(o.key) && behind.has(runOf(o.key))) continue;
+    const etag = await fetchTo(bucket, o.key, file);
+    if (etag === null) {
+      behind.add(runOf(o.key));
+      continue;
+    }
+    known[o.key] = etag;
     fetched++;
   }
   // What the bucket no longer holds goes here too: run.json first, so a run disappears before its files.
