@@ -1,6 +1,6 @@
 /**
- * Runs on S3-compatible object storage, for real: an s3rver (an S3-protocol server from npm) on a free
- * 127.0.0.1 port, a redis-server for the queue, two `opto worker` processes with separate local caches
+ * Runs on S3-compatible object storage, for real: an s3rver (an S3-protocol server from npm, in a process
+ * of its own) on a free 127.0.0.1 port, a redis-server for the queue, two `opto worker` processes with separate local caches
  * and one bucket, one of them killed with SIGKILL mid-run, and the dashboard pointed at the bucket.
  * What lands in the bucket is read back with the AWS SDK directly (not through our cache) and compared
  * byte for byte with a sweep of the same spec on a local runs directory.
@@ -9,14 +9,13 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import S3rver from 's3rver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDashboard, type DashboardServer } from '../dist/commands/dashboard.js';
 import { optoSync, removeTemps, sleep, start, startRedis, tmp, until, workerEvents as events, type Proc } from './testing/procs.js';
 
 const procs: Proc[] = [];
-let s3: S3rver;
 let client: S3Client;
 let env: NodeJS.ProcessEnv;
 let redisUrl = '';
@@ -25,9 +24,10 @@ const BUCKET = 'team';
 
 beforeAll(async () => {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-  const data = tmp('opto-s3rver-');
-  s3 = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory: data, configureBuckets: [{ name: BUCKET, configs: [] }] });
-  const { port } = (await s3.run()) as unknown as { port: number };
+  const server = start([fileURLToPath(new URL('./testing/s3rver.mjs', import.meta.url)), tmp('opto-s3rver-'), BUCKET], tmp('opto-s3rver-cwd-'), 'node');
+  procs.push(server);
+  await until(() => /"port"/.test(server.stdout()), 30_000, `s3rver to listen: ${server.stderr()}`);
+  const { port } = JSON.parse(server.stdout()) as { port: number };
   env = { ...process.env, AWS_ENDPOINT_URL: `http://127.0.0.1:${port}`, AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1' };
   Object.assign(process.env, { AWS_ENDPOINT_URL: env.AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1' });
   client = new S3Client({ endpoint: env.AWS_ENDPOINT_URL, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
@@ -39,7 +39,6 @@ afterAll(async () => {
   for (const p of procs) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
   await Promise.all(procs.map((p) => p.exited));
   client?.destroy();
-  await s3?.close();
   removeTemps();
 });
 

@@ -35,9 +35,16 @@ function md5(file: string): string | null {
   }
 }
 
-/** Fetch one object into `file`; its ETag, or null (file untouched) when it was being rewritten and came torn. */
+/**
+ * Fetch one object into `file`; its ETag, or null (file untouched) when it came torn on every one of a few
+ * quick tries (it is being rewritten over and over: the next refresh gets it).
+ */
 async function fetchTo(bucket: Bucket, rel: string, file: string): Promise<string | null> {
-  const got = await bucket.getWhole(rel);
+  let got = await bucket.getWhole(rel);
+  for (let i = 0; got === null && i < 5; i++) {
+    await new Promise((r) => setTimeout(r, 40));
+    got = await bucket.getWhole(rel);
+  }
   if (got === null) return null;
   fs.mkdirSync(path.dirname(file), { recursive: true });
   writeFileAtomic(file, got.body);
