@@ -213,8 +213,8 @@ describe('runs in an S3 bucket', () => {
     expect(nob.code).toBe(1);
     expect(nob.stderr.trim().split('\n')).toHaveLength(1);
     expect(nob.stderr).toMatch(/^opto: cannot list s3:\/\/no-such-bucket\/x\/: NoSuchBucket: .*bucket 'no-such-bucket' does not exist at http:\/\/127\.0\.0\.1:\d+/);
-    fs.writeFileSync(path.join(d, 's.json'), JSON.stringify({ name: 'x', base: { backend: 'wasm' }, seeds: [1] }));
-    const bad = optoSync(['sweep', 's.json', '--runs', 's3://Bad_Bucket/x'], d, env);
+    const bad = optoSync(['runs', 'ls', '--runs', 's3://Bad_Bucket/x'], d, env);
+    expect(bad.code).toBe(1);
     expect(bad.stderr.trim()).toMatch(/^opto: --runs s3:\/\/Bad_Bucket\/x: 'Bad_Bucket' is not a valid bucket name/);
   }, 300_000);
 });
