@@ -21,7 +21,8 @@ import { donorLoader } from './interventions/compile.js';
 import { checkpointMetadata, loadParamTensors, paramTensors, stateTensors } from './store/paramIO.js';
 import type { NamedTensor } from './store/safetensors.js';
 import { emptyWindow, evalPointRows, nextMultiple, setupTraining } from './trainSetup.js';
-import { RUN_SCHEMA, RunDir, type RunRecord, type RunSummary, type SetMetrics } from './store/runDir.js';
+import { HEARTBEAT_EVERY_MS, readHeartbeat, runStaleness, writerIdentity } from './store/liveness.js';
+import { RUN_SCHEMA, RunDir, type RunRecord, type RunSummary, type RunWriteListener, type SetMetrics } from './store/runDir.js';
 
 
 export type TrainEvent =
@@ -43,6 +44,13 @@ export interface TrainOptions {
   features?: FeatureSource;
   /** A compiled core-wasm module to instantiate (worker threads share one compilation). */
   coreModule?: WebAssembly.Module;
+  /**
+   * Resume even while the run looks live elsewhere (fresh heartbeat): for an executor that holds a lock on
+   * the run by other means (a queue job whose previous holder's lock lapsed).
+   */
+  takeover?: boolean;
+  /** Told of every file written, in order, and flushed before train returns or throws (object storage). */
+  mirror?: RunWriteListener & { readonly busy: boolean; flush(): Promise<void> };
 }
 
 /** Train (or, with `opts.resume`, resume) one run; resolves with its summary. */
@@ -64,6 +72,7 @@ async function runTraining(config: RunConfig | null, opts: TrainOptions): Promis
     const existing = RunDir.open(opts.out);
     prior = existing.readRecord();
     if (prior.status === 'finished') throw new Error(`${opts.out} is already finished; nothing to resume`);
+    assertNotLive(prior, opts);
     cfg = parseRunConfig(prior.config, `${existing.recordFile} config`);
   } else {
     if (!config) throw new Error('train: a config is needed unless resuming');
@@ -92,6 +101,8 @@ async function runTraining(config: RunConfig | null, opts: TrainOptions): Promis
   let resumedFrom: number | null = null;
   let record: RunRecord;
   const run = prior ? RunDir.open(opts.out) : RunDir.create(opts.out);
+  run.listener = opts.mirror ?? null;
+  const me = writerIdentity();
 
   if (prior) {
     run.removeTempFiles();
@@ -107,7 +118,7 @@ async function runTraining(config: RunConfig | null, opts: TrainOptions): Promis
     }
     // Without any saved state the run restarts from scratch, so even the rows at 0 go.
     run.truncateMetrics(resumedFrom ?? -1);
-    record = { ...prior, status: 'running', progress: { seqs, step }, error: undefined };
+    record = { ...prior, status: 'running', progress: { seqs, step }, host: me.host, user: me.user, error: undefined };
   } else {
     record = {
       schema: RUN_SCHEMA,
@@ -119,12 +130,16 @@ async function runTraining(config: RunConfig | null, opts: TrainOptions): Promis
       seeds: cfg.seeds,
       backend: { requested: sel.requested, used: be.name, reason: sel.reason, ...(sel.timing && { timing: sel.timing }) },
       code: codeVersion(),
+      host: me.host,
+      user: me.user,
       data: { description: features.description },
       params: params.total,
       progress: { seqs: 0, step: 0 },
     };
   }
   run.writeRecord(record);
+  run.writeHeartbeat(seqs);
+  let lastBeat = Date.now();
   emit({ type: 'start', record, totalSteps: Math.ceil(total / B), resumedFrom });
 
   let nextEval = resumedFrom === null ? 0 : nextMultiple(seqs, evalEvery);
@@ -182,6 +197,17 @@ async function runTraining(config: RunConfig | null, opts: TrainOptions): Promis
       win.gradNorm += trainStep.gradNorm;
       win.n++;
       recentLoss = Number.isNaN(recentLoss) ? loss : 0.98 * recentLoss + 0.02 * loss;
+      // Checked every step (a clock read), not on a timer: the loop rarely yields to the event loop.
+      if (Date.now() - lastBeat >= HEARTBEAT_EVERY_MS) {
+        run.writeHeartbeat(seqs);
+        lastBeat = Date.now();
+      }
+      // A mirror's uploads run on this thread's event loop: while any are pending, let them progress every
+      // step (one turn costs microseconds), or new rows would reach the bucket seconds late.
+      if (opts.mirror?.busy) {
+        await new Promise((r) => setImmediate(r));
+        lastYield = performance.now();
+      }
       if ((step & 63) === 0) {
         const now = performance.now();
         if (now - lastYield > 50) {
@@ -200,6 +226,8 @@ async function runTraining(config: RunConfig | null, opts: TrainOptions): Promis
     checkpoint(total); // the final checkpoint always exists (graft donors, analyses)
   } catch (e) {
     if (!(e instanceof InterruptedError)) run.writeRecord((record = { ...record, status: 'failed', error: (e as Error).message }));
+    // The saved state and the record reach the mirror before the caller hears of the stop.
+    await opts.mirror?.flush().catch((f: Error) => emit({ type: 'warning', message: f.message }));
     throw e;
   } finally {
     await sel.release?.(); // webgpu: stop the GPU worker before this (maybe pool) thread ends
@@ -213,8 +241,20 @@ async function runTraining(config: RunConfig | null, opts: TrainOptions): Promis
   });
   record = { ...record, status: 'finished', progress: { seqs: total, step }, summary };
   run.writeRecord(record);
+  await opts.mirror?.flush();
   emit({ type: 'done', summary, record });
   return summary;
+}
+
+/** Refuse to resume a run whose writer still beats elsewhere: two writers would interleave its files. */
+function assertNotLive(prior: RunRecord, opts: TrainOptions): void {
+  if (opts.takeover || prior.status !== 'running') return;
+  const beat = readHeartbeat(opts.out);
+  if (!beat || runStaleness(prior, beat, '') !== null) return;
+  const age = Math.round((Date.now() - Date.parse(beat.at)) / 1000);
+  throw new Error(
+    `${opts.out} is still training on ${beat.host} (pid ${beat.pid}, heartbeat ${age} s ago); resume it only once it is stale (no heartbeat for 60 s) or its process has stopped (nothing was changed)`,
+  );
 }
 
 export class InterruptedError extends Error {

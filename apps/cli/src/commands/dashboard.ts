@@ -11,7 +11,51 @@ import * as path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
+import { isS3Url, openRunStoreAt, type RunStore } from '@optoscope/engine';
 import { nonNegativeInt } from '../args.js';
+import { RUNS_HELP, addCacheOption, type CacheFlags } from '../runsFlags.js';
+
+/** How often the dashboard's copy of a bucket is refreshed: new rows of a live run show within about this plus one upload. */
+export const BUCKET_REFRESH_MS = 1500;
+
+/**
+ * A bucket as the dashboard reads it: its local cache, refreshed every {@link BUCKET_REFRESH_MS} (never two
+ * refreshes at once). A failed refresh is logged and retried; the last good copy stays served.
+ */
+async function followBucket(url: string, cache: string | undefined, log: (s: string) => void): Promise<{ dir: string; stop: () => void }> {
+  const store: RunStore = await openRunStoreAt({ location: url, cache });
+  let dir: string;
+  try {
+    dir = await store.refresh('all');
+  } catch (e) {
+    store.close();
+    throw e;
+  }
+  let stopped = false;
+  let lastError = '';
+  const loop = async () => {
+    while (!stopped) {
+      await new Promise((r) => setTimeout(r, BUCKET_REFRESH_MS).unref());
+      if (stopped) break;
+      try {
+        await store.refresh('all');
+        lastError = '';
+      } catch (e) {
+        const msg = (e as Error).message;
+        if (msg !== lastError) log(`refreshing ${url}: ${msg} (retrying)`);
+        lastError = msg;
+      }
+    }
+  };
+  void loop();
+  return {
+    dir,
+    stop: () => {
+      stopped = true;
+      store.close();
+    },
+  };
+}
 
 /** apps/dashboard, next to this package in the monorepo (dist/commands/dashboard.js → ../../../dashboard). */
 export function dashboardDir(): string {
@@ -100,7 +144,10 @@ async function freePort(host: string): Promise<number> {
 }
 
 export interface DashboardOptions {
+  /** A runs directory, or s3://bucket/prefix (read through a local cache kept current). */
   runsDir: string;
+  /** With s3://: the local cache directory. */
+  cache?: string;
   /** 0: any free port. */
   port?: number;
   host?: string;
@@ -122,7 +169,16 @@ export interface DashboardServer {
 /** Start the production dashboard over `runsDir`; resolves once it answers HTTP. */
 export async function startDashboard(o: DashboardOptions): Promise<DashboardServer> {
   const log = o.log ?? ((s: string) => process.stderr.write(s + '\n'));
-  const runsDir = path.resolve(o.runsDir);
+  const bucket = isS3Url(o.runsDir) ? await followBucket(o.runsDir, o.cache, log) : null;
+  try {
+    return await serve(o, bucket?.dir ?? path.resolve(o.runsDir), log, bucket?.stop);
+  } catch (e) {
+    bucket?.stop();
+    throw e;
+  }
+}
+
+async function serve(o: DashboardOptions, runsDir: string, log: (s: string) => void, onStop: () => void = () => undefined): Promise<DashboardServer> {
   if (!fs.existsSync(runsDir) || !fs.statSync(runsDir).isDirectory()) throw new Error(`--runs ${o.runsDir} is not a directory`);
   const app = dashboardDir();
   const distDir = o.distDir ?? DEFAULT_DIST_DIR;
@@ -137,7 +193,7 @@ export async function startDashboard(o: DashboardOptions): Promise<DashboardServ
   const port = o.port ? o.port : await freePort(host);
   const child = spawn(process.execPath, [nextBin(app), 'start', '-p', String(port), '-H', host], {
     cwd: app,
-    env: childEnv(distDir, { OPTO_RUNS_DIR: runsDir, NODE_ENV: 'production' }),
+    env: childEnv(distDir, { OPTO_RUNS_DIR: runsDir, OPTO_RUNS_LOCATION: isS3Url(o.runsDir) ? o.runsDir : runsDir, NODE_ENV: 'production' }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -147,6 +203,7 @@ export async function startDashboard(o: DashboardOptions): Promise<DashboardServ
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  void exited.then(onStop);
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   // Ready when it answers; a server that exits first (port taken, bad build) reports its own output.
   for (;;) {
@@ -172,16 +229,16 @@ export async function startDashboard(o: DashboardOptions): Promise<DashboardServ
 }
 
 export function registerDashboard(program: Command): void {
-  program
-    .command('dashboard')
+  addCacheOption(program
+    .command('dashboard'))
     .description('serve the live dashboard over a runs directory (read-only; builds the app first if needed)')
-    .requiredOption('--runs <dir>', 'runs directory')
+    .requiredOption('--runs <dir>', RUNS_HELP)
     .option('--port <n>', 'port (0: any free port)', nonNegativeInt, 3000)
     .option('--host <addr>', 'address to listen on', '127.0.0.1')
     .option('--rebuild', 'build the app even if its build is current')
-    .action(async (o: { runs: string; port: number; host: string; rebuild?: boolean }) => {
-      const server = await startDashboard({ runsDir: o.runs, port: o.port, host: o.host, build: o.rebuild ? 'always' : 'auto' });
-      process.stdout.write(`Optoscope dashboard: ${server.url}  (runs: ${path.resolve(o.runs)}; Ctrl-C stops it)\n`);
+    .action(async (o: CacheFlags & { runs: string; port: number; host: string; rebuild?: boolean }) => {
+      const server = await startDashboard({ runsDir: o.runs, cache: o.cache, port: o.port, host: o.host, build: o.rebuild ? 'always' : 'auto' });
+      process.stdout.write(`Optoscope dashboard: ${server.url}  (runs: ${isS3Url(o.runs) ? o.runs : path.resolve(o.runs)}; Ctrl-C stops it)\n`);
       server.child.stderr!.pipe(process.stderr);
       const stop = () => void server.stop().then(() => process.exit(0));
       process.on('SIGINT', stop);

@@ -9,6 +9,9 @@ import type { Command } from 'commander';
 import {
   classSplitFor,
   InterruptedError,
+  isS3Url,
+  openRunStoreAt,
+  resumeCommand,
   mergeConfig,
   PRESETS,
   parseRunConfig,
@@ -24,8 +27,10 @@ import { headsFromFlag } from '../headsFrom.js';
 import { addClampOptions, clampSpec, type ClampFlags } from '../clampFlags.js';
 import { formatSummary } from '../format.js';
 import { addDataOptions, addTaskOptions, dataBlock, type DataFlags } from '../dataFlags.js';
+import { RUNS_HELP, addCacheOption, type CacheFlags } from '../runsFlags.js';
 
-interface TrainFlags extends ClampFlags, DataFlags {
+interface TrainFlags extends ClampFlags, DataFlags, CacheFlags {
+  runs?: string;
   preset?: string;
   headsFrom?: string;
   seqs?: number;
@@ -56,11 +61,13 @@ export function registerTrain(program: Command): void {
     .option('--seed-eval <n>', 'eval-set seed (default 1)', nonNegativeInt)
     .option('--eval-every <n>', 'eval cadence in sequences (default 5000)', positiveInt)
     .option('--ckpt-every <n>', 'checkpoint cadence in sequences (default 10000)', positiveInt)
-    .option('--out <dir>', 'run directory to create (default runs/<preset>-<timestamp>)')
+    .option('--out <dir>', 'run directory to create (default <runs>/<preset>-<timestamp>); with --runs s3://..., the run\'s name in the bucket')
+    .option('--runs <dir>', `${RUNS_HELP}; where --out and --resume names are found`)
     .option('--backend <name>', 'auto (webgpu on a hardware adapter, else wasm) | wasm | reference | webgpu (forced; software adapters allowed, with a warning)', oneOf('auto', 'wasm', 'reference', 'webgpu'))
-    .option('--resume <run>', 'continue an interrupted run from its last checkpoint')
+    .option('--resume <run>', 'continue an interrupted run from its last checkpoint (a run directory; with --runs s3://..., a run name in the bucket)')
     .option('--json', 'print the summary as one JSON object on the last line')
     .option('--no-progress', 'no progress bar');
+  addCacheOption(cmd);
   addClampOptions(addDataOptions(addTaskOptions(cmd))).action(async (configFile: string | undefined, flags: TrainFlags) => {
       const summary = flags.resume ? await resume(flags) : await fresh(configFile, flags);
       if (flags.json) process.stdout.write(JSON.stringify(jsonSummary(summary)) + '\n');
@@ -75,12 +82,38 @@ async function fresh(configFile: string | undefined, flags: TrainFlags): Promise
   const spec = clampSpec(flags, cfg.interventions);
   if (spec) cfg = { ...cfg, interventions: spec };
   const config = parseRunConfig(cfg, configFile ?? 'config');
-  const out = flags.out ?? path.join('runs', `${config.preset ?? config.name ?? 'run'}-${timestamp()}`);
+  const name = `${config.preset ?? config.name ?? 'run'}-${timestamp()}`;
+  if (flags.runs !== undefined && isS3Url(flags.runs)) return inStore(flags, flags.out ?? name, false, (out, mirror) => runWithUi(flags, (onEvent, signal) => train(config, { out, onEvent, signal, mirror })));
+  const out = flags.out ?? path.join(flags.runs ?? 'runs', name);
   return runWithUi(flags, (onEvent, signal) => train(config, { out, onEvent, signal }));
 }
 
 async function resume(flags: TrainFlags): Promise<RunSummary> {
+  if (flags.runs !== undefined && isS3Url(flags.runs))
+    return inStore(flags, flags.resume!, true, (out, mirror) => runWithUi(flags, (onEvent, signal) => resumeTraining(out, { onEvent, signal, mirror })));
   return runWithUi(flags, (onEvent, signal) => resumeTraining(flags.resume!, { onEvent, signal }));
+}
+
+type Mirror = NonNullable<Parameters<typeof train>[1]['mirror']>;
+
+/** Train run `id` of an object store: in its local cache, brought up to date first, mirrored as it goes. */
+async function inStore(flags: TrainFlags, id: string, resuming: boolean, run: (out: string, mirror: Mirror | undefined) => Promise<RunSummary>): Promise<RunSummary> {
+  if (!/^[\w.-]+$/.test(id) || id.startsWith('.')) throw new Error(`${resuming ? '--resume' : '--out'} ${id}: with --runs s3://... give a run name (letters, digits, . _ -), not a path`);
+  const store = await openRunStoreAt({ location: flags.runs!, cache: flags.cache });
+  try {
+    await store.prepare();
+    await store.checkout(id);
+    const out = path.join(store.workDir, id);
+    const held = fs.existsSync(path.join(out, 'run.json'));
+    if (resuming && !held) throw new Error(`--resume ${id}: no run '${id}' in ${store.spec.location}`);
+    if (!resuming && held) throw new Error(`--out ${id}: ${store.spec.location} already holds a run '${id}'; continue it with --resume ${id}, or choose another --out (nothing was changed)`);
+    return await run(out, store.mirror(id) ?? undefined);
+  } catch (e) {
+    if (e instanceof InterruptedError) e.message = e.message.replace(/resume with .*$/, `resume with: ${resumeCommand(store.spec.location, id)}`);
+    throw e;
+  } finally {
+    store.close();
+  }
 }
 
 /** Heads for a head-clamping preset: seed 5's defaults, or picked from a finished unclamped run. */

@@ -71,3 +71,22 @@ export async function freePort(): Promise<number> {
 export function snapshot(dir: string): string[] {
   return fs.readdirSync(dir, { recursive: true }).map(String).sort();
 }
+
+/** A redis-server of our own on a free 127.0.0.1 port (nothing else is ever contacted); its URL. */
+export async function startRedis(procs: Proc[]): Promise<string> {
+  if (spawnSync('redis-server', ['--version']).error)
+    throw new Error('redis-server is not installed: the queue tests need a real Redis. Install it with `apt-get install -y redis-server` (Debian; .ci/run does this when it is missing)');
+  const port = await freePort();
+  const redis = start(['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], tmp('opto-redis-'), 'redis-server');
+  procs.push(redis);
+  await until(() => /Ready to accept connections/.test(redis.stdout()), 10_000, `redis-server on port ${port}: ${redis.stdout()}${redis.stderr()}`);
+  return `redis://127.0.0.1:${port}`;
+}
+
+/** The run IDs of `[hh:mm:ss host:pid] <verb> <id>...` lines in an `opto worker` log. */
+export function workerEvents(log: string, verb: string): string[] {
+  return log
+    .split('\n')
+    .map((l) => new RegExp(`^\\[[^\\]]+\\] ${verb} (\\S+)`).exec(l)?.[1])
+    .filter((x): x is string => x !== undefined);
+}

@@ -22,6 +22,7 @@ import { Figure, Note } from './Figure';
 import type { WiringView as Wiring } from '../server/analysis';
 import type { ClampShown, LiveClamp } from '../server/clamp';
 import type { AttentionAt as Attention, HeadCurves } from '../server/heads';
+import { StaleBadge } from './StaleBadge';
 import { useUrlState } from './useUrlState';
 
 type Row = { kind: 'eval' | 'train'; seqs: number; step: number; set?: string; [k: string]: number | string | undefined };
@@ -40,6 +41,7 @@ interface Detail {
   clamp: string;
   checkpoints: number[];
   analyses: string[];
+  stale: { lastSeen: string; host: string; resume: string } | null;
 }
 interface MetricsPage {
   status: string;
@@ -218,6 +220,7 @@ export function RunView({ id }: { id: string }) {
     <>
       <h1>
         {id} <span className={`badge ${rec.status}`} data-testid="run-status">{rec.status}</span>
+        {detail.data!.stale && <StaleBadge stale={detail.data!.stale} full />}
       </h1>
       <div className="meta">
         <span>preset: {rec.config.preset ?? '–'}</span>

@@ -10,6 +10,7 @@ import { useEffect, useState } from 'react';
 import { enc, getJson, learningTimeText, si } from './api';
 import { CsvButton, Note } from './Figure';
 import type { RunPage, RunRow } from '../server/runs';
+import { StaleBadge } from './StaleBadge';
 import { useUrlState } from './useUrlState';
 
 const PAGE = 50;
@@ -172,6 +173,7 @@ export function RunsTable() {
                 </td>
                 <td>
                   <span className={`badge ${r.status}`}>{r.status}</span>
+                  {r.stale && <StaleBadge stale={r.stale} />}
                 </td>
                 <td>{r.preset ?? '–'}</td>
                 <td className="mono">{r.clamp}</td>

@@ -5,10 +5,10 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { RunRecord } from '@optoscope/engine';
+import type { RunRecord, Staleness } from '@optoscope/engine';
 import { engine } from './engine';
 import { ApiError } from './errors';
-import { containedPath, runPath, runsDir } from './paths';
+import { containedPath, runPath, runsDir, runsLocation } from './paths';
 
 export interface RunRow {
   id: string;
@@ -26,6 +26,8 @@ export interface RunRow {
   seed: number | null;
   backend: string | null;
   updatedAt: string | null;
+  /** A `running` run whose writer is gone (no heartbeat for 60 s, or its process ended): when and where it was last seen, and how to resume it. */
+  stale: Staleness | null;
   /** Why run.json could not be read (the row is still listed, with this message). */
   error?: string;
 }
@@ -33,6 +35,7 @@ export interface RunRow {
 interface Cached {
   key: string;
   row: RunRow;
+  host?: string;
   flat: Record<string, string | number | boolean | null>;
 }
 
@@ -98,6 +101,7 @@ function rowOf(id: string, rec: RunRecord): RunRow {
     seed: rec.seeds?.init ?? null,
     backend: rec.backend?.used ?? null,
     updatedAt: rec.updated_at ?? null,
+    stale: null,
   };
 }
 
@@ -111,6 +115,14 @@ function perVersion<T>(name: string, make: () => T): T {
   const value = make();
   derived.set(name, { version, value });
   return value;
+}
+
+/** Liveness changes with the clock, not with run.json, so it is judged on every listing (running runs only). */
+async function withStaleness(c: Cached, dir: string): Promise<Cached> {
+  if (c.row.status !== 'running') return c;
+  const { readHeartbeat, resumeCommand, runStaleness } = await engine();
+  const stale = runStaleness({ status: 'running', updated_at: c.row.updatedAt ?? '', host: c.host }, readHeartbeat(dir), resumeCommand(runsLocation(), c.row.id));
+  return { ...c, row: { ...c.row, stale } };
 }
 
 /**
@@ -157,7 +169,7 @@ async function scanRuns(): Promise<Cached[]> {
       version++;
       try {
         const rec = RunDir.open(dir).readRecord();
-        c = { key, row: rowOf(d.name, rec), flat: flatten(rec.config) };
+        c = { key, row: rowOf(d.name, rec), flat: flatten(rec.config), host: rec.host };
         c.flat.status = rec.status;
       } catch (e) {
         // A run.json being replaced or corrupt: listed with the reason instead of failing the list.
@@ -166,7 +178,7 @@ async function scanRuns(): Promise<Cached[]> {
       cache.set(dir, c);
     }
     seen.add(d.name);
-    out.push(c);
+    out.push(await withStaleness(c, dir));
   }
   for (const k of cache.keys())
     if (path.dirname(k) === root && !seen.has(path.basename(k))) {
@@ -228,17 +240,21 @@ export interface RunPage {
 
 const SORTABLE: (keyof RunRow)[] = ['id', 'status', 'preset', 'sweep', 'classes', 'labels', 'seqs', 'progress', 'learningTime', 'learned', 'clamp', 'seed', 'updatedAt'];
 
-/** Answers per query while no run changed (the run table's pages, polled every 2 s by every open page). */
-const pages = new Map<string, { version: number; page: RunPage }>();
+/**
+ * Answers per query while no run changed (the run table's pages, polled every 2 s by every open page). A run
+ * turning stale changes no file, so the set of stale runs is part of what must be unchanged.
+ */
+const pages = new Map<string, { version: number; stale: string; page: RunPage }>();
 
 export async function queryRuns(q: RunQuery): Promise<RunPage> {
   const runs = await allRuns();
   const key = JSON.stringify(q);
+  const stale = runs.flatMap((r) => (r.row.stale ? [r.row.id] : [])).join('\n');
   const hit = pages.get(key);
-  if (hit && hit.version === version) return hit.page;
+  if (hit && hit.version === version && hit.stale === stale) return hit.page;
   const page = pageOf(runs, q);
   if (pages.size >= 64) pages.clear();
-  pages.set(key, { version, page });
+  pages.set(key, { version, stale, page });
   return page;
 }
 
@@ -247,7 +263,7 @@ function pageOf(runs: Cached[], q: RunQuery): RunPage {
   if (!SORTABLE.includes(sort)) throw new ApiError(400, `cannot sort by '${String(sort)}' (sortable: ${SORTABLE.join(', ')})`);
   const hit = runs.filter(({ row, flat }) => {
     if (q.preset && row.preset !== q.preset) return false;
-    if (q.status && row.status !== q.status) return false;
+    if (q.status && row.status !== q.status && !(q.status === 'stale' && row.stale)) return false;
     if (q.clamp && !(q.clamp === 'none' ? row.clamp === 'none' : row.clamp.toLowerCase().includes(q.clamp.toLowerCase()))) return false;
     if (q.q && !row.id.toLowerCase().includes(q.q.toLowerCase())) return false;
     return (q.filters ?? []).every((f) => matches(f.field in flat ? flat[f.field] : (row as unknown as Record<string, string | number | null>)[f.field], f));
@@ -266,13 +282,11 @@ function pageOf(runs: Cached[], q: RunQuery): RunPage {
   const listing = perVersion('listing', () => {
     const fields = new Set<string>();
     for (const r of runs) for (const k of Object.keys(r.flat)) fields.add(k);
-    return {
-      presets: [...new Set(runs.map((r) => r.row.preset).filter((p): p is string => !!p))].sort(),
-      statuses: [...new Set(runs.map((r) => r.row.status))].sort(),
-      fields: [...fields].sort(),
-    };
+    return { presets: [...new Set(runs.map((r) => r.row.preset).filter((p): p is string => !!p))].sort(), fields: [...fields].sort() };
   });
-  return { total: runs.length, matched: hit.length, offset, rows: hit.slice(offset, offset + limit).map((r) => r.row), ...listing };
+  // Staleness follows the clock, not the run files: judged on every listing, never cached per version.
+  const statuses = [...new Set(runs.flatMap((r) => (r.row.stale ? [r.row.status, 'stale'] : [r.row.status])))].sort();
+  return { total: runs.length, matched: hit.length, offset, rows: hit.slice(offset, offset + limit).map((r) => r.row), ...listing, statuses };
 }
 
 /** Parse the run list's query string (the same names the page keeps in its URL). */
@@ -300,6 +314,7 @@ export function runQueryFrom(sp: URLSearchParams): RunQuery {
 export interface RunDetail {
   id: string;
   record: RunRecord;
+  stale: Staleness | null;
   clamp: string;
   checkpoints: number[];
   analyses: string[];
@@ -307,11 +322,12 @@ export interface RunDetail {
 
 /** One run's record, checkpoints and stored analyses. */
 export async function runDetail(id: string): Promise<RunDetail> {
-  const { RunDir } = await engine();
+  const { RunDir, readHeartbeat, resumeCommand, runStaleness } = await engine();
   const dir = runPath(id);
   const rd = RunDir.open(dir);
   const record = rd.readRecord();
+  const stale = runStaleness(record, readHeartbeat(dir), resumeCommand(runsLocation(), id));
   const analysisDir = path.join(dir, 'analysis');
   const analyses = fs.existsSync(analysisDir) ? fs.readdirSync(analysisDir).filter((f) => /^[\w-]+\.json$/.test(f)).map((f) => f.slice(0, -5)) : [];
-  return { id, record, clamp: clampSummary(record.config.interventions, record.config.model?.nHeads), checkpoints: rd.listCheckpoints(), analyses };
+  return { id, record, stale, clamp: clampSummary(record.config.interventions, record.config.model?.nHeads), checkpoints: rd.listCheckpoints(), analyses };
 }

@@ -104,7 +104,8 @@ export async function sweepJson(q: SweepQuery): Promise<string> {
       if (!c) throw new ApiError(404, `no run '${id}' in the runs directory`);
       if (c.row.error) throw new ApiError(422, c.row.error);
       // Generic over the run's fields: its config leaves (dotted) and the listing's columns (clamp, labels, ...).
-      const { error: _e, ...rowFields } = c.row;
+      // (Not the error, nor liveness: a stale run groups with its condition, and staleness is no config field.)
+      const { error: _e, stale: _s, ...rowFields } = c.row;
       chosen.push({ id, dir, row: c.row, fields: { ...c.flat, ...rowFields }, paperLabel: (c.row.preset && PRESETS[c.row.preset]?.legend) || null, paperOrder: c.row.preset ? catalogue.indexOf(c.row.preset) : -1 });
     } catch (e) {
       errors.push({ id, error: (e as Error).message.split('\n')[0]! });

@@ -21,16 +21,20 @@ export interface WriteReportResult {
   markdown: string;
 }
 
-export async function writeReport(runsDir: string, opts: GatherOptions = {}): Promise<WriteReportResult> {
+/**
+ * Judge and write the report into `<runsDir>/report/`. `location` is what the user named the runs by (an
+ * s3:// URL when `runsDir` is its local cache): the commands for missing runs and the report's runsDir say it.
+ */
+export async function writeReport(runsDir: string, opts: GatherOptions & { location?: string } = {}): Promise<WriteReportResult> {
   const evidence = await gatherEvidence(runsDir, opts);
-  return writeReportFrom(evidence, runsDir);
+  return writeReportFrom(evidence, runsDir, opts.location);
 }
 
 /** The report of already-gathered evidence (tests build evidence by hand). */
-export async function writeReportFrom(evidence: Evidence, runsDir: string): Promise<WriteReportResult> {
+export async function writeReportFrom(evidence: Evidence, runsDir: string, location = path.resolve(runsDir)): Promise<WriteReportResult> {
   const dir = path.dirname(reportFile(runsDir));
   fs.mkdirSync(path.join(dir, 'figures'), { recursive: true });
-  const claims = judgeClaims(evidence, runsDir);
+  const claims = judgeClaims(evidence, location === path.resolve(runsDir) ? runsDir : location);
   const figures: FigureEntry[] = [];
   for (const f of reportFigures(evidence)) {
     const file = `figures/${f.id}.svg`;
@@ -41,7 +45,7 @@ export async function writeReportFrom(evidence: Evidence, runsDir: string): Prom
   const report: Report = {
     version: REPORT_VERSION,
     generatedAt: new Date().toISOString(),
-    runsDir: path.resolve(runsDir),
+    runsDir: location,
     data: evidence.data,
     claims,
     figures,

@@ -16,6 +16,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { METRIC_COLUMNS, lit, readMetricsSql } from './metricsSql.js';
+import { readHeartbeat, resumeCommand, runStaleness, type Staleness } from './liveness.js';
 import { RunDir, type RunRecord } from './runDir.js';
 
 export { aggregateSweep, sweepAggregator, type AggregateMember, type AggregatePoint, type RunStats, type SeriesSelector, type SweepAggregate } from './aggregate.js';
@@ -27,10 +28,15 @@ export interface RunInfo {
   record: RunRecord | null;
   /** Why run.json could not be read. */
   error?: string;
+  /** Set when the record says `running` but its writer is gone (liveness.ts). */
+  stale: Staleness | null;
 }
 
-/** The run directories directly under `runsDir` (those with a run.json), sorted by ID. */
-export function listRuns(runsDir: string): RunInfo[] {
+/**
+ * The run directories directly under `runsDir` (those with a run.json), sorted by ID. `location` is what
+ * the user named the runs by (an s3:// URL when `runsDir` is its local cache), for resume commands.
+ */
+export function listRuns(runsDir: string, location = runsDir): RunInfo[] {
   if (!fs.existsSync(runsDir)) throw new Error(`runs directory ${runsDir} does not exist`);
   if (!fs.statSync(runsDir).isDirectory()) throw new Error(`runs directory ${runsDir} is not a directory`);
   return fs
@@ -41,9 +47,10 @@ export function listRuns(runsDir: string): RunInfo[] {
     .map((id) => {
       const dir = path.join(runsDir, id);
       try {
-        return { id, dir, record: RunDir.open(dir).readRecord() };
+        const record = RunDir.open(dir).readRecord();
+        return { id, dir, record, stale: runStaleness(record, readHeartbeat(dir), resumeCommand(location, id)) };
       } catch (e) {
-        return { id, dir, record: null, error: (e as Error).message };
+        return { id, dir, record: null, error: (e as Error).message, stale: null };
       }
     });
 }

@@ -5,6 +5,7 @@
  *   <run>/metrics.jsonl                 append-only rows: {kind:'eval'|'train', seqs, step, ...}
  *   <run>/checkpoints/seqs-NNNNNNNNNN.safetensors   parameters on the checkpoint schedule
  *   <run>/state.safetensors (+ state.prev.safetensors)  full resume state: params, Adam moments, RNG
+ *   <run>/heartbeat.json                {host, pid, user, at, seqs} every few seconds while training (liveness.ts)
  *
  * Every file is replaced atomically; metrics are appended a whole line at a time.
  */
@@ -14,6 +15,7 @@ import * as path from 'node:path';
 import type { BackendTiming } from '../backend.js';
 import type { RunConfig } from '../config.js';
 import { appendLines, writeFileAtomic, writeJsonAtomic } from './atomic.js';
+import { HEARTBEAT_FILE, writerIdentity, type Heartbeat } from './liveness.js';
 import { readSafetensors, writeSafetensors, type NamedTensor, type SafetensorsFile } from './safetensors.js';
 
 export const RUN_SCHEMA = 'optoscope.run/1';
@@ -49,6 +51,9 @@ export interface RunRecord {
   seeds: RunConfig['seeds'];
   backend: { requested: string; used: string; reason: string; timing?: BackendTiming };
   code: { version: string; git: string | null };
+  /** Where and by whom the run was last started or resumed (absent in runs from before liveness). */
+  host?: string;
+  user?: string;
   data: { description: string };
   params: number;
   progress: { seqs: number; step: number };
@@ -64,7 +69,18 @@ export interface MetricRow {
   [metric: string]: number | string | undefined;
 }
 
+/**
+ * Hears about every file a RunDir has just written (its path relative to the run directory), in write
+ * order: how a run is mirrored to object storage as it trains (s3/mirror.ts).
+ */
+export interface RunWriteListener {
+  written(rel: string): void;
+}
+
 export class RunDir {
+  /** Told after each write; set by the trainer when the run is mirrored elsewhere. */
+  listener: RunWriteListener | null = null;
+
   private constructor(readonly dir: string) {}
 
   get id(): string {
@@ -147,6 +163,15 @@ export class RunDir {
 
   writeRecord(rec: RunRecord): void {
     writeJsonAtomic(this.recordFile, { ...rec, updated_at: new Date().toISOString() });
+    this.listener?.written('run.json');
+  }
+
+  /** A sign of life from this process (see liveness.ts). */
+  writeHeartbeat(seqs: number): void {
+    const { host, pid, user } = writerIdentity();
+    const beat: Heartbeat = { host, pid, user, at: new Date().toISOString(), seqs };
+    writeJsonAtomic(path.join(this.dir, HEARTBEAT_FILE), beat);
+    this.listener?.written(HEARTBEAT_FILE);
   }
 
   appendMetrics(rows: MetricRow[]): void {
@@ -154,6 +179,7 @@ export class RunDir {
       this.metricsFile,
       rows.map((r) => JSON.stringify(r)),
     );
+    this.listener?.written('metrics.jsonl');
   }
 
   /** All complete metric rows; a trailing partial line (a crash mid-append) is ignored. */
@@ -178,6 +204,7 @@ export class RunDir {
   truncateMetrics(seqs: number): void {
     const keep = this.readMetrics().filter((r) => r.seqs <= seqs);
     writeFileAtomic(this.metricsFile, keep.map((r) => JSON.stringify(r) + '\n').join(''));
+    this.listener?.written('metrics.jsonl');
   }
 
   /** Remove temp files a killed writer left behind (see atomic.ts); the files they were replacing are intact. */
@@ -205,12 +232,17 @@ export class RunDir {
 
   saveCheckpoint(seqs: number, tensors: Record<string, NamedTensor>, metadata: Record<string, string>): void {
     writeSafetensors(this.checkpointFile(seqs), tensors, metadata);
+    this.listener?.written(path.relative(this.dir, this.checkpointFile(seqs)));
   }
 
   /** Resume state, keeping the previous one so a corrupt latest state can fall back. */
   saveState(tensors: Record<string, NamedTensor>, metadata: Record<string, string>): void {
-    if (fs.existsSync(this.stateFile)) fs.renameSync(this.stateFile, this.prevStateFile);
+    if (fs.existsSync(this.stateFile)) {
+      fs.renameSync(this.stateFile, this.prevStateFile);
+      this.listener?.written(path.basename(this.prevStateFile));
+    }
     writeSafetensors(this.stateFile, tensors, metadata);
+    this.listener?.written(path.basename(this.stateFile));
   }
 
   /** The newest readable resume state (checksum-verified), or null; `warn` hears about fallbacks. */
