@@ -2,10 +2,9 @@
  * Intervention flags shared by `opto train` and `opto eval`: a JSON spec file (`--clamp`) and shorthands
  * for the paper's flags, merged on top of it. The engine validates the result against the model.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import { onlyHead, type InterventionSpecInput } from '@optoscope/engine';
+import { keepOnlyHead, parseHeadRef, readJsonObject, type InterventionSpecInput } from '@optoscope/engine';
 
 export interface ClampFlags {
   clamp?: string;
@@ -19,11 +18,15 @@ export interface ClampFlags {
   graftTill?: number;
 }
 
-const HEAD = /^\d+:\d+$/;
-
+/** Heads by the engine's one head-string rule (the one spec files follow), so `01:3` fails here too. */
 function heads(value: string): string[] {
   const list = value.split(',').map((s) => s.trim());
-  for (const h of list) if (!HEAD.test(h)) throw new InvalidArgumentError(`'${h}' is not a head; write layer:head, e.g. 1:3`);
+  for (const h of list)
+    try {
+      parseHeadRef(h);
+    } catch {
+      throw new InvalidArgumentError(`'${h}' is not a head; write layer:head with plain indices, e.g. 1:3`);
+    }
   return list;
 }
 
@@ -59,23 +62,20 @@ export function addClampOptions(cmd: Command): Command {
     });
 }
 
-/** The spec the flags describe (undefined when no clamp flag was given), layered over `base`. */
-export function clampSpec(f: ClampFlags, base?: InterventionSpecInput): InterventionSpecInput | undefined {
+/**
+ * The spec the flags describe (undefined when no clamp flag was given), layered over `base`. `model` is
+ * the shape of the model it will run on: `--only-head` names every other head of its layer, so the
+ * head must exist there.
+ */
+export function clampSpec(f: ClampFlags, base: InterventionSpecInput | undefined, model: { nLayers: number; nHeads: number }): InterventionSpecInput | undefined {
   let spec: Record<string, unknown> | undefined = base ? { ...base } : undefined;
-  if (f.clamp) {
-    if (!fs.existsSync(f.clamp)) throw new Error(`clamp spec not found: ${f.clamp}`);
-    try {
-      spec = { ...spec, ...JSON.parse(fs.readFileSync(f.clamp, 'utf8')) };
-    } catch (e) {
-      throw new Error(`${f.clamp}: malformed JSON (${(e as Error).message})`);
-    }
-  }
+  if (f.clamp) spec = { ...spec, ...readJsonObject(f.clamp, 'clamp spec') };
   const set = (k: string, v: unknown) => {
     spec = { ...spec, [k]: v };
   };
   if (f.ablate || f.onlyHead) {
-    const only = f.onlyHead ? onlyHead(f.onlyHead) : [];
-    set('ablate', [...new Set([...((spec?.ablate as string[]) ?? []), ...(f.ablate ?? []), ...only])]);
+    const ablate = [...new Set([...(Array.isArray(spec?.ablate) ? (spec.ablate as string[]) : []), ...(f.ablate ?? [])])];
+    set('ablate', f.onlyHead ? keepOnlyHead(f.onlyHead, model, ablate, `--only-head ${f.onlyHead}`) : ablate);
   }
   if (f.ptClamp) set('prevToken', f.ptClamp);
   if (f.ihClamp) set('match', f.ihClamp);

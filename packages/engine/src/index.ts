@@ -29,7 +29,9 @@ export {
   ablateAllBut,
   headKey,
   isEmptySpec,
+  keepOnlyHead,
   parseHead,
+  parseHeadRef,
   parseInterventionSpec,
   validateSpec,
   type Head,
@@ -48,4 +50,6 @@ export { preflightSweep, runLocalSweep, type LocalSweepOptions, type SweepEvent,
 export * from './analysis/index.js';
 export * from './toy/toyModel.js';
 export * from './figures/index.js';
-export { appendLines, writeFileAtomic, writeJsonAtomic } from './store/atomic.js';
+export { appendLines, makeDirs, writeFileAtomic, writeJsonAtomic } from './store/atomic.js';
+export { jsonKind, parseJsonObject, readJsonObject } from './store/jsonFile.js';
+export { checkRunSizes, SIZE_LIMITS } from './sizes.js';

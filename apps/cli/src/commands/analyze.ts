@@ -76,7 +76,7 @@ function run(a: AnalysisRun, f: AnalyzeFlags, curve: number[], log: (s: string) 
     case 'layer-output':
       return layerToOutputCurve(ev, a.load, curve, a.run.readMetrics());
     case 'progress': {
-      const spec = clampSpec(f);
+      const spec = clampSpec(f, undefined, a.ev.params.config);
       if (!spec) throw new Error('--what progress needs a spec: --clamp spec.json or a shorthand such as --ih-clamp 1:3');
       return progressCurve(ev, a.load, curve, { clamped: spec }, { log });
     }

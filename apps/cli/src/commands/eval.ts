@@ -3,7 +3,7 @@
  * intervention spec or another one (`--clamp spec.json` and/or the shorthand flags).
  */
 import type { Command } from 'commander';
-import { evaluateRun, METRIC_NAMES } from '@optoscope/engine';
+import { evaluateLoaded, loadRun, METRIC_NAMES } from '@optoscope/engine';
 import { nonNegativeInt } from '../args.js';
 import { addClampOptions, clampSpec, type ClampFlags } from '../clampFlags.js';
 
@@ -20,7 +20,8 @@ export function registerEval(program: Command): void {
     .option('--checkpoint <seqs>', 'checkpoint to load, in sequences (default the last)', nonNegativeInt)
     .option('--json', 'print the result as one JSON object on the last line');
   addClampOptions(cmd).action(async (dir: string, f: EvalFlags) => {
-    const r = await evaluateRun(dir, { checkpoint: f.checkpoint, interventions: clampSpec(f) });
+    const run = await loadRun(dir, { checkpoint: f.checkpoint });
+    const r = evaluateLoaded(run, clampSpec(f, undefined, run.params.config));
     if (f.json) {
       process.stdout.write(JSON.stringify(r) + '\n');
       return;

@@ -4,6 +4,7 @@
  */
 import type { Command } from 'commander';
 import { RunDir, type RunRecord } from '@optoscope/engine';
+import { oneOf } from '../args.js';
 import { formatSummary } from '../format.js';
 
 interface Common {
@@ -19,13 +20,16 @@ export function registerRuns(program: Command): void {
     .description('one line per run: status, progress, task, learning time')
     .option('--runs <dir>', 'runs directory', 'runs')
     .option('--sweep <name>', 'only the runs of this sweep')
-    .option('--status <status>', 'only runs with this status (running, finished, failed, interrupted)')
+    .option('--status <status>', 'only runs with this status (running, finished, failed, interrupted)', oneOf('running', 'finished', 'failed', 'interrupted'))
     .option('--json', 'one JSON array of run records')
     .action(async (o: Common & { sweep?: string; status?: string }) => {
       const { listRuns } = await import('@optoscope/engine/query');
-      const all = listRuns(o.runs).filter((r) => (!o.sweep || r.record?.config.name === o.sweep) && (!o.status || r.record?.status === o.status));
-      if (o.json) return void process.stdout.write(JSON.stringify(all.map((r) => r.record ?? { id: r.id, error: r.error })) + '\n');
-      const rows = all.map((r) => (r.record ? lsRow(r.id, r.record) : [r.id, 'unreadable', '', '', '', '', '', r.error ?? '']));
+      const found = listRuns(o.runs);
+      // A run whose record cannot be read is named and skipped; the others are still listed.
+      for (const r of found) if (!r.record) process.stderr.write(`warning: skipping ${r.id}: ${r.error}\n`);
+      const all = found.filter((r): r is typeof r & { record: RunRecord } => r.record !== null && (!o.sweep || r.record.config.name === o.sweep) && (!o.status || r.record.status === o.status));
+      if (o.json) return void process.stdout.write(JSON.stringify(all.map((r) => r.record)) + '\n');
+      const rows = all.map((r) => lsRow(r.id, r.record));
       process.stdout.write(table(['run', 'status', 'progress', 'classes', 'labels', 'seed', 'learning time', 'final loss'], rows));
       process.stdout.write(`${all.length} run(s) in ${o.runs}\n`);
     });

@@ -2,7 +2,6 @@
  * `opto train`: one run from a preset, a JSON config file and/or flags (later layers override earlier:
  * preset ← file ← flags), with a live progress bar and a closing summary (`--json`: one JSON line).
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
@@ -12,6 +11,7 @@ import {
   PRESETS,
   parseRunConfig,
   presetConfig,
+  readJsonObject,
   train,
   type RunConfigInput,
   type RunSummary,
@@ -74,9 +74,9 @@ export function registerTrain(program: Command): void {
 
 async function fresh(configFile: string | undefined, flags: TrainFlags): Promise<RunSummary> {
   let cfg: RunConfigInput = flags.preset ? presetConfig(flags.preset, await presetHeads(flags)) : {};
-  if (configFile) cfg = mergeConfig(cfg, readJson(configFile));
+  if (configFile) cfg = mergeConfig(cfg, readJsonObject(configFile, 'config file'));
   cfg = mergeConfig(cfg, flagsToConfig(flags));
-  const spec = clampSpec(flags, cfg.interventions);
+  const spec = clampSpec(flags, cfg.interventions, parseRunConfig({ model: cfg.model }).model);
   if (spec) cfg = { ...cfg, interventions: spec };
   const config = parseRunConfig(cfg, configFile ?? 'config');
   const out = flags.out ?? path.join('runs', `${config.preset ?? config.name ?? 'run'}-${timestamp()}`);
@@ -118,15 +118,6 @@ function dropUndefined<T>(x: T): T {
       .filter(([, v]) => v !== undefined)
       .map(([k, v]) => [k, dropUndefined(v)]),
   ) as T;
-}
-
-function readJson(file: string): unknown {
-  if (!fs.existsSync(file)) throw new Error(`config file not found: ${file}`);
-  try {
-    return JSON.parse(fs.readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new Error(`${file}: malformed JSON (${(e as Error).message})`);
-  }
 }
 
 function timestamp(): string {

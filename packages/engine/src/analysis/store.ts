@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { writeJsonAtomic } from '../store/atomic.js';
+import { makeDirs, writeJsonAtomic } from '../store/atomic.js';
 import type { AnalysisRun } from './progress.js';
 
 export interface StoredAnalysis<T> {
@@ -24,7 +24,7 @@ export function analysisFile(a: AnalysisRun, what: string): string {
 export function storeAnalysis<T>(a: AnalysisRun, what: string, checkpoint: number, result: T): { file: string; stored: StoredAnalysis<T> } {
   const file = analysisFile(a, what);
   const stored: StoredAnalysis<T> = { what, run: a.run.id, checkpoint, denseSet: a.ev.set.description, result };
-  fs.mkdirSync(path.dirname(file), { recursive: true });
+  makeDirs(path.dirname(file));
   writeJsonAtomic(file, stored);
   return { file, stored };
 }

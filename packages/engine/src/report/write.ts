@@ -2,10 +2,9 @@
  * `opto report --runs <dir>`: gather the evidence, judge the checklist, render every figure to SVG and
  * write `<dir>/report/{report.json, report.md, figures/*.svg}`, each file atomically.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { renderSvg } from '../figures/render.js';
-import { writeFileAtomic, writeJsonAtomic } from '../store/atomic.js';
+import { makeDirs, writeFileAtomic, writeJsonAtomic } from '../store/atomic.js';
 import { APPROX, judgeClaims } from './claims.js';
 import { gatherEvidence, type Evidence, type GatherOptions } from './evidence.js';
 import { reportFigures } from './figures.js';
@@ -27,7 +26,7 @@ export async function writeReport(runsDir: string, opts: GatherOptions = {}): Pr
 /** The report of already-gathered evidence (tests build evidence by hand). */
 export async function writeReportFrom(evidence: Evidence, runsDir: string): Promise<WriteReportResult> {
   const dir = path.dirname(reportFile(runsDir));
-  fs.mkdirSync(path.join(dir, 'figures'), { recursive: true });
+  makeDirs(path.join(dir, 'figures'), `report directory ${dir}`);
   const claims = judgeClaims(evidence, runsDir);
   const figures: FigureEntry[] = [];
   for (const f of reportFigures(evidence)) {

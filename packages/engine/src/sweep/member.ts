@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { ConfigError, parseRunConfig } from '../config.js';
 import type { FeatureSource } from '../data/types.js';
 import { RunDir, type RunRecord, type RunSummary } from '../store/runDir.js';
+import { makeDirs } from '../store/atomic.js';
 import { InterruptedError, train, type TrainEvent } from '../train.js';
 import { configHash, describeVary, type SweepMember } from './spec.js';
 
@@ -40,7 +41,7 @@ export interface RunMemberOptions {
 export function prepareRunsDir(runsDir: string): void {
   try {
     if (fs.existsSync(runsDir) && !fs.statSync(runsDir).isDirectory()) throw new Error('exists and is not a directory');
-    fs.mkdirSync(runsDir, { recursive: true });
+    makeDirs(runsDir);
     const probe = path.join(runsDir, `.write-probe.${process.pid}.${Date.now()}`);
     fs.writeFileSync(probe, '');
     fs.rmSync(probe);

@@ -13,6 +13,7 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { z } from 'zod';
+import { readJsonObject } from '../store/jsonFile.js';
 import { ConfigError, mergeConfig, parseRunConfig, type RunConfig, type RunConfigInput } from '../config.js';
 import { PRESETS, presetConfig, type PresetHeads } from '../presets.js';
 import { SWEEP_PRESETS, bindMemberId, paperSweep, sweepPresetOnData, sweepPresetUsesHeads } from './presets.js';
@@ -157,11 +158,7 @@ export function loadSweepSpec(fileOrPreset: string, heads?: PresetHeads, data?: 
   if (data) throw new ConfigError(`--data applies to the sweep presets, not to a spec file (${fileOrPreset}); set "data" in the spec's base config`);
   if (!fs.existsSync(fileOrPreset))
     throw new ConfigError(`sweep spec not found: ${fileOrPreset} (a JSON file, or a preset: ${Object.keys(SWEEP_PRESETS).join(', ')})`);
-  try {
-    return { input: JSON.parse(fs.readFileSync(fileOrPreset, 'utf8')), where: fileOrPreset };
-  } catch (e) {
-    throw new ConfigError(`${fileOrPreset}: malformed JSON (${(e as Error).message})`);
-  }
+  return { input: readJsonObject(fileOrPreset, 'sweep spec'), where: fileOrPreset };
 }
 
 /** Canonical JSON: object keys sorted at every level, so equal configs hash equally anywhere. */
