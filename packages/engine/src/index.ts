@@ -52,4 +52,5 @@ export * from './toy/toyModel.js';
 export * from './figures/index.js';
 export { appendLines, makeDirs, writeFileAtomic, writeJsonAtomic } from './store/atomic.js';
 export { jsonKind, parseJsonObject, readJsonObject } from './store/jsonFile.js';
+export { verifyJsonChecksum, withJsonChecksum } from './store/jsonChecksum.js';
 export { checkRunSizes, SIZE_LIMITS } from './sizes.js';

@@ -25,7 +25,7 @@ export interface WiringView {
 
 const isGrid = (m: unknown): m is number[][] => Array.isArray(m) && m.every((r) => Array.isArray(r) && r.every((v) => typeof v === 'number'));
 
-export function wiring(id: string): WiringView {
+export async function wiring(id: string): Promise<WiringView> {
   const dir = runPath(id);
   const command = `opto analyze ${dir} --what wiring`;
   const file = containedPath(runsDir(), path.relative(runsDir(), path.join(dir, 'analysis', 'wiring.json')));
@@ -35,6 +35,11 @@ export function wiring(id: string): WiringView {
     stored = JSON.parse(fs.readFileSync(file, 'utf8'));
   } catch (e) {
     throw new ApiError(422, `${file}: not valid JSON (${(e as Error).message}); recompute it with ${command}`);
+  }
+  try {
+    stored = (await engine()).verifyJsonChecksum(stored, file);
+  } catch (e) {
+    throw new ApiError(422, `${(e as Error).message}; recompute it with ${command}`);
   }
   const m = stored.result?.matrices;
   for (const k of ['Mpv', 'Mpp', 'Npv', 'Npp'] as const)

@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { makeDirs, writeJsonAtomic } from '../store/atomic.js';
+import { verifyJsonChecksum, withJsonChecksum } from '../store/jsonChecksum.js';
 import type { AnalysisRun } from './progress.js';
 
 export interface StoredAnalysis<T> {
@@ -25,7 +26,7 @@ export function storeAnalysis<T>(a: AnalysisRun, what: string, checkpoint: numbe
   const file = analysisFile(a, what);
   const stored: StoredAnalysis<T> = { what, run: a.run.id, checkpoint, denseSet: a.ev.set.description, result };
   makeDirs(path.dirname(file));
-  writeJsonAtomic(file, stored);
+  writeJsonAtomic(file, withJsonChecksum(stored));
   return { file, stored };
 }
 
@@ -33,10 +34,14 @@ export function storeAnalysis<T>(a: AnalysisRun, what: string, checkpoint: numbe
 export function cachedAnalysis<T>(a: AnalysisRun, what: string, compute: () => T, log?: (msg: string) => void): T {
   const checkpoint = a.checkpoints[a.checkpoints.length - 1];
   try {
-    const s = JSON.parse(fs.readFileSync(analysisFile(a, what), 'utf8')) as StoredAnalysis<T>;
-    if (s.what === what && s.checkpoint === checkpoint && s.denseSet === a.ev.set.description) return s.result;
-  } catch {
-    // absent or unreadable: compute it
+    const file = analysisFile(a, what);
+    if (fs.existsSync(file)) {
+      const s = verifyJsonChecksum(JSON.parse(fs.readFileSync(file, 'utf8')) as StoredAnalysis<T>, file);
+      if (s.what === what && s.checkpoint === checkpoint && s.denseSet === a.ev.set.description) return s.result;
+    }
+  } catch (e) {
+    // Unreadable or corrupt: computed again (and stored over it).
+    log?.(`warning: ${(e as Error).message.split('\n')[0]}; computing it again`);
   }
   log?.(`${a.run.id}: computing ${what}`);
   return storeAnalysis(a, what, checkpoint, compute()).stored.result;

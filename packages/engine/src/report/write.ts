@@ -4,6 +4,7 @@
  */
 import * as path from 'node:path';
 import { renderSvg } from '../figures/render.js';
+import { withJsonChecksum } from '../store/jsonChecksum.js';
 import { makeDirs, writeFileAtomic, writeJsonAtomic } from '../store/atomic.js';
 import { APPROX, judgeClaims } from './claims.js';
 import { gatherEvidence, type Evidence, type GatherOptions } from './evidence.js';
@@ -45,7 +46,7 @@ export async function writeReportFrom(evidence: Evidence, runsDir: string): Prom
     summary: { pass: count('pass'), fail: count('fail'), missing: count('missing') },
   };
   const markdown = reportMarkdown(report, evidence);
-  writeJsonAtomic(reportFile(runsDir), report);
+  writeJsonAtomic(reportFile(runsDir), withJsonChecksum(report));
   writeFileAtomic(path.join(dir, 'report.md'), markdown);
   return { report, dir, markdown };
 }

@@ -42,14 +42,15 @@ export function makeDirs(dir: string, what = dir): void {
     if (up === p) break;
     p = up;
   }
-  if (!fs.statSync(p).isDirectory()) throw new Error(`${what}: ${p} is not a directory`);
+  const fail = (msg: string, code: string) => Object.assign(new Error(`${what}: ${msg} (${code})`), { code, syscall: 'mkdir' });
+  if (!fs.statSync(p).isDirectory()) throw fail(`${p} is not a directory`, 'ENOTDIR');
   for (const d of missing) {
     try {
       fs.mkdirSync(d);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'EEXIST' && fs.statSync(d).isDirectory()) continue;
-      throw new Error(`${what}: cannot create ${d} (${code ?? (e as Error).message})`);
+      throw fail(`cannot create ${d}`, code ?? (e as Error).message);
     }
   }
 }

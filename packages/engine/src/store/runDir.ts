@@ -13,6 +13,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { RunConfig } from '../config.js';
 import { appendLines, makeDirs, writeFileAtomic, writeJsonAtomic } from './atomic.js';
+import { verifyJsonChecksum, withJsonChecksum } from './jsonChecksum.js';
 import { readSafetensors, writeSafetensors, type NamedTensor, type SafetensorsFile } from './safetensors.js';
 
 export const RUN_SCHEMA = 'optoscope.run/1';
@@ -142,13 +143,14 @@ export class RunDir {
     }
     if (typeof rec !== 'object' || rec === null || Array.isArray(rec)) throw new Error(`${this.recordFile}: not a run record (a JSON object)`);
     if (rec.schema !== RUN_SCHEMA) throw new Error(`${this.recordFile}: unknown schema '${rec.schema}', expected '${RUN_SCHEMA}'`);
+    rec = verifyJsonChecksum(rec, this.recordFile);
     const missing = recordProblem(rec);
     if (missing) throw new Error(`${this.recordFile}: ${missing}`);
     return rec;
   }
 
   writeRecord(rec: RunRecord): void {
-    writeJsonAtomic(this.recordFile, { ...rec, updated_at: new Date().toISOString() });
+    writeJsonAtomic(this.recordFile, withJsonChecksum({ ...rec, updated_at: new Date().toISOString() }));
   }
 
   appendMetrics(rows: MetricRow[]): void {
