@@ -24,9 +24,9 @@ export function analysisFile(a: AnalysisRun, what: string): string {
 /** Store `result` of analysis `what` on `checkpoint` (atomically); returns what was written and where. */
 export function storeAnalysis<T>(a: AnalysisRun, what: string, checkpoint: number, result: T): { file: string; stored: StoredAnalysis<T> } {
   const file = analysisFile(a, what);
-  const stored: StoredAnalysis<T> = { what, run: a.run.id, checkpoint, denseSet: a.ev.set.description, result };
+  const stored: StoredAnalysis<T> = withJsonChecksum({ what, run: a.run.id, checkpoint, denseSet: a.ev.set.description, result });
   makeDirs(path.dirname(file));
-  writeJsonAtomic(file, withJsonChecksum(stored));
+  writeJsonAtomic(file, stored);
   return { file, stored };
 }
 
