@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { makeDirs, writeJsonAtomic } from '../store/atomic.js';
+import { jsonErrorLine } from '../store/jsonFile.js';
 import { verifyJsonChecksum, withJsonChecksum } from '../store/jsonChecksum.js';
 import type { AnalysisRun } from './progress.js';
 
@@ -36,7 +37,13 @@ export function cachedAnalysis<T>(a: AnalysisRun, what: string, compute: () => T
   try {
     const file = analysisFile(a, what);
     if (fs.existsSync(file)) {
-      const s = verifyJsonChecksum(JSON.parse(fs.readFileSync(file, 'utf8')) as StoredAnalysis<T>, file);
+      let doc: StoredAnalysis<T>;
+      try {
+        doc = JSON.parse(fs.readFileSync(file, 'utf8'));
+      } catch (e) {
+        throw new Error(`${file}: not valid JSON (${jsonErrorLine(e)})`);
+      }
+      const s = verifyJsonChecksum(doc, file);
       if (s.what === what && s.checkpoint === checkpoint && s.denseSet === a.ev.set.description) return s.result;
     }
   } catch (e) {

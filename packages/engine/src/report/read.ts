@@ -5,6 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { jsonErrorLine } from '../store/jsonFile.js';
 import { verifyJsonChecksum } from '../store/jsonChecksum.js';
 import { REPORT_VERSION, type Report } from './types.js';
 
@@ -23,7 +24,7 @@ export function readReport(runsDir: string): Report | null {
   try {
     r = JSON.parse(fs.readFileSync(file, 'utf8'));
   } catch (e) {
-    throw new Error(`${file}: not valid JSON (${(e as Error).message})`);
+    throw new Error(`${file}: not valid JSON (${jsonErrorLine(e)})`);
   }
   r = verifyJsonChecksum(r, file);
   const bad = (field: string, want: string) => new Error(`${file}: ${field} ${want}; regenerate it with opto report --runs ${runsDir}`);

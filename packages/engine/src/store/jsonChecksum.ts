@@ -17,7 +17,14 @@ export function withJsonChecksum<T extends object>(doc: T): T {
 
 /** `doc` without its checksum; throws naming `file` when the checksum is there and does not match. */
 export function verifyJsonChecksum<T extends object>(doc: T, file: string): T {
-  if (typeof doc !== 'object' || doc === null || !(FIELD in doc)) return doc;
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) return doc;
+  if (!(FIELD in doc)) {
+    // The writers put the checksum last: a last field holding a SHA-256 under another name is the
+    // checksum field with a damaged name, not a document written without one.
+    const last = Object.entries(doc).at(-1);
+    if (last && typeof last[1] === 'string' && /^[0-9a-f]{64}$/.test(last[1])) throw new Error(`${file}: checksum field damaged (${JSON.stringify(last[0])})`);
+    return doc;
+  }
   const { [FIELD]: sum, ...rest } = doc as Record<string, unknown>;
   if (sum !== digest(rest)) throw new Error(`${file}: checksum mismatch (corrupt, or edited by hand)`);
   return rest as T;

@@ -6,6 +6,14 @@
 import * as fs from 'node:fs';
 import { ConfigError } from '../config.js';
 
+/**
+ * A JSON.parse error as one line: V8 quotes a snippet of the text ('Unexpected token ..., "...
+ * ..." is not valid JSON'), which carries the file's own line breaks.
+ */
+export function jsonErrorLine(e: unknown): string {
+  return (e instanceof Error ? e.message : String(e)).replace(/\s*[\r\n]+\s*/g, ' ').slice(0, 300);
+}
+
 /** What a JSON value is, in words for an error message. */
 export function jsonKind(x: unknown): string {
   if (x === null) return 'null';
@@ -19,7 +27,7 @@ export function parseJsonObject(text: string, file: string, what: string): Recor
   try {
     value = JSON.parse(text);
   } catch (e) {
-    throw new ConfigError(`${file}: malformed JSON (${(e as Error).message.split('\n')[0]})`);
+    throw new ConfigError(`${file}: malformed JSON (${jsonErrorLine(e)})`);
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value))
     throw new ConfigError(`${file}: a ${what} must be a JSON object, got ${jsonKind(value)}`);

@@ -13,6 +13,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { RunConfig } from '../config.js';
 import { appendLines, makeDirs, writeFileAtomic, writeJsonAtomic } from './atomic.js';
+import { jsonErrorLine } from './jsonFile.js';
 import { verifyJsonChecksum, withJsonChecksum } from './jsonChecksum.js';
 import { readSafetensors, writeSafetensors, type NamedTensor, type SafetensorsFile } from './safetensors.js';
 
@@ -139,10 +140,10 @@ export class RunDir {
     try {
       rec = JSON.parse(fs.readFileSync(this.recordFile, 'utf8'));
     } catch (e) {
-      throw new Error(`${this.recordFile}: not valid JSON (${(e as Error).message})`);
+      throw new Error(`${this.recordFile}: not valid JSON (${jsonErrorLine(e)})`);
     }
     if (typeof rec !== 'object' || rec === null || Array.isArray(rec)) throw new Error(`${this.recordFile}: not a run record (a JSON object)`);
-    if (rec.schema !== RUN_SCHEMA) throw new Error(`${this.recordFile}: unknown schema '${rec.schema}', expected '${RUN_SCHEMA}'`);
+    if (rec.schema !== RUN_SCHEMA) throw new Error(`${this.recordFile}: unknown schema ${JSON.stringify(rec.schema)}, expected '${RUN_SCHEMA}'`);
     rec = verifyJsonChecksum(rec, this.recordFile);
     const missing = recordProblem(rec);
     if (missing) throw new Error(`${this.recordFile}: ${missing}`);
