@@ -7,6 +7,7 @@
  */
 import type { RunConfig } from './config.js';
 import { ConfigError } from './config.js';
+import { MAX_LABEL_PAIRS, tooManyLabels } from './data/task.js';
 import { SEQ_LEN } from './model.js';
 import { paramSpecs } from './params.js';
 
@@ -14,7 +15,7 @@ const GiB = 2 ** 30;
 
 export const SIZE_LIMITS = {
   /** Label pairs L(L-1)/2 are enumerated and permuted to split them (spec 1.3). */
-  labelPairs: 2 ** 20,
+  labelPairs: MAX_LABEL_PAIRS,
   /** Parameters, gradients and two Adam moments: 16 bytes per parameter. */
   modelBytes: 1 * GiB,
   /** Activations of one training step (batchSize sequences). */
@@ -36,11 +37,8 @@ const fmt = (bytes: number) => (bytes >= GiB ? `${(bytes / GiB).toPrecision(3)} 
 /** Throws a ConfigError naming the field and the bound when `cfg` cannot fit; `featureDim` is the data's. */
 export function checkRunSizes(cfg: RunConfig, featureDim: number, where = 'config'): void {
   const L = cfg.task.numLabels;
-  const pairs = (L * (L - 1)) / 2;
-  if (pairs > SIZE_LIMITS.labelPairs) {
-    const maxL = Math.floor((1 + Math.sqrt(1 + 8 * SIZE_LIMITS.labelPairs)) / 2);
-    throw new ConfigError(`${where}: task.numLabels ${L}: ${L} labels make ${pairs.toExponential(2)} label pairs, more than the ${SIZE_LIMITS.labelPairs.toLocaleString('en-US')} the task can split (at most ${maxL} labels)`);
-  }
+  const many = tooManyLabels(L);
+  if (many) throw new ConfigError(`${where}: task.numLabels ${L}: ${many}`);
   const params = paramSpecs({ ...cfg.model, featureDim, numLabels: L }).reduce((a, s) => a + s.shape.reduce((x, y) => x * y, 1), 0);
   if (16 * params > SIZE_LIMITS.modelBytes)
     throw new ConfigError(

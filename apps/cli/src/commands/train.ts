@@ -79,6 +79,8 @@ async function fresh(configFile: string | undefined, flags: TrainFlags): Promise
   const spec = clampSpec(flags, cfg.interventions, parseRunConfig({ model: cfg.model }).model);
   if (spec) cfg = { ...cfg, interventions: spec };
   const config = parseRunConfig(cfg, configFile ?? 'config');
+  if (flags.datasetPath !== undefined && config.data.source === 'synthetic')
+    throw new Error(`--dataset-path ${flags.datasetPath}: the run's data is synthetic; give the feature file with --data <file>`);
   const out = flags.out ?? path.join('runs', `${config.preset ?? config.name ?? 'run'}-${timestamp()}`);
   return runWithUi(flags, (onEvent, signal) => train(config, { out, onEvent, signal }));
 }

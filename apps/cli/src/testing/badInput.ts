@@ -44,19 +44,3 @@ export async function optoAsync(args: string[], cwd: string, timeoutMs = 60_000,
   clearTimeout(timer);
   return { code, stdout: p.stdout(), stderr: p.stderr() };
 }
-
-/** Run `jobs` with at most `n` in flight (subprocess cases use both CI cores without oversubscribing). */
-export function pool<T>(n: number): (job: () => Promise<T>) => Promise<T> {
-  let active = 0;
-  const waiting: (() => void)[] = [];
-  return async (job) => {
-    if (active >= n) await new Promise<void>((r) => waiting.push(r));
-    active++;
-    try {
-      return await job();
-    } finally {
-      active--;
-      waiting.shift()?.();
-    }
-  };
-}

@@ -71,6 +71,7 @@ export async function queryRuns(runsDir: string, sql: string): Promise<QueryResu
   const store = await openRunStore(runsDir);
   try {
     let stmt;
+    if (!sql.trim()) throw new QueryRefused('query: give exactly one SQL statement (got 0)');
     try {
       const statements = await store.connection.extractStatements(sql);
       if (statements.count !== 1) throw new QueryRefused(`query: give exactly one SQL statement (got ${statements.count})`);
