@@ -152,7 +152,7 @@ const CLI: CliCase[] = [
     return ['eval', 'r'];
   }, /r\/run\.json: checksum mismatch/],
   ['rundir', 'eval: run.json without config', (d) => (withRun(d), editRecord(d, (r) => delete r.config), ['eval', 'r']), /r\/run\.json: no config/],
-  ['rundir', 'eval: run.json of another schema', (d) => (withRun(d), editRecord(d, (r) => (r.schema = 'other/2')), ['eval', 'r']), /unknown schema 'other\/2'/],
+  ['rundir', 'eval: run.json of another schema', (d) => (withRun(d), editRecord(d, (r) => (r.schema = 'other/2')), ['eval', 'r']), /unknown schema "other\/2"/],
   ['rundir', 'eval: run.json with a bad status', (d) => (withRun(d), editRecord(d, (r) => (r.status = 'weird')), ['eval', 'r']), /status "weird" is not one of/],
   ['rundir', 'eval: run.json is []', (d) => (withRun(d), put(d, 'r/run.json', '[]'), ['eval', 'r']), /r\/run\.json: not a run record/],
   ['rundir', 'eval: no checkpoints', (d) => (withRun(d), fs.rmSync(path.join(d, 'r', 'checkpoints'), { recursive: true }), ['eval', 'r']), /r: no checkpoints saved yet/],

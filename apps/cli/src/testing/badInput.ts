@@ -39,8 +39,11 @@ export function expectOneLineError(e: unknown, culprit: RegExp): void {
 /** Run the CLI in the background with a time limit; resolves with its exit code and output. */
 export async function optoAsync(args: string[], cwd: string, timeoutMs = 60_000, env: NodeJS.ProcessEnv = process.env) {
   const p = start(args, cwd, process.execPath, env);
+  // 'close', not 'exit': only then has every byte of stdout and stderr been read.
+  const closed = new Promise<void>((r) => p.child.once('close', () => r()));
   const timer = setTimeout(() => p.child.kill('SIGKILL'), timeoutMs);
   const code = await p.exited;
+  await closed;
   clearTimeout(timer);
   return { code, stdout: p.stdout(), stderr: p.stderr() };
 }
