@@ -4,21 +4,24 @@
  * hidden aliases), merged on top of it. The registry says what each flag sets; this file only parses the
  * argument kinds. The engine validates the result against the model.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { CLAMPS, type ClampFlag, type FlagArg, type InterventionSpecInput } from '@optoscope/engine';
+import { CLAMPS, DEFAULT_MODEL, parseHeadRef, readJsonObject, type ClampFlag, type FlagArg, type InterventionSpecInput } from '@optoscope/engine';
 
 export interface ClampFlags {
   clamp?: string;
   [flag: string]: unknown;
 }
 
-const HEAD = /^\d+:\d+$/;
-
+/** Heads by the engine's one head-string rule (the one spec files follow), so `01:3` fails here too. */
 function heads(value: string): string[] {
   const list = value.split(',').map((s) => s.trim());
-  for (const h of list) if (!HEAD.test(h)) throw new InvalidArgumentError(`'${h}' is not a head; write layer:head, e.g. 1:3`);
+  for (const h of list)
+    try {
+      parseHeadRef(h);
+    } catch {
+      throw new InvalidArgumentError(`'${h}' is not a head; write layer:head with plain indices, e.g. 1:3`);
+    }
   return list;
 }
 
@@ -84,17 +87,14 @@ export function addClampOptions(cmd: Command): Command {
   return cmd;
 }
 
-/** The spec the flags describe (undefined when no clamp flag was given), layered over `base`. */
-export function clampSpec(f: ClampFlags, base?: InterventionSpecInput): InterventionSpecInput | undefined {
+/**
+ * The spec the flags describe (undefined when no clamp flag was given), layered over `base`. `model` is the
+ * shape of the model it will run on (default: the paper's): `--only-head` names every other head of its
+ * layer, so the head must exist there.
+ */
+export function clampSpec(f: ClampFlags, base?: InterventionSpecInput, model: { nLayers: number; nHeads: number } = DEFAULT_MODEL): InterventionSpecInput | undefined {
   let spec: Record<string, unknown> | undefined = base ? { ...base } : undefined;
-  if (f.clamp) {
-    if (!fs.existsSync(f.clamp)) throw new Error(`clamp spec not found: ${f.clamp}`);
-    try {
-      spec = { ...spec, ...JSON.parse(fs.readFileSync(f.clamp, 'utf8')) };
-    } catch (e) {
-      throw new Error(`${f.clamp}: malformed JSON (${(e as Error).message})`);
-    }
-  }
+  if (f.clamp) spec = { ...spec, ...readJsonObject(f.clamp, 'clamp spec') };
   const given: Record<string, unknown> = {};
   for (const flag of clampFlags()) {
     const value = [flag.flag, ...(flag.aliases ?? [])].map((n) => f[attr(n)]).find((v) => v !== undefined);
@@ -102,7 +102,7 @@ export function clampSpec(f: ClampFlags, base?: InterventionSpecInput): Interven
   }
   for (const flag of clampFlags()) {
     const value = given[attr(flag.flag)];
-    if (value !== undefined) spec = flag.set(value, spec ?? {}, given);
+    if (value !== undefined) spec = flag.set(value, spec ?? {}, given, model);
   }
   return spec as InterventionSpecInput | undefined;
 }

@@ -40,7 +40,9 @@ export {
   headKey,
   headLabel,
   isEmptySpec,
+  keepOnlyHead,
   parseHead,
+  parseHeadRef,
   parseInterventionSpec,
   validateSpec,
   type Head,
@@ -60,5 +62,8 @@ export { preflightSweep, runLocalSweep, type LocalSweepOptions, type SweepEvent,
 export * from './analysis/index.js';
 export * from './toy/toyModel.js';
 export * from './figures/index.js';
-export { appendLines, writeFileAtomic, writeJsonAtomic } from './store/atomic.js';
+export { appendLines, makeDirs, writeFileAtomic, writeJsonAtomic } from './store/atomic.js';
+export { jsonKind, parseJsonObject, readJsonObject } from './store/jsonFile.js';
+export { verifyJsonChecksum, withJsonChecksum } from './store/jsonChecksum.js';
+export { checkRunSizes, SIZE_LIMITS } from './sizes.js';
 export * from './sweep/grouping.js';

@@ -19,7 +19,8 @@ import { ParamStore } from './params.js';
 import { type RngState } from './rng.js';
 import { donorLoader } from './interventions/compile.js';
 import { checkpointMetadata, loadParamTensors, paramTensors, stateTensors } from './store/paramIO.js';
-import type { NamedTensor } from './store/safetensors.js';
+import type { NamedTensor, SafetensorsFile } from './store/safetensors.js';
+import { checkRunSizes } from './sizes.js';
 import { emptyWindow, evalPointRows, nextMultiple, setupTraining } from './trainSetup.js';
 import { HEARTBEAT_EVERY_MS, readHeartbeat, runStaleness, writerIdentity } from './store/liveness.js';
 import { RUN_SCHEMA, RunDir, type RunRecord, type RunSummary, type RunWriteListener, type SetMetrics } from './store/runDir.js';
@@ -82,6 +83,7 @@ async function runTraining(config: RunConfig | null, opts: TrainOptions): Promis
 
   // Everything that can fail on bad input happens before the first file is written.
   const features = opts.features ?? (await loadFeatures(cfg));
+  checkRunSizes(cfg, features.dim, opts.resume ? `${opts.out}/run.json config` : 'config');
   const task = buildTask(cfg.task, features);
   const donors = donorLoader(path.dirname(path.resolve(opts.out)));
   // `auto` times this run's own training step on each backend that can start (about a second in all).
@@ -106,16 +108,32 @@ async function runTraining(config: RunConfig | null, opts: TrainOptions): Promis
 
   if (prior) {
     run.removeTempFiles();
-    const state = run.loadState((m) => emit({ type: 'warning', message: m }));
+    const warn = (message: string) => emit({ type: 'warning', message });
+    // A corrupt checkpoint must not survive into a run marked finished: resume from a state no later
+    // than the first bad one, so training passes that point again and rewrites it.
+    const bad = run.corruptCheckpoints();
+    const limit = Math.min(Infinity, ...bad.map((b) => b.seqs));
+    for (const b of bad) warn(`${b.error}; it will be written again`);
+    const state = run.loadState(warn, (s) => {
+      const at = resumeMeta(s).seqs;
+      return at > limit ? `its ${at} sequences are past the corrupt checkpoint at ${limit}` : null;
+    });
     if (state) {
-      const meta = JSON.parse(state.metadata.optoscope) as ResumeMeta;
+      const meta = resumeMeta(state);
       restoreState(params, adam, state.tensors, meta);
       rng.setState({ s: meta.rng, spare: meta.spare });
       seqs = meta.seqs;
       step = meta.step;
       win = meta.window;
       resumedFrom = seqs;
+    } else {
+      warn(`${opts.out}: no usable resume state (${path.basename(run.stateFile)}, ${path.basename(run.prevStateFile)}); restarting from 0 sequences`);
     }
+    for (const b of bad) fs.rmSync(b.file, { force: true });
+    // The checkpoint at the resume point is not passed again: write it from the restored parameters
+    // (the state and the checkpoint of one point hold the same parameters).
+    if (resumedFrom !== null && bad.some((b) => b.seqs === resumedFrom))
+      saveParamCheckpoint(run, params, resumedFrom, step);
     // Without any saved state the run restarts from scratch, so even the rows at 0 go.
     run.truncateMetrics(resumedFrom ?? -1);
     record = { ...prior, status: 'running', progress: { seqs, step }, host: me.host, user: me.user, error: undefined };
@@ -166,7 +184,7 @@ async function runTraining(config: RunConfig | null, opts: TrainOptions): Promis
     run.writeRecord((record = { ...record, progress: { seqs: x, step } }));
   };
   const checkpoint = (x: number) => {
-    run.saveCheckpoint(x, paramTensors(params), checkpointMetadata(params, { seqs: x, step, run: run.id }));
+    saveParamCheckpoint(run, params, x, step);
     saveState(x);
     emit({ type: 'checkpoint', seqs: x });
   };
@@ -268,6 +286,21 @@ interface ResumeMeta {
   rng: RngState;
   spare: number | null;
   window: { loss: number; gradNorm: number; n: number };
+}
+
+function saveParamCheckpoint(run: RunDir, params: ParamStore, seqs: number, step: number): void {
+  run.saveCheckpoint(seqs, paramTensors(params), checkpointMetadata(params, { seqs, step, run: run.id }));
+}
+
+/** The resume metadata of a state file; a state whose metadata does not parse is refused by name. */
+function resumeMeta(s: SafetensorsFile): ResumeMeta {
+  try {
+    const m = JSON.parse(s.metadata.optoscope) as ResumeMeta;
+    if (typeof m.seqs !== 'number' || typeof m.step !== 'number') throw new Error('seqs/step missing');
+    return m;
+  } catch (e) {
+    throw new Error(`resume state: unreadable metadata (${(e as Error).message})`);
+  }
 }
 
 function restoreState(params: ParamStore, adam: Adam, tensors: Record<string, NamedTensor>, meta: ResumeMeta): void {

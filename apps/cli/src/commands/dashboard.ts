@@ -12,7 +12,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { isS3Url, openRunStoreAt, type RunStore } from '@optoscope/engine';
-import { nonNegativeInt } from '../args.js';
+import { portNumber } from '../args.js';
 import { RUNS_HELP, addCacheOption, type CacheFlags } from '../runsFlags.js';
 
 /** How often the dashboard's copy of a bucket is refreshed: new rows of a live run show within about this plus one upload. */
@@ -132,13 +132,24 @@ export async function buildDashboard(app = dashboardDir(), log: (s: string) => v
   log(`dashboard built in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 }
 
-async function freePort(host: string): Promise<number> {
+/**
+ * Bind `host:port` for a moment (port 0: any free one) and give back the port. A taken port or an address
+ * this machine cannot listen on fails here with one line, before any build, and the readiness check
+ * below can then only hear our own server (not another one that already held the port).
+ */
+export async function probeListen(host: string, port: number): Promise<number> {
+  if (!net.isIP(host) && !/^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/.test(host))
+    throw new Error(`--host ${host}: not an IP address or host name`);
   return new Promise((resolve, reject) => {
     const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, host, () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
+    s.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EADDRINUSE') reject(new Error(`--port ${port}: already in use on ${host} (choose another port, or --port 0 for any free one)`));
+      else if (e.code === 'EACCES') reject(new Error(`--port ${port}: permission denied on ${host} (ports below 1024 need privileges)`));
+      else reject(new Error(`--host ${host}: cannot listen there (${e.code ?? e.message})`));
+    });
+    s.listen(port, host, () => {
+      const got = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(got));
     });
   });
 }
@@ -180,6 +191,8 @@ export async function startDashboard(o: DashboardOptions): Promise<DashboardServ
 
 async function serve(o: DashboardOptions, runsDir: string, log: (s: string) => void, onStop: () => void = () => undefined): Promise<DashboardServer> {
   if (!fs.existsSync(runsDir) || !fs.statSync(runsDir).isDirectory()) throw new Error(`--runs ${o.runsDir} is not a directory`);
+  const host = o.host ?? '127.0.0.1';
+  const probed = await probeListen(host, o.port ?? 0);
   const app = dashboardDir();
   const distDir = o.distDir ?? DEFAULT_DIST_DIR;
   if (!/^\.next[\w-]*$/.test(distDir)) throw new Error(`distDir '${distDir}' must be .next or .next-<name>`);
@@ -189,8 +202,8 @@ async function serve(o: DashboardOptions, runsDir: string, log: (s: string) => v
     log(`building the dashboard first (${reason}); this takes about half a minute...`);
     await buildDashboard(app, log, distDir);
   }
-  const host = o.host ?? '127.0.0.1';
-  const port = o.port ? o.port : await freePort(host);
+  // After a build (half a minute) the port may have been taken since the probe: probe once more.
+  const port = o.port ? (reason ? await probeListen(host, o.port) : o.port) : reason ? await probeListen(host, 0) : probed;
   const child = spawn(process.execPath, [nextBin(app), 'start', '-p', String(port), '-H', host], {
     cwd: app,
     env: childEnv(distDir, { OPTO_RUNS_DIR: runsDir, OPTO_RUNS_LOCATION: isS3Url(o.runsDir) ? o.runsDir : runsDir, NODE_ENV: 'production' }),
@@ -233,7 +246,7 @@ export function registerDashboard(program: Command): void {
     .command('dashboard'))
     .description('serve the live dashboard over a runs directory (read-only; builds the app first if needed)')
     .requiredOption('--runs <dir>', RUNS_HELP)
-    .option('--port <n>', 'port (0: any free port)', nonNegativeInt, 3000)
+    .option('--port <n>', 'port (0: any free port)', portNumber, 3000)
     .option('--host <addr>', 'address to listen on', '127.0.0.1')
     .option('--rebuild', 'build the app even if its build is current')
     .action(async (o: CacheFlags & { runs: string; port: number; host: string; rebuild?: boolean }) => {

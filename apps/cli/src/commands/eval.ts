@@ -4,7 +4,7 @@
  * sequences a user supplies instead, `--record` also writes every site's activations.
  */
 import type { Command } from 'commander';
-import { evaluateRun, METRIC_NAMES } from '@optoscope/engine';
+import { DEFAULT_MODEL, evaluateRun, METRIC_NAMES, RunDir } from '@optoscope/engine';
 import { nonNegativeInt } from '../args.js';
 import { addClampOptions, clampSpec, type ClampFlags } from '../clampFlags.js';
 
@@ -25,7 +25,9 @@ export function registerEval(program: Command): void {
     .option('--record <file.safetensors>', "also write every site's activations (all positions) over the evaluated sequences, keys <set>/<site>")
     .option('--json', 'print the result as one JSON object on the last line');
   addClampOptions(cmd).action(async (dir: string, f: EvalFlags) => {
-    const r = await evaluateRun(dir, { checkpoint: f.checkpoint, interventions: clampSpec(f), sequences: f.sequences, record: f.record });
+    // The run's own model shape: a clamp flag such as --only-head names heads of it.
+    const model = { ...DEFAULT_MODEL, ...RunDir.open(dir).readRecord().config.model };
+    const r = await evaluateRun(dir, { checkpoint: f.checkpoint, interventions: clampSpec(f, undefined, model), sequences: f.sequences, record: f.record });
     if (f.json) {
       process.stdout.write(JSON.stringify(r) + '\n');
       return;

@@ -5,6 +5,7 @@
  */
 import type { Command } from 'commander';
 import { RunDir, describeStaleness, readHeartbeat, resumeCommand, runStaleness, type RunRecord, type Staleness } from '@optoscope/engine';
+import { oneOf } from '../args.js';
 import { formatSummary } from '../format.js';
 import { RUNS_HELP, addCacheOption, readRuns, type CacheFlags } from '../runsFlags.js';
 
@@ -21,18 +22,21 @@ export function registerRuns(program: Command): void {
     .description('one line per run: status, progress, task, learning time')
     .option('--runs <dir>', RUNS_HELP, 'runs')
     .option('--sweep <name>', 'only the runs of this sweep')
-    .option('--status <status>', 'only runs with this status (running, stale, finished, failed, interrupted); running includes stale runs')
+    .option('--status <status>', 'only runs with this status (running, stale, finished, failed, interrupted); running includes stale runs', oneOf('running', 'stale', 'finished', 'failed', 'interrupted'))
     .option('--json', 'one JSON array of run records')
     .action(async (o: Common & { sweep?: string; status?: string }) => {
       const { listRuns } = await import('@optoscope/engine/query');
       const { dir, store } = await readRuns(o.runs, o, 'records');
       store.close();
+      const found = listRuns(dir, o.runs);
+      // A run whose record cannot be read is named and skipped; the others are still listed.
+      for (const r of found) if (!r.record) process.stderr.write(`warning: skipping ${r.id}: ${r.error}\n`);
       const status = (r: { record: RunRecord | null; stale: Staleness | null }) => (r.stale ? 'stale' : r.record?.status);
-      const all = listRuns(dir, o.runs).filter(
-        (r) => (!o.sweep || r.record?.config.name === o.sweep) && (!o.status || status(r) === o.status || r.record?.status === o.status),
+      const all = found.filter(
+        (r): r is typeof r & { record: RunRecord } => r.record !== null && (!o.sweep || r.record.config.name === o.sweep) && (!o.status || status(r) === o.status || r.record.status === o.status),
       );
-      if (o.json) return void process.stdout.write(JSON.stringify(all.map((r) => (r.record ? { ...r.record, stale: r.stale } : { id: r.id, error: r.error }))) + '\n');
-      const rows = all.map((r) => (r.record ? lsRow(r.id, r.record, r.stale) : [r.id, 'unreadable', '', '', '', '', '', r.error ?? '']));
+      if (o.json) return void process.stdout.write(JSON.stringify(all.map((r) => ({ ...r.record, stale: r.stale }))) + '\n');
+      const rows = all.map((r) => lsRow(r.id, r.record, r.stale));
       process.stdout.write(table(['run', 'status', 'progress', 'classes', 'labels', 'seed', 'learning time', 'final loss'], rows));
       for (const r of all) if (r.stale) process.stdout.write(`${r.id}: ${describeStaleness(r.stale)}; resume with: ${r.stale.resume}\n`);
       process.stdout.write(`${all.length} run(s) in ${o.runs}\n`);

@@ -17,6 +17,7 @@ import {
   parseRunConfig,
   presetConfig,
   resumeTraining,
+  readJsonObject,
   train,
   type RunConfigInput,
   type RunSummary,
@@ -77,11 +78,13 @@ export function registerTrain(program: Command): void {
 
 async function fresh(configFile: string | undefined, flags: TrainFlags): Promise<RunSummary> {
   let cfg: RunConfigInput = flags.preset ? presetConfig(flags.preset, await presetHeads(flags)) : {};
-  if (configFile) cfg = mergeConfig(cfg, readJson(configFile));
+  if (configFile) cfg = mergeConfig(cfg, readJsonObject(configFile, 'config file'));
   cfg = mergeConfig(cfg, flagsToConfig(flags));
-  const spec = clampSpec(flags, cfg.interventions);
+  const spec = clampSpec(flags, cfg.interventions, parseRunConfig({ model: cfg.model }).model);
   if (spec) cfg = { ...cfg, interventions: spec };
   const config = parseRunConfig(cfg, configFile ?? 'config');
+  if (flags.datasetPath !== undefined && config.data.source === 'synthetic')
+    throw new Error(`--dataset-path ${flags.datasetPath}: the run's data is synthetic; give the feature file with --data <file>`);
   const name = `${config.preset ?? config.name ?? 'run'}-${timestamp()}`;
   if (flags.runs !== undefined && isS3Url(flags.runs)) return inStore(flags, flags.out ?? name, false, (out, mirror) => runWithUi(flags, (onEvent, signal) => train(config, { out, onEvent, signal, mirror })));
   const out = flags.out ?? path.join(flags.runs ?? 'runs', name);
@@ -153,15 +156,6 @@ function dropUndefined<T>(x: T): T {
       .filter(([, v]) => v !== undefined)
       .map(([k, v]) => [k, dropUndefined(v)]),
   ) as T;
-}
-
-function readJson(file: string): unknown {
-  if (!fs.existsSync(file)) throw new Error(`config file not found: ${file}`);
-  try {
-    return JSON.parse(fs.readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new Error(`${file}: malformed JSON (${(e as Error).message})`);
-  }
 }
 
 function timestamp(): string {

@@ -44,6 +44,11 @@ export async function wiring(id: string): Promise<WiringView> {
   } catch (e) {
     throw new ApiError(422, `${file}: not valid JSON (${(e as Error).message}); recompute it with ${command}`);
   }
+  try {
+    stored = (await engine()).verifyJsonChecksum(stored, file);
+  } catch (e) {
+    throw new ApiError(422, `${(e as Error).message}; recompute it with ${command}`);
+  }
   const m = stored.result?.matrices;
   for (const k of ['Mpv', 'Mpp', 'Npv', 'Npp'] as const)
     if (!isGrid(m?.[k])) throw new ApiError(422, `${file}: result.matrices.${k} is not a matrix of numbers; recompute it with ${command}`);

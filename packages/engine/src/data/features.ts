@@ -92,6 +92,9 @@ let h5Promise: Promise<H5Module> | null = null;
 function h5wasm(): Promise<H5Module> {
   h5Promise ??= import('h5wasm/node').then(async (mod) => {
     await mod.ready;
+    // libhdf5 prints its whole error stack (dozens of HDF5-DIAG lines) to stderr by default; make it
+    // throw instead, so a damaged file gets one line that names the deepest cause.
+    mod.Module.activate_throwing_error_handler();
     return mod;
   });
   return h5Promise;
@@ -180,8 +183,11 @@ async function hasHdf5Signature(abs: string): Promise<boolean> {
   }
 }
 
+/** One line for an error; for libhdf5's error stack, the innermost frame's message (e.g. "truncated file: eof = ..."). */
 function oneLine(e: unknown): string {
-  return (e instanceof Error ? e.message : String(e)).split('\n')[0];
+  const msg = e instanceof Error ? e.message : String(e);
+  const frames = [...msg.matchAll(/#\d+: .* in \w+\(\): (.+)$/gm)].map((m) => m[1].trim());
+  return frames.at(-1) ?? msg.split('\n')[0];
 }
 
 /** Shared validation of a loaded table: rank 3, non-empty, every value finite after conversion to float32. */

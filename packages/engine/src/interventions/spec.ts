@@ -25,7 +25,7 @@ import { CLAMPS, type AnyClamp } from './clamps/index.js';
 import { parseHead } from './heads.js';
 
 export { InterventionError } from './clamps/clamp.js';
-export { ablateAllBut, headKey, headLabel, parseHead, type Head } from './heads.js';
+export { ablateAllBut, headKey, headLabel, keepOnlyHead, parseHead, parseHeadRef, type Head } from './heads.js';
 
 export const INTERVENTION_VERSION = 1;
 

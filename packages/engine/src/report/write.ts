@@ -2,10 +2,10 @@
  * `opto report --runs <dir>`: gather the evidence, judge the checklist, render every figure to SVG and
  * write `<dir>/report/{report.json, report.md, figures/*.svg}`, each file atomically.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { renderSvg } from '../figures/render.js';
-import { writeFileAtomic, writeJsonAtomic } from '../store/atomic.js';
+import { withJsonChecksum } from '../store/jsonChecksum.js';
+import { makeDirs, writeFileAtomic, writeJsonAtomic } from '../store/atomic.js';
 import { judgeClaims } from './claims.js';
 import { APPROX, NO_PLATEAU, PLATEAU_SLOPE } from './curves.js';
 import { gatherEvidence, type Evidence, type GatherOptions } from './evidence.js';
@@ -33,7 +33,7 @@ export async function writeReport(runsDir: string, opts: GatherOptions & { locat
 /** The report of already-gathered evidence (tests build evidence by hand). */
 export async function writeReportFrom(evidence: Evidence, runsDir: string, location = path.resolve(runsDir)): Promise<WriteReportResult> {
   const dir = path.dirname(reportFile(runsDir));
-  fs.mkdirSync(path.join(dir, 'figures'), { recursive: true });
+  makeDirs(path.join(dir, 'figures'), `report directory ${dir}`);
   const claims = judgeClaims(evidence, location === path.resolve(runsDir) ? runsDir : location);
   const figures: FigureEntry[] = [];
   for (const f of reportFigures(evidence)) {
@@ -52,7 +52,7 @@ export async function writeReportFrom(evidence: Evidence, runsDir: string, locat
     summary: { pass: count('pass'), fail: count('fail'), missing: count('missing') },
   };
   const markdown = reportMarkdown(report, evidence);
-  writeJsonAtomic(reportFile(runsDir), report);
+  writeJsonAtomic(reportFile(runsDir), withJsonChecksum(report));
   writeFileAtomic(path.join(dir, 'report.md'), markdown);
   return { report, dir, markdown };
 }

@@ -35,3 +35,30 @@ export function appendLines(file: string, lines: string[]): void {
   if (lines.length === 0) return;
   fs.appendFileSync(file, lines.join('\n') + '\n');
 }
+
+/**
+ * `mkdir -p` that fails instead of spinning: Node's recursive mkdirSync loops forever on paths under
+ * pseudo file systems such as /proc (ENOENT on a parent that exists). Each missing level is created on
+ * its own, and the first failure throws one line naming `what` (e.g. `--out runs/x`) and the cause.
+ */
+export function makeDirs(dir: string, what = dir): void {
+  const missing: string[] = [];
+  let p = path.resolve(dir);
+  while (!fs.existsSync(p)) {
+    missing.unshift(p);
+    const up = path.dirname(p);
+    if (up === p) break;
+    p = up;
+  }
+  const fail = (msg: string, code: string) => Object.assign(new Error(`${what}: ${msg} (${code})`), { code, syscall: 'mkdir' });
+  if (!fs.statSync(p).isDirectory()) throw fail(`${p} is not a directory`, 'ENOTDIR');
+  for (const d of missing) {
+    try {
+      fs.mkdirSync(d);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST' && fs.statSync(d).isDirectory()) continue;
+      throw fail(`cannot create ${d}`, code ?? (e as Error).message);
+    }
+  }
+}

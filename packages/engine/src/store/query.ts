@@ -14,7 +14,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { DuckDBInstance, StatementType, type DuckDBConnection } from '@duckdb/node-api';
 import { METRIC_COLUMNS, lit, readMetricsSql } from './metricsSql.js';
 import { readHeartbeat, resumeCommand, runStaleness, type Staleness } from './liveness.js';
 import { RunDir, type RunRecord } from './runDir.js';
@@ -72,11 +72,26 @@ export interface QueryResult {
   rows: unknown[][];
 }
 
-/** Run one SQL statement over the runs under `runsDir` (views: runs, metrics, checkpoints). */
+/** Statements a query may be: the run store is read-only, so COPY ... TO, ATTACH, SET, INSTALL etc. are refused. */
+const READ_ONLY = new Set<StatementType>([StatementType.SELECT, StatementType.EXPLAIN]);
+
+/** Run one read-only SQL statement over the runs under `runsDir` (views: runs, metrics, checkpoints). */
 export async function queryRuns(runsDir: string, sql: string): Promise<QueryResult> {
   const store = await openRunStore(runsDir);
   try {
-    const reader = await store.connection.runAndReadAll(sql);
+    let stmt;
+    if (!sql.trim()) throw new QueryRefused('query: give exactly one SQL statement (got 0)');
+    try {
+      const statements = await store.connection.extractStatements(sql);
+      if (statements.count !== 1) throw new QueryRefused(`query: give exactly one SQL statement (got ${statements.count})`);
+      stmt = await statements.prepare(0);
+    } catch (e) {
+      if (e instanceof QueryRefused) throw e;
+      throw new QueryRefused(`query failed: ${(e as Error).message.split('\n')[0]}`);
+    }
+    if (!READ_ONLY.has(stmt.statementType))
+      throw new QueryRefused(`query: only read-only statements (SELECT, EXPLAIN) may run over the run store; this is a ${StatementType[stmt.statementType]} statement`);
+    const reader = await stmt.runAndReadAll();
     // DuckDB's JSON form writes 64-bit integers as strings; give back numbers where they are exact.
     const wide = reader.columnTypes().map((t) => /^U?(BIG|HUGE)INT$/.test(t.toString()));
     const rows = reader.getRowsJson().map((row) =>
@@ -84,10 +99,15 @@ export async function queryRuns(runsDir: string, sql: string): Promise<QueryResu
     );
     return { columns: reader.deduplicatedColumnNames(), rows };
   } catch (e) {
+    if (e instanceof QueryRefused) throw e;
     throw new Error(`query failed: ${(e as Error).message.split('\n')[0]}`);
   } finally {
     store.close();
   }
+}
+
+class QueryRefused extends Error {
+  override name = 'QueryRefused';
 }
 
 /** An in-memory DuckDB with the run-store views defined over `runsDir`. */

@@ -14,7 +14,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { BackendTiming } from '../backend.js';
 import type { RunConfig } from '../config.js';
-import { appendLines, writeFileAtomic, writeJsonAtomic } from './atomic.js';
+import { appendLines, makeDirs, writeFileAtomic, writeJsonAtomic } from './atomic.js';
+import { jsonErrorLine } from './jsonFile.js';
+import { verifyJsonChecksum, withJsonChecksum } from './jsonChecksum.js';
 import { HEARTBEAT_FILE, writerIdentity, type Heartbeat } from './liveness.js';
 import { readSafetensors, writeSafetensors, type NamedTensor, type SafetensorsFile } from './safetensors.js';
 
@@ -126,8 +128,8 @@ export class RunDir {
   /** A new run directory. Refuses to touch a directory that already holds anything. */
   static create(dir: string): RunDir {
     RunDir.assertCreatable(dir);
+    makeDirs(path.join(dir, 'checkpoints'), `--out ${dir}`);
     try {
-      fs.mkdirSync(path.join(dir, 'checkpoints'), { recursive: true });
       fs.accessSync(dir, fs.constants.W_OK);
     } catch (e) {
       throw new Error(`--out ${dir} is not writable: ${(e as Error).message}`);
@@ -155,14 +157,18 @@ export class RunDir {
     try {
       rec = JSON.parse(fs.readFileSync(this.recordFile, 'utf8'));
     } catch (e) {
-      throw new Error(`${this.recordFile}: not valid JSON (${(e as Error).message})`);
+      throw new Error(`${this.recordFile}: not valid JSON (${jsonErrorLine(e)})`);
     }
-    if (rec.schema !== RUN_SCHEMA) throw new Error(`${this.recordFile}: unknown schema '${rec.schema}', expected '${RUN_SCHEMA}'`);
+    if (typeof rec !== 'object' || rec === null || Array.isArray(rec)) throw new Error(`${this.recordFile}: not a run record (a JSON object)`);
+    if (rec.schema !== RUN_SCHEMA) throw new Error(`${this.recordFile}: unknown schema ${JSON.stringify(rec.schema)}, expected '${RUN_SCHEMA}'`);
+    rec = verifyJsonChecksum(rec, this.recordFile);
+    const missing = recordProblem(rec);
+    if (missing) throw new Error(`${this.recordFile}: ${missing}`);
     return rec;
   }
 
   writeRecord(rec: RunRecord): void {
-    writeJsonAtomic(this.recordFile, { ...rec, updated_at: new Date().toISOString() });
+    writeJsonAtomic(this.recordFile, withJsonChecksum({ ...rec, updated_at: new Date().toISOString() }));
     this.listener?.written('run.json');
   }
 
@@ -245,18 +251,53 @@ export class RunDir {
     this.listener?.written(path.basename(this.stateFile));
   }
 
-  /** The newest readable resume state (checksum-verified), or null; `warn` hears about fallbacks. */
-  loadState(warn: (msg: string) => void = () => undefined): SafetensorsFile | null {
+  /**
+   * The newest readable resume state (checksum-verified) that `accept` takes (it returns why not, or
+   * null), or null; `warn` hears about every fallback.
+   */
+  loadState(warn: (msg: string) => void = () => undefined, accept: (s: SafetensorsFile) => string | null = () => null): SafetensorsFile | null {
     for (const f of [this.stateFile, this.prevStateFile]) {
       if (!fs.existsSync(f)) continue;
       try {
-        return readSafetensors(f);
+        const s = readSafetensors(f);
+        const why = accept(s);
+        if (why === null) return s;
+        warn(`${f}: ${why}; falling back to the previous state`);
       } catch (e) {
         warn(`${(e as Error).message}; falling back to the previous state`);
       }
     }
     return null;
   }
+
+  /** Checkpoints that fail to read (truncated, flipped bits: the checksum catches both), with why. */
+  corruptCheckpoints(): { seqs: number; file: string; error: string }[] {
+    const bad: { seqs: number; file: string; error: string }[] = [];
+    for (const seqs of this.listCheckpoints()) {
+      const file = this.checkpointFile(seqs);
+      try {
+        readSafetensors(file);
+      } catch (e) {
+        bad.push({ seqs, file, error: (e as Error).message });
+      }
+    }
+    return bad;
+  }
+}
+
+const STATUSES: readonly string[] = ['running', 'finished', 'failed', 'interrupted'];
+const isObj = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+
+/** What a run record lacks that every reader relies on (listings, resume, the dashboard), or null. */
+function recordProblem(rec: RunRecord): string | null {
+  if (!STATUSES.includes(rec.status)) return `status ${JSON.stringify(rec.status)} is not one of ${STATUSES.join(', ')}`;
+  if (!isObj(rec.config)) return 'no config';
+  if (!isObj(rec.config.schedule) || typeof rec.config.schedule.seqs !== 'number') return 'config.schedule.seqs is missing';
+  if (!isObj(rec.config.task) || !Array.isArray(rec.config.task.classSplit)) return 'config.task.classSplit is missing';
+  if (!isObj(rec.seeds)) return 'no seeds';
+  if (!isObj(rec.progress) || typeof rec.progress.seqs !== 'number') return 'progress.seqs is missing';
+  if (!isObj(rec.backend)) return 'no backend';
+  return null;
 }
 
 /**

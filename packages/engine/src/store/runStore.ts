@@ -8,6 +8,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { RunWriteListener } from './runDir.js';
+import { makeDirs } from './atomic.js';
 
 /** What a store is opened from; plain data, so worker threads can open their own. */
 export interface RunStoreSpec {
@@ -44,7 +45,7 @@ export interface RunStore {
 export function prepareRunsDir(runsDir: string): void {
   try {
     if (fs.existsSync(runsDir) && !fs.statSync(runsDir).isDirectory()) throw new Error('exists and is not a directory');
-    fs.mkdirSync(runsDir, { recursive: true });
+    makeDirs(runsDir);
     const probe = path.join(runsDir, `.write-probe.${process.pid}.${Date.now()}`);
     fs.writeFileSync(probe, '');
     fs.rmSync(probe);

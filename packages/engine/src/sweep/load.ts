@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import { ConfigError } from '../config.js';
 import type { PresetHeads } from '../presets.js';
 import { isFileData, type DataInput } from './data.js';
+import { readJsonObject } from '../store/jsonFile.js';
 import { PAPER_SWEEPS } from './paperRuns.js';
 import { SWEEP_PRESETS, paperSweep, sweepPresetOnData, sweepPresetUsesHeads } from './presets.js';
 
@@ -28,7 +29,7 @@ export function loadSweepSpec(fileOrPreset: string, heads?: PresetHeads, data?: 
   if (!fs.existsSync(fileOrPreset))
     throw new ConfigError(`sweep spec not found: ${fileOrPreset} (a JSON file, or a preset: ${Object.keys(SWEEP_PRESETS).join(', ')})`);
   try {
-    return { input: JSON.parse(fs.readFileSync(fileOrPreset, 'utf8')), where: fileOrPreset };
+    return { input: readJsonObject(fileOrPreset, 'sweep spec'), where: fileOrPreset };
   } catch (e) {
     throw new ConfigError(`${fileOrPreset}: malformed JSON (${(e as Error).message})`);
   }

@@ -1,6 +1,6 @@
 /** 4.2 head ablation: the listed heads' values are 0 at every position, so they contribute nothing. */
 import { z } from 'zod';
-import { ablateAllBut, headRef, parseHead } from '../heads.js';
+import { ablateAllBut, headRef, keepOnlyHead, parseHead } from '../heads.js';
 import { defineClamp, headsHook, listUses, overwrite } from './clamp.js';
 
 /** Ablate every head of the head's layer except it ("only 1:3" in spec 7; 8 heads unless told). */
@@ -32,7 +32,9 @@ export const ablate = defineClamp({
       flag: '--only-head <head>',
       help: "keep one head of its layer, ablating the layer's others (single-head runs)",
       arg: 'head',
-      set: (v, s) => ({ ...s, ablate: union(s.ablate, onlyHead(v as string)) }),
+      // Checked against the model: every other head of the layer is named, so a head the model lacks, or
+      // one --ablate also removes, would silently ablate the whole layer.
+      set: (v, s, _flags, model) => ({ ...s, ablate: keepOnlyHead(v as string, model, Array.isArray(s.ablate) ? (s.ablate as string[]) : [], `--only-head ${v as string}`) }),
     },
   ],
   form: { kind: 'headsPerLayer', label: 'Ablate layer-{layer} heads', title: "The head's values are 0: it contributes nothing (4.2)" },

@@ -16,11 +16,10 @@ import type { Value } from '../../graph.js';
 import type { PassContext, PassPlan } from '../../model.js';
 import * as op from '../../ops.js';
 import type { ParamStore } from '../../params.js';
+import { InterventionError } from '../errors.js';
 import { parseHead, type Head } from '../heads.js';
 
-export class InterventionError extends Error {
-  override name = 'InterventionError';
-}
+export { InterventionError };
 
 /** A head a clamp names: `at` is the spec path of the entry (range checks), `owner` the clamp's field. */
 export interface HeadUse {
@@ -99,8 +98,11 @@ export interface ClampFlag {
   aliases?: string[];
   help: string;
   arg: FlagArg;
-  /** The spec with this flag's value merged in (`flags`: every clamp flag given, by commander name). */
-  set(value: unknown, spec: Record<string, unknown>, flags: Readonly<Record<string, unknown>>): Record<string, unknown>;
+  /**
+   * The spec with this flag's value merged in (`flags`: every clamp flag given, by commander name; `model`:
+   * the shape of the model the spec will run on, where a flag's meaning depends on it, as --only-head's).
+   */
+  set(value: unknown, spec: Record<string, unknown>, flags: Readonly<Record<string, unknown>>, model: ModelShape): Record<string, unknown>;
 }
 
 /** Dashboard form field (apps/dashboard ClampForm renders each kind). Paths are inside the clamp's value. */
