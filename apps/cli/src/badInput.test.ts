@@ -58,7 +58,7 @@ const CLI: CliCase[] = [
   ['flag', 'train --seqs 1e30 (not a safe integer)', () => ['train', '--seqs', '1e30', '--out', 'o'], /--seqs.*'1e30'/],
   ['flag', 'train --labels 1e9 (bound by the label-pair split)', () => ['train', ...SMOKE, '--labels', '1e9', '--out', 'o'], /task\.numLabels: 1000000000 labels make 5\.00e\+17 label pairs, .*\(at most 1448 labels\)/],
   ['flag', 'train --labels 1', () => ['train', ...SMOKE, '--labels', '1', '--out', 'o'], /task\.numLabels/],
-  ['flag', 'train --classes 1600', () => ['train', ...SMOKE, '--classes', '1600', '--out', 'o'], /--classes 1600: at most 1523/],
+  ['flag', 'train --classes 1600', () => ['train', ...SMOKE, '--classes', '1600', '--out', 'o'], /--classes: 1600 training classes: use 1 to 1523/],
   ['flag', 'train --seed-init -1', () => ['train', '--seed-init', '-1', '--out', 'o'], /--seed-init.*'-1'/],
   ['flag', 'train equal seeds', () => ['train', ...SMOKE, '--seed-init', '0', '--out', 'o'], /seeds: init, train and eval seeds must differ/],
   ['flag', 'train --eval-every 0', () => ['train', '--eval-every', '0', '--out', 'o'], /--eval-every.*'0'/],
@@ -198,7 +198,7 @@ const CLI: CliCase[] = [
   ['flag', 'eval without a run', () => ['eval'], /missing required argument 'run'/],
   ['flag', 'eval --checkpoint -3', (d) => ['eval', withRun(d), '--checkpoint', '-3'], /--checkpoint.*'-3'/],
   // --- runs
-  ['flag', 'runs ls --status bogus', () => ['runs', 'ls', '--runs', '.', '--status', 'bogus'], /--status.*expected one of running, finished, failed, interrupted, got 'bogus'/],
+  ['flag', 'runs ls --status bogus', () => ['runs', 'ls', '--runs', '.', '--status', 'bogus'], /--status.*expected one of running, stale, finished, failed, interrupted, got 'bogus'/],
   ['path', 'runs ls --runs missing', () => ['runs', 'ls', '--runs', 'nope'], /runs directory nope does not exist/],
   ['path', 'runs ls --runs a file', (d) => ['runs', 'ls', '--runs', put(d, 'f', '')], /runs directory f is not a directory/],
   ['rundir', 'runs show: no such run', (d) => (withRun(d), ['runs', 'show', 'zzz', '--runs', '.']), /no run 'zzz' in \./],
@@ -336,7 +336,7 @@ const ENGINE: EngineCase[] = [
       [{ preserve: { patterns: true }, match: { heads: ['1:3'] } }, /preserve\.patterns: contradicts match/],
       [{ graft: { checkpoint: '' } }, /clamp\.graft\.checkpoint/],
       [{ graft: { checkpoint: 'x', tillLayer: 5 } }, /graft\.tillLayer: 5 out of range/],
-      [{ graft: { checkpoint: 'x', tillLayer: 0 }, ablate: ['0:1'] }, /in a layer the graft replaces/],
+      [{ graft: { checkpoint: 'x', tillLayer: 0 }, ablate: ['0:1'] }, /head "0:1" is in layer 0, whose output the graft replaces/],
       [{ version: 0 }, /clamp\.version/],
     ] as [unknown, RegExp][]
   ).map(([spec, re]): EngineCase => ['clamp', `clamp spec ${JSON.stringify(spec)}`, () => clamp(spec), re]),

@@ -314,6 +314,8 @@ export function runChecksums(dir: string): { status: RunStatus; checkpoint: numb
     for (const name of Object.keys(tensors).sort()) h.update(name).update(new Uint8Array(tensors[name].data.buffer, tensors[name].data.byteOffset, tensors[name].data.byteLength));
     params = h.digest('hex');
   }
-  const metrics = run.readMetrics().map((r) => createHash('sha256').update(JSON.stringify(r)).digest('hex'));
+  // Every field but `wall_s`, the seconds of training so far: a clock reading, not a result, so it differs
+  // between a resumed run and an uninterrupted one (and between any two machines) by nature.
+  const metrics = run.readMetrics().map(({ wall_s: _wall, ...r }) => createHash('sha256').update(JSON.stringify(r)).digest('hex'));
   return { status: run.readRecord().status, checkpoint: last, params, metrics };
 }
