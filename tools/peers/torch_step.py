@@ -20,99 +20,30 @@ Usage: torch_step.py --steps 200 --warmup 20
 
 import argparse
 import json
-import math
+import os
 import statistics
 import sys
 import time
 
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 
-D_MODEL = 64
-N_HEADS = 8
-HEAD_DIM = D_MODEL // N_HEADS
-SEQ_LEN = 5
+# The model is the repository's own PyTorch module (python/optoscope/torch.py), the one tested against the
+# engine's checkpoints, eval losses, Adam steps and site activations.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "python"))
+from optoscope.torch import Model  # noqa: E402
+
 FEATURE_DIM = 512
-TRUNC_STD = 0.8796256610342398  # std of N(0,1) truncated to [-2, 2]
 
 
-def lecun_normal_(w: torch.Tensor) -> torch.Tensor:
-    """Truncated normal on [-2 sigma, 2 sigma] rescaled to std sigma = 1/sqrt(fan_in) (nn.Linear: fan_in = dim 1)."""
-    std = 1.0 / math.sqrt(w.shape[1]) / TRUNC_STD
-    return nn.init.trunc_normal_(w, mean=0.0, std=std, a=-2 * std, b=2 * std)
+class SequenceClassifier(Model):
+    """The paper's model on exemplar features: x [B, 3, 512] (2 context + query), labels [B, 2] context labels."""
 
-
-class RoPE(nn.Module):
-    """Interleaved-pair rotary embedding: (v_2i, v_2i+1) rotated by t * 10000^(-2i/d)."""
-
-    def __init__(self, head_dim: int, seq_len: int, base: float = 10000.0):
-        super().__init__()
-        theta = base ** (-torch.arange(0, head_dim, 2, dtype=torch.float32) / head_dim)  # [d/2]
-        angles = torch.arange(seq_len, dtype=torch.float32)[:, None] * theta[None, :]  # [T, d/2]
-        self.register_buffer("cos", angles.cos(), persistent=False)
-        self.register_buffer("sin", angles.sin(), persistent=False)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:  # x: [B, H, T, d]
-        x0, x1 = x[..., 0::2], x[..., 1::2]
-        cos, sin = self.cos, self.sin
-        out = torch.stack((x0 * cos - x1 * sin, x1 * cos + x0 * sin), dim=-1)
-        return out.flatten(-2)
-
-
-class AttentionBlock(nn.Module):
-    """Pre-LN attention-only block: h + W_O(concat_h softmax(causal(q k^T / sqrt(d))) v)."""
-
-    def __init__(self, rope: RoPE):
-        super().__init__()
-        self.ln = nn.LayerNorm(D_MODEL, eps=1e-5)
-        self.qkv = nn.Linear(D_MODEL, 3 * D_MODEL, bias=False)
-        self.out = nn.Linear(D_MODEL, D_MODEL, bias=False)
-        self.rope = rope
-        lecun_normal_(self.qkv.weight)
-        lecun_normal_(self.out.weight)
-        mask = torch.triu(torch.ones(SEQ_LEN, SEQ_LEN, dtype=torch.bool), diagonal=1)
-        self.register_buffer("mask", mask, persistent=False)
-
-    def forward(self, h: torch.Tensor) -> torch.Tensor:
-        B, T, _ = h.shape
-        z = F.layer_norm(h, (D_MODEL,), self.ln.weight, self.ln.bias, self.ln.eps)
-        q, k, v = self.qkv(z).split(D_MODEL, dim=-1)
-        q = self.rope(q.view(B, T, N_HEADS, HEAD_DIM).transpose(1, 2))
-        k = self.rope(k.view(B, T, N_HEADS, HEAD_DIM).transpose(1, 2))
-        v = v.view(B, T, N_HEADS, HEAD_DIM).transpose(1, 2)
-        scores = (q @ k.transpose(-2, -1)) / math.sqrt(HEAD_DIM)
-        scores = scores.masked_fill(self.mask[:T, :T], -1e20)
-        attn = scores.softmax(dim=-1)
-        o = (attn @ v).transpose(1, 2).reshape(B, T, D_MODEL)
-        return h + self.out(o)
-
-
-class SequenceClassifier(nn.Module):
     def __init__(self, num_labels: int = 5, depth: int = 2):
-        super().__init__()
-        self.embed = nn.Linear(FEATURE_DIM, D_MODEL)  # W_e, b_e
-        self.label_embed = nn.Embedding(num_labels, D_MODEL)  # W_l (no bias)
-        rope = RoPE(HEAD_DIM, SEQ_LEN)
-        self.blocks = nn.ModuleList(AttentionBlock(rope) for _ in range(depth))
-        self.ln_f = nn.LayerNorm(D_MODEL, eps=1e-5)
-        self.unembed = nn.Linear(D_MODEL, num_labels)  # W_U, b_U
-        lecun_normal_(self.embed.weight)
-        nn.init.zeros_(self.embed.bias)
-        nn.init.trunc_normal_(self.label_embed.weight, mean=0.0, std=0.02, a=-0.04, b=0.04)
-        lecun_normal_(self.unembed.weight)
-        nn.init.zeros_(self.unembed.bias)
+        super().__init__({"numLabels": num_labels, "nLayers": depth, "featureDim": FEATURE_DIM})
 
-    def forward(self, x: torch.Tensor, labels: torch.Tensor, all_positions: bool = False) -> torch.Tensor:
-        """x: [B, 3, 512] exemplars (2 context + query); labels: [B, 2] context labels."""
-        e = self.embed(x)  # [B, 3, 64]
-        u = self.label_embed(labels)  # [B, 2, 64]
-        h = torch.stack((e[:, 0], u[:, 0], e[:, 1], u[:, 1], e[:, 2]), dim=1)  # [B, 5, 64]
-        for block in self.blocks:
-            h = block(h)
-        if not all_positions:
-            h = h[:, -1]  # LN_f and unembedding are row-wise; the loss only needs the query row
-        return self.unembed(self.ln_f(h))
+    def forward(self, x: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+        return self.forward_tokens(self.embed_exemplars(x, labels))
 
 
 class SyntheticTask:

@@ -15,6 +15,13 @@ export function nonNegativeInt(value: string): number {
   return n;
 }
 
+/** A TCP port, 0..65535 (0: any free port). */
+export function portNumber(value: string): number {
+  const n = nonNegativeInt(value);
+  if (n > 65535) throw new InvalidArgumentError(`expected a port 0..65535, got '${value}'`);
+  return n;
+}
+
 export function oneOf<T extends string>(...choices: T[]) {
   return (value: string): T => {
     if (!(choices as string[]).includes(value)) throw new InvalidArgumentError(`expected one of ${choices.join(', ')}, got '${value}'`);

@@ -4,6 +4,7 @@
  * trains on.
  */
 import type { Command } from 'commander';
+import { positiveInt } from './args.js';
 import type { DataInput } from '@optoscope/engine';
 
 export interface DataFlags {
@@ -28,4 +29,11 @@ export function dataFileBlock(f: DataFlags): DataInput | undefined {
   const d = dataBlock(f);
   if (d && d.source === undefined) throw new Error(`--dataset-path ${d.datasetPath}: give the feature file with --data <file>`);
   return d;
+}
+
+/** `--classes` and `--labels` (train, data export): the task's size, turned into config by train's flagsToConfig. */
+export function addTaskOptions(cmd: Command): Command {
+  return cmd
+    .option('--classes <n>', 'training classes (spec 1.2: 50; Fig. 6: 100, 200)', positiveInt)
+    .option('--labels <n>', 'output labels L (spec 1.3: 5; Fig. 6: 10, 15)', positiveInt);
 }

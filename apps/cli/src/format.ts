@@ -1,7 +1,5 @@
 /** Human-readable renderings of engine results for the terminal. */
-import type { RunSummary } from '@optoscope/engine';
-
-const LN2 = Math.LN2;
+import { LEARNED_LOSS, type RunSummary } from '@optoscope/engine';
 
 export function formatSummary(s: RunSummary): string {
   const sets = Object.keys(s.final);
@@ -22,8 +20,8 @@ export function formatSummary(s: RunSummary): string {
   lines.push('');
   lines.push(
     s.learned
-      ? `learning time (first eval with fsl_train loss < 0.4·ln 2 = ${(0.4 * LN2).toFixed(3)}): ${s.learning_time.toLocaleString('en-US')} sequences`
-      : `not learned: fsl_train loss never fell below 0.4·ln 2 = ${(0.4 * LN2).toFixed(3)} (learning time = last eval, ${s.learning_time.toLocaleString('en-US')})`,
+      ? `learning time (first eval with fsl_train loss < 0.4·ln 2 = ${LEARNED_LOSS.toFixed(3)}): ${s.learning_time.toLocaleString('en-US')} sequences`
+      : `not learned: fsl_train loss never fell below 0.4·ln 2 = ${LEARNED_LOSS.toFixed(3)} (learning time = last eval, ${s.learning_time.toLocaleString('en-US')})`,
   );
   return lines.join('\n');
 }

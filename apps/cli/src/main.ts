@@ -7,6 +7,7 @@ import { Command } from 'commander';
 import { registerAnalyze } from './commands/analyze.js';
 import { registerBench } from './commands/bench.js';
 import { registerDashboard } from './commands/dashboard.js';
+import { registerData } from './commands/data.js';
 import { registerEval } from './commands/eval.js';
 import { registerReport } from './commands/report.js';
 import { registerRuns } from './commands/runs.js';
@@ -23,6 +24,7 @@ const program = new Command()
 
 registerTrain(program);
 registerEval(program);
+registerData(program);
 registerBench(program);
 registerSweep(program);
 registerWorker(program);

@@ -3,24 +3,17 @@
  * contacted), a sweep enqueued on it, two `opto worker` processes sharing one runs directory, and one of
  * them killed with SIGKILL in the middle of a run.
  */
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { runChecksums } from '@optoscope/engine';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, optoSync, removeTemps, sleep, start, tmp, until, type Proc } from './testing/procs.js';
+import { optoSync, removeTemps, sleep, start, startRedis, tmp, until, workerEvents as events, type Proc } from './testing/procs.js';
 
 const procs: Proc[] = [];
 let redisUrl = '';
 
 beforeAll(async () => {
-  if (spawnSync('redis-server', ['--version']).error)
-    throw new Error('redis-server is not installed: the queue tests need a real Redis. Install it with `apt-get install -y redis-server` (Debian; .ci/run does this when it is missing)');
-  const port = await freePort();
-  const redis = start(['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], tmp('opto-redis-'), 'redis-server');
-  procs.push(redis);
-  await until(() => /Ready to accept connections/.test(redis.stdout()), 10_000, `redis-server on port ${port}: ${redis.stdout()}${redis.stderr()}`);
-  redisUrl = `redis://127.0.0.1:${port}`;
+  redisUrl = await startRedis(procs);
 });
 
 afterAll(async () => {
@@ -28,14 +21,6 @@ afterAll(async () => {
   await Promise.all(procs.map((p) => p.exited));
   removeTemps();
 });
-
-/** `[hh:mm:ss host:pid] <verb> <id>...` lines of a worker's log. */
-function events(log: string, verb: string): string[] {
-  return log
-    .split('\n')
-    .map((l) => new RegExp(`^\\[[^\\]]+\\] ${verb} (\\S+)`).exec(l)?.[1])
-    .filter((x): x is string => x !== undefined);
-}
 
 describe('BullMQ queue with a real Redis', () => {
   it('two workers share a sweep; one is killed mid-run; every run completes exactly once and the resumed one matches an uninterrupted run', async () => {

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { expandSweep, loadSweepSpec } from '@optoscope/engine';
-import { fakeRun } from '@optoscope/engine/report';
+import { fakeRun } from '@optoscope/engine/testing';
 import { writeNpy } from './testing/features.js';
 import { optoSync, removeTemps, tmp } from './testing/procs.js';
 
@@ -20,7 +20,8 @@ describe('opto report', () => {
 
   it('on the main run alone: judges the main-run claims from its analyses, lists the sweeps for the rest, and reuses stored analyses', () => {
     const d = tmp();
-    const train = optoSync(['train', '--preset', 'main', '--out', 'runs/main'], d);
+    // ~35 s alone; several minutes when CI shares its two cores with other suites.
+    const train = optoSync(['train', '--preset', 'main', '--out', 'runs/main'], d, process.env, 360_000);
     expect(train.code, train.stderr).toBe(0);
     const r = optoSync(['report', '--runs', 'runs', '--size', '400', '--json'], d);
     expect(r.code, r.stderr).toBe(0);
@@ -46,7 +47,7 @@ describe('opto report', () => {
     expect(again.stderr).not.toMatch(/computing/);
     expect(stamp()).toEqual(before);
     expect(again.stdout).toMatch(/\d+ pass, \d+ fail, 11 missing; \d+ figures/);
-  }, 400_000); // a 10⁶-sequence run and its analyses: ~1 min alone, more on a busy machine
+  }, 900_000); // a 10⁶-sequence run and its analyses: ~1 min alone, more on a busy machine
 });
 
 describe('opto report --data', () => {

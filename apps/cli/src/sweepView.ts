@@ -61,7 +61,8 @@ export class SweepView {
     this.refresh();
   }
 
-  end(id: string, outcome: 'finished' | 'skipped' | 'interrupted' | 'failed', detail?: string): void {
+  /** live: another process is training the run (fresh heartbeat), so this one left it alone. */
+  end(id: string, outcome: 'finished' | 'skipped' | 'interrupted' | 'failed' | 'live', detail?: string): void {
     const a = this.active.get(id);
     if (a) {
       this.trained += a.seqs - a.base;
@@ -70,7 +71,7 @@ export class SweepView {
     }
     if (outcome === 'finished' || outcome === 'skipped') this.done++;
     else if (outcome === 'failed') this.failed++;
-    else this.interrupted++;
+    else if (outcome === 'interrupted') this.interrupted++;
     if (outcome === 'failed') this.say(`FAILED ${detail ?? id}`);
     else if (this.o.progress) this.say(`${outcome === 'finished' ? 'done  ' : outcome} ${id}${detail ? `: ${detail}` : ''}`);
     this.refresh();

@@ -77,20 +77,6 @@ export function axpy(Y: usize, X: usize, alpha: f32, n: i32): void {
   }
 }
 
-/** Y = alpha · X (Y may alias X). */
-export function scale(Y: usize, X: usize, alpha: f32, n: i32): void {
-  const a = f32x4.splat(alpha);
-  let i = 0;
-  for (; i + 4 <= n; i += 4) {
-    const o = <usize>i << 2;
-    v128.store(Y + o, f32x4.mul(a, v128.load(X + o)));
-  }
-  for (; i < n; i++) {
-    const o = <usize>i << 2;
-    store<f32>(Y + o, alpha * load<f32>(X + o));
-  }
-}
-
 /** Y[i] = value for i < n. */
 export function fill(Y: usize, value: f32, n: i32): void {
   if (value == 0 && reinterpret<u32>(value) == 0) {

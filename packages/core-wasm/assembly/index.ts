@@ -3,7 +3,7 @@
 // output (matmul with acc=1 adds); backward kernels accumulate (+=) into every gradient. Nothing here allocates.
 export { matmul_nt, matmul_nn, matmul_tn } from "./gemm";
 export {
-  add_bias, sum_rows, add, axpy, scale, fill, copy, where_fwd, where_bwd, gather_rows, scatter_add_rows, sum_sq,
+  add_bias, sum_rows, add, axpy, fill, copy, where_fwd, where_bwd, gather_rows, scatter_add_rows, sum_sq,
 } from "./elementwise";
 export { layernorm_fwd, layernorm_bwd } from "./layernorm";
 export { rope_fwd, rope_bwd } from "./rope";

@@ -110,7 +110,6 @@ describe('kernels never allocate', () => {
     core.scatter_add_rows(C, A, idx, 600, 500);
     core.add(C, A, B, n);
     core.axpy(C, A, 0.5, n);
-    core.scale(C, A, 0.5, n);
     core.fill(C, 2, n);
     core.copy(C, A, n);
     core.where_fwd(C, mask, A, B, n);

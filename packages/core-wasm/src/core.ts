@@ -92,7 +92,6 @@ export interface Kernels {
   /** Y += alpha·X. */
   axpy(Y: Ptr, X: Ptr, alpha: number, n: number): void;
   /** Y = alpha·X (Y may alias X). */
-  scale(Y: Ptr, X: Ptr, alpha: number, n: number): void;
   /** Y[:n] = value. */
   fill(Y: Ptr, value: number, n: number): void;
   /** Y[:n] = X[:n] (memmove semantics). */
@@ -117,7 +116,7 @@ export interface Kernels {
 export const KERNEL_NAMES = [
   'matmul_nt', 'matmul_nn', 'matmul_tn', 'add_bias', 'sum_rows', 'layernorm_fwd', 'layernorm_bwd', 'rope_fwd',
   'rope_bwd', 'attn_scores_fwd', 'attn_scores_bwd', 'softmax_fwd', 'softmax_bwd', 'attn_av_fwd', 'attn_av_bwd',
-  'gather_rows', 'scatter_add_rows', 'add', 'axpy', 'scale', 'fill', 'copy', 'where_fwd', 'where_bwd',
+  'gather_rows', 'scatter_add_rows', 'add', 'axpy', 'fill', 'copy', 'where_fwd', 'where_bwd',
   'cross_entropy_fwd', 'cross_entropy_bwd', 'adam_step', 'sum_sq',
 ] as const satisfies readonly (keyof Kernels)[];
 

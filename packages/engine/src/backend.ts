@@ -19,6 +19,17 @@ export interface Buf {
 
 export type BackendName = 'reference' | 'wasm' | 'webgpu';
 
+/** `--backend auto`'s measurement between wasm and webgpu (backends/autoChoice.ts), kept in run.json. */
+export interface BackendTiming {
+  /** Milliseconds per training step, median of the timed steps after one warm-up step. */
+  wasmMsPerStep: number;
+  webgpuMsPerStep: number;
+  picked: 'wasm' | 'webgpu';
+  /** true when the verdict came from the per-machine cache (no timing this time). */
+  cached: boolean;
+  measuredAt: string;
+}
+
 export interface Kernels {
   /** C[M,N] (+)= A[M,K] · B[N,K]ᵀ (y = x Wᵀ with W stored [out, in]). */
   matmulNT(C: Buf, A: Buf, B: Buf, M: number, N: number, K: number, acc: boolean): void;

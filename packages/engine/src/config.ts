@@ -4,6 +4,7 @@
  */
 import './zodSetup.js';
 import { z } from 'zod';
+import { tooManyLabels } from './data/task.js';
 import { InterventionSpecSchema } from './interventions/spec.js';
 
 const posInt = z.number().int().positive();
@@ -92,6 +93,8 @@ export const RunConfigSchema = z
     const { init, train, eval: ev } = c.seeds;
     if (init === train || init === ev || train === ev)
       ctx.addIssue({ code: 'custom', path: ['seeds'], message: `init, train and eval seeds must differ (spec 3.2), got ${init}, ${train}, ${ev}` });
+    const many = tooManyLabels(c.task.numLabels);
+    if (many) ctx.addIssue({ code: 'custom', path: ['task', 'numLabels'], message: many });
     if (c.model.dModel % c.model.nHeads !== 0 || (c.model.dModel / c.model.nHeads) % 2 !== 0)
       ctx.addIssue({ code: 'custom', path: ['model', 'nHeads'], message: `dModel ${c.model.dModel} / nHeads ${c.model.nHeads} must be an even head size` });
   });

@@ -3,6 +3,7 @@
  * sets under the run's own intervention spec or another one (`opto eval <run> --clamp spec.json`; the
  * clamp-based progress measures of spec 5.8 are exactly this, over many checkpoints).
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { selectBackendAsync } from './backends/index.js';
 import { parseRunConfig, type RunConfig } from './config.js';
@@ -16,8 +17,12 @@ import type { Metrics } from './metrics.js';
 import { ParamStore } from './params.js';
 import { loadParamTensors } from './store/paramIO.js';
 import { RunDir } from './store/runDir.js';
-import { readSafetensors } from './store/safetensors.js';
-import { evaluator, loadFeatures, modelConfigFor } from './train.js';
+import { parseNpyArray } from './store/npy.js';
+import { readSafetensors, writeSafetensors, type NamedTensor } from './store/safetensors.js';
+import { recordSites } from './analysis/recordSites.js';
+import { sequencesToEvalSet } from './data/sequenceArray.js';
+import { loadFeatures } from './data/load.js';
+import { evaluator, modelConfigFor } from './trainSetup.js';
 
 export interface LoadedRun {
   run: RunDir;
@@ -52,22 +57,69 @@ export interface RunEvaluation {
   checkpoint: number;
   interventions: InterventionSpec;
   metrics: Record<string, Metrics>;
+  /** The .npy file the sequences came from (`--sequences`), when not the run's eval sets. */
+  sequences?: string;
+  /** The safetensors file the site activations were written to (`--record`). */
+  recorded?: string;
+}
+
+export interface EvaluateOptions {
+  /** Evaluate these sets instead of the run's four fixed eval sets. */
+  sets?: EvalSet[];
+  /** Also write every site's activations over the evaluated sets to this safetensors file. */
+  record?: string;
 }
 
 /**
  * Evaluate a loaded run's eval sets under `interventions` (default: the run's own spec). The spec is
  * validated against the run's model before anything runs.
  */
-export function evaluateLoaded(r: LoadedRun, interventions?: unknown): RunEvaluation {
+export function evaluateLoaded(r: LoadedRun, interventions?: unknown, opts: EvaluateOptions = {}): RunEvaluation {
   const spec = parseInterventionSpec(interventions ?? r.config.interventions, r.params.config, interventions ? 'clamp' : 'config.interventions');
+  if (opts.record) assertWritableFile(opts.record, '--record');
   const passes = compileInterventions(spec, r.params, { runsDir: path.dirname(path.resolve(r.run.dir)) });
+  const sets = opts.sets ?? r.evalSets;
   const metrics: Record<string, Metrics> = {};
-  for (const set of r.evalSets) metrics[set.name] = evaluator(r.params, set, passes).run();
-  return { run: r.run.dir, checkpoint: r.checkpoint, interventions: spec, metrics };
+  for (const set of sets) metrics[set.name] = evaluator(r.params, set, passes).run();
+  if (opts.record) {
+    // Keys `<set>/<site>`; shapes as recordSites documents.
+    const tensors: Record<string, NamedTensor> = {};
+    for (const set of sets) for (const [site, t] of Object.entries(recordSites(r.params, set, passes))) tensors[`${set.name}/${site}`] = t;
+    writeSafetensors(opts.record, tensors, {
+      format: 'optoscope-sites/1',
+      run: r.run.id,
+      checkpoint: String(r.checkpoint),
+      model: JSON.stringify(r.params.config),
+      interventions: JSON.stringify(spec),
+    });
+  }
+  return { run: r.run.dir, checkpoint: r.checkpoint, interventions: spec, metrics, ...(opts.record && { recorded: opts.record }) };
 }
 
-export async function evaluateRun(dir: string, opts: { checkpoint?: number; interventions?: unknown } = {}): Promise<RunEvaluation> {
-  return evaluateLoaded(await loadRun(dir, opts), opts.interventions);
+/**
+ * User-supplied sequences (`opto eval --sequences file.npy`): an int32/int64 [n, 6] array with columns
+ * x1 l1 x2 l2 xq target (data/sequenceArray.ts), checked against the run's features and labels.
+ */
+export function readSequencesFile(file: string, features: FeatureSource, numLabels: number): EvalSet {
+  if (!fs.existsSync(file)) throw new Error(`--sequences ${file}: file not found`);
+  const { shape, values } = parseNpyArray(`--sequences ${file}`, fs.readFileSync(file), ['<i4', '<i8']);
+  return sequencesToEvalSet('sequences', values, shape, features, numLabels, `--sequences ${file}`);
+}
+
+export async function evaluateRun(
+  dir: string,
+  opts: { checkpoint?: number; interventions?: unknown; sequences?: string; record?: string } = {},
+): Promise<RunEvaluation> {
+  const r = await loadRun(dir, opts);
+  const sets = opts.sequences === undefined ? undefined : [readSequencesFile(opts.sequences, r.features, r.params.config.numLabels)];
+  const res = evaluateLoaded(r, opts.interventions, { sets, record: opts.record });
+  return opts.sequences === undefined ? res : { ...res, sequences: opts.sequences };
+}
+
+function assertWritableFile(file: string, flag: string): void {
+  const dir = path.dirname(path.resolve(file));
+  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new Error(`${flag} ${file}: directory ${dir} does not exist`);
+  if (fs.existsSync(file) && fs.statSync(file).isDirectory()) throw new Error(`${flag} ${file}: is a directory`);
 }
 
 /**

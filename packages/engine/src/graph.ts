@@ -187,25 +187,22 @@ export class Program {
   }
 
   /**
-   * Backpropagate from the loss (seed 1) or, for tests, from arbitrary seeds already written into some
-   * values' gradients with `seedGrads`. Parameter gradients accumulate: the optimizer zeroes them.
+   * Backpropagate from the loss (seed 1), or from `from`: the vector-Jacobian product of the value
+   * `from.value` with the cotangent `from.seed` (what an op's finite-difference check differentiates).
+   * Parameter gradients accumulate: the optimizer zeroes them.
    */
-  backward(opts: { seeded?: boolean } = {}): void {
+  backward(opts: { from?: { value: Value; seed: ArrayLike<number> } } = {}): void {
     if (!this.gradBlock) throw new Error('backward() on a program compiled without training');
-    if (!opts.seeded) {
+    this.be.fill(this.gradBlock, 0, this.gradSize);
+    if (opts.from) {
+      if (!opts.from.value.grad) throw new Error('backward(): the seeded value has no gradient');
+      this.be.write(opts.from.value.grad, opts.from.seed);
+    } else {
       if (!this.loss?.grad) throw new Error('backward(): the program has no differentiable loss');
-      this.be.fill(this.gradBlock, 0, this.gradSize);
       this.be.fill(this.loss.grad, 1, 1);
     }
     const b = this.bwds;
     for (let i = 0; i < b.length; i++) b[i]();
-  }
-
-  /** Zero activation gradients and write `seed` into `v.grad` (finite-difference tests). */
-  seedGrads(v: Value, seed: ArrayLike<number>): void {
-    if (!this.gradBlock || !v.grad) throw new Error('seedGrads: value has no gradient');
-    this.be.fill(this.gradBlock, 0, this.gradSize);
-    this.be.write(v.grad, seed);
   }
 
   /** Copy a named activation out (after `forward`). */

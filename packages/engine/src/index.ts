@@ -6,31 +6,44 @@ export { acquireWebGpuAdapter, describeAdapter, HOW_TO_GET_A_WEBGPU_ADAPTER, typ
 export { ConfigError, RunConfigSchema, mergeConfig, parseRunConfig, type RunConfig, type RunConfigInput } from './config.js';
 export { DEFAULT_PRESET_HEADS, PRESETS, onlyHead, presetConfig, type Preset, type PresetHeads } from './presets.js';
 export { headScores, pickHeads, ptGroup, type HeadScores } from './analysis/heads.js';
-export { evaluateLoaded, evaluateRun, headsFromRun, loadRun, type LoadedRun, type RunEvaluation } from './evaluate.js';
+export { evaluateLoaded, evaluateRun, headsFromRun, loadRun, readSequencesFile, type EvaluateOptions, type LoadedRun, type RunEvaluation } from './evaluate.js';
+export { DATA_EXPORT_FORMAT, exportData, exportRunData, type DataExportManifest, type DataExportOptions } from './dataExport.js';
+export { encodeNpy, parseNpyArray, type NpyArray, type NpyDtype } from './store/npy.js';
 export * from './data/index.js';
 export { Graph, Program, type SiteHook, type Value } from './graph.js';
-export { METRIC_NAMES, evalMetrics, learningTime, type Metrics } from './metrics.js';
+export { LEARNED_LOSS, LN2, METRIC_NAMES, evalMetrics, learningTime, type Metrics } from './metrics.js';
 export { QUERY_POS, SEQ_LEN, buildModel, tracePass, type BuildOptions, type ModelInputs, type ModelProgram, type PassContext, type PassPlan, type PassResult } from './model.js';
 export * as ops from './ops.js';
 export { Adam, DEFAULT_ADAM, type AdamConfig } from './optim.js';
 export { DEFAULT_MODEL, ParamStore, paramSpecs, type ModelConfig, type ParamSpec } from './params.js';
 export { Rng } from './rng.js';
 export { BLOCK_SITES, allSites, isSiteName, type SiteName } from './sites.js';
-export { RUN_SCHEMA, RunDir, runChecksums, type MetricRow, type RunRecord, type RunStatus, type RunSummary } from './store/runDir.js';
+export { RUN_SCHEMA, RunDir, runChecksums, type MetricRow, type RunRecord, type RunStatus, type RunSummary, type RunWriteListener } from './store/runDir.js';
+export { HEARTBEAT_EVERY_MS, HEARTBEAT_FILE, STALE_AFTER_MS, describeStaleness, readHeartbeat, resumeCommand, runStaleness, writerIdentity, type Heartbeat, type Staleness } from './store/liveness.js';
+export { LocalRunStore, prepareRunsDir, type RunMirrorHandle, type RunStore, type RunStoreSpec } from './store/runStore.js';
+export { openRunStoreAt } from './store/runStores.js';
+export { isS3Url, parseS3Url, type S3Location } from './store/s3/bucket.js';
 export { formatTags, noteRun, parseTagArg, parseTagFilter, readRunTags, tagRun, TAGS_FILE, TAGS_SCHEMA, type RunTags } from './store/tags.js';
 export { decodeSafetensors, encodeSafetensors, readSafetensors, writeSafetensors, type NamedTensor } from './store/safetensors.js';
 export { makeTrainStep, type TrainStep } from './trainStep.js';
-export { InterruptedError, evaluator, loadFeatures, modelConfigFor, train, type TrainEvent, type TrainOptions } from './train.js';
-export { loadParamTensors, paramTensors } from './store/paramIO.js';
+export { InterruptedError, resumeTraining, train, type TrainEvent, type TrainOptions } from './train.js';
+export { evaluator, modelConfigFor } from './trainSetup.js';
+export { loadFeatures, type DataBlock } from './data/load.js';
+export { checkpointMetadata, loadParamTensors, paramTensors } from './store/paramIO.js';
 export { compileInterventions } from './interventions/compile.js';
+export { CLAMPS, type AnyClamp, type ClampKey } from './interventions/clamps/index.js';
+export type { Clamp, ClampFlag, FlagArg, FormField, FormNumber } from './interventions/clamps/clamp.js';
 export {
   INTERVENTION_VERSION,
   InterventionError,
   InterventionSpecSchema,
   ablateAllBut,
   headKey,
+  headLabel,
   isEmptySpec,
+  keepOnlyHead,
   parseHead,
+  parseHeadRef,
   parseInterventionSpec,
   validateSpec,
   type Head,
@@ -39,14 +52,19 @@ export {
 } from './interventions/spec.js';
 // Sweeps (the Redis queue is `@optoscope/engine/queue`, the DuckDB run store `@optoscope/engine/query`:
 // separate entry points, so `opto train` loads neither).
-export { SWEEP_PRESETS, classSplitFor, paperCatalog, paperSweep, sweepPresetOnData, sweepPresetUsesHeads, type SweepPreset } from './sweep/presets.js';
+export { SWEEP_PRESETS, paperCatalog, paperSweep, sweepPresetOnData, sweepPresetUsesHeads, type SweepPreset } from './sweep/presets.js';
 export { checkTasksFit, dataFlags, dataSweepName, dataTag, isFileData, loadDataFlag, type DataInput } from './sweep/data.js';
 export { FIG15_STRENGTHS, FIG5B_CONDITIONS, FIG6_CELLS, FIG6_CLAMPS, FIG8_VARIANTS, PAPER_SWEEPS, SET_SWEEP_NAME, setSweepName, type PaperRun, type PaperSet } from './sweep/paperRuns.js';
-export { SweepSpecSchema, canonicalJson, configHash, memberFor, memberIdFor, describeVary, expandSweep, loadSweepSpec, parseSweepSpec, type ExpandedSweep, type SweepMember, type SweepSpec, type SweepSpecInput } from './sweep/spec.js';
-export { memberDir, memberState, planSweep, prepareRunsDir, runMember, type MemberResult, type MemberState, type SweepPlan } from './sweep/member.js';
+export { SweepSpecSchema, canonicalJson, configHash, memberFor, memberIdFor, describeVary, expandSweep, parseSweepSpec, type ExpandedSweep, type SweepMember, type SweepSpec, type SweepSpecInput } from './sweep/spec.js';
+export { loadSweepSpec } from './sweep/load.js';
+export { memberDir, memberState, planSweep, runMember, type MemberResult, type MemberState, type SweepPlan } from './sweep/member.js';
 export { TrainPool, defaultWorkers, type PoolEvent } from './sweep/pool.js';
 export { preflightSweep, runLocalSweep, type LocalSweepOptions, type SweepEvent, type SweepOutcome } from './sweep/local.js';
 export * from './analysis/index.js';
 export * from './toy/toyModel.js';
 export * from './figures/index.js';
-export { appendLines, writeFileAtomic, writeJsonAtomic } from './store/atomic.js';
+export { appendLines, makeDirs, writeFileAtomic, writeJsonAtomic } from './store/atomic.js';
+export { jsonKind, parseJsonObject, readJsonObject } from './store/jsonFile.js';
+export { verifyJsonChecksum, withJsonChecksum } from './store/jsonChecksum.js';
+export { checkRunSizes, SIZE_LIMITS } from './sizes.js';
+export * from './sweep/grouping.js';

@@ -30,5 +30,9 @@ describe('eval metrics (spec 3.3) on a hand-computed example', () => {
     const t = 0.4 * Math.LN2;
     expect(learningTime([{ seqs: 0, loss: 2 }, { seqs: 5024, loss: t + 1e-9 }, { seqs: 10016, loss: t - 1e-9 }, { seqs: 15008, loss: 0 }])).toEqual({ seqs: 10016, learned: true });
     expect(learningTime([{ seqs: 0, loss: 2 }, { seqs: 5024, loss: 0.7 }])).toEqual({ seqs: 5024, learned: false });
+    // Exactly at the threshold is not below it (spec 5.9: "< 0.4 ln 2"); the threshold is 0.4 ln 2 itself,
+    // not a rounded 0.277.
+    expect(learningTime([{ seqs: 0, loss: 0.4 * 0.6931471805599453 }, { seqs: 32, loss: 0.277 }, { seqs: 64, loss: 0.2772588 }])).toEqual({ seqs: 32, learned: true });
+    expect(learningTime([{ seqs: 0, loss: 2 }, { seqs: 32, loss: 0.4 * 0.6931471805599453 }])).toEqual({ seqs: 32, learned: false });
   });
 });

@@ -72,9 +72,13 @@ function restricted(z: ArrayLike<number>, o: number, L: number, t: number, allow
   };
 }
 
+/** ln 2: the plateau of a 2-way label guess (spec 3.4); the one constant every module uses. */
+export const LN2 = Math.LN2;
+/** Spec 5.9's learning threshold on the fsl_train loss: 0.4·ln 2. */
+export const LEARNED_LOSS = 0.4 * LN2;
+
 /** Spec 5.9: the first eval x with mean fsl_train loss < 0.4·ln 2, or the last eval x if never. */
 export function learningTime(points: { seqs: number; loss: number }[]): { seqs: number; learned: boolean } {
-  const threshold = 0.4 * Math.LN2;
-  for (const p of points) if (p.loss < threshold) return { seqs: p.seqs, learned: true };
+  for (const p of points) if (p.loss < LEARNED_LOSS) return { seqs: p.seqs, learned: true };
   return { seqs: points.length ? points[points.length - 1].seqs : 0, learned: false };
 }

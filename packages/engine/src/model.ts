@@ -75,6 +75,8 @@ export interface PassContext {
   current(site: string): Value;
   /** Register a refresh of batch-dependent constants (e.g. the match clamp's target-aware pattern). */
   onBatch(fn: (batch: SequenceBatch) => void): void;
+  /** The item table [nItems, featureDim] last written by `setFeatures` (host copy, for clamps that read inputs). */
+  features(): Float32Array;
 }
 
 export interface PassPlan {
@@ -126,6 +128,7 @@ export function buildModel(params: ParamStore, opts: BuildOptions): ModelProgram
   be.write(inputs.queryRows, Int32Array.from({ length: B }, (_, b) => b * T + QUERY_POS));
 
   const batchHooks: ((sb: SequenceBatch) => void)[] = [];
+  let hostFeatures = new Float32Array(nItems * cfg.featureDim);
   const passes = new Map<string, PassResult>();
   const plans = opts.passes ?? [{ name: '' }];
   if (plans[plans.length - 1].name !== '') throw new Error('the last pass must be the final pass (name "")');
@@ -144,6 +147,7 @@ export function buildModel(params: ParamStore, opts: BuildOptions): ModelProgram
         return v;
       },
       onBatch: (fn) => batchHooks.push(fn),
+      features: () => hostFeatures,
     };
     const hook = plan.hook ? (site: string, v: Value) => plan.hook!(site, v, ctx) : undefined;
     const result = g.inPass(prefix, hook, () => tracePass(g, plan.params ?? params, inputs, !!opts.allPositions));
@@ -176,6 +180,7 @@ export function buildModel(params: ParamStore, opts: BuildOptions): ModelProgram
       if (data.length !== nItems * cfg.featureDim)
         throw new Error(`item table has ${data.length} floats, expected ${nItems}×${cfg.featureDim}`);
       be.write(inputs.features, data);
+      hostFeatures = Float32Array.from(data);
     },
     setBatch(sb) {
       if (sb.size !== B) throw new Error(`batch of ${sb.size} sequences for a program built for ${B}`);
@@ -194,75 +199,116 @@ export function buildModel(params: ParamStore, opts: BuildOptions): ModelProgram
   };
 }
 
-/** One forward of the model (spec 2.2) under the graph's current pass (its site prefix and hook). */
-export function tracePass(g: Graph, params: ParamStore, inp: ModelInputs, allPositions: boolean): PassResult {
-  const cfg = params.config;
-  const be = g.be;
-  const { B, T, nItems, tokens, queryRows, rope } = inp;
-  const d = cfg.dModel;
-  const H = cfg.nHeads;
-  const D = d / H;
-  const P = (name: string, offset = 0, shape?: number[]): Value => {
+/** A parameter tensor (or a slice of one) as a graph value; frozen stores (graft donors) carry no gradient. */
+type ParamGetter = (name: string, offset?: number, shape?: number[]) => Value;
+
+function paramGetter(g: Graph, params: ParamStore): ParamGetter {
+  return (name, offset = 0, shape) => {
     const e = params.get(name);
     const s = shape ?? e.spec.shape;
     const n = s.reduce((a, b) => a * b, 1);
-    return g.wrap(be.slice(e.value, offset, n), s, params.frozen ? null : be.slice(e.grad, offset, n));
+    return g.wrap(g.be.slice(e.value, offset, n), s, params.frozen ? null : g.be.slice(e.grad, offset, n));
   };
+}
+
+/** One forward of the model (spec 2.2) under the graph's current pass (its site prefix and hook). */
+export function tracePass(g: Graph, params: ParamStore, inp: ModelInputs, allPositions: boolean): PassResult {
+  const cfg = params.config;
+  const P = paramGetter(g, params);
   const before = new Set(g.sites.keys());
 
-  // Embedding: item table [nItems, d] stacked over label rows [L, d], gathered to tokens [B·T, d].
-  const x = g.wrap(inp.features, [nItems, cfg.featureDim], null);
-  const itemEmb = op.linear(g, x, P('embed.exemplar.weight'), P('embed.exemplar.bias')); // [nItems, d]
-  const table = op.concatRows(g, itemEmb, P('embed.label.weight')); // [nItems + L, d]
-  const h0 = op.gatherRows(g, table, tokens, B * T); // [B·T, d]
-  let h = g.site('embed', h0);
-  // Every block-0 input row is a row of `table` (unless an intervention replaced the embedding), so block
-  // 0's LayerNorm and Q/K/V projections run on the nItems + L distinct rows and are gathered to tokens:
-  // the same numbers with ~3× fewer FLOPs in the largest per-token matmuls.
-  const dedupBlock0 = h === h0;
-
+  const { table, h0 } = embedding(g, P, inp, cfg);
+  let h = g.site('embed', h0); // [B·T, d]
+  // Unless an intervention replaced the embedding, block 0 reads rows of `table` only (distinctRows).
+  const rows = h === h0 ? table : null;
   for (let l = 0; l < cfg.nLayers; l++) {
-    const last = l === cfg.nLayers - 1;
-    const queryOnly = last && !allPositions;
-    const Tq = queryOnly ? 1 : T;
-    const qPos0 = queryOnly ? QUERY_POS : 0;
-    const dims: op.AttnDims = { Bn: B, H, Tq, Tk: T, D, qPos0 };
-    const pre = `blocks.${l}`;
-    const qkv = `${pre}.attn.qkv.weight`;
-    const [Wq, Wk, Wv] = [0, 1, 2].map((i) => P(qkv, i * d * d, [d, d]));
-    const lnGain = P(`${pre}.ln1.weight`);
-    const lnBias = P(`${pre}.ln1.bias`);
-
-    let q: Value, k: Value, v: Value;
-    if (l === 0 && dedupBlock0) {
-      const zt = op.layerNorm(g, table, lnGain, lnBias, cfg.lnEps); // [nItems + L, d]
-      g.recordSite(`${pre}.ln1`, op.gatherRows(g, zt, tokens, B * T, { detached: true })); // record-only
-      q = g.site(`${pre}.attn.q`, op.gatherRows(g, op.linear(g, zt, Wq, null), tokens, B * T)); // [B·T, d]
-      k = g.site(`${pre}.attn.k`, op.gatherRows(g, op.linear(g, zt, Wk, null), tokens, B * T));
-      v = g.site(`${pre}.attn.v`, op.gatherRows(g, op.linear(g, zt, Wv, null), tokens, B * T));
-    } else {
-      const z = g.site(`${pre}.ln1`, op.layerNorm(g, h, lnGain, lnBias, cfg.lnEps)); // [B·T, d]
-      const zq = queryOnly ? op.gatherRows(g, z, queryRows, B) : z; // [B·Tq, d]
-      q = g.site(`${pre}.attn.q`, op.linear(g, zq, Wq, null)); // [B·Tq, d]
-      k = g.site(`${pre}.attn.k`, op.linear(g, z, Wk, null)); // [B·T, d]
-      v = g.site(`${pre}.attn.v`, op.linear(g, z, Wv, null)); // [B·T, d]
-    }
-    const qr = g.site(`${pre}.attn.q_rot`, op.rope(g, q, queryOnly ? 0 : T, qPos0, rope, D));
-    const kr = g.site(`${pre}.attn.k_rot`, op.rope(g, k, T, 0, rope, D));
-    const S = g.site(`${pre}.attn.scores`, op.attnScores(g, qr, kr, dims)); // [B, H, Tq, T]
-    const A = g.site(`${pre}.attn.pattern`, op.softmax(g, S)); // [B, H, Tq, T]
-    const heads = g.site(`${pre}.attn.head_out`, op.attnApply(g, A, v, dims)); // [B, Tq, H·D]
-    const out = g.site(`${pre}.attn.attn_out`, op.linear(g, heads, P(`${pre}.attn.out.weight`), null)); // [B·Tq, d]
-    const resid = queryOnly ? op.gatherRows(g, h, queryRows, B) : h;
-    h = g.site(`${pre}.resid_post`, op.add(g, resid, out)); // [B·Tq, d]
+    const queryOnly = l === cfg.nLayers - 1 && !allPositions;
+    h = attentionBlock(g, P, inp, cfg, l, h, { queryOnly, rows: l === 0 ? rows : null });
   }
-
-  const f = g.site('ln_final', op.layerNorm(g, h, P('ln_final.weight'), P('ln_final.bias'), cfg.lnEps));
-  const logits = g.site('logits', op.linear(g, f, P('unembed.weight'), P('unembed.bias'))); // [B·Tq, L]
-  const queryLogits = allPositions ? op.gatherRows(g, logits, queryRows, B) : logits; // [B, L]
+  const logits = unembedding(g, P, cfg, h); // [B·Tq, L]
+  const queryLogits = allPositions ? op.gatherRows(g, logits, inp.queryRows, inp.B) : logits; // [B, L]
 
   // This pass's sites by unprefixed name, for later passes' hooks.
   const sites = new Map<string, Value>();
   for (const [name, v] of g.sites) if (!before.has(name)) sites.set(name.slice(name.indexOf('/') + 1), v);
   return { sites, queryLogits };
+}
+
+/**
+ * Token embedding: the item table's exemplar embedding W_e x + b_e [nItems, d] stacked over the label
+ * embedding rows [L, d], gathered to tokens [B·T, d]. The exemplar embedding runs once per distinct
+ * feature row (reformulation 1 of the module docstring).
+ */
+function embedding(g: Graph, P: ParamGetter, inp: ModelInputs, cfg: ModelConfig): { table: Value; h0: Value } {
+  const x = g.wrap(inp.features, [inp.nItems, cfg.featureDim], null); // [nItems, F]
+  const itemEmb = op.linear(g, x, P('embed.exemplar.weight'), P('embed.exemplar.bias')); // [nItems, d]
+  const table = op.concatRows(g, itemEmb, P('embed.label.weight')); // [nItems + L, d]
+  return { table, h0: op.gatherRows(g, table, inp.tokens, inp.B * inp.T) }; // [B·T, d]
+}
+
+/**
+ * One pre-LN attention block: h + W_O · softmax(RoPE(q)·RoPE(k)ᵀ/√D + causal) · v, with q, k, v from
+ * LN(h). `queryOnly` computes queries and outputs at the query row only (reformulation 3: the loss reads
+ * nothing else); `rows`, when every input row is a row of that table, runs LN and the projections on the
+ * distinct rows (reformulation 2). Both give the numbers of the plain path (model.test.ts checks it).
+ */
+function attentionBlock(g: Graph, P: ParamGetter, inp: ModelInputs, cfg: ModelConfig, l: number, h: Value, o: { queryOnly: boolean; rows: Value | null }): Value {
+  const { B, T, tokens, queryRows, rope } = inp;
+  const d = cfg.dModel;
+  const H = cfg.nHeads;
+  const D = d / H;
+  const Tq = o.queryOnly ? 1 : T;
+  const qPos0 = o.queryOnly ? QUERY_POS : 0;
+  const dims: op.AttnDims = { Bn: B, H, Tq, Tk: T, D, qPos0 };
+  const pre = `blocks.${l}`;
+  const [Wq, Wk, Wv] = [0, 1, 2].map((i) => P(`${pre}.attn.qkv.weight`, i * d * d, [d, d])); // [d, d] each
+  const { q, k, v } = projections(g, o.rows, h, tokens, queryRows, B * T, o.queryOnly ? B : B * T, pre, (z) => op.layerNorm(g, z, P(`${pre}.ln1.weight`), P(`${pre}.ln1.bias`), cfg.lnEps), { Wq, Wk, Wv });
+  const qr = g.site(`${pre}.attn.q_rot`, op.rope(g, q, o.queryOnly ? 0 : T, qPos0, rope, D)); // [B·Tq, d]
+  const kr = g.site(`${pre}.attn.k_rot`, op.rope(g, k, T, 0, rope, D)); // [B·T, d]
+  const S = g.site(`${pre}.attn.scores`, op.attnScores(g, qr, kr, dims)); // [B, H, Tq, T]
+  const A = g.site(`${pre}.attn.pattern`, op.softmax(g, S)); // [B, H, Tq, T]
+  const heads = g.site(`${pre}.attn.head_out`, op.attnApply(g, A, v, dims)); // [B, Tq, H·D]
+  const out = g.site(`${pre}.attn.attn_out`, op.linear(g, heads, P(`${pre}.attn.out.weight`), null)); // [B·Tq, d]
+  const resid = o.queryOnly ? op.gatherRows(g, h, queryRows, B) : h; // [B·Tq, d]
+  return g.site(`${pre}.resid_post`, op.add(g, resid, out)); // [B·Tq, d]
+}
+
+/**
+ * The one place of the exact reformulations of LN + Q/K/V: with `rows` (a table whose rows `tokens`
+ * gathers into h), LN and the three projections run on the table's distinct rows and are gathered to
+ * tokens (~3× fewer FLOPs in block 0's largest matmuls); without, they run on h, the queries only at
+ * `queryRows` when `nq` is B. The sites are the same either way (`ln1` recorded, not differentiated,
+ * on the distinct-row path).
+ */
+function projections(
+  g: Graph,
+  rows: Value | null,
+  h: Value,
+  tokens: Buf,
+  queryRows: Buf,
+  n: number,
+  nq: number,
+  pre: string,
+  ln: (z: Value) => Value,
+  W: { Wq: Value; Wk: Value; Wv: Value },
+): { q: Value; k: Value; v: Value } {
+  if (rows) {
+    const zt = ln(rows); // [nItems + L, d]
+    g.recordSite(`${pre}.ln1`, op.gatherRows(g, zt, tokens, n, { detached: true })); // record-only
+    const proj = (Wx: Value) => op.gatherRows(g, op.linear(g, zt, Wx, null), tokens, n); // [B·T, d]
+    return { q: g.site(`${pre}.attn.q`, proj(W.Wq)), k: g.site(`${pre}.attn.k`, proj(W.Wk)), v: g.site(`${pre}.attn.v`, proj(W.Wv)) };
+  }
+  const z = g.site(`${pre}.ln1`, ln(h)); // [B·T, d]
+  const zq = nq === n ? z : op.gatherRows(g, z, queryRows, nq); // [B·Tq, d]
+  return {
+    q: g.site(`${pre}.attn.q`, op.linear(g, zq, W.Wq, null)), // [B·Tq, d]
+    k: g.site(`${pre}.attn.k`, op.linear(g, z, W.Wk, null)), // [B·T, d]
+    v: g.site(`${pre}.attn.v`, op.linear(g, z, W.Wv, null)), // [B·T, d]
+  };
+}
+
+/** Final LayerNorm and unembedding: logits [B·Tq, L]. */
+function unembedding(g: Graph, P: ParamGetter, cfg: ModelConfig, h: Value): Value {
+  const f = g.site('ln_final', op.layerNorm(g, h, P('ln_final.weight'), P('ln_final.bias'), cfg.lnEps)); // [B·Tq, d]
+  return g.site('logits', op.linear(g, f, P('unembed.weight'), P('unembed.bias'))); // [B·Tq, L]
 }

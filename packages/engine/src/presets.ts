@@ -5,7 +5,11 @@
  * (`opto train --preset fig5b-match --heads-from <run>`, pitfall 10).
  */
 import { ConfigError, type RunConfigInput } from './config.js';
-import { ablateAllBut, parseHead, type InterventionSpecInput } from './interventions/spec.js';
+import { onlyHead } from './interventions/clamps/ablate.js';
+import { ablateAllBut, type InterventionSpecInput } from './interventions/spec.js';
+import { headLabel } from './interventions/heads.js';
+
+export { onlyHead };
 
 export interface PresetHeads {
   /** The induction head to keep/clamp (last layer), "layer:head". */
@@ -26,12 +30,6 @@ export interface Preset {
   /** Does the preset clamp or keep particular heads (so --heads-from applies)? */
   usesHeads: boolean;
   build(heads: PresetHeads): RunConfigInput;
-}
-
-/** Ablate every head of the induction head's layer except it ("only 1:3" in spec 7). */
-export function onlyHead(ih: string, nHeads = N_HEADS): string[] {
-  const { layer, head } = parseHead(ih);
-  return ablateAllBut(layer, nHeads, [head]);
 }
 
 /** Fig. 5b (spec 4.11): 6×10⁵ sequences, eval every 1000; what each condition clamps. */
@@ -66,12 +64,12 @@ export const PRESETS: Record<string, Preset> = {
   },
   ...Object.fromEntries(
     Array.from({ length: N_HEADS }, (_, h) => [
-      `only-L2H${h}`,
+      `only-${headLabel(1, h)}`,
       {
         description: `Fig. 4b: only layer-2 head ${h} ("1:${h}") active, the other seven ablated throughout; 1e6 sequences, eval every 5000`,
-        legend: `only L2H${h}`,
+        legend: `only ${headLabel(1, h)}`,
         usesHeads: false,
-        build: (): RunConfigInput => ({ preset: `only-L2H${h}`, interventions: { ablate: onlyHead(`1:${h}`) } }),
+        build: (): RunConfigInput => ({ preset: `only-${headLabel(1, h)}`, interventions: { ablate: onlyHead(`1:${h}`) } }),
       } satisfies Preset,
     ]),
   ),
@@ -115,12 +113,12 @@ export const PRESETS: Record<string, Preset> = {
     Array.from({ length: N_HEADS }, (_, h) => h)
       .filter((h) => h !== 3)
       .map((h) => [
-        `fig17-L2H${h}`,
+        `fig17-${headLabel(1, h)}`,
         {
           description: `App. Fig. 17: layer-2 heads 3 and ${h} active, the other six ablated throughout; 1e6 sequences, eval every 5000`,
-          legend: `L2H3 + L2H${h}`,
+          legend: `L2H3 + ${headLabel(1, h)}`,
           usesHeads: false,
-          build: (): RunConfigInput => ({ preset: `fig17-L2H${h}`, schedule: { ckptEvery: 100_000 }, interventions: { ablate: ablateAllBut(1, N_HEADS, [3, h]) } }),
+          build: (): RunConfigInput => ({ preset: `fig17-${headLabel(1, h)}`, schedule: { ckptEvery: 100_000 }, interventions: { ablate: ablateAllBut(1, N_HEADS, [3, h]) } }),
         } satisfies Preset,
       ]),
   ),

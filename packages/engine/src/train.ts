@@ -10,20 +10,21 @@ import * as fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { selectBackendAsync } from './backends/index.js';
 import { parseRunConfig, type RunConfig } from './config.js';
-import { buildTask, loadFeatureFile, syntheticFeatures } from './data/index.js';
+import { buildTask } from './data/index.js';
+import { loadFeatures } from './data/load.js';
 import type { FeatureSource } from './data/types.js';
 import { learningTime, type Metrics } from './metrics.js';
 import { Adam } from './optim.js';
 import { ParamStore } from './params.js';
 import { type RngState } from './rng.js';
 import { donorLoader } from './interventions/compile.js';
-import { loadParamTensors, paramTensors, stateTensors } from './store/paramIO.js';
-import type { NamedTensor } from './store/safetensors.js';
+import { checkpointMetadata, loadParamTensors, paramTensors, stateTensors } from './store/paramIO.js';
+import type { NamedTensor, SafetensorsFile } from './store/safetensors.js';
+import { checkRunSizes } from './sizes.js';
 import { emptyWindow, evalPointRows, nextMultiple, setupTraining } from './trainSetup.js';
-import { RUN_SCHEMA, RunDir, type RunRecord, type RunSummary, type SetMetrics } from './store/runDir.js';
+import { HEARTBEAT_EVERY_MS, readHeartbeat, runStaleness, writerIdentity } from './store/liveness.js';
+import { RUN_SCHEMA, RunDir, type RunRecord, type RunSummary, type RunWriteListener, type SetMetrics } from './store/runDir.js';
 
-// evaluator and modelConfigFor moved to trainSetup.ts (no Node imports) and stay exported from here.
-export { evaluator, modelConfigFor } from './trainSetup.js';
 
 export type TrainEvent =
   | { type: 'start'; record: RunRecord; totalSteps: number; resumedFrom: number | null }
@@ -44,16 +45,26 @@ export interface TrainOptions {
   features?: FeatureSource;
   /** A compiled core-wasm module to instantiate (worker threads share one compilation). */
   coreModule?: WebAssembly.Module;
+  /**
+   * Resume even while the run looks live elsewhere (fresh heartbeat): for an executor that holds a lock on
+   * the run by other means (a queue job whose previous holder's lock lapsed).
+   */
+  takeover?: boolean;
+  /** Told of every file written, in order, and flushed before train returns or throws (object storage). */
+  mirror?: RunWriteListener & { readonly busy: boolean; flush(): Promise<void> };
 }
 
-/** Load the feature source a config names (spec 1.1). */
-export async function loadFeatures(cfg: RunConfig): Promise<FeatureSource> {
-  if (cfg.data.source === 'synthetic') return syntheticFeatures({ seed: cfg.data.syntheticSeed });
-  return loadFeatureFile(cfg.data.source, { datasetPath: cfg.data.datasetPath });
+/** Train (or, with `opts.resume`, resume) one run; resolves with its summary. */
+export function train(config: RunConfig, opts: TrainOptions): Promise<RunSummary> {
+  return runTraining(config, opts);
 }
 
-/** Train (or resume) one run; resolves with its summary. */
-export async function train(config: RunConfig, opts: TrainOptions): Promise<RunSummary> {
+/** Resume the interrupted run in `out` from its last checkpoint, with the config its run.json holds. */
+export function resumeTraining(out: string, opts: Omit<TrainOptions, 'out' | 'resume'> = {}): Promise<RunSummary> {
+  return runTraining(null, { ...opts, out, resume: true });
+}
+
+async function runTraining(config: RunConfig | null, opts: TrainOptions): Promise<RunSummary> {
   const emit = opts.onEvent ?? (() => undefined);
   const started = performance.now();
   let cfg: RunConfig;
@@ -62,19 +73,27 @@ export async function train(config: RunConfig, opts: TrainOptions): Promise<RunS
     const existing = RunDir.open(opts.out);
     prior = existing.readRecord();
     if (prior.status === 'finished') throw new Error(`${opts.out} is already finished; nothing to resume`);
+    assertNotLive(prior, opts);
     cfg = parseRunConfig(prior.config, `${existing.recordFile} config`);
   } else {
+    if (!config) throw new Error('train: a config is needed unless resuming');
     cfg = parseRunConfig(config);
     RunDir.assertCreatable(opts.out);
   }
 
   // Everything that can fail on bad input happens before the first file is written.
   const features = opts.features ?? (await loadFeatures(cfg));
+  checkRunSizes(cfg, features.dim, opts.resume ? `${opts.out}/run.json config` : 'config');
   const task = buildTask(cfg.task, features);
-  const sel = await selectBackendAsync(cfg.backend, opts.coreModule);
+  const donors = donorLoader(path.dirname(path.resolve(opts.out)));
+  // `auto` times this run's own training step on each backend that can start (about a second in all).
+  const sel = await selectBackendAsync(cfg.backend, opts.coreModule, {
+    measure: (be) => setupTraining(cfg, task, features, be, donors).trainStep.run,
+    programKey: JSON.stringify({ model: cfg.model, task: cfg.task.numLabels, dim: features.dim, batch: cfg.optim.batchSize, interventions: cfg.interventions }),
+  });
   if (sel.warning) emit({ type: 'warning', message: sel.warning });
   const be = sel.backend;
-  const { params, adam, evaluators, rng, trainStep } = setupTraining(cfg, task, features, be, donorLoader(path.dirname(path.resolve(opts.out))));
+  const { params, adam, evaluators, rng, trainStep } = setupTraining(cfg, task, features, be, donors);
   const B = cfg.optim.batchSize;
 
   const { seqs: total, evalEvery, ckptEvery } = cfg.schedule;
@@ -84,22 +103,40 @@ export async function train(config: RunConfig, opts: TrainOptions): Promise<RunS
   let resumedFrom: number | null = null;
   let record: RunRecord;
   const run = prior ? RunDir.open(opts.out) : RunDir.create(opts.out);
+  run.listener = opts.mirror ?? null;
+  const me = writerIdentity();
 
   if (prior) {
     run.removeTempFiles();
-    const state = run.loadState((m) => emit({ type: 'warning', message: m }));
+    const warn = (message: string) => emit({ type: 'warning', message });
+    // A corrupt checkpoint must not survive into a run marked finished: resume from a state no later
+    // than the first bad one, so training passes that point again and rewrites it.
+    const bad = run.corruptCheckpoints();
+    const limit = Math.min(Infinity, ...bad.map((b) => b.seqs));
+    for (const b of bad) warn(`${b.error}; it will be written again`);
+    const state = run.loadState(warn, (s) => {
+      const at = resumeMeta(s).seqs;
+      return at > limit ? `its ${at} sequences are past the corrupt checkpoint at ${limit}` : null;
+    });
     if (state) {
-      const meta = JSON.parse(state.metadata.optoscope) as ResumeMeta;
+      const meta = resumeMeta(state);
       restoreState(params, adam, state.tensors, meta);
       rng.setState({ s: meta.rng, spare: meta.spare });
       seqs = meta.seqs;
       step = meta.step;
       win = meta.window;
       resumedFrom = seqs;
+    } else {
+      warn(`${opts.out}: no usable resume state (${path.basename(run.stateFile)}, ${path.basename(run.prevStateFile)}); restarting from 0 sequences`);
     }
+    for (const b of bad) fs.rmSync(b.file, { force: true });
+    // The checkpoint at the resume point is not passed again: write it from the restored parameters
+    // (the state and the checkpoint of one point hold the same parameters).
+    if (resumedFrom !== null && bad.some((b) => b.seqs === resumedFrom))
+      saveParamCheckpoint(run, params, resumedFrom, step);
     // Without any saved state the run restarts from scratch, so even the rows at 0 go.
     run.truncateMetrics(resumedFrom ?? -1);
-    record = { ...prior, status: 'running', progress: { seqs, step }, error: undefined };
+    record = { ...prior, status: 'running', progress: { seqs, step }, host: me.host, user: me.user, error: undefined };
   } else {
     record = {
       schema: RUN_SCHEMA,
@@ -109,14 +146,18 @@ export async function train(config: RunConfig, opts: TrainOptions): Promise<RunS
       updated_at: new Date().toISOString(),
       config: cfg,
       seeds: cfg.seeds,
-      backend: { requested: sel.requested, used: be.name, reason: sel.reason },
+      backend: { requested: sel.requested, used: be.name, reason: sel.reason, ...(sel.timing && { timing: sel.timing }) },
       code: codeVersion(),
+      host: me.host,
+      user: me.user,
       data: { description: features.description },
       params: params.total,
       progress: { seqs: 0, step: 0 },
     };
   }
   run.writeRecord(record);
+  run.writeHeartbeat(seqs);
+  let lastBeat = Date.now();
   emit({ type: 'start', record, totalSteps: Math.ceil(total / B), resumedFrom });
 
   let nextEval = resumedFrom === null ? 0 : nextMultiple(seqs, evalEvery);
@@ -128,10 +169,13 @@ export async function train(config: RunConfig, opts: TrainOptions): Promise<RunS
   let lastYield = performance.now();
   let recentLoss = NaN;
 
+  // Wall seconds of training so far on every row (x by wall time); a resumed run continues from its last row's.
+  const wallFrom = performance.now() - 1000 * (run.readMetrics().at(-1)?.wall_s as number | undefined ?? 0);
   const runEval = (x: number) => {
     const { metrics, rows } = evalPointRows(evaluators, x, step, win);
     win = emptyWindow();
-    run.appendMetrics(rows);
+    const wall_s = Math.round(performance.now() - wallFrom) / 1000;
+    run.appendMetrics(rows.map((r) => ({ ...r, wall_s })));
     emit({ type: 'eval', seqs: x, metrics });
   };
   const saveState = (x: number) => {
@@ -140,7 +184,7 @@ export async function train(config: RunConfig, opts: TrainOptions): Promise<RunS
     run.writeRecord((record = { ...record, progress: { seqs: x, step } }));
   };
   const checkpoint = (x: number) => {
-    run.saveCheckpoint(x, paramTensors(params), { seqs: String(x), step: String(step), run: run.id, format: 'optoscope-params/1' });
+    saveParamCheckpoint(run, params, x, step);
     saveState(x);
     emit({ type: 'checkpoint', seqs: x });
   };
@@ -171,6 +215,17 @@ export async function train(config: RunConfig, opts: TrainOptions): Promise<RunS
       win.gradNorm += trainStep.gradNorm;
       win.n++;
       recentLoss = Number.isNaN(recentLoss) ? loss : 0.98 * recentLoss + 0.02 * loss;
+      // Checked every step (a clock read), not on a timer: the loop rarely yields to the event loop.
+      if (Date.now() - lastBeat >= HEARTBEAT_EVERY_MS) {
+        run.writeHeartbeat(seqs);
+        lastBeat = Date.now();
+      }
+      // A mirror's uploads run on this thread's event loop: while any are pending, let them progress every
+      // step (one turn costs microseconds), or new rows would reach the bucket seconds late.
+      if (opts.mirror?.busy) {
+        await new Promise((r) => setImmediate(r));
+        lastYield = performance.now();
+      }
       if ((step & 63) === 0) {
         const now = performance.now();
         if (now - lastYield > 50) {
@@ -189,6 +244,8 @@ export async function train(config: RunConfig, opts: TrainOptions): Promise<RunS
     checkpoint(total); // the final checkpoint always exists (graft donors, analyses)
   } catch (e) {
     if (!(e instanceof InterruptedError)) run.writeRecord((record = { ...record, status: 'failed', error: (e as Error).message }));
+    // The saved state and the record reach the mirror before the caller hears of the stop.
+    await opts.mirror?.flush().catch((f: Error) => emit({ type: 'warning', message: f.message }));
     throw e;
   } finally {
     await sel.release?.(); // webgpu: stop the GPU worker before this (maybe pool) thread ends
@@ -202,8 +259,20 @@ export async function train(config: RunConfig, opts: TrainOptions): Promise<RunS
   });
   record = { ...record, status: 'finished', progress: { seqs: total, step }, summary };
   run.writeRecord(record);
+  await opts.mirror?.flush();
   emit({ type: 'done', summary, record });
   return summary;
+}
+
+/** Refuse to resume a run whose writer still beats elsewhere: two writers would interleave its files. */
+function assertNotLive(prior: RunRecord, opts: TrainOptions): void {
+  if (opts.takeover || prior.status !== 'running') return;
+  const beat = readHeartbeat(opts.out);
+  if (!beat || runStaleness(prior, beat, '') !== null) return;
+  const age = Math.round((Date.now() - Date.parse(beat.at)) / 1000);
+  throw new Error(
+    `${opts.out} is still training on ${beat.host} (pid ${beat.pid}, heartbeat ${age} s ago); resume it only once it is stale (no heartbeat for 60 s) or its process has stopped (nothing was changed)`,
+  );
 }
 
 export class InterruptedError extends Error {
@@ -217,6 +286,21 @@ interface ResumeMeta {
   rng: RngState;
   spare: number | null;
   window: { loss: number; gradNorm: number; n: number };
+}
+
+function saveParamCheckpoint(run: RunDir, params: ParamStore, seqs: number, step: number): void {
+  run.saveCheckpoint(seqs, paramTensors(params), checkpointMetadata(params, { seqs, step, run: run.id }));
+}
+
+/** The resume metadata of a state file; a state whose metadata does not parse is refused by name. */
+function resumeMeta(s: SafetensorsFile): ResumeMeta {
+  try {
+    const m = JSON.parse(s.metadata.optoscope) as ResumeMeta;
+    if (typeof m.seqs !== 'number' || typeof m.step !== 'number') throw new Error('seqs/step missing');
+    return m;
+  } catch (e) {
+    throw new Error(`resume state: unreadable metadata (${(e as Error).message})`);
+  }
 }
 
 function restoreState(params: ParamStore, adam: Adam, tensors: Record<string, NamedTensor>, meta: ResumeMeta): void {

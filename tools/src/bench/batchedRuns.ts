@@ -33,6 +33,7 @@ import {
   type SequenceBatch,
 } from '@optoscope/engine';
 import { benchEngine } from './engineStep.js';
+import { SOFTWARE_FIGURES } from './webgpuBench.js';
 
 export interface BatchedRunsOptions {
   /** The backend to train on: a webgpu batched backend (R = be.runs), or any backend for R = 1. */
@@ -102,17 +103,19 @@ export interface BatchedRunsBenchResult {
   adapter: string | null;
   runs: number;
   refused?: string;
+  /** Timed on a software adapter on request (`--software`): a pipeline check, never GPU speed. */
+  softwareFigures?: boolean;
   /** R runs in one device step: ms per step of all runs and sequences/s over all runs. */
   webgpu?: { msPerStep: number; seqsPerSec: number };
   /** One run on the wasm core, for comparison: sequences/s. */
   wasm?: { msPerStep: number; seqsPerSec: number };
 }
 
-export async function runBatchedRunsBench(o: { runs: number; steps: number; warmup: number; log?: (s: string) => void }): Promise<BatchedRunsBenchResult> {
+export async function runBatchedRunsBench(o: { runs: number; steps: number; warmup: number; software?: boolean; log?: (s: string) => void }): Promise<BatchedRunsBenchResult> {
   const B = 32;
   const probe = await acquireWebGpuAdapter();
   if (!probe.adapter) return { adapter: null, runs: o.runs, refused: `no WebGPU adapter: ${probe.reason}\n${HOW_TO_GET_A_WEBGPU_ADAPTER}` };
-  if (probe.isSoftware)
+  if (probe.isSoftware && !o.software)
     return {
       adapter: probe.reason,
       runs: o.runs,
@@ -131,6 +134,7 @@ export async function runBatchedRunsBench(o: { runs: number; steps: number; warm
     return {
       adapter: probe.reason,
       runs: o.runs,
+      ...(probe.isSoftware && { softwareFigures: true }),
       webgpu: { msPerStep: ms, seqsPerSec: (o.runs * B * 1000) / ms },
       wasm: { msPerStep: wasm.msPerStep, seqsPerSec: (B * 1000) / wasm.msPerStep },
     };
@@ -144,6 +148,7 @@ export function formatBatchedRunsBench(r: BatchedRunsBenchResult): string {
   const w = r.webgpu!;
   const c = r.wasm!;
   return [
+    ...(r.softwareFigures ? [SOFTWARE_FIGURES] : []),
     `adapter: ${r.adapter}`,
     `webgpu, ${r.runs} runs per device step: ${w.msPerStep.toFixed(3)} ms/step, ${Math.round(w.seqsPerSec).toLocaleString('en-US')} sequences/s`,
     `wasm, one run per thread:       ${c.msPerStep.toFixed(3)} ms/step, ${Math.round(c.seqsPerSec).toLocaleString('en-US')} sequences/s`,

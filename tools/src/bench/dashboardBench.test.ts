@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { RunDir } from '@optoscope/engine';
 import { listRuns } from '@optoscope/engine/query';
 import { afterAll, describe, expect, it } from 'vitest';
-import { formatDashboardBench, rowWithinBudget, writeDashboardFixture, type DashboardBenchResult } from './dashboardBench.js';
+import { formatDashboardBench, rowWithinBudget, sweepWithinBudget, writeDashboardFixture, type DashboardBenchResult, type SweepBenchResult } from './dashboardBench.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'opto-dash-bench-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -54,5 +54,31 @@ describe('dashboard bench', () => {
     expect(text).toContain('OVER BUDGET');
     expect(rowWithinBudget(r.rows[0]!)).toBe(true);
     expect(rowWithinBudget({ ...r.rows[2]!, coldMs: 299 })).toBe(true);
+  });
+
+  it('the sweep part of the fixture: conditions x seeds, each with the trained run\'s rows, losses spread per seed', async () => {
+    const dir = path.join(tmp, 'sweep');
+    fs.mkdirSync(dir);
+    const { runId, sweepIds } = await writeDashboardFixture(dir, { runs: 20, evalPoints: 5, sweep: { conditions: 4, seeds: 3 } });
+    expect(listRuns(dir)).toHaveLength(20);
+    expect(sweepIds).toHaveLength(12);
+    const real = RunDir.open(path.join(dir, runId)).readMetrics();
+    const recs = sweepIds.map((id) => RunDir.open(path.join(dir, id)));
+    expect(new Set(recs.map((r) => r.readRecord().config.preset))).toEqual(new Set(['fig5b-none', 'fig5b-pt', 'fig5b-layer1', 'fig5b-match']));
+    for (const r of recs) expect(r.readMetrics()).toHaveLength(real.length);
+    const lastLoss = (r: RunDir) => Number(r.readMetrics().filter((m) => m.set === 'fsl_train').at(-1)!.loss);
+    expect(new Set(recs.map(lastLoss)).size).toBe(12);
+  });
+
+  it('flags the compare view and the concurrent run list against their budgets', () => {
+    const s: SweepBenchResult = { runs: 128, conditions: 16, seeds: 8, evalPoints: 200, coldMs: 420, warmMedianMs: 12, warmP95Ms: 20, regroupMs: 300, bytes: 90_000, groups: 16, listing: { concurrency: 20, requests: 200, p50Ms: 40, p99Ms: 310 } };
+    expect(sweepWithinBudget(s)).toBe(false);
+    expect(sweepWithinBudget({ ...s, listing: { ...s.listing, p99Ms: 250 } })).toBe(true);
+    expect(sweepWithinBudget({ ...s, coldMs: 501, listing: { ...s.listing, p99Ms: 250 } })).toBe(false);
+    const base = { runs: 1000, evalPoints: 200, checkpoints: 201, repeats: 3, rows: [], runPage: { coldMs: 1, medianMs: 1, p95Ms: 1 }, scoredMs: 1, attentionMs: 1, coldHeads: { points: 1, pending: 0 }, coldAttentionPending: false, secondRun: { attentionMs: 1, scoredMs: 1 }, withinBudget: false };
+    const text = formatDashboardBench({ ...base, sweep: s });
+    expect(text).toContain('128 runs (16 conditions x 8 seeds, 200 eval points each) -> 16 groups');
+    expect(text).toContain('cold 420.0 ms (< 500 ms ok), warm median 12.0 ms (< 100 ms ok)');
+    expect(text).toContain('p99 310.0 ms (< 300 ms OVER)');
   });
 });

@@ -45,6 +45,28 @@ export interface DashboardBenchRow {
   budgetMs: number | null;
 }
 
+/** The compare view over a sweep, and the run list under concurrent requests (issue 14's budgets). */
+export interface SweepBenchResult {
+  runs: number;
+  conditions: number;
+  seeds: number;
+  evalPoints: number;
+  /** The grouped, aggregated answer: first request (metrics files not read by the server yet), then repeats. */
+  coldMs: number;
+  warmMedianMs: number;
+  warmP95Ms: number;
+  /** Another grouping of the same runs (no cached answer; the files in the OS cache). */
+  regroupMs: number;
+  bytes: number;
+  groups: number;
+  /** The run list's first page under `concurrency` clients at once. */
+  listing: { concurrency: number; requests: number; p50Ms: number; p99Ms: number };
+}
+
+export const SWEEP_COLD_BUDGET_MS = 500;
+export const SWEEP_WARM_BUDGET_MS = 100;
+export const LISTING_P99_BUDGET_MS = 300;
+
 export interface DashboardBenchResult {
   runs: number;
   evalPoints: number;
@@ -62,6 +84,7 @@ export interface DashboardBenchResult {
   coldAttentionPending: boolean;
   /** The same for the other run's first view (`attentionMs`, `scoredMs`). */
   secondRun: { attentionMs: number; scoredMs: number };
+  sweep?: SweepBenchResult;
   withinBudget: boolean;
 }
 
@@ -91,7 +114,10 @@ const quantile = (xs: number[], q: number) => {
 };
 
 /** The fixture: one trained run with `evalPoints` evals and a checkpoint at each, plus record-only clones. */
-export async function writeDashboardFixture(runsDir: string, o: { runs: number; evalPoints: number; log?: (s: string) => void }): Promise<{ runId: string; checkpoints: number }> {
+export async function writeDashboardFixture(
+  runsDir: string,
+  o: { runs: number; evalPoints: number; sweep?: { conditions: number; seeds: number }; log?: (s: string) => void },
+): Promise<{ runId: string; checkpoints: number; sweepIds: string[] }> {
   const runId = 'bench-run';
   const every = 32; // one step per eval and checkpoint
   o.log?.(`training a ${o.evalPoints * every}-sequence run with ${o.evalPoints} evals and checkpoints...`);
@@ -103,8 +129,9 @@ export async function writeDashboardFixture(runsDir: string, o: { runs: number; 
   fs.cpSync(real.dir, path.join(runsDir, `${runId}-2`), { recursive: true });
   const presets = Object.keys(PRESETS);
   const statuses = ['finished', 'finished', 'finished', 'running', 'failed', 'interrupted'] as const;
-  o.log?.(`writing ${o.runs - 2} more run records...`);
-  for (let i = 2; i < o.runs; i++) {
+  const sweepIds = o.sweep ? writeSweepRuns(runsDir, real, o.sweep) : [];
+  o.log?.(`writing ${o.runs - 2 - sweepIds.length} more run records...`);
+  for (let i = 2 + sweepIds.length; i < o.runs; i++) {
     const preset = presets[i % presets.length]!;
     const input = presetConfig(preset);
     const labels = [5, 10, 15][i % 3]!;
@@ -124,7 +151,34 @@ export async function writeDashboardFixture(runsDir: string, o: { runs: number; 
     };
     rd.writeRecord(rec);
   }
-  return { runId, checkpoints: real.listCheckpoints().length };
+  return { runId, checkpoints: real.listCheckpoints().length, sweepIds };
+}
+
+/**
+ * A sweep of `conditions` (the four Fig. 5b clamps x 5, 10, 15, 20 labels, as many as asked) x `seeds`:
+ * each run's record from its preset's config, its metrics the trained run's rows (same eval schedule and
+ * row count) with the losses scaled per seed and condition, so every group has a spread to aggregate.
+ */
+function writeSweepRuns(runsDir: string, real: RunDir, o: { conditions: number; seeds: number }): string[] {
+  const template = real.readRecord();
+  const rows = real.readMetrics();
+  const clamps = ['fig5b-none', 'fig5b-pt', 'fig5b-layer1', 'fig5b-match'];
+  const ids: string[] = [];
+  for (let c = 0; c < o.conditions; c++) {
+    const preset = clamps[c % clamps.length]!;
+    const labels = [5, 10, 15, 20][Math.floor(c / clamps.length) % 4]!;
+    const input = presetConfig(preset);
+    for (let s = 0; s < o.seeds; s++) {
+      const config = parseRunConfig({ ...input, name: 'bench-sweep', task: { ...(input.task ?? {}), numLabels: labels }, seeds: { init: 10 + s, train: 0, eval: 1 } });
+      const id = `sweep-${preset}-L${labels}-s${10 + s}`;
+      const rd = RunDir.create(path.join(runsDir, id));
+      rd.writeRecord({ ...template, id, status: 'finished', config, seeds: config.seeds, summary: template.summary ? { ...template.summary, run_dir: rd.dir } : undefined });
+      const k = 1 + 0.03 * (s - o.seeds / 2) + 0.05 * c;
+      rd.appendMetrics(rows.map((r) => (typeof r.loss === 'number' ? { ...r, loss: r.loss * k } : r)));
+      ids.push(id);
+    }
+  }
+  return ids;
 }
 
 export async function runDashboardBench(o: DashboardBenchOptions): Promise<DashboardBenchResult> {
@@ -134,9 +188,18 @@ export async function runDashboardBench(o: DashboardBenchOptions): Promise<Dashb
   const root = o.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'opto-bench-dashboard-'));
   const runsDir = path.join(root, 'runs');
   fs.mkdirSync(runsDir, { recursive: true });
-  const { runId, checkpoints } = await writeDashboardFixture(runsDir, { runs, evalPoints, log: o.log });
+  const sweepShape = { conditions: 16, seeds: 8 };
+  const { runId, checkpoints, sweepIds } = await writeDashboardFixture(runsDir, { runs, evalPoints, sweep: runs >= 200 ? sweepShape : undefined, log: o.log });
   o.log?.('starting the production dashboard...');
-  const server = await o.start({ runsDir, port: 0, log: o.log });
+  // Cold means cold: a head-curve store of its own, empty (the server keeps scores across restarts).
+  const cache = path.join(root, 'dashboard-cache');
+  fs.rmSync(cache, { recursive: true, force: true });
+  const prevCache = process.env.OPTO_DASHBOARD_CACHE;
+  process.env.OPTO_DASHBOARD_CACHE = cache;
+  const server = await o.start({ runsDir, port: 0, log: o.log }).finally(() => {
+    if (prevCache === undefined) delete process.env.OPTO_DASHBOARD_CACHE;
+    else process.env.OPTO_DASHBOARD_CACHE = prevCache;
+  });
   try {
     const run = `/api/runs/${runId}`;
     const rows: DashboardBenchRow[] = [];
@@ -194,12 +257,50 @@ export async function runDashboardBench(o: DashboardBenchOptions): Promise<Dashb
     ]);
     const total = ((await (await fetch(`${server.url}${run}/metrics`)).json()) as { total: number }).total;
     await measure('live poll: metric rows after the last one', `${run}/metrics?after=${total}`, DASHBOARD_BUDGET_MS);
-    const withinBudget = rows.every(rowWithinBudget);
-    return { runs, evalPoints, checkpoints, repeats, rows, runPage, scoredMs, attentionMs, coldHeads: { points: coldHeads.points.length, pending: coldHeads.pending }, coldAttentionPending, secondRun: { attentionMs: page2AttentionMs, scoredMs: page2ScoredMs }, withinBudget };
+    const sweep = sweepIds.length ? await measureSweep(server.url, sweepIds, { ...sweepShape, evalPoints, repeats, log: o.log, runs }) : undefined;
+    const withinBudget = rows.every(rowWithinBudget) && (!sweep || sweepWithinBudget(sweep));
+    return { runs, evalPoints, checkpoints, repeats, rows, runPage, scoredMs, attentionMs, coldHeads: { points: coldHeads.points.length, pending: coldHeads.pending }, coldAttentionPending, secondRun: { attentionMs: page2AttentionMs, scoredMs: page2ScoredMs }, sweep, withinBudget };
   } finally {
     await server.stop();
     if (!o.dir) fs.rmSync(root, { recursive: true, force: true });
   }
+}
+
+/** The compare view's grouped answer (cold, warm, regrouped) and the run list under 20 concurrent clients. */
+async function measureSweep(base: string, ids: string[], o: { conditions: number; seeds: number; evalPoints: number; repeats: number; runs: number; log?: (s: string) => void }): Promise<SweepBenchResult> {
+  const q = `/api/sweep?runs=${ids.join(',')}`;
+  const cold = await timed(base + q);
+  const answer = JSON.parse(cold.body.toString('utf8')) as { groups: unknown[] };
+  const warm: number[] = [];
+  for (let k = 0; k < o.repeats; k++) warm.push((await timed(base + q)).ms);
+  const regroup = await timed(`${base}${q}&by=task.numLabels`);
+  o.log?.(`compare view over ${ids.length} runs: cold ${cold.ms.toFixed(1)} ms, warm median ${quantile(warm, 0.5).toFixed(1)} ms, regrouped ${regroup.ms.toFixed(1)} ms`);
+  const concurrency = 20;
+  const perClient = 10;
+  const lat: number[] = [];
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      for (let k = 0; k < perClient; k++) lat.push((await timed(`${base}/api/runs?limit=50`)).ms);
+    }),
+  );
+  o.log?.(`run list under ${concurrency} concurrent clients: p50 ${quantile(lat, 0.5).toFixed(1)} ms, p99 ${quantile(lat, 0.99).toFixed(1)} ms`);
+  return {
+    runs: ids.length,
+    conditions: o.conditions,
+    seeds: o.seeds,
+    evalPoints: o.evalPoints,
+    coldMs: cold.ms,
+    warmMedianMs: quantile(warm, 0.5),
+    warmP95Ms: quantile(warm, 0.95),
+    regroupMs: regroup.ms,
+    bytes: cold.bytes,
+    groups: answer.groups.length,
+    listing: { concurrency, requests: lat.length, p50Ms: quantile(lat, 0.5), p99Ms: quantile(lat, 0.99) },
+  };
+}
+
+export function sweepWithinBudget(s: SweepBenchResult): boolean {
+  return s.coldMs < SWEEP_COLD_BUDGET_MS && s.warmMedianMs < SWEEP_WARM_BUDGET_MS && s.listing.p99Ms < LISTING_P99_BUDGET_MS;
 }
 
 /** Cold and (where measured) warm median under the row's budget; a row without one always passes. */
@@ -225,6 +326,16 @@ export function formatDashboardBench(r: DashboardBenchResult): string {
     ...body.map(line),
     `cold = first request after the server started, nothing about the run computed yet; the run page's cold answers are its first answers: head curves with ${r.coldHeads.points} of ${r.checkpoints} checkpoints (${r.coldHeads.pending} pending), attention ${r.coldAttentionPending ? 'pending' : 'complete'}`,
     `complete (worker thread, while the page polls): attention ${(r.attentionMs / 1000).toFixed(2)} s, head scores of all ${r.checkpoints} checkpoints ${(r.scoredMs / 1000).toFixed(1)} s after the run page's first request (polled every ${POLL_MS} ms); another run's first view: ${(r.secondRun.attentionMs / 1000).toFixed(2)} s and ${(r.secondRun.scoredMs / 1000).toFixed(1)} s`,
-    `budget: cold and warm answers < ${DASHBOARD_BUDGET_MS} ms; ${r.withinBudget ? 'all within budget' : 'OVER BUDGET'}`,
+    ...(r.sweep ? formatSweep(r.sweep, r.runs) : []),
+    `budget: cold and warm answers < ${DASHBOARD_BUDGET_MS} ms${r.sweep ? `; compare view < ${SWEEP_COLD_BUDGET_MS} ms cold, < ${SWEEP_WARM_BUDGET_MS} ms warm; run list p99 < ${LISTING_P99_BUDGET_MS} ms under ${r.sweep.listing.concurrency} clients` : ''}; ${r.withinBudget ? 'all within budget' : 'OVER BUDGET'}`,
   ].join('\n');
+}
+
+function formatSweep(s: SweepBenchResult, total: number): string[] {
+  const ok = (v: number, b: number) => `${v.toFixed(1)} ms (< ${b} ms ${v < b ? 'ok' : 'OVER'})`;
+  return [
+    `compare view, grouped and aggregated (/api/sweep): ${s.runs} runs (${s.conditions} conditions x ${s.seeds} seeds, ${s.evalPoints} eval points each) -> ${s.groups} groups, ${(s.bytes / 1024).toFixed(1)} KiB`,
+    `  cold ${ok(s.coldMs, SWEEP_COLD_BUDGET_MS)}, warm median ${ok(s.warmMedianMs, SWEEP_WARM_BUDGET_MS)}, warm p95 ${s.warmP95Ms.toFixed(1)} ms, another grouping (not cached) ${s.regroupMs.toFixed(1)} ms`,
+    `run list of ${total} runs, first page, ${s.listing.concurrency} concurrent clients x ${s.listing.requests / s.listing.concurrency} requests: p50 ${s.listing.p50Ms.toFixed(1)} ms, p99 ${ok(s.listing.p99Ms, LISTING_P99_BUDGET_MS)}`,
+  ];
 }

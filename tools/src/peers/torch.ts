@@ -67,13 +67,15 @@ export function torchScriptPath(): string | undefined {
   return undefined;
 }
 
-/** First interpreter that can `import torch`, or the reasons each one failed. */
+/** First interpreter that can `import torch` (and the other `modules`), or the reasons each one failed. */
 export async function findTorchPython(
   candidates: string[] = defaultTorchPythons(),
+  modules: readonly string[] = [],
 ): Promise<{ python: string; version: string } | { reasons: string[] }> {
   const reasons: string[] = [];
+  const imports = ['torch', ...modules].join(', ');
   for (const py of candidates) {
-    const r = await run(py, ['-c', 'import torch; print(torch.__version__)'], 60_000);
+    const r = await run(py, ['-c', `import ${imports}; print(torch.__version__)`], 60_000);
     if (r.code === 0) return { python: py, version: r.stdout.trim() };
     const why = r.error && (r.error as NodeJS.ErrnoException).code === 'ENOENT'
       ? 'not found'

@@ -12,6 +12,7 @@ interface BenchFlags {
   dashboard?: boolean;
   webgpu?: boolean;
   batchedRuns?: number;
+  software?: boolean;
   workers: number;
 }
 
@@ -26,8 +27,9 @@ export function registerBench(program: Command): void {
     .option('--workers <n>', 'with --sweep: worker threads compared with 1', positiveInt, 2)
     .option('--analysis', 'instead: the wiring matrix of one checkpoint and a clamp progress curve over 100 checkpoints')
     .option('--webgpu', 'instead: webgpu ms/step against the wasm core (hardware adapters only; a software adapter is refused, with why)')
-    .option('--dashboard', 'instead: dashboard server answer times for 1,000 runs and a run page with 200 eval points x 16 heads')
+    .option('--dashboard', 'instead: dashboard server answer times for 1,000 runs, a run page with 200 eval points x 16 heads, the compare view over a 16 x 8 sweep and the run list under 20 concurrent clients')
     .option('--batched-runs <n>', 'instead: n runs of one seed sweep in one webgpu device step (runs as a leading batch dimension), sequences/s against one wasm run (hardware adapters only)', positiveInt)
+    .option('--software', 'with --webgpu or --batched-runs: time a software adapter anyway, to check the pipeline (labelled: not GPU speed)')
     .option('--json', 'print the result as one JSON line at the end')
     .action(async (o: BenchFlags) => {
       // Imported lazily: the peers pull in tfjs, which `opto train` should not pay for at start-up.
@@ -42,10 +44,10 @@ export function registerBench(program: Command): void {
         const r = t.runClampBench({ steps: o.steps, warmup: o.warmup, log });
         [text, json] = [t.formatClampBench(r), r];
       } else if (o.batchedRuns) {
-        const r = await t.runBatchedRunsBench({ runs: o.batchedRuns, steps: o.steps, warmup: o.warmup, log });
+        const r = await t.runBatchedRunsBench({ runs: o.batchedRuns, steps: o.steps, warmup: o.warmup, software: o.software, log });
         [text, json] = [t.formatBatchedRunsBench(r), r];
       } else if (o.webgpu) {
-        const r = await t.runWebGpuBench({ steps: o.steps, warmup: o.warmup, log });
+        const r = await t.runWebGpuBench({ steps: o.steps, warmup: o.warmup, software: o.software, log });
         [text, json] = [t.formatWebGpuBench(r), r];
       } else if (o.dashboard) {
         const { startDashboard } = await import('./dashboard.js');

@@ -15,7 +15,51 @@ import * as path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { nonNegativeInt } from '../args.js';
+import { isS3Url, openRunStoreAt, type RunStore } from '@optoscope/engine';
+import { portNumber } from '../args.js';
+import { RUNS_HELP, addCacheOption, type CacheFlags } from '../runsFlags.js';
+
+/** How often the dashboard's copy of a bucket is refreshed: new rows of a live run show within about this plus one upload. */
+export const BUCKET_REFRESH_MS = 1500;
+
+/**
+ * A bucket as the dashboard reads it: its local cache, refreshed every {@link BUCKET_REFRESH_MS} (never two
+ * refreshes at once). A failed refresh is logged and retried; the last good copy stays served.
+ */
+async function followBucket(url: string, cache: string | undefined, log: (s: string) => void): Promise<{ dir: string; stop: () => void }> {
+  const store: RunStore = await openRunStoreAt({ location: url, cache });
+  let dir: string;
+  try {
+    dir = await store.refresh('all');
+  } catch (e) {
+    store.close();
+    throw e;
+  }
+  let stopped = false;
+  let lastError = '';
+  const loop = async () => {
+    while (!stopped) {
+      await new Promise((r) => setTimeout(r, BUCKET_REFRESH_MS).unref());
+      if (stopped) break;
+      try {
+        await store.refresh('all');
+        lastError = '';
+      } catch (e) {
+        const msg = (e as Error).message;
+        if (msg !== lastError) log(`refreshing ${url}: ${msg} (retrying)`);
+        lastError = msg;
+      }
+    }
+  };
+  void loop();
+  return {
+    dir,
+    stop: () => {
+      stopped = true;
+      store.close();
+    },
+  };
+}
 
 /** apps/dashboard, next to this package in the monorepo (dist/commands/dashboard.js → ../../../dashboard). */
 export function dashboardDir(): string {
@@ -92,23 +136,37 @@ export async function buildDashboard(app = dashboardDir(), log: (s: string) => v
   log(`dashboard built in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 }
 
-async function freePort(host: string): Promise<number> {
+/**
+ * Bind `host:port` for a moment (port 0: any free one) and give back the port. A taken port or an address
+ * this machine cannot listen on fails here with one line, before any build, and the readiness check
+ * below can then only hear our own server (not another one that already held the port).
+ */
+export async function probeListen(host: string, port: number): Promise<number> {
+  if (!net.isIP(host) && !/^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/.test(host))
+    throw new Error(`--host ${host}: not an IP address or host name`);
   return new Promise((resolve, reject) => {
     const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, host, () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
+    s.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EADDRINUSE') reject(new Error(`--port ${port}: already in use on ${host} (choose another port, or --port 0 for any free one)`));
+      else if (e.code === 'EACCES') reject(new Error(`--port ${port}: permission denied on ${host} (ports below 1024 need privileges)`));
+      else reject(new Error(`--host ${host}: cannot listen there (${e.code ?? e.message})`));
+    });
+    s.listen(port, host, () => {
+      const got = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(got));
     });
   });
 }
 
 export interface DashboardOptions {
+  /** A runs directory, or s3://bucket/prefix (read through a local cache kept current). */
   runsDir: string;
   /** The access token every request must carry; required unless `host` is a loopback address. */
   token?: string | null;
   /** Host header names to answer besides the loopback ones (and `host` itself when it is one address). */
   allowedHosts?: string[];
+  /** With s3://: the local cache directory. */
+  cache?: string;
   /** 0: any free port. */
   port?: number;
   host?: string;
@@ -178,7 +236,16 @@ export function allowedHostsFor(host: string, extra: string[] = []): string[] {
 /** Start the production dashboard over `runsDir`; resolves once it answers HTTP. */
 export async function startDashboard(o: DashboardOptions): Promise<DashboardServer> {
   const log = o.log ?? ((s: string) => process.stderr.write(s + '\n'));
-  const runsDir = path.resolve(o.runsDir);
+  const bucket = isS3Url(o.runsDir) ? await followBucket(o.runsDir, o.cache, log) : null;
+  try {
+    return await serve(o, bucket?.dir ?? path.resolve(o.runsDir), log, bucket?.stop);
+  } catch (e) {
+    bucket?.stop();
+    throw e;
+  }
+}
+
+async function serve(o: DashboardOptions, runsDir: string, log: (s: string) => void, onStop: () => void = () => undefined): Promise<DashboardServer> {
   if (!fs.existsSync(runsDir) || !fs.statSync(runsDir).isDirectory()) throw new Error(`--runs ${o.runsDir} is not a directory`);
   const host = o.host ?? '127.0.0.1';
   const token = o.token ? checkToken(o.token, 'the access token') : null;
@@ -187,6 +254,7 @@ export async function startDashboard(o: DashboardOptions): Promise<DashboardServ
       `--host ${host} would serve every run to the network without an access token: pass --token-file <file> (or set OPTO_DASHBOARD_TOKEN); ${TOKEN_HINT}`,
     );
   const allowedHosts = allowedHostsFor(host, o.allowedHosts);
+  const probed = await probeListen(host, o.port ?? 0);
   const app = dashboardDir();
   const distDir = o.distDir ?? DEFAULT_DIST_DIR;
   if (!/^\.next[\w-]*$/.test(distDir)) throw new Error(`distDir '${distDir}' must be .next or .next-<name>`);
@@ -196,12 +264,19 @@ export async function startDashboard(o: DashboardOptions): Promise<DashboardServ
     log(`building the dashboard first (${reason}); this takes about half a minute...`);
     await buildDashboard(app, log, distDir);
   }
-  const port = o.port ? o.port : await freePort(host);
+  // After a build (half a minute) the port may have been taken since the probe: probe once more.
+  const port = o.port ? (reason ? await probeListen(host, o.port) : o.port) : reason ? await probeListen(host, 0) : probed;
   const access = { OPTO_DASHBOARD_ALLOWED_HOSTS: allowedHosts.join(',') };
   const child = spawn(process.execPath, [nextBin(app), 'start', '-p', String(port), '-H', host], {
     cwd: app,
     // Only the token chosen here reaches the server (an inherited OPTO_DASHBOARD_TOKEN is overridden).
-    env: childEnv(distDir, { OPTO_RUNS_DIR: runsDir, NODE_ENV: 'production', OPTO_DASHBOARD_TOKEN: token ?? '', ...access }),
+    env: childEnv(distDir, {
+      OPTO_RUNS_DIR: runsDir,
+      OPTO_RUNS_LOCATION: isS3Url(o.runsDir) ? o.runsDir : runsDir,
+      NODE_ENV: 'production',
+      OPTO_DASHBOARD_TOKEN: token ?? '',
+      ...access,
+    }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -211,6 +286,7 @@ export async function startDashboard(o: DashboardOptions): Promise<DashboardServ
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  void exited.then(onStop);
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   // Ready when it answers; a server that exits first (port taken, bad build) reports its own output.
   for (;;) {
@@ -237,20 +313,20 @@ export async function startDashboard(o: DashboardOptions): Promise<DashboardServ
 }
 
 export function registerDashboard(program: Command): void {
-  program
-    .command('dashboard')
+  addCacheOption(program
+    .command('dashboard'))
     .description('serve the live dashboard over a runs directory (read-only; builds the app first if needed)')
-    .requiredOption('--runs <dir>', 'runs directory')
-    .option('--port <n>', 'port (0: any free port)', nonNegativeInt, 3000)
+    .requiredOption('--runs <dir>', RUNS_HELP)
+    .option('--port <n>', 'port (0: any free port)', portNumber, 3000)
     .option('--host <addr>', 'address to listen on', '127.0.0.1')
     .option('--token-file <file>', 'file holding the access token every request must carry (required off loopback; or set OPTO_DASHBOARD_TOKEN)')
     .option('--allowed-host <name>', 'also answer this Host name, e.g. the name a reverse proxy forwards (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--rebuild', 'build the app even if its build is current')
-    .action(async (o: { runs: string; port: number; host: string; tokenFile?: string; allowedHost: string[]; rebuild?: boolean }) => {
+    .action(async (o: CacheFlags & { runs: string; port: number; host: string; tokenFile?: string; allowedHost: string[]; rebuild?: boolean }) => {
       const log = (s: string) => process.stderr.write(s + '\n');
       const token = readToken(o.tokenFile, process.env, log);
-      const server = await startDashboard({ runsDir: o.runs, port: o.port, host: o.host, token, allowedHosts: o.allowedHost, build: o.rebuild ? 'always' : 'auto', log });
-      process.stdout.write(`Optoscope dashboard: ${server.url}  (runs: ${path.resolve(o.runs)}; Ctrl-C stops it)\n`);
+      const server = await startDashboard({ runsDir: o.runs, cache: o.cache, port: o.port, host: o.host, token, allowedHosts: o.allowedHost, build: o.rebuild ? 'always' : 'auto', log });
+      process.stdout.write(`Optoscope dashboard: ${server.url}  (runs: ${isS3Url(o.runs) ? o.runs : path.resolve(o.runs)}; Ctrl-C stops it)\n`);
       process.stdout.write(`access: ${token ? 'token required' : 'no token (loopback only)'}; answers Host ${server.allowedHosts.join(', ')}\n`);
       server.child.stderr!.pipe(process.stderr);
       const stop = () => void server.stop().then(() => process.exit(0));

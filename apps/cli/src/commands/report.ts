@@ -8,21 +8,32 @@ import type { Command } from 'commander';
 import { writeReport } from '@optoscope/engine/report';
 import { sizeOrAll } from '../args.js';
 import { addDataOptions, dataFileBlock, type DataFlags } from '../dataFlags.js';
+import { RUNS_HELP, addCacheOption, readRuns, type CacheFlags } from '../runsFlags.js';
 
 export function registerReport(program: Command): void {
   const cmd = program
     .command('report')
     .description("judge the paper's reproduction checklist on a runs directory and render its figures (<runs>/report/report.md)")
-    .option('--runs <dir>', 'runs directory (the one the paper sweeps wrote)', 'runs')
+    .option('--runs <dir>', `${RUNS_HELP}: the one the paper sweeps wrote; with s3:// the report is written to <prefix>/report/ too`, 'runs')
     .option('--size <n|all>', 'dense-set subsample for the model analyses (default 4000; all = 78,400)', sizeOrAll)
     .option('--no-analyses', 'skip the model analyses (claims 3-8, 10-12, 18 are then reported missing)')
     .option('--json', 'print report.json to stdout instead of the claim table');
+  addCacheOption(cmd);
   addDataOptions(cmd, ': judge the runs trained on it (as `opto sweep --data` named them)')
-    .action(async (o: DataFlags & { runs: string; size?: number | 'all'; analyses: boolean; json?: boolean }) => {
+    .action(async (o: DataFlags & CacheFlags & { runs: string; size?: number | 'all'; analyses: boolean; json?: boolean }) => {
       const log = (s: string) => process.stderr.write(s + '\n');
       const t0 = Date.now();
       const data = dataFileBlock(o);
-      const { report, dir } = await writeReport(o.runs, { size: o.size, analyses: o.analyses, log, data });
+      const { dir: runsDir, store } = await readRuns(o.runs, o);
+      let written: Awaited<ReturnType<typeof writeReport>>;
+      try {
+        written = await writeReport(runsDir, { size: o.size, analyses: o.analyses, log, data, location: store.spec.location === runsDir ? undefined : store.spec.location });
+        // Into the bucket as well, where the dashboard's report page looks (a no-op for a runs directory).
+        await store.publish(runsDir, 'report');
+      } finally {
+        store.close();
+      }
+      const { report, dir } = written;
       if (o.json) return void process.stdout.write(JSON.stringify(report) + '\n');
       process.stdout.write(`data: ${report.data?.description}\n`);
       const mark = { pass: 'pass', fail: 'FAIL', missing: 'missing' } as const;

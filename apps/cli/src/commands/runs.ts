@@ -1,13 +1,30 @@
 /**
- * `opto runs ls|show|query|tag|note`: the runs under a runs directory, one run in detail, SQL over all
- * of them (DuckDB views `runs`, `metrics`, `checkpoints`, `tags`, `notes`; README "Run store"), and the
- * user's tags and note on a run (its tags.json sidecar).
+ * `opto runs ls|show|query|export|tag|note`: the runs under a runs directory, one run in detail, SQL over
+ * all of them (DuckDB views `runs`, `metrics`, `checkpoints`, `tags`, `notes`; README "Run store"), the
+ * metric rows of selected runs as one CSV, Parquet or JSON-lines file, and the user's tags and note on a
+ * run (its tags.json sidecar).
  */
 import type { Command } from 'commander';
-import { formatTags, noteRun, parseTagFilter, readRunTags, tagRun, type RunDir, type RunRecord, type RunTags } from '@optoscope/engine';
+import {
+  RunDir,
+  describeStaleness,
+  formatTags,
+  noteRun,
+  parseTagFilter,
+  readHeartbeat,
+  readRunTags,
+  resumeCommand,
+  runStaleness,
+  tagRun,
+  type RunRecord,
+  type RunTags,
+  type Staleness,
+} from '@optoscope/engine';
+import { oneOf } from '../args.js';
 import { formatSummary } from '../format.js';
+import { RUNS_HELP, addCacheOption, readRuns, type CacheFlags } from '../runsFlags.js';
 
-interface Common {
+interface Common extends CacheFlags {
   runs: string;
   json?: boolean;
 }
@@ -15,40 +32,50 @@ interface Common {
 export function registerRuns(program: Command): void {
   const runs = program.command('runs').description('list, inspect and query runs (README: "Run store")');
 
-  runs
-    .command('ls')
+  addCacheOption(runs
+    .command('ls'))
     .description('one line per run: status, progress, task, learning time')
-    .option('--runs <dir>', 'runs directory', 'runs')
+    .option('--runs <dir>', RUNS_HELP, 'runs')
     .option('--sweep <name>', 'only the runs of this sweep')
-    .option('--status <status>', 'only runs with this status (running, finished, failed, interrupted)')
+    .option('--status <status>', 'only runs with this status (running, stale, finished, failed, interrupted); running includes stale runs', oneOf('running', 'stale', 'finished', 'failed', 'interrupted'))
     .option('--tag <key=value>', 'only runs with this tag (repeatable: all must match)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--json', 'one JSON array of run records (with their tags and note)')
     .action(async (o: Common & { sweep?: string; status?: string; tag: string[] }) => {
       const { listRuns } = await import('@optoscope/engine/query');
       const want = o.tag.map(parseTagFilter);
-      const all = listRuns(o.runs)
-        .filter((r) => (!o.sweep || r.record?.config.name === o.sweep) && (!o.status || r.record?.status === o.status))
+      const { dir, store } = await readRuns(o.runs, o, 'records');
+      store.close();
+      const found = listRuns(dir, o.runs);
+      // A run whose record cannot be read is named and skipped; the others are still listed.
+      for (const r of found) if (!r.record) process.stderr.write(`warning: skipping ${r.id}: ${r.error}\n`);
+      const status = (r: { record: RunRecord | null; stale: Staleness | null }) => (r.stale ? 'stale' : r.record?.status);
+      const all = found
+        .filter((r): r is typeof r & { record: RunRecord } => r.record !== null && (!o.sweep || r.record.config.name === o.sweep) && (!o.status || status(r) === o.status || r.record.status === o.status))
         .map((r) => ({ ...r, labels: tagsOf(r.dir) }))
         .filter((r) => want.every(([k, v]) => !('error' in r.labels) && r.labels.tags[k] === v));
       if (o.json)
-        return void process.stdout.write(JSON.stringify(all.map((r) => ({ ...(r.record ?? { id: r.id, error: r.error }), ...('error' in r.labels ? { tagsError: r.labels.error } : r.labels) }))) + '\n');
-      const rows = all.map((r) => [...(r.record ? lsRow(r.id, r.record) : [r.id, 'unreadable', '', '', '', '', '', r.error ?? '']), ...tagCells(r.labels)]);
+        return void process.stdout.write(JSON.stringify(all.map((r) => ({ ...r.record, stale: r.stale, ...('error' in r.labels ? { tagsError: r.labels.error } : r.labels) }))) + '\n');
+      const rows = all.map((r) => [...lsRow(r.id, r.record, r.stale), ...tagCells(r.labels)]);
       process.stdout.write(table(['run', 'status', 'progress', 'classes', 'labels', 'seed', 'learning time', 'final loss', 'tags', 'note'], rows));
+      for (const r of all) if (r.stale) process.stdout.write(`${r.id}: ${describeStaleness(r.stale)}; resume with: ${r.stale.resume}\n`);
       process.stdout.write(`${all.length} run(s) in ${o.runs}\n`);
     });
 
-  runs
-    .command('show')
+  addCacheOption(runs
+    .command('show'))
     .description('one run: record, checkpoints, latest metrics and summary')
     .argument('<run>', 'run ID, unique ID prefix, or run directory')
-    .option('--runs <dir>', 'runs directory', 'runs')
+    .option('--runs <dir>', RUNS_HELP, 'runs')
     .option('--json', 'print run.json')
     .action(async (ref: string, o: Common) => {
       const { findRun } = await import('@optoscope/engine/query');
-      const run = findRun(o.runs, ref);
+      const { dir, store } = await readRuns(o.runs, o);
+      store.close();
+      const run = findRun(dir, ref);
       const rec = run.readRecord();
+      const stale = runStaleness(rec, readHeartbeat(run.dir), resumeCommand(o.runs, run.id));
       if (o.json) return void process.stdout.write(JSON.stringify(rec) + '\n');
-      process.stdout.write(showRun(run, rec) + '\n');
+      process.stdout.write(showRun(run, rec, stale) + '\n');
     });
 
   runs
@@ -77,20 +104,44 @@ export function registerRuns(program: Command): void {
       process.stdout.write(`${run.id}: ${t.note === null ? 'note removed' : `note: ${t.note}`}\n`);
     });
 
-  runs
-    .command('query')
+  addCacheOption(runs
+    .command('query'))
     .description('SQL over every run (DuckDB): views runs, metrics, checkpoints')
     .argument('<sql>', 'one SQL statement, e.g. "select labels, avg(learning_time) from runs group by labels"')
-    .option('--runs <dir>', 'runs directory', 'runs')
+    .option('--runs <dir>', RUNS_HELP, 'runs')
     .option('--json', 'one JSON array of row objects')
     .option('--csv', 'CSV with a header line')
     .action(async (sql: string, o: Common & { csv?: boolean }) => {
       const { queryRuns } = await import('@optoscope/engine/query');
-      const r = await queryRuns(o.runs, sql);
+      const { dir, store } = await readRuns(o.runs, o);
+      store.close();
+      const r = await queryRuns(dir, sql);
       if (o.json) return void process.stdout.write(JSON.stringify(r.rows.map((row) => Object.fromEntries(r.columns.map((c, i) => [c, row[i]])))) + '\n');
       if (o.csv) return void process.stdout.write([r.columns, ...r.rows].map((row) => row.map(csvCell).join(',')).join('\n') + '\n');
       process.stdout.write(table(r.columns, r.rows.map((row) => row.map(cell))));
       process.stdout.write(`${r.rows.length} row(s)\n`);
+    });
+
+  runs
+    .command('export')
+    .description('the metric rows of selected runs as one file for pandas, R or DuckDB (DuckDB COPY)')
+    .argument('[runs...]', 'run IDs (default: every run; or --sweep)')
+    .option('--runs <dir>', 'runs directory', 'runs')
+    .option('--sweep <name>', 'every run of this sweep')
+    .option('--format <format>', 'csv, parquet or jsonl', 'csv')
+    .option('--out <file>', 'output file (default: metrics.<format>)')
+    .action(async (ids: string[], o: Common & { sweep?: string; format: string; out?: string }) => {
+      const { listRuns } = await import('@optoscope/engine/query');
+      const { exportMetrics, EXPORT_FORMATS } = await import('@optoscope/engine/export');
+      if (!(EXPORT_FORMATS as readonly string[]).includes(o.format)) throw new Error(`--format must be one of ${EXPORT_FORMATS.join(', ')}, got '${o.format}'`);
+      let selected = ids;
+      if (o.sweep) {
+        selected = listRuns(o.runs).filter((r) => r.record?.config.name === o.sweep).map((r) => r.id);
+        if (!selected.length) throw new Error(`--sweep: no runs of sweep '${o.sweep}' in ${o.runs}`);
+      }
+      const out = o.out ?? `metrics.${o.format}`;
+      const r = await exportMetrics(o.runs, selected, o.format as (typeof EXPORT_FORMATS)[number], out);
+      process.stdout.write(`${r.rows} metric row(s) of ${r.runs.length} run(s) written to ${out}\n`);
     });
 }
 
@@ -110,27 +161,28 @@ function tagCells(t: RunTags | { error: string }): string[] {
   return [formatTags(t.tags), line.length > 40 || line !== note ? `${line.slice(0, 39)}…` : line];
 }
 
-function lsRow(id: string, r: RunRecord): string[] {
+function lsRow(id: string, r: RunRecord, stale: Staleness | null): string[] {
   const total = r.config.schedule.seqs;
   const pct = `${Math.floor((100 * r.progress.seqs) / total)}% of ${compact(total)}`;
   const lt = r.summary ? (r.summary.learned ? compact(r.summary.learning_time) : 'not learned') : '';
   const loss = r.summary?.final.fsl_train?.loss;
-  return [id, r.status, pct, String(r.config.task.classSplit[0]), String(r.config.task.numLabels), String(r.seeds.init), lt, loss === undefined ? '' : loss.toFixed(4)];
+  return [id, stale ? 'stale' : r.status, pct, String(r.config.task.classSplit[0]), String(r.config.task.numLabels), String(r.seeds.init), lt, loss === undefined ? '' : loss.toFixed(4)];
 }
 
-function showRun(run: RunDir, r: RunRecord): string {
+function showRun(run: RunDir, r: RunRecord, stale: Staleness | null): string {
   const labels = tagsOf(run.dir);
   const ckpts = run.listCheckpoints();
   const evals = run.readMetrics().filter((m) => m.kind === 'eval');
   const lastX = evals.length ? evals[evals.length - 1].seqs : null;
   const lines = [
     `run ${r.id} (${run.dir})`,
-    `status      ${r.status}${r.error ? `: ${r.error}` : ''}`,
+    `status      ${stale ? `${r.status}, ${describeStaleness(stale)}; resume with: ${stale.resume}` : r.status}${r.error ? `: ${r.error}` : ''}`,
     `progress    ${r.progress.seqs.toLocaleString('en-US')} of ${r.config.schedule.seqs.toLocaleString('en-US')} sequences (step ${r.progress.step.toLocaleString('en-US')})`,
     `sweep       ${r.config.name ?? '-'}    preset ${r.config.preset ?? '-'}`,
     `task        ${r.config.task.classSplit[0]} classes, ${r.config.task.numLabels} labels; seeds init ${r.seeds.init}, train ${r.seeds.train}, eval ${r.seeds.eval}`,
     `backend     ${r.backend.used} (${r.backend.reason})`,
     `code        ${r.code.version}${r.code.git ? ` @ ${r.code.git}` : ''}; ${r.params.toLocaleString('en-US')} parameters; ${r.data.description}`,
+    ...(r.host ? [`host        ${r.host} (user ${r.user ?? 'unknown'})`] : []),
     `created     ${r.created_at}   updated ${r.updated_at}`,
     `checkpoints ${ckpts.length}${ckpts.length ? ` (${compact(ckpts[0])} .. ${compact(ckpts[ckpts.length - 1])})` : ''}`,
   ];

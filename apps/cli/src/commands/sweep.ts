@@ -23,9 +23,10 @@ import {
 import { positiveInt } from '../args.js';
 import { addDataOptions, dataBlock, dataFileBlock, type DataFlags } from '../dataFlags.js';
 import { headsFromFlag } from '../headsFrom.js';
+import { RUNS_HELP, addCacheOption, type CacheFlags } from '../runsFlags.js';
 import { SweepView, formatDuration, interruptOnSignals } from '../sweepView.js';
 
-interface SweepFlags extends DataFlags {
+interface SweepFlags extends DataFlags, CacheFlags {
   workers?: number;
   preset?: string;
   headsFrom?: string;
@@ -50,7 +51,7 @@ export function registerSweep(program: Command): void {
     .option('--list-presets', 'print the sweep presets with the figures they feed and exit')
     .option('--heads-from <run>', "with a paper preset that clamps heads: clamp the finished run's strongest induction head and previous-token heads (pitfall 10) instead of seed 5's")
     .option('--workers <n>', 'worker threads (default: one per core)', positiveInt)
-    .option('--runs <dir>', 'runs directory (one subdirectory per member, named by its run ID)', 'runs')
+    .option('--runs <dir>', `${RUNS_HELP}; one run per member, named by its run ID`, 'runs')
     .option('--resume', 'continue unfinished members and skip finished ones')
     .option('--queue <url>', 'enqueue the members on BullMQ at redis://host:port instead of running them')
     .option('--queue-name <name>', 'BullMQ queue name', 'optoscope')
@@ -60,6 +61,7 @@ export function registerSweep(program: Command): void {
     .option('--list', 'print the members (index, run ID, varied values) and exit')
     .option('--json', 'print the results as one JSON object on the last line')
     .option('--no-progress', 'no progress display (failures are still printed)');
+  addCacheOption(cmd);
   addDataOptions(cmd, ": every member of a preset trains on it (run IDs <set>.<file stem>-<hash>)")
     .action(async (specOrPreset: string | undefined, flags: SweepFlags & { listPresets?: boolean }) => {
       if (flags.listPresets) return listPresets();
@@ -118,12 +120,15 @@ async function runLocal(name: string, members: SweepMember[], flags: SweepFlags 
     const seqs = todo.reduce((s, m) => s + m.config.schedule.seqs, 0);
     view = new SweepView({ name, runs: todo.length, seqs, tty: process.stderr.isTTY === true, progress: flags.progress });
     if (flags.progress)
-      view.say(`sweep ${name}: ${plan.start.length} to start, ${plan.resume.length} to resume, ${plan.skip.length} already finished; ${workers} worker thread(s)`);
+      view.say(
+        `sweep ${name}: ${plan.start.length} to start, ${plan.resume.length} to resume, ${plan.skip.length} already finished${plan.live.length ? `, ${plan.live.length} training elsewhere (left alone)` : ''}; ${workers} worker thread(s)`,
+      );
     return view;
   };
   try {
     return await runLocalSweep(members, {
       runsDir: flags.runs,
+      cache: flags.cache,
       workers: flags.workers,
       resume: flags.resume,
       signal: ac.signal,
@@ -154,8 +159,10 @@ function finish(outcome: SweepOutcome, specArg: string, flags: SweepFlags): void
   process.stdout.write(
     `${by('finished').length} finished, ${by('skipped').length} already finished, ${by('failed').length} failed, ${by('interrupted').length} interrupted; ${trained.toLocaleString('en-US')} sequences trained\n`,
   );
+  if (by('live').length)
+    process.stdout.write(`${by('live').length} run(s) still training elsewhere (fresh heartbeat), left alone: ${by('live').map((r) => r.id).join(', ')}\n`);
   if (flags.json) process.stdout.write(JSON.stringify({ results: outcome.results.map(({ summary, ...r }) => ({ ...r, learning_time: summary?.learning_time })) }) + '\n');
-  const again = `opto sweep ${specArg} --runs ${flags.runs} --resume${dataFlags(dataBlock(flags))}${flags.headsFrom !== undefined ? ` --heads-from ${flags.headsFrom}` : ''}`;
+  const again = `opto sweep ${specArg} --runs ${flags.runs}${flags.cache ? ` --cache ${flags.cache}` : ''} --resume${dataFlags(dataBlock(flags))}${flags.headsFrom !== undefined ? ` --heads-from ${flags.headsFrom}` : ''}`;
   if (outcome.interrupted) throw Object.assign(new Error(`interrupted; continue with: ${again}`), { exitCode: 130 });
   if (by('failed').length) throw new Error(`${by('failed').length} run(s) failed; first: ${by('failed')[0].error}`);
 }
@@ -165,7 +172,7 @@ async function enqueue(members: SweepMember[], flags: SweepFlags): Promise<void>
   const r = await enqueueSweep(flags.queue!, members, { queueName: flags.queueName, attempts: flags.attempts });
   process.stdout.write(
     `enqueued ${r.added} of ${members.length} runs on ${flags.queue} (queue ${flags.queueName}); ${r.present} already queued or done, ${r.retried} failed ones retried\n` +
-      `start workers with: opto worker --queue ${flags.queue} --runs <shared runs dir>\n`,
+      `start workers with: opto worker --queue ${flags.queue} --runs <shared runs dir or s3://bucket/prefix>\n`,
   );
 }
 

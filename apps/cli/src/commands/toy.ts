@@ -2,7 +2,18 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import { TOY_CONDITIONS, TOY_CONDITION_LABELS, itersToFraction, renderSvg, runToy, toyLossSpec, type ToyCondition, type ToySeries } from '@optoscope/engine';
+import {
+  TOY_CONDITIONS,
+  TOY_CONDITION_LABELS,
+  itersToFraction,
+  makeDirs,
+  renderSvg,
+  runToy,
+  toyLossSpec,
+  writeFileAtomic,
+  type ToyCondition,
+  type ToySeries,
+} from '@optoscope/engine';
 import { nonNegativeInt, positiveInt } from '../args.js';
 
 function seedList(value: string): number[] {
@@ -10,6 +21,24 @@ function seedList(value: string): number[] {
   if (seeds.length === 0 || seeds.some((s) => !/^\d+$/.test(s) || !Number.isSafeInteger(Number(s))))
     throw new InvalidArgumentError(`expected comma-separated non-negative integers, got '${value}'`);
   return seeds.map(Number);
+}
+
+/**
+ * A figure file may be written at `out`: .svg or .json only (the bytes match the name), not over an
+ * existing file unless `force`, and never inside a run directory, whose files are the run's record.
+ */
+function checkFigureOut(out: string, force: boolean): void {
+  const ext = path.extname(out).toLowerCase();
+  if (ext !== '.svg' && ext !== '.json') throw new Error(`--out ${out}: the figure is written as .svg (or its Vega-Lite spec as .json), not '${ext || '(no extension)'}'`);
+  const abs = path.resolve(out);
+  if (fs.existsSync(abs)) {
+    if (fs.statSync(abs).isDirectory()) throw new Error(`--out ${out} is a directory`);
+    if (!force) throw new Error(`--out ${out} already exists; pass --force to replace it (nothing was changed)`);
+  }
+  for (let d = path.dirname(abs); ; d = path.dirname(d)) {
+    if (fs.existsSync(path.join(d, 'run.json'))) throw new Error(`--out ${out} is inside the run directory ${d}; write figures elsewhere (nothing was changed)`);
+    if (path.dirname(d) === d) break;
+  }
 }
 
 interface ToyRow {
@@ -30,7 +59,10 @@ export function registerToy(program: Command): void {
     .option('--iters <n>', 'gradient-descent iterations', positiveInt, 1000)
     .option('--json', 'print the result as one JSON line')
     .option('--out <file>', 'write the loss-vs-iteration figure (.svg; .json writes the Vega-Lite spec)')
-    .action(async (o: { seed: number; seeds?: number[]; iters: number; json?: boolean; out?: string }) => {
+    .option('--force', 'replace an existing --out file')
+    .action(async (o: { seed: number; seeds?: number[]; iters: number; json?: boolean; out?: string; force?: boolean }) => {
+      // Checked before the model runs: a bad --out costs nothing and changes nothing.
+      if (o.out) checkFigureOut(o.out, o.force ?? false);
       const seeds = o.seeds ?? [o.seed];
       const rows: ToyRow[] = [];
       const series: ToySeries[] = [];
@@ -55,8 +87,8 @@ export function registerToy(program: Command): void {
       if (o.out) {
         const spec = toyLossSpec(series, { title: 'Toy model: loss under clamping (Fig. 5a)' });
         const text = o.out.endsWith('.json') ? JSON.stringify(spec, null, 2) + '\n' : await renderSvg(spec);
-        fs.mkdirSync(path.dirname(path.resolve(o.out)), { recursive: true });
-        fs.writeFileSync(o.out, text);
+        makeDirs(path.dirname(path.resolve(o.out)), `--out ${o.out}`);
+        writeFileAtomic(o.out, text);
         if (!o.json) process.stdout.write(`wrote ${o.out}\n`);
       }
     });

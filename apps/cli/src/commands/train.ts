@@ -7,11 +7,17 @@ import * as path from 'node:path';
 import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import {
+  classSplitFor,
   InterruptedError,
+  isS3Url,
+  openRunStoreAt,
+  resumeCommand,
   mergeConfig,
   PRESETS,
   parseRunConfig,
   presetConfig,
+  resumeTraining,
+  readJsonObject,
   train,
   type RunConfigInput,
   type RunSummary,
@@ -21,9 +27,11 @@ import { nonNegativeInt, oneOf, positiveInt } from '../args.js';
 import { headsFromFlag } from '../headsFrom.js';
 import { addClampOptions, clampSpec, type ClampFlags } from '../clampFlags.js';
 import { formatSummary } from '../format.js';
-import { addDataOptions, dataBlock, type DataFlags } from '../dataFlags.js';
+import { addDataOptions, addTaskOptions, dataBlock, type DataFlags } from '../dataFlags.js';
+import { RUNS_HELP, addCacheOption, type CacheFlags } from '../runsFlags.js';
 
-interface TrainFlags extends ClampFlags, DataFlags {
+interface TrainFlags extends ClampFlags, DataFlags, CacheFlags {
+  runs?: string;
   preset?: string;
   headsFrom?: string;
   seqs?: number;
@@ -41,10 +49,6 @@ interface TrainFlags extends ClampFlags, DataFlags {
   progress: boolean;
 }
 
-/** Total classes in the Omniglot feature file; the test classes are always the last 100 (spec 1.2). */
-const TOTAL_CLASSES = 1623;
-const TEST_CLASSES = 100;
-
 export function registerTrain(program: Command): void {
   const cmd = program
     .command('train')
@@ -53,19 +57,19 @@ export function registerTrain(program: Command): void {
     .option('--preset <name>', `start from a named preset (${Object.keys(PRESETS).join(', ')})`)
     .option('--heads-from <run>', "with a head-clamping preset: clamp the finished run's strongest induction and previous-token heads")
     .option('--seqs <n>', 'training length in sequences (not steps)', positiveInt)
-    .option('--classes <n>', 'training classes (spec 1.2: 50; Fig. 6: 100, 200)', positiveInt)
-    .option('--labels <n>', 'output labels L (spec 1.3: 5; Fig. 6: 10, 15)', positiveInt)
     .option('--seed-init <n>', 'parameter init seed (default 5)', nonNegativeInt)
     .option('--seed-train <n>', 'training-stream seed (default 0)', nonNegativeInt)
     .option('--seed-eval <n>', 'eval-set seed (default 1)', nonNegativeInt)
     .option('--eval-every <n>', 'eval cadence in sequences (default 5000)', positiveInt)
     .option('--ckpt-every <n>', 'checkpoint cadence in sequences (default 10000)', positiveInt)
-    .option('--out <dir>', 'run directory to create (default runs/<preset>-<timestamp>)')
+    .option('--out <dir>', 'run directory to create (default <runs>/<preset>-<timestamp>); with --runs s3://..., the run\'s name in the bucket')
+    .option('--runs <dir>', `${RUNS_HELP}; where --out and --resume names are found`)
     .option('--backend <name>', 'auto (webgpu on a hardware adapter, else wasm) | wasm | reference | webgpu (forced; software adapters allowed, with a warning)', oneOf('auto', 'wasm', 'reference', 'webgpu'))
-    .option('--resume <run>', 'continue an interrupted run from its last checkpoint')
+    .option('--resume <run>', 'continue an interrupted run from its last checkpoint (a run directory; with --runs s3://..., a run name in the bucket)')
     .option('--json', 'print the summary as one JSON object on the last line')
     .option('--no-progress', 'no progress bar');
-  addClampOptions(addDataOptions(cmd)).action(async (configFile: string | undefined, flags: TrainFlags) => {
+  addCacheOption(cmd);
+  addClampOptions(addDataOptions(addTaskOptions(cmd))).action(async (configFile: string | undefined, flags: TrainFlags) => {
       const summary = flags.resume ? await resume(flags) : await fresh(configFile, flags);
       if (flags.json) process.stdout.write(JSON.stringify(jsonSummary(summary)) + '\n');
       else process.stdout.write(formatSummary(summary) + '\n');
@@ -74,17 +78,45 @@ export function registerTrain(program: Command): void {
 
 async function fresh(configFile: string | undefined, flags: TrainFlags): Promise<RunSummary> {
   let cfg: RunConfigInput = flags.preset ? presetConfig(flags.preset, await presetHeads(flags)) : {};
-  if (configFile) cfg = mergeConfig(cfg, readJson(configFile));
+  if (configFile) cfg = mergeConfig(cfg, readJsonObject(configFile, 'config file'));
   cfg = mergeConfig(cfg, flagsToConfig(flags));
-  const spec = clampSpec(flags, cfg.interventions);
+  const spec = clampSpec(flags, cfg.interventions, parseRunConfig({ model: cfg.model }).model);
   if (spec) cfg = { ...cfg, interventions: spec };
   const config = parseRunConfig(cfg, configFile ?? 'config');
-  const out = flags.out ?? path.join('runs', `${config.preset ?? config.name ?? 'run'}-${timestamp()}`);
+  if (flags.datasetPath !== undefined && config.data.source === 'synthetic')
+    throw new Error(`--dataset-path ${flags.datasetPath}: the run's data is synthetic; give the feature file with --data <file>`);
+  const name = `${config.preset ?? config.name ?? 'run'}-${timestamp()}`;
+  if (flags.runs !== undefined && isS3Url(flags.runs)) return inStore(flags, flags.out ?? name, false, (out, mirror) => runWithUi(flags, (onEvent, signal) => train(config, { out, onEvent, signal, mirror })));
+  const out = flags.out ?? path.join(flags.runs ?? 'runs', name);
   return runWithUi(flags, (onEvent, signal) => train(config, { out, onEvent, signal }));
 }
 
 async function resume(flags: TrainFlags): Promise<RunSummary> {
-  return runWithUi(flags, (onEvent, signal) => train({} as never, { out: flags.resume!, resume: true, onEvent, signal }));
+  if (flags.runs !== undefined && isS3Url(flags.runs))
+    return inStore(flags, flags.resume!, true, (out, mirror) => runWithUi(flags, (onEvent, signal) => resumeTraining(out, { onEvent, signal, mirror })));
+  return runWithUi(flags, (onEvent, signal) => resumeTraining(flags.resume!, { onEvent, signal }));
+}
+
+type Mirror = NonNullable<Parameters<typeof train>[1]['mirror']>;
+
+/** Train run `id` of an object store: in its local cache, brought up to date first, mirrored as it goes. */
+async function inStore(flags: TrainFlags, id: string, resuming: boolean, run: (out: string, mirror: Mirror | undefined) => Promise<RunSummary>): Promise<RunSummary> {
+  if (!/^[\w.-]+$/.test(id) || id.startsWith('.')) throw new Error(`${resuming ? '--resume' : '--out'} ${id}: with --runs s3://... give a run name (letters, digits, . _ -), not a path`);
+  const store = await openRunStoreAt({ location: flags.runs!, cache: flags.cache });
+  try {
+    await store.prepare();
+    await store.checkout(id);
+    const out = path.join(store.workDir, id);
+    const held = fs.existsSync(path.join(out, 'run.json'));
+    if (resuming && !held) throw new Error(`--resume ${id}: no run '${id}' in ${store.spec.location}`);
+    if (!resuming && held) throw new Error(`--out ${id}: ${store.spec.location} already holds a run '${id}'; continue it with --resume ${id}, or choose another --out (nothing was changed)`);
+    return await run(out, store.mirror(id) ?? undefined);
+  } catch (e) {
+    if (e instanceof InterruptedError) e.message = e.message.replace(/resume with .*$/, `resume with: ${resumeCommand(store.spec.location, id)}`);
+    throw e;
+  } finally {
+    store.close();
+  }
 }
 
 /** Heads for a head-clamping preset: seed 5's defaults, or picked from a finished unclamped run. */
@@ -94,14 +126,20 @@ async function presetHeads(flags: TrainFlags) {
   return headsFromFlag(flags.headsFrom);
 }
 
-function flagsToConfig(f: TrainFlags): RunConfigInput {
+/** The run-config layer the flags give (shared with `opto data export`, which names data the same way). */
+/** The flags that become run config (shared with `opto data export`, whose flags carry no clamps). */
+type ConfigFlags = Pick<TrainFlags, 'seqs' | 'evalEvery' | 'ckptEvery' | 'classes' | 'labels' | 'seedInit' | 'seedTrain' | 'seedEval' | 'backend'> & DataFlags;
+
+export function flagsToConfig(f: Partial<ConfigFlags>): RunConfigInput {
   const c: RunConfigInput = {};
   if (f.seqs !== undefined || f.evalEvery !== undefined || f.ckptEvery !== undefined)
     c.schedule = { seqs: f.seqs, evalEvery: f.evalEvery, ckptEvery: f.ckptEvery };
   if (f.classes !== undefined) {
-    const val = TOTAL_CLASSES - TEST_CLASSES - f.classes;
-    if (val < 0) throw new Error(`--classes ${f.classes}: at most ${TOTAL_CLASSES - TEST_CLASSES} classes can be used for training`);
-    c.task = { ...c.task, classSplit: [f.classes, val, TEST_CLASSES] };
+    try {
+      c.task = { ...c.task, classSplit: classSplitFor(f.classes) };
+    } catch (e) {
+      throw new Error(`--classes: ${(e as Error).message}`);
+    }
   }
   if (f.labels !== undefined) c.task = { ...c.task, numLabels: f.labels };
   c.data = dataBlock(f);
@@ -118,15 +156,6 @@ function dropUndefined<T>(x: T): T {
       .filter(([, v]) => v !== undefined)
       .map(([k, v]) => [k, dropUndefined(v)]),
   ) as T;
-}
-
-function readJson(file: string): unknown {
-  if (!fs.existsSync(file)) throw new Error(`config file not found: ${file}`);
-  try {
-    return JSON.parse(fs.readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new Error(`${file}: malformed JSON (${(e as Error).message})`);
-  }
 }
 
 function timestamp(): string {

@@ -5,9 +5,10 @@
 import * as os from 'node:os';
 import type { Command } from 'commander';
 import { positiveInt } from '../args.js';
+import { addCacheOption, type CacheFlags } from '../runsFlags.js';
 import { interruptOnSignals } from '../sweepView.js';
 
-interface WorkerFlags {
+interface WorkerFlags extends CacheFlags {
   queue: string;
   runs: string;
   queueName: string;
@@ -18,11 +19,11 @@ interface WorkerFlags {
 }
 
 export function registerWorker(program: Command): void {
-  program
-    .command('worker')
+  addCacheOption(program
+    .command('worker'))
     .description('pull sweep runs from a BullMQ queue and train them (run one per machine; see README "Sweeps")')
     .requiredOption('--queue <url>', 'the Redis that holds the queue, redis://host:port')
-    .requiredOption('--runs <dir>', 'runs directory shared by all workers (NFS, cluster file system, volume)')
+    .requiredOption('--runs <dir>', 'where all workers keep the runs: a shared runs directory (NFS, cluster file system, volume) or s3://bucket/prefix')
     .option('--queue-name <name>', 'BullMQ queue name', 'optoscope')
     .option('--concurrency <n>', 'runs trained at once (default: one per core)', positiveInt)
     .option('--heartbeat <ms>', "job lock duration, renewed every half of it; a dead worker's job is taken over after about twice this", positiveInt, 30_000)
@@ -38,6 +39,7 @@ export function registerWorker(program: Command): void {
         const results = await runQueueWorker({
           url: flags.queue,
           runsDir: flags.runs,
+          cache: flags.cache,
           queueName: flags.queueName,
           concurrency: flags.concurrency,
           heartbeatMs: flags.heartbeat,

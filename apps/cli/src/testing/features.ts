@@ -2,19 +2,13 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { encodeNpy } from '@optoscope/engine';
 import { MAIN } from './procs.js';
 
 /** A float32 C-order .npy file of `shape`, element i = `values(i)`. */
 export function writeNpy(file: string, shape: number[], values: (i: number) => number): string {
   const n = shape.reduce((a, b) => a * b, 1);
-  let header = `{'descr': '<f4', 'fortran_order': False, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;
-  header += ' '.repeat(64 - ((10 + header.length + 1) % 64)) + '\n';
-  const head = Buffer.alloc(10);
-  head.write('\x93NUMPY', 0, 'latin1');
-  head[6] = 1;
-  head.writeUInt16LE(header.length, 8);
-  const data = Float32Array.from({ length: n }, (_, i) => values(i));
-  fs.writeFileSync(file, Buffer.concat([head, Buffer.from(header, 'latin1'), Buffer.from(data.buffer)]));
+  fs.writeFileSync(file, encodeNpy(shape, Float32Array.from({ length: n }, (_, i) => values(i))));
   return file;
 }
 

@@ -22,9 +22,9 @@ export function removeTemps(): void {
   for (const d of made.splice(0)) fs.rmSync(d, { recursive: true, force: true });
 }
 
-/** Run the CLI to completion. */
-export function optoSync(args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env) {
-  const r = spawnSync(process.execPath, [MAIN, ...args], { cwd, env, encoding: 'utf8', timeout: 120_000 });
+/** Run the CLI to completion (killed after `timeoutMs`: spawnSync blocks, so vitest's own timeout cannot fire). */
+export function optoSync(args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env, timeoutMs = 120_000) {
+  const r = spawnSync(process.execPath, [MAIN, ...args], { cwd, env, encoding: 'utf8', timeout: timeoutMs });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -70,4 +70,23 @@ export async function freePort(): Promise<number> {
 /** Every file under `dir`, for nothing-was-written checks. */
 export function snapshot(dir: string): string[] {
   return fs.readdirSync(dir, { recursive: true }).map(String).sort();
+}
+
+/** A redis-server of our own on a free 127.0.0.1 port (nothing else is ever contacted); its URL. */
+export async function startRedis(procs: Proc[]): Promise<string> {
+  if (spawnSync('redis-server', ['--version']).error)
+    throw new Error('redis-server is not installed: the queue tests need a real Redis. Install it with `apt-get install -y redis-server` (Debian; .ci/run does this when it is missing)');
+  const port = await freePort();
+  const redis = start(['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], tmp('opto-redis-'), 'redis-server');
+  procs.push(redis);
+  await until(() => /Ready to accept connections/.test(redis.stdout()), 10_000, `redis-server on port ${port}: ${redis.stdout()}${redis.stderr()}`);
+  return `redis://127.0.0.1:${port}`;
+}
+
+/** The run IDs of `[hh:mm:ss host:pid] <verb> <id>...` lines in an `opto worker` log. */
+export function workerEvents(log: string, verb: string): string[] {
+  return log
+    .split('\n')
+    .map((l) => new RegExp(`^\\[[^\\]]+\\] ${verb} (\\S+)`).exec(l)?.[1])
+    .filter((x): x is string => x !== undefined);
 }

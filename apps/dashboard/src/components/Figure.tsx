@@ -1,13 +1,14 @@
 'use client';
 /**
  * One figure: a shared Vega-Lite spec from the engine (`@engine-figures`), drawn by vega-embed as SVG,
- * with SVG and PNG export buttons. The view is rebuilt only when the spec's JSON changes.
+ * with SVG and PNG export buttons, and a CSV button for the figure's data (`data`: the rows it draws,
+ * e.g. the aggregated points of a sweep). The view is rebuilt only when the spec's JSON changes.
  */
 import { useEffect, useMemo, useRef, useState } from 'react';
 import embed, { type Result } from 'vega-embed';
-import type { TopLevelSpec } from '@engine-figures';
+import { toCsv, type TopLevelSpec } from '@engine-figures';
 
-export function Figure({ spec, name, testId }: { spec: TopLevelSpec; name: string; testId?: string }) {
+export function Figure({ spec, name, testId, data }: { spec: TopLevelSpec; name: string; testId?: string; data?: readonly object[] }) {
   const el = useRef<HTMLDivElement>(null);
   const view = useRef<Result | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -50,6 +51,7 @@ export function Figure({ spec, name, testId }: { spec: TopLevelSpec; name: strin
         <button type="button" onClick={() => void save('png')} aria-label={`Export ${name} as PNG`}>
           PNG
         </button>
+        {data && <CsvButton rows={data} name={name} />}
       </div>
     </figure>
   );
@@ -61,5 +63,22 @@ export function Note({ kind = 'info', children, testId }: { kind?: 'info' | 'err
     <div className={`note note-${kind}`} role={kind === 'error' ? 'alert' : 'status'} data-testid={testId}>
       {children}
     </div>
+  );
+}
+
+/** Download `rows` as `<name>.csv` (every table and every figure's data on the dashboard). */
+export function CsvButton({ rows, name, columns }: { rows: readonly object[]; name: string; columns?: readonly string[] }) {
+  const save = () => {
+    const url = URL.createObjectURL(new Blob([toCsv(rows as readonly Record<string, unknown>[], columns)], { type: 'text/csv' }));
+    const a = document.createElement('a');
+    a.href = url;
+    a.download = `${name}.csv`;
+    a.click();
+    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  };
+  return (
+    <button type="button" onClick={save} aria-label={`Export ${name} as CSV`} data-testid={`csv-${name}`}>
+      CSV
+    </button>
   );
 }

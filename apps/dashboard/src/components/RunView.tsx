@@ -4,18 +4,25 @@
  * training, attention patterns at a checkpoint chosen with a slider (?ckpt= in the URL), the wiring
  * matrices when `opto analyze --what wiring` has stored them, and the config and clamp spec.
  *
+ * Head curves and attention patterns of a clamped run are of the model it trained (its own clamp spec)
+ * unless ?clamp=none asks for the same checkpoints unclamped; the page says which it shows, and marks the
+ * heads the spec ablates or clamps.
+ *
  * Metric rows are fetched incrementally (only rows after those already here) every second while the run
  * is running; head scores are refetched when a new checkpoint appears. The server computes head scores and
  * attention patterns in a worker thread and answers with what is ready (`pending`): both are asked for
  * again until they are complete, so a run's first view fills in instead of waiting.
  */
-import { attentionHeatmapSpec, headCurvesSpec, headMatrixSpec, lossCurvesSpec, type HeadPoint } from '@engine-figures';
+import { attentionHeatmapSpec, headCurvesSpec, headMatrixSpec, lossCurvesSpec, trainWindowSpec, type HeadPoint } from '@engine-figures';
 import { keepPreviousData, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useMemo, useState } from 'react';
-import { enc, getJson, si } from './api';
+import { enc, getJson, learningTimeText, si } from './api';
+import { CurveControls, useCurveAxes } from './CurveControls';
 import { Figure, Note } from './Figure';
 import type { WiringView as Wiring } from '../server/analysis';
+import type { ClampShown, LiveClamp } from '../server/clamp';
 import type { AttentionAt as Attention, HeadCurves } from '../server/heads';
+import { StaleBadge } from './StaleBadge';
 import { useUrlState } from './useUrlState';
 
 type Row = { kind: 'eval' | 'train'; seqs: number; step: number; set?: string; [k: string]: number | string | undefined };
@@ -36,6 +43,7 @@ interface Detail {
   analyses: string[];
   tags: Record<string, string>;
   note: string | null;
+  stale: { lastSeen: string; host: string; resume: string } | null;
 }
 interface MetricsPage {
   status: string;
@@ -52,6 +60,29 @@ interface Accum {
 }
 
 const SETS = ['fsl_train', 'fsl_test_class', 'fsl_val_rl', 'fsl_train_valex'];
+
+/** A head's name with what the run's clamp spec does to it ("L2H0 (ablated)"), as legends and headers show it. */
+function markHead(shown: ClampShown, head: string): string {
+  const what = shown.ablated.includes(head) ? 'ablated' : shown.patternClamped.includes(head) ? 'clamped' : null;
+  if (!what) return head;
+  return shown.clamp === 'run' ? `${head} (${what})` : `${head} (${what} in training)`;
+}
+
+/** One line for a figure's subtitle: which model its numbers are of. */
+function modelLine(shown: ClampShown): string {
+  if (shown.runClamp === 'none') return 'unclamped run';
+  return shown.clamp === 'run' ? `as trained, with its clamp spec (${shown.runClamp})` : `unclamped (clamp spec ${shown.runClamp} removed)`;
+}
+
+/** The checkpoint ?ckpt= asks for (NaN when absent, empty or not a number). */
+const wantedCheckpoint = (raw: string | null): number => (raw === null || raw.trim() === '' ? NaN : Number(raw));
+
+/** The checkpoint to show for ?ckpt=: that one if it exists, else the nearest (the last for a non-number). */
+function pickCheckpoint(checkpoints: number[], wanted: number): number | undefined {
+  if (checkpoints.includes(wanted)) return wanted;
+  if (!Number.isFinite(wanted)) return checkpoints[checkpoints.length - 1];
+  return checkpoints.reduce((best, c) => (Math.abs(c - wanted) < Math.abs(best - wanted) ? c : best), checkpoints[0]);
+}
 
 export function RunView({ id }: { id: string }) {
   const base = `/api/runs/${enc(id)}`;
@@ -78,9 +109,11 @@ export function RunView({ id }: { id: string }) {
   });
 
   const nCkpt = detail.data?.checkpoints.length ?? 0;
+  // The clamp choice is page state in the URL (absent: the run's own clamp spec), so a link shows the same view.
+  const clamp: LiveClamp = sp.get('clamp') === 'none' ? 'none' : 'run';
   const heads = useQuery({
-    queryKey: ['heads', id, nCkpt],
-    queryFn: () => getJson<HeadCurves>(`${base}/heads`),
+    queryKey: ['heads', id, nCkpt, clamp],
+    queryFn: () => getJson<HeadCurves>(`${base}/heads?clamp=${clamp}`),
     enabled: nCkpt > 0,
     placeholderData: keepPreviousData,
     // The server scores checkpoints in the background and answers with what is ready: ask until done.
@@ -88,11 +121,13 @@ export function RunView({ id }: { id: string }) {
   });
 
   const checkpoints = detail.data?.checkpoints ?? [];
-  const wanted = sp.get('ckpt') === null ? NaN : Number(sp.get('ckpt'));
-  const ckpt = checkpoints.includes(wanted) ? wanted : checkpoints[checkpoints.length - 1];
+  const ckptParam = sp.get('ckpt');
+  const ckpt = pickCheckpoint(checkpoints, wantedCheckpoint(ckptParam));
+  // A ?ckpt= that names no checkpoint (a typo, a link from another run) says what is shown instead.
+  const ckptMissing = ckptParam !== null && ckpt !== undefined && ckpt !== wantedCheckpoint(ckptParam);
   const attention = useQuery({
-    queryKey: ['attention', id, ckpt],
-    queryFn: () => getJson<Attention>(`${base}/attention?seqs=${ckpt}`),
+    queryKey: ['attention', id, ckpt, clamp],
+    queryFn: () => getJson<Attention>(`${base}/attention?seqs=${ckpt}&clamp=${clamp}`),
     enabled: ckpt !== undefined,
     placeholderData: keepPreviousData,
     refetchInterval: (q) => (q.state.data?.pending ? 500 : false),
@@ -108,44 +143,61 @@ export function RunView({ id }: { id: string }) {
   const L = rec?.config.task.numLabels;
   const rows = metrics.data?.rows ?? [];
   const evalRows = useMemo(() => rows.filter((r) => r.kind === 'eval'), [rows]);
-  const lossSpec = useMemo(() => lossCurvesSpec(evalRows, { sets: SETS, numLabels: L, width: 440, subtitle: `${id}: mean loss per eval set; dashed: ln 2 and ln ${L} (uniform guess)` }), [evalRows, L, id]);
-  const accSpec = useMemo(() => lossCurvesSpec(evalRows, { sets: SETS, metric: 'acc', width: 440, yTitle: 'accuracy', title: 'Accuracy during training', subtitle: `${id}: query accuracy per eval set` }), [evalRows, id]);
+  // Loss, accuracy, the train window's loss and gradient norm: shared axes and smoothing (URL: logx, logy, xby, smooth).
+  const urlAxes = useCurveAxes();
+  const hasWall = rows.some((r) => typeof r.wall_s === 'number');
+  const axes = useMemo(() => ({ ...urlAxes, x: hasWall ? urlAxes.x : ('seqs' as const) }), [urlAxes, hasWall]);
+  const trainRows = useMemo(() => rows.filter((r) => r.kind === 'train'), [rows]);
+  const curveData = (rs: Row[], metric: string) => rs.filter((r) => typeof r[metric] === 'number').map((r) => ({ kind: r.kind, seqs: r.seqs, step: r.step, set: r.set ?? null, wall_s: r.wall_s ?? null, [metric]: r[metric] }));
+  const lossSpec = useMemo(() => lossCurvesSpec(evalRows, { ...axes, sets: SETS, numLabels: L, width: 440, subtitle: `${id}: mean loss per eval set; dashed: ln 2 and ln ${L} (uniform guess)` }), [evalRows, L, id, axes]);
+  const accSpec = useMemo(() => lossCurvesSpec(evalRows, { ...axes, sets: SETS, metric: 'acc', width: 440, yTitle: 'accuracy', title: 'Accuracy during training', subtitle: `${id}: query accuracy per eval set` }), [evalRows, id, axes]);
+  const trainLossSpec = useMemo(() => trainWindowSpec(trainRows, 'loss', { ...axes, width: 440 }), [trainRows, axes]);
+  const gradSpec = useMemo(() => trainWindowSpec(trainRows, 'grad_norm', { ...axes, width: 440 }), [trainRows, axes]);
   const headSpecs = useMemo(() => {
-    const pts = heads.data?.points ?? [];
-    if (!pts.length) return null;
+    const hd = heads.data;
+    const pts = hd?.points ?? [];
+    if (!hd || !pts.length) return null;
     const last = pts[pts.length - 1];
-    const ind: HeadPoint[] = pts.flatMap((p) => p.strength.map((v, h) => ({ seqs: p.seqs, head: `L2H${h}`, value: v })));
-    const prev: HeadPoint[] = pts.flatMap((p) => p.prevToken.map((v, h) => ({ seqs: p.seqs, head: `L1H${h}`, value: v })));
+    const name = (layer: number, h: number) => markHead(hd, `L${layer}H${h}`);
+    const ind: HeadPoint[] = pts.flatMap((p) => p.strength.map((v, h) => ({ seqs: p.seqs, head: name(2, h), value: v })));
+    const prev: HeadPoint[] = pts.flatMap((p) => p.prevToken.map((v, h) => ({ seqs: p.seqs, head: name(1, h), value: v })));
     const argmax = (xs: number[]) => xs.reduce((b, x, i) => (x > xs[b] ? i : b), 0);
-    const sub = `${pts.length} checkpoints; clean model on ${(heads.data!.denseSet ?? '').replace(/ \(seed.*$/, '')}`;
+    const sub = [`${pts.length} checkpoints on ${(hd.denseSet ?? '').replace(/ \(seed.*$/, '')}`, modelLine(hd)];
     return {
-      ind: headCurvesSpec(ind, { width: 440, highlight: [`L2H${argmax(last.strength)}`], subtitle: sub }),
-      prev: headCurvesSpec(prev, { width: 440, title: 'Previous-token score per head', yTitle: 'previous-token score', legendTitle: 'Layer-1 head', highlight: [`L1H${argmax(last.prevTokenAtLabels)}`], subtitle: sub }),
+      ind: headCurvesSpec(ind, { width: 440, highlight: [name(2, argmax(last.strength))], subtitle: sub.join('; ') }),
+      prev: headCurvesSpec(prev, { width: 440, title: 'Previous-token score per head', yTitle: 'previous-token score', legendTitle: 'Layer-1 head', highlight: [name(1, argmax(last.prevTokenAtLabels))], subtitle: sub.join('; ') }),
     };
   }, [heads.data]);
   const attSpec = useMemo(
-    () => (att ? attentionHeatmapSpec(att.heads, { columns: 8, cell: 25, title: `Attention patterns at ${si(att.seqs)} sequences`, subtitle: 'mean over the dense set; top row Layer 1, bottom row Layer 2; rows: query position, columns: key position' }) : null),
+    () =>
+      att
+        ? attentionHeatmapSpec(
+            att.heads.map((h) => ({ ...h, head: markHead(att, h.head) })),
+            { columns: 8, cell: 25, title: `Attention patterns at ${si(att.seqs)} sequences`, subtitle: `${modelLine(att)}; mean over the dense set; top row Layer 1, bottom row Layer 2; rows: query position, columns: key position` },
+          )
+        : null,
     [att],
   );
   const wiringSpecs = useMemo(() => {
     const w = wiring.data;
     if (!w?.available || !w.matrices) return null;
     const m = w.matrices;
-    const sub = `checkpoint ${si(w.checkpoint)}; rows: Layer-2 head i (only it active), columns: Layer-1 head j`;
+    const sub = `checkpoint ${si(w.checkpoint)}, ${modelLine(w)}; rows: Layer-2 head i (only it active), columns: Layer-1 head j`;
+    const marks = { rowName: (i: number) => markHead(w, `L2H${i}`), colName: (j: number) => markHead(w, `L1H${j}`) };
     return {
       M: headMatrixSpec(
         [
           { label: 'M^pv (value-preserving)', matrix: m.Mpv },
           { label: 'M^pp (pattern-preserving)', matrix: m.Mpp },
         ],
-        { title: 'Wiring: accuracy change when Layer-1 head j is ablated', subtitle: sub, colorTitle: 'Δ accuracy', diverging: true },
+        { title: 'Wiring: accuracy change when Layer-1 head j is ablated', subtitle: sub, colorTitle: 'Δ accuracy', diverging: true, ...marks },
       ),
       N: headMatrixSpec(
         [
           { label: 'N^pv (value-preserving)', matrix: m.Npv },
           { label: 'N^pp (pattern-preserving)', matrix: m.Npp },
         ],
-        { title: 'Wiring: accuracy with only Layer-1 head j', subtitle: sub, colorTitle: 'accuracy', domain: [0, 1] },
+        { title: 'Wiring: accuracy with only Layer-1 head j', subtitle: sub, colorTitle: 'accuracy', domain: [0, 1], ...marks },
       ),
       C: w.composition
         ? headMatrixSpec(
@@ -154,7 +206,7 @@ export function RunView({ id }: { id: string }) {
               { label: 'K-composition', matrix: w.composition.k },
               { label: 'V-composition', matrix: w.composition.v },
             ],
-            { title: 'Composition scores (weights only)', subtitle: 'Layer-1 head j’s W_O against Layer-2 head i’s W_Q / W_K / W_V', colorTitle: 'score' },
+            { title: 'Composition scores (weights only)', subtitle: 'Layer-1 head j’s W_O against Layer-2 head i’s W_Q / W_K / W_V', colorTitle: 'score', ...marks },
           )
         : null,
     };
@@ -163,12 +215,14 @@ export function RunView({ id }: { id: string }) {
   if (detail.error) return <Note kind="error" testId="run-error">Run {id}: {(detail.error as Error).message}</Note>;
   if (!rec) return <p className="muted">Loading {id}…</p>;
   const pct = Math.min(100, (100 * rec.progress.seqs) / rec.config.schedule.seqs);
+  const runClamp = detail.data!.clamp;
   const ckptIndex = ckpt === undefined ? 0 : checkpoints.indexOf(ckpt);
 
   return (
     <>
       <h1>
         {id} <span className={`badge ${rec.status}`} data-testid="run-status">{rec.status}</span>
+        {detail.data!.stale && <StaleBadge stale={detail.data!.stale} full />}
       </h1>
       <div className="meta">
         <span>preset: {rec.config.preset ?? '–'}</span>
@@ -192,9 +246,9 @@ export function RunView({ id }: { id: string }) {
         )}
         {detail.data!.note && <span data-testid="run-note">note: {detail.data!.note}</span>}
         {rec.summary && (
-          <span>
-            learning time {si(rec.summary.learning_time)}
-            {rec.summary.learned ? '' : ' (not learned)'}, {rec.summary.ms_per_step.toFixed(2)} ms/step on {rec.backend.used}
+          <span data-testid="learning-time">
+            {rec.summary.learned ? 'learning time ' : ''}
+            {learningTimeText(rec.summary.learning_time, rec.summary.learned)}, {rec.summary.ms_per_step.toFixed(2)} ms/step on {rec.backend.used}
           </span>
         )}
       </div>
@@ -204,20 +258,49 @@ export function RunView({ id }: { id: string }) {
       {metrics.data?.partial && <Note kind="warn" testId="partial-note">The last line of metrics.jsonl is incomplete (being written, or cut off by a crash); it is ignored until it is complete.</Note>}
 
       <h2>Loss and accuracy</h2>
+      <CurveControls wallTime={hasWall} />
+      {urlAxes.x === 'wall_s' && !hasWall && rows.length > 0 && <Note>This run records no wall time per metric row (trained before it was recorded, or in the browser): x is sequences seen.</Note>}
       {evalRows.length ? (
         <div className="figures">
-          <Figure spec={lossSpec} name={`${id}-loss`} testId="fig-loss" />
-          <Figure spec={accSpec} name={`${id}-accuracy`} testId="fig-accuracy" />
+          <Figure spec={lossSpec} name={`${id}-loss`} testId="fig-loss" data={curveData(evalRows, 'loss')} />
+          <Figure spec={accSpec} name={`${id}-accuracy`} testId="fig-accuracy" data={curveData(evalRows, 'acc')} />
+          {trainRows.length > 0 && <Figure spec={trainLossSpec} name={`${id}-train-loss`} testId="fig-train-loss" data={curveData(trainRows, 'loss')} />}
+          {trainRows.length > 0 && <Figure spec={gradSpec} name={`${id}-grad-norm`} testId="fig-grad-norm" data={curveData(trainRows, 'grad_norm')} />}
         </div>
       ) : (
         !metrics.error && <Note>No eval rows yet{metrics.isLoading ? ' (loading)' : ''}.</Note>
       )}
 
       <h2>Heads over training</h2>
+      {runClamp === 'none' ? (
+        <Note testId="clamp-shown">This run trained without a clamp spec: the head curves, attention patterns and wiring below are of its plain model.</Note>
+      ) : (
+        <>
+          <div className="choice" role="radiogroup" aria-label="model shown by the head curves and attention patterns" data-testid="clamp-toggle">
+            <label>
+              <input type="radio" name="clamp" value="run" checked={clamp === 'run'} onChange={() => set({ clamp: null })} /> as trained, with its clamp spec
+            </label>
+            <label>
+              <input type="radio" name="clamp" value="none" checked={clamp === 'none'} onChange={() => set({ clamp: 'none' })} /> unclamped (same checkpoints)
+            </label>
+          </div>
+          <Note testId="clamp-shown">
+            {clamp === 'run' ? (
+              <>
+                Shown: the model as trained. Head curves and attention patterns are computed with the run’s clamp spec (<code>{runClamp}</code>); heads it ablates or clamps are marked “(ablated)”, “(clamped)”.
+              </>
+            ) : (
+              <>
+                Shown: the same checkpoints unclamped. The run’s clamp spec (<code>{runClamp}</code>) is removed, so the heads it ablated or clamped act freely here; they are marked “(ablated in training)”, “(clamped in training)”.
+              </>
+            )}
+          </Note>
+        </>
+      )}
       {nCkpt === 0 && <Note>No checkpoints yet: per-head scores are computed from checkpoints.</Note>}
-      {nCkpt > 0 && (heads.isLoading || (heads.data?.pending ?? 0) > 0) && (
+      {nCkpt > 0 && (heads.isLoading || heads.isPlaceholderData || (heads.data?.pending ?? 0) > 0) && (
         <Note testId="heads-pending">
-          Scoring checkpoints: {heads.data?.points.length ?? 0} of {nCkpt} done (computed once per checkpoint, then cached)…
+          Scoring checkpoints: {heads.isPlaceholderData ? 0 : (heads.data?.points.length ?? 0)} of {nCkpt} done (computed once per checkpoint and model, then cached)…
         </Note>
       )}
       {heads.error && <Note kind="error">Head scores: {(heads.error as Error).message}</Note>}
@@ -243,7 +326,12 @@ export function RunView({ id }: { id: string }) {
           </span>
         </div>
       )}
-      {attention.data?.pending && <Note testId="attention-pending">Computing the attention patterns at {si(attention.data.seqs)} sequences (once per checkpoint, then cached)…</Note>}
+      {ckptMissing && (
+        <Note kind="warn" testId="ckpt-missing">
+          ?ckpt={ckptParam} names no checkpoint of this run; shown instead: the {Number.isFinite(wantedCheckpoint(ckptParam)) ? 'nearest' : 'last'} checkpoint, {ckpt!.toLocaleString('en')} sequences.
+        </Note>
+      )}
+      {(attention.data?.pending || attention.isPlaceholderData) && <Note testId="attention-pending">Computing the attention patterns at {si(ckpt)} sequences (once per checkpoint and model, then cached)…</Note>}
       {attention.error && <Note kind="error">Attention: {(attention.error as Error).message}</Note>}
       {attSpec && <Figure spec={attSpec} name={`${id}-attention-${ckpt}`} testId="fig-attention" />}
 
@@ -252,6 +340,11 @@ export function RunView({ id }: { id: string }) {
       {wiring.data && !wiring.data.available && (
         <Note testId="wiring-missing">
           No wiring matrix stored for this run. Compute it (about half a minute) with <code>{wiring.data.command}</code>; this page shows it once it exists.
+        </Note>
+      )}
+      {wiringSpecs && wiring.data!.runClamp !== 'none' && (
+        <Note testId="wiring-clamp">
+          These matrices are of the checkpoint unclamped whichever model is chosen above: <code>opto analyze --what wiring</code> evaluates its 264 manipulations in place of the run’s clamp spec (<code>{wiring.data!.runClamp}</code>). Heads the spec manipulates are marked “(… in training)”.
         </Note>
       )}
       {wiringSpecs && (

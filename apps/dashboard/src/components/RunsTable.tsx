@@ -8,9 +8,10 @@
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import Link from 'next/link';
 import { useEffect, useState } from 'react';
-import { enc, getJson, si } from './api';
-import { Note } from './Figure';
+import { enc, getJson, learningTimeText, si } from './api';
+import { CsvButton, Note } from './Figure';
 import type { RunPage, RunRow } from '../server/runs';
+import { StaleBadge } from './StaleBadge';
 import { useUrlState } from './useUrlState';
 
 const PAGE = 50;
@@ -112,6 +113,8 @@ export function RunsTable() {
             clear selection
           </button>
         )}
+        {/* The rows on this page, as shown (filters, sort and page apply). */}
+        {d && d.rows.length > 0 && <CsvButton rows={d.rows} name="runs-page" />}
       </div>
       {q.error && <Note kind="error">Could not list runs: {(q.error as Error).message}</Note>}
       {d && (
@@ -171,6 +174,7 @@ export function RunsTable() {
                 </td>
                 <td>
                   <span className={`badge ${r.status}`}>{r.status}</span>
+                  {r.stale && <StaleBadge stale={r.stale} />}
                 </td>
                 <td>{r.preset ?? '–'}</td>
                 <td className="mono">{r.clamp}</td>
@@ -180,7 +184,7 @@ export function RunsTable() {
                 <td className="num">
                   {si(r.progress)} / {si(r.seqs)}
                 </td>
-                <td className="num">{r.learningTime === null ? '–' : `${si(r.learningTime)}${r.learned ? '' : ' (not learned)'}`}</td>
+                <td className="num">{learningTimeText(r.learningTime, r.learned)}</td>
                 <td className="muted">{r.updatedAt ? r.updatedAt.replace('T', ' ').slice(0, 19) : '–'}</td>
                 <td>
                   <span className="mono" data-testid="run-tags">

@@ -43,7 +43,9 @@ import { download, runZip } from './runZip';
 const PAGE_PRESETS = Object.keys(PRESETS).filter((p) => p !== 'fig7-graft');
 const WASM_URL = '/train/core.wasm';
 
-type Phase = 'idle' | 'loading' | 'running' | 'paused' | 'done' | 'stopped' | 'failed';
+// 'pausing': Pause was clicked and the worker has not yet acknowledged that its loop stopped (it finishes
+// the chunk of steps in flight and reports it first); 'paused' only after that acknowledgement.
+type Phase = 'idle' | 'loading' | 'running' | 'pausing' | 'paused' | 'done' | 'stopped' | 'failed';
 type BackendPick = 'auto' | 'webgpu' | 'wasm';
 
 /** What the page found: a WebGPU adapter (and whether it is a software one), and cross-origin isolation. */
@@ -144,7 +146,7 @@ export function TrainView() {
   const choice = probe ? chooseBackend(pick, probe) : null;
   const backendUsed = choice?.used ?? 'wasm';
   const { config, error: configError } = useMemo(() => configFor(preset, seqs, specText, backendUsed), [preset, seqs, specText, backendUsed]);
-  const busy = phase === 'loading' || phase === 'running' || phase === 'paused';
+  const busy = phase === 'loading' || phase === 'running' || phase === 'pausing' || phase === 'paused';
 
   const post = (req: TrainWorkerRequest, transfer: Transferable[] = []) => workers.current?.train.postMessage(req, transfer);
   const terminate = () => {
@@ -170,6 +172,11 @@ export function TrainView() {
         break;
       case 'progress':
         setProgress(e.progress);
+        break;
+      case 'paused':
+        setProgress(e.progress);
+        // Stop may have been clicked meanwhile: a stopping run is not paused.
+        setPhase((p) => (p === 'pausing' ? 'paused' : p));
         break;
       case 'done':
         setResult({ run: e.run, createdAt: started.current.createdAt, wallS: (performance.now() - started.current.at) / 1000 });
@@ -214,12 +221,19 @@ export function TrainView() {
   };
 
   const pauseResume = () => {
-    const paused = phase === 'paused';
-    post({ type: paused ? 'resume' : 'pause' });
-    setPhase(paused ? 'running' : 'paused');
+    if (phase === 'paused') {
+      post({ type: 'resume' });
+      setPhase('running');
+    } else if (phase === 'running') {
+      post({ type: 'pause' });
+      setPhase('pausing'); // 'paused' when the worker says its loop has stopped
+    }
   };
 
-  const stop = () => post({ type: 'stop' });
+  const stop = () => {
+    post({ type: 'stop' });
+    if (phase === 'pausing') setPhase('running'); // the worker will answer 'done' (stopped), not 'paused'
+  };
 
   const save = async () => {
     if (!result || !runBackend || !workers.current) return;
@@ -306,9 +320,9 @@ export function TrainView() {
           Start
         </button>
         <button type="button" disabled={phase !== 'running' && phase !== 'paused'} onClick={pauseResume} data-testid="train-pause">
-          {phase === 'paused' ? 'Resume' : 'Pause'}
+          {phase === 'paused' ? 'Resume' : phase === 'pausing' ? 'Pausing…' : 'Pause'}
         </button>
-        <button type="button" disabled={phase !== 'running' && phase !== 'paused'} onClick={stop} data-testid="train-stop">
+        <button type="button" disabled={phase !== 'running' && phase !== 'pausing' && phase !== 'paused'} onClick={stop} data-testid="train-stop">
           Stop
         </button>
         <button type="button" disabled={!result} onClick={() => void save()} data-testid="train-download">

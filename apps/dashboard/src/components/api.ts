@@ -20,3 +20,12 @@ export function si(n: number | null | undefined): string {
   if (Math.abs(n) >= 1e3) return `${+(n / 1e3).toFixed(1)}k`;
   return String(n);
 }
+
+/**
+ * A run's learning time as a table cell or a sentence: "150k", or for a run that never learned (its
+ * learning time is then its last eval, spec 5.9) "not learned within 150k", which cannot be read as a time.
+ */
+export function learningTimeText(seqs: number | null | undefined, learned: boolean | null | undefined): string {
+  if (seqs === null || seqs === undefined) return '–';
+  return learned ? si(seqs) : `not learned within ${si(seqs)}`;
+}

@@ -26,6 +26,7 @@ let pageErrors: string[] = [];
 
 beforeAll(async () => {
   fx = await makeFixture(tmp);
+  process.env.OPTO_DASHBOARD_CACHE = path.join(tmp, 'cache'); // the server's head-curve store, outside the runs
   // Its own build directory: a dashboard someone is using keeps its .next.
   server = await startDashboard({ runsDir: fx.runsDir, port: 0, build: 'always', distDir: '.next-e2e', log: () => undefined });
   ({ browser, page, pageErrors } = await openBrowser({ width: 1600, height: 1000 }));
@@ -51,7 +52,7 @@ describe('dashboard end to end (production build, chromium)', () => {
   it('runs table: lists the runs, filters through the URL', async () => {
     await page.goto(url('/'));
     await page.waitForSelector('[data-testid=run-row]');
-    expect(await page.locator('[data-testid=run-row]').count()).toBe(6);
+    expect(await page.locator('[data-testid=run-row]').count()).toBe(7);
     expect(await page.locator('[data-testid=runs-table]').textContent()).toContain('not valid JSON');
     await page.selectOption('[data-testid=filter-status]', 'running');
     await page.waitForURL(/status=running/);
@@ -92,7 +93,28 @@ describe('dashboard end to end (production build, chromium)', () => {
     expect(await marks('fig-composition', 'rect')).toBe(3 * 64);
     expect(await texts('fig-wiring-m')).toEqual(expect.arrayContaining(['Layer-1 head', 'Layer-2 head', 'Δ accuracy']));
     expect(await page.locator('[data-testid=clamp-json]').textContent()).toContain('{}');
+    // An unclamped run: no toggle, and the page says its views are of the plain model.
+    expect(await page.locator('[data-testid=clamp-shown]').textContent()).toContain('This run trained without a clamp spec');
+    expect(await page.locator('[data-testid=clamp-toggle]').count()).toBe(0);
+    expect(await texts('fig-induction')).toEqual(expect.arrayContaining([expect.stringContaining('unclamped run')]));
+    // A run that never learned reads "not learned within …", never "150k (not learned)".
+    const rec = ((await (await fetch(url('/api/runs/smoke'))).json()) as { record: { summary: { learned: boolean; learning_time: number } } }).record.summary;
+    const lt = await page.locator('[data-testid=learning-time]').textContent();
+    expect(lt).not.toContain('(not learned)');
+    if (!rec.learned) expect(lt).toContain('not learned within');
     await shot('run');
+
+    // The attention legend's title is whole and inside the figure's visible box, also in a 1280 px window.
+    await page.setViewportSize({ width: 1280, height: 900 });
+    const legendInside = () =>
+      page.evaluate(() => {
+        const fig = document.querySelector('[data-testid=fig-attention] .figure-canvas')!.getBoundingClientRect();
+        const box = document.querySelector('[data-testid=fig-attention]')!.getBoundingClientRect();
+        const title = [...document.querySelectorAll('[data-testid=fig-attention] svg text')].find((t) => t.textContent === 'attention')!.getBoundingClientRect();
+        return { inside: title.left >= Math.max(fig.left, box.left) && title.right <= Math.min(fig.right, box.right), title: [title.left, title.right], box: [box.left, box.right] };
+      });
+    expect(await legendInside()).toMatchObject({ inside: true });
+    await page.setViewportSize({ width: 1600, height: 1000 });
 
     // The slider picks a checkpoint; the URL keeps it, so the link reopens the same view.
     const detail = (await (await fetch(url('/api/runs/smoke'))).json()) as { checkpoints: number[] };
@@ -115,6 +137,53 @@ describe('dashboard end to end (production build, chromium)', () => {
     const [pngDl] = await Promise.all([page.waitForEvent('download'), page.locator('[aria-label="Export smoke-loss as PNG"]').click()]);
     expect(pngDl.suggestedFilename()).toBe('smoke-loss.png');
     expect([...fs.readFileSync((await pngDl.path())!).subarray(0, 4)]).toEqual([0x89, 0x50, 0x4e, 0x47]);
+  });
+
+  it('a ?ckpt= that names no checkpoint says which one is shown instead', async () => {
+    const detail = (await (await fetch(url('/api/runs/smoke'))).json()) as { checkpoints: number[] };
+    await page.goto(url('/runs/smoke?ckpt=7'));
+    await page.waitForSelector('[data-testid=ckpt-missing]');
+    expect(await page.locator('[data-testid=ckpt-missing]').textContent()).toBe('?ckpt=7 names no checkpoint of this run; shown instead: the nearest checkpoint, 0 sequences.');
+    expect(await page.locator('[data-testid=ckpt-label]').textContent()).toContain(`1 of ${detail.checkpoints.length}`);
+    await page.goto(url('/runs/smoke?ckpt=latest'));
+    await page.waitForSelector('[data-testid=ckpt-missing]');
+    const last = detail.checkpoints.at(-1)!;
+    expect(await page.locator('[data-testid=ckpt-missing]').textContent()).toBe(`?ckpt=latest names no checkpoint of this run; shown instead: the last checkpoint, ${last.toLocaleString('en')} sequences.`);
+    // Picking a checkpoint with the slider makes the URL name it: the note goes.
+    await page.locator('[data-testid=ckpt-slider]').fill('0');
+    await page.waitForURL(/ckpt=0/);
+    await page.waitForSelector('[data-testid=ckpt-missing]', { state: 'detached' });
+  });
+
+  it('a clamped run: views as trained by default, marked heads, a toggle to the same checkpoints unclamped kept in the URL', async () => {
+    await page.goto(url('/runs/clamped'));
+    for (const f of ['fig-induction', 'fig-prevtoken', 'fig-attention']) await figure(f);
+    await page.waitForSelector('[data-testid=heads-pending]', { state: 'detached', timeout: 60_000 });
+    const shown = () => page.locator('[data-testid=clamp-shown]').textContent();
+    expect(await shown()).toBe('Shown: the model as trained. Head curves and attention patterns are computed with the run’s clamp spec (ablate 0:1,1:0; prevToken 0:2); heads it ablates or clamps are marked “(ablated)”, “(clamped)”.');
+    expect(await page.locator('[data-testid=clamp-toggle] input[value=run]').isChecked()).toBe(true);
+    expect(await texts('fig-induction')).toEqual(expect.arrayContaining(['L2H0 (ablated)', 'L2H1', expect.stringContaining('as trained, with its clamp spec (ablate 0:1,1:0; prevToken 0:2)')]));
+    expect(await texts('fig-prevtoken')).toEqual(expect.arrayContaining(['L1H1 (ablated)', 'L1H2 (clamped)']));
+    expect(await texts('fig-attention')).toEqual(expect.arrayContaining(['L1H2 (clamped)', 'L2H0 (ablated)']));
+    await shot('clamped-as-trained');
+
+    await page.locator('[data-testid=clamp-toggle] input[value=none]').click();
+    await page.waitForURL(/clamp=none/);
+    expect(await shown()).toContain('Shown: the same checkpoints unclamped.');
+    await page.waitForFunction(() => [...document.querySelectorAll('[data-testid=fig-induction] svg text')].some((t) => t.textContent === 'L2H0 (ablated in training)'));
+    await page.waitForFunction(() => [...document.querySelectorAll('[data-testid=fig-attention] svg text')].some((t) => t.textContent === 'L1H2 (clamped in training)'));
+    expect(await texts('fig-induction')).toEqual(expect.arrayContaining([expect.stringContaining('unclamped (clamp spec ablate 0:1,1:0; prevToken 0:2 removed)')]));
+    expect(await texts('fig-induction')).not.toContain('L2H0 (ablated)');
+    await shot('clamped-unclamped');
+
+    // A shared link opens the same view.
+    await page.reload();
+    await figure('fig-induction');
+    expect(await page.locator('[data-testid=clamp-toggle] input[value=none]').isChecked()).toBe(true);
+    expect(await shown()).toContain('Shown: the same checkpoints unclamped.');
+    await page.locator('[data-testid=clamp-toggle] input[value=run]').click();
+    await page.waitForFunction(() => !new URL(location.href).searchParams.has('clamp'));
+    await page.waitForFunction(() => [...document.querySelectorAll('[data-testid=fig-induction] svg text')].some((t) => t.textContent === 'L2H0 (ablated)'));
   });
 
   it('a live run: appended rows appear without a reload; a half-written row is flagged, then counted', async () => {
@@ -146,12 +215,12 @@ describe('dashboard end to end (production build, chromium)', () => {
     await page.waitForSelector('[data-testid=live-note]', { state: 'detached' });
   });
 
-  it('compare: overlaid curves and learning time against # labels and # classes', async () => {
+  it('compare: one line per group named by the config differences, and learning time against # labels and # classes', async () => {
     await page.goto(url('/compare?runs=smoke,labels10'));
     await figure('fig-compare');
     await figure('fig-learning-time');
     expect(await marks('fig-compare', 'line')).toBe(2);
-    expect(await texts('fig-compare')).toEqual(expect.arrayContaining(['0.4·ln 2', '# sequences seen', 'smoke']));
+    expect(await texts('fig-compare')).toEqual(expect.arrayContaining(['0.4·ln 2', '# sequences seen', 'classes=50, labels=5, seqs=20000', 'classes=100, labels=10, seqs=10000']));
     expect(await marks('fig-learning-time', 'symbol')).toBe(2);
     expect(await texts('fig-learning-time')).toEqual(expect.arrayContaining(['Learning time vs # labels', '# labels', 'learning time (# sequences)', '50 classes', '100 classes']));
     await shot('compare');

@@ -71,6 +71,16 @@ async function untilStatus(attr: string, timeout: number): Promise<void> {
   if (await page.locator(failed).count())
     throw new Error(`the run failed: ${await page.locator('[data-testid=train-error]').textContent()}\npage errors: ${JSON.stringify(pageErrors)}`);
 }
+/**
+ * A fresh /train page, with the backend probe done: each test starts from here, so a run that failed or
+ * hung in one test cannot leave the next with a busy, disabled form (leaving the page ends its workers).
+ */
+async function freshTrainPage(): Promise<void> {
+  pageErrors.length = 0;
+  await page.goto(server!.url + '/train');
+  await page.waitForSelector('[data-testid=train-backend][data-backend]:not([data-backend=""])', { timeout: 60_000 });
+  expect(await page.locator('[data-testid=train-status]').getAttribute('data-phase')).toBe('idle');
+}
 const losses = (rows: MetricRow[], kind: 'eval' | 'train') => rows.filter((r) => r.kind === kind).map((r) => ({ seqs: r.seqs, set: r.set ?? 'train', loss: Number(r.loss) }));
 
 describe('/train: training in the browser (production build, chromium, SwiftShader WebGPU flags)', () => {
@@ -88,6 +98,7 @@ describe('/train: training in the browser (production build, chromium, SwiftShad
   });
 
   it('the clamp form writes the spec and shows the engine parser\'s message for a contradictory clamp', async () => {
+    await freshTrainPage();
     await page.selectOption('[data-testid=train-preset]', 'main');
     await page.locator('[aria-label="match 1:3"]').check();
     await page.locator('[data-testid=perfect-layer1]').check();
@@ -102,22 +113,31 @@ describe('/train: training in the browser (production build, chromium, SwiftShad
   });
 
   it(`trains ${STEPS} steps of the main preset with the losses Node's engine gets for the same config`, async () => {
+    await freshTrainPage();
+    await page.selectOption('[data-testid=train-preset]', 'main');
     await page.locator('[data-testid=train-seqs]').fill(String(STEPS * 32));
     await page.locator('[data-testid=train-start]').click();
     // Pause as soon as the run is going (the page reaches the end of 2,000 wasm steps in a few seconds, so
-    // waiting for a particular eval count would race it), check that it stands still, then resume.
+    // waiting for a particular eval count would race it). The page says "paused" only when the worker has
+    // acknowledged that its loop stopped, after reporting its last step: from then on nothing may move
+    // until Resume, with no grace period for a chunk in flight.
     await untilStatus('[data-phase=running]', 300_000);
     await page.locator('[data-testid=train-pause]').click();
-    await page.waitForSelector('[data-testid=train-status][data-phase=paused]');
+    await untilStatus('[data-phase=paused]', 60_000);
     expect(await page.locator('[data-testid=train-pause]').textContent()).toBe('Resume');
-    await page.waitForTimeout(500); // the chunk of steps in flight when the pause arrived
-    const seqsAt = async () => Number(await page.locator('[data-testid=train-status]').getAttribute('data-seqs'));
-    const pausedAt = await seqsAt();
-    await page.waitForTimeout(1500);
-    expect(await seqsAt()).toBe(pausedAt);
-    expect(pausedAt).toBeLessThan(STEPS * 32);
+    const status = page.locator('[data-testid=train-status]');
+    const pausedAt = { seqs: await status.getAttribute('data-seqs'), evals: await status.getAttribute('data-evals'), rows: await json<MetricRow[]>('train-metrics') };
+    expect(Number(pausedAt.seqs)).toBeLessThan(STEPS * 32);
+    for (let i = 0; i < 8; i++) {
+      await page.waitForTimeout(250);
+      expect(await status.getAttribute('data-phase')).toBe('paused');
+      expect(await status.getAttribute('data-seqs')).toBe(pausedAt.seqs);
+      expect(await status.getAttribute('data-evals')).toBe(pausedAt.evals);
+    }
+    expect(await json<MetricRow[]>('train-metrics')).toEqual(pausedAt.rows);
     await page.locator('[data-testid=train-pause]').click();
     await untilStatus('[data-phase=done]', 900_000);
+    expect(Number(await status.getAttribute('data-seqs'))).toBe(STEPS * 32);
 
     const rows = await json<MetricRow[]>('train-metrics');
     const cfg = parseRunConfig(await json<unknown>('train-config'));
@@ -163,6 +183,8 @@ describe('/train: training in the browser (production build, chromium, SwiftShad
     expect(pageErrors).toEqual([]);
   }, 1_200_000);
   it(`trains ${GPU_STEPS} steps on webgpu (SwiftShader) in the page's workers, within ${GPU_TOL} of the float64 reference`, async () => {
+    await freshTrainPage();
+    await page.selectOption('[data-testid=train-preset]', 'main');
     await page.selectOption('[data-testid=train-backend-pick]', 'webgpu');
     await page.waitForSelector('[data-testid=train-backend][data-backend=webgpu]');
     await page.locator('[data-testid=train-seqs]').fill(String(GPU_STEPS * 32));

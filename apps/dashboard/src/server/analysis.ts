@@ -6,13 +6,19 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { MetricRow } from '@optoscope/engine';
 import type { Report } from '@optoscope/engine/report';
+import { clampShown, type ClampShown } from './clamp';
 import { engine, engineReport } from './engine';
 import { ApiError, redactDeep, redactPaths } from './errors';
 import { readRows } from './metrics';
 import { containedPath, runPath, runsDir } from './paths';
 import { clampSummary } from './runs';
 
-export interface WiringView {
+/**
+ * The stored wiring of a run. `opto analyze --what wiring` evaluates the checkpoint unclamped (its 264
+ * manipulations replace the run's clamp spec), so the view says `clamp: 'none'` and names the heads the
+ * run's own spec manipulates, for the page to mark.
+ */
+export interface WiringView extends ClampShown {
   id: string;
   /** false: not computed yet; `command` says how. */
   available: boolean;
@@ -25,22 +31,29 @@ export interface WiringView {
 
 const isGrid = (m: unknown): m is number[][] => Array.isArray(m) && m.every((r) => Array.isArray(r) && r.every((v) => typeof v === 'number'));
 
-export function wiring(id: string): WiringView {
+export async function wiring(id: string): Promise<WiringView> {
   const dir = runPath(id);
+  const config = (await engine()).RunDir.open(dir).readRecord().config;
+  const shown = clampShown(config.interventions, config.model?.nHeads, 'none');
   const command = redactPaths(`opto analyze ${dir} --what wiring`);
   const file = containedPath(runsDir(), path.relative(runsDir(), path.join(dir, 'analysis', 'wiring.json')));
-  if (!fs.existsSync(file)) return { id, available: false, command };
+  if (!fs.existsSync(file)) return { id, ...shown, available: false, command };
   let stored: { checkpoint?: number; denseSet?: string; result?: { matrices?: WiringView['matrices']; composition?: WiringView['composition'] } };
   try {
     stored = JSON.parse(fs.readFileSync(file, 'utf8'));
   } catch (e) {
     throw new ApiError(422, `${file}: not valid JSON (${(e as Error).message}); recompute it with ${command}`);
   }
+  try {
+    stored = (await engine()).verifyJsonChecksum(stored, file);
+  } catch (e) {
+    throw new ApiError(422, `${(e as Error).message}; recompute it with ${command}`);
+  }
   const m = stored.result?.matrices;
   for (const k of ['Mpv', 'Mpp', 'Npv', 'Npp'] as const)
     if (!isGrid(m?.[k])) throw new ApiError(422, `${file}: result.matrices.${k} is not a matrix of numbers; recompute it with ${command}`);
   const c = stored.result?.composition;
-  return { id, available: true, command, checkpoint: stored.checkpoint, denseSet: stored.denseSet, matrices: m, composition: c && isGrid(c.q) && isGrid(c.k) && isGrid(c.v) ? c : undefined };
+  return { id, ...shown, available: true, command, checkpoint: stored.checkpoint, denseSet: stored.denseSet, matrices: m, composition: c && isGrid(c.q) && isGrid(c.k) && isGrid(c.v) ? c : undefined };
 }
 
 export interface CompareRun {

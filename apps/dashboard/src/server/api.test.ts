@@ -17,8 +17,9 @@ import * as metricsRoute from '../app/api/runs/[id]/metrics/route';
 import * as detailRoute from '../app/api/runs/[id]/route';
 import * as wiringRoute from '../app/api/runs/[id]/wiring/route';
 import * as listRoute from '../app/api/runs/route';
-import { makeFixture, SECRET, type Fixture } from '../testing/fixtures';
+import { CLAMPED_SPEC, makeFixture, SECRET, type Fixture } from '../testing/fixtures';
 import { attentionAt, clearHeadCaches, headCurves } from './heads';
+import { headCacheDir } from './headStore';
 import { clampSummary, flatten } from './runs';
 
 let fx: Fixture;
@@ -27,6 +28,7 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'opto-dash-api-'));
 beforeAll(async () => {
   fx = await makeFixture(tmp);
   process.env.OPTO_RUNS_DIR = fx.runsDir;
+  process.env.OPTO_DASHBOARD_CACHE = path.join(tmp, 'cache');
 }, 180_000);
 afterAll(async () => {
   await clearHeadCaches();
@@ -43,9 +45,9 @@ const list = (q = '') => call(listRoute.GET(new Request(`http://x/api/runs${q}`)
 type IdRoute = { GET: (req: Request, ctx: { params: Promise<{ id: string }> }) => Promise<Response> };
 const byId = (route: IdRoute, id: string, q = '') => call(route.GET(new Request(`http://x/api/runs/x${q}`), { params: Promise.resolve({ id }) }));
 /** Head curves once the background scorer has nothing pending (the page polls the same way). */
-async function settledHeads(id: string): Promise<{ status: number; body: Json; polls: number }> {
+async function settledHeads(id: string, q = ''): Promise<{ status: number; body: Json; polls: number }> {
   for (let polls = 1; ; polls++) {
-    const r = await byId(headsRoute, id);
+    const r = await byId(headsRoute, id, q);
     if (r.status !== 200 || r.body.pending === 0) return { ...r, polls };
   }
 }
@@ -62,7 +64,7 @@ describe('run list', () => {
     const { status, body } = await list('?limit=500');
     expect(status).toBe(200);
     const ids = body.rows.map((r: Json) => r.id);
-    expect(ids).toEqual(['badrows', 'corrupt', 'labels10', 'leaky', 'live', 'smoke']);
+    expect(ids).toEqual(['badrows', 'clamped', 'corrupt', 'labels10', 'leaky', 'live', 'smoke']);
     const corrupt = body.rows.find((r: Json) => r.id === 'corrupt');
     expect(corrupt.status).toBe('unreadable');
     expect(corrupt.error).toMatch(/corrupt\/run\.json: not valid JSON/);
@@ -79,10 +81,10 @@ describe('run list', () => {
     expect((await list('?clamp=none&preset=smoke')).body.matched).toBe(5);
     expect((await list('?clamp=match')).body.matched).toBe(0);
     const sorted = (await list('?sort=labels&dir=desc')).body.rows.map((r: Json) => r.labels);
-    expect(sorted).toEqual([10, 10, 10, 5, 5, null]);
-    const page = await list('?sort=id&offset=2&limit=2');
+    expect(sorted).toEqual([10, 10, 10, 5, 5, 5, null]);
+    const page = await list('?sort=id&offset=3&limit=2');
     expect(page.body.rows.map((r: Json) => r.id)).toEqual(['labels10', 'leaky']);
-    expect(page.body.matched).toBe(6);
+    expect(page.body.matched).toBe(7);
     expect((await list('?f=nonsense')).status).toBe(400);
     expect((await list('?sort=secret')).status).toBe(400);
     expect((await list('?offset=-1')).body.error).toMatch(/offset must be a non-negative integer/);
@@ -228,7 +230,7 @@ describe('one run', () => {
     expect(done.body.pending).toBe(false);
     expect(done.body.seqs).toBe(last);
     const live = new LiveAnalysis(LIVE_DENSE_SIZE);
-    expect(done.body.heads).toEqual(await live.attention(dir, RunDir.open(dir).checkpointFile(last)));
+    expect(done.body.heads).toEqual(await live.attention(dir, RunDir.open(dir).checkpointFile(last), 'run'));
     expect(done.body.denseSet).toBe((await live.info(dir)).denseSet);
     fs.rmSync(dir, { recursive: true });
   });
@@ -254,6 +256,118 @@ describe('one run', () => {
     expect(att.status).toBe(422);
     expect(att.body.error).toMatch(/badconfig\/run\.json config.*nHeads/);
     fs.rmSync(dir, { recursive: true });
+  });
+
+  it("a clamped run: head curves under its own spec are the engine's curve with that spec, ?clamp=none the clean curve; an ablated head differs", async () => {
+    const dir = path.join(fx.runsDir, 'clamped');
+    const asTrained = await settledHeads('clamped');
+    expect(asTrained.status).toBe(200);
+    // Kept apart by clamp choice: the unclamped curves are not the clamped ones from the cache.
+    const firstNone = await headCurves('clamped', { clamp: 'none', waitMs: 0 });
+    expect(firstNone.clamp).toBe('none');
+    expect(firstNone.pending).toBeGreaterThan(0);
+    const unclamped = await settledHeads('clamped', '?clamp=none');
+    const a = await openAnalysisRun(dir, { size: LIVE_DENSE_SIZE });
+    expect(a.clamp).toMatchObject(CLAMPED_SPEC);
+    expect(asTrained.body.points).toEqual(inductionStrengthCurve(a.ev, a.load, a.checkpoints, CLAMPED_SPEC));
+    expect(unclamped.body.points).toEqual(inductionStrengthCurve(a.ev, a.load, a.checkpoints));
+    expect(asTrained.body).toMatchObject({ clamp: 'run', runClamp: 'ablate 0:1,1:0; prevToken 0:2', ablated: ['L1H1', 'L2H0'], patternClamped: ['L1H2'], pending: 0, errors: [] });
+    expect(unclamped.body).toMatchObject({ clamp: 'none', runClamp: 'ablate 0:1,1:0; prevToken 0:2', ablated: ['L1H1', 'L2H0'], pending: 0 });
+    const [c, u] = [asTrained.body.points.at(-1), unclamped.body.points.at(-1)];
+    // L2H0 (ablated) reads a residual without L1H1 and with L1H2 clamped: its scores change.
+    expect(c.strength[0]).not.toBe(u.strength[0]);
+    // L1H2 is clamped to the previous token (a_t = 1 at every position: score 1); free, it is not.
+    expect(c.prevToken[2]).toBeCloseTo(1, 6);
+    expect(u.prevToken[2]).toBeLessThan(0.99);
+    expect((await byId(headsRoute, 'clamped', '?clamp=run')).body.points).toEqual(asTrained.body.points);
+    const bad = await byId(headsRoute, 'clamped', '?clamp=clean');
+    expect(bad.status).toBe(400);
+    expect(bad.body.error).toBe("clamp must be run (the run's own clamp spec) or none (unclamped), got 'clean'");
+  });
+
+  it('an unclamped run: both clamp choices are one model, scored once', async () => {
+    const run = await settledHeads('smoke');
+    const none = await headCurves('smoke', { clamp: 'none', waitMs: 0 });
+    expect(none).toMatchObject({ clamp: 'none', runClamp: 'none', ablated: [], patternClamped: [], pending: 0 });
+    expect(none.points).toEqual(run.body.points);
+  });
+
+  it("a clamped run's attention: the clamped head's pattern is the clamp under its own spec, the model's own unclamped", async () => {
+    const dir = path.join(fx.runsDir, 'clamped');
+    const last = RunDir.open(dir).listCheckpoints().at(-1)!;
+    const asTrained = await settledAttention('clamped');
+    const unclamped = await settledAttention('clamped', '?clamp=none');
+    expect(asTrained.body).toMatchObject({ clamp: 'run', seqs: last, ablated: ['L1H1', 'L2H0'], patternClamped: ['L1H2'] });
+    expect(unclamped.body).toMatchObject({ clamp: 'none', seqs: last });
+    const live = new LiveAnalysis(LIVE_DENSE_SIZE);
+    const file = RunDir.open(dir).checkpointFile(last);
+    expect(asTrained.body.heads).toEqual(await live.attention(dir, file, 'run'));
+    expect(unclamped.body.heads).toEqual(await live.attention(dir, file, 'none'));
+    const pattern = (b: Json, head: string) => b.heads.find((h: Json) => h.head === head).pattern as number[][];
+    // Spec 4.4 at strength 1: every position attends to its predecessor only (position 0 to itself).
+    pattern(asTrained.body, 'L1H2').forEach((row, q) => row.forEach((v, k) => expect(v).toBeCloseTo(k === Math.max(0, q - 1) ? 1 : 0, 6)));
+    expect(pattern(unclamped.body, 'L1H2')[4][3]).toBeLessThan(0.99);
+    expect(pattern(asTrained.body, 'L2H0')).not.toEqual(pattern(unclamped.body, 'L2H0'));
+    expect((await byId(attentionRoute, 'clamped', '?clamp=x')).status).toBe(400);
+  });
+
+  it('head curves survive a restart: stored outside the runs directory, used only while checkpoint, config and engine build are unchanged', async () => {
+    const cache = process.env.OPTO_DASHBOARD_CACHE!;
+    const dir = path.join(fx.runsDir, 'clamped');
+    const listing = (root: string) =>
+      fs
+        .readdirSync(root, { recursive: true, withFileTypes: true })
+        .filter((e) => e.isFile())
+        .map((e) => path.join(e.parentPath, e.name))
+        .map((f) => `${f}:${fs.statSync(f).mtimeMs}`)
+        .sort();
+    const asTrained = await settledHeads('clamped');
+    const unclamped = await settledHeads('clamped', '?clamp=none');
+    const runsBefore = listing(fx.runsDir);
+    expect(fs.readdirSync(cache).filter((f) => f.startsWith('heads-')).length).toBeGreaterThanOrEqual(2);
+    await clearHeadCaches(); // memory and worker gone, as after a restart
+    const first = await headCurves('clamped', { waitMs: 0 });
+    expect(first).toMatchObject({ pending: 0, clamp: 'run' });
+    expect(first.points).toEqual(asTrained.body.points);
+    expect((await headCurves('clamped', { clamp: 'none', waitMs: 0 })).points).toEqual(unclamped.body.points);
+    // Still the engine's numbers under each choice.
+    const a = await openAnalysisRun(dir, { size: LIVE_DENSE_SIZE });
+    expect(first.points).toEqual(inductionStrengthCurve(a.ev, a.load, a.checkpoints, CLAMPED_SPEC));
+    expect(listing(fx.runsDir)).toEqual(runsBefore); // nothing written into the runs directory
+
+    // A rewritten checkpoint is scored again, not taken from the store.
+    const rd = RunDir.open(dir);
+    const ck = rd.checkpointFile(rd.listCheckpoints()[1]);
+    const later = new Date(fs.statSync(ck).mtimeMs + 5000);
+    fs.utimesSync(ck, later, later);
+    await clearHeadCaches();
+    expect((await headCurves('clamped', { waitMs: 0 })).pending).toBe(1);
+    expect((await settledHeads('clamped')).body.points).toEqual(asTrained.body.points);
+    // Scores stored by another engine build are not used.
+    for (const f of fs.readdirSync(cache)) {
+      const body = JSON.parse(fs.readFileSync(path.join(cache, f), 'utf8'));
+      fs.writeFileSync(path.join(cache, f), JSON.stringify({ ...body, code: 'another-build' }));
+    }
+    await clearHeadCaches();
+    expect((await headCurves('clamped', { waitMs: 0 })).pending).toBe(rd.listCheckpoints().length);
+    await settledHeads('clamped');
+  });
+
+  it('a cache directory inside the runs directory is never used', async () => {
+    const prev = process.env.OPTO_DASHBOARD_CACHE;
+    try {
+      for (const inside of [path.join(fx.runsDir, 'cache'), fx.runsDir, path.join(fx.runsDir, 'smoke', 'x')]) {
+        process.env.OPTO_DASHBOARD_CACHE = inside;
+        expect(headCacheDir()).toBeNull();
+      }
+      process.env.OPTO_DASHBOARD_CACHE = path.join(fx.runsDir, 'cache');
+      await clearHeadCaches();
+      await settledHeads('labels10');
+      expect(fs.existsSync(path.join(fx.runsDir, 'cache'))).toBe(false);
+    } finally {
+      process.env.OPTO_DASHBOARD_CACHE = prev;
+    }
+    expect(headCacheDir()).toBe(prev);
   });
 
   it('a corrupt checkpoint is reported by name while the others still score', async () => {
@@ -291,6 +405,10 @@ describe('one run', () => {
     expect(w.body.available).toBe(true);
     expect(w.body.matrices.Mpv).toHaveLength(8);
     expect(w.body.composition.k[0]).toHaveLength(8);
+    expect(w.body).toMatchObject({ clamp: 'none', runClamp: 'none', ablated: [] });
+    // Stored wiring is of the checkpoint unclamped; the view names what the run's spec manipulates.
+    const clamped = await byId(wiringRoute, 'clamped');
+    expect(clamped.body).toMatchObject({ available: false, clamp: 'none', runClamp: 'ablate 0:1,1:0; prevToken 0:2', ablated: ['L1H1', 'L2H0'], patternClamped: ['L1H2'] });
     const none = await byId(wiringRoute, 'labels10');
     expect(none.body).toMatchObject({ available: false });
     // No absolute server path in an answer: the runs directory is <runs>.

@@ -6,9 +6,12 @@
  */
 import type * as Engine from '@optoscope/engine';
 import type * as EngineReport from '@optoscope/engine/report';
+import type * as EngineQuery from '@optoscope/engine/query';
 
 export type EngineModule = typeof Engine;
 export type ReportModule = typeof EngineReport;
+export type EngineQueryModule = typeof EngineQuery;
+let loadedQuery: Promise<EngineQueryModule> | undefined;
 let loaded: Promise<EngineModule> | undefined;
 let loadedReport: Promise<ReportModule> | undefined;
 
@@ -21,4 +24,10 @@ export function engine(): Promise<EngineModule> {
 export function engineReport(): Promise<ReportModule> {
   const name = '@optoscope/engine/report';
   return (loadedReport ??= import(/* webpackIgnore: true */ /* turbopackIgnore: true */ name) as Promise<ReportModule>);
+}
+
+/** The run store entry (DuckDB): the compare view's aggregation. */
+export function engineQuery(): Promise<EngineQueryModule> {
+  const name = '@optoscope/engine/query';
+  return (loadedQuery ??= import(/* webpackIgnore: true */ /* turbopackIgnore: true */ name) as Promise<EngineQueryModule>);
 }

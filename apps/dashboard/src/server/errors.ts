@@ -60,3 +60,12 @@ export async function answer(fn: () => unknown | Promise<unknown>): Promise<Resp
     return errorResponse(e);
   }
 }
+
+/** Like `answer`, for a body that is already JSON text (an answer cached as sent). */
+export async function answerJsonText(fn: () => Promise<string>): Promise<Response> {
+  try {
+    return new Response(await fn(), { headers: { 'content-type': 'application/json', 'cache-control': 'no-store' } });
+  } catch (e) {
+    return errorResponse(e);
+  }
+}

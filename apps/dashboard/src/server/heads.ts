@@ -4,20 +4,25 @@
  * record and metric rows are answered at once) and cached here:
  *
  * - head curves (Fig. 3b): induction strength of every last-layer head and previous-token score of every
- *   first-layer head at each checkpoint, from the engine's dense-set evaluator (`inductionStrengthCurve`)
- *   on the clean model, LIVE_DENSE_SIZE stratified sequences;
+ *   first-layer head at each checkpoint, from the engine's dense-set evaluator (`inductionStrengthCurve`),
+ *   LIVE_DENSE_SIZE stratified sequences;
  * - attention patterns: the mean 5×5 pattern of every head of both layers at one checkpoint.
  *
- * Results are keyed by the checkpoint file's mtime and size, so a rewritten checkpoint is recomputed and a
- * live run only costs the checkpoints that are new. Both answer incrementally: a request waits a little
+ * Both are of the model under a clamp choice (clamp.ts): a clamped run's own spec by default (the model it
+ * trained), or the same checkpoints unclamped. Results are kept per run and clamp choice, keyed by the
+ * checkpoint file's mtime and size, so a rewritten checkpoint is recomputed and a live run only costs the
+ * checkpoints that are new. Head curves are also kept on disk outside the runs directory (headStore.ts),
+ * so a restarted server answers a run it scored before at once. Both answer incrementally: a request waits a little
  * for the worker and then answers with what is ready (`pending`), and the page asks again. The first view
  * of a run after the server starts therefore answers at once and fills in; later views are complete.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { LiveAnalysisWorker, LiveHeadPattern, LiveHeadPoint, LiveRunInfo } from '@optoscope/engine';
+import { clampShown, effectiveClamp, type ClampShown, type LiveClamp } from './clamp';
 import { engine } from './engine';
 import { ApiError } from './errors';
+import { loadHeads, saveHeads } from './headStore';
 import { containedPath, runPath, runsDir } from './paths';
 
 /**
@@ -26,7 +31,7 @@ import { containedPath, runPath, runsDir } from './paths';
  * ~0.3 s, most of it the feature table) a request answers at once.
  */
 export const HEADS_WAIT_MS = 100;
-/** Runs whose scores and patterns are kept here (least recently used dropped first). */
+/** Runs × clamp choices whose scores and patterns are kept here (least recently used dropped first). */
 const MAX_RUNS = 16;
 
 let worker: LiveAnalysisWorker | undefined;
@@ -63,8 +68,10 @@ async function within(t: Task<unknown>, ms: number): Promise<void> {
 }
 
 interface RunState {
-  /** run.json's config when this state was made: a changed config discards everything below. */
+  /** run.json's config when this state was made: a changed config (or clamp spec) discards everything below. */
   configKey: string;
+  /** The model these results are of. */
+  clamp: LiveClamp;
   info?: LiveRunInfo;
   scores: Map<number, { key: string; p: LiveHeadPoint }>;
   /** Checkpoints that could not be read (corrupt or half-written), with the reason. */
@@ -74,18 +81,26 @@ interface RunState {
   computing: Map<string, Task<LiveHeadPattern[]>>;
   /** The scorer of this run, while it runs (or failed and not reported yet). */
   job?: Task<void>;
+  /** Reading the scores stored by an earlier server (once per state). */
+  restoring?: Promise<void>;
 }
 
+/** By run directory and the clamp choice computed (one entry for both choices of an unclamped run). */
 const states = new Map<string, RunState>();
 
-function state(dir: string): RunState {
-  const configKey = JSON.stringify(JSON.parse(fs.readFileSync(path.join(dir, 'run.json'), 'utf8')).config ?? null);
-  let st = states.get(dir);
-  if (!st || st.configKey !== configKey) st = { configKey, scores: new Map(), failed: new Map(), patterns: new Map(), computing: new Map() };
-  states.delete(dir);
-  states.set(dir, st); // most recently used last
+/** The cached results of `dir` under `clamp`, and what the answer says about the clamp shown. */
+function state(dir: string, clamp: LiveClamp): { st: RunState; shown: ClampShown } {
+  const config = JSON.parse(fs.readFileSync(path.join(dir, 'run.json'), 'utf8')).config ?? null;
+  const configKey = JSON.stringify(config);
+  const shown = clampShown(config?.interventions, config?.model?.nHeads, clamp);
+  const computed = effectiveClamp(shown);
+  const key = `${dir}\0${computed}`;
+  let st = states.get(key);
+  if (!st || st.configKey !== configKey) st = { configKey, clamp: computed, scores: new Map(), failed: new Map(), patterns: new Map(), computing: new Map() };
+  states.delete(key);
+  states.set(key, st); // most recently used last
   while (states.size > MAX_RUNS) states.delete(states.keys().next().value!);
-  return st;
+  return { st, shown };
 }
 
 /** A checkpoint file of the run, checked to stay inside the runs directory; its cache key. */
@@ -97,7 +112,7 @@ function checkpointFile(dir: string, seqs: number): { file: string; key: string 
   return { file, key: `${st.mtimeMs}:${st.size}` };
 }
 
-export interface HeadCurves {
+export interface HeadCurves extends ClampShown {
   id: string;
   /** The dense set scored on (null until the worker has opened the run). */
   denseSet: string | null;
@@ -119,8 +134,6 @@ function startScoring(dir: string, st: RunState, checkpoints: number[]): Task<vo
   if (st.job && (!st.job.settled || st.job.error !== undefined)) return st.job;
   st.job = task(
     (async () => {
-      const svc = await live();
-      st.info = await svc.info(dir);
       const todo: { seqs: number; file: string; key: string }[] = [];
       for (const seqs of checkpoints) {
         let f: { file: string; key: string };
@@ -134,29 +147,54 @@ function startScoring(dir: string, st: RunState, checkpoints: number[]): Task<vo
         const bad = st.failed.get(seqs);
         if ((!c || c.key !== f.key) && (!bad || bad.key !== f.key)) todo.push({ seqs, ...f });
       }
+      // Everything stored already (by this server or an earlier one): the worker need not open the run.
+      if (st.info && !todo.length) return;
+      const svc = await live();
+      st.info = await svc.info(dir);
+      let scored = 0;
       for (const t of todo) {
         try {
-          st.scores.set(t.seqs, { key: t.key, p: await svc.headScores(dir, t.seqs, t.file) });
+          st.scores.set(t.seqs, { key: t.key, p: await svc.headScores(dir, t.seqs, t.file, st.clamp) });
           st.failed.delete(t.seqs);
+          scored++;
         } catch (e) {
           if (!svc.alive) throw e; // the worker died: nothing was learnt about this checkpoint
           st.failed.set(t.seqs, { key: t.key, error: (e as Error).message });
         }
       }
+      if (scored) await saveHeads(dir, st.clamp, st.configKey, { info: st.info, scores: st.scores });
     })(),
   );
   return st.job;
 }
 
 /**
- * Head curves of a run: the scores ready now, and `pending` for those still being computed. A run's first
- * request starts the scorer and answers after at most `waitMs` (HEADS_WAIT_MS; at once while the worker is
- * still opening the run); the page asks again while anything is pending, and the curves fill in.
+ * Head curves of a run under `clamp` (default the run's own spec): the scores ready now, and `pending` for
+ * those still being computed. A run's first request starts the scorer and answers after at most `waitMs`
+ * (HEADS_WAIT_MS; at once while the worker is still opening the run); the page asks again while anything
+ * is pending, and the curves fill in.
  */
-export async function headCurves(id: string, opts: { waitMs?: number } = {}): Promise<HeadCurves> {
+export async function headCurves(id: string, opts: { waitMs?: number; clamp?: LiveClamp } = {}): Promise<HeadCurves> {
   const E = await engine();
   const dir = runPath(id);
-  const st = state(dir);
+  const { st, shown } = state(dir, opts.clamp ?? 'run');
+  st.restoring ??= loadHeads(dir, st.clamp, st.configKey).then((stored) => {
+    if (!stored) return;
+    st.info ??= stored.info;
+    for (const [seqs, c] of stored.scores) {
+      if (st.scores.has(seqs)) continue;
+      // Only scores of checkpoint files as they are now: a rewritten one is scored again.
+      const now = (() => {
+        try {
+          return checkpointFile(dir, seqs).key;
+        } catch {
+          return null;
+        }
+      })();
+      if (now === c.key) st.scores.set(seqs, c);
+    }
+  });
+  await st.restoring;
   const checkpoints = E.RunDir.open(dir).listCheckpoints();
   const job = startScoring(dir, st, checkpoints);
   await within(job, st.info ? (opts.waitMs ?? HEADS_WAIT_MS) : 0);
@@ -164,13 +202,13 @@ export async function headCurves(id: string, opts: { waitMs?: number } = {}): Pr
     st.job = undefined; // reported once; the next request tries again
     throw job.error;
   }
-  if (!st.info) return { id, denseSet: null, nLayers: null, nHeads: null, points: [], pending: checkpoints.length, errors: [] };
+  if (!st.info) return { id, ...shown, denseSet: null, nLayers: null, nHeads: null, points: [], pending: checkpoints.length, errors: [] };
   const points = checkpoints.filter((s) => st.scores.has(s)).map((s) => st.scores.get(s)!.p);
   const errors = checkpoints.filter((s) => st.failed.has(s) && !st.scores.has(s)).map((s) => `checkpoint ${s}: ${st.failed.get(s)!.error}`);
-  return { id, denseSet: st.info.denseSet, nLayers: st.info.nLayers, nHeads: st.info.nHeads, points, pending: checkpoints.length - points.length - errors.length, errors };
+  return { id, ...shown, denseSet: st.info.denseSet, nLayers: st.info.nLayers, nHeads: st.info.nHeads, points, pending: checkpoints.length - points.length - errors.length, errors };
 }
 
-export interface AttentionAt {
+export interface AttentionAt extends ClampShown {
   id: string;
   seqs: number;
   checkpoints: number[];
@@ -183,27 +221,27 @@ export interface AttentionAt {
 }
 
 /**
- * Mean attention patterns of both layers' heads at checkpoint `seqs` (default the last one). The answer
- * waits at most `waitMs` (HEADS_WAIT_MS; not at all while the worker is still opening the run); until the
- * patterns are ready it says `pending`.
+ * Mean attention patterns of both layers' heads at checkpoint `seqs` (default the last one) under `clamp`
+ * (default the run's own spec). The answer waits at most `waitMs` (HEADS_WAIT_MS; not at all while the
+ * worker is still opening the run); until the patterns are ready it says `pending`.
  */
-export async function attentionAt(id: string, seqs?: number, opts: { waitMs?: number } = {}): Promise<AttentionAt> {
+export async function attentionAt(id: string, seqs?: number, opts: { waitMs?: number; clamp?: LiveClamp } = {}): Promise<AttentionAt> {
   const E = await engine();
   const dir = runPath(id);
-  const st = state(dir);
+  const { st, shown } = state(dir, opts.clamp ?? 'run');
   const checkpoints = E.RunDir.open(dir).listCheckpoints();
   if (!checkpoints.length) throw new ApiError(404, `run '${id}' has no checkpoints yet`);
   const at = seqs ?? checkpoints[checkpoints.length - 1];
   if (!checkpoints.includes(at)) throw new ApiError(404, `run '${id}' has no checkpoint at ${at} sequences`);
   const { file, key } = checkpointFile(dir, at);
-  const answer = (heads: LiveHeadPattern[], pending: boolean): AttentionAt => ({ id, seqs: at, checkpoints, denseSet: st.info?.denseSet ?? null, heads, pending });
+  const answer = (heads: LiveHeadPattern[], pending: boolean): AttentionAt => ({ id, ...shown, seqs: at, checkpoints, denseSet: st.info?.denseSet ?? null, heads, pending });
   const hit = st.patterns.get(at);
   if (hit && hit.key === key) return answer(hit.heads, false);
   const job = `${at}\0${key}`;
   let t = st.computing.get(job);
   if (!t) {
     const svc = await live();
-    const computed = Promise.all([svc.info(dir), svc.attention(dir, file)]).then(([info, heads]) => {
+    const computed = Promise.all([svc.info(dir), svc.attention(dir, file, st.clamp)]).then(([info, heads]) => {
       st.info = info;
       st.patterns.set(at, { key, heads });
       st.computing.delete(job);

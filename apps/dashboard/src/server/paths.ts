@@ -23,6 +23,14 @@ export function runsDir(): string {
 }
 
 /**
+ * What the user named the runs by, for resume commands: OPTO_RUNS_LOCATION (an s3:// URL when the runs
+ * directory is a local cache of a bucket) or the runs directory itself.
+ */
+export function runsLocation(): string {
+  return process.env.OPTO_RUNS_LOCATION || process.env.OPTO_RUNS_DIR || 'runs';
+}
+
+/**
  * A run id as it may appear in a URL: one directory name. Route params arrive decoded once; anything that
  * still looks encoded (`%`), any separator, `.`/`..`, a leading dot (temp and hidden entries) or a control
  * character is refused before the filesystem is touched.

@@ -5,10 +5,10 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { RunRecord } from '@optoscope/engine';
+import type { RunRecord, Staleness } from '@optoscope/engine';
 import { engine } from './engine';
 import { ApiError, redactPaths } from './errors';
-import { containedPath, runPath, runsDir } from './paths';
+import { containedPath, runPath, runsDir, runsLocation } from './paths';
 
 export interface RunRow {
   id: string;
@@ -30,6 +30,8 @@ export interface RunRow {
   tags: Record<string, string>;
   /** The user's note (`opto runs note`), or null. */
   note: string | null;
+  /** A `running` run whose writer is gone (no heartbeat for 60 s, or its process ended): when and where it was last seen, and how to resume it. */
+  stale: Staleness | null;
   /** Why run.json could not be read (the row is still listed, with this message). */
   error?: string;
   /** Why tags.json could not be read (the row is listed without tags). */
@@ -39,6 +41,7 @@ export interface RunRow {
 interface Cached {
   key: string;
   row: RunRow;
+  host?: string;
   flat: Record<string, string | number | boolean | null>;
 }
 
@@ -106,6 +109,7 @@ function rowOf(id: string, rec: RunRecord): RunRow {
     updatedAt: rec.updated_at ?? null,
     tags: {},
     note: null,
+    stale: null,
   };
 }
 
@@ -119,8 +123,44 @@ function stamp(file: string): string {
   }
 }
 
-/** Every run under the runs directory (a run.json is what makes a directory a run), cached by mtime. */
-export async function allRuns(): Promise<Cached[]> {
+/** Bumped whenever a run appears, changes or goes: what is derived from the whole list is kept per version. */
+let version = 0;
+const derived = new Map<string, { version: number; value: unknown }>();
+/** A value computed from the whole run list, recomputed only when the list changed (fields, presets, ...). */
+function perVersion<T>(name: string, make: () => T): T {
+  const hit = derived.get(name);
+  if (hit && hit.version === version) return hit.value as T;
+  const value = make();
+  derived.set(name, { version, value });
+  return value;
+}
+
+/** Liveness changes with the clock, not with run.json, so it is judged on every listing (running runs only). */
+async function withStaleness(c: Cached, dir: string): Promise<Cached> {
+  if (c.row.status !== 'running') return c;
+  const { readHeartbeat, resumeCommand, runStaleness } = await engine();
+  const stale = runStaleness({ status: 'running', updated_at: c.row.updatedAt ?? '', host: c.host }, readHeartbeat(dir), resumeCommand(runsLocation(), c.row.id));
+  return { ...c, row: { ...c.row, stale } };
+}
+
+/**
+ * Every run under the runs directory (a run.json is what makes a directory a run), cached by the run.json's
+ * inode, mtime and size: an unchanged run costs one stat. The containment check (realpath) runs when a
+ * run.json is new or changed, so a directory swapped for a link out of the runs directory is seen then.
+ */
+export function allRuns(): Promise<Cached[]> {
+  // Requests that arrive while a scan is queued share it (the scan starts after all of them arrived, so each
+  // still sees the directory as of after its request): 20 clients at once cost one scan, not 20.
+  return (pendingScan ??= new Promise<Cached[]>((resolve, reject) =>
+    setImmediate(() => {
+      pendingScan = null;
+      scanRuns().then(resolve, reject);
+    }),
+  ));
+}
+let pendingScan: Promise<Cached[]> | null = null;
+
+async function scanRuns(): Promise<Cached[]> {
   const { RunDir, readRunTags, TAGS_FILE } = await engine();
   const root = runsDir();
   const seen = new Set<string>();
@@ -130,21 +170,25 @@ export async function allRuns(): Promise<Cached[]> {
     const dir = path.join(root, d.name);
     let st: fs.Stats;
     try {
-      // A symlinked run that leaves the runs directory is not listed at all.
-      containedPath(root, d.name, 'run.json');
       st = fs.statSync(path.join(dir, 'run.json'));
       if (!st.isFile()) continue;
     } catch {
       continue;
     }
-    seen.add(d.name);
     const tagsFile = path.join(dir, TAGS_FILE);
-    const key = `${st.mtimeMs}:${st.size}:${stamp(tagsFile)}`;
+    const key = `${st.ino}:${st.mtimeMs}:${st.size}:${stamp(tagsFile)}`;
     let c = cache.get(dir);
     if (!c || c.key !== key) {
       try {
+        // A symlinked run that leaves the runs directory is not listed at all.
+        containedPath(root, d.name, 'run.json');
+      } catch {
+        continue;
+      }
+      version++;
+      try {
         const rec = RunDir.open(dir).readRecord();
-        c = { key, row: rowOf(d.name, rec), flat: flatten(rec.config) };
+        c = { key, row: rowOf(d.name, rec), flat: flatten(rec.config), host: rec.host };
         c.flat.status = rec.status;
       } catch (e) {
         // A run.json being replaced or corrupt: listed with the reason instead of failing the list.
@@ -161,9 +205,14 @@ export async function allRuns(): Promise<Cached[]> {
       }
       cache.set(dir, c);
     }
-    out.push(c);
+    seen.add(d.name);
+    out.push(await withStaleness(c, dir));
   }
-  for (const k of cache.keys()) if (path.dirname(k) === root && !seen.has(path.basename(k))) cache.delete(k);
+  for (const k of cache.keys())
+    if (path.dirname(k) === root && !seen.has(path.basename(k))) {
+      cache.delete(k);
+      version++;
+    }
   return out.sort((a, b) => (a.row.id < b.row.id ? -1 : a.row.id > b.row.id ? 1 : 0));
 }
 
@@ -223,13 +272,30 @@ export interface RunPage {
 
 const SORTABLE: (keyof RunRow)[] = ['id', 'status', 'preset', 'sweep', 'classes', 'labels', 'seqs', 'progress', 'learningTime', 'learned', 'clamp', 'seed', 'updatedAt'];
 
+/**
+ * Answers per query while no run changed (the run table's pages, polled every 2 s by every open page). A run
+ * turning stale changes no file, so the set of stale runs is part of what must be unchanged.
+ */
+const pages = new Map<string, { version: number; stale: string; page: RunPage }>();
+
 export async function queryRuns(q: RunQuery): Promise<RunPage> {
   const runs = await allRuns();
+  const key = JSON.stringify(q);
+  const stale = runs.flatMap((r) => (r.row.stale ? [r.row.id] : [])).join('\n');
+  const hit = pages.get(key);
+  if (hit && hit.version === version && hit.stale === stale) return hit.page;
+  const page = pageOf(runs, q);
+  if (pages.size >= 64) pages.clear();
+  pages.set(key, { version, stale, page });
+  return page;
+}
+
+function pageOf(runs: Cached[], q: RunQuery): RunPage {
   const sort = q.sort ?? 'id';
   if (!SORTABLE.includes(sort)) throw new ApiError(400, `cannot sort by '${String(sort)}' (sortable: ${SORTABLE.join(', ')})`);
   const hit = runs.filter(({ row, flat }) => {
     if (q.preset && row.preset !== q.preset) return false;
-    if (q.status && row.status !== q.status) return false;
+    if (q.status && row.status !== q.status && !(q.status === 'stale' && row.stale)) return false;
     if (q.clamp && !(q.clamp === 'none' ? row.clamp === 'none' : row.clamp.toLowerCase().includes(q.clamp.toLowerCase()))) return false;
     if (q.q && !row.id.toLowerCase().includes(q.q.toLowerCase())) return false;
     if (q.tags && !q.tags.every(([k, v]) => row.tags[k] === v)) return false;
@@ -246,18 +312,18 @@ export async function queryRuns(q: RunQuery): Promise<RunPage> {
   });
   const offset = Math.max(0, q.offset ?? 0);
   const limit = Math.min(500, Math.max(1, q.limit ?? 50));
-  const fields = new Set<string>();
-  for (const r of runs) for (const k of Object.keys(r.flat)) fields.add(k);
-  return {
-    total: runs.length,
-    matched: hit.length,
-    offset,
-    rows: hit.slice(offset, offset + limit).map((r) => r.row),
-    presets: [...new Set(runs.map((r) => r.row.preset).filter((p): p is string => !!p))].sort(),
-    statuses: [...new Set(runs.map((r) => r.row.status))].sort(),
-    tags: [...new Set(runs.flatMap((r) => Object.entries(r.row.tags).map(([k, v]) => `${k}=${v}`)))].sort(),
-    fields: [...fields].sort(),
-  };
+  const listing = perVersion('listing', () => {
+    const fields = new Set<string>();
+    for (const r of runs) for (const k of Object.keys(r.flat)) fields.add(k);
+    return {
+      presets: [...new Set(runs.map((r) => r.row.preset).filter((p): p is string => !!p))].sort(),
+      tags: [...new Set(runs.flatMap((r) => Object.entries(r.row.tags).map(([k, v]) => `${k}=${v}`)))].sort(),
+      fields: [...fields].sort(),
+    };
+  });
+  // Staleness follows the clock, not the run files: judged on every listing, never cached per version.
+  const statuses = [...new Set(runs.flatMap((r) => (r.row.stale ? [r.row.status, 'stale'] : [r.row.status])))].sort();
+  return { total: runs.length, matched: hit.length, offset, rows: hit.slice(offset, offset + limit).map((r) => r.row), ...listing, statuses };
 }
 
 /** `key=value` from the URL's `tag` parameter. */
@@ -293,6 +359,7 @@ export function runQueryFrom(sp: URLSearchParams): RunQuery {
 export interface RunDetail {
   id: string;
   record: RunRecord;
+  stale: Staleness | null;
   clamp: string;
   checkpoints: number[];
   analyses: string[];
@@ -303,7 +370,7 @@ export interface RunDetail {
 
 /** One run's record, checkpoints and stored analyses. */
 export async function runDetail(id: string): Promise<RunDetail> {
-  const { RunDir, readRunTags, TAGS_FILE } = await engine();
+  const { RunDir, readHeartbeat, readRunTags, resumeCommand, runStaleness, TAGS_FILE } = await engine();
   const dir = runPath(id);
   const rd = RunDir.open(dir);
   containedPath(runsDir(), id, TAGS_FILE);
@@ -314,7 +381,8 @@ export async function runDetail(id: string): Promise<RunDetail> {
     // an unreadable tags.json is reported in the run list; the run page still shows the run
   }
   const record = rd.readRecord();
+  const stale = runStaleness(record, readHeartbeat(dir), resumeCommand(runsLocation(), id));
   const analysisDir = path.join(dir, 'analysis');
   const analyses = fs.existsSync(analysisDir) ? fs.readdirSync(analysisDir).filter((f) => /^[\w-]+\.json$/.test(f)).map((f) => f.slice(0, -5)) : [];
-  return { id, record, clamp: clampSummary(record.config.interventions, record.config.model?.nHeads), checkpoints: rd.listCheckpoints(), analyses, ...labels };
+  return { id, record, stale, clamp: clampSummary(record.config.interventions, record.config.model?.nHeads), checkpoints: rd.listCheckpoints(), analyses, ...labels };
 }

@@ -28,3 +28,30 @@ export async function openBrowser(viewport: { width: number; height: number }, a
   page.on('pageerror', (e) => pageErrors.push(e.message));
   return { browser, page, pageErrors };
 }
+
+/**
+ * An end-to-end session: the production dashboard over `runsDir`, started as `opto dashboard` starts it
+ * (built into its own `distDir`, so a dashboard someone is using keeps its .next), and chromium.
+ */
+export async function openDashboardSession(
+  runsDir: string,
+  o: { distDir: string; build: 'always' | 'auto'; viewport: { width: number; height: number } },
+): Promise<{ url: (p: string) => string; page: Page; pageErrors: string[]; close: () => Promise<void> }> {
+  const { startDashboard } = await import('@optoscope/cli/dist/commands/dashboard.js');
+  const server = await startDashboard({ runsDir, port: 0, build: o.build, distDir: o.distDir, log: () => undefined });
+  try {
+    const { browser, page, pageErrors } = await openBrowser(o.viewport);
+    return {
+      url: (p) => `${server.url}${p}`,
+      page,
+      pageErrors,
+      close: async () => {
+        await browser.close();
+        await server.stop();
+      },
+    };
+  } catch (e) {
+    await server.stop();
+    throw e;
+  }
+}

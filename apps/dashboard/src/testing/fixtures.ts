@@ -4,6 +4,8 @@
  *   smoke      a finished 20k-sequence run, 5 labels / 50 classes, checkpoints every 5k, with a wiring
  *              analysis stored the way `opto analyze --what wiring` stores it (small dense set)
  *   labels10   a finished 10k-sequence run with 10 labels / 100 classes (a second Fig. 6 point)
+ *   clamped    a finished 10k-sequence run trained under CLAMPED_SPEC (a first- and a last-layer head
+ *              ablated, a previous-token clamp), checkpoints every 5k
  *   live       a copy of smoke marked running, holding only its first `liveRows` metric rows (tests append
  *              the rest while a page is open)
  *   corrupt    run.json that is not JSON
@@ -17,6 +19,8 @@ import * as path from 'node:path';
 import { compositionScores, openAnalysisRun, parseRunConfig, RunDir, train, wiringMatrices, writeJsonAtomic, type MetricRow } from '@optoscope/engine';
 
 export const SECRET = 'optoscope-secret-7f3a9c';
+/** The clamp spec of `clamped`: L1H1 and L2H0 ablated, L1H2's pattern clamped to the previous token. */
+export const CLAMPED_SPEC = { ablate: ['0:1', '1:0'], prevToken: { heads: ['0:2'], strength: 1 } };
 
 export interface Fixture {
   root: string;
@@ -36,6 +40,9 @@ export async function makeFixture(root: string): Promise<Fixture> {
     parseRunConfig({ preset: 'smoke', backend: 'wasm', task: { numLabels: 10, classSplit: [100, 1423, 100] }, schedule: { seqs: 10_000, evalEvery: 2000, ckptEvery: 10_000, evalSize: 200 } }),
     { out: path.join(runsDir, 'labels10') },
   );
+  await train(parseRunConfig({ preset: 'smoke', backend: 'wasm', interventions: CLAMPED_SPEC, schedule: { seqs: 10_000, evalEvery: 2000, ckptEvery: 5000, evalSize: 200 } }), {
+    out: path.join(runsDir, 'clamped'),
+  });
 
   // The wiring analysis, computed by the engine on a small dense set and stored as `opto analyze` does.
   const a = await openAnalysisRun(smoke, { size: 100 });

@@ -20,7 +20,7 @@
 import type { SequenceDistribution } from '../data/sampler.js';
 import { enumerateTrainingSet } from '../data/finiteSet.js';
 import { allocBatch, type FeatureSource, type SequenceBatch, type Task } from '../data/types.js';
-import { compileInterventions } from '../interventions/compile.js';
+import { compileInterventions, type CompileOptions } from '../interventions/compile.js';
 import { parseInterventionSpec, type InterventionSpec } from '../interventions/spec.js';
 import { buildModel, SEQ_LEN, type ModelProgram } from '../model.js';
 import { addHeadScores, meanHeadScores, newHeadScoreSums } from './heads.js';
@@ -155,14 +155,17 @@ export class DenseEvaluator {
   readonly chunk: number;
   private readonly prepared = new Map<string, DenseProgram>();
   private readonly chunkBatch: SequenceBatch;
+  private readonly compile: CompileOptions;
 
+  /** `compile.runsDir`: what `${runs}` in a graft checkpoint stands for (the analysed run's runs directory). */
   constructor(
     readonly params: ParamStore,
     readonly set: DenseSet,
-    opts: { chunk?: number } = {},
+    opts: { chunk?: number; compile?: CompileOptions } = {},
   ) {
     this.chunk = Math.min(opts.chunk ?? DEFAULT_DENSE_CHUNK, set.batch.size);
     this.chunkBatch = allocBatch(this.chunk);
+    this.compile = opts.compile ?? {};
   }
 
   get size(): number {
@@ -207,7 +210,7 @@ export class DenseEvaluator {
       batch: this.chunk,
       nItems: this.set.distribution.items.length,
       training: false,
-      passes: compileInterventions(spec, this.params),
+      passes: compileInterventions(spec, this.params, this.compile),
       keep,
     });
     model.setFeatures(this.set.distribution.itemFeatures);

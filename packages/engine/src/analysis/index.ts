@@ -5,4 +5,6 @@ export * from './ablation.js';
 export * from './wiring.js';
 export * from './progress.js';
 export * from './store.js';
-export { LIVE_DENSE_SIZE, LiveAnalysis, LiveAnalysisWorker, type LiveAnalysisService, type LiveHeadPattern, type LiveHeadPoint, type LiveRunInfo } from './live.js';
+export { LIVE_CLAMPS, LIVE_DENSE_SIZE, liveCodeKey, LiveAnalysis, LiveAnalysisWorker, type LiveAnalysisService, type LiveClamp, type LiveHeadPattern, type LiveHeadPoint, type LiveRunInfo } from './live.js';
+export { recordSites } from './recordSites.js';
+export { ANALYSES, ANALYSIS_NAMES, runAnalysis, summarizeAnalysis, type AnalysisContext, type AnalysisDef, type AnalysisName } from './registry.js';

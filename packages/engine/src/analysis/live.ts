@@ -3,10 +3,15 @@
  * computed one checkpoint at a time on demand:
  *
  * - head scores of one checkpoint: induction strength of every last-layer head and previous-token scores
- *   of every first-layer head, from the dense-set evaluator on the clean model (`inductionStrengthCurve`
- *   on that one checkpoint: the same programs and per-head accumulator as every other curve);
+ *   of every first-layer head, from the dense-set evaluator (`inductionStrengthCurve` on that one
+ *   checkpoint: the same programs and per-head accumulator as every other curve);
  * - attention patterns of one checkpoint: the mean [query][key] pattern of every head of the first and last
  *   layer over the dense set.
+ *
+ * Both are of the model under a `LiveClamp`: 'run' applies the run's own intervention spec (a clamped run's
+ * scores and patterns are those of the model it trained: clamped patterns as clamped, ablated heads
+ * attending with their values zeroed), 'none' the same checkpoint unclamped. For an unclamped run the two
+ * are the same model.
  *
  * Both use a stratified subsample of LIVE_DENSE_SIZE sequences of the finite training set (`denseSet`; the
  * stored `opto analyze` results use DEFAULT_DENSE_SIZE). `LiveAnalysis` keeps the analysis context of the
@@ -15,16 +20,20 @@
  * `LiveAnalysisWorker` is the same service in a worker thread, so that a server's event loop answers its
  * other requests while a run is opened and scored; it returns the same numbers (same code, same wasm).
  */
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { parseRunConfig } from '../config.js';
 import type { FeatureSource } from '../data/types.js';
+import { compileInterventions } from '../interventions/compile.js';
+import type { InterventionSpec } from '../interventions/spec.js';
 import { buildModel, SEQ_LEN, type ModelProgram } from '../model.js';
 import { readSafetensors } from '../store/safetensors.js';
-import { loadFeatures } from '../train.js';
+import { loadFeatures } from '../data/load.js';
 import { inductionStrengthCurve, openAnalysisRun, type AnalysisRun } from './progress.js';
+import { headLabel } from '../interventions/heads.js';
 
 /** Dense-set subsample of the live scores (the stored `opto analyze` results use 4,000). */
 export const LIVE_DENSE_SIZE = 1000;
@@ -33,11 +42,17 @@ const MAX_CONTEXTS = 4;
 /** Feature tables kept, by data config. */
 const MAX_FEATURES = 2;
 
+/** Which model a measure is of: with the run's own clamp spec ('run', the model it trained) or unclamped. */
+export type LiveClamp = 'run' | 'none';
+export const LIVE_CLAMPS: readonly LiveClamp[] = ['run', 'none'];
+
 export interface LiveRunInfo {
   /** The dense set's description (`DenseSet.description`). */
   denseSet: string;
   nLayers: number;
   nHeads: number;
+  /** The run's own intervention spec (config.interventions, parsed): what 'run' applies. */
+  clamp: InterventionSpec;
 }
 
 export interface LiveHeadPoint {
@@ -60,17 +75,18 @@ export interface LiveHeadPattern {
 export interface LiveAnalysisService {
   /** Open the run in `dir` (or reuse its context; a changed run.json config opens it again). */
   info(dir: string): Promise<LiveRunInfo>;
-  /** Head scores of the checkpoint file `file` (taken at `seqs` sequences) of the run in `dir`. */
-  headScores(dir: string, seqs: number, file: string): Promise<LiveHeadPoint>;
-  /** Mean attention patterns of the first and last layer's heads at the checkpoint file `file`. */
-  attention(dir: string, file: string): Promise<LiveHeadPattern[]>;
+  /** Head scores of the checkpoint file `file` (taken at `seqs` sequences) of the run in `dir`, under `clamp`. */
+  headScores(dir: string, seqs: number, file: string, clamp: LiveClamp): Promise<LiveHeadPoint>;
+  /** Mean attention patterns of the first and last layer's heads at the checkpoint file `file`, under `clamp`. */
+  attention(dir: string, file: string, clamp: LiveClamp): Promise<LiveHeadPattern[]>;
   close(): Promise<void>;
 }
 
 interface Ctx {
   configKey: string;
   a: AnalysisRun;
-  patternModel?: ModelProgram;
+  /** One attention model per clamp choice, built on first use. */
+  patternModels: Map<LiveClamp, ModelProgram>;
 }
 
 const tensorsOf = (file: string) => readSafetensors(file).tensors;
@@ -110,7 +126,7 @@ export class LiveAnalysis implements LiveAnalysisService {
     if (!making) {
       making = (async () => {
         const features = await this.sharedFeatures(JSON.parse(configKey), `${recordFile} config`);
-        return { configKey, a: await openAnalysisRun(dir, { size: this.denseSize, features }) };
+        return { configKey, a: await openAnalysisRun(dir, { size: this.denseSize, features }), patternModels: new Map() };
       })().finally(() => this.opening.delete(key));
       this.opening.set(key, making);
     }
@@ -121,32 +137,36 @@ export class LiveAnalysis implements LiveAnalysisService {
   }
 
   async info(dir: string): Promise<LiveRunInfo> {
-    const { ev } = (await this.context(dir)).a;
-    return { denseSet: ev.set.description, nLayers: ev.params.config.nLayers, nHeads: ev.params.config.nHeads };
+    const { ev, clamp } = (await this.context(dir)).a;
+    return { denseSet: ev.set.description, nLayers: ev.params.config.nLayers, nHeads: ev.params.config.nHeads, clamp };
   }
 
-  async headScores(dir: string, seqs: number, file: string): Promise<LiveHeadPoint> {
+  async headScores(dir: string, seqs: number, file: string, clamp: LiveClamp): Promise<LiveHeadPoint> {
     const { a } = await this.context(dir);
-    const [p] = inductionStrengthCurve(a.ev, () => tensorsOf(file), [seqs]);
+    const [p] = inductionStrengthCurve(a.ev, () => tensorsOf(file), [seqs], specFor(a, clamp));
     return p;
   }
 
-  async attention(dir: string, file: string): Promise<LiveHeadPattern[]> {
+  async attention(dir: string, file: string, clamp: LiveClamp): Promise<LiveHeadPattern[]> {
     const ctx = await this.context(dir);
+    const spec = specFor(ctx.a, clamp);
     const { ev } = ctx.a;
     const cfg = ev.params.config;
     const set = ev.set;
     const T = SEQ_LEN;
     const first = 'blocks.0.attn.pattern';
     const last = `blocks.${cfg.nLayers - 1}.attn.pattern`;
-    // Built once per run on the evaluator's parameter store: loading a checkpoint into the store is all
-    // another checkpoint costs.
-    if (!ctx.patternModel) {
-      ctx.patternModel = buildModel(ev.params, { batch: set.batch.size, nItems: set.distribution.items.length, training: false, allPositions: true, keep: [first, last] });
-      ctx.patternModel.setFeatures(set.distribution.itemFeatures);
+    // Built once per run and clamp choice on the evaluator's parameter store: loading a checkpoint into the
+    // store is all another checkpoint costs. Under the run's spec, the sites read are the final pass's:
+    // the patterns the clamped model attends with.
+    let m = ctx.patternModels.get(clamp);
+    if (!m) {
+      const passes = compileInterventions(spec, ev.params, { runsDir: path.dirname(path.resolve(dir)) });
+      m = buildModel(ev.params, { batch: set.batch.size, nItems: set.distribution.items.length, training: false, allPositions: true, passes, keep: [first, last] });
+      m.setFeatures(set.distribution.itemFeatures);
+      ctx.patternModels.set(clamp, m);
     }
     ev.loadTensors(tensorsOf(file), file);
-    const m = ctx.patternModel;
     m.setBatch(set.batch);
     m.program.forward();
     const n = set.batch.size;
@@ -157,7 +177,7 @@ export class LiveAnalysis implements LiveAnalysisService {
       for (let h = 0; h < H; h++) {
         const pattern = Array.from({ length: T }, () => new Array<number>(T).fill(0));
         for (let i = 0; i < n; i++) for (let q = 0; q < T; q++) for (let k = 0; k < T; k++) pattern[q][k] += A[((i * H + h) * T + q) * T + k];
-        heads.push({ head: `L${layer + 1}H${h}`, pattern: pattern.map((r) => r.map((v) => v / n)) });
+        heads.push({ head: headLabel(layer, h), pattern: pattern.map((r) => r.map((v) => v / n)) });
       }
     }
     return heads;
@@ -169,8 +189,43 @@ export class LiveAnalysis implements LiveAnalysisService {
   }
 }
 
+let codeKey: string | undefined;
+
+/**
+ * A key of the code behind live results: name, size and mtime of every module of this engine and of the
+ * wasm core (a stat each, not a read: it is asked for on a request). Results a server keeps across
+ * restarts (the dashboard's on-disk cache of head curves) under this key are never another build's; any
+ * rebuild changes it.
+ */
+export function liveCodeKey(): string {
+  if (codeKey) return codeKey;
+  const h = createHash('sha256');
+  const add = (root: string, keep: (f: string) => boolean) => {
+    const walk = (dir: string): string[] =>
+      fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : keep(e.name) ? [path.join(dir, e.name)] : []));
+    for (const f of walk(root).sort()) {
+      const st = fs.statSync(f);
+      h.update(`${path.relative(root, f)}\0${st.size}\0${st.mtimeMs}\0`);
+    }
+  };
+  const code = (f: string) => /\.(js|ts)$/.test(f) && !f.endsWith('.d.ts') && !f.includes('.test.');
+  add(fileURLToPath(new URL('..', import.meta.url)), code); // the engine's dist/ (src/ under its own tests)
+  const core = path.dirname(path.dirname(fileURLToPath(import.meta.resolve('@optoscope/core-wasm'))));
+  for (const sub of ['dist', 'build']) if (fs.existsSync(path.join(core, sub))) add(path.join(core, sub), (f) => code(f) || f.endsWith('.wasm'));
+  return (codeKey = h.digest('hex').slice(0, 16));
+}
+
+/** The spec a clamp choice applies to the run `a`. */
+function specFor(a: AnalysisRun, clamp: LiveClamp): InterventionSpec {
+  if (!LIVE_CLAMPS.includes(clamp)) throw new Error(`clamp must be ${LIVE_CLAMPS.join(' or ')}, got '${String(clamp)}'`);
+  return clamp === 'run' ? a.clamp : a.ev.parse({});
+}
+
 /** A call to the worker and its answer (liveWorker.ts). */
-export type LiveRequest = { id: number; op: 'info'; args: [string] } | { id: number; op: 'headScores'; args: [string, number, string] } | { id: number; op: 'attention'; args: [string, string] };
+export type LiveRequest =
+  | { id: number; op: 'info'; args: [string] }
+  | { id: number; op: 'headScores'; args: [string, number, string, LiveClamp] }
+  | { id: number; op: 'attention'; args: [string, string, LiveClamp] };
 export type LiveReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; message: string };
 
 function workerScript(): URL {
@@ -229,12 +284,12 @@ export class LiveAnalysisWorker implements LiveAnalysisService {
     return this.call('info', [dir]);
   }
 
-  headScores(dir: string, seqs: number, file: string): Promise<LiveHeadPoint> {
-    return this.call('headScores', [dir, seqs, file]);
+  headScores(dir: string, seqs: number, file: string, clamp: LiveClamp): Promise<LiveHeadPoint> {
+    return this.call('headScores', [dir, seqs, file, clamp]);
   }
 
-  attention(dir: string, file: string): Promise<LiveHeadPattern[]> {
-    return this.call('attention', [dir, file]);
+  attention(dir: string, file: string, clamp: LiveClamp): Promise<LiveHeadPattern[]> {
+    return this.call('attention', [dir, file, clamp]);
   }
 
   async close(): Promise<void> {

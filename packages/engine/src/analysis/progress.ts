@@ -17,18 +17,19 @@
  * - `learningTimeFromRows` (5.9): first eval x with mean `fsl_train` loss < 0.4·ln 2, else the last eval x.
  * The dense set is the `DenseEvaluator`'s (full finite set or its documented stratified subsample).
  */
+import * as path from 'node:path';
 import { selectBackendAsync, type BackendChoice } from '../backends/index.js';
 import { parseRunConfig, type RunConfig } from '../config.js';
 import { buildTask } from '../data/task.js';
 import type { FeatureSource, Task } from '../data/types.js';
-import { parseHead } from '../interventions/spec.js';
+import { ablateAllBut, parseHead, parseInterventionSpec, type InterventionSpec } from '../interventions/spec.js';
 import { learningTime } from '../metrics.js';
 import { ParamStore } from '../params.js';
 import { RunDir, type MetricRow } from '../store/runDir.js';
 import { readSafetensors, type NamedTensor } from '../store/safetensors.js';
-import { loadFeatures, modelConfigFor } from '../train.js';
+import { loadFeatures } from '../data/load.js';
+import { modelConfigFor } from '../trainSetup.js';
 import type { LossAcc } from './ablation.js';
-import { ablateAllBut } from '../interventions/spec.js';
 import { DenseEvaluator, denseSet, type DenseSetOptions } from './denseSet.js';
 
 /** Parameters of the checkpoint at `seqs` sequences. */
@@ -64,6 +65,8 @@ export interface AnalysisRun {
   features: FeatureSource;
   task: Task;
   ev: DenseEvaluator;
+  /** The run's own intervention spec (config.interventions), parsed against its model: the model it trained. */
+  clamp: InterventionSpec;
   checkpoints: number[];
   load: CheckpointLoader;
 }
@@ -77,11 +80,13 @@ export async function openAnalysisRun(
   const features = opts.features ?? (await loadFeatures(config));
   const task = buildTask(config.task, features);
   const params = new ParamStore((await selectBackendAsync(opts.backend ?? 'wasm')).backend, modelConfigFor(config, features));
-  const ev = new DenseEvaluator(params, denseSet(task, features, opts), { chunk: opts.chunk });
+  // A graft donor named `${runs}/<id>/...` is a run beside this one, as in training.
+  const ev = new DenseEvaluator(params, denseSet(task, features, opts), { chunk: opts.chunk, compile: { runsDir: path.dirname(path.resolve(dir)) } });
+  const clamp = parseInterventionSpec(config.interventions, params.config, `${run.recordFile} config.interventions`);
   const checkpoints = run.listCheckpoints();
   const load = runCheckpointLoader(run);
   if (checkpoints.length) ev.loadTensors(load(checkpoints[checkpoints.length - 1]), run.checkpointFile(checkpoints[checkpoints.length - 1]));
-  return { run, config, features, task, ev, checkpoints, load };
+  return { run, config, features, task, ev, clamp, checkpoints, load };
 }
 
 export interface ProgressPoint {
@@ -100,10 +105,11 @@ export function progressCurve(
   load: CheckpointLoader,
   checkpoints: readonly number[],
   specs: Record<string, unknown>,
-  opts: { heads?: boolean; log?: (msg: string) => void } = {},
+  opts: { heads?: boolean; headsSpec?: unknown; log?: (msg: string) => void } = {},
 ): ProgressPoint[] {
+  const headsSpec = opts.headsSpec ?? {};
   for (const s of Object.values(specs)) ev.prepare(s);
-  if (opts.heads) ev.prepare({}, { heads: true });
+  if (opts.heads) ev.prepare(headsSpec, { heads: true });
   return checkpoints.map((seqs, k) => {
     ev.loadTensors(load(seqs), `checkpoint ${seqs}`);
     const values: Record<string, LossAcc> = {};
@@ -113,7 +119,7 @@ export function progressCurve(
     }
     const point: ProgressPoint = { seqs, values };
     if (opts.heads) {
-      const r = ev.evaluate({}, { heads: true });
+      const r = ev.evaluate(headsSpec, { heads: true });
       point.strength = r.strength;
       point.prevToken = r.prevToken;
       point.prevTokenAtLabels = r.prevTokenAtLabels;
@@ -123,13 +129,18 @@ export function progressCurve(
   });
 }
 
-/** Spec 5.1 over checkpoints: induction strength per last-layer head at each checkpoint. */
+/**
+ * Spec 5.1 over checkpoints: induction strength per last-layer head at each checkpoint, of the model under
+ * `spec` (default none: the clean model; a clamped run's own spec gives the model it trained, whose clamped
+ * patterns are the ones scored and whose ablated heads still attend, their values zeroed).
+ */
 export function inductionStrengthCurve(
   ev: DenseEvaluator,
   load: CheckpointLoader,
   checkpoints: readonly number[],
+  spec: unknown = {},
 ): { seqs: number; strength: number[]; prevToken: number[]; prevTokenAtLabels: number[] }[] {
-  return progressCurve(ev, load, checkpoints, {}, { heads: true }).map((p) => ({
+  return progressCurve(ev, load, checkpoints, {}, { heads: true, headsSpec: spec }).map((p) => ({
     seqs: p.seqs,
     strength: p.strength!,
     prevToken: p.prevToken!,

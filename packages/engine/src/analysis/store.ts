@@ -5,7 +5,9 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { writeJsonAtomic } from '../store/atomic.js';
+import { makeDirs, writeJsonAtomic } from '../store/atomic.js';
+import { jsonErrorLine } from '../store/jsonFile.js';
+import { verifyJsonChecksum, withJsonChecksum } from '../store/jsonChecksum.js';
 import type { AnalysisRun } from './progress.js';
 
 export interface StoredAnalysis<T> {
@@ -23,8 +25,8 @@ export function analysisFile(a: AnalysisRun, what: string): string {
 /** Store `result` of analysis `what` on `checkpoint` (atomically); returns what was written and where. */
 export function storeAnalysis<T>(a: AnalysisRun, what: string, checkpoint: number, result: T): { file: string; stored: StoredAnalysis<T> } {
   const file = analysisFile(a, what);
-  const stored: StoredAnalysis<T> = { what, run: a.run.id, checkpoint, denseSet: a.ev.set.description, result };
-  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const stored: StoredAnalysis<T> = withJsonChecksum({ what, run: a.run.id, checkpoint, denseSet: a.ev.set.description, result });
+  makeDirs(path.dirname(file));
   writeJsonAtomic(file, stored);
   return { file, stored };
 }
@@ -33,10 +35,20 @@ export function storeAnalysis<T>(a: AnalysisRun, what: string, checkpoint: numbe
 export function cachedAnalysis<T>(a: AnalysisRun, what: string, compute: () => T, log?: (msg: string) => void): T {
   const checkpoint = a.checkpoints[a.checkpoints.length - 1];
   try {
-    const s = JSON.parse(fs.readFileSync(analysisFile(a, what), 'utf8')) as StoredAnalysis<T>;
-    if (s.what === what && s.checkpoint === checkpoint && s.denseSet === a.ev.set.description) return s.result;
-  } catch {
-    // absent or unreadable: compute it
+    const file = analysisFile(a, what);
+    if (fs.existsSync(file)) {
+      let doc: StoredAnalysis<T>;
+      try {
+        doc = JSON.parse(fs.readFileSync(file, 'utf8'));
+      } catch (e) {
+        throw new Error(`${file}: not valid JSON (${jsonErrorLine(e)})`);
+      }
+      const s = verifyJsonChecksum(doc, file);
+      if (s.what === what && s.checkpoint === checkpoint && s.denseSet === a.ev.set.description) return s.result;
+    }
+  } catch (e) {
+    // Unreadable or corrupt: computed again (and stored over it).
+    log?.(`warning: ${(e as Error).message.split('\n')[0]}; computing it again`);
   }
   log?.(`${a.run.id}: computing ${what}`);
   return storeAnalysis(a, what, checkpoint, compute()).stored.result;

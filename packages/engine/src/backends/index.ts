@@ -1,12 +1,16 @@
 /**
- * Backend selection. `auto` prefers WebGPU when a hardware adapter exists and otherwise the wasm SIMD
- * core; the choice and the reason are recorded in run.json.
+ * Backend selection. `auto` times the run's own training step on the wasm SIMD core and on WebGPU when a
+ * hardware adapter exists, and takes the faster (autoChoice.ts; the verdict is cached per machine,
+ * adapter and program); without a program to time it prefers a hardware adapter. A software adapter is
+ * skipped without timing (it is known to be slower), unless OPTO_AUTO_TIME_SOFTWARE=1. The choice, the
+ * reason and both timings are recorded in run.json.
  *
  * WebGPU can only be found and started asynchronously, so `selectBackendAsync` is the full selection;
  * `selectBackend` (synchronous) serves wasm and reference and treats `auto` as wasm without probing.
  */
 import { instantiateCore } from '@optoscope/core-wasm';
 import type { Backend } from '../backend.js';
+import { cachedVerdict, defaultVerdictCache, describeTiming, measureBackends, storeVerdict, verdictKey, type BackendTiming, type StepFactory } from './autoChoice.js';
 import { createReferenceBackend } from './reference.js';
 import { createWasmBackend } from './wasm.js';
 import { hardwareGpuPossible } from './gpuDeviceNodes.js';
@@ -27,6 +31,22 @@ export interface SelectedBackend {
    * done; a device opened in a worker thread must be released before that thread ends (webgpu.ts).
    */
   release?: () => Promise<void>;
+  /** `auto` between wasm and webgpu: both step times and the pick. */
+  timing?: BackendTiming;
+}
+
+/** What `auto` may time: the run's training step, and where its verdicts are cached. */
+export interface AutoOptions {
+  /** Builds one training step of the run's program on a backend; without it `auto` decides by rule. */
+  measure?: StepFactory;
+  /** The program's shape (model, batch, clamps): part of the cache key. */
+  programKey?: string;
+  /** Time a software adapter too instead of skipping it by rule (default: OPTO_AUTO_TIME_SOFTWARE=1). */
+  timeSoftwareAdapters?: boolean;
+  /** The verdict cache file (default `defaultVerdictCache()`). */
+  cacheFile?: string;
+  /** Timing budget for both backends together, ms (default 1000). */
+  budgetMs?: number;
 }
 
 const unknown = (requested: string) => new Error(`unknown backend '${requested}' (expected ${BACKEND_CHOICES.join(', ')})`);
@@ -56,7 +76,7 @@ function probeOnce(): Promise<WebGpuAdapterProbe> {
 }
 
 /** The full selection, WebGPU included. Never fails for `auto`: any WebGPU trouble falls back to wasm, with the reason. */
-export async function selectBackendAsync(requested: BackendChoice, coreModule?: WebAssembly.Module): Promise<SelectedBackend> {
+export async function selectBackendAsync(requested: BackendChoice, coreModule?: WebAssembly.Module, auto: AutoOptions = {}): Promise<SelectedBackend> {
   if (requested === 'webgpu') {
     const dev = await openWebGpuDevice(); // throws, with how to get an adapter, when there is none
     const sel: SelectedBackend = { backend: dev.createBackend(), requested, reason: `requested: webgpu on the ${dev.reason}`, release: () => dev.close() };
@@ -66,22 +86,45 @@ export async function selectBackendAsync(requested: BackendChoice, coreModule?: 
   }
   if (requested !== 'auto') return selectBackend(requested, coreModule);
   const wasm = (why: string): SelectedBackend => ({ ...selectBackend('wasm', coreModule), requested, reason: `auto: ${why}; using the wasm SIMD core` });
+  const timeSoftware = auto.timeSoftwareAdapters ?? process.env.OPTO_AUTO_TIME_SOFTWARE === '1';
   let found: WebGpuAdapterProbe;
   try {
-    const hw = await hardwareGpuPossible();
-    if (!hw.possible) return wasm(`no hardware WebGPU adapter is possible: ${hw.why}`);
+    if (!timeSoftware) {
+      const hw = await hardwareGpuPossible();
+      if (!hw.possible) return wasm(`no hardware WebGPU adapter is possible: ${hw.why}`);
+    }
     found = await probeOnce();
   } catch (e) {
     return wasm(`the WebGPU probe failed (${(e as Error).message})`);
   }
   if (!found.adapter) return wasm(`no WebGPU adapter (${found.reason})`);
-  if (found.isSoftware) return wasm(`the only WebGPU adapter is a software one (${describeAdapter(found.info)}), slower than the wasm core on the same CPU`);
+  if (found.isSoftware && !timeSoftware)
+    return wasm(`the only WebGPU adapter is a software one (${describeAdapter(found.info)}), slower than the wasm core on the same CPU (not timed; OPTO_AUTO_TIME_SOFTWARE=1 times it)`);
+  const cacheFile = auto.cacheFile ?? defaultVerdictCache();
+  const key = verdictKey(describeAdapter(found.info), auto.programKey ?? 'any program');
+  const cached = cachedVerdict(cacheFile, key);
+  if (cached?.picked === 'wasm') return { ...wasm(describeTiming(cached)), timing: cached };
+  let dev;
   try {
-    const dev = await openWebGpuDevice();
-    return { backend: dev.createBackend(), requested, reason: `auto: WebGPU on the ${found.reason}`, release: () => dev.close() };
+    dev = await openWebGpuDevice();
   } catch (e) {
-    return wasm(`a hardware WebGPU adapter (${describeAdapter(found.info)}) exists but the webgpu backend failed to start: ${(e as Error).message}`);
+    return wasm(`a WebGPU adapter (${describeAdapter(found.info)}) exists but the webgpu backend failed to start: ${(e as Error).message}`);
   }
+  const gpu: SelectedBackend = { backend: dev.createBackend(), requested, reason: `auto: WebGPU on the ${found.reason}`, release: () => dev.close() };
+  if (cached) return { ...gpu, reason: `${gpu.reason} (${describeTiming(cached)})`, timing: cached };
+  if (!auto.measure) return { ...gpu, reason: `${gpu.reason} (a hardware adapter; no program to time)` };
+  const cpu = selectBackend('wasm', coreModule);
+  let timing: BackendTiming;
+  try {
+    timing = measureBackends(cpu.backend, gpu.backend, auto.measure, auto.budgetMs);
+  } catch (e) {
+    await dev.close();
+    return wasm(`timing the webgpu backend failed (${(e as Error).message})`);
+  }
+  storeVerdict(cacheFile, key, timing);
+  if (timing.picked === 'webgpu') return { ...gpu, reason: `${gpu.reason}, faster here (${describeTiming(timing)})`, timing };
+  await dev.close();
+  return { ...cpu, requested, reason: `auto: the wasm SIMD core, faster here than WebGPU on the ${found.reason} (${describeTiming(timing)})`, timing };
 }
 
 export { createReferenceBackend, createWasmBackend, createWebGpuBackend };

@@ -154,6 +154,7 @@ describe('trainInPage', () => {
     expect(rd.listCheckpoints()).toEqual([1600]);
     const ck = readSafetensors(path.join(dir, checkpointName(1600)));
     expect(ck.metadata.format).toBe('optoscope-params/1');
+    expect(JSON.parse(ck.metadata.model)).toEqual(run.params.config); // a page's download is as self-describing as a CLI run's
     expect(Array.from(ck.tensors['blocks.1.attn.qkv.weight'].data)).toEqual(Array.from(paramTensors(run.params)['blocks.1.attn.qkv.weight'].data));
     // The WebCrypto encoder writes the same bytes as the node:crypto one.
     const meta = { run: 'x' };

@@ -12,8 +12,11 @@ import { createWasmBackendOn } from '../backends/wasmCore.js';
 
 export { ConfigError, mergeConfig, parseRunConfig, RunConfigSchema, type RunConfig, type RunConfigInput } from '../config.js';
 export { DEFAULT_PRESET_HEADS, PRESETS, presetConfig, onlyHead, type Preset, type PresetHeads } from '../presets.js';
+export { CLAMPS, type AnyClamp, type ClampKey } from '../interventions/clamps/index.js';
+export type { Clamp, FormField, FormNumber } from '../interventions/clamps/clamp.js';
 export {
   ablateAllBut,
+  headLabel,
   InterventionError,
   isEmptySpec,
   parseHead,

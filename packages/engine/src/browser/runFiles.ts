@@ -2,7 +2,7 @@
  * A run trained in a page as the files of a run directory (README "Run directory"): run.json, metrics.jsonl
  * and the final checkpoint in safetensors, so `opto` and the dashboard can open a downloaded run.
  */
-import { paramTensors } from '../store/paramIO.js';
+import { checkpointMetadata, paramTensors } from '../store/paramIO.js';
 import type { MetricRow, RunRecord, RunSummary, SetMetrics } from '../store/runDir.js';
 import type { RUN_SCHEMA } from '../store/runDir.js';
 import { encodeSafetensorsWeb } from '../store/safetensorsCodec.js';
@@ -63,7 +63,7 @@ export const metricsJsonl = (rows: readonly MetricRow[]): string => rows.map((r)
 /** Relative path → bytes of the run directory's files. */
 export async function pageRunFiles(run: PageRun, info: PageRunInfo): Promise<Record<string, Uint8Array>> {
   const enc = new TextEncoder();
-  const ckpt = await encodeSafetensorsWeb(paramTensors(run.params), { seqs: String(run.seqs), step: String(run.steps), run: info.id, format: 'optoscope-params/1' });
+  const ckpt = await encodeSafetensorsWeb(paramTensors(run.params), checkpointMetadata(run.params, { seqs: run.seqs, step: run.steps, run: info.id }));
   return {
     'run.json': enc.encode(JSON.stringify(pageRunRecord(run, info), null, 2) + '\n'),
     'metrics.jsonl': enc.encode(metricsJsonl(run.rows)),

@@ -12,6 +12,7 @@ import { buildTask } from '../data/task.js';
 import type { FeatureSource } from '../data/types.js';
 import { headScores, type HeadScores } from '../analysis/heads.js';
 import type { HeadPoint } from '../figures/heads.js';
+import { headLabel } from '../interventions/heads.js';
 import { learningTime, type Metrics } from '../metrics.js';
 import type { ParamStore } from '../params.js';
 import type { MetricRow } from '../store/runDir.js';
@@ -65,6 +66,12 @@ export interface PageTrainOptions {
   /** Aborting stops at the next chunk boundary; the run resolves with what it has (`stopped: true`). */
   signal?: AbortSignal;
   pause?: PauseGate;
+  /**
+   * Called when the loop has actually stopped for a pause (after the last step it ran was reported with
+   * onProgress), with that progress. A pause is requested with `pause.pause()` but only takes effect at the
+   * next chunk boundary, so a page says "paused" on this acknowledgement, not on the click.
+   */
+  onPaused?: (p: PageProgress) => void;
   /** Measure head scores at eval points at least this many sequences apart (default max(evalEvery, 5000)). */
   headEvery?: number;
   /** Longest stretch of synchronous training before yielding, ms (default 25). */
@@ -106,7 +113,7 @@ function yieldToEventLoop(): Promise<void> {
 
 /** Layer-2 (last-layer) head names as the figures label them: "L2H3" for "1:3". */
 export function headPoints(seqs: number, scores: HeadScores, nLayers: number): HeadPoint[] {
-  return scores.induction.map((value, h) => ({ seqs, head: `L${nLayers}H${h}`, value }));
+  return scores.induction.map((value, h) => ({ seqs, head: headLabel(nLayers - 1, h), value }));
 }
 
 /** Train `config` in memory. Validates it first (ConfigError / InterventionError name the field at fault). */
@@ -180,6 +187,7 @@ export async function trainInPage(config: unknown, opts: PageTrainOptions): Prom
       lastReportSeqs = seqs;
       await yieldToEventLoop();
       if (opts.pause?.paused) {
+        opts.onPaused?.({ seqs, total, step, loss: recentLoss, seqsPerSec: 0 });
         await opts.pause.wait();
         lastReport = now(); // the pause is not training time
       }

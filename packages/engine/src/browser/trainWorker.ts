@@ -33,6 +33,8 @@ export type TrainWorkerEvent =
   | { type: 'backend'; used: 'wasm' | 'webgpu'; reason: string }
   | { type: 'eval'; eval: PageEval }
   | { type: 'progress'; progress: PageProgress }
+  /** The loop has stopped for a pause: no step or eval follows until a 'resume' request. */
+  | { type: 'paused'; progress: PageProgress }
   | { type: 'done'; run: PageRunSummary }
   | { type: 'files'; files: Record<string, Uint8Array> }
   | { type: 'error'; message: string };
@@ -64,6 +66,7 @@ export function serveTrainWorker(scope: PortLike): void {
         signal: abort.signal,
         onEval: (e) => send({ type: 'eval', eval: e }),
         onProgress: (progress) => send({ type: 'progress', progress }),
+        onPaused: (progress) => send({ type: 'paused', progress }),
       });
       last = run;
       const { params: _params, features: _features, ...summary } = run;

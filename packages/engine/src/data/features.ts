@@ -37,6 +37,7 @@
 import { open, readFile, stat } from 'node:fs/promises';
 import { extname, resolve } from 'node:path';
 import type { FeatureSource } from './types.js';
+import { parseNpyArray } from '../store/npy.js';
 
 // The synthetic generator lives in synthetic.ts (no Node imports, so a page can train on it); re-exported here.
 export { SYNTHETIC_DEFAULTS, syntheticFeatures, type SyntheticFeatureOptions } from './synthetic.js';
@@ -72,62 +73,12 @@ export async function loadFeatureFile(path: string, opts: { datasetPath?: string
 }
 
 /**
- * Parse an NPY file (format versions 1, 2, 3: magic, version, little-endian header length, a Python dict
- * literal header, then the raw array). Only little-endian float32/float64 in C order is accepted because
- * that is what feature extraction produces; anything else is rejected rather than silently reinterpreted.
+ * Parse a feature NPY file: only little-endian float32/float64 in C order is accepted because that is
+ * what feature extraction produces; anything else is rejected rather than silently reinterpreted.
  */
 export function parseNpy(name: string, bytes: Uint8Array): { shape: number[]; values: Float32Array | Float64Array } {
-  const fail = (msg: string): never => {
-    throw new Error(`feature file ${name}: ${msg}`);
-  };
-  const magic = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
-  if (bytes.length < 10 || magic.some((b, i) => bytes[i] !== b)) fail('not an NPY file (bad magic)');
-  const major = bytes[6];
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let headerStart: number;
-  let headerLen: number;
-  if (major === 1) {
-    headerStart = 10;
-    headerLen = view.getUint16(8, true);
-  } else if (major === 2 || major === 3) {
-    if (bytes.length < 12) fail('truncated NPY header');
-    headerStart = 12;
-    headerLen = view.getUint32(8, true);
-  } else {
-    return fail(`unsupported NPY format version ${major}.${bytes[7]}`);
-  }
-  const dataStart = headerStart + headerLen;
-  if (dataStart > bytes.length) fail('truncated NPY header');
-  const header = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(bytes.subarray(headerStart, dataStart));
-
-  const descr = /['"]descr['"]\s*:\s*['"]([^'"]*)['"]/.exec(header)?.[1];
-  const fortran = /['"]fortran_order['"]\s*:\s*(True|False)/.exec(header)?.[1];
-  const shapeText = /['"]shape['"]\s*:\s*\(([^)]*)\)/.exec(header)?.[1];
-  if (descr === undefined || fortran === undefined || shapeText === undefined) {
-    fail(`malformed NPY header ${JSON.stringify(header.trim())}`);
-  }
-  if (fortran === 'True') fail('fortran_order arrays are not supported (save a C-order array)');
-  let itemSize: number;
-  if (descr === '<f4') itemSize = 4;
-  else if (descr === '<f8') itemSize = 8;
-  else if (descr === '>f4' || descr === '>f8') return fail(`dtype '${descr}' is big-endian; expected '<f4' or '<f8'`);
-  else return fail(`dtype '${descr}' is not float; expected '<f4' or '<f8'`);
-  const shape = shapeText!
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0)
-    .map((s) => (/^\d+$/.test(s) ? Number(s) : fail(`bad shape entry '${s}' in NPY header`)));
-  const count = shape.reduce((a, b) => a * b, 1);
-  const expectBytes = count * itemSize;
-  if (bytes.length - dataStart !== expectBytes) {
-    fail(`data has ${bytes.length - dataStart} bytes, shape (${shape.join(', ')}) of '${descr}' needs ${expectBytes}`);
-  }
-  // Read through a DataView: the data offset need not be aligned within a pooled Buffer, and it keeps
-  // the little-endian reading explicit on any host.
-  const values = itemSize === 4 ? new Float32Array(count) : new Float64Array(count);
-  if (itemSize === 4) for (let i = 0; i < count; i++) values[i] = view.getFloat32(dataStart + 4 * i, true);
-  else for (let i = 0; i < count; i++) values[i] = view.getFloat64(dataStart + 8 * i, true);
-  return { shape, values };
+  const { shape, values } = parseNpyArray(`feature file ${name}`, bytes, ['<f4', '<f8']);
+  return { shape, values: values as Float32Array | Float64Array };
 }
 
 function normaliseH5Path(p: string): string[] {
@@ -141,6 +92,9 @@ let h5Promise: Promise<H5Module> | null = null;
 function h5wasm(): Promise<H5Module> {
   h5Promise ??= import('h5wasm/node').then(async (mod) => {
     await mod.ready;
+    // libhdf5 prints its whole error stack (dozens of HDF5-DIAG lines) to stderr by default; make it
+    // throw instead, so a damaged file gets one line that names the deepest cause.
+    mod.Module.activate_throwing_error_handler();
     return mod;
   });
   return h5Promise;
@@ -229,8 +183,11 @@ async function hasHdf5Signature(abs: string): Promise<boolean> {
   }
 }
 
+/** One line for an error; for libhdf5's error stack, the innermost frame's message (e.g. "truncated file: eof = ..."). */
 function oneLine(e: unknown): string {
-  return (e instanceof Error ? e.message : String(e)).split('\n')[0];
+  const msg = e instanceof Error ? e.message : String(e);
+  const frames = [...msg.matchAll(/#\d+: .* in \w+\(\): (.+)$/gm)].map((m) => m[1].trim());
+  return frames.at(-1) ?? msg.split('\n')[0];
 }
 
 /** Shared validation of a loaded table: rank 3, non-empty, every value finite after conversion to float32. */

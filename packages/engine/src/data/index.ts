@@ -8,7 +8,8 @@ export {
   DEFAULT_H5_DATASET,
   type SyntheticFeatureOptions,
 } from './features.js';
-export { defaultTaskConfig, buildTask, allLabelPairs, labelPairCounts } from './task.js';
+export { defaultTaskConfig, buildTask, allLabelPairs, labelPairCounts, classSplitFor, OMNIGLOT_CLASSES, TEST_CLASSES } from './task.js';
 export { trainDistribution, makeDistribution, type SequenceDistribution } from './sampler.js';
 export { makeEvalSets, evalDistribution, evalSetOmissions, evalSetOmissionReason } from './evalSets.js';
 export { enumerateTrainingSet, finiteSetSize } from './finiteSet.js';
+export { SEQUENCE_COLUMNS, batchToSequences, sequencesToEvalSet } from './sequenceArray.js';

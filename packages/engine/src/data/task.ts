@@ -41,6 +41,20 @@ export function labelPairCounts(
   return { train: n - val - test, val, test };
 }
 
+/**
+ * Label pairs L(L-1)/2 are enumerated and permuted to split them (spec 1.3), so their count is bounded:
+ * at most 1448 labels (the paper uses 5, 10 and 15). Beyond it memory would grow without a word.
+ */
+export const MAX_LABEL_PAIRS = 2 ** 20;
+export const MAX_LABELS = Math.floor((1 + Math.sqrt(1 + 8 * MAX_LABEL_PAIRS)) / 2);
+
+/** Why `numLabels` is too many, or null. */
+export function tooManyLabels(numLabels: number): string | null {
+  if (numLabels <= MAX_LABELS) return null;
+  const pairs = (numLabels * (numLabels - 1)) / 2;
+  return `${numLabels} labels make ${pairs.toExponential(2)} label pairs, more than the ${MAX_LABEL_PAIRS.toLocaleString('en-US')} the task can split (at most ${MAX_LABELS} labels)`;
+}
+
 /** Permutations tried before giving up on "every label in a train pair" (only near-impossible splits hit it). */
 const MAX_PAIR_ATTEMPTS = 100_000;
 
@@ -109,6 +123,8 @@ function validateConfig(config: TaskConfig, features: FeatureSource): void {
   if (config.exemplarSplit[0] < 1) throw new Error('buildTask: exemplarSplit train count is 0, need at least 1');
   const L = config.numLabels;
   if (!Number.isInteger(L) || L < 2) throw new Error(`buildTask: numLabels must be an integer >= 2, got ${L}`);
+  const many = tooManyLabels(L);
+  if (many) throw new Error(`buildTask: numLabels ${L}: ${many}`);
   const p = config.labelPairSplit;
   if (p.length !== 3 || !p.every((x) => Number.isFinite(x) && x >= 0) || p[0] + p[1] + p[2] <= 0) {
     throw new Error(`buildTask: labelPairSplit must be three non-negative numbers with a positive sum, got [${p.join(', ')}]`);
@@ -121,4 +137,19 @@ function validateConfig(config: TaskConfig, features: FeatureSource): void {
       `buildTask: labelPairSplit [${p.join(', ')}] leaves ${counts.train} train pairs of ${(L * (L - 1)) / 2}; ${L} labels need at least ${needed} for each to appear in one`,
     );
   }
+}
+
+/** Classes in the Omniglot feature file (spec 1.1); the test classes are always its last 100 (spec 1.2). */
+export const OMNIGLOT_CLASSES = 1623;
+export const TEST_CLASSES = 100;
+
+/**
+ * Training classes N → classSplit [N, 1623 − 100 − N, 100]: the paper's splits of Fig. 6 (50, 100, 200, ...).
+ * Throws when N leaves no room for the test classes.
+ */
+export function classSplitFor(classes: number): [number, number, number] {
+  const val = OMNIGLOT_CLASSES - TEST_CLASSES - classes;
+  if (!Number.isInteger(classes) || classes < 1 || val < 0)
+    throw new RangeError(`${classes} training classes: use 1 to ${OMNIGLOT_CLASSES - TEST_CLASSES} (the last ${TEST_CLASSES} of ${OMNIGLOT_CLASSES} are the test classes)`);
+  return [classes, val, TEST_CLASSES];
 }

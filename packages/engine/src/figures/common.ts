@@ -8,8 +8,7 @@ import type { MetricRow } from '../store/runDir.js';
 
 export type { TopLevelSpec };
 
-/** ln 2: the plateau of a 2-way label guess (spec 3.4). */
-export const LN2 = Math.LN2;
+export { LN2 } from '../metrics.js';
 
 /** The paper's names for the four eval sets (spec 1.6, Fig. 3a legend). */
 export const EVAL_SET_LABELS: Readonly<Record<string, string>> = {

@@ -7,8 +7,14 @@ import {
   attentionHeatmapSpec,
   compileSpec,
   headCurvesSpec,
+  groupCurveRows,
+  groupCurvesSpec,
+  groupLearningTimeSpec,
   lossCurvesSpec,
+  parallelCoordsSpec,
   renderSvg,
+  toCsv,
+  trainWindowSpec,
   runComparisonSpec,
   strengthScatterSpec,
   toyLossSpec,
@@ -160,5 +166,57 @@ describe('figure specs', () => {
       expect(compileSpec(s).marks?.length).toBeGreaterThan(0);
     }
     expect(LN2).toBeCloseTo(0.693147, 6);
+  });
+});
+
+describe('sweep figures: bands, axes, smoothing', () => {
+  const pts = (k: number) => Array.from({ length: 20 }, (_, i) => ({ x: i * 1000, mean: 1 / (1 + k * i) + (i % 2 ? 0.05 : -0.05), std: 0.02 * k, min: 0.5 / (1 + i), max: 1.5 / (1 + i), n: 3 }));
+  const series = [1, 2, 3, 4].map((k) => ({ label: `cond ${k}`, points: pts(k) }));
+
+  it('one band and one line per group; smoothing adds the raw mean faint and changes the line; log axes drop x = 0', async () => {
+    const plain = await render(groupCurvesSpec(series, { yTitle: 'loss' }));
+    expect(count(plain, 'area mark')).toBe(4);
+    expect(count(plain, 'line mark')).toBe(4);
+    expect(texts(plain)).toEqual(expect.arrayContaining(['cond 1', 'cond 4']));
+    const smooth = await render(groupCurvesSpec(series, { yTitle: 'loss', smoothing: 0.8 }));
+    expect(count(smooth, 'line mark')).toBe(8);
+    const rows = groupCurveRows(series, { smoothing: 0.8 });
+    // The smoothed value is TensorBoard's EMA of the means: second point = (0.2·m0·0.8 + 0.2·m1) / (1 − 0.8²).
+    const m = series[0]!.points.map((p) => p.mean);
+    expect(rows[1]!.smoothed).toBeCloseTo((0.8 * 0.2 * m[0]! + 0.2 * m[1]!) / (1 - 0.64), 12);
+    expect(rows[0]!.lo).toBeCloseTo(m[0]! - 0.02, 12);
+    expect(groupCurveRows(series, { band: 'minmax' })[3]!.hi).toBe(1.5 / 4);
+    const log = groupCurvesSpec(series, { logX: true, logY: true }) as unknown as { layer: { data: { values: { x: number }[] } }[] };
+    expect(log.layer[0]!.data.values.every((v) => v.x > 0)).toBe(true);
+    expect(JSON.stringify(log)).toContain('"type":"log"');
+    await render(log as unknown as TopLevelSpec);
+  });
+
+  it('a run page curve: smoothing over the raw line, x by wall time, the train window and gradient norm', async () => {
+    const rows = syntheticRun().map((r) => ({ ...r, wall_s: r.seqs / 1e4 }));
+    const train = rows.filter((r) => r.set === 'fsl_train').map((r) => ({ kind: 'train' as const, seqs: r.seqs, step: r.step, loss: Number(r.loss) + 0.1, grad_norm: 2 + Math.sin(r.seqs), wall_s: r.wall_s }));
+    const all = [...rows, ...train];
+    expect(count(await render(lossCurvesSpec(all, { smoothing: 0.9 })), 'line mark')).toBe(6);
+    const wall = lossCurvesSpec(all, { x: 'wall_s' }) as unknown as { layer: { data: { values: { x: number }[] } }[] };
+    expect(new Set(wall.layer[0]!.data.values.map((v) => v.x))).toEqual(new Set(rows.map((r) => r.seqs / 1e4)));
+    const g = await render(trainWindowSpec(all, 'grad_norm', { logY: true }));
+    expect(count(g, 'line mark')).toBe(1);
+    expect(texts(g)).toContain('mean gradient norm');
+    expect(count(await render(trainWindowSpec(all, 'loss')), 'rule mark')).toBe(1);
+  });
+
+  it('learning time per group: mean ± std bars, one point per seed, hollow where not learned; parallel coordinates; CSV', async () => {
+    const lt = await render(
+      groupLearningTimeSpec([
+        { label: 'A', seeds: [{ run: 'a1', seqs: 100, learned: true }, { run: 'a2', seqs: 300, learned: true }] },
+        { label: 'B', seeds: [{ run: 'b1', seqs: 500, learned: false }] },
+      ]),
+    );
+    expect(count(lt, 'rule mark')).toBe(2);
+    expect(count(lt, 'point')).toBe(3);
+    const hp = await render(parallelCoordsSpec([{ id: 'r1', group: 'A', values: { labels: 5, clamp: 'none', lt: 100 } }, { id: 'r2', group: 'B', values: { labels: 10, clamp: 'match', lt: 300 } }], ['labels', 'clamp', 'lt']));
+    expect(count(hp, 'line mark')).toBe(2);
+    expect(texts(hp)).toEqual(expect.arrayContaining(['labels', 'clamp', 'lt', '5', '10', 'match']));
+    expect(toCsv([{ a: 1, b: 'x,"y"' }, { a: null, c: 2 }])).toBe('a,b,c\n1,"x,""y""",\n,,2\n');
   });
 });

@@ -99,7 +99,15 @@ export function attentionHeatmapSpec(patterns: readonly HeadPattern[], opts: Att
     {
       mark: { type: 'rect', stroke: 'white', strokeWidth: 1 },
       encoding: {
-        color: { field: 'weight', type: 'quantitative', title: 'attention', scale: { scheme: 'blues', domain: [0, 1] }, legend: { gradientLength: Math.max(80, cell * n), format: '.1f' } },
+        // The legend sits above the grid, left-aligned: at the right of a figure 8 heads wide it is the first
+        // thing a narrow window cuts off ("attenti").
+        color: {
+          field: 'weight',
+          type: 'quantitative',
+          title: 'attention',
+          scale: { scheme: 'blues', domain: [0, 1] },
+          legend: { orient: 'top', direction: 'horizontal', titleOrient: 'left', titleAnchor: 'start', gradientLength: Math.max(120, cell * n), format: '.1f' },
+        },
       },
     },
   ];

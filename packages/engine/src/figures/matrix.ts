@@ -4,6 +4,7 @@
  * per matrix side by side with a shared colour scale.
  */
 import { figTitle, topLevel, type TopLevelSpec } from './common.js';
+import { headLabel } from '../interventions/heads.js';
 
 export interface MatrixPanel {
   /** Panel header, e.g. "value-preserving" or "K-composition". */
@@ -35,7 +36,7 @@ export interface HeadMatrixOptions {
 
 /** Annotated heatmaps of one or more head×head matrices (App. Fig. 11's M^pv, M^pp, N^pv, N^pp; composition scores). */
 export function headMatrixSpec(panels: readonly MatrixPanel[], opts: HeadMatrixOptions = {}): TopLevelSpec {
-  const rowName = opts.rowName ?? ((i: number) => `L2H${i}`);
+  const rowName = opts.rowName ?? ((i: number) => `${headLabel(1, i)}`);
   const colName = opts.colName ?? ((j: number) => `L1H${j}`);
   const values: { panel: string; row: string; col: string; value: number }[] = [];
   let rows = 0;

@@ -14,133 +14,105 @@
  *     "graft":      { "checkpoint": "runs/x/checkpoints/seqs-0001000000.safetensors", "tillLayer": 0 } // 4.9
  *   }
  *
- * Heads are "layer:head", 0-indexed like the code (the paper's "L2H3" is "1:3").
+ * Each field is one clamp of the registry (`clamps/`), which owns its schema and rules; this module
+ * composes them and applies the rules they share (heads in range and listed once, one writer per
+ * attention pattern, nothing upstream of a wholesale replacement). Heads are "layer:head", 0-indexed
+ * like the code (the paper's "L2H3" is "1:3").
  */
 import '../zodSetup.js';
 import { z } from 'zod';
+import { InterventionError, type HeadUse, type ModelShape, type ValidateContext } from './clamps/clamp.js';
+import { CLAMPS, type AnyClamp } from './clamps/index.js';
+import { parseHead } from './heads.js';
+
+export { InterventionError } from './clamps/clamp.js';
+export { ablateAllBut, headKey, headLabel, keepOnlyHead, parseHead, parseHeadRef, type Head } from './heads.js';
 
 export const INTERVENTION_VERSION = 1;
 
-// Canonical decimal indices only ("01:3" would dodge the duplicate and contradiction checks).
-const headRef = z.string().regex(/^(0|[1-9]\d*):(0|[1-9]\d*)$/, 'a head is "layer:head", e.g. "1:3"');
-const strength = z.number().min(0, 'strength must be in [0, 1]').max(1, 'strength must be in [0, 1]');
+type ClampShape = { [C in AnyClamp as C['key']]: C['schema'] };
+const clampShape = Object.fromEntries(CLAMPS.map((c) => [c.key, c.schema])) as ClampShape;
 
 export const InterventionSpecSchema = z
-  .object({
-    version: z.literal(INTERVENTION_VERSION).default(INTERVENTION_VERSION),
-    ablate: z.array(headRef).default([]),
-    prevToken: z.object({ heads: z.array(headRef).min(1), strength: strength.default(1) }).strict().optional(),
-    match: z.object({ heads: z.array(headRef).min(1), strength: strength.default(1) }).strict().optional(),
-    perfectCopy: z.object({ head: headRef }).strict().optional(),
-    perfectLayer1: z.boolean().default(false),
-    preserve: z.object({ patterns: z.boolean().default(false), values: z.boolean().default(false) }).strict().optional(),
-    graft: z.object({ checkpoint: z.string().min(1), tillLayer: z.number().int().nonnegative().default(0) }).strict().optional(),
-  })
+  .object({ version: z.literal(INTERVENTION_VERSION).default(INTERVENTION_VERSION), ...clampShape })
   .strict();
 
 export type InterventionSpec = z.output<typeof InterventionSpecSchema>;
 export type InterventionSpecInput = z.input<typeof InterventionSpecSchema>;
 
-export interface Head {
-  layer: number;
-  head: number;
-}
+/** A clamp's field of a parsed spec (the registry's functions take it). */
+const valueOf = (s: InterventionSpec, c: AnyClamp): never => (s as Record<string, unknown>)[c.key] as never;
 
-export const parseHead = (ref: string): Head => {
-  const [layer, head] = ref.split(':').map(Number);
-  return { layer, head };
-};
-export const headKey = (h: Head): string => `${h.layer}:${h.head}`;
-
-/** Every head of `layer` except those in `keep`, as refs: the ablation list of an "only these heads" run. */
-export function ablateAllBut(layer: number, nHeads: number, keep: readonly number[]): string[] {
-  const out: string[] = [];
-  for (let h = 0; h < nHeads; h++) if (!keep.includes(h)) out.push(`${layer}:${h}`);
-  return out;
-}
-
-export class InterventionError extends Error {
-  override name = 'InterventionError';
+/** The clamps a spec switches on, in registry order, with their values. */
+export function activeClamps(s: InterventionSpec): { clamp: AnyClamp; value: never }[] {
+  return CLAMPS.filter((c) => c.active(valueOf(s, c))).map((clamp) => ({ clamp, value: valueOf(s, clamp) }));
 }
 
 /** True when the spec changes nothing (a plain forward). */
 export function isEmptySpec(s: InterventionSpec): boolean {
-  return !s.ablate.length && !s.prevToken && !s.match && !s.perfectCopy && !s.perfectLayer1 && !s.preserve?.patterns && !s.preserve?.values && !s.graft;
+  return activeClamps(s).length === 0;
 }
 
 /**
  * Check a parsed spec against the model it will run on. Throws one line naming the field at fault:
- * heads out of range, manipulations that only make sense for the 2-layer 5-token layout, and pairs of
- * manipulations that contradict each other on one site (two writers of one attention pattern, a clamp
- * upstream of an activation another manipulation replaces wholesale, ...).
+ * heads out of range or listed twice, two writers of one attention pattern, a clamp upstream of an
+ * activation another manipulation replaces wholesale (it would have no effect), then each clamp's own rules.
  */
-export function validateSpec(s: InterventionSpec, model: { nLayers: number; nHeads: number }, where = 'interventions'): void {
+export function validateSpec(s: InterventionSpec, model: ModelShape, where = 'interventions'): void {
   const fail = (field: string, msg: string): never => {
     throw new InterventionError(`${where}.${field}: ${msg}`);
   };
-  const check = (field: string, ref: string) => {
-    const h = parseHead(ref);
-    if (h.layer >= model.nLayers) fail(field, `head "${ref}": layer ${h.layer} out of range (the model has layers 0..${model.nLayers - 1})`);
-    if (h.head >= model.nHeads) fail(field, `head "${ref}": head ${h.head} out of range (layers have heads 0..${model.nHeads - 1})`);
-    return h;
-  };
-  const dupes = (field: string, refs: string[]) => {
-    const seen = new Set<string>();
-    for (const r of refs) {
-      if (seen.has(r)) fail(field, `head "${r}" listed twice`);
-      seen.add(r);
-    }
-  };
-  s.ablate.forEach((r, i) => check(`ablate[${i}]`, r));
-  dupes('ablate', s.ablate);
-  s.prevToken?.heads.forEach((r, i) => check(`prevToken.heads[${i}]`, r));
-  if (s.prevToken) dupes('prevToken.heads', s.prevToken.heads);
-  s.match?.heads.forEach((r, i) => check(`match.heads[${i}]`, r));
-  if (s.match) dupes('match.heads', s.match.heads);
-  if (s.perfectCopy) check('perfectCopy.head', s.perfectCopy.head);
+  const active = activeClamps(s);
+  const uses: HeadUse[] = active.flatMap(({ clamp, value }) => clamp.heads?.(value, model) ?? []);
 
-  // Two writers of one head's attention pattern.
+  const seen = new Set<string>();
+  for (const u of uses) {
+    const h = parseHead(u.ref);
+    if (h.layer >= model.nLayers) fail(u.at, `head "${u.ref}": layer ${h.layer} out of range (the model has layers 0..${model.nLayers - 1})`);
+    if (h.head >= model.nHeads) fail(u.at, `head "${u.ref}": head ${h.head} out of range (layers have heads 0..${model.nHeads - 1})`);
+    const list = u.at.replace(/\[\d+\]$/, '');
+    if (seen.has(`${list} ${u.ref}`)) fail(list, `head "${u.ref}" listed twice`);
+    seen.add(`${list} ${u.ref}`);
+  }
+
+  // Two writers of one head's attention pattern; score edits under a written pattern do nothing.
   const patternWriters = new Map<string, string>();
-  const writePattern = (field: string, ref: string) => {
-    const other = patternWriters.get(ref);
-    if (other) fail(field, `contradicts ${other}: both set the attention pattern of head "${ref}"`);
-    patternWriters.set(ref, field);
-  };
-  s.prevToken?.heads.forEach((r) => writePattern('prevToken', r));
-  s.match?.heads.forEach((r) => writePattern('match', r));
-  if (s.preserve?.patterns) {
-    const clamped = [...patternWriters.entries()][0];
-    if (clamped) fail('preserve.patterns', `contradicts ${clamped[1]}: both set the attention pattern of head "${clamped[0]}"`);
+  for (const u of uses.filter((x) => x.writes === 'pattern')) {
+    const other = patternWriters.get(u.ref);
+    if (other) fail(u.owner, `contradicts ${other}: both set the attention pattern of head "${u.ref}"`);
+    patternWriters.set(u.ref, u.owner);
+  }
+  for (const { clamp, value } of active) {
+    const all = clamp.writesAllPatterns?.(value);
+    const clamped = all ? [...patternWriters.entries()][0] : undefined;
+    if (all && clamped) fail(all, `contradicts ${clamped[1]}: both set the attention pattern of head "${clamped[0]}"`);
+  }
+  for (const u of uses.filter((x) => x.writes === 'scores')) {
+    const other = patternWriters.get(u.ref);
+    if (other) fail(u.owner, `has no effect on head "${u.ref}": ${other} sets its attention pattern`);
   }
 
-  if (s.perfectLayer1) {
-    if (model.nLayers !== 2) fail('perfectLayer1', `needs the paper's 2-layer model (this one has ${model.nLayers} layers)`);
-    if (s.graft) fail('perfectLayer1', 'contradicts graft: both replace the residual stream after layer 0');
-    if (s.preserve?.patterns) fail('perfectLayer1', 'contradicts preserve.patterns: both set every layer-1 attention pattern');
-    if (s.preserve?.values) fail('perfectLayer1', "contradicts preserve.values: the clean pass's values come from the real layer 0");
-    if (s.perfectCopy && parseHead(s.perfectCopy.head).layer === 0)
-      fail('perfectCopy.head', `head "${s.perfectCopy.head}" is in layer 0, whose output perfectLayer1 replaces`);
-    for (const [field, refs] of [['prevToken', s.prevToken?.heads ?? []], ['match', s.match?.heads ?? []], ['ablate', s.ablate]] as const)
-      for (const r of refs) {
-        const h = parseHead(r);
-        if (h.layer === 0) fail(field, `head "${r}" is in layer 0, whose output perfectLayer1 replaces (the clamp would have no effect)`);
-        if (field !== 'ablate') fail(field, `contradicts perfectLayer1: both set the attention pattern of head "${r}"`);
-      }
+  for (const { clamp, value } of active) {
+    const v: ValidateContext = { spec: s, model, fail };
+    clamp.validate?.(value, v);
   }
-  if (s.graft) {
-    const t = s.graft.tillLayer;
-    if (s.preserve?.patterns || s.preserve?.values) fail('graft', "contradicts preserve: the clean pass runs the model's own layers, not the donor's");
-    if (t >= model.nLayers) fail('graft.tillLayer', `${t} out of range (the model has layers 0..${model.nLayers - 1})`);
-    for (const [field, refs] of [['prevToken', s.prevToken?.heads ?? []], ['match', s.match?.heads ?? []], ['ablate', s.ablate]] as const)
-      for (const r of refs)
-        if (parseHead(r).layer <= t) fail(field, `head "${r}" is in a layer the graft replaces (layers 0..${t}); the clamp would have no effect`);
-    if (s.perfectCopy && parseHead(s.perfectCopy.head).layer <= t)
-      fail('perfectCopy.head', `head "${s.perfectCopy.head}" is in a grafted layer (0..${t}); its scores come from the frozen donor`);
+
+  // Nothing upstream of a wholesale replacement of the residual stream.
+  const replacements = active.flatMap(({ clamp, value }) => clamp.replaces?.(value) ?? []);
+  for (const [i, r] of replacements.entries()) {
+    const other = replacements[i + 1];
+    if (other) fail(r.field, `contradicts ${other.field}: both replace the residual stream after layer ${Math.min(r.throughLayer, other.throughLayer)}`);
+    for (const u of uses) {
+      const layer = parseHead(u.ref).layer;
+      if (layer <= r.throughLayer)
+        fail(u.owner, `head "${u.ref}" is in layer ${layer}, whose output ${r.name} replaces (layers 0..${r.throughLayer}); the clamp would have no effect`);
+      if (r.setsLaterPatterns && (u.writes === 'pattern' || u.writes === 'scores')) fail(u.owner, `contradicts ${r.field}: both set the attention pattern of head "${u.ref}"`);
+    }
   }
 }
 
 /** Parse (zod) and validate a spec; throws one line naming the field at fault. */
-export function parseInterventionSpec(input: unknown, model: { nLayers: number; nHeads: number }, where = 'interventions'): InterventionSpec {
+export function parseInterventionSpec(input: unknown, model: ModelShape, where = 'interventions'): InterventionSpec {
   const r = InterventionSpecSchema.safeParse(input ?? {});
   if (!r.success) {
     const issue = r.error.issues[0];

@@ -9,24 +9,22 @@
  */
 import type { FeatureSource } from '../data/types.js';
 import {
-  ablationVsStrength,
-  additivityPanels,
   headStrengths,
-  redundancy,
   type AblationVsStrength,
   type AdditivityCurve,
   type LossAcc,
   type RedundancyTable,
 } from '../analysis/ablation.js';
-import { clampProgressSpecs, inductionStrengthCurve, layerToOutputCurve, layerToOutputSpecs, openAnalysisRun, pickCheckpoints, progressCurve, type LayerToOutputPoint } from '../analysis/progress.js';
-import { groupAblations, table1Groups, wiringMatrices, type GroupAblationRow, type WiringMatrices } from '../analysis/wiring.js';
+import { clampProgressSpecs, layerToOutputSpecs, openAnalysisRun, pickCheckpoints, progressCurve, type AnalysisRun, type LayerToOutputPoint } from '../analysis/progress.js';
+import { groupAblations, table1Groups, type GroupAblationRow, type WiringMatrices } from '../analysis/wiring.js';
 import type { MetricRow, RunStatus } from '../store/runDir.js';
 import { cachedAnalysis } from '../analysis/store.js';
+import { ANALYSES, type AnalysisContext, type AnalysisName } from '../analysis/registry.js';
 import { runToy, type ToyCondition, TOY_CONDITIONS } from '../toy/toyModel.js';
 import { DEFAULT_PRESET_HEADS, type PresetHeads } from '../presets.js';
 import { headsFromRun } from '../evaluate.js';
 import { parseRunConfig } from '../config.js';
-import { loadFeatures } from '../train.js';
+import { loadFeatures } from '../data/load.js';
 import { EXTRA_SEEDS } from '../sweep/paperRuns.js';
 import { isFileData, loadDataFlag, type DataInput } from '../sweep/data.js';
 import { findPaperRuns, type FoundRun } from './find.js';
@@ -48,6 +46,13 @@ export interface MainAnalyses {
   run: string;
   checkpoint: number;
   denseSet: string;
+  /** Sequences in the dense set the analyses below used (claim 12's noise bar). */
+  denseSize: number;
+  /**
+   * Claims 3, 4 and 6 on every one of the 78,400 training sequences (ten evaluations, about a second
+   * each on the wasm core), whatever subsample the other analyses use.
+   */
+  fullSet: { denseSet: string; full: LossAcc; noL1Direct: LossAcc; ablateOne: LossAcc[] };
   ablation: AblationVsStrength;
   /** Spec 4.3 / claim 4: the model with Layer 1's direct path to the logits removed. */
   direct: { full: LossAcc; noL1Direct: LossAcc };
@@ -173,10 +178,16 @@ export async function gatherEvidence(runsDir: string, opts: GatherOptions = {}):
       continue;
     }
     const a = await openAnalysisRun(f.dir, { size: opts.size, features: opts.features });
-    const { strength, onlyOne } = cachedAnalysis(a, 'ablation', () => ablationVsStrength(a.ev), opts.log);
+    const { strength, onlyOne } = registered(a, 'ablation', opts.log);
     ev.seeds.push({ seed, run: f.id, strength, onlyOne });
   }
   return ev;
+}
+
+/** A registered analysis (analysis/registry.ts) of the run's last checkpoint, reused when already stored. */
+function registered<K extends Exclude<AnalysisName, 'progress'>>(a: AnalysisRun, name: K, log?: (msg: string) => void): ReturnType<(typeof ANALYSES)[K]['run']> {
+  const run = ANALYSES[name].run as (a: AnalysisRun, c: AnalysisContext) => ReturnType<(typeof ANALYSES)[K]['run']>;
+  return cachedAnalysis(a, name, () => run(a, { curve: pickCheckpoints(a.checkpoints, 100), log: log ?? (() => undefined) }), log);
 }
 
 function runEvidence(f: FoundRun): RunEvidence {
@@ -187,17 +198,18 @@ async function mainAnalyses(f: FoundRun, opts: GatherOptions): Promise<MainAnaly
   const a = await openAnalysisRun(f.dir, { size: opts.size, features: opts.features });
   const cfg = a.ev.params.config;
   const log = opts.log;
-  const ablation = cachedAnalysis(a, 'ablation', () => ablationVsStrength(a.ev), log);
+  const ablation = registered(a, 'ablation', log);
   const direct = cachedAnalysis(a, 'layer1-direct', () => ({ full: ablation.full, noL1Direct: la(a.ev.evaluate(layerToOutputSpecs(cfg.nLayers, cfg.nHeads).noL1Direct)) }), log);
-  const additivity = cachedAnalysis(a, 'additivity', () => additivityPanels(a.ev), log);
-  const layerOutput = cachedAnalysis(a, 'layer-output', () => layerToOutputCurve(a.ev, a.load, pickCheckpoints(a.checkpoints, 100), a.run.readMetrics()), log);
-  const red = cachedAnalysis(a, 'redundancy', () => ({ computed: redundancy(a.ev), perfectMatch: redundancy(a.ev, { perfectMatch: true }) }), log);
+  const additivity = registered(a, 'additivity', log);
+  const layerOutput = registered(a, 'layer-output', log);
+  const red = registered(a, 'redundancy', log);
   const scores = cachedAnalysis(a, 'prev-token', () => headStrengths(a.ev), log);
   const best = Math.max(...scores.prevTokenAtLabels);
   const ptHeads = scores.prevTokenAtLabels.flatMap((s, j) => (s >= best / 2 ? [j] : []));
   const table1 = cachedAnalysis(a, `table1-${ptHeads.join('')}`, () => groupAblations(a.ev, table1Groups(ptHeads, cfg.nHeads)), log);
-  const wiring = cachedAnalysis(a, 'wiring', () => ({ matrices: wiringMatrices(a.ev, { log }) }), log).matrices;
-  const strengthCurve = cachedAnalysis(a, 'strength', () => inductionStrengthCurve(a.ev, a.load, pickCheckpoints(a.checkpoints, 100)), log).map((p) => ({
+  const wiring = registered(a, 'wiring', log).matrices;
+  const fullSet = await fullSetAnalyses(f, a, opts);
+  const strengthCurve = registered(a, 'strength', log).map((p) => ({
     seqs: p.seqs,
     strength: p.strength,
   }));
@@ -205,6 +217,8 @@ async function mainAnalyses(f: FoundRun, opts: GatherOptions): Promise<MainAnaly
     run: f.id,
     checkpoint: a.checkpoints[a.checkpoints.length - 1],
     denseSet: a.ev.set.description,
+    denseSize: a.ev.set.indices?.length ?? a.ev.set.fullSize,
+    fullSet,
     ablation,
     direct,
     additivity,
@@ -221,6 +235,24 @@ async function mainAnalyses(f: FoundRun, opts: GatherOptions): Promise<MainAnaly
 }
 
 const la = (r: LossAcc): LossAcc => ({ loss: r.loss, acc: r.acc });
+
+/** Claims 3, 4, 6 on the full finite training set (the analysis run `a` is reused when it already is). */
+async function fullSetAnalyses(f: FoundRun, a: AnalysisRun, opts: GatherOptions): Promise<MainAnalyses['fullSet']> {
+  const all = a.ev.set.indices === null ? a : await openAnalysisRun(f.dir, { size: 'all', features: opts.features });
+  const cfg = all.ev.params.config;
+  const layer = cfg.nLayers - 1;
+  return cachedAnalysis(
+    all,
+    'final-full-set',
+    () => ({
+      denseSet: all.ev.set.description,
+      full: la(all.ev.evaluate({})),
+      noL1Direct: la(all.ev.evaluate(layerToOutputSpecs(cfg.nLayers, cfg.nHeads).noL1Direct)),
+      ablateOne: Array.from({ length: cfg.nHeads }, (_, h) => la(all.ev.evaluate({ ablate: [`${layer}:${h}`] }))),
+    }),
+    opts.log,
+  );
+}
 
 /** Spec 5.8 on the unclamped single-head run (Fig. 5b "None"), with the heads its clamps use. */
 async function clampProgress(f: FoundRun, heads: PresetHeads, opts: GatherOptions): Promise<ClampProgressEvidence> {

@@ -11,8 +11,10 @@ import { headMatrixSpec } from '../figures/matrix.js';
 import { strengthScatterSpec } from '../figures/scatter.js';
 import { toyLossSpec, toyProgressSpec } from '../figures/toy.js';
 import { FIG15_STRENGTHS, FIG5B_CONDITIONS } from '../sweep/paperRuns.js';
-import { CLAMP_ROLE, evidenceView, learnTime, type HeadsChoice } from './claims.js';
+import { CLAMP_ROLE, evidenceView, type HeadsChoice } from './claims.js';
+import { learnTime } from './curves.js';
 import type { Evidence } from './evidence.js';
+import { headLabel } from '../interventions/heads.js';
 
 export interface ReportFigure {
   id: string;
@@ -51,18 +53,18 @@ export function reportFigures(e: Evidence): ReportFigure[] {
   if (e.main) {
     const m = e.main;
     const t3b = 'Fig. 3b: induction strength of each layer-2 head over training';
-    const pts = m.strengthCurve.flatMap((p) => p.strength.map((value, h) => ({ seqs: p.seqs, head: `L2H${h}`, value })));
+    const pts = m.strengthCurve.flatMap((p) => p.strength.map((value, h) => ({ seqs: p.seqs, head: `${headLabel(1, h)}`, value })));
     out.push({ id: 'fig3b', title: t3b, runs: [m.run], spec: headCurvesSpec(pts, { title: t3b, yTitle: 'induction strength' }) });
     const t4a = 'Fig. 4a: accuracy under ablation against induction strength (final main model)';
     const scatter = m.ablation.strength.flatMap((strength, h) => [
-      { head: `L2H${h}`, strength, value: m.ablation.onlyOne[h].acc, kind: 'only this head' },
-      { head: `L2H${h}`, strength, value: m.ablation.ablateOne[h].acc, kind: 'ablate this head' },
+      { head: `${headLabel(1, h)}`, strength, value: m.ablation.onlyOne[h].acc, kind: 'only this head' },
+      { head: `${headLabel(1, h)}`, strength, value: m.ablation.ablateOne[h].acc, kind: 'ablate this head' },
     ]);
     out.push({ id: 'fig4a', title: t4a, runs: [m.run], spec: strengthScatterSpec(scatter, { title: t4a, yTitle: 'accuracy', baseline: { y: m.ablation.full.acc, label: 'all heads' } }) });
     const t13 = 'App. Fig. 13: loss under ablation against induction strength (final main model)';
     const scatterLoss = m.ablation.strength.flatMap((strength, h) => [
-      { head: `L2H${h}`, strength, value: m.ablation.onlyOne[h].loss, kind: 'only this head' },
-      { head: `L2H${h}`, strength, value: m.ablation.ablateOne[h].loss, kind: 'ablate this head' },
+      { head: `${headLabel(1, h)}`, strength, value: m.ablation.onlyOne[h].loss, kind: 'only this head' },
+      { head: `${headLabel(1, h)}`, strength, value: m.ablation.ablateOne[h].loss, kind: 'ablate this head' },
     ]);
     out.push({ id: 'fig13', title: t13, runs: [m.run], spec: strengthScatterSpec(scatterLoss, { title: t13, yTitle: 'loss', baseline: { y: m.ablation.full.loss, label: 'all heads' } }) });
     const t12 = 'App. Fig. 12: Δloss when a layer stops reaching the output, over training';
@@ -89,7 +91,7 @@ export function reportFigures(e: Evidence): ReportFigure[] {
       { label: 'from the strongest', c: m.additivity.fromStrongest },
       { label: 'without the strongest', c: m.additivity.withoutStrongest },
     ];
-    const addPts = add.flatMap(({ label, c }) => c.steps.map((s, i) => ({ head: `${label}: +L2H${c.order[i]}`, strength: i + 1, value: s.loss, kind: label })));
+    const addPts = add.flatMap(({ label, c }) => c.steps.map((s, i) => ({ head: `${label}: +${headLabel(1, c.order[i])}`, strength: i + 1, value: s.loss, kind: label })));
     out.push({ id: 'fig14', title: t14, runs: [m.run], spec: strengthScatterSpec(addPts, { title: t14, xTitle: '# heads active (k)', yTitle: 'loss', labels: false }) });
     const t16 = 'App. Fig. 16: accuracy per label with a perfected match, only head h active';
     out.push({
@@ -104,7 +106,7 @@ export function reportFigures(e: Evidence): ReportFigure[] {
       }),
     });
   }
-  compare('fig4b', 'Fig. 4b: training with only one layer-2 head active', ['main', ...[0, 1, 2, 3, 4, 5, 6, 7].map((h) => `only:${h}`)], (x) => (x === 'main' ? 'All' : `only L2H${x.split(':')[1]}`));
+  compare('fig4b', 'Fig. 4b: training with only one layer-2 head active', ['main', ...[0, 1, 2, 3, 4, 5, 6, 7].map((h) => `only:${h}`)], (x) => (x === 'main' ? 'All' : `only ${headLabel(1, Number(x.split(':')[1]))}`));
   if (e.toy.length) {
     const t5a = 'Fig. 5a: toy model of the phase change (seed 1)';
     out.push({ id: 'fig5a', title: t5a, runs: [], spec: toyLossSpec(e.toy.filter((t) => t.seed === 1), { title: t5a }) });
@@ -178,6 +180,6 @@ export function reportFigures(e: Evidence): ReportFigure[] {
       out.push({ id: 'fig18-time', title: t, runs: e.seeds.map((x) => x.run), spec: strengthScatterSpec(times, { title: t, yTitle: 'learning time (sequences)', ...bySeed }) });
     }
   }
-  compare('fig17', 'App. Fig. 17: L2H3 plus one other layer-2 head', ['main', ...[0, 1, 2, 4, 5, 6, 7].map((h) => `fig17:${h}`)], (x) => (x === 'main' ? 'All' : `L2H3 + L2H${x.split(':')[1]}`));
+  compare('fig17', 'App. Fig. 17: L2H3 plus one other layer-2 head', ['main', ...[0, 1, 2, 4, 5, 6, 7].map((h) => `fig17:${h}`)], (x) => (x === 'main' ? 'All' : `L2H3 + ${headLabel(1, Number(x.split(':')[1]))}`));
   return out;
 }

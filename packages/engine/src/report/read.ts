@@ -5,6 +5,8 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { jsonErrorLine } from '../store/jsonFile.js';
+import { verifyJsonChecksum } from '../store/jsonChecksum.js';
 import { REPORT_VERSION, type Report } from './types.js';
 
 /** Where `opto report --runs <runsDir>` writes its JSON. */
@@ -22,8 +24,9 @@ export function readReport(runsDir: string): Report | null {
   try {
     r = JSON.parse(fs.readFileSync(file, 'utf8'));
   } catch (e) {
-    throw new Error(`${file}: not valid JSON (${(e as Error).message})`);
+    throw new Error(`${file}: not valid JSON (${jsonErrorLine(e)})`);
   }
+  r = verifyJsonChecksum(r, file);
   const bad = (field: string, want: string) => new Error(`${file}: ${field} ${want}; regenerate it with opto report --runs ${runsDir}`);
   if (!r || typeof r !== 'object') throw bad('the top level', 'is not an object');
   if (r.version !== REPORT_VERSION) throw bad('version', `is ${JSON.stringify(r.version)}, this build reads version ${REPORT_VERSION}`);

@@ -2,16 +2,18 @@
  * `opto report --runs <dir>`: gather the evidence, judge the checklist, render every figure to SVG and
  * write `<dir>/report/{report.json, report.md, figures/*.svg}`, each file atomically.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { renderSvg } from '../figures/render.js';
-import { writeFileAtomic, writeJsonAtomic } from '../store/atomic.js';
-import { APPROX, judgeClaims } from './claims.js';
+import { withJsonChecksum } from '../store/jsonChecksum.js';
+import { makeDirs, writeFileAtomic, writeJsonAtomic } from '../store/atomic.js';
+import { judgeClaims } from './claims.js';
+import { APPROX, NO_PLATEAU, PLATEAU_SLOPE } from './curves.js';
 import { gatherEvidence, type Evidence, type GatherOptions } from './evidence.js';
 import { reportFigures } from './figures.js';
 import { reportFile } from './read.js';
 import { dataFlags } from '../sweep/data.js';
 import { REPORT_VERSION, type ClaimResult, type FigureEntry, type Report } from './types.js';
+import { headLabel } from '../interventions/heads.js';
 
 export interface WriteReportResult {
   report: Report;
@@ -19,16 +21,20 @@ export interface WriteReportResult {
   markdown: string;
 }
 
-export async function writeReport(runsDir: string, opts: GatherOptions = {}): Promise<WriteReportResult> {
+/**
+ * Judge and write the report into `<runsDir>/report/`. `location` is what the user named the runs by (an
+ * s3:// URL when `runsDir` is its local cache): the commands for missing runs and the report's runsDir say it.
+ */
+export async function writeReport(runsDir: string, opts: GatherOptions & { location?: string } = {}): Promise<WriteReportResult> {
   const evidence = await gatherEvidence(runsDir, opts);
-  return writeReportFrom(evidence, runsDir);
+  return writeReportFrom(evidence, runsDir, opts.location);
 }
 
 /** The report of already-gathered evidence (tests build evidence by hand). */
-export async function writeReportFrom(evidence: Evidence, runsDir: string): Promise<WriteReportResult> {
+export async function writeReportFrom(evidence: Evidence, runsDir: string, location = path.resolve(runsDir)): Promise<WriteReportResult> {
   const dir = path.dirname(reportFile(runsDir));
-  fs.mkdirSync(path.join(dir, 'figures'), { recursive: true });
-  const claims = judgeClaims(evidence, runsDir);
+  makeDirs(path.join(dir, 'figures'), `report directory ${dir}`);
+  const claims = judgeClaims(evidence, location === path.resolve(runsDir) ? runsDir : location);
   const figures: FigureEntry[] = [];
   for (const f of reportFigures(evidence)) {
     const file = `figures/${f.id}.svg`;
@@ -39,14 +45,14 @@ export async function writeReportFrom(evidence: Evidence, runsDir: string): Prom
   const report: Report = {
     version: REPORT_VERSION,
     generatedAt: new Date().toISOString(),
-    runsDir: path.resolve(runsDir),
+    runsDir: location,
     data: evidence.data,
     claims,
     figures,
     summary: { pass: count('pass'), fail: count('fail'), missing: count('missing') },
   };
   const markdown = reportMarkdown(report, evidence);
-  writeJsonAtomic(reportFile(runsDir), report);
+  writeJsonAtomic(reportFile(runsDir), withJsonChecksum(report));
   writeFileAtomic(path.join(dir, 'report.md'), markdown);
   return { report, dir, markdown };
 }
@@ -62,9 +68,9 @@ export function reportMarkdown(r: Report, e: Evidence): string {
     '',
     `Runs: \`${r.runsDir}\` · generated ${r.generatedAt} · **${r.summary.pass} pass, ${r.summary.fail} fail, ${r.summary.missing} missing** of ${r.claims.length} checklist claims (paper spec section 11).`,
     '',
-    e.main ? `Model analyses: final checkpoint (${e.main.checkpoint} sequences) of \`${e.main.run}\`, on the ${e.main.denseSet}.` : 'Model analyses: not available (no finished main run, or --no-analyses).',
+    e.main ? `Model analyses: final checkpoint (${e.main.checkpoint} sequences) of \`${e.main.run}\`, on the ${e.main.denseSet}; claims 3, 4 and 6 on the ${e.main.fullSet.denseSet}.` : 'Model analyses: not available (no finished main run, or --no-analyses).',
     '',
-    `How the checklist's words become numbers: learning time is the first eval with fsl_train loss < 0.4·ln 2; "≈ x" allows a factor ${APPROX}; a plateau is the longest stretch of evals with loss in [ln 2 − 0.15, ln 2 + 0.2] and within 0.1 of each other; "no plateau" means under 25k sequences of it. Each claim's exact test is in \`packages/engine/src/report/claims.ts\`.`,
+    `How the checklist's words become numbers: learning time is the first eval with fsl_train loss < 0.4·ln 2; "≈ x" allows a factor ${APPROX}; a plateau is the stretch between leaving the initial fast drop and entering the sigmoidal drop: the longest run of evals, after the first steep one and before the loss is learned, where the loss falls by at most ${PLATEAU_SLOPE} per e-fold of sequences (least-squares slope against ln(sequences) over one doubling); "no plateau" means under ${NO_PLATEAU / 1000}k sequences of it. Each claim's exact test, with the checklist's words, is in \`packages/engine/src/report/paper/\` (the statistics in \`report/curves.ts\`).`,
     '',
     '| # | group | claim | result | measured | runs |',
     '|---|---|---|---|---|---|',
@@ -90,7 +96,7 @@ export function reportMarkdown(r: Report, e: Evidence): string {
 /** App. Tables 1-3 of the final main model. */
 function tables(e: Evidence): string[] {
   const m = e.main!;
-  const heads = m.redundancy.rows.map((x) => `L2H${x.head}`);
+  const heads = m.redundancy.rows.map((x) => `${headLabel(1, x.head)}`);
   const row = (label: string, xs: number[]) => `| ${label} | ${xs.map((x) => x.toFixed(3)).join(' | ')} |`;
   return [
     '## Tables (final main model)',
@@ -101,7 +107,7 @@ function tables(e: Evidence): string[] {
     '|---|---|---|',
     ...m.table1.map((g) => `| ${g.heads.map((j) => `L1H${j}`).join(', ')} | ${g.patternPreserving.toFixed(4)} | ${g.valuePreserving.toFixed(4)} |`),
     '',
-    `Table 2: fraction of the mistakes of L2H${m.redundancy.reference} alone (${m.redundancy.referenceMistakes}) that each head alone gets right; Table 3: the same with a perfected match (L2H${m.redundancyPerfect.reference} misses ${m.redundancyPerfect.referenceMistakes}).`,
+    `Table 2: fraction of the mistakes of ${headLabel(1, m.redundancy.reference)} alone (${m.redundancy.referenceMistakes}) that each head alone gets right; Table 3: the same with a perfected match (${headLabel(1, m.redundancyPerfect.reference)} misses ${m.redundancyPerfect.referenceMistakes}).`,
     '',
     `| | ${heads.join(' | ')} |`,
     `|---|${heads.map(() => '---|').join('')}`,

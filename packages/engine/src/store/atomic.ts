@@ -10,12 +10,20 @@ export function writeFileAtomic(file: string, data: string | Uint8Array): void {
   const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
   const fd = fs.openSync(tmp, 'w');
   try {
-    fs.writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
+    try {
+      // writeFileSync on a descriptor loops over short writes (a full disk or a file-size limit makes
+      // write(2) return fewer bytes, and a lone writeSync would then rename a truncated file into place);
+      // the next write raises ENOSPC / EFBIG instead.
+      fs.writeFileSync(fd, data);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(tmp, file);
+  } catch (e) {
+    fs.rmSync(tmp, { force: true }); // the target is untouched; leave no half-written temp file beside it
+    throw e;
   }
-  fs.renameSync(tmp, file);
 }
 
 export function writeJsonAtomic(file: string, value: unknown): void {
@@ -26,4 +34,31 @@ export function writeJsonAtomic(file: string, value: unknown): void {
 export function appendLines(file: string, lines: string[]): void {
   if (lines.length === 0) return;
   fs.appendFileSync(file, lines.join('\n') + '\n');
+}
+
+/**
+ * `mkdir -p` that fails instead of spinning: Node's recursive mkdirSync loops forever on paths under
+ * pseudo file systems such as /proc (ENOENT on a parent that exists). Each missing level is created on
+ * its own, and the first failure throws one line naming `what` (e.g. `--out runs/x`) and the cause.
+ */
+export function makeDirs(dir: string, what = dir): void {
+  const missing: string[] = [];
+  let p = path.resolve(dir);
+  while (!fs.existsSync(p)) {
+    missing.unshift(p);
+    const up = path.dirname(p);
+    if (up === p) break;
+    p = up;
+  }
+  const fail = (msg: string, code: string) => Object.assign(new Error(`${what}: ${msg} (${code})`), { code, syscall: 'mkdir' });
+  if (!fs.statSync(p).isDirectory()) throw fail(`${p} is not a directory`, 'ENOTDIR');
+  for (const d of missing) {
+    try {
+      fs.mkdirSync(d);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST' && fs.statSync(d).isDirectory()) continue;
+      throw fail(`cannot create ${d}`, code ?? (e as Error).message);
+    }
+  }
 }

@@ -30,3 +30,11 @@ export function loadParamTensors(params: ParamStore, tensors: Record<string, Nam
   }
   params.writeBlock('values', flat);
 }
+
+/**
+ * A parameter checkpoint's safetensors metadata: the model config rides along (`model`, JSON), so a
+ * loader in another framework needs nothing but the file (README "Checkpoint tensors").
+ */
+export function checkpointMetadata(params: ParamStore, fields: { seqs: number; step: number; run: string }): Record<string, string> {
+  return { seqs: String(fields.seqs), step: String(fields.step), run: fields.run, format: 'optoscope-params/1', model: JSON.stringify(params.config) };
+}

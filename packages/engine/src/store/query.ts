@@ -7,7 +7,7 @@
  *                learning_time, learned, wall_s, ms_per_step, backend, created_at, updated_at, dir,
  *                config (JSON), summary (JSON), record (the whole run.json as JSON)
  *   metrics      one row per metrics.jsonl line: run_id, kind, seqs, step, set, the eval metrics of spec 3.3,
- *                grad_norm, steps (a trailing partial line of a live or killed run is ignored)
+ *                grad_norm, steps, wall_s (a trailing partial line of a live or killed run is ignored)
  *   checkpoints  one row per saved parameter checkpoint: run_id, seqs, path
  *   tags         one row per tag of `opto runs tag`: run_id, key, value
  *   notes        one row per run with a note (`opto runs note`): run_id, note
@@ -16,10 +16,13 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import { METRIC_NAMES } from '../metrics.js';
+import { DuckDBInstance, StatementType, type DuckDBConnection } from '@duckdb/node-api';
+import { METRIC_COLUMNS, lit, readMetricsSql } from './metricsSql.js';
+import { readHeartbeat, resumeCommand, runStaleness, type Staleness } from './liveness.js';
 import { RunDir, type RunRecord } from './runDir.js';
 import { TAGS_FILE } from './tags.js';
+
+export { aggregateSweep, sweepAggregator, type AggregateMember, type AggregatePoint, type RunStats, type SeriesSelector, type SweepAggregate } from './aggregate.js';
 
 export interface RunInfo {
   /** The directory's name (a sweep member's ID, or a `opto train --out` name). */
@@ -28,10 +31,15 @@ export interface RunInfo {
   record: RunRecord | null;
   /** Why run.json could not be read. */
   error?: string;
+  /** Set when the record says `running` but its writer is gone (liveness.ts). */
+  stale: Staleness | null;
 }
 
-/** The run directories directly under `runsDir` (those with a run.json), sorted by ID. */
-export function listRuns(runsDir: string): RunInfo[] {
+/**
+ * The run directories directly under `runsDir` (those with a run.json), sorted by ID. `location` is what
+ * the user named the runs by (an s3:// URL when `runsDir` is its local cache), for resume commands.
+ */
+export function listRuns(runsDir: string, location = runsDir): RunInfo[] {
   if (!fs.existsSync(runsDir)) throw new Error(`runs directory ${runsDir} does not exist`);
   if (!fs.statSync(runsDir).isDirectory()) throw new Error(`runs directory ${runsDir} is not a directory`);
   return fs
@@ -42,9 +50,10 @@ export function listRuns(runsDir: string): RunInfo[] {
     .map((id) => {
       const dir = path.join(runsDir, id);
       try {
-        return { id, dir, record: RunDir.open(dir).readRecord() };
+        const record = RunDir.open(dir).readRecord();
+        return { id, dir, record, stale: runStaleness(record, readHeartbeat(dir), resumeCommand(location, id)) };
       } catch (e) {
-        return { id, dir, record: null, error: (e as Error).message };
+        return { id, dir, record: null, error: (e as Error).message, stale: null };
       }
     });
 }
@@ -66,11 +75,26 @@ export interface QueryResult {
   rows: unknown[][];
 }
 
-/** Run one SQL statement over the runs under `runsDir` (views: runs, metrics, checkpoints). */
+/** Statements a query may be: the run store is read-only, so COPY ... TO, ATTACH, SET, INSTALL etc. are refused. */
+const READ_ONLY = new Set<StatementType>([StatementType.SELECT, StatementType.EXPLAIN]);
+
+/** Run one read-only SQL statement over the runs under `runsDir` (views: runs, metrics, checkpoints). */
 export async function queryRuns(runsDir: string, sql: string): Promise<QueryResult> {
   const store = await openRunStore(runsDir);
   try {
-    const reader = await store.connection.runAndReadAll(sql);
+    let stmt;
+    if (!sql.trim()) throw new QueryRefused('query: give exactly one SQL statement (got 0)');
+    try {
+      const statements = await store.connection.extractStatements(sql);
+      if (statements.count !== 1) throw new QueryRefused(`query: give exactly one SQL statement (got ${statements.count})`);
+      stmt = await statements.prepare(0);
+    } catch (e) {
+      if (e instanceof QueryRefused) throw e;
+      throw new QueryRefused(`query failed: ${(e as Error).message.split('\n')[0]}`);
+    }
+    if (!READ_ONLY.has(stmt.statementType))
+      throw new QueryRefused(`query: only read-only statements (SELECT, EXPLAIN) may run over the run store; this is a ${StatementType[stmt.statementType]} statement`);
+    const reader = await stmt.runAndReadAll();
     // DuckDB's JSON form writes 64-bit integers as strings; give back numbers where they are exact.
     const wide = reader.columnTypes().map((t) => /^U?(BIG|HUGE)INT$/.test(t.toString()));
     const rows = reader.getRowsJson().map((row) =>
@@ -78,10 +102,15 @@ export async function queryRuns(runsDir: string, sql: string): Promise<QueryResu
     );
     return { columns: reader.deduplicatedColumnNames(), rows };
   } catch (e) {
+    if (e instanceof QueryRefused) throw e;
     throw new Error(`query failed: ${(e as Error).message.split('\n')[0]}`);
   } finally {
     store.close();
   }
+}
+
+class QueryRefused extends Error {
+  override name = 'QueryRefused';
 }
 
 /** An in-memory DuckDB with the run-store views defined over `runsDir`. */
@@ -102,7 +131,6 @@ export async function openRunStore(runsDir: string): Promise<{ connection: DuckD
   return { connection, close };
 }
 
-const lit = (s: string) => `'${s.replace(/'/g, "''")}'`;
 const list = (files: string[]) => `[${files.map(lit).join(', ')}]`;
 /** The run directory's name from a file path inside it (`<runs>/<id>/run.json` → `<id>`). */
 const runIdOf = (depth: number) => `string_split(replace(filename, '\\', '/'), '/')[-${depth}]`;
@@ -139,13 +167,10 @@ function viewSql(runs: RunInfo[]): string[] {
       j AS record
     FROM (${recordSrc})`;
 
-  const cols: Record<string, string> = { kind: 'VARCHAR', seqs: 'BIGINT', step: 'BIGINT', set: 'VARCHAR' };
-  for (const m of METRIC_NAMES) cols[m] = 'DOUBLE';
-  Object.assign(cols, { grad_norm: 'DOUBLE', steps: 'INTEGER' });
-  const colSpec = `{${Object.entries(cols).map(([k, t]) => `${lit(k)}: ${lit(t)}`).join(', ')}}`;
+  const cols = METRIC_COLUMNS;
   const metricNames = Object.keys(cols).map((c) => `"${c}"`).join(', ');
   const metricSrc = metrics.length
-    ? `SELECT * FROM read_json(${list(metrics)}, format = 'newline_delimited', columns = ${colSpec}, filename = true, ignore_errors = true)`
+    ? readMetricsSql(metrics)
     : `SELECT ${Object.entries(cols).map(([k, t]) => `NULL::${t} AS "${k}"`).join(', ')}, NULL::VARCHAR AS filename WHERE false`;
   const metricsView = `CREATE VIEW metrics AS SELECT ${runIdOf(2)} AS run_id, ${metricNames} FROM (${metricSrc}) WHERE kind IS NOT NULL`;
 

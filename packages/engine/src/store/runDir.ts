@@ -5,14 +5,19 @@
  *   <run>/metrics.jsonl                 append-only rows: {kind:'eval'|'train', seqs, step, ...}
  *   <run>/checkpoints/seqs-NNNNNNNNNN.safetensors   parameters on the checkpoint schedule
  *   <run>/state.safetensors (+ state.prev.safetensors)  full resume state: params, Adam moments, RNG
+ *   <run>/heartbeat.json                {host, pid, user, at, seqs} every few seconds while training (liveness.ts)
  *
  * Every file is replaced atomically; metrics are appended a whole line at a time.
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { BackendTiming } from '../backend.js';
 import type { RunConfig } from '../config.js';
-import { appendLines, writeFileAtomic, writeJsonAtomic } from './atomic.js';
+import { appendLines, makeDirs, writeFileAtomic, writeJsonAtomic } from './atomic.js';
+import { jsonErrorLine } from './jsonFile.js';
+import { verifyJsonChecksum, withJsonChecksum } from './jsonChecksum.js';
+import { HEARTBEAT_FILE, writerIdentity, type Heartbeat } from './liveness.js';
 import { readSafetensors, writeSafetensors, type NamedTensor, type SafetensorsFile } from './safetensors.js';
 
 export const RUN_SCHEMA = 'optoscope.run/1';
@@ -46,8 +51,11 @@ export interface RunRecord {
   updated_at: string;
   config: RunConfig;
   seeds: RunConfig['seeds'];
-  backend: { requested: string; used: string; reason: string };
+  backend: { requested: string; used: string; reason: string; timing?: BackendTiming };
   code: { version: string; git: string | null };
+  /** Where and by whom the run was last started or resumed (absent in runs from before liveness). */
+  host?: string;
+  user?: string;
   data: { description: string };
   params: number;
   progress: { seqs: number; step: number };
@@ -63,7 +71,18 @@ export interface MetricRow {
   [metric: string]: number | string | undefined;
 }
 
+/**
+ * Hears about every file a RunDir has just written (its path relative to the run directory), in write
+ * order: how a run is mirrored to object storage as it trains (s3/mirror.ts).
+ */
+export interface RunWriteListener {
+  written(rel: string): void;
+}
+
 export class RunDir {
+  /** Told after each write; set by the trainer when the run is mirrored elsewhere. */
+  listener: RunWriteListener | null = null;
+
   private constructor(readonly dir: string) {}
 
   get id(): string {
@@ -109,8 +128,8 @@ export class RunDir {
   /** A new run directory. Refuses to touch a directory that already holds anything. */
   static create(dir: string): RunDir {
     RunDir.assertCreatable(dir);
+    makeDirs(path.join(dir, 'checkpoints'), `--out ${dir}`);
     try {
-      fs.mkdirSync(path.join(dir, 'checkpoints'), { recursive: true });
       fs.accessSync(dir, fs.constants.W_OK);
     } catch (e) {
       throw new Error(`--out ${dir} is not writable: ${(e as Error).message}`);
@@ -138,14 +157,27 @@ export class RunDir {
     try {
       rec = JSON.parse(fs.readFileSync(this.recordFile, 'utf8'));
     } catch (e) {
-      throw new Error(`${this.recordFile}: not valid JSON (${(e as Error).message})`);
+      throw new Error(`${this.recordFile}: not valid JSON (${jsonErrorLine(e)})`);
     }
-    if (rec.schema !== RUN_SCHEMA) throw new Error(`${this.recordFile}: unknown schema '${rec.schema}', expected '${RUN_SCHEMA}'`);
+    if (typeof rec !== 'object' || rec === null || Array.isArray(rec)) throw new Error(`${this.recordFile}: not a run record (a JSON object)`);
+    if (rec.schema !== RUN_SCHEMA) throw new Error(`${this.recordFile}: unknown schema ${JSON.stringify(rec.schema)}, expected '${RUN_SCHEMA}'`);
+    rec = verifyJsonChecksum(rec, this.recordFile);
+    const missing = recordProblem(rec);
+    if (missing) throw new Error(`${this.recordFile}: ${missing}`);
     return rec;
   }
 
   writeRecord(rec: RunRecord): void {
-    writeJsonAtomic(this.recordFile, { ...rec, updated_at: new Date().toISOString() });
+    writeJsonAtomic(this.recordFile, withJsonChecksum({ ...rec, updated_at: new Date().toISOString() }));
+    this.listener?.written('run.json');
+  }
+
+  /** A sign of life from this process (see liveness.ts). */
+  writeHeartbeat(seqs: number): void {
+    const { host, pid, user } = writerIdentity();
+    const beat: Heartbeat = { host, pid, user, at: new Date().toISOString(), seqs };
+    writeJsonAtomic(path.join(this.dir, HEARTBEAT_FILE), beat);
+    this.listener?.written(HEARTBEAT_FILE);
   }
 
   appendMetrics(rows: MetricRow[]): void {
@@ -153,6 +185,7 @@ export class RunDir {
       this.metricsFile,
       rows.map((r) => JSON.stringify(r)),
     );
+    this.listener?.written('metrics.jsonl');
   }
 
   /** All complete metric rows; a trailing partial line (a crash mid-append) is ignored. */
@@ -177,6 +210,7 @@ export class RunDir {
   truncateMetrics(seqs: number): void {
     const keep = this.readMetrics().filter((r) => r.seqs <= seqs);
     writeFileAtomic(this.metricsFile, keep.map((r) => JSON.stringify(r) + '\n').join(''));
+    this.listener?.written('metrics.jsonl');
   }
 
   /** Remove temp files a killed writer left behind (see atomic.ts); the files they were replacing are intact. */
@@ -204,26 +238,66 @@ export class RunDir {
 
   saveCheckpoint(seqs: number, tensors: Record<string, NamedTensor>, metadata: Record<string, string>): void {
     writeSafetensors(this.checkpointFile(seqs), tensors, metadata);
+    this.listener?.written(path.relative(this.dir, this.checkpointFile(seqs)));
   }
 
   /** Resume state, keeping the previous one so a corrupt latest state can fall back. */
   saveState(tensors: Record<string, NamedTensor>, metadata: Record<string, string>): void {
-    if (fs.existsSync(this.stateFile)) fs.renameSync(this.stateFile, this.prevStateFile);
+    if (fs.existsSync(this.stateFile)) {
+      fs.renameSync(this.stateFile, this.prevStateFile);
+      this.listener?.written(path.basename(this.prevStateFile));
+    }
     writeSafetensors(this.stateFile, tensors, metadata);
+    this.listener?.written(path.basename(this.stateFile));
   }
 
-  /** The newest readable resume state (checksum-verified), or null; `warn` hears about fallbacks. */
-  loadState(warn: (msg: string) => void = () => undefined): SafetensorsFile | null {
+  /**
+   * The newest readable resume state (checksum-verified) that `accept` takes (it returns why not, or
+   * null), or null; `warn` hears about every fallback.
+   */
+  loadState(warn: (msg: string) => void = () => undefined, accept: (s: SafetensorsFile) => string | null = () => null): SafetensorsFile | null {
     for (const f of [this.stateFile, this.prevStateFile]) {
       if (!fs.existsSync(f)) continue;
       try {
-        return readSafetensors(f);
+        const s = readSafetensors(f);
+        const why = accept(s);
+        if (why === null) return s;
+        warn(`${f}: ${why}; falling back to the previous state`);
       } catch (e) {
         warn(`${(e as Error).message}; falling back to the previous state`);
       }
     }
     return null;
   }
+
+  /** Checkpoints that fail to read (truncated, flipped bits: the checksum catches both), with why. */
+  corruptCheckpoints(): { seqs: number; file: string; error: string }[] {
+    const bad: { seqs: number; file: string; error: string }[] = [];
+    for (const seqs of this.listCheckpoints()) {
+      const file = this.checkpointFile(seqs);
+      try {
+        readSafetensors(file);
+      } catch (e) {
+        bad.push({ seqs, file, error: (e as Error).message });
+      }
+    }
+    return bad;
+  }
+}
+
+const STATUSES: readonly string[] = ['running', 'finished', 'failed', 'interrupted'];
+const isObj = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+
+/** What a run record lacks that every reader relies on (listings, resume, the dashboard), or null. */
+function recordProblem(rec: RunRecord): string | null {
+  if (!STATUSES.includes(rec.status)) return `status ${JSON.stringify(rec.status)} is not one of ${STATUSES.join(', ')}`;
+  if (!isObj(rec.config)) return 'no config';
+  if (!isObj(rec.config.schedule) || typeof rec.config.schedule.seqs !== 'number') return 'config.schedule.seqs is missing';
+  if (!isObj(rec.config.task) || !Array.isArray(rec.config.task.classSplit)) return 'config.task.classSplit is missing';
+  if (!isObj(rec.seeds)) return 'no seeds';
+  if (!isObj(rec.progress) || typeof rec.progress.seqs !== 'number') return 'progress.seqs is missing';
+  if (!isObj(rec.backend)) return 'no backend';
+  return null;
 }
 
 /**
@@ -240,6 +314,8 @@ export function runChecksums(dir: string): { status: RunStatus; checkpoint: numb
     for (const name of Object.keys(tensors).sort()) h.update(name).update(new Uint8Array(tensors[name].data.buffer, tensors[name].data.byteOffset, tensors[name].data.byteLength));
     params = h.digest('hex');
   }
-  const metrics = run.readMetrics().map((r) => createHash('sha256').update(JSON.stringify(r)).digest('hex'));
+  // Every field but `wall_s`, the seconds of training so far: a clock reading, not a result, so it differs
+  // between a resumed run and an uninterrupted one (and between any two machines) by nature.
+  const metrics = run.readMetrics().map(({ wall_s: _wall, ...r }) => createHash('sha256').update(JSON.stringify(r)).digest('hex'));
   return { status: run.readRecord().status, checkpoint: last, params, metrics };
 }

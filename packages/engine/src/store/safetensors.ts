@@ -36,19 +36,23 @@ export function decodeSafetensors(bytes: Uint8Array, where = 'safetensors'): Saf
     throw new Error(`${where}: header is not valid JSON`);
   }
   const body = bytes.subarray(8 + hlen);
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) throw new Error(`${where}: header is not a JSON object`);
   const metadata = (header.__metadata__ ?? {}) as Record<string, string>;
-  if (metadata.sha256) {
-    const sum = createHash('sha256').update(body).digest('hex');
-    if (sum !== metadata.sha256) throw new Error(`${where}: checksum mismatch (corrupt or truncated checkpoint)`);
-  }
+  // Every checkpoint Optoscope writes carries the checksum; one without it has a damaged header (or was
+  // written by another tool), and loading it unchecked is exactly what must not happen.
+  if (typeof metadata.sha256 !== 'string') throw new Error(`${where}: no sha256 checksum in its header (damaged, or not written by Optoscope)`);
+  const sum = createHash('sha256').update(body).digest('hex');
+  if (sum !== metadata.sha256) throw new Error(`${where}: checksum mismatch (corrupt or truncated checkpoint)`);
   const tensors: Record<string, NamedTensor> = {};
   for (const [name, info] of Object.entries(header)) {
     if (name === '__metadata__') continue;
     const t = info as { dtype: string; shape: number[]; data_offsets: [number, number] };
     if (t.dtype !== 'F32') throw new Error(`${where}: tensor '${name}' has dtype ${t.dtype}; only F32 is supported`);
+    if (!Array.isArray(t.shape) || !t.shape.every((x) => Number.isSafeInteger(x) && x >= 0) || !Array.isArray(t.data_offsets) || t.data_offsets.length !== 2)
+      throw new Error(`${where}: tensor '${name}' has a malformed shape or data_offsets`);
     const [b, e] = t.data_offsets;
     const n = t.shape.reduce((a, c) => a * c, 1);
-    if (e > body.length || e - b !== 4 * n) throw new Error(`${where}: tensor '${name}' offsets [${b}, ${e}] do not fit shape [${t.shape}]`);
+    if (!Number.isSafeInteger(b) || b < 0 || e > body.length || e - b !== 4 * n) throw new Error(`${where}: tensor '${name}' offsets [${b}, ${e}] do not fit shape [${t.shape}]`);
     const copy = new Float32Array(n);
     new Uint8Array(copy.buffer).set(body.subarray(b, e));
     tensors[name] = { shape: t.shape, data: copy };

@@ -108,6 +108,27 @@ describe('local sweep on worker threads', () => {
     expect(runChecksums(stub)).toEqual(runChecksums(path.join(refDir, members[1].id)));
   });
 
+  it('a member that failed mid-run is retrained on --resume, never counted as finished', async () => {
+    const runsDir = path.join(tmp('opto-pool-failed-'), 'runs');
+    const m = members[1];
+    const dir = path.join(runsDir, m.id);
+    // A run that crashed after its second checkpoint: what train() leaves when the step throws
+    // (status 'failed' with the error, its saved state in place).
+    const stop = new AbortController();
+    await expect(
+      train(m.config, { out: dir, features: syntheticFeatures({ seed: 0 }), signal: stop.signal, onEvent: (e) => e.type === 'checkpoint' && e.seqs >= 1280 && stop.abort() }),
+    ).rejects.toThrow();
+    const rec = RunDir.open(dir).readRecord();
+    fs.writeFileSync(path.join(dir, 'run.json'), JSON.stringify({ ...rec, status: 'failed', error: 'worker lost its GPU' }));
+    const plan = planSweep([m], runsDir, { resume: true });
+    expect([plan.start.length, plan.resume.map((r) => r.id), plan.skip.length]).toEqual([0, [m.id], 0]);
+    const r = await runMember(m, runsDir, { features: syntheticFeatures({ seed: 0 }) });
+    expect(r.outcome).toBe('finished');
+    expect(r.trained).toBe(12_800 - rec.progress.seqs);
+    expect(runChecksums(dir)).toEqual(runChecksums(path.join(refDir, m.id)));
+    expect(RunDir.open(dir).readRecord().error).toBeUndefined();
+  });
+
   it('a member that fails does not stop the others', async () => {
     const { members: ms } = expandSweep({
       name: 'fails',

@@ -5,12 +5,16 @@
  */
 import * as fs from 'node:fs';
 import { ConfigError } from '../config.js';
-import { planSweep, prepareRunsDir, type MemberResult, type SweepPlan } from './member.js';
+import { openRunStoreAt } from '../store/runStores.js';
+import { planSweep, type MemberResult, type SweepPlan } from './member.js';
 import { TrainPool, defaultWorkers, type PoolEvent } from './pool.js';
 import type { SweepMember } from './spec.js';
 
 export interface LocalSweepOptions {
+  /** A runs directory or s3://bucket/prefix. */
   runsDir: string;
+  /** With s3://: the local cache directory (default under ~/.cache/optoscope/s3). */
+  cache?: string;
   /** Threads (default one per core, at most one per member to run). */
   workers?: number;
   /** Continue unfinished members and skip finished ones (otherwise existing runs are refused). */
@@ -29,22 +33,31 @@ export interface SweepOutcome {
   interrupted: boolean;
 }
 
-/** Check everything a sweep needs before any work starts; throws one line. */
-export function preflightSweep(members: SweepMember[], runsDir: string, resume: boolean): SweepPlan {
-  prepareRunsDir(runsDir);
-  for (const src of new Set(members.map((m) => m.config.data.source)))
-    if (src !== 'synthetic' && !fs.existsSync(src)) throw new ConfigError(`feature file not found: ${src}`);
-  return planSweep(members, runsDir, { resume });
+/** Check everything a sweep needs before any work starts (the store writable, feature files present, which runs exist); throws one line. */
+export async function preflightSweep(members: SweepMember[], runsDir: string, resume: boolean, cache?: string): Promise<SweepPlan> {
+  const store = await openRunStoreAt({ location: runsDir, cache });
+  try {
+    await store.prepare();
+    for (const src of new Set(members.map((m) => m.config.data.source)))
+      if (src !== 'synthetic' && !fs.existsSync(src)) throw new ConfigError(`feature file not found: ${src}`);
+    // Run records and heartbeats say which members exist, are finished, or train elsewhere right now.
+    return planSweep(members, await store.refresh('records'), { resume });
+  } finally {
+    store.close();
+  }
 }
 
 export async function runLocalSweep(members: SweepMember[], opts: LocalSweepOptions): Promise<SweepOutcome> {
-  const plan = preflightSweep(members, opts.runsDir, opts.resume ?? false);
+  const plan = await preflightSweep(members, opts.runsDir, opts.resume ?? false, opts.cache);
   const todo = [...plan.start, ...plan.resume].sort((a, b) => a.index - b.index);
   const workers = Math.max(1, Math.min(opts.workers ?? defaultWorkers(), todo.length));
   const emit = opts.onEvent ?? (() => undefined);
   emit({ type: 'plan', plan, workers });
 
-  const results: MemberResult[] = plan.skip.map((m) => ({ id: m.id, outcome: 'skipped', trained: 0 }));
+  const results: MemberResult[] = [
+    ...plan.skip.map((m): MemberResult => ({ id: m.id, outcome: 'skipped', trained: 0 })),
+    ...plan.live.map((m): MemberResult => ({ id: m.id, outcome: 'live', trained: 0 })),
+  ];
   if (todo.length === 0) return { results, interrupted: false };
   const pool = new TrainPool({ size: workers, onEvent: emit });
   const onAbort = () => pool.abort();
@@ -53,7 +66,7 @@ export async function runLocalSweep(members: SweepMember[], opts: LocalSweepOpti
   try {
     await Promise.all(
       todo.map(async (member) => {
-        const result = await pool.run(member, opts.runsDir);
+        const result = await pool.run(member, { location: opts.runsDir, cache: opts.cache });
         results.push(result);
         emit({ type: 'end', member, result });
       }),

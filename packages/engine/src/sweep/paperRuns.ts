@@ -17,14 +17,13 @@
  * --heads-from runs/<main run>`); the report then looks for runs with either choice.
  */
 import { mergeConfig, type RunConfigInput } from '../config.js';
+import { classSplitFor } from '../data/task.js';
 import { parseHead } from '../interventions/spec.js';
 import { DEFAULT_PRESET_HEADS, presetConfig, type PresetHeads } from '../presets.js';
 import { dataSweepName, isFileData, type DataInput } from './data.js';
+import { headLabel } from '../interventions/heads.js';
 
-/** Training classes N → classSplit [N, 1623 − 100 − N, 100] (the test classes are always the last 100). */
-export function classSplitFor(classes: number): [number, number, number] {
-  return [classes, 1623 - 100 - classes, 100];
-}
+export { classSplitFor };
 
 export type PaperSet = 'paper-main' | 'paper-appendix' | 'fig7-graft' | 'fig18-seeds';
 
@@ -59,7 +58,11 @@ export const FIG6_CELLS: [classes: number, labels: number][] = [
 /** Fig. 8's previous-token clamp variants (run presets `fig8-<variant>`). */
 export const FIG8_VARIANTS = ['h6', 'ptgroup', 'all'] as const;
 /** Fig. 15's 16 match-clamp strengths s = 1, 14/15, ..., 0 (the figure's colour is 2s − 1). */
-export const FIG15_STRENGTHS = Array.from({ length: 16 }, (_, i) => Number((1 - i / 15).toFixed(6)));
+/**
+ * App. Fig. 15's match-clamp strengths: the authors' grid (`ih_paper_appendix_runs.sh` in
+ * aadityasingh/icl-dynamics), finer near s = 1 and through s = 0.5, where 2s − 1 changes sign.
+ */
+export const FIG15_STRENGTHS = [1, 0.95, 0.9, 0.85, 0.8, 0.75, 0.7, 0.65, 0.6, 0.55, 0.5, 0.4, 0.3, 0.2, 0.1, 0];
 export const EXTRA_SEEDS = [6, 7, 8, 9];
 /** The donor checkpoint of a 10⁶-sequence run (its final checkpoint). */
 export const FINAL_CHECKPOINT_1E6 = 'checkpoints/seqs-0001000000.safetensors';
@@ -71,12 +74,12 @@ const clamped = (name: string, heads: PresetHeads, overrides: RunConfigInput = {
 
 function mainSet(heads: PresetHeads): PaperRun[] {
   const runs: PaperRun[] = [{ role: 'main', figure: 'fig3', set: 'paper-main', config: { preset: 'main' } }];
-  for (const h of HEADS) runs.push({ role: `only:${h}`, figure: 'fig4b', set: 'paper-main', config: { preset: `only-L2H${h}` } });
+  for (const h of HEADS) runs.push({ role: `only:${h}`, figure: 'fig4b', set: 'paper-main', config: { preset: `only-${headLabel(1, h)}` } });
   for (const c of FIG5B_CONDITIONS) runs.push({ role: `fig5b:${c}`, figure: 'fig5b', set: 'paper-main', config: clamped(`fig5b-${c}`, heads) });
   for (const [c, l] of FIG6_CELLS) {
     const figure = l === 5 ? 'fig6-classes' : 'fig6-labels';
     // The long runs need resume points, not the 100 checkpoints the progress measures sample.
-    runs.push({ role: `fig6:normal:${c}:${l}`, figure, set: 'paper-main', config: { preset: `only-L2H${parseHead(heads.ih).head}`, task: task(c, l), schedule: { seqs: 2_000_000, ckptEvery: 50_000 } } });
+    runs.push({ role: `fig6:normal:${c}:${l}`, figure, set: 'paper-main', config: { preset: `only-${headLabel(1, parseHead(heads.ih).head)}`, task: task(c, l), schedule: { seqs: 2_000_000, ckptEvery: 50_000 } } });
     if (c === 50 && l === 5) continue; // the 50/5 clamp curves are Fig. 5b's runs
     for (const x of FIG6_CLAMPS)
       runs.push({ role: `fig6:${x}:${c}:${l}`, figure, set: 'paper-main', config: clamped(`fig5b-${x}`, heads, { task: task(c, l), schedule: { seqs: 300_000 } }) });
@@ -91,7 +94,7 @@ function appendixSet(heads: PresetHeads): PaperRun[] {
   FIG15_STRENGTHS.forEach((s, i) =>
     runs.push({ role: `fig15:${i}`, figure: 'fig15', set: 'paper-appendix', config: clamped('fig15', heads, { interventions: { match: { heads: [heads.ih], strength: s } } }) }),
   );
-  for (const h of HEADS.filter((h) => h !== 3)) runs.push({ role: `fig17:${h}`, figure: 'fig17', set: 'paper-appendix', config: { preset: `fig17-L2H${h}` } });
+  for (const h of HEADS.filter((h) => h !== 3)) runs.push({ role: `fig17:${h}`, figure: 'fig17', set: 'paper-appendix', config: { preset: `fig17-${headLabel(1, h)}` } });
   return runs;
 }
 
@@ -114,7 +117,7 @@ function graftSet(donorIds: Record<number, string>): PaperRun[] {
 function seedsSet(): PaperRun[] {
   return EXTRA_SEEDS.flatMap((s) => [
     { role: `seed:${s}:main`, figure: 'fig18', set: 'fig18-seeds' as const, config: { preset: 'main', seeds: { init: s } } },
-    ...HEADS.map((h) => ({ role: `seed:${s}:only:${h}`, figure: 'fig18', set: 'fig18-seeds' as const, config: { preset: `only-L2H${h}`, seeds: { init: s } } })),
+    ...HEADS.map((h) => ({ role: `seed:${s}:only:${h}`, figure: 'fig18', set: 'fig18-seeds' as const, config: { preset: `only-${headLabel(1, h)}`, seeds: { init: s } } })),
   ]);
 }
 

@@ -13,13 +13,14 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { compileCoreModule } from '@optoscope/core-wasm';
 import type { RunConfig } from '../config.js';
+import type { RunStoreSpec } from '../store/runStore.js';
 import type { FeatureSource } from '../data/types.js';
-import { loadFeatures } from '../train.js';
+import { loadFeatures } from '../data/load.js';
 import type { MemberResult } from './member.js';
 import type { SweepMember } from './spec.js';
 
 /** Messages to a pool thread. */
-export type ToWorker = { type: 'run'; member: SweepMember; runsDir: string; features: FeatureSource | null } | { type: 'abort' };
+export type ToWorker = { type: 'run'; member: SweepMember; store: RunStoreSpec; features: FeatureSource | null; takeover: boolean } | { type: 'abort' };
 
 /** Messages from a pool thread (training events are flattened to what a progress display needs). */
 export type FromWorker =
@@ -34,6 +35,8 @@ export interface PoolOptions {
   /** Threads (default: one per core). */
   size?: number;
   onEvent?: (e: PoolEvent) => void;
+  /** Resume runs that look live elsewhere too (the queue: a job's lock decides who trains a run). */
+  takeover?: boolean;
 }
 
 interface Slot {
@@ -43,7 +46,7 @@ interface Slot {
 
 interface Pending {
   member: SweepMember;
-  runsDir: string;
+  store: RunStoreSpec;
   features: FeatureSource | null;
   resolve: (r: MemberResult) => void;
 }
@@ -68,11 +71,12 @@ export class TrainPool {
   }
 
   /** Train (or resume, or skip) one member on the next free thread. Never rejects. */
-  async run(member: SweepMember, runsDir: string): Promise<MemberResult> {
+  async run(member: SweepMember, where: string | RunStoreSpec): Promise<MemberResult> {
+    const store = typeof where === 'string' ? { location: where } : where;
     const features = await this.featuresFor(member.config);
     return new Promise((resolve) => {
       if (this.aborted || this.closed) return resolve({ id: member.id, outcome: 'interrupted', trained: 0 });
-      this.queue.push({ member, runsDir, features, resolve });
+      this.queue.push({ member, store, features, resolve });
       this.dispatch();
     });
   }
@@ -126,7 +130,7 @@ export class TrainPool {
       if (!slot) return;
       const job = this.queue.shift()!;
       slot.busy = { member: job.member, resolve: job.resolve };
-      slot.worker.postMessage({ type: 'run', member: job.member, runsDir: job.runsDir, features: job.features } satisfies ToWorker);
+      slot.worker.postMessage({ type: 'run', member: job.member, store: job.store, features: job.features, takeover: this.opts.takeover ?? false } satisfies ToWorker);
     }
   }
 

@@ -19,7 +19,7 @@ port.on('message', async (msg: ToWorker) => {
     current?.abort();
     return;
   }
-  const { member, runsDir, features } = msg;
+  const { member, store, features, takeover } = msg;
   const ac = (current = new AbortController());
   const onEvent = (e: TrainEvent) => {
     if (e.type === 'start') post({ type: 'start', id: member.id, resumedFrom: e.resumedFrom, total: e.record.config.schedule.seqs });
@@ -28,7 +28,7 @@ port.on('message', async (msg: ToWorker) => {
     else if (e.type === 'warning') post({ type: 'warning', id: member.id, message: e.message });
   };
   // Without shared features (they failed to load), train loads them itself and reports the error.
-  const result = await runMember(member, runsDir, { signal: ac.signal, onEvent, features: features ?? undefined, coreModule });
+  const result = await runMember(member, store, { signal: ac.signal, onEvent, features: features ?? undefined, coreModule, takeover });
   current = null;
   post({ type: 'result', result });
 });

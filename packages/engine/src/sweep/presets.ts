@@ -2,12 +2,11 @@
  * Named sweeps (`opto sweep paper-main`, `opto sweep fig5b`, ...): the paper's sets and figures from the
  * run catalog in `paperRuns.ts`, plus `smoke` for checking an installation.
  */
-import type { RunConfigInput } from '../config.js';
 import { DEFAULT_PRESET_HEADS, type PresetHeads } from '../presets.js';
 import { mergeConfig } from '../config.js';
 import { dataSweepName, isFileData, type DataInput } from './data.js';
 import { PAPER_SWEEPS, classSplitFor, paperRuns, setSweepName, type PaperRun } from './paperRuns.js';
-import type { SweepSpecInput } from './spec.js';
+import { memberIdFor, type SweepSpecInput } from './spec.js';
 
 export { classSplitFor };
 
@@ -16,23 +15,13 @@ export interface SweepPreset {
   spec: SweepSpecInput;
 }
 
-let memberIdOf: ((sweepName: string, config: RunConfigInput) => string) | undefined;
 const catalogs = new Map<string, PaperRun[]>();
-
-/**
- * Called once by the sweep expander (which imports this module, so it cannot be imported back): the
- * graft runs name their donors by run ID, which needs the expander.
- */
-export function bindMemberId(f: (sweepName: string, config: RunConfigInput) => string): void {
-  memberIdOf = f;
-}
 
 /** Every paper run with its role, clamping `heads`, on `data` (built once per choice of heads and data). */
 export function paperCatalog(heads: PresetHeads = DEFAULT_PRESET_HEADS, data?: DataInput): PaperRun[] {
-  if (!memberIdOf) throw new Error('internal: sweep/spec.ts has not bound the member-ID function');
   const on = isFileData(data) ? data : undefined;
   const key = JSON.stringify([heads, on ?? null]);
-  if (!catalogs.has(key)) catalogs.set(key, paperRuns(memberIdOf, heads, on));
+  if (!catalogs.has(key)) catalogs.set(key, paperRuns(memberIdFor, heads, on));
   return catalogs.get(key)!;
 }
 

@@ -6,13 +6,15 @@
  * worker puts the job back, and the next worker resumes the run from its last checkpoint through
  * `runMember`. A run already finished on disk is skipped, never trained again.
  *
- * Runs directories must be shared between the workers (NFS, a cluster file system, a k8s volume).
+ * Runs live where every worker sees them: a shared runs directory (NFS, a cluster file system, a k8s
+ * volume) or an S3-compatible bucket (each worker trains in its own local cache and mirrors to it).
  */
 import * as os from 'node:os';
 import { Queue, WaitingError, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { ConfigError } from '../config.js';
-import { prepareRunsDir, type MemberResult } from './member.js';
+import { openRunStoreAt } from '../store/runStores.js';
+import type { MemberResult } from './member.js';
 import { TrainPool, defaultWorkers, type PoolEvent } from './pool.js';
 import type { SweepMember } from './spec.js';
 
@@ -142,7 +144,10 @@ export async function sweepQueueStatus(conn: Redis, members: SweepMember[], queu
 
 export interface QueueWorkerOptions {
   url: string;
+  /** A runs directory shared by the workers, or s3://bucket/prefix. */
   runsDir: string;
+  /** With s3://: this worker's local cache directory. */
+  cache?: string;
   queueName?: string;
   /** Members trained at once by this process (default one per core). */
   concurrency?: number;
@@ -168,7 +173,8 @@ export type QueueWorkerEvent =
 export async function runQueueWorker(opts: QueueWorkerOptions): Promise<MemberResult[]> {
   const conn = await connectRedis(opts.url, opts.timeoutMs);
   try {
-    prepareRunsDir(opts.runsDir);
+    const store = await openRunStoreAt({ location: opts.runsDir, cache: opts.cache });
+    await store.prepare().finally(() => store.close());
   } catch (e) {
     await conn.quit();
     throw e;
@@ -182,6 +188,9 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<MemberRe
   const jobs = new Map<string, Job<SweepMember>>();
   const pool = new TrainPool({
     size: concurrency,
+    // The job's lock says who trains a run: a job handed over after its worker stalled resumes the run even
+    // though its heartbeat may still look fresh.
+    takeover: true,
     onEvent: (e) => {
       emit(e);
       const job = jobs.get(e.id);
@@ -199,7 +208,7 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<MemberRe
       const member = job.data;
       jobs.set(member.id, job);
       try {
-        const result = await pool.run(member, opts.runsDir);
+        const result = await pool.run(member, { location: opts.runsDir, cache: opts.cache });
         results.push(result);
         emit({ type: 'end', id: member.id, result });
         if (result.outcome === 'failed') throw new Error(result.error ?? 'failed');

@@ -3,7 +3,8 @@ import * as os from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { parseRunConfig } from '../config.js';
 import { SWEEP_PRESETS, classSplitFor } from './presets.js';
-import { canonicalJson, configHash, expandSweep, loadSweepSpec } from './spec.js';
+import { loadSweepSpec } from './load.js';
+import { canonicalJson, configHash, expandSweep } from './spec.js';
 
 const tiny = { schedule: { seqs: 3200, evalEvery: 640, ckptEvery: 640, evalSize: 100 } };
 
@@ -117,7 +118,8 @@ describe('sweep spec expansion', () => {
     for (const p of ['fig8-h6', 'fig8-ptgroup', 'fig8-all']) expect(of(p)[0].interventions?.ablate).toEqual(['1:0', '1:1', '1:2', '1:4', '1:5', '1:6', '1:7']);
     // Fig. 15: 16 strengths from 1 down to 0, match on L2H3, no head ablation (pitfall 8).
     const fig15 = of('fig15');
-    expect(fig15.map((c) => c.interventions?.match?.strength)).toEqual(Array.from({ length: 16 }, (_, i) => Number((1 - i / 15).toFixed(6))));
+    // The authors' grid (ih_paper_appendix_runs.sh), not an even 1 − i/15.
+    expect(fig15.map((c) => c.interventions?.match?.strength)).toEqual([1, 0.95, 0.9, 0.85, 0.8, 0.75, 0.7, 0.65, 0.6, 0.55, 0.5, 0.4, 0.3, 0.2, 0.1, 0]);
     for (const c of fig15) expect([c.interventions?.ablate, c.interventions?.match?.heads, c.schedule.seqs]).toEqual([[], ['1:3'], 600_000]);
     // Fig. 17: L2H3 plus one other head active.
     const fig17 = app.filter((m) => /^fig17-/.test(m.config.preset ?? '')).map((m) => m.config.interventions?.ablate);

@@ -11,14 +11,10 @@
  * is there); a `preset` (in the base or a variant) is expanded under all of that, so explicit fields win.
  */
 import { createHash } from 'node:crypto';
-import * as fs from 'node:fs';
 import '../zodSetup.js';
 import { z } from 'zod';
 import { ConfigError, mergeConfig, parseRunConfig, type RunConfig, type RunConfigInput } from '../config.js';
-import { PRESETS, presetConfig, type PresetHeads } from '../presets.js';
-import { SWEEP_PRESETS, bindMemberId, paperSweep, sweepPresetOnData, sweepPresetUsesHeads } from './presets.js';
-import { isFileData, type DataInput } from './data.js';
-import { PAPER_SWEEPS } from './paperRuns.js';
+import { PRESETS, presetConfig } from '../presets.js';
 
 /** Members in one sweep at most (a typo in a grid should not enqueue a million runs). */
 export const MAX_MEMBERS = 10_000;
@@ -139,32 +135,6 @@ export function memberFor(sweepName: string, config: RunConfigInput): SweepMembe
 export function memberIdFor(sweepName: string, config: RunConfigInput): string {
   return memberFor(sweepName, config).id;
 }
-bindMemberId(memberIdFor);
-
-/**
- * A spec file, or a sweep preset name (`paper-main`, ...), its clamps on `heads` (`--heads-from`) and
- * every member reading `data` (`--data`; presets only: a spec file sets `data` in its own config).
- */
-export function loadSweepSpec(fileOrPreset: string, heads?: PresetHeads, data?: DataInput): { input: unknown; where: string } {
-  const preset = SWEEP_PRESETS[fileOrPreset];
-  if (preset && !fs.existsSync(fileOrPreset)) {
-    const on = isFileData(data) ? ` on ${data.source}` : '';
-    if (!heads) return { input: structuredClone(data ? sweepPresetOnData(fileOrPreset, data) : preset.spec), where: `sweep preset ${fileOrPreset}${on}` };
-    const paper = PAPER_SWEEPS[fileOrPreset];
-    if (!paper || !sweepPresetUsesHeads(fileOrPreset)) throw new ConfigError(`--heads-from: sweep preset '${fileOrPreset}' clamps no particular head`);
-    return { input: paperSweep(fileOrPreset, paper.select, heads, data), where: `sweep preset ${fileOrPreset}${on} (heads ${heads.ih}, ${heads.pt}, {${heads.ptGroup.join(', ')}})` };
-  }
-  if (heads) throw new ConfigError(`--heads-from applies to the paper's sweep presets, not to a spec file (${fileOrPreset})`);
-  if (data) throw new ConfigError(`--data applies to the sweep presets, not to a spec file (${fileOrPreset}); set "data" in the spec's base config`);
-  if (!fs.existsSync(fileOrPreset))
-    throw new ConfigError(`sweep spec not found: ${fileOrPreset} (a JSON file, or a preset: ${Object.keys(SWEEP_PRESETS).join(', ')})`);
-  try {
-    return { input: JSON.parse(fs.readFileSync(fileOrPreset, 'utf8')), where: fileOrPreset };
-  } catch (e) {
-    throw new ConfigError(`${fileOrPreset}: malformed JSON (${(e as Error).message})`);
-  }
-}
-
 /** Canonical JSON: object keys sorted at every level, so equal configs hash equally anywhere. */
 export function canonicalJson(x: unknown): string {
   if (Array.isArray(x)) return `[${x.map(canonicalJson).join(',')}]`;

@@ -13,6 +13,7 @@ import { createReferenceBackend } from '../backends/reference.js';
 import { PAPERISH, cloneParams, makeRig, randomParams } from '../interventions/testing/rig.js';
 import type { InterventionSpecInput } from '../interventions/spec.js';
 import { Adam } from '../optim.js';
+import type { ParamStore } from '../params.js';
 import { paramTensors } from '../store/paramIO.js';
 import { writeSafetensors } from '../store/safetensors.js';
 import { relErr } from './conformance.js';
@@ -35,6 +36,36 @@ export const CLAMP_CASES: [string, InterventionSpecInput][] = [
 
 const NEG = -1e9;
 
+const rigOnBackend = (be: Backend, base: ParamStore, spec: InterventionSpecInput, allPositions = false) =>
+  makeRig({ be, params: cloneParams(base, be), spec, allPositions, B: 8, nItems: 10, dataSeed: 9, keep: ['blocks.0.attn.pattern', 'blocks.1.attn.pattern'] });
+
+/**
+ * A backend against the float64 reference under one spec on the paper-sized model (parameters `base`,
+ * on the reference): loss, query logits, both layers' patterns and every parameter gradient, query-only
+ * and all positions. Entries the reference leaves at exactly −1e9 or 0 must be exactly that.
+ */
+export function expectBackendAgrees(make: () => Backend, spec: InterventionSpecInput, base = randomParams(createReferenceBackend(), PAPERISH, 5, 0.15), tol = { fwd: 2e-5, grad: 1e-4 }): void {
+  const ref = base.be;
+  for (const allPositions of [false, true]) {
+    const [a, r] = [make(), ref].map((be) => {
+      const rig = rigOnBackend(be, base, spec, allPositions);
+      const grads = rig.grads();
+      return { grads, loss: rig.forward(), logits: rig.queryLogits(), p0: rig.read('blocks.0.attn.pattern'), p1: rig.read('blocks.1.attn.pattern') };
+    });
+    const mode = allPositions ? 'all positions' : 'query-only';
+    expect(Math.abs(a.loss - r.loss) / r.loss, mode).toBeLessThan(tol.fwd);
+    const live = [...r.logits.keys()].filter((i) => r.logits[i] !== NEG);
+    for (let i = 0; i < r.logits.length; i++) if (r.logits[i] === NEG) expect(a.logits[i]).toBe(NEG);
+    expect(relErr(live.map((i) => a.logits[i]), live.map((i) => r.logits[i])), mode).toBeLessThan(tol.fwd);
+    expect(relErr(a.p0, r.p0), mode).toBeLessThan(tol.fwd);
+    expect(relErr(a.p1, r.p1), mode).toBeLessThan(tol.fwd);
+    for (const [pname, g] of Object.entries(r.grads)) {
+      if (g.every((x) => x === 0)) expect(a.grads[pname].every((x) => x === 0), `${mode}: ${pname} is exactly 0 on the reference`).toBe(true);
+      else expect(relErr(a.grads[pname], g), `${mode}: ${pname}`).toBeLessThan(tol.grad);
+    }
+  }
+}
+
 export function runClampConformance(name: string, make: () => Backend, tol = { fwd: 2e-5, grad: 1e-4, adam: 1e-4 }): void {
   const ref = createReferenceBackend();
   describe(`clamp conformance: ${name} vs reference`, () => {
@@ -42,29 +73,11 @@ export function runClampConformance(name: string, make: () => Backend, tol = { f
     writeSafetensors(donor, paramTensors(randomParams(ref, PAPERISH, 77, 0.15)));
     const withDonor = (spec: InterventionSpecInput): InterventionSpecInput => (spec.graft ? { ...spec, graft: { ...spec.graft, checkpoint: donor } } : spec);
     const base = randomParams(ref, PAPERISH, 5, 0.15);
-    const rigOn = (be: Backend, spec: InterventionSpecInput, allPositions = false) =>
-      makeRig({ be, params: cloneParams(base, be), spec: withDonor(spec), allPositions, B: 8, nItems: 10, dataSeed: 9, keep: ['blocks.0.attn.pattern', 'blocks.1.attn.pattern'] });
+    const rigOn = (be: Backend, spec: InterventionSpecInput) => rigOnBackend(be, base, withDonor(spec));
 
     for (const [caseName, spec] of CLAMP_CASES)
       it(`${caseName}: loss, query logits, patterns and every parameter gradient (query-only and all positions)`, () => {
-        for (const allPositions of [false, true]) {
-          const [a, r] = [make(), ref].map((be) => {
-            const rig = rigOn(be, spec, allPositions);
-            const grads = rig.grads();
-            return { grads, loss: rig.forward(), logits: rig.queryLogits(), p0: rig.read('blocks.0.attn.pattern'), p1: rig.read('blocks.1.attn.pattern') };
-          });
-          const mode = allPositions ? 'all positions' : 'query-only';
-          expect(Math.abs(a.loss - r.loss) / r.loss, mode).toBeLessThan(tol.fwd);
-          const live = [...r.logits.keys()].filter((i) => r.logits[i] !== NEG);
-          for (let i = 0; i < r.logits.length; i++) if (r.logits[i] === NEG) expect(a.logits[i]).toBe(NEG);
-          expect(relErr(live.map((i) => a.logits[i]), live.map((i) => r.logits[i])), mode).toBeLessThan(tol.fwd);
-          expect(relErr(a.p0, r.p0), mode).toBeLessThan(tol.fwd);
-          expect(relErr(a.p1, r.p1), mode).toBeLessThan(tol.fwd);
-          for (const [pname, g] of Object.entries(r.grads)) {
-            if (g.every((x) => x === 0)) expect(a.grads[pname].every((x) => x === 0), `${mode}: ${pname} is exactly 0 on the reference`).toBe(true);
-            else expect(relErr(a.grads[pname], g), `${mode}: ${pname}`).toBeLessThan(tol.grad);
-          }
-        }
+        expectBackendAgrees(make, withDonor(spec), base, tol);
       });
 
     for (const [caseName, spec] of CLAMP_CASES.filter(([n]) => n === 'perfect Layer 1 + copy' || n === 'ablate + prevToken + match'))

@@ -76,8 +76,7 @@ function runOp(be: Backend, c: OpCase, seed: number): OpRun {
   const out = c.build(g, ins, consts);
   const prog = g.compile(null, [out]);
   prog.forward();
-  prog.seedGrads(out, Array.from({ length: out.size }, () => rng.normal()));
-  prog.backward({ seeded: true });
+  prog.backward({ from: { value: out, seed: Array.from({ length: out.size }, () => rng.normal()) } });
   return { out: [...be.read(out.buf)], grads: ins.map((v) => [...be.read(v.grad!)]) };
 }
 

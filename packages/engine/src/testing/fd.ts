@@ -50,8 +50,7 @@ export function checkGradients(
     return s;
   };
   objective();
-  program.seedGrads(out, w);
-  program.backward({ seeded: true });
+  program.backward({ from: { value: out, seed: w } });
   let maxRelErr = 0;
   let maxAbsErr = 0;
   let checked = 0;

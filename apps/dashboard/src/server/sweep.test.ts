@@ -1,0 +1,85 @@
+/**
+ * /api/sweep over a sweep the engine trained (4 Fig. 5b conditions x 3 seeds, and a failed fourth seed
+ * with no metrics): the groups, their paper labels and "n of m seeds", and every aggregated point equal to
+ * the mean and sample std computed here directly from the runs' metrics.jsonl files.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { PRESETS } from '@optoscope/engine';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as sweepRoute from '../app/api/sweep/route';
+import { makeSweepFixture, SWEEP_CONDITIONS } from '../testing/sweepFixture';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'opto-dash-sweep-'));
+const runsDir = path.join(tmp, 'runs');
+let ids: string[] = [];
+beforeAll(async () => {
+  ids = await makeSweepFixture(runsDir);
+  process.env.OPTO_RUNS_DIR = runsDir;
+}, 300_000);
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+async function get(q: string): Promise<{ status: number; body: Json }> {
+  const r = await sweepRoute.GET(new Request(`http://x/api/sweep?${q}`));
+  return { status: r.status, body: await r.json() };
+}
+const fileRows = (id: string): Json[] => {
+  const f = path.join(runsDir, id, 'metrics.jsonl');
+  return fs.existsSync(f) ? fs.readFileSync(f, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)) : [];
+};
+
+describe('/api/sweep', () => {
+  it('auto grouping: one group per condition named by the paper, the failed seed in the legend, points = mean and std from the files', async () => {
+    const { status, body } = await get(`runs=${ids.join(',')}`);
+    expect(status).toBe(200);
+    expect(body.auto).toBe(true);
+    expect(body.by).toEqual(['clamp', 'preset']);
+    expect(body.labelledBy).toBe('paper');
+    expect(body.groups).toHaveLength(4);
+    const legendOf = (preset: string) => PRESETS[preset]!.legend!;
+    expect(body.groups.map((g: Json) => g.label).sort()).toEqual(SWEEP_CONDITIONS.map(legendOf).sort());
+    const match = body.groups.find((g: Json) => g.label === legendOf('fig5b-match'));
+    expect(match.members).toEqual(['fig5b-match-s5', 'fig5b-match-s6', 'fig5b-match-s7', 'fig5b-match-s8']);
+    expect(match.legend).toBe(`${legendOf('fig5b-match')} (3 of 4 seeds)`);
+    expect(body.groups.filter((g: Json) => g.legend.includes('seeds)'))).toHaveLength(1);
+    // One shared eval schedule: every eval is its own bucket, so each point is the plain mean over the seeds.
+    expect(body.bucketWidth).toBe(320);
+    for (const g of body.groups) {
+      const perRun = g.members.map((id: string) => new Map(fileRows(id).filter((r) => r.kind === 'eval' && r.set === 'fsl_train').map((r) => [r.seqs, r.loss as number])));
+      const xs = [...new Set(perRun.flatMap((m: Map<number, number>) => [...m.keys()]))].sort((a, b) => (a as number) - (b as number)) as number[];
+      expect(g.points.map((p: Json) => p.x)).toEqual(xs);
+      g.points.forEach((p: Json, i: number) => {
+        const vs = perRun.filter((m: Map<number, number>) => m.has(xs[i]!)).map((m: Map<number, number>) => m.get(xs[i]!)!);
+        const mean = vs.reduce((a: number, b: number) => a + b, 0) / vs.length;
+        const std = Math.sqrt(vs.reduce((a: number, b: number) => a + (b - mean) ** 2, 0) / (vs.length - 1));
+        expect(p.n).toBe(3); // the failed member has no rows and never counts
+        expect(p.mean).toBeCloseTo(mean, 12);
+        expect(p.std).toBeCloseTo(std, 12);
+        expect([p.min, p.max]).toEqual([Math.min(...vs), Math.max(...vs)]);
+      });
+    }
+    const failed = body.runs.find((r: Json) => r.id === 'fig5b-match-s8');
+    expect([failed.status, failed.stats]).toEqual(['failed', null]);
+    const s5 = body.runs.find((r: Json) => r.id === 'fig5b-none-s5');
+    const last = fileRows('fig5b-none-s5').filter((r) => r.kind === 'eval' && r.set === 'fsl_train').at(-1)!;
+    expect(s5.stats.finalLoss.fsl_train).toBe(last.loss);
+  });
+
+  it('any field groups (a config path); the train window by wall time; unknown runs reported, bad input one line', async () => {
+    const one = await get(`runs=${ids.join(',')}&by=task.numLabels`);
+    expect(one.body.groups.map((g: Json) => g.legend)).toEqual(['labels=5 (12 of 13 seeds)']);
+    expect(one.body.fields).toEqual(expect.arrayContaining(['clamp', 'preset', 'task.numLabels', 'optim.lr', 'seeds.init']));
+    const wall = await get(`runs=${ids.slice(0, 3).join(',')}&kind=train&metric=grad_norm&x=wall_s`);
+    const walls = ids.slice(0, 3).flatMap((id) => fileRows(id).filter((r) => r.kind === 'train').map((r) => r.wall_s as number));
+    expect(walls.length).toBeGreaterThan(0);
+    for (const p of wall.body.groups[0].points) expect(p.x >= Math.min(...walls) && p.x <= Math.max(...walls)).toBe(true);
+    const bad = await get(`runs=${ids[0]},nope-run`);
+    expect(bad.body.errors).toEqual([{ id: 'nope-run', error: "no run 'nope-run' in the runs directory" }]);
+    const m = await get(`runs=${ids[0]}&metric=secret`);
+    expect(m.status).toBe(400);
+    expect(m.body.error).toMatch(/^metric 'secret' is not one of loss, acc/);
+    expect((await get('runs=')).status).toBe(400);
+  });
+});

@@ -1,0 +1,149 @@
+/**
+ * The compare view's grouped answer: the selected runs grouped by any fields (or automatically by what
+ * differs except the seeds), each group's curve aggregated over its members on the server in one DuckDB
+ * query over their metrics files (engine: store/aggregate.ts), plus each run's learning time and final
+ * losses. Answers are cached by the metrics files' sizes and mtimes, so a repeated or polled request for
+ * unchanged runs costs one stat per run.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { FieldValue, Grouping } from '@optoscope/engine';
+import type { RunStats, SeriesSelector } from '@optoscope/engine/query';
+import { engine, engineQuery, type EngineQueryModule } from './engine';
+import { ApiError } from './errors';
+import { runPath } from './paths';
+import { allRuns, type RunRow } from './runs';
+
+export interface SweepQuery {
+  runs: string[];
+  /** Field names, or 'auto'. */
+  by: string[] | 'auto';
+  series: SeriesSelector;
+}
+
+export interface SweepGroup {
+  key: string;
+  /** The group's name (paper label or the differences in words). */
+  label: string;
+  /** What the legend says: the label, and "(3 of 5 seeds)" when some members are unfinished or failed. */
+  legend: string;
+  values: Record<string, FieldValue>;
+  members: string[];
+  finished: number;
+  points: { x: number; mean: number; std: number; min: number; max: number; n: number }[];
+}
+
+export interface SweepRun extends RunRow {
+  group: string;
+  stats: RunStats | null;
+}
+
+export interface SweepAnswer {
+  by: string[];
+  auto: boolean;
+  labelledBy: Grouping['labelledBy'];
+  /** Every field the selected runs have (what a group-by menu offers). */
+  fields: string[];
+  series: SeriesSelector;
+  bucketWidth: number;
+  groups: SweepGroup[];
+  runs: SweepRun[];
+  /** Selected runs that could not be read, with the reason. */
+  errors: { id: string; error: string }[];
+}
+
+export const MAX_SWEEP_RUNS = 500;
+const METRICS = new Set(['loss', 'acc', 'prob', 'in_context_acc', 'in_context_prob', 'out_context_acc', 'out_context_prob', 'use_context_prob', 'grad_norm']);
+
+/** Parse ?runs=a,b&by=clamp,labels|auto&kind=eval&set=fsl_train&metric=loss&x=seqs&points=200. */
+export function sweepQueryFrom(sp: URLSearchParams): SweepQuery {
+  const runs = (sp.get('runs') ?? '').split(',').filter(Boolean);
+  if (!runs.length) throw new ApiError(400, 'runs: give the run ids to compare, e.g. ?runs=a,b,c');
+  if (runs.length > MAX_SWEEP_RUNS) throw new ApiError(400, `runs: at most ${MAX_SWEEP_RUNS} runs at once (got ${runs.length})`);
+  const byRaw = sp.get('by') ?? 'auto';
+  const by = byRaw === 'auto' || byRaw === '' ? 'auto' : byRaw.split(',').filter(Boolean);
+  if (by !== 'auto' && by.some((f) => !/^[\w.:-]{1,200}$/.test(f))) throw new ApiError(400, `by: '${byRaw}' is not a list of field names`);
+  const kind = sp.get('kind') ?? 'eval';
+  if (kind !== 'eval' && kind !== 'train') throw new ApiError(400, `kind must be eval or train, got '${kind}'`);
+  const metric = sp.get('metric') ?? 'loss';
+  if (!METRICS.has(metric)) throw new ApiError(400, `metric '${metric}' is not one of ${[...METRICS].join(', ')}`);
+  const x = sp.get('x') ?? 'seqs';
+  if (x !== 'seqs' && x !== 'wall_s') throw new ApiError(400, `x must be seqs or wall_s, got '${x}'`);
+  const points = Number(sp.get('points') ?? 200);
+  if (!Number.isInteger(points) || points < 2 || points > 5000) throw new ApiError(400, `points must be an integer from 2 to 5000, got '${sp.get('points')}'`);
+  const set = sp.get('set') ?? 'fsl_train';
+  if (!/^[\w-]{1,64}$/.test(set)) throw new ApiError(400, `set '${set}' is not an eval set name`);
+  return { runs, by, series: { kind, set: kind === 'eval' ? set : undefined, metric, x, maxPoints: points } };
+}
+
+let aggregator: ReturnType<EngineQueryModule['sweepAggregator']> | undefined;
+/** Answers as sent (serialised once): a repeated or polled request for unchanged runs is a lookup. */
+const answers = new Map<string, string>();
+const MAX_ANSWERS = 32;
+
+const statKey = (f: string) => {
+  try {
+    const st = fs.statSync(f);
+    return `${st.mtimeMs}:${st.size}`;
+  } catch {
+    return 'none';
+  }
+};
+
+/** The answer as JSON text, cached by the selected runs' records and metrics files. */
+export async function sweepJson(q: SweepQuery): Promise<string> {
+  const [{ PRESETS, groupRuns, groupLegend, groupableFields }, { sweepAggregator }] = await Promise.all([engine(), engineQuery()]);
+  const all = new Map((await allRuns()).map((c) => [c.row.id, c]));
+  const errors: { id: string; error: string }[] = [];
+  const chosen: { id: string; dir: string; row: RunRow; fields: Record<string, FieldValue>; paperLabel: string | null; paperOrder: number }[] = [];
+  const catalogue = Object.keys(PRESETS);
+  for (const id of [...new Set(q.runs)]) {
+    try {
+      const dir = runPath(id);
+      const c = all.get(id);
+      if (!c) throw new ApiError(404, `no run '${id}' in the runs directory`);
+      if (c.row.error) throw new ApiError(422, c.row.error);
+      // Generic over the run's fields: its config leaves (dotted) and the listing's columns (clamp, labels, ...).
+      // (Not the error, nor liveness: a stale run groups with its condition, and staleness is no config field;
+      // tags join as their own fields, `tags.<key>`, from the flattened record.)
+      const { error: _e, stale: _s, tags: _t, note: _n, tagsError: _te, ...rowFields } = c.row;
+      chosen.push({ id, dir, row: c.row, fields: { ...c.flat, ...rowFields }, paperLabel: (c.row.preset && PRESETS[c.row.preset]?.legend) || null, paperOrder: c.row.preset ? catalogue.indexOf(c.row.preset) : -1 });
+    } catch (e) {
+      errors.push({ id, error: (e as Error).message.split('\n')[0]! });
+    }
+  }
+  const key = JSON.stringify([q, errors, chosen.map((c) => [c.id, c.row.updatedAt, c.row.status, statKey(path.join(c.dir, 'metrics.jsonl'))])]);
+  const hit = answers.get(key);
+  if (hit) return hit;
+
+  const grouping = groupRuns(
+    chosen.map((c) => ({ id: c.id, fields: c.fields, paperLabel: c.paperLabel, paperOrder: c.paperOrder, status: c.row.status })),
+    q.by,
+  );
+  const groupOf = new Map<string, number>();
+  grouping.groups.forEach((g, i) => g.members.forEach((m) => groupOf.set(m, i)));
+  const agg = await (aggregator ??= sweepAggregator()).aggregate(
+    chosen.map((c) => ({ run: c.id, group: groupOf.get(c.id)!, metricsFile: path.join(c.dir, 'metrics.jsonl') })),
+    q.series,
+  );
+  const stats = new Map(agg.runs.map((r) => [r.run, r]));
+  const answer: SweepAnswer = {
+    by: grouping.by,
+    auto: grouping.auto,
+    labelledBy: grouping.labelledBy,
+    fields: groupableFields(chosen.map((c) => ({ id: c.id, fields: c.fields, status: c.row.status }))),
+    series: q.series,
+    bucketWidth: agg.bucketWidth,
+    groups: grouping.groups.map((g, i) => ({
+      ...g,
+      legend: groupLegend(g),
+      points: agg.points.filter((p) => p.group === i).map(({ group: _g, ...p }) => p),
+    })),
+    runs: chosen.map((c) => ({ ...c.row, group: groupLegend(grouping.groups[groupOf.get(c.id)!]!), stats: stats.get(c.id) ?? null })),
+    errors,
+  };
+  const json = JSON.stringify(answer);
+  answers.set(key, json);
+  while (answers.size > MAX_ANSWERS) answers.delete(answers.keys().next().value!);
+  return json;
+}

@@ -1,0 +1,29 @@
+/**
+ * Every named activation (sites.ts) of one forward over a fixed set of sequences, at every position, as
+ * named tensors: `opto eval --record` writes them for peers (python/optoscope compares its PyTorch module
+ * against them). Shapes put the sequence and position first:
+ *   [B, T, width] for per-token sites (embed, ln1, q/k/v, q_rot/k_rot, head_out, attn_out, resid_post,
+ *   ln_final, logits), [B, H, T, T] for attn.scores and attn.pattern (masked scores hold -1e20).
+ */
+import type { EvalSet } from '../data/types.js';
+import { buildModel, SEQ_LEN, type PassPlan } from '../model.js';
+import type { ParamStore } from '../params.js';
+import { allSites } from '../sites.js';
+import type { NamedTensor } from '../store/safetensors.js';
+
+export function recordSites(params: ParamStore, set: EvalSet, passes?: PassPlan[]): Record<string, NamedTensor> {
+  const sites = allSites(params.config.nLayers);
+  const B = set.batch.size;
+  const m = buildModel(params, { batch: B, nItems: set.distribution.items.length, training: false, allPositions: true, passes, keep: sites });
+  m.setFeatures(set.distribution.itemFeatures);
+  m.setBatch(set.batch);
+  m.program.forward();
+  const out: Record<string, NamedTensor> = {};
+  for (const site of sites) {
+    const data = Float32Array.from(m.program.read(site));
+    const v = m.program.sites.get(site)!;
+    const shape = v.shape.length === 4 ? [...v.shape] : [B, SEQ_LEN, data.length / (B * SEQ_LEN)];
+    out[site] = { shape, data };
+  }
+  return out;
+}

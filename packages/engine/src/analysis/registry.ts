@@ -1,0 +1,127 @@
+/**
+ * The analysis registry (spec 5): every analysis `opto analyze --what <name>` runs, with what it reads,
+ * what it costs and what it stores in `<run>/analysis/<name>.json` (`StoredAnalysis`, store.ts). The
+ * CLI's command, its help and the report's cached results all go through this list.
+ */
+import type { InterventionSpecInput } from '../interventions/spec.js';
+import { ablationVsStrength, additivityPanels, redundancy, type AblationVsStrength } from './ablation.js';
+import { inductionStrengthCurve, layerToOutputCurve, progressCurve, type AnalysisRun } from './progress.js';
+import { compositionScores, wiringMatrices } from './wiring.js';
+
+export interface AnalysisContext {
+  /** Checkpoints of the curve analyses (evenly spaced, `--checkpoints`). */
+  curve: number[];
+  /** The clamp spec of a clamp-progress analysis. */
+  spec?: InterventionSpecInput;
+  log: (msg: string) => void;
+}
+
+export interface AnalysisDef {
+  /** Spec section and figure. */
+  section: string;
+  description: string;
+  /** What it reads: one checkpoint (the last, or `--checkpoint`) or a curve over checkpoints; `spec` if it needs a clamp spec. */
+  inputs: 'checkpoint' | 'curve' | 'curve + spec';
+  /** Rough cost in dense-set forwards (the dense set is 4000 sequences by default). */
+  cost: string;
+  /** The `result` field of the stored JSON. */
+  stores: string;
+  run(a: AnalysisRun, ctx: AnalysisContext): unknown;
+  /** A terminal summary (default: the stored JSON, cut). */
+  summarize?(result: unknown): string;
+}
+
+const fmt = (xs: readonly number[]) => xs.map((x) => x.toFixed(3)).join(' ');
+
+export const ANALYSES = {
+  strength: {
+    section: '5.1, Fig. 3b',
+    description: 'induction strength of every last-layer head over training',
+    inputs: 'curve',
+    cost: '1 forward per checkpoint',
+    stores: '[{ seqs, strength[h], prevToken[h], prevTokenAtLabels[h] }]',
+    run: (a, c) => inductionStrengthCurve(a.ev, a.load, c.curve),
+    summarize(r) {
+      const pts = r as { seqs: number; strength: number[] }[];
+      return pts
+        .filter((_, i) => i % Math.max(1, Math.floor(pts.length / 10)) === 0 || i === pts.length - 1)
+        .map((p) => `${String(p.seqs).padStart(9)}  ${fmt(p.strength)}`)
+        .join('\n');
+    },
+  },
+  ablation: {
+    section: '5.2, Fig. 4a',
+    description: 'accuracy with each head ablated alone, and with only it active, against its strength',
+    inputs: 'checkpoint',
+    cost: '2·H + 1 forwards',
+    stores: '{ full, strength[h], ablateOne[h], onlyOne[h] } (loss and acc each)',
+    run: (a) => ablationVsStrength(a.ev),
+    summarize(r) {
+      const x = r as AblationVsStrength;
+      return [
+        `unablated: loss ${x.full.loss.toFixed(4)}, acc ${x.full.acc.toFixed(4)}`,
+        'head  strength  acc(ablate only h)  acc(only h active)',
+        ...x.strength.map((s, h) => `${String(h).padStart(4)}  ${s.toFixed(3).padStart(8)}  ${x.ablateOne[h].acc.toFixed(4).padStart(18)}  ${x.onlyOne[h].acc.toFixed(4).padStart(18)}`),
+      ].join('\n');
+    },
+  },
+  redundancy: {
+    section: '5.3, Tables 2-3',
+    description: "which heads alone fix the reference head's mistakes, computed and with a perfected match",
+    inputs: 'checkpoint',
+    cost: '2·(H + 1) forwards',
+    stores: '{ computed, perfectMatch } redundancy tables',
+    run: (a) => ({ computed: redundancy(a.ev), perfectMatch: redundancy(a.ev, { perfectMatch: true }) }),
+  },
+  additivity: {
+    section: '5.4, Fig. 4c',
+    description: 'loss as heads are added in order of strength, from the strongest and without it',
+    inputs: 'checkpoint',
+    cost: '2·H forwards',
+    stores: '{ fromStrongest, withoutStrongest } curves',
+    run: (a) => additivityPanels(a.ev),
+  },
+  wiring: {
+    section: '5.5, Fig. 5a',
+    description: 'layer-1 → layer-2 wiring matrices (path ablations) and weight-based composition scores',
+    inputs: 'checkpoint',
+    cost: 'H² path-ablated forwards',
+    stores: '{ matrices, composition }',
+    run: (a, c) => ({ matrices: wiringMatrices(a.ev, { log: c.log }), composition: compositionScores(a.ev.params) }),
+  },
+  'layer-output': {
+    section: '5.6, Fig. 7',
+    description: "layer-to-output loss curves: without layer 1's direct path and without layer 2",
+    inputs: 'curve',
+    cost: '2 forwards per checkpoint',
+    stores: '[{ seqs, noL1Direct, noL2, … }]',
+    run: (a, c) => layerToOutputCurve(a.ev, a.load, c.curve, a.run.readMetrics()),
+  },
+  progress: {
+    section: '5.7, Fig. 5c',
+    description: 'clamp progress: the loss of the run under a clamp spec at each checkpoint',
+    inputs: 'curve + spec',
+    cost: '1 clamped forward per checkpoint',
+    stores: '[{ seqs, loss, acc, strength[h], … }]',
+    run(a, c) {
+      if (!c.spec) throw new Error('--what progress needs a spec: --clamp spec.json or a clamp flag such as --match 1:3');
+      return progressCurve(a.ev, a.load, c.curve, { clamped: c.spec }, { log: c.log });
+    },
+  },
+} satisfies Record<string, AnalysisDef>;
+
+export type AnalysisName = keyof typeof ANALYSES;
+export const ANALYSIS_NAMES = Object.keys(ANALYSES) as AnalysisName[];
+
+/** Run analysis `name` (throws one line for an unknown name). */
+export function runAnalysis(name: string, a: AnalysisRun, ctx: AnalysisContext): unknown {
+  const def = (ANALYSES as Record<string, AnalysisDef>)[name];
+  if (!def) throw new Error(`unknown analysis '${name}'; available: ${ANALYSIS_NAMES.join(', ')}`);
+  return def.run(a, ctx);
+}
+
+/** The terminal summary of a result of `name`. */
+export function summarizeAnalysis(name: string, result: unknown): string {
+  const def = (ANALYSES as Record<string, AnalysisDef>)[name];
+  return def?.summarize ? def.summarize(result) : JSON.stringify(result).slice(0, 2000);
+}

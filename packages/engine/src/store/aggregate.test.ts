@@ -1,0 +1,147 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { learningTimeFromRows } from '../analysis/progress.js';
+import { aggregateSweep, type AggregateMember } from './aggregate.js';
+
+/**
+ * The aggregation checked against the mean, std, min and max computed here directly from the metrics
+ * files (plain JSON parsing and arithmetic), with uneven eval schedules, a member without any metrics, a
+ * member that stopped early, and a trailing partial line.
+ */
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'opto-agg-'));
+let instance: DuckDBInstance;
+let conn: DuckDBConnection;
+afterAll(() => {
+  conn?.closeSync();
+  instance?.closeSync();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+type Row = Record<string, unknown>;
+/** Eval rows every `every` sequences up to `until` (a loss that decays at a seed-dependent rate), a train row before each. */
+function writeRun(id: string, every: number, until: number, rate: number): string {
+  const rows: Row[] = [];
+  for (let x = 0; x <= until; x += every) {
+    if (x > 0) rows.push({ kind: 'train', seqs: x, step: x / 32, loss: 2 * Math.exp(-rate * x) + 0.05, grad_norm: 1 + rate * 1e4, steps: every / 32, wall_s: x / 1000 });
+    for (const set of ['fsl_train', 'fsl_test_class']) rows.push({ kind: 'eval', seqs: x, step: x / 32, set, loss: 1.6 * Math.exp(-rate * x) + (set === 'fsl_train' ? 0 : 0.1), acc: 1 - Math.exp(-rate * x), wall_s: x / 1000 });
+  }
+  fs.mkdirSync(path.join(dir, id), { recursive: true });
+  const file = path.join(dir, id, 'metrics.jsonl');
+  fs.writeFileSync(file, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  return file;
+}
+
+const members: AggregateMember[] = [];
+beforeAll(async () => {
+  // Group 0: three seeds on one schedule. Group 1: uneven schedules (every 1000, 1500, 2500), one stopped
+  // at 6000, and a member that never wrote a row (failed before its first eval).
+  members.push({ run: 'a1', group: 0, metricsFile: writeRun('a1', 1000, 20_000, 3e-4) });
+  members.push({ run: 'a2', group: 0, metricsFile: writeRun('a2', 1000, 20_000, 2e-4) });
+  members.push({ run: 'a3', group: 0, metricsFile: writeRun('a3', 1000, 20_000, 1e-4) });
+  members.push({ run: 'b1', group: 1, metricsFile: writeRun('b1', 1000, 20_000, 5e-5) });
+  members.push({ run: 'b2', group: 1, metricsFile: writeRun('b2', 1500, 19_500, 8e-5) });
+  members.push({ run: 'b3', group: 1, metricsFile: writeRun('b3', 2500, 6000, 4e-4) });
+  fs.appendFileSync(members[4]!.metricsFile, '{"kind":"eval","seqs":21000,"set":"fsl_tr');
+  members.push({ run: 'b4', group: 1, metricsFile: path.join(dir, 'b4', 'metrics.jsonl') });
+  instance = await DuckDBInstance.create(':memory:');
+  conn = await instance.connect();
+});
+
+/** The reference: parse the files, bucket by the module's rule, average per run then across runs. */
+function expected(kind: string, set: string | undefined, metric: string, xField: string, maxPoints: number) {
+  const per = members.map((m) => {
+    const rows = fs.existsSync(m.metricsFile)
+      ? fs.readFileSync(m.metricsFile, 'utf8').split('\n').filter((l) => l.endsWith('}')).map((l) => JSON.parse(l) as Row)
+      : [];
+    return { m, pts: rows.filter((r) => r.kind === kind && (set === undefined || r.set === set)).map((r) => ({ x: Number(r[xField]), v: Number(r[metric]) })) };
+  });
+  const withPts = per.filter((p) => p.pts.length);
+  const xmax = Math.max(...withPts.map((p) => Math.max(...p.pts.map((q) => q.x))));
+  const spacing = Math.max(...withPts.map((p) => { const xs = new Set(p.pts.map((q) => q.x)); return xs.size > 1 ? Math.max(...xs) / (xs.size - 1) : 0; }));
+  const w = Math.max(xmax / maxPoints, spacing);
+  const cells = new Map<string, { group: number; bucket: number; xs: number[]; vs: number[] }>();
+  for (const { m, pts } of withPts) {
+    const byBucket = new Map<number, { x: number; v: number }[]>();
+    for (const p of pts) byBucket.set(Math.floor(p.x / w), [...(byBucket.get(Math.floor(p.x / w)) ?? []), p]);
+    for (const [b, ps] of byBucket) {
+      const key = `${m.group}:${b}`;
+      const c = cells.get(key) ?? { group: m.group, bucket: b, xs: [], vs: [] };
+      c.xs.push(ps.reduce((s, p) => s + p.x, 0) / ps.length);
+      c.vs.push(ps.reduce((s, p) => s + p.v, 0) / ps.length);
+      cells.set(key, c);
+    }
+  }
+  const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length;
+  return {
+    w,
+    points: [...cells.values()]
+      .sort((a, b) => a.group - b.group || a.bucket - b.bucket)
+      .map((c) => {
+        const mu = mean(c.vs);
+        const std = c.vs.length > 1 ? Math.sqrt(c.vs.reduce((s, v) => s + (v - mu) ** 2, 0) / (c.vs.length - 1)) : 0;
+        return { group: c.group, x: mean(c.xs), mean: mu, std, min: Math.min(...c.vs), max: Math.max(...c.vs), n: c.vs.length };
+      }),
+  };
+}
+
+function expectClose(got: { group: number; x: number; mean: number; std: number; min: number; max: number; n: number }[], want: typeof got) {
+  expect(got.length).toBe(want.length);
+  got.forEach((g, i) => {
+    const e = want[i]!;
+    expect([g.group, g.n]).toEqual([e.group, e.n]);
+    for (const k of ['x', 'mean', 'std', 'min', 'max'] as const) expect(g[k], `${k} of point ${i}`).toBeCloseTo(e[k], 9);
+  });
+}
+
+describe('aggregateSweep', () => {
+  it('eval loss per group over uneven schedules and a missing member: mean, std, min, max as computed from the files', async () => {
+    const got = await aggregateSweep(conn, members, { kind: 'eval', set: 'fsl_train', metric: 'loss' });
+    const want = expected('eval', 'fsl_train', 'loss', 'seqs', 200);
+    expect(got.bucketWidth).toBeCloseTo(want.w, 9);
+    // The coarsest schedule (b3: every 2500, evals at 0, 2500, 5000) sets the width.
+    expect(want.w).toBe(2500);
+    expectClose(got.points, want.points);
+    // The member that stopped at 5000 leaves the later buckets with two members; the failed one never counts.
+    expect(got.points.filter((p) => p.group === 1).map((p) => p.n)).toEqual(want.points.filter((p) => p.group === 1).map((p) => p.n));
+    expect(Math.max(...got.points.filter((p) => p.group === 1).map((p) => p.n))).toBe(3);
+    expect(got.points.some((p) => p.group === 1 && p.n === 2)).toBe(true);
+  });
+
+  it('downsamples a long series to at most maxPoints buckets, still equal to the direct computation', async () => {
+    const got = await aggregateSweep(conn, members.slice(0, 3), { kind: 'eval', set: 'fsl_test_class', metric: 'acc', maxPoints: 7 });
+    const saved = members.splice(3);
+    try {
+      const want = expected('eval', 'fsl_test_class', 'acc', 'seqs', 7);
+      expect(got.points.length).toBeLessThanOrEqual(8); // floor(x_max / w) = maxPoints is the last bucket
+      expectClose(got.points, want.points);
+    } finally {
+      members.push(...saved);
+    }
+  });
+
+  it('train-window rows (gradient norm) and x by wall time', async () => {
+    const got = await aggregateSweep(conn, members, { kind: 'train', metric: 'grad_norm', x: 'wall_s' });
+    expectClose(got.points, expected('train', undefined, 'grad_norm', 'wall_s', 200).points);
+  });
+
+  it('per run: learning time as the engine computes it from the rows, final losses; nothing for a run without rows', async () => {
+    const got = await aggregateSweep(conn, members, { kind: 'eval', set: 'fsl_train', metric: 'loss' });
+    expect(got.runs.map((r) => r.run)).toEqual(['a1', 'a2', 'a3', 'b1', 'b2', 'b3']);
+    for (const r of got.runs) {
+      const rows = fs.readFileSync(path.join(dir, r.run, 'metrics.jsonl'), 'utf8').split('\n').filter((l) => l.endsWith('}')).map((l) => JSON.parse(l));
+      const lt = learningTimeFromRows(rows);
+      expect([r.learningTime, r.learned], r.run).toEqual([lt.seqs, lt.learned]);
+      const last = rows.filter((x: Row) => x.kind === 'eval' && x.set === 'fsl_test_class').at(-1);
+      expect(r.finalLoss.fsl_test_class).toBe(last.loss);
+      expect(r.finalTrainLoss).toBe(rows.filter((x: Row) => x.kind === 'train').at(-1).loss);
+    }
+    expect(got.runs.some((r) => r.learned) && got.runs.some((r) => !r.learned)).toBe(true);
+  });
+
+  it('names a metric that is not a column', async () => {
+    await expect(aggregateSweep(conn, members, { kind: 'eval', metric: 'loss; drop' })).rejects.toThrow(/metric 'loss; drop' is not a metrics column/);
+  });
+});

@@ -1,0 +1,228 @@
+"""The Optoscope model as a plain PyTorch module (spec 2; packages/engine/src/model.ts).
+
+    model = Model.from_checkpoint("runs/x/checkpoints/seqs-0000020000.safetensors")
+    logits = model(data.feature_rows, data.eval_sets["fsl_train"])        # [n, L] query logits
+    logits, sites = model.run_with_sites(features, sequences)             # every activation by site name
+
+The module's ``state_dict()`` keys are exactly the checkpoint's tensor names (README "Checkpoint tensors"),
+and ``run_with_sites`` returns the engine's site names (packages/engine/src/sites.ts) with the shapes
+``opto eval --record`` writes: [B, T, width] per token, [B, H, T, T] for attn.scores/attn.pattern.
+``add_site_hook(site, fn)`` replaces an activation (``fn(value) -> value``), for interventions in torch.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from typing import Callable, Dict, Mapping, Optional, Tuple, Union
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from .run import MODEL_DEFAULTS, Checkpoint, State, load_checkpoint
+
+SEQ_LEN = 5
+QUERY_POS = 4
+MASKED = -1e20  # the engine's value for masked scores (so recorded scores compare exactly)
+TRUNC_STD = 0.8796256610342398  # std of N(0,1) truncated to [-2, 2]
+
+
+def lecun_normal_(w: torch.Tensor) -> torch.Tensor:
+    """Truncated normal on [-2 sigma, 2 sigma] rescaled to std sigma = 1/sqrt(fan_in) (spec 2.4; fan_in = dim 1)."""
+    std = 1.0 / math.sqrt(w.shape[1]) / TRUNC_STD
+    return nn.init.trunc_normal_(w, mean=0.0, std=std, a=-2 * std, b=2 * std)
+
+
+class _Embed(nn.Module):
+    def __init__(self, feature_dim: int, d: int, num_labels: int):
+        super().__init__()
+        self.exemplar = nn.Linear(feature_dim, d)  # embed.exemplar.weight [d, featureDim], .bias [d]
+        self.label = nn.Embedding(num_labels, d)  # embed.label.weight [L, d]: a row per label
+
+
+class _Attention(nn.Module):
+    def __init__(self, d: int):
+        super().__init__()
+        self.qkv = nn.Linear(d, 3 * d, bias=False)  # rows [0,d) W_q, [d,2d) W_k, [2d,3d) W_v
+        self.out = nn.Linear(d, d, bias=False)
+
+
+class _Block(nn.Module):
+    def __init__(self, d: int, eps: float):
+        super().__init__()
+        self.ln1 = nn.LayerNorm(d, eps=eps)
+        self.attn = _Attention(d)
+
+
+SiteHook = Callable[[torch.Tensor], torch.Tensor]
+
+
+class Model(nn.Module):
+    """2-layer (``nLayers``) attention-only pre-LN transformer with interleaved-pair RoPE over the 5-token
+    sequence [x1, l1, x2, l2, xq]; logits at the query position. ``config`` uses the engine's ModelConfig
+    keys (dModel, nHeads, nLayers, featureDim, numLabels, ropeBase, lnEps)."""
+
+    def __init__(self, config: Optional[Mapping] = None):
+        super().__init__()
+        cfg = {**MODEL_DEFAULTS, **(config or {})}
+        self.config = cfg
+        d, H = int(cfg["dModel"]), int(cfg["nHeads"])
+        if d % H or (d // H) % 2:
+            raise ValueError(f"dModel {d} / nHeads {H} must be an even integer head size")
+        self.d, self.H, self.D = d, H, d // H
+        eps = float(cfg["lnEps"])
+        self.embed = _Embed(int(cfg["featureDim"]), d, int(cfg["numLabels"]))
+        self.blocks = nn.ModuleList(_Block(d, eps) for _ in range(int(cfg["nLayers"])))
+        self.ln_final = nn.LayerNorm(d, eps=eps)
+        self.unembed = nn.Linear(d, int(cfg["numLabels"]))
+        # RoPE tables computed in float64 and rounded once, as the engine does (ops.ropeTables).
+        theta = float(cfg["ropeBase"]) ** (-2.0 * torch.arange(self.D // 2, dtype=torch.float64) / self.D)
+        angles = torch.arange(SEQ_LEN, dtype=torch.float64)[:, None] * theta[None, :]  # [T, D/2]
+        self.register_buffer("rope_cos", angles.cos().float(), persistent=False)
+        self.register_buffer("rope_sin", angles.sin().float(), persistent=False)
+        self.register_buffer("mask", torch.triu(torch.ones(SEQ_LEN, SEQ_LEN, dtype=torch.bool), diagonal=1), persistent=False)
+        self._hooks: Dict[str, SiteHook] = {}
+        self._record: Optional[Dict[str, torch.Tensor]] = None
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Spec 2.4 initialisation (torch's RNG, so not the engine's draws): lecun_normal weights, the label
+        embedding 0.02 x truncated normal, LayerNorm gains 1, biases 0."""
+        with torch.no_grad():
+            lecun_normal_(self.embed.exemplar.weight)
+            nn.init.zeros_(self.embed.exemplar.bias)
+            nn.init.trunc_normal_(self.embed.label.weight, mean=0.0, std=0.02, a=-0.04, b=0.04)
+            for b in self.blocks:
+                nn.init.ones_(b.ln1.weight)
+                nn.init.zeros_(b.ln1.bias)
+                lecun_normal_(b.attn.qkv.weight)
+                lecun_normal_(b.attn.out.weight)
+            nn.init.ones_(self.ln_final.weight)
+            nn.init.zeros_(self.ln_final.bias)
+            lecun_normal_(self.unembed.weight)
+            nn.init.zeros_(self.unembed.bias)
+
+    @classmethod
+    def from_checkpoint(cls, checkpoint: Union[str, os.PathLike, Checkpoint], dtype: torch.dtype = torch.float32) -> "Model":
+        """A model holding a checkpoint's parameters (a path, or a loaded ``Checkpoint``/``State``)."""
+        ck = checkpoint if isinstance(checkpoint, Checkpoint) else load_checkpoint(checkpoint)
+        model = cls(ck.config)
+        model.load_arrays(ck.tensors)
+        return model.to(dtype)
+
+    def load_arrays(self, tensors: Mapping[str, np.ndarray]) -> None:
+        """Copy named arrays (checkpoint names) into the parameters; every name must be present."""
+        own = self.state_dict()
+        missing = [n for n in own if n not in tensors]
+        if missing:
+            raise KeyError(f"missing tensors: {', '.join(missing)}")
+        self.load_state_dict({n: torch.as_tensor(np.asarray(tensors[n])).to(own[n].dtype) for n in own})
+
+    # --- sites -----------------------------------------------------------------------------------------
+    def add_site_hook(self, site: str, fn: SiteHook) -> None:
+        """Replace the activation at ``site`` by ``fn(activation)`` on every forward (shapes as recorded)."""
+        self._hooks[site] = fn
+
+    def clear_site_hooks(self) -> None:
+        self._hooks.clear()
+
+    def _site(self, name: str, value: torch.Tensor) -> torch.Tensor:
+        hook = self._hooks.get(name)
+        if hook is not None:
+            value = hook(value)
+        if self._record is not None:
+            self._record[name] = value
+        return value
+
+    # --- forward ---------------------------------------------------------------------------------------
+    def _rope(self, x: torch.Tensor) -> torch.Tensor:
+        """Interleaved pairs: per head, (x_2i, x_2i+1) at position p rotated by p * base^(-2i/D). x: [B, T, d]."""
+        B, T, _ = x.shape
+        xh = x.view(B, T, self.H, self.D // 2, 2)
+        x0, x1 = xh[..., 0], xh[..., 1]
+        cos = self.rope_cos[:T, None, :].to(x.dtype)
+        sin = self.rope_sin[:T, None, :].to(x.dtype)
+        return torch.stack((x0 * cos - x1 * sin, x1 * cos + x0 * sin), dim=-1).view(B, T, self.d)
+
+    def embed_tokens(self, features, sequences) -> torch.Tensor:
+        """[B, 5, d] token embeddings of sequences ([B, 6] or [B, 5] ints; x columns index ``features`` rows)."""
+        feats = self._as_features(features)
+        seq = torch.as_tensor(np.asarray(getattr(sequences, "array", sequences)), dtype=torch.long)
+        x = feats[seq[:, [0, 2, 4]]]  # [B, 3, featureDim]
+        return self.embed_exemplars(x, seq[:, [1, 3]])
+
+    def embed_exemplars(self, x: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        """[B, 5, d] from exemplar features x [B, 3, featureDim] (x1, x2, xq) and context labels [B, 2]."""
+        e = self.embed.exemplar(x)
+        u = self.embed.label(labels)
+        return torch.stack((e[:, 0], u[:, 0], e[:, 1], u[:, 1], e[:, 2]), dim=1)
+
+    def _as_features(self, features) -> torch.Tensor:
+        f = torch.as_tensor(np.asarray(features)) if not isinstance(features, torch.Tensor) else features
+        f = f.reshape(-1, f.shape[-1])
+        return f.to(self.unembed.weight.dtype)
+
+    def forward_tokens(self, h: torch.Tensor, all_positions: bool = False) -> torch.Tensor:
+        """Logits from token embeddings h [B, T, d]: [B, L] at the query, or [B, T, L] with all_positions."""
+        h = self._site("embed", h)
+        B, T, d = h.shape
+        H, D = self.H, self.D
+        for l, block in enumerate(self.blocks):
+            p = f"blocks.{l}"
+            z = self._site(f"{p}.ln1", block.ln1(h))
+            Wq, Wk, Wv = block.attn.qkv.weight.split(d, dim=0)
+            q = self._site(f"{p}.attn.q", F.linear(z, Wq))
+            k = self._site(f"{p}.attn.k", F.linear(z, Wk))
+            v = self._site(f"{p}.attn.v", F.linear(z, Wv))
+            qr = self._site(f"{p}.attn.q_rot", self._rope(q))
+            kr = self._site(f"{p}.attn.k_rot", self._rope(k))
+            qh = qr.view(B, T, H, D).transpose(1, 2)
+            kh = kr.view(B, T, H, D).transpose(1, 2)
+            scores = (qh @ kh.transpose(-2, -1)) * (1.0 / math.sqrt(D))
+            scores = self._site(f"{p}.attn.scores", scores.masked_fill(self.mask[:T, :T], MASKED))  # [B, H, T, T]
+            pattern = self._site(f"{p}.attn.pattern", scores.softmax(dim=-1))
+            heads = pattern @ v.view(B, T, H, D).transpose(1, 2)  # [B, H, T, D]
+            heads = self._site(f"{p}.attn.head_out", heads.transpose(1, 2).reshape(B, T, d))
+            out = self._site(f"{p}.attn.attn_out", block.attn.out(heads))
+            h = self._site(f"{p}.resid_post", h + out)
+        f = self._site("ln_final", self.ln_final(h))
+        logits = self._site("logits", self.unembed(f))  # [B, T, L]
+        return logits if all_positions else logits[:, QUERY_POS]
+
+    def forward(self, features, sequences, all_positions: bool = False) -> torch.Tensor:
+        """Query logits [B, L] of sequences ([B, 6] ints, columns x1 l1 x2 l2 xq target; or a ``Sequences``)
+        over the feature table ``features`` ([rows, featureDim] or [nClasses, nExemplars, featureDim])."""
+        return self.forward_tokens(self.embed_tokens(features, sequences), all_positions)
+
+    def run_with_sites(self, features, sequences) -> Tuple[torch.Tensor, Dict[str, torch.Tensor]]:
+        """(query logits [B, L], {site: activation}) for every site of the engine, at every position."""
+        self._record = {}
+        try:
+            logits = self.forward(features, sequences)
+            return logits, self._record
+        finally:
+            self._record = None
+
+    def loss(self, features, sequences) -> torch.Tensor:
+        """Mean query cross-entropy against the target column (the training loss, spec 3.1)."""
+        seq = torch.as_tensor(np.asarray(getattr(sequences, "array", sequences)), dtype=torch.long)
+        return F.cross_entropy(self.forward(features, seq), seq[:, 5])
+
+
+def adam(model: Model, optim: Optional[Mapping] = None, state: Optional[State] = None) -> torch.optim.Adam:
+    """torch Adam with a run's optimizer settings (``run.config["optim"]``: lr, beta1, beta2, eps; the
+    engine's Adam is torch's with bias correction, eps outside the square root, no weight decay), optionally
+    resumed from a ``State`` (moments and step count), so ``step()`` continues the engine's run."""
+    o = {"lr": 1e-5, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, **(optim or {})}
+    opt = torch.optim.Adam(model.parameters(), lr=o["lr"], betas=(o["beta1"], o["beta2"]), eps=o["eps"])
+    if state is not None:
+        names = dict(model.named_parameters())
+        for name, p in names.items():
+            opt.state[p] = {
+                "step": torch.tensor(float(state.t)),
+                "exp_avg": torch.as_tensor(np.array(state.m[name])).to(p.dtype),
+                "exp_avg_sq": torch.as_tensor(np.array(state.v[name])).to(p.dtype),
+            }
+    return opt

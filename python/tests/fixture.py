@@ -1,0 +1,51 @@
+"""A short Optoscope run made by the real CLI (apps/cli/dist/main.js, built by `npm run build`), its
+exported data and its recorded site activations: what the parity tests compare PyTorch against.
+
+Made once per process in a temp directory, unless OPTOSCOPE_TEST_FIXTURE names a directory that already
+holds one (run/, data/, sites.safetensors)."""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from functools import lru_cache
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+CLI = os.path.join(REPO, "apps", "cli", "dist", "main.js")
+
+# 10 steps of 32 with a checkpoint after every step (so consecutive checkpoints are one Adam step apart)
+# and eval points at 0, 160 and 320 sequences (each also a checkpoint).
+CONFIG = {"schedule": {"seqs": 320, "evalEvery": 160, "ckptEvery": 32, "evalSize": 200}, "backend": "wasm"}
+STEPS = 10
+
+
+def _opto(*args: str, cwd: str) -> str:
+    node = os.environ.get("OPTOSCOPE_NODE", "node")
+    r = subprocess.run([node, CLI, *args], cwd=cwd, capture_output=True, text=True, timeout=600)
+    if r.returncode != 0:
+        raise RuntimeError(f"opto {' '.join(args)} failed ({r.returncode}): {r.stderr.strip()[-2000:]}")
+    return r.stdout
+
+
+@lru_cache(maxsize=None)
+def fixture() -> dict:
+    """Paths: run, data, sites (a safetensors of every site over the data's fsl_train set at the final checkpoint)."""
+    root = os.environ.get("OPTOSCOPE_TEST_FIXTURE")
+    if not root:
+        if not os.path.isfile(CLI):
+            raise RuntimeError(f"{CLI} not found: build the CLI first (npm run build)")
+        root = tempfile.mkdtemp(prefix="optoscope-py-")
+        atexit.register(shutil.rmtree, root, True)
+    os.makedirs(root, exist_ok=True)
+    paths = {"run": os.path.join(root, "run"), "data": os.path.join(root, "data"), "sites": os.path.join(root, "sites.safetensors")}
+    if not os.path.isfile(paths["sites"]):
+        with open(os.path.join(root, "config.json"), "w", encoding="utf-8") as f:
+            json.dump(CONFIG, f)
+        _opto("train", "config.json", "--out", "run", "--no-progress", "--json", cwd=root)
+        _opto("data", "export", "--run", "run", "--out", "data", "--train-batches", str(STEPS), cwd=root)
+        _opto("eval", "run", "--sequences", os.path.join("data", "eval", "fsl_train.npy"), "--record", "sites.safetensors", cwd=root)
+    return paths
