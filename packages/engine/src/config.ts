@@ -4,6 +4,7 @@
  */
 import './zodSetup.js';
 import { z } from 'zod';
+import { ConfigError } from './configError.js';
 import { tooManyLabels } from './data/task.js';
 import { InterventionSpecSchema } from './interventions/spec.js';
 
@@ -123,9 +124,7 @@ function valueAt(x: unknown, path: readonly PropertyKey[]): unknown {
   return cur;
 }
 
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
+export { ConfigError } from './configError.js';
 
 /** Deep-merge plain objects (arrays and scalars replace); used for preset ← file ← flags layering. */
 export function mergeConfig<T>(base: T, over: unknown): T {

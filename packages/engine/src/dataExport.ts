@@ -22,7 +22,7 @@ import { allocBatch, type FeatureSource } from './data/types.js';
 import type { ModelConfig } from './params.js';
 import { Rng } from './rng.js';
 import { writeFileAtomic, writeJsonAtomic } from './store/atomic.js';
-import { encodeNpy } from './store/npy.js';
+import { encodeNpy } from './data/npy.js';
 import { RunDir } from './store/runDir.js';
 import { loadFeatures } from './data/load.js';
 import { modelConfigFor } from './trainSetup.js';

@@ -8,7 +8,7 @@ export { DEFAULT_PRESET_HEADS, PRESETS, onlyHead, presetConfig, type Preset, typ
 export { headScores, pickHeads, ptGroup, type HeadScores } from './analysis/heads.js';
 export { evaluateLoaded, evaluateRun, headsFromRun, loadRun, readSequencesFile, type EvaluateOptions, type LoadedRun, type RunEvaluation } from './evaluate.js';
 export { DATA_EXPORT_FORMAT, exportData, exportRunData, type DataExportManifest, type DataExportOptions } from './dataExport.js';
-export { encodeNpy, parseNpyArray, type NpyArray, type NpyDtype } from './store/npy.js';
+export { encodeNpy, parseNpyArray, type NpyArray, type NpyDtype } from './data/npy.js';
 export * from './data/index.js';
 export { Graph, Program, type SiteHook, type Value } from './graph.js';
 export { LEARNED_LOSS, LN2, METRIC_NAMES, evalMetrics, learningTime, type Metrics } from './metrics.js';
@@ -30,7 +30,7 @@ export { InterruptedError, resumeTraining, train, type TrainEvent, type TrainOpt
 export { evaluator, modelConfigFor } from './trainSetup.js';
 export { loadFeatures, type DataBlock } from './data/load.js';
 export { checkpointMetadata, loadParamTensors, paramTensors } from './store/paramIO.js';
-export { compileInterventions } from './interventions/compile.js';
+export { compileInterventions } from './compileInterventions.js';
 export { CLAMPS, type AnyClamp, type ClampKey } from './interventions/clamps/index.js';
 export type { Clamp, ClampFlag, FlagArg, FormField, FormNumber } from './interventions/clamps/clamp.js';
 export {

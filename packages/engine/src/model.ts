@@ -34,7 +34,7 @@ export interface BuildOptions {
   training: boolean;
   /** Compute the last block at every position (analyses); the default computes the query row only. */
   allPositions?: boolean;
-  /** The passes to trace, last one final (interventions/compile.ts makes them); default one plain pass. */
+  /** The passes to trace, last one final (compileInterventions.ts makes them); default one plain pass. */
   passes?: PassPlan[];
   /** Sites to keep computable for `program.read` (default none: training keeps only what the loss needs). */
   keep?: 'all' | readonly string[];

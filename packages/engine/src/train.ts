@@ -9,6 +9,7 @@ import { execSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { selectBackendAsync } from './backends/index.js';
+import { fileVerdictCache } from './store/backendVerdicts.js';
 import { parseRunConfig, type RunConfig } from './config.js';
 import { buildTask } from './data/index.js';
 import { loadFeatures } from './data/load.js';
@@ -17,7 +18,7 @@ import { learningTime, type Metrics } from './metrics.js';
 import { Adam } from './optim.js';
 import { ParamStore } from './params.js';
 import { type RngState } from './rng.js';
-import { donorLoader } from './interventions/compile.js';
+import { donorLoader } from './compileInterventions.js';
 import { checkpointMetadata, loadParamTensors, paramTensors, stateTensors } from './store/paramIO.js';
 import type { NamedTensor, SafetensorsFile } from './store/safetensors.js';
 import { checkRunSizes } from './sizes.js';
@@ -90,6 +91,7 @@ async function runTraining(config: RunConfig | null, opts: TrainOptions): Promis
   const sel = await selectBackendAsync(cfg.backend, opts.coreModule, {
     measure: (be) => setupTraining(cfg, task, features, be, donors).trainStep.run,
     programKey: JSON.stringify({ model: cfg.model, task: cfg.task.numLabels, dim: features.dim, batch: cfg.optim.batchSize, interventions: cfg.interventions }),
+    verdicts: fileVerdictCache(),
   });
   if (sel.warning) emit({ type: 'warning', message: sel.warning });
   const be = sel.backend;

@@ -20,7 +20,7 @@
 import type { SequenceDistribution } from '../data/sampler.js';
 import { enumerateTrainingSet } from '../data/finiteSet.js';
 import { allocBatch, type FeatureSource, type SequenceBatch, type Task } from '../data/types.js';
-import { compileInterventions, type CompileOptions } from '../interventions/compile.js';
+import { compileInterventions, type CompileOptions } from '../compileInterventions.js';
 import { parseInterventionSpec, type InterventionSpec } from '../interventions/spec.js';
 import { buildModel, SEQ_LEN, type ModelProgram } from '../model.js';
 import { addHeadScores, meanHeadScores, newHeadScoreSums } from './heads.js';

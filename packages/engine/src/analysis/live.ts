@@ -27,7 +27,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { parseRunConfig } from '../config.js';
 import type { FeatureSource } from '../data/types.js';
-import { compileInterventions } from '../interventions/compile.js';
+import { compileInterventions } from '../compileInterventions.js';
 import type { InterventionSpec } from '../interventions/spec.js';
 import { buildModel, SEQ_LEN, type ModelProgram } from '../model.js';
 import { readSafetensors } from '../store/safetensors.js';

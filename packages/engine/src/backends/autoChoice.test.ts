@@ -16,6 +16,7 @@ import { RunDir } from '../store/runDir.js';
 import { train } from '../train.js';
 import { setupTraining } from '../trainSetup.js';
 import type { Backend } from '../backend.js';
+import { fileVerdictCache } from '../store/backendVerdicts.js';
 import { selectBackendAsync } from './index.js';
 
 vi.setConfig({ testTimeout: 600_000 });
@@ -38,7 +39,7 @@ const measure = (be: Backend) => {
 describe('--backend auto by measurement', () => {
   it('by rule, a software adapter is skipped without timing: wasm, and nothing is measured', async () => {
     calls.length = 0;
-    const sel = await selectBackendAsync('auto', undefined, { measure, timeSoftwareAdapters: false, cacheFile: path.join(tmp(), 'v.json') });
+    const sel = await selectBackendAsync('auto', undefined, { measure, timeSoftwareAdapters: false, verdicts: fileVerdictCache(path.join(tmp(), 'v.json')) });
     expect(sel.backend.name).toBe('wasm');
     expect(sel.reason).toMatch(/^auto: (no hardware WebGPU adapter is possible|the only WebGPU adapter is a software one)/);
     expect(sel.timing).toBeUndefined();
@@ -48,7 +49,7 @@ describe('--backend auto by measurement', () => {
   it('with the rule off, llvmpipe is timed on the run\'s own step and loses to the wasm core; the verdict is cached', async () => {
     const cacheFile = path.join(tmp(), 'verdicts.json');
     calls.length = 0;
-    const sel = await selectBackendAsync('auto', undefined, { measure, programKey: 'smoke', timeSoftwareAdapters: true, cacheFile });
+    const sel = await selectBackendAsync('auto', undefined, { measure, programKey: 'smoke', timeSoftwareAdapters: true, verdicts: fileVerdictCache(cacheFile) });
     expect(calls).toEqual(['wasm', 'webgpu']);
     expect(sel.backend.name).toBe('wasm');
     const t = sel.timing!;
@@ -64,7 +65,7 @@ describe('--backend auto by measurement', () => {
 
     // The same machine, adapter and program: the cached verdict, no timing.
     calls.length = 0;
-    const again = await selectBackendAsync('auto', undefined, { measure, programKey: 'smoke', timeSoftwareAdapters: true, cacheFile });
+    const again = await selectBackendAsync('auto', undefined, { measure, programKey: 'smoke', timeSoftwareAdapters: true, verdicts: fileVerdictCache(cacheFile) });
     expect(calls).toEqual([]);
     expect(again.backend.name).toBe('wasm');
     expect(again.timing).toMatchObject({ picked: 'wasm', cached: true, wasmMsPerStep: t.wasmMsPerStep });
@@ -72,12 +73,12 @@ describe('--backend auto by measurement', () => {
 
     // Another program shape is timed afresh; a corrupt cache is measured again and rewritten whole.
     calls.length = 0;
-    await selectBackendAsync('auto', undefined, { measure, programKey: 'other', timeSoftwareAdapters: true, cacheFile });
+    await selectBackendAsync('auto', undefined, { measure, programKey: 'other', timeSoftwareAdapters: true, verdicts: fileVerdictCache(cacheFile) });
     expect(calls).toEqual(['wasm', 'webgpu']);
     expect(Object.keys(JSON.parse(fs.readFileSync(cacheFile, 'utf8')))).toHaveLength(2);
     fs.writeFileSync(cacheFile, '{"truncated');
     calls.length = 0;
-    await selectBackendAsync('auto', undefined, { measure, programKey: 'smoke', timeSoftwareAdapters: true, cacheFile });
+    await selectBackendAsync('auto', undefined, { measure, programKey: 'smoke', timeSoftwareAdapters: true, verdicts: fileVerdictCache(cacheFile) });
     expect(calls).toEqual(['wasm', 'webgpu']);
     expect(Object.keys(JSON.parse(fs.readFileSync(cacheFile, 'utf8')))).toHaveLength(1);
   });
@@ -98,7 +99,8 @@ describe('--backend auto by measurement', () => {
       expect(rec.backend.reason).toMatch(/faster here than WebGPU/);
       expect(fs.existsSync(path.join(dir, 'cache', 'backend-verdicts.json'))).toBe(true);
       // Timing on a scratch program leaves the run's own training untouched.
-      const rows = (id: string) => RunDir.open(path.join(dir, id)).readMetrics().filter((r) => r.kind === 'eval');
+      // Every field but the wall-clock reading.
+      const rows = (id: string) => RunDir.open(path.join(dir, id)).readMetrics().filter((r) => r.kind === 'eval').map(({ wall_s: _w, ...r }) => r);
       expect(rows('auto')).toEqual(rows('wasm'));
     } finally {
       for (const [k, v] of [['OPTO_AUTO_TIME_SOFTWARE', saved.t], ['OPTO_CACHE_DIR', saved.c]] as const) if (v === undefined) delete process.env[k];

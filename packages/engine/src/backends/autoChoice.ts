@@ -3,13 +3,10 @@
  * can start, about a second in all, and the faster one wins. A GPU is not faster by rule: this model
  * is ~50 MFLOP per step, and tfjs-webgpu dispatches a few hundred tiny kernels per step, so a hardware
  * adapter can still lose to the wasm core's ~0.9 ms per step. The verdict is cached per machine, adapter
- * and program shape, so later runs of the same shape skip the timing. Node only (the cache is a file).
+ * and program shape (a {@link VerdictCache}), so later runs of the same shape skip the timing.
  */
-import * as fs from 'node:fs';
 import * as os from 'node:os';
-import * as path from 'node:path';
 import type { Backend, BackendTiming } from '../backend.js';
-import { writeJsonAtomic } from '../store/atomic.js';
 
 /** One training step of the run's program, built on `be` (allocations are released by the caller). */
 export type StepFactory = (be: Backend) => () => void;
@@ -36,38 +33,18 @@ export function timeSteps(be: Backend, factory: StepFactory, budgetMs: number): 
   }
 }
 
-/** Where verdicts are kept: OPTO_CACHE_DIR, else XDG_CACHE_HOME/optoscope, else ~/.cache/optoscope. */
-export function defaultVerdictCache(): string {
-  const dir = process.env.OPTO_CACHE_DIR ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'optoscope');
-  return path.join(dir, 'backend-verdicts.json');
+/**
+ * Where `auto` keeps its verdicts between runs (store/backendVerdicts.ts keeps them in a file), keyed by
+ * {@link verdictKey}. Without one, `auto` times every run.
+ */
+export interface VerdictCache {
+  get(key: string): BackendTiming | null;
+  put(key: string, timing: BackendTiming): void;
 }
 
 /** The cache key: this machine, this adapter, this program shape. */
 export function verdictKey(adapter: string, programKey: string): string {
   return `${os.hostname()} | ${os.cpus()[0]?.model ?? 'cpu'} | ${adapter} | ${programKey}`;
-}
-
-function readCache(file: string): Record<string, BackendTiming> {
-  try {
-    const v = JSON.parse(fs.readFileSync(file, 'utf8')) as unknown;
-    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, BackendTiming>) : {};
-  } catch {
-    return {}; // absent or unreadable: measure again (and rewrite it whole)
-  }
-}
-
-export function cachedVerdict(file: string, key: string): BackendTiming | null {
-  const v = readCache(file)[key];
-  return v && (v.picked === 'wasm' || v.picked === 'webgpu') && Number.isFinite(v.wasmMsPerStep) && Number.isFinite(v.webgpuMsPerStep) ? { ...v, cached: true } : null;
-}
-
-export function storeVerdict(file: string, key: string, timing: BackendTiming): void {
-  try {
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    writeJsonAtomic(file, { ...readCache(file), [key]: { ...timing, cached: false } });
-  } catch {
-    // A read-only home directory only costs the next run another second of timing.
-  }
 }
 
 /** Measure both backends on the run's program and pick the faster (each gets half of `budgetMs`). */

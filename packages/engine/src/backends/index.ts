@@ -10,7 +10,7 @@
  */
 import { instantiateCore } from '@optoscope/core-wasm';
 import type { Backend } from '../backend.js';
-import { cachedVerdict, defaultVerdictCache, describeTiming, measureBackends, storeVerdict, verdictKey, type BackendTiming, type StepFactory } from './autoChoice.js';
+import { describeTiming, measureBackends, verdictKey, type BackendTiming, type StepFactory, type VerdictCache } from './autoChoice.js';
 import { createReferenceBackend } from './reference.js';
 import { createWasmBackend } from './wasm.js';
 import { hardwareGpuPossible } from './gpuDeviceNodes.js';
@@ -43,8 +43,8 @@ export interface AutoOptions {
   programKey?: string;
   /** Time a software adapter too instead of skipping it by rule (default: OPTO_AUTO_TIME_SOFTWARE=1). */
   timeSoftwareAdapters?: boolean;
-  /** The verdict cache file (default `defaultVerdictCache()`). */
-  cacheFile?: string;
+  /** Verdicts kept between runs (train() passes the per-user file, store/backendVerdicts.ts); none: time every run. */
+  verdicts?: VerdictCache;
   /** Timing budget for both backends together, ms (default 1000). */
   budgetMs?: number;
 }
@@ -100,9 +100,8 @@ export async function selectBackendAsync(requested: BackendChoice, coreModule?: 
   if (!found.adapter) return wasm(`no WebGPU adapter (${found.reason})`);
   if (found.isSoftware && !timeSoftware)
     return wasm(`the only WebGPU adapter is a software one (${describeAdapter(found.info)}), slower than the wasm core on the same CPU (not timed; OPTO_AUTO_TIME_SOFTWARE=1 times it)`);
-  const cacheFile = auto.cacheFile ?? defaultVerdictCache();
   const key = verdictKey(describeAdapter(found.info), auto.programKey ?? 'any program');
-  const cached = cachedVerdict(cacheFile, key);
+  const cached = auto.verdicts?.get(key) ?? null;
   if (cached?.picked === 'wasm') return { ...wasm(describeTiming(cached)), timing: cached };
   let dev;
   try {
@@ -121,7 +120,7 @@ export async function selectBackendAsync(requested: BackendChoice, coreModule?: 
     await dev.close();
     return wasm(`timing the webgpu backend failed (${(e as Error).message})`);
   }
-  storeVerdict(cacheFile, key, timing);
+  auto.verdicts?.put(key, timing);
   if (timing.picked === 'webgpu') return { ...gpu, reason: `${gpu.reason}, faster here (${describeTiming(timing)})`, timing };
   await dev.close();
   return { ...cpu, requested, reason: `auto: the wasm SIMD core, faster here than WebGPU on the ${found.reason} (${describeTiming(timing)})`, timing };

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Backend } from '../backend.js';
 import type { InterventionSpecInput } from '../interventions/spec.js';
-import { PAPERISH, cloneParams, makeRig, randomParams } from '../interventions/testing/rig.js';
+import { PAPERISH, cloneParams, makeRig, randomParams } from '../testing/clampRig.js';
 import { Adam } from '../optim.js';
 import { runClampConformance } from '../testing/clampConformance.js';
 import { runConformance } from '../testing/conformance.js';

@@ -37,7 +37,7 @@
 import { open, readFile, stat } from 'node:fs/promises';
 import { extname, resolve } from 'node:path';
 import type { FeatureSource } from './types.js';
-import { parseNpyArray } from '../store/npy.js';
+import { parseNpyArray } from './npy.js';
 
 // The synthetic generator lives in synthetic.ts (no Node imports, so a page can train on it); re-exported here.
 export { SYNTHETIC_DEFAULTS, syntheticFeatures, type SyntheticFeatureOptions } from './synthetic.js';

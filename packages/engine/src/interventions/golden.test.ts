@@ -20,7 +20,7 @@ import { ParamStore, type ModelConfig } from '../params.js';
 import { paramTensors } from '../store/paramIO.js';
 import { writeSafetensors } from '../store/safetensors.js';
 import type { InterventionSpecInput } from './spec.js';
-import { makeRig, prevTokenMatrix } from './testing/rig.js';
+import { makeRig, prevTokenMatrix } from '../testing/clampRig.js';
 
 const ref = createReferenceBackend();
 const GOLD: ModelConfig = { dModel: 4, nHeads: 2, nLayers: 2, featureDim: 3, numLabels: 3, ropeBase: 10000, lnEps: 0 };

@@ -13,7 +13,7 @@ import { createReferenceBackend } from '../backends/reference.js';
 import { paramTensors } from '../store/paramIO.js';
 import { writeSafetensors } from '../store/safetensors.js';
 import type { InterventionSpecInput } from './spec.js';
-import { TINY, fdCheck, makeRig, randomParams } from './testing/rig.js';
+import { TINY, fdCheck, makeRig, randomParams } from '../testing/clampRig.js';
 
 const donorFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'opto-fd-')), 'donor.safetensors');
 writeSafetensors(donorFile, paramTensors(randomParams(createReferenceBackend(), TINY, 42)));

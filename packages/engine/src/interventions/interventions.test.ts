@@ -34,7 +34,7 @@ import {
   type Grads,
   twin,
   type Rig,
-} from './testing/rig.js';
+} from '../testing/clampRig.js';
 
 const ref = createReferenceBackend();
 const d = TINY.dModel;

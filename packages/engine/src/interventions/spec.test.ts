@@ -16,7 +16,7 @@ import { paramTensors } from '../store/paramIO.js';
 import { writeSafetensors } from '../store/safetensors.js';
 import { train } from '../train.js';
 import { INTERVENTION_VERSION, InterventionError, parseInterventionSpec } from './spec.js';
-import { passesFor } from './testing/rig.js';
+import { passesFor } from '../testing/clampRig.js';
 
 const MODEL = { nLayers: 2, nHeads: 8 };
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'opto-spec-'));

@@ -4,7 +4,7 @@
  * being taken as an empty document.
  */
 import * as fs from 'node:fs';
-import { ConfigError } from '../config.js';
+import { ConfigError } from '../configError.js';
 
 /**
  * A JSON.parse error as one line: V8 quotes a snippet of the text ('Unexpected token ..., "...

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Backend } from '../backend.js';
 import { createReferenceBackend } from '../backends/reference.js';
-import { PAPERISH, cloneParams, makeRig, randomParams } from '../interventions/testing/rig.js';
+import { PAPERISH, cloneParams, makeRig, randomParams } from './clampRig.js';
 import type { InterventionSpecInput } from '../interventions/spec.js';
 import { Adam } from '../optim.js';
 import type { ParamStore } from '../params.js';

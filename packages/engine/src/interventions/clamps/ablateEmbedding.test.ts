@@ -5,8 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { parseInterventionSpec } from '../spec.js';
-import { cloneParams, makeRig } from '../testing/rig.js';
-import { clampSuites } from '../testing/clampSuites.js';
+import { cloneParams, makeRig } from '../../testing/clampRig.js';
+import { clampSuites } from '../../testing/clampSuites.js';
 
 const EMBED = ['embed.exemplar.weight', 'embed.exemplar.bias', 'embed.label.weight'];
 

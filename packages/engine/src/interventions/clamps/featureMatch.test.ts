@@ -4,8 +4,8 @@
  * heads untouched), finite differences and wasm = reference.
  */
 import { describe, expect, it } from 'vitest';
-import { makeRig } from '../testing/rig.js';
-import { clampSuites, expectRows } from '../testing/clampSuites.js';
+import { makeRig } from '../../testing/clampRig.js';
+import { clampSuites, expectRows } from '../../testing/clampSuites.js';
 
 describe('featureMatch: golden', () => {
   for (const tau of [0, 0.25, 2])

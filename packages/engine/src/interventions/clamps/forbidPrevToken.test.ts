@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { parseInterventionSpec } from '../spec.js';
-import { clampSuites, expectRows } from '../testing/clampSuites.js';
+import { clampSuites, expectRows } from '../../testing/clampSuites.js';
 
 describe('forbidPrevToken: golden', () => {
   for (const labelsOnly of [false, true])

@@ -11,8 +11,8 @@ import { createReferenceBackend } from '../../backends/reference.js';
 import { paramTensors } from '../../store/paramIO.js';
 import { writeSafetensors } from '../../store/safetensors.js';
 import { parseInterventionSpec } from '../spec.js';
-import { PAPERISH, TINY, makeRig, maxAbs, randomParams, twin } from '../testing/rig.js';
-import { clampSuites } from '../testing/clampSuites.js';
+import { PAPERISH, TINY, makeRig, maxAbs, randomParams, twin } from '../../testing/clampRig.js';
+import { clampSuites } from '../../testing/clampSuites.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'opto-graft-out-'));
 const donorTiny = path.join(dir, 'tiny.safetensors');

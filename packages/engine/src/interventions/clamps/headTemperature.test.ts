@@ -3,8 +3,8 @@
  * written out here; the layer's other heads are untouched), finite differences and wasm = reference.
  */
 import { describe, expect, it } from 'vitest';
-import { makeRig, twin } from '../testing/rig.js';
-import { clampSuites } from '../testing/clampSuites.js';
+import { makeRig, twin } from '../../testing/clampRig.js';
+import { clampSuites } from '../../testing/clampSuites.js';
 
 const softmaxRow = (xs: number[]) => {
   const m = Math.max(...xs);

@@ -6,8 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { parseInterventionSpec } from '../spec.js';
-import { makeRig, twin } from '../testing/rig.js';
-import { clampSuites } from '../testing/clampSuites.js';
+import { makeRig, twin } from '../../testing/clampRig.js';
+import { clampSuites } from '../../testing/clampSuites.js';
 
 const LAYER0 = ['0:0', '0:1'];
 const SITES = ['q', 'k', 'q_rot', 'k_rot', 'scores'].map((s) => `blocks.1.attn.${s}`);

@@ -5,8 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { parseInterventionSpec } from '../spec.js';
-import { prevTokenMatrix } from '../testing/rig.js';
-import { clampSuites, expectRows } from '../testing/clampSuites.js';
+import { prevTokenMatrix } from '../../testing/clampRig.js';
+import { clampSuites, expectRows } from '../../testing/clampSuites.js';
 
 describe('prevTokenLabels: golden', () => {
   for (const s of [1, 0.7])

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { parseInterventionSpec } from '../spec.js';
-import { clampSuites, expectRows } from '../testing/clampSuites.js';
+import { clampSuites, expectRows } from '../../testing/clampSuites.js';
 
 describe('silenceNonLabel: golden', () => {
   it('query row of 1:1 = [0, A1, 0, A3, 0]/(A1 + A3) of the unclamped pattern; other rows and heads unchanged', () => {

@@ -3,15 +3,15 @@
  * parameters on any backend, a fixed random batch, the manipulated forward of a spec, and the helpers the
  * suites share (parameter index sets per head, gradients by name, finite differences of the loss).
  */
-import type { Backend, Buf } from '../../backend.js';
-import { createReferenceBackend } from '../../backends/reference.js';
-import type { SequenceBatch } from '../../data/types.js';
-import { buildModel, type ModelProgram, type PassPlan } from '../../model.js';
-import { DEFAULT_MODEL, ParamStore, type ModelConfig } from '../../params.js';
-import { Rng } from '../../rng.js';
-import { conformanceBatch } from '../../testing/conformance.js';
-import { compileInterventions } from '../compile.js';
-import { parseInterventionSpec, type InterventionSpecInput } from '../spec.js';
+import type { Backend, Buf } from '../backend.js';
+import { createReferenceBackend } from '../backends/reference.js';
+import type { SequenceBatch } from '../data/types.js';
+import { buildModel, type ModelProgram, type PassPlan } from '../model.js';
+import { DEFAULT_MODEL, ParamStore, type ModelConfig } from '../params.js';
+import { Rng } from '../rng.js';
+import { conformanceBatch } from './conformance.js';
+import { compileInterventions } from '../compileInterventions.js';
+import { parseInterventionSpec, type InterventionSpecInput } from '../interventions/spec.js';
 
 /** Two layers of two 8-d heads (the paper's head size) over 6-d features: every FD check stays cheap. */
 export const TINY: ModelConfig = { dModel: 16, nHeads: 2, nLayers: 2, featureDim: 6, numLabels: 4, ropeBase: 10000, lnEps: 1e-5 };

@@ -5,10 +5,10 @@
  * A clamp's test file adds its golden test beside them; `clamps/registry.test.ts` checks all three exist.
  */
 import { describe, expect, it } from 'vitest';
-import { createWasmBackend } from '../../backends/wasm.js';
-import { expectBackendAgrees } from '../../testing/clampConformance.js';
-import type { InterventionSpecInput } from '../spec.js';
-import { fdCheck, makeRig, twin, type Rig, type RigOptions } from './rig.js';
+import { createWasmBackend } from '../backends/wasm.js';
+import { expectBackendAgrees } from './clampConformance.js';
+import type { InterventionSpecInput } from '../interventions/spec.js';
+import { fdCheck, makeRig, twin, type Rig, type RigOptions } from './clampRig.js';
 
 /**
  * Golden check of a clamped attention tensor: runs `spec` and an unclamped twin (every position, no

@@ -4,12 +4,12 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ParamStore } from '../params.js';
-import { loadParamTensors } from '../store/paramIO.js';
-import { readSafetensors } from '../store/safetensors.js';
-import type { PassPlan } from '../model.js';
-import { compilePasses, type PassOptions } from './passes.js';
-import { InterventionError, type InterventionSpec } from './spec.js';
+import { ParamStore } from './params.js';
+import { loadParamTensors } from './store/paramIO.js';
+import { readSafetensors } from './store/safetensors.js';
+import type { PassPlan } from './model.js';
+import { compilePasses, type PassOptions } from './interventions/passes.js';
+import { InterventionError, type InterventionSpec } from './interventions/spec.js';
 
 export interface CompileOptions {
   /** What `${runs}` in a graft checkpoint path stands for: the runs directory of the run being built. */
