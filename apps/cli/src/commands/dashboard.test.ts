@@ -38,7 +38,9 @@ describe('opto dashboard', () => {
     const HINT = 'make one with `openssl rand -hex 32 > dashboard.token && chmod 600 dashboard.token`';
 
     it('refuses a non-loopback address without a token, says why and how to make one, and builds nothing', () => {
-      for (const host of ['0.0.0.0', '::', '192.168.1.20']) {
+      // (An address that is not this machine's, such as 192.168.1.20 here, is refused first for that: the
+      // bad-input suite checks it.)
+      for (const host of ['0.0.0.0', '::']) {
         const r = dash(['--host', host]);
         expect(r.status).toBe(1);
         expect(r.stderr).toBe(`opto: --host ${host} would serve every run to the network without an access token: pass --token-file <file> (or set OPTO_DASHBOARD_TOKEN); ${HINT}\n`);

@@ -248,13 +248,15 @@ export async function startDashboard(o: DashboardOptions): Promise<DashboardServ
 async function serve(o: DashboardOptions, runsDir: string, log: (s: string) => void, onStop: () => void = () => undefined): Promise<DashboardServer> {
   if (!fs.existsSync(runsDir) || !fs.statSync(runsDir).isDirectory()) throw new Error(`--runs ${o.runsDir} is not a directory`);
   const host = o.host ?? '127.0.0.1';
+  // The address first (a host that is no address here, or a port that is taken, is the first thing to fix),
+  // then whether it may be served without a token.
+  const probed = await probeListen(host, o.port ?? 0);
   const token = o.token ? checkToken(o.token, 'the access token') : null;
   if (!token && !isLoopbackHost(host))
     throw new Error(
       `--host ${host} would serve every run to the network without an access token: pass --token-file <file> (or set OPTO_DASHBOARD_TOKEN); ${TOKEN_HINT}`,
     );
   const allowedHosts = allowedHostsFor(host, o.allowedHosts);
-  const probed = await probeListen(host, o.port ?? 0);
   const app = dashboardDir();
   const distDir = o.distDir ?? DEFAULT_DIST_DIR;
   if (!/^\.next[\w-]*$/.test(distDir)) throw new Error(`distDir '${distDir}' must be .next or .next-<name>`);
