@@ -67,6 +67,7 @@ const EXPECT: Record<string, { url: string; status: number; type: RegExp }> = {
   '/api/runs/[id]/heads': { url: '/api/runs/alpha/heads', status: 200, type: /^application\/json/ },
   '/api/runs/[id]/metrics': { url: '/api/runs/alpha/metrics', status: 200, type: /^application\/json/ },
   '/api/runs/[id]/wiring': { url: '/api/runs/alpha/wiring', status: 200, type: /^application\/json/ },
+  '/api/sweep': { url: '/api/sweep?runs=alpha', status: 200, type: /^application\/json/ },
 };
 
 beforeAll(async () => {
