@@ -54,6 +54,16 @@ describe('intervention spec: valid specs', () => {
   });
 });
 
+describe('intervention spec: the stored form does not move', () => {
+  // run.json stores the parsed spec and sweep run IDs hash it, so a clamp added to the registry must not
+  // add a field to specs that do not use it: runs trained before it keep their IDs and resume.
+  it('specs without the newer clamps parse exactly as before the registry (version 1)', () => {
+    expect(parseInterventionSpec({}, DEFAULT_MODEL)).toEqual({ version: 1, ablate: [], perfectLayer1: false });
+    expect(parseInterventionSpec({ match: { heads: ['1:3'] }, ablate: ['1:0'] }, DEFAULT_MODEL)).toEqual({ version: 1, ablate: ['1:0'], perfectLayer1: false, match: { heads: ['1:3'], strength: 1 } });
+    expect(parseInterventionSpec({ preserve: { patterns: true } }, DEFAULT_MODEL)).toEqual({ version: 1, ablate: [], perfectLayer1: false, preserve: { patterns: true, values: false } });
+  });
+});
+
 describe('intervention spec: bad specs get one line naming the field', () => {
   it('unknown keys (top level and nested), with the key named', () => {
     expect(errorOf({ clampSite: 'blocks.1.attn.pattern' })).toMatch(/^interventions\b.*clampSite/);

@@ -11,9 +11,10 @@ export const ablateEmbedding = defineClamp({
   section: 'opto.py',
   summary: 'the token embedding is 0 at every position (the network sees no input; with `preserve`, only what the clean pass carries)',
   label: 'embedding ablated',
-  schema: z.boolean().default(false),
+  // Optional, not default(false): a parsed spec of a run without it must stay as it was (run IDs hash it).
+  schema: z.boolean().optional(),
   sites: ['embed'],
-  active: (on) => on,
+  active: (on) => on === true,
   validate(_on, v) {
     const s = v.spec as { perfectLayer1?: boolean; graft?: unknown };
     if (s.perfectLayer1) v.fail('ablateEmbedding', 'contradicts perfectLayer1: both set the embedding (its shifted pass reads it)');

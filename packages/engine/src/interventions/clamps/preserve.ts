@@ -16,7 +16,9 @@ export const preserve = defineClamp({
   summary: "pattern-/value-preserving ablation: every layer's attention patterns and/or values are the clean model's",
   label: 'preserved',
   schema: z
-    .object({ patterns: z.boolean().default(false), values: z.boolean().default(false), queries: z.boolean().default(false), keys: z.boolean().default(false) })
+    // queries and keys are optional (absent = off), not default(false): a stored preserve spec from before
+    // they existed must parse to the same object (run IDs and cached analyses hash it).
+    .object({ patterns: z.boolean().default(false), values: z.boolean().default(false), queries: z.boolean().optional(), keys: z.boolean().optional() })
     .strict()
     .optional(),
   sites: ['blocks.*.attn.pattern', 'blocks.*.attn.v', 'blocks.*.attn.q', 'blocks.*.attn.k'],
