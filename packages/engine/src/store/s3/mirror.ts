@@ -1,8 +1,11 @@
 /**
  * Uploads a run that trains in a local directory, file by file as the trainer writes them (RunDir tells
- * it), in write order. A file written again before its upload moves to the back of the line, and its
- * content is read when it is sent (synchronously, so no later write slips in between): every object the
- * bucket holds is a whole file, and `run.json` reaches the bucket only after every file written before it.
+ * it), in write order. A file's content is read when it is sent (synchronously, so no later write slips
+ * in between), so every object the bucket holds is a whole file. `run.json` written again moves to the
+ * back of the line, so it reaches the bucket only after every file written before it; any other file
+ * written again keeps its place (it only grows or is replaced whole, so what is sent is newer and still
+ * reaches the bucket before every record written after its first write; moving it back would let a
+ * record already queued overtake the rows it names).
  * A reader therefore never sees a record that names progress, a checkpoint or a summary the bucket does
  * not hold yet.
  */
@@ -35,6 +38,7 @@ export class RunMirror implements RunWriteListener {
 
   written(rel: string): void {
     const i = this.queue.indexOf(rel);
+    if (i >= 0 && rel !== 'run.json') return; // queued already: sent from there with what it holds then
     if (i >= 0) this.queue.splice(i, 1);
     this.queue.push(rel);
     this.draining ??= this.drain().finally(() => (this.draining = null));
