@@ -1,7 +1,7 @@
 /** 4.2 head ablation: the listed heads' values are 0 at every position, so they contribute nothing. */
 import { z } from 'zod';
 import { ablateAllBut, headRef, keepOnlyHead, parseHead } from '../heads.js';
-import { defineClamp, headsHook, listUses, overwrite } from './clamp.js';
+import { defineClamp, headsHook, listUses, overwrite, STAGE } from './clamp.js';
 
 /** Ablate every head of the head's layer except it ("only 1:3" in spec 7; 8 heads unless told). */
 export function onlyHead(ref: string, nHeads = 8): string[] {
@@ -13,6 +13,7 @@ const union = (a: unknown, b: readonly string[]): string[] => [...new Set([...((
 
 export const ablate = defineClamp({
   key: 'ablate',
+  order: STAGE.ablate,
   section: '4.2',
   summary: "head ablation: the head's values are 0 at every position (v = 0), so it contributes nothing",
   label: 'ablated heads',
@@ -39,3 +40,9 @@ export const ablate = defineClamp({
   ],
   form: { kind: 'headsPerLayer', label: 'Ablate layer-{layer} heads', title: "The head's values are 0: it contributes nothing (4.2)" },
 });
+
+declare module './clamp.js' {
+  interface ClampTypes {
+    ablate: typeof ablate;
+  }
+}

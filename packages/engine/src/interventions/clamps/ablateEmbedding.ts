@@ -4,10 +4,11 @@
  * it isolates what flows through the preserved patterns or values.
  */
 import { z } from 'zod';
-import { constant, defineClamp } from './clamp.js';
+import { constant, defineClamp, STAGE } from './clamp.js';
 
 export const ablateEmbedding = defineClamp({
   key: 'ablateEmbedding',
+  order: STAGE.embedding,
   section: 'opto.py',
   summary: 'the token embedding is 0 at every position (the network sees no input; with `preserve`, only what the clean pass carries)',
   label: 'embedding ablated',
@@ -24,3 +25,9 @@ export const ablateEmbedding = defineClamp({
   flags: [{ flag: '--ablate-embedding', help: 'the token embedding is 0 (use with --preserve to isolate a path)', arg: 'switch', set: (_v, s) => ({ ...s, ablateEmbedding: true }) }],
   form: { kind: 'switch', label: 'Ablate the embedding', title: 'The token embedding is 0 at every position (with preserve: isolates the preserved path)' },
 });
+
+declare module './clamp.js' {
+  interface ClampTypes {
+    ablateEmbedding: typeof ablateEmbedding;
+  }
+}

@@ -1,6 +1,6 @@
 /**
  * What one manipulation of spec section 4 ("artificial optogenetics") is, as one record: the clamp
- * registry (`clamps/index.ts`) lists one per file. A clamp owns its spec field (the one name it has
+ * registry (`clamps/index.ts`) collects every file of this directory. A clamp owns its spec field (the one name it has
  * everywhere: spec key, `--kebab-case` CLI flag, dashboard field, code), the zod schema of that field,
  * the heads it names and what it writes there (from which the shared rules in spec.ts derive the range,
  * duplicate and contradiction checks), any rule of its own, the reference passes it needs, its site
@@ -127,8 +127,19 @@ export interface FormNumber {
   step: number;
 }
 
+/**
+ * Where a clamp's hook runs in the final pass, and its reference passes are traced, relative to the others
+ * (a clamp's `order` is its stage plus a small offset; orders are unique). Where two hooks touch one
+ * site the earlier runs first: preservations take the clean pass's activations, then the wholesale
+ * replacements of the residual stream, the embedding, score edits, pattern clamps, then ablations (they
+ * take precedence, spec 4.1), then the readout.
+ */
+export const STAGE = { preserve: 100, replace: 200, embedding: 300, scores: 400, pattern: 500, ablate: 600, readout: 700 } as const;
+
 export interface Clamp<K extends string = string, S extends z.ZodTypeAny = z.ZodTypeAny> {
   key: K;
+  /** Its place in the registry (`STAGE.<stage>` plus an offset): hooks and reference passes run in this order. */
+  order: number;
   /** Spec section ("4.5"), or "opto.py" for the authors' manipulations outside the paper; one line of meaning (README's clamp table says the same). */
   section: string;
   summary: string;
@@ -148,6 +159,13 @@ export interface Clamp<K extends string = string, S extends z.ZodTypeAny = z.Zod
   flags: readonly ClampFlag[];
   form: FormField;
 }
+
+/**
+ * Every clamp by key, for the types: each clamp file adds its own entry by declaration merging
+ * (`declare module './clamp.js' { interface ClampTypes { <key>: typeof <key> } }`), so the spec's
+ * TypeScript type is built from the registry without a list anyone edits.
+ */
+export interface ClampTypes {}
 
 /** Keeps the literal key and schema types, so the spec's TypeScript type is built from the registry. */
 export function defineClamp<K extends string, S extends z.ZodTypeAny>(c: Clamp<K, S>): Clamp<K, S> {

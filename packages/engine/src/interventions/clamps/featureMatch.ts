@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import { headRef } from '../heads.js';
-import { defineClamp, headsHook, listUses } from './clamp.js';
+import { defineClamp, headsHook, listUses, STAGE } from './clamp.js';
 import { labelAttention } from './match.js';
 
 /** The query's attention to the two context labels from the exemplars' feature rows a, b and the query's q. */
@@ -30,6 +30,7 @@ export function featureMatchWeights(a: ArrayLike<number>, b: ArrayLike<number>, 
 
 export const featureMatch = defineClamp({
   key: 'featureMatch',
+  order: STAGE.pattern + 30,
   section: 'opto.py',
   summary: 'match clamp with a temperature: the query attends to the two labels with softmax(cos(x_j, x_q)/τ) of the exemplar features (τ = 0: hard max)',
   label: 'feature-match clamp',
@@ -62,3 +63,9 @@ export const featureMatch = defineClamp({
     numbers: [{ path: 'temperature', label: 'τ', default: 0, step: 0.05 }],
   },
 });
+
+declare module './clamp.js' {
+  interface ClampTypes {
+    featureMatch: typeof featureMatch;
+  }
+}

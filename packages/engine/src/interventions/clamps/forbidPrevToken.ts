@@ -5,10 +5,11 @@
  */
 import { z } from 'zod';
 import { headRef } from '../heads.js';
-import { attnIndex, defineClamp, headsHook, listUses, overwrite } from './clamp.js';
+import { attnIndex, defineClamp, headsHook, listUses, overwrite, STAGE } from './clamp.js';
 
 export const forbidPrevToken = defineClamp({
   key: 'forbidPrevToken',
+  order: STAGE.scores + 20,
   section: 'opto.py',
   summary: "the heads cannot attend to the previous token: score[t, t−1] = −1e9 for every row t ≥ 1 (`labelsOnly`: rows 1, 3)",
   label: 'previous-token attention forbidden',
@@ -37,3 +38,9 @@ export const forbidPrevToken = defineClamp({
   ],
   form: { kind: 'heads', layer: 'first', label: 'No previous-token attention', title: 'The head may not attend to the previous token (its score to t−1 is −1e9)' },
 });
+
+declare module './clamp.js' {
+  interface ClampTypes {
+    forbidPrevToken: typeof forbidPrevToken;
+  }
+}

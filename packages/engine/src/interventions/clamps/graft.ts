@@ -3,12 +3,13 @@
  * the final pass takes its residual stream after layer `tillLayer`, so the model trains on top of it.
  */
 import { z } from 'zod';
-import { defineClamp, InterventionError } from './clamp.js';
+import { defineClamp, InterventionError, STAGE } from './clamp.js';
 
 export const DONOR_PASS = 'donor';
 
 export const graft = defineClamp({
   key: 'graft',
+  order: STAGE.replace + 10,
   section: '4.9',
   summary: "graft-in: the residual after layer `tillLayer` is a frozen donor's (its own embeddings and layers 0..tillLayer)",
   label: 'grafted',
@@ -55,3 +56,9 @@ export const graft = defineClamp({
     nodeOnly: true,
   },
 });
+
+declare module './clamp.js' {
+  interface ClampTypes {
+    graft: typeof graft;
+  }
+}

@@ -6,12 +6,13 @@
  * after `fromLayer` get no gradient. Clamps on heads after `fromLayer` act on the donor's layers.
  */
 import { z } from 'zod';
-import { defineClamp, InterventionError } from './clamp.js';
+import { defineClamp, InterventionError, STAGE } from './clamp.js';
 
 export const OWN_PASS = 'own';
 
 export const graftOut = defineClamp({
   key: 'graftOut',
+  order: STAGE.replace + 20,
   section: 'opto.py',
   summary: "graft-out: the layers after `fromLayer` (and the readout) are a frozen donor's, fed the model's own residual stream after `fromLayer`",
   label: 'grafted out',
@@ -60,3 +61,9 @@ export const graftOut = defineClamp({
     nodeOnly: true,
   },
 });
+
+declare module './clamp.js' {
+  interface ClampTypes {
+    graftOut: typeof graftOut;
+  }
+}

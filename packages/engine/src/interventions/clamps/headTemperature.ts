@@ -7,10 +7,11 @@
 import { z } from 'zod';
 import * as op from '../../ops.js';
 import { headRef } from '../heads.js';
-import { attnDims, attnIndex, constant, defineClamp, headsHook, listUses, mask } from './clamp.js';
+import { attnDims, attnIndex, constant, defineClamp, headsHook, listUses, mask, STAGE } from './clamp.js';
 
 export const headTemperature = defineClamp({
   key: 'headTemperature',
+  order: STAGE.scores,
   section: 'opto.py',
   summary: "attention temperature: the heads' pre-softmax scores are divided by τ (τ > 1 flattens, τ < 1 sharpens)",
   label: 'head temperature',
@@ -54,3 +55,9 @@ export const headTemperature = defineClamp({
     numbers: [{ path: 'temperature', label: 'τ', default: 1, step: 0.25 }],
   },
 });
+
+declare module './clamp.js' {
+  interface ClampTypes {
+    headTemperature: typeof headTemperature;
+  }
+}

@@ -1,27 +1,36 @@
 /**
- * The clamp registry: every manipulation of spec section 4, one file each. The spec parser, the pass
- * compiler, the CLI flags, the dashboard's ClampForm and README's clamp table all read this list.
+ * The clamp registry: every manipulation of spec section 4, one file each, found here without a list to
+ * edit. The spec parser, the pass compiler, the CLI flags, the dashboard's ClampForm and README's clamp
+ * table all read `CLAMPS`.
  *
- * Order matters twice. Reference passes are traced in this order; in the final pass, hooks run in this
- * order where two touch one site: preservations first, then the replacements, then clamps, then
- * ablations (ablations take precedence, spec 4.1), then the readout.
+ * Every `.ts` file of this directory except the tests and the shared modules is one clamp, exporting a
+ * clamp named after the file. Under vitest (Vite) `import.meta.glob` collects them; the engine's build
+ * replaces the call with static imports of the same files in dist (`scripts/expandImportGlobs.mjs`), so
+ * Node and the dashboard's bundler see ordinary imports, and modules are evaluated in file-name order.
+ *
+ * The registry is sorted by each clamp's `order` (its `STAGE` plus an offset), which decides the order in
+ * which reference passes are traced and, where two hooks touch one site, which runs first.
  */
-import { ablate } from './ablate.js';
-import { ablateEmbedding } from './ablateEmbedding.js';
-import { featureMatch } from './featureMatch.js';
-import { forbidPrevToken } from './forbidPrevToken.js';
-import { graft } from './graft.js';
-import { graftOut } from './graftOut.js';
-import { headTemperature } from './headTemperature.js';
-import { match } from './match.js';
-import { perfectCopy } from './perfectCopy.js';
-import { perfectLayer1 } from './perfectLayer1.js';
-import { preserve } from './preserve.js';
-import { prevToken } from './prevToken.js';
-import { prevTokenLabels } from './prevTokenLabels.js';
-import { silenceNonLabel } from './silenceNonLabel.js';
+import type { ClampTypes } from './clamp.js';
 
-export const CLAMPS = [preserve, perfectLayer1, graft, graftOut, ablateEmbedding, headTemperature, silenceNonLabel, forbidPrevToken, prevToken, prevTokenLabels, match, featureMatch, ablate, perfectCopy] as const;
+export type ClampKey = keyof ClampTypes;
+export type AnyClamp = ClampTypes[ClampKey];
 
-export type AnyClamp = (typeof CLAMPS)[number];
-export type ClampKey = AnyClamp['key'];
+const modules = import.meta.glob(['./*.ts', '!./*.test.ts', '!./index.ts', '!./clamp.ts'], { eager: true });
+
+function collect(found: Record<string, Record<string, unknown>>): readonly AnyClamp[] {
+  const clamps = Object.entries(found).map(([file, exports]) => {
+    const key = file.replace(/^\.\/|\.ts$/g, '');
+    const clamp = exports[key] as AnyClamp | undefined;
+    // A file here that is not a clamp named after itself is a slip the registry must not hide.
+    if (clamp?.key !== key) throw new Error(`interventions/clamps/${key}.ts must export the clamp '${key}' (a clamp whose key is its file name)`);
+    return clamp;
+  });
+  const sorted = clamps.sort((a, b) => a.order - b.order);
+  sorted.forEach((c, i) => {
+    if (i > 0 && sorted[i - 1].order === c.order) throw new Error(`clamps '${sorted[i - 1].key}' and '${c.key}' share order ${c.order}: each clamp needs its own place`);
+  });
+  return sorted;
+}
+
+export const CLAMPS: readonly AnyClamp[] = collect(modules as Record<string, Record<string, unknown>>);

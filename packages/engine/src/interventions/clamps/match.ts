@@ -8,7 +8,7 @@ import type { Value } from '../../graph.js';
 import { QUERY_POS, type PassContext } from '../../model.js';
 import * as op from '../../ops.js';
 import { headRef, strength } from '../heads.js';
-import { attnDims, constant, defineClamp, headsHook, listUses, mask } from './clamp.js';
+import { attnDims, constant, defineClamp, headsHook, listUses, mask, STAGE } from './clamp.js';
 
 /**
  * Pattern `A` whose query row of heads `hs` is [0, w1, 0, w2, 0]: attention to the two label tokens only,
@@ -35,6 +35,7 @@ export function labelAttention(ctx: PassContext, A: Value, hs: Set<number>, weig
 
 export const match = defineClamp({
   key: 'match',
+  order: STAGE.pattern + 20,
   section: '4.5',
   summary: "match (induction) clamp: the query attends to the matching label with weight s and to the other with 1−s",
   label: 'match clamp',
@@ -57,3 +58,9 @@ export const match = defineClamp({
     numbers: [{ path: 'strength', label: 'strength', default: 1, step: 0.1 }],
   },
 });
+
+declare module './clamp.js' {
+  interface ClampTypes {
+    match: typeof match;
+  }
+}

@@ -11,7 +11,7 @@ import { QUERY_POS, type PassContext } from '../../model.js';
 import * as op from '../../ops.js';
 import { headRef, parseHead, type Head } from '../heads.js';
 import { SHIFTED_PASS } from './perfectLayer1.js';
-import { attnDims, constant, defineClamp } from './clamp.js';
+import { attnDims, constant, defineClamp, STAGE } from './clamp.js';
 
 const NEG = -1e9;
 
@@ -42,6 +42,7 @@ function copyLogits(ctx: PassContext, logits: Value, scores: Value, head: Head):
 
 export const perfectCopy = defineClamp({
   key: 'perfectCopy',
+  order: STAGE.readout,
   section: '4.6',
   summary: "perfect copy: the query logits are the head's pre-softmax scores to the two label tokens (others −1e9)",
   label: 'perfect copy',
@@ -63,3 +64,9 @@ export const perfectCopy = defineClamp({
   flags: [{ flag: '--perfect-copy <head>', help: "read the logits from the head's scores (4.6), e.g. 1:3", arg: 'head', set: (v, s) => ({ ...s, perfectCopy: { head: v } }) }],
   form: { kind: 'head', layer: 'last', label: 'Perfect copy', title: "The logits are the head's scores to the two label tokens (steps 3v, 5)" },
 });
+
+declare module './clamp.js' {
+  interface ClampTypes {
+    perfectCopy: typeof perfectCopy;
+  }
+}

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { Value } from '../../graph.js';
 import type { PassContext } from '../../model.js';
 import * as op from '../../ops.js';
-import { defineClamp } from './clamp.js';
+import { defineClamp, STAGE } from './clamp.js';
 
 export const SHIFTED_PASS = 'shifted';
 
@@ -21,6 +21,7 @@ function shiftedEmbedding(ctx: PassContext): Value {
 
 export const perfectLayer1 = defineClamp({
   key: 'perfectLayer1',
+  order: STAGE.replace,
   section: '4.7',
   summary: 'perfect Layer 1: layer 0 outputs E; layer-1 patterns come from the shifted stream [E0, E0, E1, E2, E4] (with perfectCopy: 4.8)',
   label: 'perfect Layer 1',
@@ -47,3 +48,9 @@ export const perfectLayer1 = defineClamp({
   flags: [{ flag: '--perfect-layer1', aliases: ['--perfect-l1'], help: 'perfect Layer 1 (4.7; with --perfect-copy, 4.8)', arg: 'switch', set: (_v, s) => ({ ...s, perfectLayer1: true }) }],
   form: { kind: 'switch', label: 'Perfect Layer 1 (steps 1, 2)', title: 'Layer 0 is replaced by the perfect previous-token copy of the embedding' },
 });
+
+declare module './clamp.js' {
+  interface ClampTypes {
+    perfectLayer1: typeof perfectLayer1;
+  }
+}

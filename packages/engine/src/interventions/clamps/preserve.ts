@@ -6,12 +6,13 @@
  * upstream ablation reaches the patterns through one side of Q·K only.
  */
 import { z } from 'zod';
-import { defineClamp } from './clamp.js';
+import { defineClamp, STAGE } from './clamp.js';
 
 export const CLEAN_PASS = 'clean';
 
 export const preserve = defineClamp({
   key: 'preserve',
+  order: STAGE.preserve,
   section: '4.3',
   summary: "pattern-/value-preserving ablation: every layer's attention patterns and/or values are the clean model's",
   label: 'preserved',
@@ -55,3 +56,9 @@ export const preserve = defineClamp({
   ],
   form: { kind: 'switches', options: ['patterns', 'values', 'queries', 'keys'], label: 'Preserve (clean pass)', title: "Take the unmanipulated model's patterns, values, queries or keys (4.3, for ablations)" },
 });
+
+declare module './clamp.js' {
+  interface ClampTypes {
+    preserve: typeof preserve;
+  }
+}

@@ -4,7 +4,7 @@ import * as op from '../../ops.js';
 import { headRef, strength } from '../heads.js';
 import type { Value } from '../../graph.js';
 import type { PassContext } from '../../model.js';
-import { attnIndex, constant, defineClamp, headsHook, listUses, mask } from './clamp.js';
+import { attnIndex, constant, defineClamp, headsHook, listUses, mask, STAGE } from './clamp.js';
 
 /** Row t of the previous-token pattern of strength s at key j (row 0 attends to itself). */
 export const prevTokenWeight = (s: number, t: number, j: number): number => (t === 0 ? (j === 0 ? 1 : 0) : j === t - 1 ? s : j === t ? 1 - s : 0);
@@ -19,6 +19,7 @@ export function prevTokenRows(ctx: PassContext, A: Value, hs: Set<number>, s: nu
 
 export const prevToken = defineClamp({
   key: 'prevToken',
+  order: STAGE.pattern,
   section: '4.4',
   summary: 'previous-token clamp: each query row t attends to t−1 with weight s and to itself with 1−s (row 0 to itself)',
   label: 'previous-token clamp',
@@ -30,3 +31,9 @@ export const prevToken = defineClamp({
   flags: [{ flag: '--prev-token <heads[@s]>', aliases: ['--pt-clamp'], help: 'previous-token attention clamp (4.4), e.g. 0:2 or 0:1,0:2,0:5@0.75', arg: 'headsAt', set: (v, s) => ({ ...s, prevToken: v }) }],
   form: { kind: 'heads', layer: 'first', label: 'Previous-token clamp', title: "Clamp the head's attention to the previous token (step 1 of the circuit)" },
 });
+
+declare module './clamp.js' {
+  interface ClampTypes {
+    prevToken: typeof prevToken;
+  }
+}

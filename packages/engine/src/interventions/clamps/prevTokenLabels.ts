@@ -6,13 +6,14 @@
  */
 import { z } from 'zod';
 import { headRef, parseHead, strength } from '../heads.js';
-import { defineClamp, headsHook, listUses } from './clamp.js';
+import { defineClamp, headsHook, listUses, STAGE } from './clamp.js';
 import { prevTokenRows } from './prevToken.js';
 
 const isLabelRow = (t: number) => t === 1 || t === 3;
 
 export const prevTokenLabels = defineClamp({
   key: 'prevTokenLabels',
+  order: STAGE.pattern + 10,
   section: 'opto.py',
   summary: 'previous-token clamp at the label tokens only: rows 1 and 3 attend to t−1 with weight s and to themselves with 1−s',
   label: 'previous-token clamp (label tokens)',
@@ -31,3 +32,9 @@ export const prevTokenLabels = defineClamp({
   flags: [{ flag: '--prev-token-labels <heads[@s]>', help: 'previous-token clamp at the label tokens (rows 1, 3) only, e.g. 0:2 or 0:2@0.8', arg: 'headsAt', set: (v, s) => ({ ...s, prevTokenLabels: v }) }],
   form: { kind: 'heads', layer: 'first', label: 'Previous-token clamp (labels)', title: 'Clamp only the label tokens (rows 1, 3) to attend to the preceding exemplar' },
 });
+
+declare module './clamp.js' {
+  interface ClampTypes {
+    prevTokenLabels: typeof prevTokenLabels;
+  }
+}

@@ -2,7 +2,8 @@
  * The clamp registry holds every manipulation to one standard: it enumerates `CLAMPS` and fails when a
  * clamp lacks a CLI flag named after it, a dashboard form field, a row in README's clamp table, a golden
  * test, a finite-difference test or a wasm-against-reference test, or when the spec schema and the
- * registry disagree.
+ * registry disagree. It also holds the registry's discovery to account: every clamp file is found (by
+ * Vite's import.meta.glob here, by the build's expansion in dist), in the same order.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -29,6 +30,26 @@ describe('clamp registry', () => {
     const keys = CLAMPS.map((c) => c.key);
     expect(new Set(keys).size).toBe(keys.length);
     expect(Object.keys(InterventionSpecSchema.shape).sort()).toEqual(['version', ...keys].sort());
+  });
+
+  it('every file of clamps/ but the tests and the shared modules is a registered clamp named after it', () => {
+    const files = fs.readdirSync(here).filter((n) => n.endsWith('.ts') && !n.endsWith('.test.ts') && !['index.ts', 'clamp.ts'].includes(n));
+    expect(CLAMPS.map((c) => `${c.key}.ts`).sort()).toEqual(files.sort());
+  });
+
+  it('orders are unique and follow the stages: preservations, replacements, embedding, scores, patterns, ablations, readout', () => {
+    const orders = CLAMPS.map((c) => c.order);
+    expect(orders).toEqual([...orders].sort((a, b) => a - b));
+    expect(new Set(orders).size).toBe(orders.length);
+    const stageOf = (k: string) => Math.floor(CLAMPS.find((c) => c.key === k)!.order / 100);
+    expect(['preserve', 'graft', 'ablateEmbedding', 'headTemperature', 'match', 'ablate', 'perfectCopy'].map(stageOf)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+  });
+
+  it("the built engine (dist, the glob expanded at build time) has the same clamps in the same order", async () => {
+    const built = (await import('@optoscope/engine')) as { CLAMPS: readonly { key: string; order: number }[] };
+    expect(built.CLAMPS.map((c) => [c.key, c.order])).toEqual(CLAMPS.map((c) => [c.key, c.order]));
+    const js = fs.readFileSync(path.join(here, '..', '..', '..', 'dist', 'interventions', 'clamps', 'index.js'), 'utf8');
+    expect(js).not.toMatch(/import\.meta\.glob\(/);
   });
 
   it('CLI flags are unique across clamps (aliases included)', () => {

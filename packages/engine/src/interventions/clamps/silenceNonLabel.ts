@@ -7,10 +7,11 @@
 import { z } from 'zod';
 import { QUERY_POS } from '../../model.js';
 import { headRef, parseHead } from '../heads.js';
-import { attnIndex, defineClamp, headsHook, listUses, overwrite } from './clamp.js';
+import { attnIndex, defineClamp, headsHook, listUses, overwrite, STAGE } from './clamp.js';
 
 export const silenceNonLabel = defineClamp({
   key: 'silenceNonLabel',
+  order: STAGE.scores + 10,
   section: 'opto.py',
   summary: "the last-layer heads' query attends to label tokens only: its scores to the exemplars (0, 2, 4) are −1e9",
   label: 'non-label attention silenced',
@@ -32,3 +33,9 @@ export const silenceNonLabel = defineClamp({
   flags: [{ flag: '--silence-non-label <heads>', help: "the last-layer heads' query attends to the label tokens only, e.g. 1:3", arg: 'heads', set: (v, s) => ({ ...s, silenceNonLabel: { heads: v } }) }],
   form: { kind: 'heads', layer: 'last', label: 'Label tokens only', title: "The head's query attends only to the two label tokens (its scores to exemplars are −1e9)" },
 });
+
+declare module './clamp.js' {
+  interface ClampTypes {
+    silenceNonLabel: typeof silenceNonLabel;
+  }
+}
