@@ -140,7 +140,10 @@ export interface Clamp<K extends string = string, S extends z.ZodTypeAny = z.Zod
   key: K;
   /** Its place in the registry (`STAGE.<stage>` plus an offset): hooks and reference passes run in this order. */
   order: number;
-  /** Spec section ("4.5"), or "opto.py" for the authors' manipulations outside the paper; one line of meaning (README's clamp table says the same). */
+  /**
+   * Spec section ("4.5"), "opto.py" for the authors' manipulations outside the paper, or "optoscope" for
+   * manipulations of this project's own; `summary` is one line of meaning (README's clamp table says the same).
+   */
   section: string;
   summary: string;
   /** Short label for legends and presets ("match clamp"). */

@@ -60,7 +60,7 @@ describe('clamp registry', () => {
   for (const c of CLAMPS)
     describe(c.key, () => {
       it('has a section, a summary, a label and the sites it writes', () => {
-        expect(c.section).toMatch(/^(\d+\.\d+|opto\.py)/); // a section of the spec, or the authors' framework
+        expect(c.section).toMatch(/^(\d+\.\d+|opto\.py$|optoscope$)/); // a section of the spec, the authors' framework, or Optoscope's own
         expect(c.summary.length).toBeGreaterThan(10);
         expect(c.label.length).toBeGreaterThan(0);
         expect(c.sites.length).toBeGreaterThan(0);
