@@ -32,23 +32,19 @@ export interface WiringView extends ClampShown {
 const isGrid = (m: unknown): m is number[][] => Array.isArray(m) && m.every((r) => Array.isArray(r) && r.every((v) => typeof v === 'number'));
 
 export async function wiring(id: string): Promise<WiringView> {
+  const { RunDir, analysisCommand, readStoredAnalysis, storedAnalysisFile } = await engine();
   const dir = runPath(id);
-  const config = (await engine()).RunDir.open(dir).readRecord().config;
+  const config = RunDir.open(dir).readRecord().config;
   const shown = clampShown(config.interventions, config.model?.nHeads, 'none');
-  const command = redactPaths(`opto analyze ${dir} --what wiring`);
-  const file = containedPath(runsDir(), path.relative(runsDir(), path.join(dir, 'analysis', 'wiring.json')));
-  if (!fs.existsSync(file)) return { id, ...shown, available: false, command };
-  let stored: { checkpoint?: number; denseSet?: string; result?: { matrices?: WiringView['matrices']; composition?: WiringView['composition'] } };
+  const command = redactPaths(analysisCommand(dir, 'wiring'));
+  const file = containedPath(runsDir(), path.relative(runsDir(), storedAnalysisFile(dir, 'wiring')));
+  let stored: { checkpoint?: number; denseSet?: string; result?: Partial<Pick<WiringView, 'matrices' | 'composition'>> } | null;
   try {
-    stored = JSON.parse(fs.readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new ApiError(422, `${file}: not valid JSON (${(e as Error).message}); recompute it with ${command}`);
-  }
-  try {
-    stored = (await engine()).verifyJsonChecksum(stored, file);
+    stored = readStoredAnalysis<Partial<Pick<WiringView, 'matrices' | 'composition'>> | undefined>(file);
   } catch (e) {
     throw new ApiError(422, `${(e as Error).message}; recompute it with ${command}`);
   }
+  if (!stored) return { id, ...shown, available: false, command };
   const m = stored.result?.matrices;
   for (const k of ['Mpv', 'Mpp', 'Npv', 'Npp'] as const)
     if (!isGrid(m?.[k])) throw new ApiError(422, `${file}: result.matrices.${k} is not a matrix of numbers; recompute it with ${command}`);

@@ -370,7 +370,7 @@ export interface RunDetail {
 
 /** One run's record, checkpoints and stored analyses. */
 export async function runDetail(id: string): Promise<RunDetail> {
-  const { RunDir, readHeartbeat, readRunTags, resumeCommand, runStaleness, TAGS_FILE } = await engine();
+  const { RunDir, readHeartbeat, readRunTags, resumeCommand, runStaleness, storedAnalyses, TAGS_FILE } = await engine();
   const dir = runPath(id);
   const rd = RunDir.open(dir);
   containedPath(runsDir(), id, TAGS_FILE);
@@ -382,7 +382,7 @@ export async function runDetail(id: string): Promise<RunDetail> {
   }
   const record = rd.readRecord();
   const stale = runStaleness(record, readHeartbeat(dir), resumeCommand(runsLocation(), id));
-  const analysisDir = path.join(dir, 'analysis');
-  const analyses = fs.existsSync(analysisDir) ? fs.readdirSync(analysisDir).filter((f) => /^[\w-]+\.json$/.test(f)).map((f) => f.slice(0, -5)) : [];
+  // The engine's analysis registry names what a run can have stored (the report's own caches are not listed).
+  const analyses = storedAnalyses(dir);
   return { id, record, stale, clamp: clampSummary(record.config.interventions, record.config.model?.nHeads), checkpoints: rd.listCheckpoints(), analyses, ...labels };
 }

@@ -1,7 +1,8 @@
 /**
  * The analysis registry (spec 5): every analysis `opto analyze --what <name>` runs, with what it reads,
  * what it costs and what it stores in `<run>/analysis/<name>.json` (`StoredAnalysis`, store.ts). The
- * CLI's command, its help and the report's cached results all go through this list.
+ * CLI's command, its help, the report's cached results and the dashboard's stored analyses (its run
+ * page's list and the wiring view) all go through this list.
  */
 import type { InterventionSpecInput } from '../interventions/spec.js';
 import { ablationVsStrength, additivityPanels, redundancy, type AblationVsStrength } from './ablation.js';
@@ -112,6 +113,11 @@ export const ANALYSES = {
 
 export type AnalysisName = keyof typeof ANALYSES;
 export const ANALYSIS_NAMES = Object.keys(ANALYSES) as AnalysisName[];
+
+/** The command that computes and stores analysis `name` for the run in `runDir` (hints where it is missing). */
+export function analysisCommand(runDir: string, name: AnalysisName): string {
+  return `opto analyze ${runDir} --what ${name}`;
+}
 
 /** Run analysis `name` (throws one line for an unknown name). */
 export function runAnalysis(name: string, a: AnalysisRun, ctx: AnalysisContext): unknown {
