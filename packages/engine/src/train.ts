@@ -22,7 +22,8 @@ import { donorLoader } from './compileInterventions.js';
 import { checkpointMetadata, loadParamTensors, paramTensors, stateTensors } from './store/paramIO.js';
 import type { NamedTensor, SafetensorsFile } from './store/safetensors.js';
 import { checkRunSizes } from './sizes.js';
-import { emptyWindow, evalPointRows, nextMultiple, setupTraining } from './trainSetup.js';
+import { runSchedule, type LoopState, type StepDone, type TrainEnv } from './trainLoop.js';
+import { emptyWindow, setupTraining } from './trainSetup.js';
 import { HEARTBEAT_EVERY_MS, readHeartbeat, runStaleness, writerIdentity } from './store/liveness.js';
 import { RUN_SCHEMA, RunDir, type RunRecord, type RunSummary, type RunWriteListener, type SetMetrics } from './store/runDir.js';
 
@@ -98,7 +99,7 @@ async function runTraining(config: RunConfig | null, opts: TrainOptions): Promis
   const { params, adam, evaluators, rng, trainStep } = setupTraining(cfg, task, features, be, donors);
   const B = cfg.optim.batchSize;
 
-  const { seqs: total, evalEvery, ckptEvery } = cfg.schedule;
+  const { seqs: total } = cfg.schedule;
   let seqs = 0;
   let step = 0;
   let win = emptyWindow();
@@ -162,88 +163,72 @@ async function runTraining(config: RunConfig | null, opts: TrainOptions): Promis
   let lastBeat = Date.now();
   emit({ type: 'start', record, totalSteps: Math.ceil(total / B), resumedFrom });
 
-  let nextEval = resumedFrom === null ? 0 : nextMultiple(seqs, evalEvery);
-  let nextCkpt = ckptEvery === null ? Infinity : resumedFrom === null ? 0 : nextMultiple(seqs, ckptEvery);
-  let stepMs = 0;
-  let timedSteps = 0;
   let lastReport = performance.now();
   let lastReportSeqs = seqs;
   let lastYield = performance.now();
-  let recentLoss = NaN;
+  const at: LoopState = { seqs, step, win };
 
   // Wall seconds of training so far on every row (x by wall time); a resumed run continues from its last row's.
   const wallFrom = performance.now() - 1000 * (run.readMetrics().at(-1)?.wall_s as number | undefined ?? 0);
-  const runEval = (x: number) => {
-    const { metrics, rows } = evalPointRows(evaluators, x, step, win);
-    win = emptyWindow();
-    const wall_s = Math.round(performance.now() - wallFrom) / 1000;
-    run.appendMetrics(rows.map((r) => ({ ...r, wall_s })));
-    emit({ type: 'eval', seqs: x, metrics });
-  };
   const saveState = (x: number) => {
-    const meta: ResumeMeta = { seqs: x, step, adamT: adam.t, rng: rng.getState().s, spare: rng.getState().spare, window: win };
+    const meta: ResumeMeta = { seqs: x, step: at.step, adamT: adam.t, rng: rng.getState().s, spare: rng.getState().spare, window: at.win };
     run.saveState(stateTensors(params), { optoscope: JSON.stringify(meta), format: 'optoscope-state/1' });
-    run.writeRecord((record = { ...record, progress: { seqs: x, step } }));
+    run.writeRecord((record = { ...record, progress: { seqs: x, step: at.step } }));
   };
-  const checkpoint = (x: number) => {
-    saveParamCheckpoint(run, params, x, step);
-    saveState(x);
-    emit({ type: 'checkpoint', seqs: x });
+  // Node's side of the schedule loop: files, interrupts, heartbeats, a mirror's uploads.
+  const env: TrainEnv = {
+    evalPoint(x, { metrics, rows }) {
+      const wall_s = Math.round(performance.now() - wallFrom) / 1000;
+      run.appendMetrics(rows.map((r) => ({ ...r, wall_s })));
+      emit({ type: 'eval', seqs: x, metrics });
+    },
+    checkpoint(x) {
+      saveParamCheckpoint(run, params, x, at.step);
+      saveState(x);
+      emit({ type: 'checkpoint', seqs: x });
+    },
+    beforeStep() {
+      if (!opts.signal?.aborted) return;
+      saveState(at.seqs);
+      run.writeRecord((record = { ...record, status: 'interrupted' }));
+      throw new InterruptedError(`interrupted at ${at.seqs} sequences; resume with --resume ${opts.out}`);
+    },
+    afterStep: (s) => afterStep(s),
   };
-
-  try {
-    while (seqs < total) {
-      if (seqs >= nextEval) {
-        runEval(seqs);
-        nextEval = nextMultiple(seqs, evalEvery);
-      }
-      if (seqs >= nextCkpt) {
-        checkpoint(seqs);
-        nextCkpt = nextMultiple(seqs, ckptEvery!);
-      }
-      if (opts.signal?.aborted) {
-        saveState(seqs);
-        run.writeRecord((record = { ...record, status: 'interrupted' }));
-        throw new InterruptedError(`interrupted at ${seqs} sequences; resume with --resume ${opts.out}`);
-      }
-
-      const t0 = performance.now();
-      const loss = trainStep.run();
-      stepMs += performance.now() - t0;
-      timedSteps++;
-      seqs += B;
-      step++;
-      win.loss += loss;
-      win.gradNorm += trainStep.gradNorm;
-      win.n++;
-      recentLoss = Number.isNaN(recentLoss) ? loss : 0.98 * recentLoss + 0.02 * loss;
-      // Checked every step (a clock read), not on a timer: the loop rarely yields to the event loop.
-      if (Date.now() - lastBeat >= HEARTBEAT_EVERY_MS) {
-        run.writeHeartbeat(seqs);
-        lastBeat = Date.now();
-      }
-      // A mirror's uploads run on this thread's event loop: while any are pending, let them progress every
-      // step (one turn costs microseconds), or new rows would reach the bucket seconds late.
-      if (opts.mirror?.busy) {
-        await new Promise((r) => setImmediate(r));
+  // Synchronous unless it yields: most steps return at once, without a promise to await.
+  const yieldTurn = (): Promise<boolean> =>
+    new Promise((r) =>
+      setImmediate(() => {
         lastYield = performance.now();
-      }
-      if ((step & 63) === 0) {
-        const now = performance.now();
-        if (now - lastYield > 50) {
-          // Let signal handlers, worker-thread messages and queue heartbeats run; the loop is otherwise synchronous.
-          await new Promise((r) => setImmediate(r));
-          lastYield = performance.now();
-        }
-        if (now - lastReport > 200) {
-          emit({ type: 'progress', seqs, total, loss: recentLoss, seqsPerSec: ((seqs - lastReportSeqs) * 1000) / (now - lastReport) });
-          lastReport = now;
-          lastReportSeqs = seqs;
-        }
+        r(false);
+      }),
+    );
+  const afterStep = (s: StepDone): boolean | Promise<boolean> => {
+    // Checked every step (a clock read), not on a timer: the loop rarely yields to the event loop.
+    if (Date.now() - lastBeat >= HEARTBEAT_EVERY_MS) {
+      run.writeHeartbeat(s.seqs);
+      lastBeat = Date.now();
+    }
+    let turn = false;
+    // A mirror's uploads run on this thread's event loop: while any are pending, let them progress every
+    // step (one turn costs microseconds), or new rows would reach the bucket seconds late.
+    if (opts.mirror?.busy) turn = true;
+    if ((s.step & 63) === 0) {
+      const now = performance.now();
+      // Let signal handlers, worker-thread messages and queue heartbeats run; the loop is otherwise synchronous.
+      if (now - lastYield > 50) turn = true;
+      if (now - lastReport > 200) {
+        emit({ type: 'progress', seqs: s.seqs, total, loss: s.recentLoss, seqsPerSec: ((s.seqs - lastReportSeqs) * 1000) / (now - lastReport) });
+        lastReport = now;
+        lastReportSeqs = s.seqs;
       }
     }
-    runEval(total);
-    checkpoint(total); // the final checkpoint always exists (graft donors, analyses)
+    return turn ? yieldTurn() : false;
+  };
+
+  let timing = { stepMs: 0, steps: 0 };
+  try {
+    timing = await runSchedule({ evaluators, trainStep }, cfg.schedule, B, at, resumedFrom !== null, env);
   } catch (e) {
     if (!(e instanceof InterruptedError)) run.writeRecord((record = { ...record, status: 'failed', error: (e as Error).message }));
     // The saved state and the record reach the mirror before the caller hears of the stop.
@@ -254,12 +239,12 @@ async function runTraining(config: RunConfig | null, opts: TrainOptions): Promis
   }
 
   const summary = summarize(run, cfg, {
-    msPerStep: timedSteps ? stepMs / timedSteps : 0,
+    msPerStep: timing.steps ? timing.stepMs / timing.steps : 0,
     wallS: (performance.now() - started) / 1000,
     backend: be.name,
-    steps: step,
+    steps: at.step,
   });
-  record = { ...record, status: 'finished', progress: { seqs: total, step }, summary };
+  record = { ...record, status: 'finished', progress: { seqs: total, step: at.step }, summary };
   run.writeRecord(record);
   await opts.mirror?.flush();
   emit({ type: 'done', summary, record });

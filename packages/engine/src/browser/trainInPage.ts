@@ -1,6 +1,7 @@
 /**
  * Training in memory, for a web page: the same model, clamps, batches and eval schedule as `train()`
- * (both build their state with `setupTraining`), without a run directory. The loop yields to the event
+ * (both build their state with `setupTraining` and run the schedule loop of `trainLoop.ts`), without a
+ * run directory. The loop yields to the event
  * loop every few milliseconds so the page stays responsive, can be paused and resumed, and can be
  * stopped with an AbortSignal. Metric rows have exactly the shape `train()` appends to metrics.jsonl, so
  * the shared figure specs draw them and a downloaded run reads like one trained by the CLI.
@@ -16,7 +17,8 @@ import { headLabel } from '../interventions/heads.js';
 import { learningTime, type Metrics } from '../metrics.js';
 import type { ParamStore } from '../params.js';
 import type { MetricRow } from '../store/runDir.js';
-import { emptyWindow, evalPointRows, nextMultiple, setupTraining } from '../trainSetup.js';
+import { clock, runSchedule, type LoopState, type StepDone, type TrainEnv } from '../trainLoop.js';
+import { emptyWindow, nextMultiple, setupTraining } from '../trainSetup.js';
 
 /** Pause/resume for a running `trainInPage` (checked between chunks of steps). */
 export class PauseGate {
@@ -93,8 +95,6 @@ export interface PageRun {
   learned: boolean;
 }
 
-const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
-
 // A macrotask without setTimeout's 4 ms clamp: a MessageChannel round trip lets input, rendering and
 // React's scheduler run between chunks of steps (available in browsers and in Node 20).
 function yieldToEventLoop(): Promise<void> {
@@ -133,75 +133,55 @@ export async function trainInPage(config: unknown, opts: PageTrainOptions): Prom
 
   const rows: MetricRow[] = [];
   const heads: HeadPoint[] = [];
-  let seqs = 0;
-  let step = 0;
-  let win = emptyWindow();
-  let nextEval = 0;
+  const at: LoopState = { seqs: 0, step: 0, win: emptyWindow() };
   let nextHeads = 0;
   let recentLoss = NaN;
-  let stepMs = 0;
-  let lastReport = now();
+  let lastReport = clock();
   let lastReportSeqs = 0;
-  let stopped = false;
+  let sliceStart = clock();
 
-  // Same points and rows as train()'s runEval: eval at the first step whose sequence count reaches each
-  // multiple of evalEvery, plus a final one at `total`.
-  const runEval = (x: number, final = false) => {
-    const { metrics, rows: out } = evalPointRows(evaluators, x, step, win);
-    win = emptyWindow();
-    rows.push(...out);
-    let hp: HeadPoint[] | undefined;
-    if (x >= nextHeads || final) {
-      // headScores builds its own program; free it right away so the wasm arena does not grow per call.
-      const mark = be.mark();
-      try {
-        hp = headPoints(x, headScores(params, headSet, passes), params.config.nLayers);
-      } finally {
-        be.release(mark);
+  // The page's side of the schedule loop: rows kept in memory, head scores at some eval points, and a
+  // yield every `yieldMs` (progress, then pause and Stop, which take effect only there).
+  const env: TrainEnv = {
+    evalPoint(x, { metrics, rows: out }, final) {
+      rows.push(...out);
+      let hp: HeadPoint[] | undefined;
+      if (x >= nextHeads || final) {
+        // headScores builds its own program; free it right away so the wasm arena does not grow per call.
+        const mark = be.mark();
+        try {
+          hp = headPoints(x, headScores(params, headSet, passes), params.config.nLayers);
+        } finally {
+          be.release(mark);
+        }
+        heads.push(...hp);
+        nextHeads = nextMultiple(x, headEvery);
       }
-      heads.push(...hp);
-      nextHeads = nextMultiple(x, headEvery);
+      opts.onEval?.({ seqs: x, step: at.step, metrics, rows: out, heads: hp });
+    },
+    afterStep(s) {
+      recentLoss = s.recentLoss;
+      return s.at - sliceStart > yieldMs ? slice(s) : false;
+    },
+  };
+  const slice = async (s: StepDone): Promise<boolean> => {
+    opts.onProgress?.({ seqs: s.seqs, total, step: s.step, loss: s.recentLoss, seqsPerSec: ((s.seqs - lastReportSeqs) * 1000) / Math.max(s.at - lastReport, 1e-3) });
+    lastReport = s.at;
+    lastReportSeqs = s.seqs;
+    await yieldToEventLoop();
+    if (opts.pause?.paused) {
+      opts.onPaused?.({ seqs: s.seqs, total, step: s.step, loss: s.recentLoss, seqsPerSec: 0 });
+      await opts.pause.wait();
+      lastReport = clock(); // the pause is not training time
     }
-    opts.onEval?.({ seqs: x, step, metrics, rows: out, heads: hp });
+    if (opts.signal?.aborted) return true;
+    sliceStart = clock();
+    return false;
   };
 
-  let sliceStart = now();
-  while (seqs < total) {
-    if (seqs >= nextEval) {
-      runEval(seqs);
-      nextEval = nextMultiple(seqs, evalEvery);
-    }
-    const t0 = now();
-    const loss = trainStep.run();
-    const t1 = now();
-    stepMs += t1 - t0;
-    seqs += B;
-    step++;
-    win.loss += loss;
-    win.gradNorm += trainStep.gradNorm;
-    win.n++;
-    recentLoss = Number.isNaN(recentLoss) ? loss : 0.98 * recentLoss + 0.02 * loss;
-    if (t1 - sliceStart > yieldMs) {
-      opts.onProgress?.({ seqs, total, step, loss: recentLoss, seqsPerSec: ((seqs - lastReportSeqs) * 1000) / Math.max(t1 - lastReport, 1e-3) });
-      lastReport = t1;
-      lastReportSeqs = seqs;
-      await yieldToEventLoop();
-      if (opts.pause?.paused) {
-        opts.onPaused?.({ seqs, total, step, loss: recentLoss, seqsPerSec: 0 });
-        await opts.pause.wait();
-        lastReport = now(); // the pause is not training time
-      }
-      if (opts.signal?.aborted) {
-        stopped = true;
-        break;
-      }
-      sliceStart = now();
-    }
-  }
-  // The final eval happens at `total` (or where the user stopped), as in train(); evals inside the loop
-  // come before a step, so none has happened at this count yet.
-  runEval(seqs, true);
+  const { stopped, stepMs, steps } = await runSchedule({ evaluators, trainStep }, cfg.schedule, B, at, false, env);
+  const { seqs, step } = at;
   opts.onProgress?.({ seqs, total, step, loss: recentLoss, seqsPerSec: 0 });
   const lt = learningTime(rows.filter((r) => r.kind === 'eval' && r.set === 'fsl_train').map((r) => ({ seqs: r.seqs, loss: Number(r.loss) })));
-  return { config: cfg, features, params, rows, heads, seqs, steps: step, stopped, msPerStep: step ? stepMs / step : 0, learningTime: lt.seqs, learned: lt.learned };
+  return { config: cfg, features, params, rows, heads, seqs, steps: step, stopped, msPerStep: steps ? stepMs / steps : 0, learningTime: lt.seqs, learned: lt.learned };
 }
