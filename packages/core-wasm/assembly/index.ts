@@ -8,7 +8,8 @@ export {
 export { layernorm_fwd, layernorm_bwd } from "./layernorm";
 export { rope_fwd, rope_bwd } from "./rope";
 export { softmax_fwd, softmax_bwd, cross_entropy_fwd, cross_entropy_bwd } from "./softmax";
-export { attn_scores_fwd, attn_scores_bwd, attn_av_fwd, attn_av_bwd } from "./attention";
+export { attn_scores_fwd, attn_scores_bwd } from "./attnScores";
+export { attn_av_fwd, attn_av_bwd } from "./attnValues";
 export { adam_step } from "./adam";
 
 /** First byte after the static data (including the GEMM packing scratch): the loader's arena starts here. */

@@ -91,7 +91,6 @@ export interface Kernels {
   add(Y: Ptr, A: Ptr, B: Ptr, n: number): void;
   /** Y += alpha·X. */
   axpy(Y: Ptr, X: Ptr, alpha: number, n: number): void;
-  /** Y = alpha·X (Y may alias X). */
   /** Y[:n] = value. */
   fill(Y: Ptr, value: number, n: number): void;
   /** Y[:n] = X[:n] (memmove semantics). */
