@@ -237,3 +237,14 @@ export function headsHook(refs: readonly string[], rest: string, apply: (hs: Set
 export function overwrite(ctx: PassContext, v: Value, set: (i: number) => boolean, fill = 0): Value {
   return op.where(ctx.g, mask(ctx, v.size, set), constant(ctx, v.shape, fill).value, v);
 }
+
+/**
+ * `v`·k over its last axis, as v·(k·I) with a constant matrix (the graph has no scaling op), so the
+ * gradient is k·dv: rescaled scores (a temperature), or a pattern's share in a blend.
+ */
+export function scaled(ctx: PassContext, v: Value, k: number): Value {
+  const T = v.shape[v.shape.length - 1];
+  const m = constant(ctx, [T, T]);
+  ctx.g.be.write(m.buf, Float64Array.from({ length: T * T }, (_, i) => (Math.floor(i / T) === i % T ? k : 0)));
+  return ctx.g.view(op.linear(ctx.g, ctx.g.view(v, [v.size / T, T]), m.value, null), v.shape);
+}

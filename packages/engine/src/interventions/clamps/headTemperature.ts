@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import * as op from '../../ops.js';
 import { headRef } from '../heads.js';
-import { attnDims, attnIndex, constant, defineClamp, headsHook, listUses, mask, STAGE } from './clamp.js';
+import { attnIndex, defineClamp, headsHook, listUses, mask, scaled, STAGE } from './clamp.js';
 
 export const headTemperature = defineClamp({
   key: 'headTemperature',
@@ -28,13 +28,8 @@ export const headTemperature = defineClamp({
   heads: (v) => (v ? listUses('headTemperature', v.heads, 'scores') : []),
   compile: (v) =>
     headsHook(v!.heads, 'attn.scores', (hs, S, ctx) => {
-      // S/τ as S·diag(1/τ) over the key axis: a constant matrix, so the gradient is dS/τ.
-      const { T } = attnDims(S);
-      const scale = constant(ctx, [T, T]);
-      ctx.g.be.write(scale.buf, Float64Array.from({ length: T * T }, (_, i) => (Math.floor(i / T) === i % T ? 1 / v!.temperature : 0)));
-      const scaled = ctx.g.view(op.linear(ctx.g, ctx.g.view(S, [S.size / T, T]), scale.value, null), S.shape);
       const ix = attnIndex(S);
-      return op.where(ctx.g, mask(ctx, S.size, (i) => hs.has(ix(i).head)), scaled, S);
+      return op.where(ctx.g, mask(ctx, S.size, (i) => hs.has(ix(i).head)), scaled(ctx, S, 1 / v!.temperature), S);
     }),
   flags: [
     {

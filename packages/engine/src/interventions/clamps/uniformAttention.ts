@@ -10,7 +10,7 @@
 import { z } from 'zod';
 import * as op from '../../ops.js';
 import { headRef, strength } from '../heads.js';
-import { attnDims, attnIndex, constant, defineClamp, headsHook, listUses, mask, STAGE } from './clamp.js';
+import { attnIndex, constant, defineClamp, headsHook, listUses, mask, scaled, STAGE } from './clamp.js';
 
 export const uniformAttention = defineClamp({
   key: 'uniformAttention',
@@ -25,15 +25,11 @@ export const uniformAttention = defineClamp({
   compile(v) {
     const s = v!.strength;
     return headsHook(v!.heads, 'attn.pattern', (hs, A, ctx) => {
-      // s·U + (1−s)·A, the second term as A·((1−s)I) over the key axis, so its gradient is (1−s)·dA.
-      const { T } = attnDims(A);
+      // s·U + (1−s)·A: the gradient reaching the computed pattern is (1−s)·dA.
       const ix = attnIndex(A);
-      const keep = constant(ctx, [T, T]);
-      ctx.g.be.write(keep.buf, Float64Array.from({ length: T * T }, (_, i) => (Math.floor(i / T) === i % T ? 1 - s : 0)));
       const uniform = constant(ctx, A.shape);
       ctx.g.be.write(uniform.buf, Float64Array.from({ length: A.size }, (_, i) => { const e = ix(i); return e.j <= e.t ? s / (e.t + 1) : 0; }));
-      const kept = ctx.g.view(op.linear(ctx.g, ctx.g.view(A, [A.size / T, T]), keep.value, null), A.shape);
-      return op.where(ctx.g, mask(ctx, A.size, (i) => hs.has(ix(i).head)), op.add(ctx.g, kept, uniform.value), A);
+      return op.where(ctx.g, mask(ctx, A.size, (i) => hs.has(ix(i).head)), op.add(ctx.g, scaled(ctx, A, 1 - s), uniform.value), A);
     });
   },
   flags: [
