@@ -15,7 +15,7 @@ import { PAPER_SEEDS, paperSeedsMains, paperSeedsRest, seedRole, seedSet } from 
 import { paperSweep } from '../sweep/presets.js';
 import { expandSweep } from '../sweep/spec.js';
 import { judgeClaims, seedsNeeded } from './claims.js';
-import type { Evidence, RunEvidence } from './evidence.js';
+import { runEvidence, type Evidence } from './evidence.js';
 import { findPaperRuns } from './find.js';
 import { lossAt, passingEvidence, syntheticRun, writeCurveRun, type CurveShape } from './testing.js';
 
@@ -55,9 +55,7 @@ const byId = (e: Evidence) => new Map(judgeClaims(e).map((c) => [c.id, c]));
 /** Evidence from a runs directory without the model analyses (they need checkpoints). */
 function evidenceOf(dir: string, assign?: Record<string, string>): Evidence {
   const found = findPaperRuns(dir, undefined, undefined, { assign });
-  const runs = Object.fromEntries(
-    [...found.paper].map(([role, f]) => [role, { id: f.id, heads: f.heads, status: f.record.status, seqs: f.record.progress.seqs, totalSeqs: f.record.config.schedule.seqs, rows: f.rows, match: f.match, catalogSeqs: f.catalogSeqs } satisfies RunEvidence]),
-  );
+  const runs = Object.fromEntries([...found.paper].map(([role, f]) => [role, runEvidence(f)]));
   return { runsDir: dir, heads: { paper: DEFAULT_PRESET_HEADS }, runs, dataRuns: {}, seeds: [], toy: passingEvidence().toy };
 }
 

@@ -213,7 +213,8 @@ function registered<K extends Exclude<AnalysisName, 'progress'>>(a: AnalysisRun,
   return cachedAnalysis(a, name, () => run(a, { curve: pickCheckpoints(a.checkpoints, 100), log: log ?? (() => undefined) }), log);
 }
 
-function runEvidence(f: FoundRun): RunEvidence {
+/** A found run as the claims read it. */
+export function runEvidence(f: FoundRun): RunEvidence {
   return { id: f.id, heads: f.heads, status: f.record.status, seqs: f.record.progress.seqs, totalSeqs: f.record.config.schedule.seqs, rows: f.rows, match: f.match, catalogSeqs: f.catalogSeqs };
 }
 
