@@ -213,3 +213,15 @@ describe('verdicts over init seeds (opto sweep paper-seeds)', () => {
     expect([...found.keys()]).toEqual(['seed:6:fig5b:pt']);
   });
 });
+
+describe('claim 23', () => {
+  it('a failure from a negative strength that generalises points to the experiment that explains it; a pass does not', () => {
+    const e = passingEvidence();
+    expect(byId(e).get(23)!.measured).not.toMatch(/negative copy/);
+    // s = 0 (the last strength) fits and generalises: held-out loss well under ln 2.
+    e.runs['fig15:15'] = syntheticRun('s0', 6e5, 5000, { start: 1.2, drop: 50_000 });
+    const c = byId(e).get(23)!;
+    expect(c.status).toBe('fail');
+    expect(c.measured).toMatch(/^why negative strengths can generalise .*negative copy.*tools\/experiments\/claim23-negative-copy\.sh/);
+  });
+});
