@@ -91,9 +91,11 @@ function missingResult(c: ClaimDef, e: Evidence, runsDir: string, headsFromMain:
   for (const need of c.needs.filter((n) => !available(e, n, c))) {
     const role = need === 'main-analyses' ? 'main' : need === 'fig10' ? 'fig5b:none' : need;
     const run = e.runs[role];
+    // With the main run done, clamp runs should use its heads (pitfall 10).
+    const headsFrom = headsFromMain && CLAMP_ROLE.test(role) && e.runs.main ? ` --heads-from ${path.join(runsDir, e.runs.main.id)}` : '';
     if (run?.status === 'finished' && run.seqs < (run.catalogSeqs ?? run.totalSeqs)) {
       reasons.push(`too short: ${role} (${run.id}, ${k(run.seqs)} of the ${k(c.window?.[role] ?? run.catalogSeqs ?? run.totalSeqs)} sequences claim ${c.id} needs)`);
-      commands.add(`opto sweep ${presetForRole(role)} --runs ${runsDir} --resume${dataFlags(e.data)}`);
+      commands.add(`opto sweep ${presetForRole(role)} --runs ${runsDir} --resume${dataFlags(e.data)}${headsFrom}`);
       continue;
     }
     if (run?.status === 'finished') {
@@ -104,8 +106,6 @@ function missingResult(c: ClaimDef, e: Evidence, runsDir: string, headsFromMain:
     }
     if (run) reasons.push(`unfinished: ${role} (${run.id}, ${k(run.seqs)} of ${k(run.totalSeqs)})`);
     else absent.push(role);
-    // With the main run done, clamp runs should use its heads (pitfall 10).
-    const headsFrom = headsFromMain && CLAMP_ROLE.test(role) && e.runs.main ? ` --heads-from ${path.join(runsDir, e.runs.main.id)}` : '';
     commands.add(`opto sweep ${presetForRole(role)} --runs ${runsDir} --resume${dataFlags(e.data)}${headsFrom}`);
   }
   if (absent.length) reasons.unshift(`no finished run for ${absent.join(', ')}`);
