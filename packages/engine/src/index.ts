@@ -57,6 +57,7 @@ export { checkTasksFit, dataFlags, dataSweepName, dataTag, isFileData, loadDataF
 export { FIG15_STRENGTHS, FIG5B_CONDITIONS, FIG6_CELLS, FIG6_CLAMPS, FIG8_VARIANTS, PAPER_SWEEPS, SET_SWEEP_NAME, setSweepName, type PaperRun, type PaperSet } from './sweep/paperRuns.js';
 export { SweepSpecSchema, canonicalJson, configHash, memberFor, memberIdFor, describeVary, expandSweep, parseSweepSpec, type ExpandedSweep, type SweepMember, type SweepSpec, type SweepSpecInput } from './sweep/spec.js';
 export { loadSweepSpec } from './sweep/load.js';
+export { PAPER_SEEDS, paperSeedsMains, paperSeedsRest, seedRole, seedSet } from './sweep/paperSeeds.js';
 export { memberDir, memberState, planSweep, runMember, type MemberResult, type MemberState, type SweepPlan } from './sweep/member.js';
 export { TrainPool, defaultWorkers, type PoolEvent } from './sweep/pool.js';
 export { preflightSweep, runLocalSweep, type LocalSweepOptions, type SweepEvent, type SweepOutcome } from './sweep/local.js';

@@ -25,6 +25,7 @@ import { addDataOptions, dataBlock, dataFileBlock, type DataFlags } from '../dat
 import { headsFromFlag } from '../headsFrom.js';
 import { RUNS_HELP, addCacheOption, type CacheFlags } from '../runsFlags.js';
 import { SweepView, formatDuration, interruptOnSignals } from '../sweepView.js';
+import { PAPER_SEEDS_DESCRIPTION, PAPER_SEEDS_PRESET, sweepPaperSeeds } from './sweepSeeds.js';
 
 interface SweepFlags extends DataFlags, CacheFlags {
   workers?: number;
@@ -45,7 +46,7 @@ interface SweepFlags extends DataFlags, CacheFlags {
 export function registerSweep(program: Command): void {
   const cmd = program
     .command('sweep')
-    .description(`run a sweep (a spec file or a preset: ${Object.keys(SWEEP_PRESETS).join(', ')}) locally, on a queue, or one member of it`)
+    .description(`run a sweep (a spec file or a preset: ${[...Object.keys(SWEEP_PRESETS), PAPER_SEEDS_PRESET].join(', ')}) locally, on a queue, or one member of it`)
     .argument('[spec]', 'sweep spec JSON file (README: "Sweeps") or a sweep preset name')
     .option('--preset <name>', 'a sweep preset (same as giving its name as <spec>); `opto sweep --list-presets` shows them')
     .option('--list-presets', 'print the sweep presets with the figures they feed and exit')
@@ -68,10 +69,11 @@ export function registerSweep(program: Command): void {
       if (specOrPreset !== undefined && flags.preset !== undefined) throw new ConfigError(`give either <spec> or --preset, not both ('${specOrPreset}' and '${flags.preset}')`);
       const specArg = specOrPreset ?? flags.preset;
       if (specArg === undefined) throw new ConfigError(`missing <spec>: a sweep spec JSON file or a preset (${Object.keys(SWEEP_PRESETS).join(', ')})`);
-      if (flags.preset !== undefined && !SWEEP_PRESETS[flags.preset]) throw new ConfigError(`--preset: unknown sweep preset '${flags.preset}'; available: ${Object.keys(SWEEP_PRESETS).join(', ')}`);
+      if (flags.preset !== undefined && !SWEEP_PRESETS[flags.preset] && flags.preset !== PAPER_SEEDS_PRESET) throw new ConfigError(`--preset: unknown sweep preset '${flags.preset}'; available: ${Object.keys(SWEEP_PRESETS).join(', ')}`);
       // The feature file is read before anything else: a bad one is one line, and nothing is written.
       const data = dataFileBlock(flags);
       const features = isFileData(data) ? await loadDataFlag(data) : undefined;
+      if (specArg === PAPER_SEEDS_PRESET) return sweepPaperSeeds(flags, data, features, { runLocal, finish });
       const heads = flags.headsFrom !== undefined ? await headsFromFlag(flags.headsFrom) : undefined;
       const { input, where } = loadSweepSpec(specArg, heads, data);
       const { spec, members } = expandSweep(input, where);
@@ -87,6 +89,7 @@ export function registerSweep(program: Command): void {
 function listPresets(): void {
   const w = Math.max(...Object.keys(SWEEP_PRESETS).map((k) => k.length));
   for (const [name, p] of Object.entries(SWEEP_PRESETS)) process.stdout.write(`${name.padEnd(w)}  ${p.description}\n`);
+  process.stdout.write(`${PAPER_SEEDS_PRESET.padEnd(w)}  ${PAPER_SEEDS_DESCRIPTION}\n`);
 }
 
 function list(members: SweepMember[]): void {

@@ -19,6 +19,12 @@ export interface ClaimDef {
   /** Catalog roles read; `main-analyses` / `fig10` mean the analyses of the main / fig5b:none run. */
   needs: string[];
   figures: string[];
+  /**
+   * The sequences of a role's run this claim needs to see (its window), when less than the catalog run's
+   * length: a user's shorter run of that role is judged if it reaches this far (and marked so). Roles
+   * not named need the catalog run's full length.
+   */
+  window?: Record<string, number>;
   judge(e: Evidence): Verdict;
 }
 

@@ -10,7 +10,10 @@ import type { Evidence } from './evidence.js';
 import { presetForRole } from './find.js';
 import { dataFlags } from '../sweep/data.js';
 import type { ClaimResult, ClaimStatus } from './types.js';
-import type { ClaimDef } from './claim.js';
+import type { ClaimDef, Verdict } from './claim.js';
+import { DEFAULT_PRESET_HEADS } from '../presets.js';
+import { mainSet } from '../sweep/paperRuns.js';
+import { PAPER_SEEDS, seedRole } from '../sweep/paperSeeds.js';
 import { k } from './format.js';
 import { SETUP_CLAIMS } from './paper/setup.js';
 import { HEADS_CLAIMS } from './paper/heads.js';
@@ -55,18 +58,20 @@ export function judgeClaims(e: Evidence, runsDir = e.runsDir): ClaimResult[] {
     const base = { id: c.id, title: c.title, group: c.group, figures: c.figures };
     const dependent = c.needs.some((n) => n === 'fig10' || CLAMP_ROLE.test(n));
     const choices: HeadsChoice[] = dependent && e.heads.data ? ['data', 'paper'] : ['paper'];
-    const complete = choices.filter((ch) => c.needs.every((n) => available(evidenceView(e, ch), n)));
+    const complete = choices.filter((ch) => c.needs.every((n) => available(evidenceView(e, ch), n, c)));
     if (!complete.length) return { ...base, ...missingResult(c, evidenceView(e, choices[0]), runsDir, choices[0] === 'data') };
     const judged = complete.map((ch) => ({ ch, view: evidenceView(e, ch), v: c.judge(evidenceView(e, ch)) }));
     const [primary, other] = judged;
     const note = dependent ? ` [${describeHeads(e, primary.ch)}]` : '';
     const alt = other ? ` · with ${describeHeads(e, other.ch)}: ${other.v.ok ? 'pass' : 'fail'}, ${other.v.measured}` : '';
+    const single = { ok: primary.v.ok, measured: primary.v.measured + note + alt + howMatched(c, primary.view), numbers: primary.v.numbers };
+    const v = overSeeds(c, e, primary.view, primary.v) ?? single;
     return {
       ...base,
-      runs: runsRead(c, primary.view),
-      status: (primary.v.ok ? 'pass' : 'fail') as ClaimStatus,
-      measured: primary.v.measured + note + alt,
-      numbers: primary.v.numbers,
+      runs: [...new Set([...runsRead(c, primary.view), ...seedViews(e).flatMap(({ view }) => (c.needs.every((n) => available(view, n, c)) ? runsRead(c, view) : []))])],
+      status: (v.ok ? 'pass' : 'fail') as ClaimStatus,
+      measured: v === single ? single.measured : `${v.measured} · seed 5: ${single.measured}`,
+      numbers: v.numbers,
       commands: [],
     };
   });
@@ -83,9 +88,16 @@ function missingResult(c: ClaimDef, e: Evidence, runsDir: string, headsFromMain:
   const absent: string[] = [];
   const reasons: string[] = [];
   const commands = new Set<string>();
-  for (const need of c.needs.filter((n) => !available(e, n))) {
+  for (const need of c.needs.filter((n) => !available(e, n, c))) {
     const role = need === 'main-analyses' ? 'main' : need === 'fig10' ? 'fig5b:none' : need;
     const run = e.runs[role];
+    // With the main run done, clamp runs should use its heads (pitfall 10).
+    const headsFrom = headsFromMain && CLAMP_ROLE.test(role) && e.runs.main ? ` --heads-from ${path.join(runsDir, e.runs.main.id)}` : '';
+    if (run?.status === 'finished' && run.seqs < (run.catalogSeqs ?? run.totalSeqs)) {
+      reasons.push(`too short: ${role} (${run.id}, ${k(run.seqs)} of the ${k(c.window?.[role] ?? run.catalogSeqs ?? run.totalSeqs)} sequences claim ${c.id} needs)`);
+      commands.add(`opto sweep ${presetForRole(role)} --runs ${runsDir} --resume${dataFlags(e.data)}${headsFrom}`);
+      continue;
+    }
     if (run?.status === 'finished') {
       // The run is there; only its analyses are not (gathered with analyses off).
       reasons.push(`the analyses of ${run.id} were skipped (--no-analyses)`);
@@ -94,18 +106,91 @@ function missingResult(c: ClaimDef, e: Evidence, runsDir: string, headsFromMain:
     }
     if (run) reasons.push(`unfinished: ${role} (${run.id}, ${k(run.seqs)} of ${k(run.totalSeqs)})`);
     else absent.push(role);
-    // With the main run done, clamp runs should use its heads (pitfall 10).
-    const headsFrom = headsFromMain && CLAMP_ROLE.test(role) && e.runs.main ? ` --heads-from ${path.join(runsDir, e.runs.main.id)}` : '';
     commands.add(`opto sweep ${presetForRole(role)} --runs ${runsDir} --resume${dataFlags(e.data)}${headsFrom}`);
   }
   if (absent.length) reasons.unshift(`no finished run for ${absent.join(', ')}`);
   return { status: 'missing' as ClaimStatus, runs: runsRead(c, e), measured: reasons.join('; '), numbers: {}, commands: [...commands] };
 }
 
-/** Is the evidence `need` present (a finished run, or the named analyses)? */
-function available(e: Evidence, need: string): boolean {
+/**
+ * Is the evidence `need` present for claim `c`: the named analyses, or a finished run that reaches the
+ * claim's window for the role (the catalog run's length unless the claim names less).
+ */
+function available(e: Evidence, need: string, c?: ClaimDef): boolean {
   if (need === 'main-analyses') return e.main !== undefined;
   if (need === 'fig10') return e.fig10 !== undefined;
   const run = e.runs[need];
-  return run !== undefined && run.status === 'finished';
+  if (run === undefined || run.status !== 'finished') return false;
+  const full = run.catalogSeqs ?? run.totalSeqs;
+  return run.seqs >= Math.min(c?.window?.[need] ?? full, full);
 }
+
+/** The report's words for runs that are not the catalog's exact ones: shorter or longer, or assigned with --role. */
+function howMatched(c: ClaimDef, e: Evidence): string {
+  const notes = c.needs.flatMap((n) => {
+    const r = e.runs[n];
+    if (!r || r.match === undefined || r.match === 'exact') return [];
+    const length = r.catalogSeqs !== undefined && r.seqs !== r.catalogSeqs ? `judged on a ${r.seqs < r.catalogSeqs ? 'shorter' : 'longer'} run (${sci(r.seqs)} of ${sci(r.catalogSeqs)} sequences)` : '';
+    const assigned = r.match === 'assigned' ? 'assigned by --role' : '';
+    return length || assigned ? [`${n}: ${[assigned, length].filter(Boolean).join(', ')}, ${r.id}`] : [];
+  });
+  return notes.length ? ` · ${notes.join('; ')}` : '';
+}
+
+/** `2e5`, `3.5e5`: sequence counts in the report's notes on run lengths. */
+function sci(x: number): string {
+  const p = Math.floor(Math.log10(Math.max(x, 1)));
+  const m = Number((x / 10 ** p).toPrecision(3));
+  return `${m}e${p}`;
+}
+
+/** Roles of the main-paper set: the claims judged per init seed read only these runs. */
+const MAIN_ROLES = new Set(mainSet(DEFAULT_PRESET_HEADS).map((r) => r.role));
+
+/** Seeds 6 and 7 (`opto sweep paper-seeds`) as evidence in seed 5's role names, each on its own heads. */
+function seedViews(e: Evidence): { seed: number; view: Evidence }[] {
+  return PAPER_SEEDS.filter((s) => s !== 5 && e.runs[seedRole(s, 'main')]).map((seed) => {
+    const runs = Object.fromEntries([...MAIN_ROLES].flatMap((r) => (e.runs[seedRole(seed, r)] ? [[r, e.runs[seedRole(seed, r)]]] : [])));
+    const heads = e.seedHeads?.[seed] ?? e.heads.paper;
+    return { seed, view: { ...e, heads: { paper: heads }, runs, dataRuns: {}, main: undefined, fig10: undefined, fig10Data: undefined } };
+  });
+}
+
+/** A claim over seeds passes when a majority of the seeds judged pass: 2 of 3, 2 of 2. */
+export const seedsNeeded = (n: number): number => Math.floor(n / 2) + 1;
+
+/**
+ * Claim `c` over init seeds 5, 6, 7 (each on its own heads), when it reads clamp runs, only main-set
+ * runs (claims 13-16, 19, 20), and at least one other seed has them all: "k of n seeds pass" with the per-seed numbers and their medians.
+ * Seed 5's verdict is the one just judged (`five`, on `fiveView`).
+ */
+function overSeeds(c: ClaimDef, e: Evidence, fiveView: Evidence, five: Verdict): Verdict | undefined {
+  // The Fig. 5b and Fig. 6 claims: those whose verdict hangs on a seed's choice of heads.
+  if (!c.needs.some((n) => CLAMP_ROLE.test(n)) || !c.needs.every((n) => MAIN_ROLES.has(n))) return undefined;
+  const others = seedViews(e)
+    .filter(({ view }) => c.needs.every((n) => available(view, n, c)))
+    .map(({ seed, view }) => ({ seed, v: c.judge(view), view }));
+  if (!others.length) return undefined;
+  const all = [{ seed: 5, v: five, view: fiveView }, ...others];
+  const k = all.filter((x) => x.v.ok).length;
+  const n = all.length;
+  const need = seedsNeeded(n);
+  const keys = [...new Set(all.flatMap((x) => Object.keys(x.v.numbers)))];
+  const medians = Object.fromEntries(keys.map((key) => [key, median(all.map((x) => x.v.numbers[key]).filter((x): x is number => typeof x === 'number' && Number.isFinite(x)))]));
+  const shown = keys.filter((key) => medians[key] !== null).map((key) => `${key} ${fmtMedian(medians[key]!)}`);
+  const each = others.map(({ seed, v, view }) => `seed ${seed} (IH ${view.heads.paper.ih}, PT ${view.heads.paper.pt}): ${v.ok ? 'pass' : 'fail'}, ${v.measured}${howMatched(c, view)}`);
+  return {
+    ok: k >= need,
+    measured: `${k} of ${n} seeds pass (seeds ${all.map((x) => `${x.seed} ${x.v.ok ? 'pass' : 'fail'}`).join(', ')}; passing needs ${need} of ${n})${shown.length ? `; medians over seeds: ${shown.join(', ')}` : ''} · ${each.join(' · ')}`,
+    numbers: { ...Object.fromEntries(keys.map((key) => [`median:${key}`, medians[key]])), seedsPass: k, seedsJudged: n },
+  };
+}
+
+function median(xs: number[]): number | null {
+  if (!xs.length) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+const fmtMedian = (x: number): string => (Math.abs(x) >= 1000 ? k(x) : Number(x.toPrecision(3)).toString());

@@ -27,7 +27,8 @@ import { parseRunConfig } from '../config.js';
 import { loadFeatures } from '../data/load.js';
 import { EXTRA_SEEDS } from '../sweep/paperRuns.js';
 import { isFileData, loadDataFlag, type DataInput } from '../sweep/data.js';
-import { findPaperRuns, type FoundRun } from './find.js';
+import { findPaperRuns, type FoundRun, type RoleMatch } from './find.js';
+import { PAPER_SEEDS, seedRole } from '../sweep/paperSeeds.js';
 
 export interface RunEvidence {
   id: string;
@@ -37,6 +38,13 @@ export interface RunEvidence {
   /** Sequences trained so far, and the run's length. */
   seqs: number;
   totalSeqs: number;
+  /**
+   * How the run plays its role (find.ts): the catalog's exact config, the same config with another
+   * length or cadence (a user's own run), or assigned with `--role`; absent in hand-built evidence: exact.
+   */
+  match?: RoleMatch;
+  /** The catalog run's length, when it differs from `totalSeqs`. */
+  catalogSeqs?: number;
   /** Eval rows (kind 'eval'), in order. */
   rows: MetricRow[];
 }
@@ -108,6 +116,8 @@ export interface Evidence {
   data?: JudgedData;
   /** The heads the clamp runs use: seed 5's, and (when the main run is finished) this data's own. */
   heads: { paper: PresetHeads; data?: PresetHeads };
+  /** Heads picked from the finished main runs of seeds 6 and 7 (`paper-seeds`: their clamp runs are `seed:<s>:…` roles in `runs`). */
+  seedHeads?: Record<number, PresetHeads>;
   /** Runs by role: head-independent ones, and the clamp runs on seed 5's heads. */
   runs: Record<string, RunEvidence>;
   /** Clamp runs on this data's heads (`opto sweep … --heads-from <main run>`), by role. */
@@ -130,6 +140,8 @@ export interface GatherOptions {
   features?: FeatureSource;
   /** Judge the runs trained on this feature file (`opto report --data`); the synthetic features by default. */
   data?: DataInput;
+  /** `--role <role>=<run>`: runs assigned to roles by hand (a run directory, or a run ID under the runs directory). */
+  assign?: Record<string, string>;
 }
 
 /** Toy-model seeds the report runs (claim 17 is judged on the median over them). */
@@ -141,9 +153,19 @@ export async function gatherEvidence(runsDir: string, opts: GatherOptions = {}):
   const fileFeatures = file ? await loadDataFlag(file) : undefined;
   // Pitfall 10: the clamps should use this data's heads, picked from its main run; runs made with
   // `--heads-from <main run>` are preferred over runs with seed 5's heads.
-  const mainRun = findPaperRuns(runsDir, undefined, file).paper.get('main');
-  const data = mainRun?.record.status === 'finished' ? (await headsFromRun(mainRun.dir)).heads : undefined;
-  const found = findPaperRuns(runsDir, data, file);
+  // The same for seeds 6 and 7 (`opto sweep paper-seeds`): each seed's clamps on its own heads.
+  const first = findPaperRuns(runsDir, undefined, file, { assign: opts.assign }).paper;
+  const headsOf = async (role: string) => {
+    const f = first.get(role);
+    return f?.record.status === 'finished' ? (await headsFromRun(f.dir)).heads : undefined;
+  };
+  const data = await headsOf('main');
+  const seedHeads: Record<number, PresetHeads> = {};
+  for (const s of PAPER_SEEDS.filter((s) => s !== 5)) {
+    const h = await headsOf(seedRole(s, 'main'));
+    if (h) seedHeads[s] = h;
+  }
+  const found = findPaperRuns(runsDir, data, file, { seedHeads, assign: opts.assign });
   const evidenceOf = (m: Map<string, FoundRun>) => Object.fromEntries([...m].map(([role, f]) => [role, runEvidence(f)]));
   const recorded = [...found.paper.values()][0]?.record.data.description;
   const description = fileFeatures
@@ -153,6 +175,7 @@ export async function gatherEvidence(runsDir: string, opts: GatherOptions = {}):
     runsDir,
     data: { ...file, description },
     heads: { paper: DEFAULT_PRESET_HEADS, data },
+    seedHeads,
     runs: evidenceOf(found.paper),
     dataRuns: evidenceOf(found.data),
     seeds: [],
@@ -190,8 +213,9 @@ function registered<K extends Exclude<AnalysisName, 'progress'>>(a: AnalysisRun,
   return cachedAnalysis(a, name, () => run(a, { curve: pickCheckpoints(a.checkpoints, 100), log: log ?? (() => undefined) }), log);
 }
 
-function runEvidence(f: FoundRun): RunEvidence {
-  return { id: f.id, heads: f.heads, status: f.record.status, seqs: f.record.progress.seqs, totalSeqs: f.record.config.schedule.seqs, rows: f.rows };
+/** A found run as the claims read it. */
+export function runEvidence(f: FoundRun): RunEvidence {
+  return { id: f.id, heads: f.heads, status: f.record.status, seqs: f.record.progress.seqs, totalSeqs: f.record.config.schedule.seqs, rows: f.rows, match: f.match, catalogSeqs: f.catalogSeqs };
 }
 
 async function mainAnalyses(f: FoundRun, opts: GatherOptions): Promise<MainAnalyses> {

@@ -5,7 +5,7 @@
  * property at a time and expect exactly the claims that read it to fail.
  */
 import * as path from 'node:path';
-import { parseRunConfig } from '../config.js';
+import { parseRunConfig, type RunConfig } from '../config.js';
 import { LN2 } from '../metrics.js';
 import { DEFAULT_PRESET_HEADS } from '../presets.js';
 import { RUN_SCHEMA, RunDir, type MetricRow, type RunRecord } from '../store/runDir.js';
@@ -221,4 +221,16 @@ export function fakeRun(dir: string, config: unknown, status: RunRecord['status'
     progress: { seqs, step: seqs / 32 },
   });
   rd.appendMetrics([{ kind: 'eval', seqs: 0, step: 0, set: 'fsl_train', loss: loss0, acc: 0.2 }]);
+}
+
+/**
+ * A finished run directory whose eval rows follow `shape` (`syntheticRun`'s curves) every `every`
+ * sequences up to the run's own `schedule.seqs`: a run a user trained, without training it.
+ */
+export function writeCurveRun(dir: string, config: unknown, shape: CurveShape, every = 2000): RunConfig {
+  const cfg = parseRunConfig(config);
+  fakeRun(dir, cfg, 'finished', cfg.schedule.seqs, lossAt(0, shape));
+  const rows = syntheticRun(path.basename(dir), cfg.schedule.seqs, every, shape).rows.filter((r) => !(r.seqs === 0 && r.set === 'fsl_train'));
+  RunDir.open(dir).appendMetrics(rows);
+  return cfg;
 }

@@ -25,7 +25,7 @@ import { headLabel } from '../interventions/heads.js';
 
 export { classSplitFor };
 
-export type PaperSet = 'paper-main' | 'paper-appendix' | 'fig7-graft' | 'fig18-seeds';
+export type PaperSet = 'paper-main' | 'paper-appendix' | 'fig7-graft' | 'fig18-seeds' | 'paper-seeds';
 
 export interface PaperRun {
   /** Unique key, e.g. `main`, `only:3`, `fig5b:match`, `fig6:match:100:5`, `graft:6`. */
@@ -42,6 +42,7 @@ export const SET_SWEEP_NAME: Record<PaperSet, string> = {
   'paper-appendix': 'paper-appendix',
   'fig7-graft': 'paper-appendix',
   'fig18-seeds': 'paper-appendix',
+  'paper-seeds': 'paper-seeds',
 };
 
 export const HEADS = [0, 1, 2, 3, 4, 5, 6, 7];
@@ -72,7 +73,8 @@ const task = (classes: number, labels: number) => ({ classSplit: classSplitFor(c
 /** A head-clamping run preset built for `heads`, with `overrides` merged on top. */
 const clamped = (name: string, heads: PresetHeads, overrides: RunConfigInput = {}): RunConfigInput => mergeConfig(presetConfig(name, heads), overrides);
 
-function mainSet(heads: PresetHeads): PaperRun[] {
+/** The main-paper set (Figs. 3, 4b, 5b, 6), its clamps on `heads`; `sweep/paperSeeds.ts` repeats it per init seed. */
+export function mainSet(heads: PresetHeads): PaperRun[] {
   const runs: PaperRun[] = [{ role: 'main', figure: 'fig3', set: 'paper-main', config: { preset: 'main' } }];
   for (const h of HEADS) runs.push({ role: `only:${h}`, figure: 'fig4b', set: 'paper-main', config: { preset: `only-${headLabel(1, h)}` } });
   for (const c of FIG5B_CONDITIONS) runs.push({ role: `fig5b:${c}`, figure: 'fig5b', set: 'paper-main', config: clamped(`fig5b-${c}`, heads) });
