@@ -9,21 +9,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { runChecksums } from '@optoscope/engine';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { optoSync, removeTemps, start, startRedis, tmp, until, workerEvents as events, type Proc } from './testing/procs.js';
+import { describe, expect, it } from 'vitest';
+import { optoSync, start, redisForFile, tmp, until, workerEvents as events, type Proc } from './testing/procs.js';
 
 const procs: Proc[] = [];
-let redisUrl = '';
-
-beforeAll(async () => {
-  redisUrl = await startRedis(procs);
-});
-
-afterAll(async () => {
-  for (const p of procs) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
-  await Promise.all(procs.map((p) => p.exited));
-  removeTemps();
-});
+const redis = redisForFile(procs);
 
 const readRecord = (dir: string) => JSON.parse(fs.readFileSync(path.join(dir, 'run.json'), 'utf8'));
 
@@ -36,12 +26,13 @@ describe('a member that fails on a queue worker', () => {
       seeds: [5, 6],
     };
     fs.writeFileSync(path.join(d, 's.json'), JSON.stringify(spec));
-    const queue = ['--queue', redisUrl, '--queue-name', 'failed-member'];
+    const queue = ['--queue', redis(), '--queue-name', 'failed-member'];
     expect(optoSync(['sweep', 's.json', ...queue], d).stdout).toMatch(/^enqueued 2 of 2 runs/);
     const ids = optoSync(['sweep', 's.json', '--list'], d).stdout.trim().split('\n').slice(0, -1).map((l) => l.trim().split(/\s+/)[1]);
     expect(ids).toHaveLength(2);
 
-    const workerArgs = ['worker', ...queue, '--runs', 'runs', '--concurrency', '1', '--heartbeat', '5000', '--until-empty'];
+    // One worker and no takeover here: a long lock, so that a loaded machine cannot make the job look stalled.
+    const workerArgs = ['worker', ...queue, '--runs', 'runs', '--concurrency', '1', '--heartbeat', '20000', '--until-empty'];
     const w1 = start(workerArgs, d);
     procs.push(w1);
     await until(() => events(w1.stderr(), 'start').length > 0, 60_000, `the worker to start a run: ${w1.stderr()}`);
