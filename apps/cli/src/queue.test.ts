@@ -6,21 +6,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { runChecksums } from '@optoscope/engine';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { optoSync, removeTemps, sleep, start, startRedis, tmp, until, workerEvents as events, type Proc } from './testing/procs.js';
+import { describe, expect, it } from 'vitest';
+import { optoSync, sleep, start, redisForFile, tmp, until, workerEvents as events, type Proc } from './testing/procs.js';
 
 const procs: Proc[] = [];
-let redisUrl = '';
-
-beforeAll(async () => {
-  redisUrl = await startRedis(procs);
-});
-
-afterAll(async () => {
-  for (const p of procs) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
-  await Promise.all(procs.map((p) => p.exited));
-  removeTemps();
-});
+const redis = redisForFile(procs);
 
 describe('BullMQ queue with a real Redis', () => {
   it('two workers share a sweep; one is killed mid-run; every run completes exactly once and the resumed one matches an uninterrupted run', async () => {
@@ -32,15 +22,15 @@ describe('BullMQ queue with a real Redis', () => {
       seeds: [5, 6],
     };
     fs.writeFileSync(path.join(d, 's.json'), JSON.stringify(spec));
-    const enq = optoSync(['sweep', 's.json', '--queue', redisUrl], d);
+    const enq = optoSync(['sweep', 's.json', '--queue', redis()], d);
     expect(enq.code, enq.stderr).toBe(0);
     expect(enq.stdout).toMatch(/^enqueued 4 of 4 runs/);
     // Submitting again adds nothing (job IDs are run IDs).
-    expect(optoSync(['sweep', 's.json', '--queue', redisUrl], d).stdout).toMatch(/^enqueued 0 of 4 runs on .*; 4 already queued or done/);
+    expect(optoSync(['sweep', 's.json', '--queue', redis()], d).stdout).toMatch(/^enqueued 0 of 4 runs on .*; 4 already queued or done/);
 
     // A 5 s lock: short enough for a quick takeover, long enough that a live worker on a loaded machine
     // (CI shares its cores) still renews it in time; 1.5 s lost live locks at load average ~10.
-    const workerArgs = ['worker', '--queue', redisUrl, '--runs', 'runs', '--concurrency', '1', '--heartbeat', '5000', '--until-empty'];
+    const workerArgs = ['worker', '--queue', redis(), '--runs', 'runs', '--concurrency', '1', '--heartbeat', '5000', '--until-empty'];
     const a = start(workerArgs, d);
     const b = start(workerArgs, d);
     procs.push(a, b);
@@ -69,7 +59,7 @@ describe('BullMQ queue with a real Redis', () => {
     expect(events(logB, 'resume')).toEqual([victim]);
     expect(logB).toMatch(new RegExp(`resume ${victim} from [1-9]`));
     for (const id of ids) expect(JSON.parse(fs.readFileSync(path.join(d, 'runs', id, 'run.json'), 'utf8')).status).toBe('finished');
-    const wait = optoSync(['sweep', 's.json', '--queue', redisUrl, '--wait', '--no-progress'], d);
+    const wait = optoSync(['sweep', 's.json', '--queue', redis(), '--wait', '--no-progress'], d);
     expect(wait.code, wait.stderr).toBe(0);
     expect(wait.stdout).toMatch(/4 completed, 0 failed on the queue/);
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { instantiateCore } from './index.js';
 import { expectClose, guarded, randF32, rng, scopedArena } from './testing/helpers.js';
+import { refLayerNorm, refLayerNormBwd } from './testing/reference.js';
 
 const core = instantiateCore();
 const { arena } = core;
@@ -147,41 +148,6 @@ describe('elementwise', () => {
     });
   });
 });
-
-function refLayerNorm(x: Float32Array, g: Float32Array, b: Float32Array, M: number, N: number, eps: number) {
-  const y = new Float64Array(M * N), mean = new Float64Array(M), rstd = new Float64Array(M);
-  for (let m = 0; m < M; m++) {
-    let s = 0;
-    for (let j = 0; j < N; j++) s += x[m * N + j]!;
-    const mu = s / N;
-    let q = 0;
-    for (let j = 0; j < N; j++) q += (x[m * N + j]! - mu) ** 2;
-    const rs = 1 / Math.sqrt(q / N + eps);
-    mean[m] = mu; rstd[m] = rs;
-    for (let j = 0; j < N; j++) y[m * N + j] = (x[m * N + j]! - mu) * rs * g[j]! + b[j]!;
-  }
-  return { y, mean, rstd };
-}
-
-function refLayerNormBwd(dy: Float32Array, x: Float32Array, g: Float32Array, M: number, N: number, eps: number) {
-  const { mean, rstd } = refLayerNorm(x, g, new Float32Array(N), M, N, eps);
-  const dx = new Float64Array(M * N), dg = new Float64Array(N), db = new Float64Array(N);
-  for (let m = 0; m < M; m++) {
-    let s1 = 0, s2 = 0;
-    for (let j = 0; j < N; j++) {
-      const xh = (x[m * N + j]! - mean[m]!) * rstd[m]!;
-      const gh = dy[m * N + j]! * g[j]!;
-      s1 += gh; s2 += gh * xh;
-      db[j] += dy[m * N + j]!;
-      dg[j] += dy[m * N + j]! * xh;
-    }
-    for (let j = 0; j < N; j++) {
-      const xh = (x[m * N + j]! - mean[m]!) * rstd[m]!;
-      dx[m * N + j] = rstd[m]! * (dy[m * N + j]! * g[j]! - s1 / N - xh * (s2 / N));
-    }
-  }
-  return { dx, dg, db };
-}
 
 describe('layernorm', () => {
   it('reference backward matches finite differences of the reference forward', () => {

@@ -1,30 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { instantiateCore } from './index.js';
 import { expectClose, guarded, randF32, rng } from './testing/helpers.js';
+import { refMatmul } from './testing/reference.js';
 
 const core = instantiateCore();
-
-type Variant = 'nt' | 'nn' | 'tn';
-
-/** Reference in float64, plus Σ|a·b| per output (the scale of f32 accumulation error). */
-function refMatmul(v: Variant, A: Float32Array, B: Float32Array, C0: Float32Array | null, M: number, N: number, K: number) {
-  const ref = new Float64Array(M * N), mag = new Float64Array(M * N);
-  for (let i = 0; i < M; i++) {
-    for (let j = 0; j < N; j++) {
-      let s = 0, a = 0;
-      for (let k = 0; k < K; k++) {
-        const x = v === 'tn' ? A[k * M + i]! : A[i * K + k]!;
-        const y = v === 'nt' ? B[j * K + k]! : B[k * N + j]!;
-        s += x * y;
-        a += Math.abs(x * y);
-      }
-      const c0 = C0 ? C0[i * N + j]! : 0;
-      ref[i * N + j] = c0 + s;
-      mag[i * N + j] = Math.abs(c0) + a + 1e-20;
-    }
-  }
-  return { ref, mag };
-}
 
 function runCase(v: Variant, M: number, N: number, K: number, acc: boolean, seed: number) {
   const r = rng(seed);

@@ -96,4 +96,16 @@ describe('Adam against the textbook update', () => {
     const after = be.read(params.values);
     for (let i = 0; i < params.total; i += 101) expect(before[i] - after[i]).toBeCloseTo((cfg.lr * g[i]) / (Math.abs(g[i]) + cfg.eps), 12);
   });
+
+  for (const [name, make] of [['reference', createReferenceBackend], ['wasm', createWasmBackend]] as const)
+    it(`gradNorm is the L2 norm of the whole gradient, summed here in float64 (${name})`, () => {
+      const be = make();
+      const params = new ParamStore(be, DEFAULT_MODEL);
+      const rng = new Rng(5);
+      const g = Float64Array.from({ length: params.total }, (_, i) => rng.normal() * 10 ** ((i % 3) - 2));
+      be.write(params.grads, g);
+      let ss = 0;
+      for (const x of be.read(params.grads)) ss += x * x;
+      expect(Math.abs(new Adam(params, cfg).gradNorm() - Math.sqrt(ss)) / Math.sqrt(ss)).toBeLessThan(1e-6);
+    });
 });

@@ -5,6 +5,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll } from 'vitest';
 
 export const MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
 
@@ -81,6 +82,23 @@ export async function startRedis(procs: Proc[]): Promise<string> {
   procs.push(redis);
   await until(() => /Ready to accept connections/.test(redis.stdout()), 10_000, `redis-server on port ${port}: ${redis.stdout()}${redis.stderr()}`);
   return `redis://127.0.0.1:${port}`;
+}
+
+/**
+ * For a whole test file: a redis-server of its own before its tests; after them, every process in `procs` still
+ * running killed (SIGKILL) and awaited, and the temp directories removed. Returns the Redis URL (once started).
+ */
+export function redisForFile(procs: Proc[]): () => string {
+  let url = '';
+  beforeAll(async () => {
+    url = await startRedis(procs);
+  });
+  afterAll(async () => {
+    for (const p of procs) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
+    await Promise.all(procs.map((p) => p.exited));
+    removeTemps();
+  });
+  return () => url;
 }
 
 /** The run IDs of `[hh:mm:ss host:pid] <verb> <id>...` lines in an `opto worker` log. */

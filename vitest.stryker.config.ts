@@ -1,0 +1,19 @@
+import { defineConfig } from 'vitest/config';
+
+// The tests Stryker runs mutants against (stryker.config.mjs): fast unit tests of the mutated modules, each with
+// an independent reference. Slow end-to-end suites stay out: Stryker runs a test file once per mutant that it
+// covers, on 2 shared cores.
+export default defineConfig({
+  test: {
+    include: [
+      'packages/engine/src/optim.test.ts',
+      'packages/engine/src/trainSetup.test.ts',
+      'packages/engine/src/store/atomic.test.ts',
+      'packages/engine/src/report/claims.test.ts',
+      'packages/engine/src/report/claimBounds.test.ts',
+      'packages/engine/src/report/tightened.test.ts',
+    ],
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+  },
+});
