@@ -18,6 +18,7 @@
  */
 import { statSync } from 'node:fs';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { MetricRowsTable } from './metricRows.js';
 import { METRIC_COLUMNS, lit, readMetricsSql } from './metricsSql.js';
 
 export interface AggregateMember {
@@ -72,8 +73,12 @@ export interface SweepAggregate {
   runs: RunStats[];
 }
 
-/** Aggregate `sel` over `members` (one query for the curves, one for the per-run statistics). */
-export async function aggregateSweep(connection: DuckDBConnection, members: readonly AggregateMember[], sel: SeriesSelector): Promise<SweepAggregate> {
+/**
+ * Aggregate `sel` over `members` (one query for the curves, one for the per-run statistics), reading their
+ * metrics files, or from `rows`: a table holding those files' rows with their `filename` (a
+ * {@link MetricRowsTable}, which a long-lived reader keeps current).
+ */
+export async function aggregateSweep(connection: DuckDBConnection, members: readonly AggregateMember[], sel: SeriesSelector, rows?: MetricRowsTable): Promise<SweepAggregate> {
   if (!(sel.metric in METRIC_COLUMNS) || ['kind', 'set'].includes(sel.metric)) throw new Error(`metric '${sel.metric}' is not a metrics column (one of ${Object.keys(METRIC_COLUMNS).filter((c) => c !== 'kind' && c !== 'set').join(', ')})`);
   const x = sel.x ?? 'seqs';
   if (x !== 'seqs' && x !== 'wall_s') throw new Error(`x must be seqs or wall_s, got '${String(x)}'`);
@@ -82,7 +87,7 @@ export async function aggregateSweep(connection: DuckDBConnection, members: read
   const present = members.filter((m) => fileExists(m.metricsFile));
   if (!present.length) return { bucketWidth: 0, points: [], runs: [] };
 
-  const src = readMetricsSql(present.map((m) => m.metricsFile));
+  const src = rows ? `SELECT * FROM ${rows.table} WHERE filename IN (${present.map((m) => lit(m.metricsFile)).join(', ')})` : readMetricsSql(present.map((m) => m.metricsFile));
   const values = `(VALUES ${present.map((m) => `(${lit(m.metricsFile)}, ${m.group}, ${lit(m.run)})`).join(', ')})`;
   // One scan of the files into a temp table, read by both statements below.
   const tmp = `agg_${Math.random().toString(36).slice(2)}`;
@@ -137,18 +142,30 @@ function fileExists(f: string): boolean {
   }
 }
 
-/** An in-memory DuckDB kept open for many aggregations (a server's): one connection per call. */
-export function sweepAggregator(): { aggregate: (members: readonly AggregateMember[], sel: SeriesSelector) => Promise<SweepAggregate>; close: () => Promise<void> } {
+/**
+ * An in-memory DuckDB kept open for many aggregations (a server's): one connection per call, the members'
+ * metrics rows kept resident between calls ({@link MetricRowsTable}: a file is parsed again only when it
+ * changed). `warm()` opens the database ahead of the first call (a server does so when it starts).
+ */
+export function sweepAggregator(): { aggregate: (members: readonly AggregateMember[], sel: SeriesSelector) => Promise<SweepAggregate>; warm: () => Promise<void>; close: () => Promise<void> } {
   const instance = DuckDBInstance.create(':memory:');
+  const rows = new MetricRowsTable();
+  const withConnection = async <T>(fn: (c: DuckDBConnection) => Promise<T>): Promise<T> => {
+    const connection = await (await instance).connect();
+    try {
+      return await fn(connection);
+    } finally {
+      connection.closeSync();
+    }
+  };
   return {
-    async aggregate(members, sel) {
-      const connection = await (await instance).connect();
-      try {
-        return await aggregateSweep(connection, members, sel);
-      } finally {
-        connection.closeSync();
-      }
-    },
+    aggregate: (members, sel) =>
+      withConnection(async (connection) => {
+        await rows.refresh(connection, members.map((m) => m.metricsFile));
+        return aggregateSweep(connection, members, sel, rows);
+      }),
+    // Loads the native binding and creates the table (a refresh of no files).
+    warm: () => withConnection((connection) => rows.refresh(connection, [])),
     async close() {
       (await instance).closeSync();
     },
