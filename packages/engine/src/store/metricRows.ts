@@ -18,12 +18,21 @@ function stamp(file: string): string | null {
 export class MetricRowsTable {
   /** file → the stamp its rows in the table were read under. */
   private readonly loaded = new Map<string, string>();
+  /** file → its key in the table's `fid` column (small integers join faster than paths). */
+  private readonly ids = new Map<string, number>();
   private created = false;
   /** Refreshes run one at a time: two requests never load the same file twice or interleave deletes. */
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(readonly table = 'metric_rows') {
     if (!/^\w+$/.test(table)) throw new Error(`table name '${table}' is not an identifier`);
+  }
+
+  /** The `fid` of a file's rows (assigned on first sight; the rows are there after a `refresh` naming it). */
+  idOf(file: string): number {
+    let id = this.ids.get(file);
+    if (id === undefined) this.ids.set(file, (id = this.ids.size));
+    return id;
   }
 
   /**
@@ -39,20 +48,21 @@ export class MetricRowsTable {
   private async refreshNow(connection: DuckDBConnection, files: readonly string[]): Promise<void> {
     if (!this.created) {
       const cols = Object.entries(METRIC_COLUMNS).map(([k, t]) => `"${k}" ${t}`);
-      await connection.run(`CREATE OR REPLACE TABLE ${this.table} (${cols.join(', ')}, filename VARCHAR)`);
+      await connection.run(`CREATE OR REPLACE TABLE ${this.table} (fid INTEGER, ${cols.join(', ')})`);
       this.created = true;
     }
-    const changed: { file: string; stamp: string | null }[] = [];
+    const changed: { file: string; fid: number; stamp: string | null }[] = [];
     for (const file of new Set(files)) {
       const s = stamp(file);
-      if (s !== (this.loaded.get(file) ?? null)) changed.push({ file, stamp: s });
+      if (s !== (this.loaded.get(file) ?? null)) changed.push({ file, fid: this.idOf(file), stamp: s });
     }
     if (!changed.length) return;
-    await connection.run(`DELETE FROM ${this.table} WHERE filename IN (${changed.map((c) => lit(c.file)).join(', ')})`);
+    await connection.run(`DELETE FROM ${this.table} WHERE fid IN (${changed.map((c) => c.fid).join(', ')})`);
     const present = changed.filter((c) => c.stamp !== null);
     if (present.length) {
-      const cols = Object.keys(METRIC_COLUMNS).map((k) => `"${k}"`).join(', ');
-      await connection.run(`INSERT INTO ${this.table} SELECT ${cols}, filename FROM (${readMetricsSql(present.map((c) => c.file))})`);
+      const cols = Object.keys(METRIC_COLUMNS).map((k) => `r."${k}"`).join(', ');
+      const fids = `(VALUES ${present.map((c) => `(${lit(c.file)}, ${c.fid})`).join(', ')}) AS f(file, fid)`;
+      await connection.run(`INSERT INTO ${this.table} SELECT f.fid, ${cols} FROM (${readMetricsSql(present.map((c) => c.file))}) r JOIN ${fids} ON r.filename = f.file`);
     }
     for (const c of changed) {
       if (c.stamp === null) this.loaded.delete(c.file);
