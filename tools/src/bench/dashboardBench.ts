@@ -61,6 +61,8 @@ export interface SweepBenchResult {
   groups: number;
   /** The run list's first page under `concurrency` clients at once. */
   listing: { concurrency: number; requests: number; p50Ms: number; p99Ms: number };
+  /** The machine's 1-minute load average when these were measured, and its cores: on a shared machine every time above scales with it. */
+  load: { avg1: number; cores: number };
 }
 
 export const SWEEP_COLD_BUDGET_MS = 500;
@@ -269,6 +271,7 @@ export async function runDashboardBench(o: DashboardBenchOptions): Promise<Dashb
 /** The compare view's grouped answer (cold, warm, regrouped) and the run list under 20 concurrent clients. */
 async function measureSweep(base: string, ids: string[], o: { conditions: number; seeds: number; evalPoints: number; repeats: number; runs: number; log?: (s: string) => void }): Promise<SweepBenchResult> {
   const q = `/api/sweep?runs=${ids.join(',')}`;
+  const load = { avg1: os.loadavg()[0]!, cores: os.availableParallelism() };
   const cold = await timed(base + q);
   const answer = JSON.parse(cold.body.toString('utf8')) as { groups: unknown[] };
   const warm: number[] = [];
@@ -296,6 +299,7 @@ async function measureSweep(base: string, ids: string[], o: { conditions: number
     bytes: cold.bytes,
     groups: answer.groups.length,
     listing: { concurrency, requests: lat.length, p50Ms: quantile(lat, 0.5), p99Ms: quantile(lat, 0.99) },
+    load,
   };
 }
 
@@ -337,5 +341,6 @@ function formatSweep(s: SweepBenchResult, total: number): string[] {
     `compare view, grouped and aggregated (/api/sweep): ${s.runs} runs (${s.conditions} conditions x ${s.seeds} seeds, ${s.evalPoints} eval points each) -> ${s.groups} groups, ${(s.bytes / 1024).toFixed(1)} KiB`,
     `  cold ${ok(s.coldMs, SWEEP_COLD_BUDGET_MS)}, warm median ${ok(s.warmMedianMs, SWEEP_WARM_BUDGET_MS)}, warm p95 ${s.warmP95Ms.toFixed(1)} ms, another grouping (not cached) ${s.regroupMs.toFixed(1)} ms`,
     `run list of ${total} runs, first page, ${s.listing.concurrency} concurrent clients x ${s.listing.requests / s.listing.concurrency} requests: p50 ${s.listing.p50Ms.toFixed(1)} ms, p99 ${ok(s.listing.p99Ms, LISTING_P99_BUDGET_MS)}`,
+    `measured at load average ${s.load.avg1.toFixed(1)} on ${s.load.cores} cores`,
   ];
 }

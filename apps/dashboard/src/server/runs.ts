@@ -5,10 +5,11 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { RunRecord, Staleness } from '@optoscope/engine';
-import { engine } from './engine';
+import type { Heartbeat, RunRecord, Staleness } from '@optoscope/engine';
+import { engine, type EngineModule } from './engine';
 import { ApiError, redactPaths } from './errors';
 import { containedPath, runPath, runsDir, runsLocation } from './paths';
+import { RunsWatch } from './runWatch';
 
 export interface RunRow {
   id: string;
@@ -42,6 +43,8 @@ interface Cached {
   key: string;
   row: RunRow;
   host?: string;
+  /** A running run's heartbeat, read when the run last changed. */
+  beat?: Heartbeat | null;
   flat: Record<string, string | number | boolean | null>;
 }
 
@@ -113,16 +116,6 @@ function rowOf(id: string, rec: RunRecord): RunRow {
   };
 }
 
-/** mtime and size of a file, '-' when it is absent: part of a cache key. */
-function stamp(file: string): string {
-  try {
-    const st = fs.statSync(file);
-    return `${st.mtimeMs}:${st.size}`;
-  } catch {
-    return '-';
-  }
-}
-
 /** Bumped whenever a run appears, changes or goes: what is derived from the whole list is kept per version. */
 let version = 0;
 const derived = new Map<string, { version: number; value: unknown }>();
@@ -135,85 +128,111 @@ function perVersion<T>(name: string, make: () => T): T {
   return value;
 }
 
-/** Liveness changes with the clock, not with run.json, so it is judged on every listing (running runs only). */
-async function withStaleness(c: Cached, dir: string): Promise<Cached> {
+/** Liveness changes with the clock, not with run.json, so it is judged on every listing (running runs only), from the heartbeat read when the run last changed. */
+function withStaleness(c: Cached, E: EngineModule): Cached {
   if (c.row.status !== 'running') return c;
-  const { readHeartbeat, resumeCommand, runStaleness } = await engine();
-  const stale = runStaleness({ status: 'running', updated_at: c.row.updatedAt ?? '', host: c.host }, readHeartbeat(dir), resumeCommand(runsLocation(), c.row.id));
-  return { ...c, row: { ...c.row, stale } };
+  const stale = E.runStaleness({ status: 'running', updated_at: c.row.updatedAt ?? '', host: c.host }, c.beat ?? null, E.resumeCommand(runsLocation(), c.row.id));
+  return stale ? { ...c, row: { ...c.row, stale } } : c;
 }
 
 /**
- * Every run under the runs directory (a run.json is what makes a directory a run), cached by the run.json's
- * inode, mtime and size: an unchanged run costs one stat. The containment check (realpath) runs when a
- * run.json is new or changed, so a directory swapped for a link out of the runs directory is seen then.
+ * Every run under the runs directory (a run.json is what makes a directory a run), kept as an index that is
+ * updated where the file system says something changed (runWatch.ts): an unchanged run costs nothing, a
+ * changed one a stat of its run.json (inode, mtime, size) and, if that changed, a read. The containment
+ * check (realpath) runs when a run.json is new or changed, so a directory swapped for a link out of the runs
+ * directory is seen then.
  */
 export function allRuns(): Promise<Cached[]> {
-  // Requests that arrive while a scan is queued share it (the scan starts after all of them arrived, so each
-  // still sees the directory as of after its request): 20 clients at once cost one scan, not 20.
+  // Requests that arrive while an update is queued share it (it starts after all of them arrived, and after
+  // a turn of the event loop has delivered the file notifications queued before them, so each still sees
+  // the directory as of after its request): 20 clients at once cost one update, not 20.
   return (pendingScan ??= new Promise<Cached[]>((resolve, reject) =>
-    setImmediate(() => {
-      pendingScan = null;
-      scanRuns().then(resolve, reject);
-    }),
+    // Two turns: a notification on a watch added in the turn before the change is only read one turn later.
+    setImmediate(() =>
+      setImmediate(() => {
+        pendingScan = null;
+        updateIndex().then(resolve, reject);
+      }),
+    ),
   ));
 }
 let pendingScan: Promise<Cached[]> | null = null;
+let watch: RunsWatch | null = null;
+/** The index sorted by id, as of `sortedVersion`. */
+let sorted: Cached[] = [];
+let sortedVersion = -1;
 
-async function scanRuns(): Promise<Cached[]> {
-  const { RunDir, readRunTags, TAGS_FILE } = await engine();
+async function updateIndex(): Promise<Cached[]> {
+  const E = await engine();
   const root = runsDir();
-  const seen = new Set<string>();
-  const out: Cached[] = [];
-  for (const d of fs.readdirSync(root, { withFileTypes: true })) {
-    if (d.name.startsWith('.')) continue;
-    const dir = path.join(root, d.name);
-    let st: fs.Stats;
-    try {
-      st = fs.statSync(path.join(dir, 'run.json'));
-      if (!st.isFile()) continue;
-    } catch {
-      continue;
-    }
-    const tagsFile = path.join(dir, TAGS_FILE);
-    const key = `${st.ino}:${st.mtimeMs}:${st.size}:${stamp(tagsFile)}`;
-    let c = cache.get(dir);
-    if (!c || c.key !== key) {
-      try {
-        // A symlinked run that leaves the runs directory is not listed at all.
-        containedPath(root, d.name, 'run.json');
-      } catch {
-        continue;
-      }
-      version++;
-      try {
-        const rec = RunDir.open(dir).readRecord();
-        c = { key, row: rowOf(d.name, rec), flat: flatten(rec.config), host: rec.host };
-        c.flat.status = rec.status;
-      } catch (e) {
-        // A run.json being replaced or corrupt: listed with the reason instead of failing the list.
-        c = { key, row: { ...rowOf(d.name, { config: {} } as RunRecord), status: 'unreadable', error: redactPaths((e as Error).message) }, flat: {} };
-      }
-      try {
-        containedPath(root, d.name, TAGS_FILE); // a tags.json that links out of the runs directory is not read
-        const t = readRunTags(dir);
-        c.row.tags = t.tags;
-        c.row.note = t.note;
-        for (const [k, v] of Object.entries(t.tags)) c.flat[`tags.${k}`] = v;
-      } catch (e) {
-        c.row.tagsError = redactPaths((e as Error).message);
-      }
-      cache.set(dir, c);
-    }
-    seen.add(d.name);
-    out.push(await withStaleness(c, dir));
+  if (watch?.root !== root) {
+    watch?.close();
+    watch = new RunsWatch(root);
+    cache.clear();
+    version++;
   }
-  for (const k of cache.keys())
-    if (path.dirname(k) === root && !seen.has(path.basename(k))) {
-      cache.delete(k);
-      version++;
+  const changed = watch.take();
+  if (changed === 'all') {
+    const names = new Set<string>();
+    for (const d of fs.readdirSync(root, { withFileTypes: true })) if (!d.name.startsWith('.')) names.add(d.name);
+    for (const name of cache.keys()) if (!names.has(name)) forget(name);
+    for (const name of names) updateRun(E, root, name);
+  } else for (const name of changed) if (!name.startsWith('.')) updateRun(E, root, name);
+  if (sortedVersion !== version) {
+    sorted = [...cache.values()].sort((a, b) => (a.row.id < b.row.id ? -1 : a.row.id > b.row.id ? 1 : 0));
+    sortedVersion = version;
+  }
+  return sorted.map((c) => withStaleness(c, E));
+}
+
+function forget(name: string): void {
+  if (cache.delete(name)) version++;
+  watch?.unwatchRun(name);
+}
+
+/** Bring one entry of the runs directory up to date (it may have appeared, changed or gone). */
+function updateRun(E: EngineModule, root: string, name: string): void {
+  const dir = path.join(root, name);
+  let st: fs.Stats | undefined;
+  try {
+    if (fs.statSync(dir).isDirectory()) watch?.watchRun(name);
+    st = fs.statSync(path.join(dir, 'run.json'), { throwIfNoEntry: false });
+  } catch {
+    st = undefined;
+  }
+  if (!st?.isFile()) return forget(name);
+  const tags = fs.statSync(path.join(dir, E.TAGS_FILE), { throwIfNoEntry: false });
+  const key = `${st.ino}:${st.mtimeMs}:${st.size}:${tags ? `${tags.mtimeMs}:${tags.size}` : '-'}`;
+  let c = cache.get(name);
+  if (!c || c.key !== key) {
+    try {
+      // A symlinked run that leaves the runs directory is not listed at all.
+      containedPath(root, name, 'run.json');
+    } catch {
+      return forget(name);
     }
-  return out.sort((a, b) => (a.row.id < b.row.id ? -1 : a.row.id > b.row.id ? 1 : 0));
+    version++;
+    try {
+      const rec = E.RunDir.open(dir).readRecord();
+      c = { key, row: rowOf(name, rec), flat: flatten(rec.config), host: rec.host };
+      c.flat.status = rec.status;
+    } catch (e) {
+      // A run.json being replaced or corrupt: listed with the reason instead of failing the list.
+      c = { key, row: { ...rowOf(name, { config: {} } as RunRecord), status: 'unreadable', error: redactPaths((e as Error).message) }, flat: {} };
+    }
+    try {
+      containedPath(root, name, E.TAGS_FILE); // a tags.json that links out of the runs directory is not read
+      const t = E.readRunTags(dir);
+      c.row.tags = t.tags;
+      c.row.note = t.note;
+      for (const [k, v] of Object.entries(t.tags)) c.flat[`tags.${k}`] = v;
+    } catch (e) {
+      c.row.tagsError = redactPaths((e as Error).message);
+    }
+    cache.set(name, c);
+  }
+  // The heartbeat changes without run.json: read whenever the run changed (every update for a running run).
+  c.beat = c.row.status === 'running' ? E.readHeartbeat(dir) : null;
 }
 
 /** One condition on a config field: `task.numLabels=10`, `schedule.seqs>=100000`, `preset~fig5b`. */
@@ -276,18 +295,33 @@ const SORTABLE: (keyof RunRow)[] = ['id', 'status', 'preset', 'sweep', 'classes'
  * Answers per query while no run changed (the run table's pages, polled every 2 s by every open page). A run
  * turning stale changes no file, so the set of stale runs is part of what must be unchanged.
  */
-const pages = new Map<string, { version: number; stale: string; page: RunPage }>();
+const pages = new Map<string, { version: number; stale: string; page: RunPage; json?: string }>();
 
-export async function queryRuns(q: RunQuery): Promise<RunPage> {
+async function cachedPage(q: RunQuery): Promise<{ page: RunPage; json?: string; set(json: string): void }> {
   const runs = await allRuns();
   const key = JSON.stringify(q);
   const stale = runs.flatMap((r) => (r.row.stale ? [r.row.id] : [])).join('\n');
-  const hit = pages.get(key);
-  if (hit && hit.version === version && hit.stale === stale) return hit.page;
-  const page = pageOf(runs, q);
-  if (pages.size >= 64) pages.clear();
-  pages.set(key, { version, stale, page });
-  return page;
+  let hit = pages.get(key);
+  if (!hit || hit.version !== version || hit.stale !== stale) {
+    hit = { version, stale, page: pageOf(runs, q) };
+    if (pages.size >= 64) pages.clear();
+    pages.set(key, hit);
+  }
+  const entry = hit;
+  return { page: entry.page, json: entry.json, set: (json) => void (entry.json = json) };
+}
+
+export async function queryRuns(q: RunQuery): Promise<RunPage> {
+  return (await cachedPage(q)).page;
+}
+
+/** The page as sent (serialised once per page and run-list version: the table polls every 2 s from every open page). */
+export async function queryRunsJson(q: RunQuery): Promise<string> {
+  const c = await cachedPage(q);
+  if (c.json !== undefined) return c.json;
+  const json = JSON.stringify(c.page);
+  c.set(json);
+  return json;
 }
 
 function pageOf(runs: Cached[], q: RunQuery): RunPage {

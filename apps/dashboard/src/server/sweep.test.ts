@@ -6,8 +6,10 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { PRESETS } from '@optoscope/engine';
+import { gunzipSync } from 'node:zlib';
+import { PRESETS, RunDir } from '@optoscope/engine';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as listRoute from '../app/api/runs/route';
 import * as sweepRoute from '../app/api/sweep/route';
 import { makeSweepFixture, SWEEP_CONDITIONS } from '../testing/sweepFixture';
 
@@ -60,6 +62,10 @@ describe('/api/sweep', () => {
         expect([p.min, p.max]).toEqual([Math.min(...vs), Math.max(...vs)]);
       });
     }
+    // A client that accepts gzip gets the same answer compressed (once per answer, on the server).
+    const z = await sweepRoute.GET(new Request(`http://x/api/sweep?runs=${ids.join(',')}`, { headers: { 'accept-encoding': 'gzip, deflate' } }));
+    expect(z.headers.get('content-encoding')).toBe('gzip');
+    expect(JSON.parse(gunzipSync(Buffer.from(await z.arrayBuffer())).toString('utf8'))).toEqual(body);
     const failed = body.runs.find((r: Json) => r.id === 'fig5b-match-s8');
     expect([failed.status, failed.stats]).toEqual(['failed', null]);
     const s5 = body.runs.find((r: Json) => r.id === 'fig5b-none-s5');
@@ -81,5 +87,37 @@ describe('/api/sweep', () => {
     expect(m.status).toBe(400);
     expect(m.body.error).toMatch(/^metric 'secret' is not one of loss, acc/);
     expect((await get('runs=')).status).toBe(400);
+  });
+
+  it('a run that is still writing: the listing and the aggregate follow its rows and its finish (served from the run index and resident rows, never stale)', async () => {
+    const q = `runs=${ids.join(',')}`;
+    const listed = async (id: string) => ((await (await listRoute.GET(new Request(`http://x/api/runs?q=${id}`))).json()) as { rows: Json[] }).rows[0]!;
+    const before = await get(q);
+    const matchLegend = PRESETS['fig5b-match']!.legend!;
+    const group = (b: Json) => b.groups.find((g: Json) => g.label === matchLegend);
+    expect(group(before.body).points.every((p: Json) => p.n === 3)).toBe(true);
+    // The failed seed comes back to life (resumed): running, its first rows written, then more, then finished.
+    const id = 'fig5b-match-s8';
+    const rd = RunDir.open(path.join(runsDir, id));
+    const donor = fileRows('fig5b-match-s5');
+    rd.writeRecord({ ...rd.readRecord(), status: 'running' });
+    expect((await listed(id)).status).toBe('running');
+    const half = donor.filter((r) => r.seqs <= 1600);
+    rd.appendMetrics(half.map((r) => ({ ...r, loss: typeof r.loss === 'number' ? r.loss + 1 : r.loss })));
+    const early = group((await get(q)).body);
+    expect(early.points.filter((p: Json) => p.x <= 1600).every((p: Json) => p.n === 4)).toBe(true);
+    expect(early.points.filter((p: Json) => p.x > 1600).every((p: Json) => p.n === 3)).toBe(true);
+    rd.appendMetrics(donor.filter((r) => r.seqs > 1600).map((r) => ({ ...r, loss: typeof r.loss === 'number' ? r.loss + 1 : r.loss })));
+    rd.writeRecord({ ...rd.readRecord(), status: 'finished', progress: { seqs: 3200, step: 100 } });
+    const after = await get(q);
+    expect(group(after.body).points.every((p: Json) => p.n === 4)).toBe(true);
+    expect(group(after.body).legend).toBe(matchLegend);
+    expect(await listed(id)).toMatchObject({ status: 'finished', progress: 3200 });
+    // Every point again equals the mean over the four seeds' files.
+    for (const p of group(after.body).points) {
+      const vs = group(after.body).members.map((m: string) => fileRows(m).find((r) => r.kind === 'eval' && r.set === 'fsl_train' && r.seqs === p.x)!.loss as number);
+      expect(p.mean).toBeCloseTo(vs.reduce((a: number, b: number) => a + b, 0) / vs.length, 12);
+    }
+    expect(after.body.runs.find((r: Json) => r.id === id).stats.lastSeqs).toBe(Math.max(...donor.filter((r) => r.kind === 'eval').map((r) => r.seqs)));
   });
 });

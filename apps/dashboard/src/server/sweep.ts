@@ -3,7 +3,8 @@
  * differs except the seeds), each group's curve aggregated over its members on the server in one DuckDB
  * query over their metrics files (engine: store/aggregate.ts), plus each run's learning time and final
  * losses. Answers are cached by the metrics files' sizes and mtimes, so a repeated or polled request for
- * unchanged runs costs one stat per run.
+ * unchanged runs costs one stat per run; the runs' rows stay in the aggregator's DuckDB between requests
+ * (engine: store/metricRows.ts), so another grouping or metric of the same runs parses no JSON.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -11,7 +12,7 @@ import type { FieldValue, Grouping } from '@optoscope/engine';
 import type { RunStats, SeriesSelector } from '@optoscope/engine/query';
 import { engine, engineQuery, type EngineQueryModule } from './engine';
 import { ApiError } from './errors';
-import { runPath } from './paths';
+import { checkRunId, containedPath, runsDir } from './paths';
 import { allRuns, type RunRow } from './runs';
 
 export interface SweepQuery {
@@ -76,7 +77,18 @@ export function sweepQueryFrom(sp: URLSearchParams): SweepQuery {
   return { runs, by, series: { kind, set: kind === 'eval' ? set : undefined, metric, x, maxPoints: points } };
 }
 
-let aggregator: ReturnType<EngineQueryModule['sweepAggregator']> | undefined;
+let aggregator: Promise<ReturnType<EngineQueryModule['sweepAggregator']>> | undefined;
+/** The server's aggregator (DuckDB opened, its table made): at start (instrumentation.ts), else on first use. */
+export function sweepAggregatorReady(): Promise<ReturnType<EngineQueryModule['sweepAggregator']>> {
+  return (aggregator ??= engineQuery().then(async ({ sweepAggregator }) => {
+    const a = sweepAggregator();
+    await a.warm();
+    return a;
+  })).catch((e: unknown) => {
+    aggregator = undefined; // the next request tries again, and reports what fails
+    throw e;
+  });
+}
 /** Answers as sent (serialised once): a repeated or polled request for unchanged runs is a lookup. */
 const answers = new Map<string, string>();
 const MAX_ANSWERS = 32;
@@ -92,16 +104,20 @@ const statKey = (f: string) => {
 
 /** The answer as JSON text, cached by the selected runs' records and metrics files. */
 export async function sweepJson(q: SweepQuery): Promise<string> {
-  const [{ PRESETS, groupRuns, groupLegend, groupableFields }, { sweepAggregator }] = await Promise.all([engine(), engineQuery()]);
+  const [{ PRESETS, groupRuns, groupLegend, groupableFields }, agg0] = await Promise.all([engine(), sweepAggregatorReady()]);
   const all = new Map((await allRuns()).map((c) => [c.row.id, c]));
   const errors: { id: string; error: string }[] = [];
   const chosen: { id: string; dir: string; row: RunRow; fields: Record<string, FieldValue>; paperLabel: string | null; paperOrder: number }[] = [];
   const catalogue = Object.keys(PRESETS);
+  const root = runsDir();
   for (const id of [...new Set(q.runs)]) {
     try {
-      const dir = runPath(id);
-      const c = all.get(id);
+      // The index holds only real run directories, contained when their run.json was read; the metrics
+      // file, the one file read here, is checked now (a link out of the runs directory is refused).
+      const c = all.get(checkRunId(id));
       if (!c) throw new ApiError(404, `no run '${id}' in the runs directory`);
+      const dir = path.join(root, id);
+      containedPath(root, id, 'metrics.jsonl');
       if (c.row.error) throw new ApiError(422, c.row.error);
       // Generic over the run's fields: its config leaves (dotted) and the listing's columns (clamp, labels, ...).
       // (Not the error, nor liveness: a stale run groups with its condition, and staleness is no config field;
@@ -122,7 +138,7 @@ export async function sweepJson(q: SweepQuery): Promise<string> {
   );
   const groupOf = new Map<string, number>();
   grouping.groups.forEach((g, i) => g.members.forEach((m) => groupOf.set(m, i)));
-  const agg = await (aggregator ??= sweepAggregator()).aggregate(
+  const agg = await agg0.aggregate(
     chosen.map((c) => ({ run: c.id, group: groupOf.get(c.id)!, metricsFile: path.join(c.dir, 'metrics.jsonl') })),
     q.series,
   );

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { learningTimeFromRows } from '../analysis/progress.js';
-import { aggregateSweep, type AggregateMember } from './aggregate.js';
+import { aggregateSweep, sweepAggregator, type AggregateMember } from './aggregate.js';
 
 /**
  * The aggregation checked against the mean, std, min and max computed here directly from the metrics
@@ -143,5 +143,51 @@ describe('aggregateSweep', () => {
 
   it('names a metric that is not a column', async () => {
     await expect(aggregateSweep(conn, members, { kind: 'eval', metric: 'loss; drop' })).rejects.toThrow(/metric 'loss; drop' is not a metrics column/);
+  });
+});
+
+describe('sweepAggregator: metrics rows kept resident between calls', () => {
+  it('equals the direct computation, and follows a run that is still writing: appended rows, a partial line completed, a new member, a file removed', async () => {
+    const agg = sweepAggregator();
+    const live = path.join(dir, 'live', 'metrics.jsonl');
+    const saved = members.splice(0);
+    try {
+      await agg.warm();
+      members.push(...saved.slice(0, 3));
+      members.push({ run: 'live', group: 1, metricsFile: live });
+      const check = async () => {
+        const got = await agg.aggregate(members, { kind: 'eval', set: 'fsl_train', metric: 'loss' });
+        const want = expected('eval', 'fsl_train', 'loss', 'seqs', 200);
+        expect(got.bucketWidth).toBeCloseTo(want.w, 9);
+        expectClose(got.points, want.points);
+        // A second call over unchanged files answers the same from the resident rows (up to summation order).
+        const again = await agg.aggregate(members, { kind: 'eval', set: 'fsl_train', metric: 'loss' });
+        expectClose(again.points, want.points);
+        expect(again.runs).toEqual(got.runs);
+        return got;
+      };
+      // Not started yet: group 1 has no member with rows.
+      expect((await check()).points.some((p) => p.group === 1)).toBe(false);
+      // The run starts writing: its first rows (and a trailing partial line) appear.
+      const all = fs.readFileSync(writeRun('live', 1000, 8000, 2e-4), 'utf8').split('\n').filter(Boolean);
+      fs.writeFileSync(live, all.slice(0, 9).join('\n') + '\n' + all[9]!.slice(0, 20));
+      const early = await check();
+      const lastX = Math.max(...early.points.filter((p) => p.group === 1).map((p) => p.x));
+      // More rows appended, the partial line completed: the same size could never hide them (size and mtime change).
+      fs.appendFileSync(live, all[9]!.slice(20) + '\n' + all.slice(10).join('\n') + '\n');
+      const later = await check();
+      expect(Math.max(...later.points.filter((p) => p.group === 1).map((p) => p.x))).toBeGreaterThan(lastX);
+      expect(later.runs.find((r) => r.run === 'live')!.lastSeqs).toBe(8000);
+      // Rewritten in place with other values at the same length (a run restarted from scratch): read again.
+      fs.writeFileSync(live, fs.readFileSync(live, 'utf8').replace(/"loss":1\.6,/g, '"loss":1.5,'));
+      fs.utimesSync(live, new Date(), new Date(Date.now() + 5000));
+      await check();
+      // The file goes away: the member has no rows any more.
+      fs.rmSync(live);
+      expect((await check()).points.some((p) => p.group === 1)).toBe(false);
+    } finally {
+      members.splice(0, members.length, ...saved);
+      await agg.close();
+    }
   });
 });

@@ -18,6 +18,7 @@
  */
 import { statSync } from 'node:fs';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { MetricRowsTable } from './metricRows.js';
 import { METRIC_COLUMNS, lit, readMetricsSql } from './metricsSql.js';
 
 export interface AggregateMember {
@@ -72,8 +73,12 @@ export interface SweepAggregate {
   runs: RunStats[];
 }
 
-/** Aggregate `sel` over `members` (one query for the curves, one for the per-run statistics). */
-export async function aggregateSweep(connection: DuckDBConnection, members: readonly AggregateMember[], sel: SeriesSelector): Promise<SweepAggregate> {
+/**
+ * Aggregate `sel` over `members` (one query for the curves, one for the per-run statistics), reading their
+ * metrics files, or from `rows`: a table holding those files' rows by file key (a
+ * {@link MetricRowsTable}, which a long-lived reader keeps current).
+ */
+export async function aggregateSweep(connection: DuckDBConnection, members: readonly AggregateMember[], sel: SeriesSelector, rows?: MetricRowsTable): Promise<SweepAggregate> {
   if (!(sel.metric in METRIC_COLUMNS) || ['kind', 'set'].includes(sel.metric)) throw new Error(`metric '${sel.metric}' is not a metrics column (one of ${Object.keys(METRIC_COLUMNS).filter((c) => c !== 'kind' && c !== 'set').join(', ')})`);
   const x = sel.x ?? 'seqs';
   if (x !== 'seqs' && x !== 'wall_s') throw new Error(`x must be seqs or wall_s, got '${String(x)}'`);
@@ -82,15 +87,21 @@ export async function aggregateSweep(connection: DuckDBConnection, members: read
   const present = members.filter((m) => fileExists(m.metricsFile));
   if (!present.length) return { bucketWidth: 0, points: [], runs: [] };
 
-  const src = readMetricsSql(present.map((m) => m.metricsFile));
-  const values = `(VALUES ${present.map((m) => `(${lit(m.metricsFile)}, ${m.group}, ${lit(m.run)})`).join(', ')})`;
-  // One scan of the files into a temp table, read by both statements below.
-  const tmp = `agg_${Math.random().toString(36).slice(2)}`;
-  await connection.run(`CREATE TEMP TABLE ${tmp} AS SELECT g.grp, g.run, r.kind, r."set", r.seqs, r.wall_s, r.loss, r."${sel.metric}" AS v FROM (${src}) r JOIN ${values} AS g(file, grp, run) ON r.filename = g.file`);
+  // The members' rows with their group: from the resident table (joined by small integer keys, read in
+  // place), or one scan of the files into a temp table read by both statements below.
+  const tmp = rows ? null : `agg_${Math.random().toString(36).slice(2)}`;
+  const values = rows
+    ? `(VALUES ${present.map((m) => `(${rows.idOf(m.metricsFile)}, ${m.group}, ${lit(m.run)})`).join(', ')})`
+    : `(VALUES ${present.map((m) => `(${lit(m.metricsFile)}, ${m.group}, ${lit(m.run)})`).join(', ')})`;
+  const cols = `g.grp, g.run, r.kind, r."set", r.seqs, r.wall_s, r.loss, r."${sel.metric}" AS v`;
+  const table = rows
+    ? `(SELECT ${cols} FROM ${rows.table} r JOIN ${values} AS g(fid, grp, run) ON r.fid = g.fid)`
+    : tmp!;
+  if (tmp) await connection.run(`CREATE TEMP TABLE ${tmp} AS SELECT ${cols} FROM (${readMetricsSql(present.map((m) => m.metricsFile))}) r JOIN ${values} AS g(file, grp, run) ON r.filename = g.file`);
   try {
     const where = sel.kind === 'eval' ? `kind = 'eval' AND "set" = ${lit(sel.set ?? 'fsl_train')}` : `kind = 'train'`;
     const curves = await connection.runAndReadAll(`
-      WITH m AS (SELECT grp, run, CAST(${x} AS DOUBLE) AS x, v FROM ${tmp} WHERE ${where} AND ${x} IS NOT NULL AND v IS NOT NULL AND isfinite(v)),
+      WITH m AS (SELECT grp, run, CAST(${x} AS DOUBLE) AS x, v FROM ${table} WHERE ${where} AND ${x} IS NOT NULL AND v IS NOT NULL AND isfinite(v)),
       span AS (SELECT run, max(x) AS xmax, count(DISTINCT x) AS n FROM m GROUP BY run),
       wid AS (SELECT greatest(max(xmax) / ${maxPoints}, max(CASE WHEN n > 1 THEN xmax / (n - 1) ELSE 0 END)) AS w FROM span),
       b AS (SELECT grp, run, CASE WHEN w > 0 THEN floor(x / w) ELSE 0 END AS bucket, avg(x) AS bx, avg(v) AS bv FROM m, wid GROUP BY grp, run, bucket)
@@ -98,14 +109,14 @@ export async function aggregateSweep(connection: DuckDBConnection, members: read
       FROM b, wid GROUP BY grp, bucket ORDER BY grp, bucket`);
     const pts = curves.getRowObjectsJS() as { grp: number; x: number; mean: number; std: number; lo: number; hi: number; n: bigint | number; w: number }[];
     const stats = await connection.runAndReadAll(`
-      WITH e AS (SELECT * FROM ${tmp} WHERE kind = 'eval'),
+      WITH e AS (SELECT * FROM ${table} WHERE kind = 'eval'),
       lt AS (SELECT run, min(seqs) FILTER (WHERE "set" = 'fsl_train' AND loss < ${0.4 * Math.LN2}) AS learned_at,
                     max(seqs) FILTER (WHERE "set" = 'fsl_train') AS last_train_eval, max(seqs) AS last_eval FROM e GROUP BY run),
       fin AS (SELECT run, "set", arg_max(loss, seqs) AS loss FROM e WHERE loss IS NOT NULL GROUP BY run, "set"),
-      tr AS (SELECT run, arg_max(loss, seqs) AS loss FROM ${tmp} WHERE kind = 'train' AND loss IS NOT NULL GROUP BY run)
-      SELECT g.run, lt.learned_at, lt.last_train_eval, lt.last_eval, tr.loss AS train_loss,
-             CAST((SELECT json_group_object(fin."set", fin.loss) FROM fin WHERE fin.run = g.run) AS VARCHAR) AS final
-      FROM ${values} AS g(file, grp, run) LEFT JOIN lt USING (run) LEFT JOIN tr USING (run) ORDER BY g.run`);
+      fj AS (SELECT run, CAST(json_group_object("set", loss) AS VARCHAR) AS final FROM fin GROUP BY run),
+      tr AS (SELECT run, arg_max(loss, seqs) AS loss FROM ${table} WHERE kind = 'train' AND loss IS NOT NULL GROUP BY run)
+      SELECT g.run, lt.learned_at, lt.last_train_eval, lt.last_eval, tr.loss AS train_loss, fj.final
+      FROM ${values} AS g(key, grp, run) LEFT JOIN lt USING (run) LEFT JOIN tr USING (run) LEFT JOIN fj USING (run) ORDER BY g.run`);
     const runs = (stats.getRowObjectsJS() as { run: string; learned_at: bigint | null; last_train_eval: bigint | null; last_eval: bigint | null; train_loss: number | null; final: string | null }[]).map((r): RunStats => {
       const num = (v: bigint | null) => (v === null ? null : Number(v));
       const learnedAt = num(r.learned_at);
@@ -125,7 +136,7 @@ export async function aggregateSweep(connection: DuckDBConnection, members: read
       runs,
     };
   } finally {
-    await connection.run(`DROP TABLE IF EXISTS ${tmp}`);
+    if (tmp) await connection.run(`DROP TABLE IF EXISTS ${tmp}`);
   }
 }
 
@@ -137,18 +148,30 @@ function fileExists(f: string): boolean {
   }
 }
 
-/** An in-memory DuckDB kept open for many aggregations (a server's): one connection per call. */
-export function sweepAggregator(): { aggregate: (members: readonly AggregateMember[], sel: SeriesSelector) => Promise<SweepAggregate>; close: () => Promise<void> } {
+/**
+ * An in-memory DuckDB kept open for many aggregations (a server's): one connection per call, the members'
+ * metrics rows kept resident between calls ({@link MetricRowsTable}: a file is parsed again only when it
+ * changed). `warm()` opens the database ahead of the first call (a server does so when it starts).
+ */
+export function sweepAggregator(): { aggregate: (members: readonly AggregateMember[], sel: SeriesSelector) => Promise<SweepAggregate>; warm: () => Promise<void>; close: () => Promise<void> } {
   const instance = DuckDBInstance.create(':memory:');
+  const rows = new MetricRowsTable();
+  const withConnection = async <T>(fn: (c: DuckDBConnection) => Promise<T>): Promise<T> => {
+    const connection = await (await instance).connect();
+    try {
+      return await fn(connection);
+    } finally {
+      connection.closeSync();
+    }
+  };
   return {
-    async aggregate(members, sel) {
-      const connection = await (await instance).connect();
-      try {
-        return await aggregateSweep(connection, members, sel);
-      } finally {
-        connection.closeSync();
-      }
-    },
+    aggregate: (members, sel) =>
+      withConnection(async (connection) => {
+        await rows.refresh(connection, members.map((m) => m.metricsFile));
+        return aggregateSweep(connection, members, sel, rows);
+      }),
+    // Loads the native binding and creates the table (a refresh of no files).
+    warm: () => withConnection((connection) => rows.refresh(connection, [])),
     async close() {
       (await instance).closeSync();
     },

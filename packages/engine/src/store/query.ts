@@ -22,6 +22,7 @@ import { readHeartbeat, resumeCommand, runStaleness, type Staleness } from './li
 import { RunDir, type RunRecord } from './runDir.js';
 import { TAGS_FILE } from './tags.js';
 
+export { MetricRowsTable } from './metricRows.js';
 export { aggregateSweep, sweepAggregator, type AggregateMember, type AggregatePoint, type RunStats, type SeriesSelector, type SweepAggregate } from './aggregate.js';
 
 export interface RunInfo {
