@@ -13,7 +13,7 @@
 import type { Rng } from '../../rng.js';
 import type { FeatureSource, SequenceBatch } from '../types.js';
 import { labelToken } from '../types.js';
-import { drawDistinct, itemTable, layoutOf, range, type LayoutDistribution } from './layout.js';
+import { distinctDrawer, itemTable, layoutOf, type LayoutDistribution } from './layout.js';
 
 export function kShotDistribution(name: string, features: FeatureSource, classes: Int32Array, exemplars: Int32Array, k: number, numLabels: number): LayoutDistribution {
   const C = classes.length;
@@ -24,14 +24,14 @@ export function kShotDistribution(name: string, features: FeatureSource, classes
   const { items, itemFeatures, itemClass } = itemTable(features, classes, exemplars);
   const dim = features.dim;
   const T = 2 * k + 1;
-  const classScratch = range(0, C);
-  const labelScratch = range(0, numLabels);
+  const drawClasses = distinctDrawer(C, k);
+  const drawLabels = distinctDrawer(numLabels, k);
   const cs = new Int32Array(k);
   const ls = new Int32Array(k);
   const sample = (rng: Rng, out: SequenceBatch): void => {
     const lay = layoutOf(out, name, T);
     for (let b = 0; b < out.size; b++) {
-      drawDistinct(rng, classScratch, k, cs);
+      drawClasses(rng, k, cs);
       const slot = rng.int(k);
       const o = b * T;
       for (let i = 0; i < k; i++) {
@@ -42,7 +42,7 @@ export function kShotDistribution(name: string, features: FeatureSource, classes
       const qRow = cs[slot] * E + rng.int(E);
       lay.tokens[o + T - 1] = qRow;
       lay.cls[o + T - 1] = classes[cs[slot]];
-      drawDistinct(rng, labelScratch, k, ls);
+      drawLabels(rng, k, ls);
       for (let i = 0; i < k; i++) {
         lay.tokens[o + 2 * i + 1] = labelToken(ls[i]);
         lay.cls[o + 2 * i + 1] = -1;

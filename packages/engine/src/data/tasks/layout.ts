@@ -42,18 +42,29 @@ export function range(start: number, n: number): Int32Array {
 }
 
 /**
- * k distinct values of 0..n−1 into out[0..k): a partial Fisher-Yates over a scratch permutation kept
- * between calls (uniform whatever order the scratch was left in), k RNG calls.
+ * Draws k distinct values of 0..n−1 (a partial Fisher-Yates, k RNG calls) without allocating. The swaps
+ * are undone after each draw, so a draw depends on the RNG state alone: a run resumed from a saved RNG
+ * state draws what the uninterrupted run would have.
  */
-export function drawDistinct(rng: Rng, scratch: Int32Array, k: number, out: Int32Array): void {
-  const n = scratch.length;
-  for (let i = 0; i < k; i++) {
-    const j = i + rng.int(n - i);
-    const t = scratch[i];
-    scratch[i] = scratch[j];
-    scratch[j] = t;
-    out[i] = scratch[i];
-  }
+export function distinctDrawer(n: number, kMax: number): (rng: Rng, k: number, out: Int32Array) => void {
+  const perm = range(0, n);
+  const swaps = new Int32Array(kMax);
+  return (rng, k, out) => {
+    for (let i = 0; i < k; i++) {
+      const j = i + rng.int(n - i);
+      swaps[i] = j;
+      const t = perm[i];
+      perm[i] = perm[j];
+      perm[j] = t;
+      out[i] = perm[i];
+    }
+    for (let i = k - 1; i >= 0; i--) {
+      const j = swaps[i];
+      const t = perm[i];
+      perm[i] = perm[j];
+      perm[j] = t;
+    }
+  };
 }
 
 /** Shuffle a[0..n) in place (Fisher-Yates, n − 1 RNG calls). */

@@ -20,7 +20,7 @@
 import { Rng } from '../../rng.js';
 import type { EvalSet, SequenceBatch } from '../types.js';
 import { allocLayoutBatch, labelToken } from '../types.js';
-import { drawDistinct, layoutOf, range, shufflePrefix, type LayoutDistribution } from './layout.js';
+import { distinctDrawer, layoutOf, shufflePrefix, type LayoutDistribution } from './layout.js';
 import type { RepeatConfig } from './schema.js';
 
 export const REPEAT_EVAL_SETS = ['repeat', 'repeat_shuffled'] as const;
@@ -31,12 +31,12 @@ function repeatDistribution(name: string, c: RepeatConfig, vocab: number, featur
   if (n > vocab) throw new Error(`distribution ${name}: ${n} distinct tokens need a vocabulary of ${n}, it has ${vocab}`);
   if (m > n - 1) throw new Error(`distribution ${name}: ${m} repeated tokens leave no next token in a prefix of ${n}`);
   const T = n + m;
-  const scratch = range(0, vocab);
+  const drawPrefix = distinctDrawer(vocab, n);
   const prefix = new Int32Array(n);
   const sample = (rng: Rng, out: SequenceBatch): void => {
     const lay = layoutOf(out, name, T);
     for (let b = 0; b < out.size; b++) {
-      drawDistinct(rng, scratch, n, prefix);
+      drawPrefix(rng, n, prefix);
       const j = rng.int(n - m);
       const target = prefix[j + m];
       const o = b * T;
