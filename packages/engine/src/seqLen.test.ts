@@ -11,6 +11,7 @@ import { allocBatch, allocLayoutBatch, labelToken, type SequenceBatch } from './
 import { buildModel } from './model.js';
 import { DEFAULT_MODEL, ParamStore } from './params.js';
 import { Rng } from './rng.js';
+import { worstParamFdError } from './testing/fd.js';
 
 const ref = createReferenceBackend();
 const L = 6;
@@ -77,22 +78,7 @@ describe('model on the general token layout', () => {
       m.program.forward();
       return ref.read(m.loss.buf)[0];
     };
-    let worst = 0;
-    for (const e of p.list()) {
-      const grad = ref.read(e.grad);
-      const val = ref.read(e.value);
-      for (let k = 0; k < 4; k++) {
-        const i = rng.int(e.size);
-        const h = 1e-6;
-        ref.write(e.value, [val[i] + h], i);
-        const lp = loss();
-        ref.write(e.value, [val[i] - h], i);
-        const lm = loss();
-        ref.write(e.value, [val[i]], i);
-        const num = (lp - lm) / (2 * h);
-        worst = Math.max(worst, Math.abs(num - grad[i]) / Math.max(1e-7, Math.abs(num) + Math.abs(grad[i])));
-      }
-    }
+    const worst = worstParamFdError(ref, p, loss, rng, 4);
     expect(worst).toBeLessThan(1e-4);
   });
 
