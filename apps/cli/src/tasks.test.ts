@@ -31,6 +31,13 @@ describe('tasks beyond the paper on the command line', () => {
 
     oneLine(optoSync(['check', 'bursty', 'rep', 'rep'], d), /rep trains task\.kind 'repeatTokens', this check needs a 'bursty' run/);
     oneLine(optoSync(['analyze', 'rep', '--what', 'strength'], d), /analysis 'strength' is defined on the paper's 5-token few-shot task; .*rep trains task\.kind 'repeatTokens'/);
+    // opto eval evaluates the run's own eval sets; the paper-layout inputs and exports are refused.
+    const e = optoSync(['eval', 'rep', '--json'], d);
+    expect(e.code, e.stderr).toBe(0);
+    expect(Object.keys((JSON.parse(e.stdout.trim().split('\n').at(-1)!) as { metrics: object }).metrics).sort()).toEqual(['repeat', 'repeat_shuffled']);
+    oneLine(optoSync(['eval', 'rep', '--record', 'sites.safetensors'], d), /--record: only for runs of the paper's 5-token task; rep trains task\.kind 'repeatTokens'/);
+    oneLine(optoSync(['data', 'export', '--run', 'rep', '--out', 'x'], d), /only the paper's 5-token task can be exported; this config trains task\.kind 'repeatTokens'/);
+    expect(fs.existsSync(path.join(d, 'x'))).toBe(false);
   });
 
   it('refuses a bad --task or --shots with one line naming it', () => {
