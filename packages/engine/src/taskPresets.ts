@@ -18,7 +18,7 @@ export interface TaskPreset {
 const OLSSON: RunConfigInput = {
   task: { kind: 'repeatTokens', numLabels: 32, repeat: { prefixLength: 8, repeatLength: 2 } },
   optim: { lr: 3e-3 },
-  schedule: { seqs: 400_000, evalEvery: 5000, ckptEvery: 20_000, evalSize: 500 },
+  schedule: { seqs: 1_000_000, evalEvery: 5000, ckptEvery: 50_000, evalSize: 500 },
 };
 
 /** Chan et al.'s bursty few-shot task; the two presets differ only in pBursty. */

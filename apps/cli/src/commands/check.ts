@@ -3,9 +3,16 @@
  * presets of issue 23 reproduce (engine analysis/taskChecks.ts), judged on the runs' metrics, one line
  * per claim with the numbers; exit status 1 when a claim fails.
  */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type { Command } from 'commander';
 import {
+  burstyFigures,
   checkBurstyIcl,
+  inductionFigures,
+  renderSvg,
+  writeFileAtomic,
+  type NamedFigure,
   checkInductionPhaseChange,
   finalRepeatHeadScores,
   parseRunConfig,
@@ -17,6 +24,17 @@ import {
 
 interface CheckFlags {
   json?: boolean;
+  figures?: string;
+}
+
+/** Render the figures as SVG files into `dir` (created), each written atomically. */
+async function writeFigures(dir: string | undefined, figs: NamedFigure[]): Promise<void> {
+  if (dir === undefined) return;
+  fs.mkdirSync(dir, { recursive: true });
+  for (const f of figs) {
+    writeFileAtomic(path.join(dir, f.file), await renderSvg(f.spec));
+    process.stderr.write(`wrote ${path.join(dir, f.file)}\n`);
+  }
 }
 
 function openRun(dir: string, kind: string) {
@@ -39,12 +57,15 @@ export function registerCheck(program: Command): void {
     .description("Olsson et al.: the induction-head phase change of an 'olsson-induction' run")
     .argument('<run>', 'run directory of a repeatTokens run')
     .option('--json', 'the verdicts as one JSON line')
+    .option('--figures <dir>', 'also write the figure (SVG) into this directory')
     .action(async (dir: string, f: CheckFlags) => {
       const { run, config } = openRun(dir, 'repeatTokens');
       const { prefixLength: n, repeatLength: m } = repeatOf(config.task);
       // The mechanism claim reads the final checkpoint's heads on the run's own repeat eval set.
       const heads = (await finalRepeatHeadScores(run, config)) ?? undefined;
-      report(checkInductionPhaseChange(run.readMetrics(), n, m, heads), f);
+      const rows = run.readMetrics();
+      await writeFigures(f.figures, inductionFigures(rows, n, m));
+      report(checkInductionPhaseChange(rows, n, m, heads), f);
     });
   check
     .command('bursty')
@@ -52,9 +73,11 @@ export function registerCheck(program: Command): void {
     .argument('<bursty-run>', "run directory of a 'bursty-icl' run")
     .argument('<non-bursty-run>', "run directory of a 'nonbursty-icl' run")
     .option('--json', 'the verdicts as one JSON line')
-    .action((a: string, b: string, f: CheckFlags) => {
-      const x = openRun(a, 'bursty');
-      const y = openRun(b, 'bursty');
-      report(checkBurstyIcl(x.run.readMetrics(), y.run.readMetrics()), f);
+    .option('--figures <dir>', 'also write the figures (SVG) into this directory')
+    .action(async (a: string, b: string, f: CheckFlags) => {
+      const x = openRun(a, 'bursty').run.readMetrics();
+      const y = openRun(b, 'bursty').run.readMetrics();
+      await writeFigures(f.figures, burstyFigures(x, y));
+      report(checkBurstyIcl(x, y), f);
     });
 }
