@@ -6,6 +6,7 @@
 import { Command } from 'commander';
 import { registerAnalyze } from './commands/analyze.js';
 import { registerBench } from './commands/bench.js';
+import { registerCheck } from './commands/check.js';
 import { registerDashboard } from './commands/dashboard.js';
 import { registerData } from './commands/data.js';
 import { registerEval } from './commands/eval.js';
@@ -32,6 +33,7 @@ registerRuns(program);
 registerToy(program);
 registerAnalyze(program);
 registerReport(program);
+registerCheck(program);
 registerDashboard(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {

@@ -6,6 +6,7 @@ import './zodSetup.js';
 import { z } from 'zod';
 import { ConfigError } from './configError.js';
 import { tooManyLabels } from './data/task.js';
+import { isPaperTask, TASK_FIELDS, taskIssues } from './data/tasks/schema.js';
 import { InterventionSpecSchema } from './interventions/spec.js';
 
 const posInt = z.number().int().positive();
@@ -41,6 +42,8 @@ export const RunConfigSchema = z
         labelPairSplit: triple.default([8, 2, 0]),
         /** Seed of the label-pair permutation (20 in the original). */
         pairSeed: nonNegInt.default(20),
+        /** Tasks beyond the paper's (data/tasks/schema.ts): kind, shots, bursty, repeat. */
+        ...TASK_FIELDS,
       })
       .strict()
       .prefault({}),
@@ -94,6 +97,10 @@ export const RunConfigSchema = z
     const { init, train, eval: ev } = c.seeds;
     if (init === train || init === ev || train === ev)
       ctx.addIssue({ code: 'custom', path: ['seeds'], message: `init, train and eval seeds must differ (spec 3.2), got ${init}, ${train}, ${ev}` });
+    for (const [path, message] of taskIssues(c.task)) ctx.addIssue({ code: 'custom', path, message });
+    // The clamps and their analyses are written for the paper's 5-token layout (query slot, label positions).
+    if (c.interventions !== undefined && !isPaperTask(c.task))
+      ctx.addIssue({ code: 'custom', path: ['interventions'], message: `clamps need the paper's 5-token few-shot task; this config trains task.kind '${c.task.kind ?? 'fewShot'}'${c.task.shots ? ` with ${c.task.shots} shots` : ''}` });
     const many = tooManyLabels(c.task.numLabels);
     if (many) ctx.addIssue({ code: 'custom', path: ['task', 'numLabels'], message: many });
     if (c.model.dModel % c.model.nHeads !== 0 || (c.model.dModel / c.model.nHeads) % 2 !== 0)

@@ -13,11 +13,12 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseRunConfig, type RunConfig } from './config.js';
+import { ConfigError, parseRunConfig, type RunConfig } from './config.js';
 import { evalSetOmissions, makeEvalSets } from './data/evalSets.js';
 import { trainDistribution } from './data/sampler.js';
 import { batchToSequences, SEQUENCE_COLUMNS } from './data/sequenceArray.js';
 import { buildTask } from './data/task.js';
+import { isPaperTask, taskKind } from './data/tasks/schema.js';
 import { allocBatch, type FeatureSource } from './data/types.js';
 import type { ModelConfig } from './params.js';
 import { Rng } from './rng.js';
@@ -56,6 +57,8 @@ export interface DataExportOptions {
 /** Export the data `config` trains and evaluates on into the new directory `out`. */
 export async function exportData(config: RunConfig, out: string, opts: DataExportOptions = {}): Promise<DataExportManifest> {
   const cfg = parseRunConfig(config);
+  // The export format (sequenceArray.ts) is the paper's 5-token layout.
+  if (!isPaperTask(cfg.task)) throw new ConfigError(`data export: only the paper's 5-token task can be exported; this config trains task.kind '${taskKind(cfg.task)}'${cfg.task.shots ? ` with ${cfg.task.shots} shots` : ''}`);
   const trainBatches = opts.trainBatches ?? 0;
   if (!Number.isInteger(trainBatches) || trainBatches < 0) throw new Error(`--train-batches must be a non-negative integer, got ${trainBatches}`);
   assertNewDir(out);

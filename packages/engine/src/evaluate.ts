@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { selectBackendAsync } from './backends/index.js';
 import { parseRunConfig, type RunConfig } from './config.js';
-import { buildTask, makeEvalSets } from './data/index.js';
+import { buildTask, isPaperTask, taskData, taskKind } from './data/index.js';
 import type { EvalSet, FeatureSource } from './data/types.js';
 import { compileInterventions } from './compileInterventions.js';
 import { parseInterventionSpec, type InterventionSpec } from './interventions/spec.js';
@@ -48,7 +48,7 @@ export async function loadRun(dir: string, opts: { checkpoint?: number; features
   const task = buildTask(config.task, features);
   const params = new ParamStore((await selectBackendAsync(config.backend)).backend, modelConfigFor(config, features));
   loadParamTensors(params, readSafetensors(run.checkpointFile(checkpoint)).tensors, run.checkpointFile(checkpoint));
-  const evalSets = makeEvalSets(task, features, config.seeds.eval, config.schedule.evalSize);
+  const evalSets = taskData(config.task, task, features, config.seeds.eval, config.schedule.evalSize).evalSets;
   return { run, config, features, evalSets, params, checkpoint };
 }
 
@@ -111,6 +111,9 @@ export async function evaluateRun(
   opts: { checkpoint?: number; interventions?: unknown; sequences?: string; record?: string } = {},
 ): Promise<RunEvaluation> {
   const r = await loadRun(dir, opts);
+  // User sequences and site records are in the paper's 5-token layout (sequenceArray.ts, recordSites.ts).
+  for (const [flag, given] of [['--sequences', opts.sequences], ['--record', opts.record]] as const)
+    if (given !== undefined && !isPaperTask(r.config.task)) throw new Error(`${flag}: only for runs of the paper's 5-token task; ${dir} trains task.kind '${taskKind(r.config.task)}'`);
   const sets = opts.sequences === undefined ? undefined : [readSequencesFile(opts.sequences, r.features, r.params.config.numLabels)];
   const res = evaluateLoaded(r, opts.interventions, { sets, record: opts.record });
   return opts.sequences === undefined ? res : { ...res, sequences: opts.sequences };

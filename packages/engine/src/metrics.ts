@@ -4,10 +4,11 @@
  *   loss = CE(z, t); acc = [argmax z = t]; prob = softmax(z)_t;
  *   in_context_* = the same with logits of labels ∉ C set to −∞; out_context_* = with labels ∈ C set to −∞;
  *   use_context_prob = Σ_{l ∈ C} softmax(z)_l.
- * Since the target is always in C, out_context_acc/prob are 0 by construction; they are logged because the
- * original logs them (a model that leaks probability outside the context shows up in use_context_prob).
+ * In the paper's task the target is always in C, so out_context_acc/prob are 0 by construction; they are logged because the
+ * original logs them (a model that leaks probability outside the context shows up in use_context_prob); the
+ * in-weights eval sets of data/tasks/ put the target outside C, where they are the measure.
  */
-import type { SequenceBatch } from './data/types.js';
+import { tokenLabel, type SequenceBatch, type TokenLayout } from './data/types.js';
 
 export const METRIC_NAMES = [
   'loss',
@@ -31,8 +32,11 @@ export function evalMetrics(logits: ArrayLike<number>, batch: SequenceBatch, L: 
     const o = b * L;
     const t = batch.target[b];
     inC.fill(0);
-    inC[batch.contextLabel[2 * b]] = 1;
-    inC[batch.contextLabel[2 * b + 1]] = 1;
+    if (batch.layout) markContextLabels(batch.layout, b, inC);
+    else {
+      inC[batch.contextLabel[2 * b]] = 1;
+      inC[batch.contextLabel[2 * b + 1]] = 1;
+    }
     const all = restricted(logits, o, L, t, () => true);
     const inside = restricted(logits, o, L, t, (l) => inC[l] === 1);
     const outside = restricted(logits, o, L, t, (l) => inC[l] === 0);
@@ -49,6 +53,18 @@ export function evalMetrics(logits: ArrayLike<number>, batch: SequenceBatch, L: 
   }
   for (const n of METRIC_NAMES) sums[n] /= B;
   return sums;
+}
+
+/**
+ * C for the general layout (data/tasks/): every label token before the query. On the repeated-token task,
+ * whose tokens are all labels, C is the set of tokens seen, so in_context_acc is the accuracy among them.
+ */
+function markContextLabels(layout: TokenLayout, b: number, inC: Uint8Array): void {
+  const T = layout.seqLen;
+  for (let t = 0; t < T - 1; t++) {
+    const l = tokenLabel(layout.tokens[b * T + t]);
+    if (l >= 0) inC[l] = 1;
+  }
 }
 
 /** Softmax over the allowed labels only (others at −∞), in log-sum-exp form. */

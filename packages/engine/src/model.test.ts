@@ -4,6 +4,7 @@ import { allocBatch, type SequenceBatch } from './data/types.js';
 import { buildModel } from './model.js';
 import { DEFAULT_MODEL, ParamStore } from './params.js';
 import { Rng } from './rng.js';
+import { worstParamFdError } from './testing/fd.js';
 
 const be = createReferenceBackend();
 
@@ -112,24 +113,7 @@ describe('model (spec 2)', () => {
       m.program.forward();
       return be.read(m.loss.buf)[0];
     };
-    let worst = 0;
-    for (const e of p.list()) {
-      const grad = be.read(e.grad);
-      const val = be.read(e.value);
-      for (let k = 0; k < 6; k++) {
-        const i = rng.int(e.size);
-        const h = 1e-6;
-        be.write(e.value, [val[i] + h], i);
-        const lp = loss();
-        be.write(e.value, [val[i] - h], i);
-        const lm = loss();
-        be.write(e.value, [val[i]], i);
-        const num = (lp - lm) / (2 * h);
-        const err = Math.abs(num - grad[i]) / Math.max(1e-7, Math.abs(num) + Math.abs(grad[i]));
-        worst = Math.max(worst, err);
-      }
-    }
-    expect(worst).toBeLessThan(1e-4);
+    expect(worstParamFdError(be, p, loss, rng, 6)).toBeLessThan(1e-4);
   });
 });
 

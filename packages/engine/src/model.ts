@@ -28,6 +28,11 @@ export const QUERY_POS = 4;
 export interface BuildOptions {
   /** Sequences per forward. */
   batch: number;
+  /**
+   * Tokens per sequence, the last one the query (default SEQ_LEN, the paper's layout). Any other length
+   * reads batches in the general layout (`SequenceBatch.layout`, the tasks of data/tasks/).
+   */
+  seqLen?: number;
   /** Rows in the item table (distinct feature vectors of the distribution). */
   nItems: number;
   /** Allocate gradients and allow backward(). */
@@ -51,7 +56,7 @@ export interface ModelInputs {
   readonly tokens: Buf;
   /** int32 [B]: the query's label. */
   readonly targets: Buf;
-  /** int32 [B]: b·T + QUERY_POS, the query rows of a [B·T, ·] tensor. */
+  /** int32 [B]: b·T + T − 1 (QUERY_POS in the paper's layout), the query rows of a [B·T, ·] tensor. */
   readonly queryRows: Buf;
   readonly rope: { cos: Buf; sin: Buf };
 }
@@ -109,7 +114,8 @@ export function buildModel(params: ParamStore, opts: BuildOptions): ModelProgram
   const cfg = params.config;
   const be = params.be;
   const { batch: B, nItems } = opts;
-  const T = SEQ_LEN;
+  const T = opts.seqLen ?? SEQ_LEN;
+  if (!Number.isInteger(T) || T < 2) throw new Error(`seqLen must be an integer >= 2, got ${T}`);
   const H = cfg.nHeads;
   const D = cfg.dModel / H;
   if (!Number.isInteger(D) || D % 2 !== 0) throw new Error(`dModel ${cfg.dModel} / nHeads ${H} must be an even integer head size`);
@@ -125,7 +131,7 @@ export function buildModel(params: ParamStore, opts: BuildOptions): ModelProgram
     queryRows: be.allocI32(B),
     rope: op.ropeTables(g, T, D, cfg.ropeBase),
   };
-  be.write(inputs.queryRows, Int32Array.from({ length: B }, (_, b) => b * T + QUERY_POS));
+  be.write(inputs.queryRows, Int32Array.from({ length: B }, (_, b) => b * T + T - 1));
 
   const batchHooks: ((sb: SequenceBatch) => void)[] = [];
   let hostFeatures = new Float32Array(nItems * cfg.featureDim);
@@ -184,7 +190,13 @@ export function buildModel(params: ParamStore, opts: BuildOptions): ModelProgram
     },
     setBatch(sb) {
       if (sb.size !== B) throw new Error(`batch of ${sb.size} sequences for a program built for ${B}`);
-      for (let b = 0; b < B; b++) {
+      if (sb.layout) {
+        if (sb.layout.seqLen !== T) throw new Error(`batch of ${sb.layout.seqLen}-token sequences for a program built for ${T}`);
+        const tk = sb.layout.tokens;
+        for (let i = 0; i < B * T; i++) tokHost[i] = tk[i] >= 0 ? tk[i] : nItems - 1 - tk[i];
+      } else if (T !== SEQ_LEN) {
+        throw new Error(`a ${T}-token program needs batches in the general token layout`);
+      } else for (let b = 0; b < B; b++) {
         const o = b * T;
         tokHost[o] = sb.item[b * 3];
         tokHost[o + 1] = nItems + sb.contextLabel[b * 2];
@@ -258,7 +270,7 @@ function attentionBlock(g: Graph, P: ParamGetter, inp: ModelInputs, cfg: ModelCo
   const H = cfg.nHeads;
   const D = d / H;
   const Tq = o.queryOnly ? 1 : T;
-  const qPos0 = o.queryOnly ? QUERY_POS : 0;
+  const qPos0 = o.queryOnly ? T - 1 : 0;
   const dims: op.AttnDims = { Bn: B, H, Tq, Tk: T, D, qPos0 };
   const pre = `blocks.${l}`;
   const [Wq, Wk, Wv] = [0, 1, 2].map((i) => P(`${pre}.attn.qkv.weight`, i * d * d, [d, d])); // [d, d] each

@@ -8,6 +8,7 @@ import { ConfigError, type RunConfigInput } from './config.js';
 import { onlyHead } from './interventions/clamps/ablate.js';
 import { ablateAllBut, type InterventionSpecInput } from './interventions/spec.js';
 import { headLabel } from './interventions/heads.js';
+import { TASK_PRESETS } from './taskPresets.js';
 
 export { onlyHead };
 
@@ -132,6 +133,10 @@ export const PRESETS: Record<string, Preset> = {
 
 export function presetConfig(name: string, heads: PresetHeads = DEFAULT_PRESET_HEADS): RunConfigInput {
   const p = PRESETS[name];
-  if (!p) throw new ConfigError(`unknown preset '${name}'; available: ${Object.keys(PRESETS).join(', ')}`);
+  // The task presets of issue 23 train other tasks, so they stay out of PRESETS (the paper's catalogue,
+  // which sweeps, the dashboard and benches vary over the paper's task).
+  const t = TASK_PRESETS[name];
+  if (!p && t) return { preset: name, ...structuredClone(t.config) };
+  if (!p) throw new ConfigError(`unknown preset '${name}'; available: ${[...Object.keys(PRESETS), ...Object.keys(TASK_PRESETS)].join(', ')}`);
   return p.build(heads);
 }

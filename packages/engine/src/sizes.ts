@@ -8,7 +8,7 @@
 import type { RunConfig } from './config.js';
 import { ConfigError } from './config.js';
 import { MAX_LABEL_PAIRS, tooManyLabels } from './data/task.js';
-import { SEQ_LEN } from './model.js';
+import { taskSeqLen } from './data/tasks/schema.js';
 import { paramSpecs } from './params.js';
 
 const GiB = 2 ** 30;
@@ -27,7 +27,7 @@ export const SIZE_LIMITS = {
 /** Float32 activations kept per sequence by the forward and backward pass (an upper estimate). */
 function bytesPerSequence(cfg: RunConfig, featureDim: number): number {
   const { dModel: d, nHeads: h, nLayers: n } = cfg.model;
-  const T = SEQ_LEN;
+  const T = taskSeqLen(cfg.task);
   const perLayer = T * d * 12 + h * T * T * 4;
   return 4 * (T * featureDim + T * d * 4 + n * perLayer + cfg.task.numLabels * 4) * 2;
 }

@@ -13,6 +13,7 @@ import { fileVerdictCache } from './store/backendVerdicts.js';
 import { parseRunConfig, type RunConfig } from './config.js';
 import { buildTask } from './data/index.js';
 import { loadFeatures } from './data/load.js';
+import { isPaperTask } from './data/tasks/schema.js';
 import type { FeatureSource } from './data/types.js';
 import { learningTime, type Metrics } from './metrics.js';
 import { Adam } from './optim.js';
@@ -91,7 +92,7 @@ async function runTraining(config: RunConfig | null, opts: TrainOptions): Promis
   // `auto` times this run's own training step on each backend that can start (about a second in all).
   const sel = await selectBackendAsync(cfg.backend, opts.coreModule, {
     measure: (be) => setupTraining(cfg, task, features, be, donors).trainStep.run,
-    programKey: JSON.stringify({ model: cfg.model, task: cfg.task.numLabels, dim: features.dim, batch: cfg.optim.batchSize, interventions: cfg.interventions }),
+    programKey: JSON.stringify({ model: cfg.model, task: isPaperTask(cfg.task) ? cfg.task.numLabels : cfg.task, dim: features.dim, batch: cfg.optim.batchSize, interventions: cfg.interventions }),
     verdicts: fileVerdictCache(),
   });
   if (sel.warning) emit({ type: 'warning', message: sel.warning });

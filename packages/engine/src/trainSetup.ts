@@ -6,8 +6,7 @@
  */
 import type { Backend } from './backend.js';
 import type { RunConfig } from './config.js';
-import { makeEvalSets } from './data/evalSets.js';
-import { trainDistribution } from './data/sampler.js';
+import { taskData } from './data/tasks/index.js';
 import type { EvalSet, FeatureSource, Task } from './data/types.js';
 import { compilePasses, type PassOptions } from './interventions/passes.js';
 import { parseInterventionSpec } from './interventions/spec.js';
@@ -26,7 +25,7 @@ export function modelConfigFor(cfg: RunConfig, features: FeatureSource): ModelCo
 
 /** A forward-only program over one fixed eval set, built once per run. */
 export function evaluator(params: ParamStore, set: EvalSet, passes?: PassPlan[]): { set: EvalSet; run: () => Metrics } {
-  const m: ModelProgram = buildModel(params, { batch: set.batch.size, nItems: set.distribution.items.length, training: false, passes });
+  const m: ModelProgram = buildModel(params, { batch: set.batch.size, seqLen: set.batch.layout?.seqLen, nItems: set.distribution.items.length, training: false, passes });
   m.setFeatures(set.distribution.itemFeatures);
   m.setBatch(set.batch);
   const L = params.config.numLabels;
@@ -61,10 +60,10 @@ export function setupTraining(cfg: RunConfig, task: Task, features: FeatureSourc
   // The same intervention passes drive training and evaluation (spec 3.2, pitfall 9).
   const spec = parseInterventionSpec(cfg.interventions, modelCfg, 'config.interventions');
   const passes = compilePasses(spec, params, passOpts);
-  const dist = trainDistribution(task, features);
-  const trainModel = buildModel(params, { batch: cfg.optim.batchSize, nItems: dist.items.length, training: true, passes });
+  // The task picks the distributions (the paper's own sampler and eval sets unless config.task says otherwise).
+  const { train: dist, evalSets, seqLen } = taskData(cfg.task, task, features, cfg.seeds.eval, cfg.schedule.evalSize);
+  const trainModel = buildModel(params, { batch: cfg.optim.batchSize, seqLen, nItems: dist.items.length, training: true, passes });
   trainModel.setFeatures(dist.itemFeatures);
-  const evalSets = makeEvalSets(task, features, cfg.seeds.eval, cfg.schedule.evalSize);
   const evaluators = evalSets.map((set) => evaluator(params, set, passes));
   const rng = new Rng(cfg.seeds.train);
   const trainStep = makeTrainStep(trainModel, adam, dist, rng);

@@ -2,7 +2,7 @@
  * One optimizer step on a fresh batch (spec 3.1): sample → forward → backward → Adam. Shared by the
  * training loop and the benchmarks so that what is timed is exactly what trains.
  */
-import { allocBatch, type Distribution } from './data/types.js';
+import { allocBatch, allocLayoutBatch, type Distribution } from './data/types.js';
 import type { ModelProgram } from './model.js';
 import type { Adam } from './optim.js';
 import type { Rng } from './rng.js';
@@ -16,7 +16,7 @@ export interface TrainStep {
 
 export function makeTrainStep(model: ModelProgram, adam: Adam, dist: Distribution, rng: Rng): TrainStep {
   const params = adam.params;
-  const batch = allocBatch(model.batch);
+  const batch = dist.seqLen === undefined ? allocBatch(model.batch) : allocLayoutBatch(model.batch, dist.seqLen);
   const loss = new Float64Array(1);
   let gradNorm = 0;
   return {

@@ -19,6 +19,9 @@ import {
   resumeTraining,
   readJsonObject,
   train,
+  TASK_KINDS,
+  TASK_PRESETS,
+  type TaskKind,
   type RunConfigInput,
   type RunSummary,
   type TrainEvent,
@@ -37,6 +40,8 @@ interface TrainFlags extends ClampFlags, DataFlags, CacheFlags {
   seqs?: number;
   classes?: number;
   labels?: number;
+  task?: string;
+  shots?: number;
   seedInit?: number;
   seedTrain?: number;
   seedEval?: number;
@@ -54,9 +59,11 @@ export function registerTrain(program: Command): void {
     .command('train')
     .description('train one run (the paper\'s main run with --preset main)')
     .argument('[config]', 'JSON run config file (see README: "Run config")')
-    .option('--preset <name>', `start from a named preset (${Object.keys(PRESETS).join(', ')})`)
+    .option('--preset <name>', `start from a named preset (${[...Object.keys(PRESETS), ...Object.keys(TASK_PRESETS)].join(', ')})`)
     .option('--heads-from <run>', "with a head-clamping preset: clamp the finished run's strongest induction and previous-token heads")
     .option('--seqs <n>', 'training length in sequences (not steps)', positiveInt)
+    .option('--task <kind>', `the task (config task.kind): ${TASK_KINDS.join(' | ')} (default fewShot, the paper's)`, oneOf(...TASK_KINDS))
+    .option('--shots <k>', 'exemplar-label pairs per sequence of the few-shot task (config task.shots; default 2: 5 tokens)', positiveInt)
     .option('--seed-init <n>', 'parameter init seed (default 5)', nonNegativeInt)
     .option('--seed-train <n>', 'training-stream seed (default 0)', nonNegativeInt)
     .option('--seed-eval <n>', 'eval-set seed (default 1)', nonNegativeInt)
@@ -128,7 +135,7 @@ async function presetHeads(flags: TrainFlags) {
 
 /** The run-config layer the flags give (shared with `opto data export`, which names data the same way). */
 /** The flags that become run config (shared with `opto data export`, whose flags carry no clamps). */
-type ConfigFlags = Pick<TrainFlags, 'seqs' | 'evalEvery' | 'ckptEvery' | 'classes' | 'labels' | 'seedInit' | 'seedTrain' | 'seedEval' | 'backend'> & DataFlags;
+type ConfigFlags = Pick<TrainFlags, 'seqs' | 'evalEvery' | 'ckptEvery' | 'classes' | 'labels' | 'task' | 'shots' | 'seedInit' | 'seedTrain' | 'seedEval' | 'backend'> & DataFlags;
 
 export function flagsToConfig(f: Partial<ConfigFlags>): RunConfigInput {
   const c: RunConfigInput = {};
@@ -142,6 +149,8 @@ export function flagsToConfig(f: Partial<ConfigFlags>): RunConfigInput {
     }
   }
   if (f.labels !== undefined) c.task = { ...c.task, numLabels: f.labels };
+  if (f.task !== undefined) c.task = { ...c.task, kind: f.task as TaskKind };
+  if (f.shots !== undefined) c.task = { ...c.task, shots: f.shots };
   c.data = dataBlock(f);
   if (f.seedInit !== undefined || f.seedTrain !== undefined || f.seedEval !== undefined)
     c.seeds = { init: f.seedInit, train: f.seedTrain, eval: f.seedEval };

@@ -4,10 +4,12 @@
  * CLI's command, its help, the report's cached results and the dashboard's stored analyses (its run
  * page's list and the wiring view) all go through this list.
  */
+import { isPaperTask, taskData, taskKind, type TaskKind } from '../data/tasks/index.js';
 import type { InterventionSpecInput } from '../interventions/spec.js';
 import { ablationVsStrength, additivityPanels, redundancy, type AblationVsStrength } from './ablation.js';
 import { inductionStrengthCurve, layerToOutputCurve, progressCurve, type AnalysisRun } from './progress.js';
 import { compositionScores, wiringMatrices } from './wiring.js';
+import { inductionScorer, repeatHeadScorer } from './induction.js';
 
 export interface AnalysisContext {
   /** Checkpoints of the curve analyses (evenly spaced, `--checkpoints`). */
@@ -27,12 +29,25 @@ export interface AnalysisDef {
   cost: string;
   /** The `result` field of the stored JSON. */
   stores: string;
+  /** The tasks (config.task.kind) it is defined on; absent: the paper's 5-token task only. */
+  tasks?: readonly TaskKind[];
   run(a: AnalysisRun, ctx: AnalysisContext): unknown;
   /** A terminal summary (default: the stored JSON, cut). */
   summarize?(result: unknown): string;
 }
 
 const fmt = (xs: readonly number[]) => xs.map((x) => x.toFixed(3)).join(' ');
+
+/** The run's own eval sets, drawn again from its config (same eval seed, same sets as in training). */
+const runEvalSets = (a: AnalysisRun) => taskData(a.config.task, a.task, a.features, a.config.seeds.eval, a.config.schedule.evalSize).evalSets;
+
+/** `measure` at every checkpoint of the curve, each loaded into the evaluator's parameters in turn. */
+function overCheckpoints<T>(a: AnalysisRun, c: AnalysisContext, measure: () => T): ({ seqs: number } & T)[] {
+  return c.curve.map((seqs) => {
+    a.ev.loadTensors(a.load(seqs), a.run.checkpointFile(seqs));
+    return { seqs, ...measure() };
+  });
+}
 
 export const ANALYSES = {
   strength: {
@@ -109,6 +124,41 @@ export const ANALYSES = {
       return progressCurve(a.ev, a.load, c.curve, { clamped: c.spec }, { log: c.log });
     },
   },
+  'induction-score': {
+    section: 'issue 23, Olsson et al. 2022',
+    description: 'induction score over training: loss on repeat_shuffled minus loss on repeat (repeated-token runs)',
+    inputs: 'curve',
+    tasks: ['repeatTokens'],
+    cost: '2 eval-set forwards per checkpoint',
+    stores: '[{ seqs, repeat, shuffled, score }]',
+    run(a, c) {
+      const score = inductionScorer(a.ev.params, runEvalSets(a));
+      return overCheckpoints(a, c, score);
+    },
+    summarize(r) {
+      return (r as { seqs: number; repeat: number; shuffled: number; score: number }[])
+        .map((p) => `${String(p.seqs).padStart(9)}  repeat ${p.repeat.toFixed(3)}  shuffled ${p.shuffled.toFixed(3)}  score ${p.score.toFixed(3)}`)
+        .join('\n');
+    },
+  },
+  'prefix-matching': {
+    section: 'issue 23, Olsson et al. 2022',
+    description: 'prefix-matching and previous-token scores of every head of every layer over training (repeated-token runs)',
+    inputs: 'curve',
+    tasks: ['repeatTokens'],
+    cost: '1 all-position forward of the repeat set per checkpoint',
+    stores: '[{ seqs, prefixMatching[l][h], prevToken[l][h] }]',
+    run(a, c) {
+      const set = runEvalSets(a).find((s) => s.name === 'repeat')!;
+      return overCheckpoints(a, c, repeatHeadScorer(a.ev.params, set));
+    },
+    summarize(r) {
+      const pts = r as { seqs: number; prefixMatching: number[][]; prevToken: number[][] }[];
+      return pts
+        .map((p) => `${String(p.seqs).padStart(9)}  ${p.prefixMatching.map((row, l) => `L${l + 1} pm ${fmt(row)} | pt ${fmt(p.prevToken[l])}`).join('  ')}`)
+        .join('\n');
+    },
+  },
 } satisfies Record<string, AnalysisDef>;
 
 export type AnalysisName = keyof typeof ANALYSES;
@@ -123,6 +173,10 @@ export function analysisCommand(runDir: string, name: AnalysisName): string {
 export function runAnalysis(name: string, a: AnalysisRun, ctx: AnalysisContext): unknown {
   const def = (ANALYSES as Record<string, AnalysisDef>)[name];
   if (!def) throw new Error(`unknown analysis '${name}'; available: ${ANALYSIS_NAMES.join(', ')}`);
+  const kind = taskKind(a.config.task);
+  const ok = def.tasks ? def.tasks.includes(kind) : isPaperTask(a.config.task);
+  if (!ok)
+    throw new Error(`analysis '${name}' is defined on ${def.tasks ? `task.kind ${def.tasks.map((t) => `'${t}'`).join(', ')}` : "the paper's 5-token few-shot task"}; ${a.run.dir} trains task.kind '${kind}'${a.config.task.shots ? ` with ${a.config.task.shots} shots` : ''}`);
   return def.run(a, ctx);
 }
 

@@ -12,4 +12,5 @@ export { defaultTaskConfig, buildTask, allLabelPairs, labelPairCounts, classSpli
 export { trainDistribution, makeDistribution, type SequenceDistribution } from './sampler.js';
 export { makeEvalSets, evalDistribution, evalSetOmissions, evalSetOmissionReason } from './evalSets.js';
 export { enumerateTrainingSet, finiteSetSize } from './finiteSet.js';
+export * from './tasks/index.js';
 export { SEQUENCE_COLUMNS, batchToSequences, sequencesToEvalSet } from './sequenceArray.js';

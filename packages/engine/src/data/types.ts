@@ -63,6 +63,33 @@ export interface SequenceBatch {
   querySlot: Uint8Array;
   /** [B, 3] class index of x_1, x_2, x_q (for analyses and tests; the model does not read it). */
   cls: Int32Array;
+  /**
+   * Tasks beyond the paper's 5-token layout (data/tasks/): T tokens per sequence, the last one the query.
+   * When set, the model reads `tokens` instead of item/contextLabel; the fields above then keep only
+   * `target` (the query's label) meaningful.
+   */
+  layout?: TokenLayout;
+}
+
+/**
+ * A general token layout: T tokens per sequence, [B, T] row-major. A token is an item-table row (>= 0) or
+ * a label l encoded as `labelToken(l)` = -1 - l, so one Int32Array says both which embedding table
+ * a token reads and which row, independently of the item table's size.
+ */
+export interface TokenLayout {
+  readonly seqLen: number;
+  readonly tokens: Int32Array;
+  /** [B, T] class of each item token (-1 at label tokens), for tests and analyses. */
+  readonly cls: Int32Array;
+}
+
+export const labelToken = (l: number): number => -1 - l;
+/** The label a token encodes, or -1 for an item token. */
+export const tokenLabel = (t: number): number => (t < 0 ? -1 - t : -1);
+
+/** A batch of B sequences of T tokens in the general layout (paper fields sized for B, unused but target). */
+export function allocLayoutBatch(size: number, seqLen: number): SequenceBatch & { layout: TokenLayout } {
+  return { ...allocBatch(size), layout: { seqLen, tokens: new Int32Array(size * seqLen), cls: new Int32Array(size * seqLen).fill(-1) } };
 }
 
 /** A distribution over sequences: which classes, exemplars and label pairs it draws from. */
@@ -74,13 +101,16 @@ export interface Distribution {
   readonly itemFeatures: Float32Array;
   readonly dim: number;
   readonly numLabels: number;
+  /** Tokens per sequence when not the paper's 5 (then `sample` fills `SequenceBatch.layout`). */
+  readonly seqLen?: number;
   /** Fill `out` (size B) with fresh i.i.d. sequences (spec 1.4), advancing `rng`. Allocates nothing. */
   sample(rng: import('../rng.js').Rng, out: SequenceBatch): void;
 }
 
 /** A fixed evaluation set (spec 1.6): a distribution plus the batch drawn from it once. */
 export interface EvalSet {
-  readonly name: EvalSetName;
+  /** One of EVAL_SET_NAMES for the paper's task; the tasks of data/tasks/ name their own sets. */
+  readonly name: EvalSetName | (string & {});
   readonly distribution: Distribution;
   readonly batch: SequenceBatch;
 }

@@ -25,3 +25,4 @@ export {
   type GroupSeries,
 } from './groupCurves.js';
 export { parallelCoordsSpec, parallelRows, type ParallelRow, type ParallelRun } from './parallelCoords.js';
+export { burstyFigures, inductionFigures, type NamedFigure } from './taskFigures.js';

@@ -81,3 +81,26 @@ function pickCoords(n: number, max: number, rng: Rng): number[] {
   while (s.size < max) s.add(rng.int(n));
   return [...s];
 }
+
+/**
+ * Finite differences of a model's loss in `perTensor` random coordinates of every parameter, against the
+ * gradients its last backward left in `params`: the worst relative error.
+ */
+export function worstParamFdError(be: Backend, params: { list(): { value: Buf; grad: Buf; size: number }[] }, loss: () => number, rng: Rng, perTensor: number, h = 1e-6): number {
+  let worst = 0;
+  for (const e of params.list()) {
+    const grad = be.read(e.grad);
+    const val = be.read(e.value);
+    for (let k = 0; k < perTensor; k++) {
+      const i = rng.int(e.size);
+      be.write(e.value, [val[i] + h], i);
+      const lp = loss();
+      be.write(e.value, [val[i] - h], i);
+      const lm = loss();
+      be.write(e.value, [val[i]], i);
+      const num = (lp - lm) / (2 * h);
+      worst = Math.max(worst, Math.abs(num - grad[i]) / Math.max(1e-7, Math.abs(num) + Math.abs(grad[i])));
+    }
+  }
+  return worst;
+}

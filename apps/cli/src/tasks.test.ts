@@ -1,0 +1,47 @@
+/** The CLI plumbing of issue 23's tasks: --task/--shots, `opto check`, and analyses refusing other tasks. */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { optoSync, tmp } from './testing/procs.js';
+
+const oneLine = (r: { code: number | null; stderr: string }, re: RegExp) => {
+  expect(r.code).not.toBe(0);
+  expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  expect(r.stderr).toMatch(re);
+};
+
+describe('tasks beyond the paper on the command line', () => {
+  it('trains a repeated-token run, checks it, and refuses the checks and analyses of other tasks', () => {
+    const d = tmp();
+    const cfg = { task: { kind: 'repeatTokens', numLabels: 12, repeat: { prefixLength: 6, repeatLength: 2 } }, schedule: { seqs: 640, evalEvery: 320, ckptEvery: 320, evalSize: 40 }, backend: 'wasm' };
+    fs.writeFileSync(path.join(d, 'c.json'), JSON.stringify(cfg));
+    const t = optoSync(['train', 'c.json', '--out', 'rep', '--no-progress', '--json'], d);
+    expect(t.code, t.stderr).toBe(0);
+    const summary = JSON.parse(t.stdout.trim().split('\n').at(-1)!) as { final: Record<string, unknown> };
+    expect(Object.keys(summary.final).sort()).toEqual(['repeat', 'repeat_shuffled']);
+    const record = JSON.parse(fs.readFileSync(path.join(d, 'rep', 'run.json'), 'utf8')) as { config: { task: Record<string, unknown> } };
+    expect(record.config.task).toMatchObject({ kind: 'repeatTokens', repeat: { prefixLength: 6, repeatLength: 2 } });
+
+    // 640 sequences learn nothing: the claims are judged and fail, with their numbers, exit status 1.
+    const c = optoSync(['check', 'induction', 'rep', '--json'], d);
+    expect(c.code, c.stderr).toBe(1);
+    const verdicts = JSON.parse(c.stdout) as { claim: string; ok: boolean; measured: string }[];
+    expect(verdicts).toHaveLength(4);
+    expect(verdicts[1]!.ok).toBe(false);
+
+    oneLine(optoSync(['check', 'bursty', 'rep', 'rep'], d), /rep trains task\.kind 'repeatTokens', this check needs a 'bursty' run/);
+    oneLine(optoSync(['analyze', 'rep', '--what', 'strength'], d), /analysis 'strength' is defined on the paper's 5-token few-shot task; .*rep trains task\.kind 'repeatTokens'/);
+    // opto eval evaluates the run's own eval sets; the paper-layout inputs and exports are refused.
+    const e = optoSync(['eval', 'rep', '--json'], d);
+    expect(e.code, e.stderr).toBe(0);
+    expect(Object.keys((JSON.parse(e.stdout.trim().split('\n').at(-1)!) as { metrics: object }).metrics).sort()).toEqual(['repeat', 'repeat_shuffled']);
+    oneLine(optoSync(['eval', 'rep', '--record', 'sites.safetensors'], d), /--record: only for runs of the paper's 5-token task; rep trains task\.kind 'repeatTokens'/);
+    oneLine(optoSync(['data', 'export', '--run', 'rep', '--out', 'x'], d), /only the paper's 5-token task can be exported; this config trains task\.kind 'repeatTokens'/);
+    expect(fs.existsSync(path.join(d, 'x'))).toBe(false);
+  });
+
+  it('refuses a bad --task or --shots with one line naming it', () => {
+    oneLine(optoSync(['train', '--task', 'zipf', '--out', 'o'], tmp()), /--task.*expected one of fewShot, bursty, repeatTokens, got 'zipf'/);
+    oneLine(optoSync(['train', '--shots', '7', '--out', 'o'], tmp()), /task\.shots: 7 pairs need 7 distinct labels, task\.numLabels is 5/);
+  });
+});

@@ -1,0 +1,109 @@
+/**
+ * Olsson et al. 2022's measures on the repeated-token task (data/tasks/repeatTokens.ts), for every layer
+ * and head of the model (issue 23 items 2 and 3):
+ *
+ * - prefix-matching score of head (l, h): mean over positions t whose token occurred before (last at p,
+ *   with p + 1 < t) of A_{l,h}[t, p + 1], the attention to the token that followed the earlier occurrence.
+ *   Found from the tokens themselves, so it is defined on any sequence (on `repeat` these are the repeated
+ *   positions). An induction head scores near 1; chance is about 1/t.
+ * - previous-token score of head (l, h): mean over t ≥ 1 of A_{l,h}[t, t − 1].
+ * - induction score of the model: loss on `repeat_shuffled` minus loss on `repeat`, the loss the model
+ *   saves by using "what followed the current token last time" rather than only which tokens the context
+ *   holds (both sets have the target in context). About 0 before the induction heads form, up to
+ *   ≈ ln(n − m) after.
+ */
+import { selectBackendAsync } from '../backends/index.js';
+import type { RunConfig } from '../config.js';
+import { loadFeatures } from '../data/load.js';
+import { buildTask } from '../data/task.js';
+import { taskData } from '../data/tasks/index.js';
+import type { EvalSet } from '../data/types.js';
+import { buildModel } from '../model.js';
+import { ParamStore } from '../params.js';
+import { loadParamTensors } from '../store/paramIO.js';
+import type { RunDir } from '../store/runDir.js';
+import { readSafetensors } from '../store/safetensors.js';
+import { evaluator, modelConfigFor } from '../trainSetup.js';
+
+export interface RepeatHeadScores {
+  /** [layer][head] prefix-matching score. */
+  prefixMatching: number[][];
+  /** [layer][head] previous-token score. */
+  prevToken: number[][];
+}
+
+/**
+ * The two per-head scores from attention patterns A [B, H, T, T] of one layer and the sequences' tokens
+ * [B, T] (any integer ids; the general layout's label tokens are negative, which does not matter here).
+ */
+export function scoresFromPattern(A: ArrayLike<number>, tokens: ArrayLike<number>, B: number, H: number, T: number): { prefixMatching: number[]; prevToken: number[] } {
+  const pm = new Array<number>(H).fill(0);
+  const pt = new Array<number>(H).fill(0);
+  let nPm = 0;
+  const last = new Map<number, number>();
+  for (let b = 0; b < B; b++) {
+    last.clear();
+    for (let t = 0; t < T; t++) {
+      const tok = tokens[b * T + t];
+      const p = last.get(tok);
+      if (p !== undefined && p + 1 < t) {
+        nPm++;
+        for (let h = 0; h < H; h++) pm[h] += A[((b * H + h) * T + t) * T + p + 1];
+      }
+      if (t >= 1) for (let h = 0; h < H; h++) pt[h] += A[((b * H + h) * T + t) * T + t - 1];
+      last.set(tok, t);
+    }
+  }
+  return { prefixMatching: pm.map((x) => (nPm ? x / nPm : 0)), prevToken: pt.map((x) => x / (B * (T - 1))) };
+}
+
+/** A program that reads every layer's attention pattern on one eval set in the general layout. */
+export function repeatHeadScorer(params: ParamStore, set: EvalSet): () => RepeatHeadScores {
+  const layout = set.batch.layout;
+  if (!layout) throw new Error(`eval set ${set.name} is not in the general token layout (a task of data/tasks/)`);
+  const cfg = params.config;
+  const sites = Array.from({ length: cfg.nLayers }, (_, l) => `blocks.${l}.attn.pattern`);
+  const m = buildModel(params, { batch: set.batch.size, seqLen: layout.seqLen, nItems: set.distribution.items.length, training: false, allPositions: true, keep: sites });
+  m.setFeatures(set.distribution.itemFeatures);
+  m.setBatch(set.batch);
+  return () => {
+    m.program.forward();
+    const out: RepeatHeadScores = { prefixMatching: [], prevToken: [] };
+    for (const site of sites) {
+      const s = scoresFromPattern(m.program.read(site), layout.tokens, set.batch.size, cfg.nHeads, layout.seqLen);
+      out.prefixMatching.push(s.prefixMatching);
+      out.prevToken.push(s.prevToken);
+    }
+    return out;
+  };
+}
+
+/** The induction score's two losses, evaluated on the run's own `repeat` and `repeat_shuffled` sets. */
+export function inductionScorer(params: ParamStore, sets: readonly EvalSet[]): () => { repeat: number; shuffled: number; score: number } {
+  const get = (name: string) => {
+    const s = sets.find((x) => x.name === name);
+    if (!s) throw new Error(`the induction score needs the eval set '${name}' of task.kind 'repeatTokens'`);
+    return evaluator(params, s);
+  };
+  const rep = get('repeat');
+  const shuf = get('repeat_shuffled');
+  return () => {
+    const repeat = rep.run().loss;
+    const shuffled = shuf.run().loss;
+    return { repeat, shuffled, score: shuffled - repeat };
+  };
+}
+
+/** The head scores of a run's last checkpoint on its own `repeat` eval set, or null without checkpoints. */
+export async function finalRepeatHeadScores(run: RunDir, config: RunConfig): Promise<RepeatHeadScores | null> {
+  const cks = run.listCheckpoints();
+  if (!cks.length) return null;
+  const features = await loadFeatures(config);
+  const task = buildTask(config.task, features);
+  const params = new ParamStore((await selectBackendAsync('wasm')).backend, modelConfigFor(config, features));
+  const file = run.checkpointFile(cks[cks.length - 1]);
+  loadParamTensors(params, readSafetensors(file).tensors, file);
+  const set = taskData(config.task, task, features, config.seeds.eval, config.schedule.evalSize).evalSets.find((s) => s.name === 'repeat');
+  if (!set) throw new Error(`${run.dir}: no 'repeat' eval set (task.kind must be 'repeatTokens')`);
+  return repeatHeadScorer(params, set)();
+}
