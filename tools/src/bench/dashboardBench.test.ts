@@ -71,7 +71,7 @@ describe('dashboard bench', () => {
   });
 
   it('flags the compare view and the concurrent run list against their budgets', () => {
-    const s: SweepBenchResult = { runs: 128, conditions: 16, seeds: 8, evalPoints: 200, coldMs: 420, warmMedianMs: 12, warmP95Ms: 20, regroupMs: 300, bytes: 90_000, groups: 16, listing: { concurrency: 20, requests: 200, p50Ms: 40, p99Ms: 310 } };
+    const s: SweepBenchResult = { runs: 128, conditions: 16, seeds: 8, evalPoints: 200, coldMs: 420, warmMedianMs: 12, warmP95Ms: 20, regroupMs: 300, bytes: 90_000, groups: 16, listing: { concurrency: 20, requests: 200, p50Ms: 40, p99Ms: 310 }, load: { avg1: 17.4, cores: 2 } };
     expect(sweepWithinBudget(s)).toBe(false);
     expect(sweepWithinBudget({ ...s, listing: { ...s.listing, p99Ms: 250 } })).toBe(true);
     expect(sweepWithinBudget({ ...s, coldMs: 501, listing: { ...s.listing, p99Ms: 250 } })).toBe(false);
@@ -80,5 +80,6 @@ describe('dashboard bench', () => {
     expect(text).toContain('128 runs (16 conditions x 8 seeds, 200 eval points each) -> 16 groups');
     expect(text).toContain('cold 420.0 ms (< 500 ms ok), warm median 12.0 ms (< 100 ms ok)');
     expect(text).toContain('p99 310.0 ms (< 300 ms OVER)');
+    expect(text).toContain('measured at load average 17.4 on 2 cores');
   });
 });
