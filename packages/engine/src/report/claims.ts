@@ -161,8 +161,8 @@ export const seedsNeeded = (n: number): number => Math.floor(n / 2) + 1;
 
 /**
  * Claim `c` over init seeds 5, 6, 7 (each on its own heads), when it reads clamp runs, only main-set
- * runs (claims 13-16, 19, 20), and at least one other seed has them all: "k of n seeds pass" with the per-seed numbers and their medians.
- * Seed 5's verdict is the one just judged (`five`, on `fiveView`).
+ * runs (claims 13-16, 19, 20), and at least one other seed has them all: "k of n seeds pass" with the
+ * per-seed numbers and their medians. Seed 5's verdict is the one just judged (`five`, on `fiveView`).
  */
 function overSeeds(c: ClaimDef, e: Evidence, fiveView: Evidence, five: Verdict): Verdict | undefined {
   // The Fig. 5b and Fig. 6 claims: those whose verdict hangs on a seed's choice of heads.
@@ -172,7 +172,7 @@ function overSeeds(c: ClaimDef, e: Evidence, fiveView: Evidence, five: Verdict):
     .map(({ seed, view }) => ({ seed, v: c.judge(view), view }));
   if (!others.length) return undefined;
   const all = [{ seed: 5, v: five, view: fiveView }, ...others];
-  const k = all.filter((x) => x.v.ok).length;
+  const passed = all.filter((x) => x.v.ok).length;
   const n = all.length;
   const need = seedsNeeded(n);
   const keys = [...new Set(all.flatMap((x) => Object.keys(x.v.numbers)))];
@@ -180,9 +180,9 @@ function overSeeds(c: ClaimDef, e: Evidence, fiveView: Evidence, five: Verdict):
   const shown = keys.filter((key) => medians[key] !== null).map((key) => `${key} ${fmtMedian(medians[key]!)}`);
   const each = others.map(({ seed, v, view }) => `seed ${seed} (IH ${view.heads.paper.ih}, PT ${view.heads.paper.pt}): ${v.ok ? 'pass' : 'fail'}, ${v.measured}${howMatched(c, view)}`);
   return {
-    ok: k >= need,
-    measured: `${k} of ${n} seeds pass (seeds ${all.map((x) => `${x.seed} ${x.v.ok ? 'pass' : 'fail'}`).join(', ')}; passing needs ${need} of ${n})${shown.length ? `; medians over seeds: ${shown.join(', ')}` : ''} · ${each.join(' · ')}`,
-    numbers: { ...Object.fromEntries(keys.map((key) => [`median:${key}`, medians[key]])), seedsPass: k, seedsJudged: n },
+    ok: passed >= need,
+    measured: `${passed} of ${n} seeds pass (seeds ${all.map((x) => `${x.seed} ${x.v.ok ? 'pass' : 'fail'}`).join(', ')}; passing needs ${need} of ${n})${shown.length ? `; medians over seeds: ${shown.join(', ')}` : ''} · ${each.join(' · ')}`,
+    numbers: { ...Object.fromEntries(keys.map((key) => [`median:${key}`, medians[key]])), seedsPass: passed, seedsJudged: n },
   };
 }
 
