@@ -64,6 +64,7 @@ export function judgeClaims(e: Evidence, runsDir = e.runsDir): ClaimResult[] {
     const [primary, other] = judged;
     const note = dependent ? ` [${describeHeads(e, primary.ch)}]` : '';
     const alt = other ? ` · with ${describeHeads(e, other.ch)}: ${other.v.ok ? 'pass' : 'fail'}, ${other.v.measured}` : '';
+    if (primary.v.undecided) return { ...base, ...undecidedResult(c, primary.view, runsDir, primary.v.measured + note + howMatched(c, primary.view)) };
     const single = { ok: primary.v.ok, measured: primary.v.measured + note + alt + howMatched(c, primary.view), numbers: primary.v.numbers };
     const v = overSeeds(c, e, primary.view, primary.v) ?? single;
     return {
@@ -75,6 +76,13 @@ export function judgeClaims(e: Evidence, runsDir = e.runsDir): ClaimResult[] {
       commands: [],
     };
   });
+}
+
+/** A claim its (shorter) runs cannot decide: missing, with the commands that train the catalog's full runs. */
+function undecidedResult(c: ClaimDef, e: Evidence, runsDir: string, measured: string) {
+  const short = c.needs.filter((n) => e.runs[n] && e.runs[n].seqs < (e.runs[n].catalogSeqs ?? e.runs[n].totalSeqs));
+  const commands = [...new Set(short.map((role) => `opto sweep ${presetForRole(role)} --runs ${runsDir} --resume${dataFlags(e.data)}`))];
+  return { status: 'missing' as ClaimStatus, runs: runsRead(c, e), measured: `undecided on these runs, a longer run decides: ${measured}`, numbers: {}, commands };
 }
 
 /** Run IDs a claim read in a view. */
@@ -169,7 +177,8 @@ function overSeeds(c: ClaimDef, e: Evidence, fiveView: Evidence, five: Verdict):
   if (!c.needs.some((n) => CLAMP_ROLE.test(n)) || !c.needs.every((n) => MAIN_ROLES.has(n))) return undefined;
   const others = seedViews(e)
     .filter(({ view }) => c.needs.every((n) => available(view, n, c)))
-    .map(({ seed, view }) => ({ seed, v: c.judge(view), view }));
+    .map(({ seed, view }) => ({ seed, v: c.judge(view), view }))
+    .filter(({ v }) => !v.undecided); // a seed whose runs cannot decide the claim is not counted in n
   if (!others.length) return undefined;
   const all = [{ seed: 5, v: five, view: fiveView }, ...others];
   const passed = all.filter((x) => x.v.ok).length;
