@@ -96,6 +96,15 @@ describe("the report on a user's own runs", () => {
     expect(claims.get(14)!.status).toBe('fail');
     expect(claims.get(16)!.status, claims.get(16)!.measured).toBe('fail');
     expect(claims.get(15)!.status).toBe('pass');
+    // A PT-clamped run still on its plateau at 2×10⁵, like the unclamped one: neither has dropped, so
+    // "no later" is open; missing, not pass or fail.
+    const late = tmp();
+    writeFig5b(late, 200_000, { ...SHAPES, pt: { start: 1.9, drop: 280_000 } });
+    expect(firstBelow({ start: 1.9, drop: 280_000 }, 200_000, LEARNED_LOSS)).toBe(Infinity);
+    const c13 = byId(evidenceOf(late)).get(13)!;
+    expect(c13.status).toBe('missing');
+    expect(c13.measured).toMatch(/^undecided on these runs, a longer run decides: PT clamp: plateau .*not learned by 200k; unclamped not learned by 200k/);
+    expect(c13.commands).toEqual([`opto sweep fig5b --runs ${late} --resume`]);
     // 5×10⁴ sequences cannot show "< 0.1 within ≈ 5×10⁴" (window 10⁵): missing, and why.
     const short = tmp();
     writeCurveRun(path.join(short, 'mine-match'), handMade('match', 50_000), SHAPES.match);

@@ -8,6 +8,11 @@ import { learnTime } from './curves.js';
 
 export interface Verdict {
   ok: boolean;
+  /**
+   * The runs end before what the claim is about happens (a user's shorter run): no verdict either way;
+   * the report lists the claim as missing, asking for the full runs.
+   */
+  undecided?: boolean;
   measured: string;
   numbers: Record<string, number | null>;
 }

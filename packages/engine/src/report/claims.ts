@@ -64,6 +64,7 @@ export function judgeClaims(e: Evidence, runsDir = e.runsDir): ClaimResult[] {
     const [primary, other] = judged;
     const note = dependent ? ` [${describeHeads(e, primary.ch)}]` : '';
     const alt = other ? ` · with ${describeHeads(e, other.ch)}: ${other.v.ok ? 'pass' : 'fail'}, ${other.v.measured}` : '';
+    if (primary.v.undecided) return { ...base, ...undecidedResult(c, primary.view, runsDir, primary.v.measured + note + howMatched(c, primary.view)) };
     const single = { ok: primary.v.ok, measured: primary.v.measured + note + alt + howMatched(c, primary.view), numbers: primary.v.numbers };
     const v = overSeeds(c, e, primary.view, primary.v) ?? single;
     return {
@@ -75,6 +76,13 @@ export function judgeClaims(e: Evidence, runsDir = e.runsDir): ClaimResult[] {
       commands: [],
     };
   });
+}
+
+/** A claim its (shorter) runs cannot decide: missing, with the commands that train the catalog's full runs. */
+function undecidedResult(c: ClaimDef, e: Evidence, runsDir: string, measured: string) {
+  const short = c.needs.filter((n) => e.runs[n] && e.runs[n].seqs < (e.runs[n].catalogSeqs ?? e.runs[n].totalSeqs));
+  const commands = [...new Set(short.map((role) => `opto sweep ${presetForRole(role)} --runs ${runsDir} --resume${dataFlags(e.data)}`))];
+  return { status: 'missing' as ClaimStatus, runs: runsRead(c, e), measured: `undecided on these runs, a longer run decides: ${measured}`, numbers: {}, commands };
 }
 
 /** Run IDs a claim read in a view. */
@@ -161,18 +169,19 @@ export const seedsNeeded = (n: number): number => Math.floor(n / 2) + 1;
 
 /**
  * Claim `c` over init seeds 5, 6, 7 (each on its own heads), when it reads clamp runs, only main-set
- * runs (claims 13-16, 19, 20), and at least one other seed has them all: "k of n seeds pass" with the per-seed numbers and their medians.
- * Seed 5's verdict is the one just judged (`five`, on `fiveView`).
+ * runs (claims 13-16, 19, 20), and at least one other seed has them all: "k of n seeds pass" with the
+ * per-seed numbers and their medians. Seed 5's verdict is the one just judged (`five`, on `fiveView`).
  */
 function overSeeds(c: ClaimDef, e: Evidence, fiveView: Evidence, five: Verdict): Verdict | undefined {
   // The Fig. 5b and Fig. 6 claims: those whose verdict hangs on a seed's choice of heads.
   if (!c.needs.some((n) => CLAMP_ROLE.test(n)) || !c.needs.every((n) => MAIN_ROLES.has(n))) return undefined;
   const others = seedViews(e)
     .filter(({ view }) => c.needs.every((n) => available(view, n, c)))
-    .map(({ seed, view }) => ({ seed, v: c.judge(view), view }));
+    .map(({ seed, view }) => ({ seed, v: c.judge(view), view }))
+    .filter(({ v }) => !v.undecided); // a seed whose runs cannot decide the claim is not counted in n
   if (!others.length) return undefined;
   const all = [{ seed: 5, v: five, view: fiveView }, ...others];
-  const k = all.filter((x) => x.v.ok).length;
+  const passed = all.filter((x) => x.v.ok).length;
   const n = all.length;
   const need = seedsNeeded(n);
   const keys = [...new Set(all.flatMap((x) => Object.keys(x.v.numbers)))];
@@ -180,9 +189,9 @@ function overSeeds(c: ClaimDef, e: Evidence, fiveView: Evidence, five: Verdict):
   const shown = keys.filter((key) => medians[key] !== null).map((key) => `${key} ${fmtMedian(medians[key]!)}`);
   const each = others.map(({ seed, v, view }) => `seed ${seed} (IH ${view.heads.paper.ih}, PT ${view.heads.paper.pt}): ${v.ok ? 'pass' : 'fail'}, ${v.measured}${howMatched(c, view)}`);
   return {
-    ok: k >= need,
-    measured: `${k} of ${n} seeds pass (seeds ${all.map((x) => `${x.seed} ${x.v.ok ? 'pass' : 'fail'}`).join(', ')}; passing needs ${need} of ${n})${shown.length ? `; medians over seeds: ${shown.join(', ')}` : ''} · ${each.join(' · ')}`,
-    numbers: { ...Object.fromEntries(keys.map((key) => [`median:${key}`, medians[key]])), seedsPass: k, seedsJudged: n },
+    ok: passed >= need,
+    measured: `${passed} of ${n} seeds pass (seeds ${all.map((x) => `${x.seed} ${x.v.ok ? 'pass' : 'fail'}`).join(', ')}; passing needs ${need} of ${n})${shown.length ? `; medians over seeds: ${shown.join(', ')}` : ''} · ${each.join(' · ')}`,
+    numbers: { ...Object.fromEntries(keys.map((key) => [`median:${key}`, medians[key]])), seedsPass: passed, seedsJudged: n },
   };
 }
 

@@ -36,6 +36,8 @@ export const FIG5B_CLAIMS: ClaimDef[] = [
       const noneLearned = learnTime(run(e, 'fig5b:none')).learned;
       return {
         ok: p.length >= LONG_PLATEAU && learned && pt <= none,
+        // Neither run has learned by its end (a shorter run): whether the clamped one drops first is open.
+        undecided: !learned && !noneLearned,
         measured: `PT clamp: plateau ${k(p.length)} (${k(p.from)}–${k(p.to)}, median loss ${f3(p.level)}), ${learned ? `learning time ${k(pt)}` : `not learned by ${k(pt)}`}; unclamped ${noneLearned ? k(none) : `not learned by ${k(none)}`}${learned ? ` (${k(none - pt)} earlier)` : ''}`,
         numbers: { plateau: p.length, learningTime: pt, unclamped: none },
       };
