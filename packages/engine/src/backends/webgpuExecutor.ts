@@ -307,6 +307,9 @@ export async function startWebGpuExecutor(probe: WebGpuAdapterProbe, reply: (m: 
       crossEntropyBwd(dl: Win, P: Win, targets: Win, Bn: number, C: number, scale: number) {
         acc(dl, () => tf.mul(tf.sub(mat(P, [Bn, C]), tf.oneHot(view({ ...targets, n: Bn }), C)), scale));
       },
+      sumSqInto(out: Win, X: Win, n: number) {
+        put(sub(out, 1), tf.sum(tf.square(view(sub(X, n))), 1));
+      },
       adamStep(p: Win, g: Win, m: Win, v: Win, n: number, lr: number, b1: number, b2: number, eps: number, bc1: number, bc2: number) {
         const gg = view(sub(g, n));
         const m2 = tf.add(tf.mul(view(sub(m, n)), b1), tf.mul(gg, 1 - b1));
