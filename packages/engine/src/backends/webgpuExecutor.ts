@@ -58,6 +58,53 @@ class WindowWriteProgram {
   }
 }
 
+/**
+ * One Adam update of one of p, m, v in place (`which`), in one dispatch, over [reps, n] windows: the ~15
+ * elementwise tfjs ops (and three window writes) of the update merged into three programs. Each reads the
+ * old m and v (p first, then m, then v: an element's own slot only, so in place is safe) and the gradient;
+ * the destination's old value is read from `result`, never bound as an input too (WebGPU forbids a buffer
+ * bound both read-only and writable in one dispatch).
+ */
+class AdamProgram {
+  variableNames: string[];
+  outputShape: number[];
+  shaderKey: string;
+  dispatchLayout: { x: number[] };
+  dispatch: [number, number, number];
+  workgroupSize: [number, number, number] = [64, 1, 1];
+  size = true;
+  uniforms = 'offset : i32, n : i32, stride : i32, lr : f32, b1 : f32, b2 : f32, eps : f32, bc1 : f32, bc2 : f32,';
+  constructor(
+    total: number,
+    private readonly which: 'p' | 'm' | 'v',
+    util: ConstructorParameters<typeof WindowWriteProgram>[2],
+  ) {
+    this.variableNames = which === 'p' ? ['G', 'M', 'V'] : ['G'];
+    this.shaderKey = `optoscopeAdam_${which}`;
+    this.outputShape = [total];
+    this.dispatchLayout = util.flatDispatchLayout([total]);
+    this.dispatch = util.computeDispatch(this.dispatchLayout, [total], this.workgroupSize);
+  }
+  getUserCode(): string {
+    const update = {
+      // The same operations, in the same order, as the op-by-op update this replaced (and as Adam in optim.ts).
+      p: `let m2 = M[index] * uniforms.b1 + g * (1.0 - uniforms.b1);
+          let v2 = V[index] * uniforms.b2 + (g * g) * (1.0 - uniforms.b2);
+          result[j] = result[j] - ((m2 / uniforms.bc1) * uniforms.lr) / (sqrt(v2 / uniforms.bc2) + uniforms.eps);`,
+      m: `result[j] = result[j] * uniforms.b1 + g * (1.0 - uniforms.b1);`,
+      v: `result[j] = result[j] * uniforms.b2 + (g * g) * (1.0 - uniforms.b2);`,
+    }[this.which];
+    return `
+      fn main(index : i32) {
+        if (index < uniforms.size) {
+          let j = (index / uniforms.n) * uniforms.stride + uniforms.offset + index % uniforms.n;
+          let g = G[index];
+          ${update}
+        }
+      }`;
+  }
+}
+
 interface Root {
   /** [R·n] float32 or int32: R replicas of n elements. */
   t: TF.Tensor1D;
@@ -311,6 +358,19 @@ export async function startWebGpuExecutor(probe: WebGpuAdapterProbe, reply: (m: 
         put(sub(out, 1), tf.sum(tf.square(view(sub(X, n))), 1));
       },
       adamStep(p: Win, g: Win, m: Win, v: Win, n: number, lr: number, b1: number, b2: number, eps: number, bc1: number, bc2: number) {
+        const roots = [p, g, m, v].map((w) => rootOf(bid, w).t.dataId);
+        if (new Set(roots).size === 4) {
+          // Three merged programs (AdamProgram) instead of ~15 elementwise ops and three window writes.
+          const [gg, mm, vv] = [g, m, v].map((w) => view(sub(w, n)));
+          const f32 = (x: number) => ({ type: 'float32', data: [x] });
+          const i32 = (x: number) => ({ type: 'int32', data: [x] });
+          for (const [which, dst, inputs] of [['p', p, [gg, mm, vv]], ['m', m, [gg]], ['v', v, [gg]]] as const) {
+            const r = rootOf(bid, dst);
+            const uniforms = [i32(dst.o), i32(n), i32(r.n), f32(lr), f32(b1), f32(b2), f32(eps), f32(bc1), f32(bc2)];
+            tfBackend.runWebGPUProgram(new AdamProgram(R * n, which, tfw.webgpu_util) as unknown as WindowWriteProgram, [...inputs], 'float32', uniforms, r.t);
+          }
+          return;
+        }
         const gg = view(sub(g, n));
         const m2 = tf.add(tf.mul(view(sub(m, n)), b1), tf.mul(gg, 1 - b1));
         const v2 = tf.add(tf.mul(view(sub(v, n)), b2), tf.mul(tf.square(gg), 1 - b2));

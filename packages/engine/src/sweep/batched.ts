@@ -12,6 +12,12 @@
  * are the single run's (`setupTraining`); only the host I/O is per replica: initial parameters, each
  * run's batch stream, reads of its logits, its state.
  *
+ * A run's numbers depend only on its config and R, never on which runs shared its device steps: replicas
+ * never mix, and every batch runs at its full R (a short one is padded with ghost replicas whose results
+ * are dropped), since tfjs may pick a different kernel tiling, and so float rounding, for another R. R is
+ * kept in run.json (`backend.replicas`), so a resume trains at the same R and a run killed anywhere ends
+ * identical to an uninterrupted one.
+ *
  * Round trips: the loss and gradient norm of every step stay on the device in a ring of k slots
  * (stepStats.ts) and come back in one read every k steps and at every eval/checkpoint point.
  */
@@ -166,8 +172,16 @@ function placeGroup(group: SweepMember[], dev: WebGpuDevice, build: BuildSetup, 
   const adapter = describeAdapter(dev.info);
   const timeR = (R: number) => {
     const be = dev.createBatchedBackend(R);
-    // ms per device step of R runs (R·B sequences).
-    return timeSteps(be, (b) => batchedStep(build(b), b as BatchedRunsBackend, Array.from({ length: R }, (_, r) => new Rng(r)), Array.from({ length: R }, () => allocBatch(cfg.optim.batchSize))), budget);
+    // ms per device step of R runs (R·B sequences). Kernels are only queued: each timed step waits for the
+    // device (a sync), which overstates a step that the training loop pipelines (stats read every k steps).
+    return timeSteps(
+      be,
+      (b) => {
+        const step = batchedStep(build(b), b as BatchedRunsBackend, Array.from({ length: R }, (_, r) => new Rng(r)), Array.from({ length: R }, () => allocBatch(cfg.optim.batchSize)));
+        return () => (step(), (b as BatchedRunsBackend).sync());
+      },
+      budget,
+    );
   };
   let R = o.replicas ?? 0;
   let ms = NaN;
@@ -198,7 +212,7 @@ function placeGroup(group: SweepMember[], dev: WebGpuDevice, build: BuildSetup, 
     timing = { wasmMsPerStep: wasmMsForR, webgpuMsPerStep: ms, picked: ms < wasmMsForR ? 'webgpu' : 'wasm', cached: false, measuredAt: new Date().toISOString() };
     o.verdicts?.put(key, timing);
   } else timing = { ...timing, cached: true };
-  const figures = `${timing.cached ? 'cached verdict' : 'measured'}: ${R} runs per device step ${timing.webgpuMsPerStep.toFixed(1)} ms, the same ${R} runs on ${o.workers} wasm thread(s) ${timing.wasmMsPerStep.toFixed(1)} ms`;
+  const figures = `${timing.cached ? 'cached verdict' : 'measured'}: ${R} run(s) per device step ${timing.webgpuMsPerStep.toFixed(1)} ms, the same ${R} run(s) on ${o.workers} wasm thread(s) ${timing.wasmMsPerStep.toFixed(1)} ms`;
   if (timing.picked === 'webgpu') return { onDevice: true, replicas: R, reason: `auto: batched on the ${dev.reason}, faster than the wasm pool (${figures})`, timing };
   return { onDevice: false, replicas: R, reason: `auto: the wasm pool, faster than batching on the ${dev.reason} (${figures})`, timing };
 }
@@ -227,6 +241,8 @@ interface Prepared {
   record: RunRecord;
   /** The saved state to restore, and where it stands; null: from scratch. */
   state: { file: SafetensorsFile; meta: ResumeMeta; rewriteCheckpoint: boolean } | null;
+  /** Replicas per device step this run trains at (kept in run.json). */
+  replicas: number;
 }
 
 /** Create or open every member's run (as `train()` does before its loop), then train them R at a time. */
@@ -235,29 +251,31 @@ async function trainGroup(group: SweepMember[], dev: WebGpuDevice, ctx: GroupCon
   const ready: Prepared[] = [];
   for (const m of group) {
     try {
-      ready.push(prepare(m, o, reason));
+      ready.push(prepare(m, o, reason, R));
     } catch (e) {
       results.push({ id: m.id, outcome: 'failed', trained: 0, error: `${m.id}: ${(e as Error).message}` });
     }
   }
-  // Replicas share Adam's step count and the schedule: only runs at the same point train together.
+  // Replicas share Adam's step count and the schedule: only runs at the same point, and at the same R, train together.
   const byPoint = new Map<string, Prepared[]>();
   for (const p of ready) {
-    const k = p.state ? `${p.state.meta.seqs}/${p.state.meta.step}/${p.state.meta.adamT}` : 'start';
+    const k = `${p.replicas}:${p.state ? `${p.state.meta.seqs}/${p.state.meta.step}/${p.state.meta.adamT}` : 'start'}`;
     byPoint.set(k, [...(byPoint.get(k) ?? []), p]);
   }
-  for (const same of byPoint.values())
-    for (let i = 0; i < same.length; i += R) {
+  for (const same of byPoint.values()) {
+    const r = same[0].replicas;
+    for (let i = 0; i < same.length; i += r) {
       if (o.signal?.aborted) {
         results.push(...same.slice(i).map((p): MemberResult => ({ id: p.member.id, outcome: 'interrupted', trained: 0 })));
         break;
       }
-      results.push(...(await trainBatch(same.slice(i, i + R), dev, ctx, o)));
+      results.push(...(await trainBatch(same.slice(i, i + r), r, dev, ctx, o)));
     }
+  }
   return results;
 }
 
-function prepare(m: SweepMember, o: BatchedSweepOptions, reason: string): Prepared {
+function prepare(m: SweepMember, o: BatchedSweepOptions, reason: string, R: number): Prepared {
   const dir = memberDir(o.runsDir, m);
   const st = memberState(o.runsDir, m);
   const me = writerIdentity();
@@ -275,7 +293,7 @@ function prepare(m: SweepMember, o: BatchedSweepOptions, reason: string): Prepar
       updated_at: now,
       config: m.config,
       seeds: m.config.seeds,
-      backend: { requested: m.config.backend, used: 'webgpu', reason },
+      backend: { requested: m.config.backend, used: 'webgpu', reason, replicas: R },
       code: codeVersion(),
       host: me.host,
       user: me.user,
@@ -283,7 +301,7 @@ function prepare(m: SweepMember, o: BatchedSweepOptions, reason: string): Prepar
       params: 0,
       progress: { seqs: 0, step: 0 },
     };
-    return { member: m, run, record, state: null };
+    return { member: m, run, record, state: null, replicas: R };
   }
   if (st.kind === 'finished') throw new Error('already finished');
   // Unfinished (or live-looking but stale to the caller's plan): resume as train() does.
@@ -300,12 +318,23 @@ function prepare(m: SweepMember, o: BatchedSweepOptions, reason: string): Prepar
   for (const b of bad) fs.rmSync(b.file, { force: true });
   const meta = file ? resumeMeta(file) : null;
   run.truncateMetrics(meta?.seqs ?? -1);
-  const record: RunRecord = { ...st.record, status: 'running', progress: { seqs: meta?.seqs ?? 0, step: meta?.step ?? 0 }, host: me.host, user: me.user, error: undefined };
-  return { member: m, run, record, state: file && meta ? { file, meta, rewriteCheckpoint: bad.some((b) => b.seqs === meta.seqs) } : null };
+  // A run begun batched resumes at its R; one begun elsewhere (a pool thread, `opto train`) at this sweep's.
+  const replicas = st.record.backend.replicas ?? R;
+  const record: RunRecord = {
+    ...st.record,
+    status: 'running',
+    progress: { seqs: meta?.seqs ?? 0, step: meta?.step ?? 0 },
+    host: me.host,
+    user: me.user,
+    error: undefined,
+    backend: { ...st.record.backend, replicas },
+  };
+  return { member: m, run, record, state: file && meta ? { file, meta, rewriteCheckpoint: bad.some((b) => b.seqs === meta.seqs) } : null, replicas };
 }
 
-/** Per-replica host state during a batch. */
+/** Per-replica host state during a batch; a ghost pads a short batch to its R and writes nothing. */
 interface Replica extends Prepared {
+  ghost: boolean;
   rng: Rng;
   batch: SequenceBatch;
   win: TrainWindow;
@@ -313,22 +342,27 @@ interface Replica extends Prepared {
   resumedFrom: number | null;
 }
 
-async function trainBatch(batch: Prepared[], dev: WebGpuDevice, ctx: GroupContext, o: BatchedSweepOptions): Promise<MemberResult[]> {
+async function trainBatch(batch: Prepared[], R: number, dev: WebGpuDevice, ctx: GroupContext, o: BatchedSweepOptions): Promise<MemberResult[]> {
   const emit = o.onEvent ?? (() => undefined);
   const started = performance.now();
-  const R = batch.length;
   const cfg = batch[0].member.config;
   const B = cfg.optim.batchSize;
   const { seqs: total, evalEvery, ckptEvery } = cfg.schedule;
   const be = dev.createBatchedBackend(R);
-  const reps: Replica[] = batch.map((p) => ({
-    ...p,
-    rng: new Rng(p.member.config.seeds.train),
-    batch: allocBatch(B),
-    win: emptyWindow(),
-    firstSeqs: p.state?.meta.seqs ?? 0,
-    resumedFrom: p.state ? p.state.meta.seqs : null,
-  }));
+  const all: Replica[] = Array.from({ length: R }, (_, r) => {
+    const p = batch[r % batch.length];
+    return {
+      ...p,
+      ghost: r >= batch.length,
+      rng: new Rng(p.member.config.seeds.train),
+      batch: allocBatch(B),
+      win: emptyWindow(),
+      firstSeqs: p.state?.meta.seqs ?? 0,
+      resumedFrom: p.state ? p.state.meta.seqs : null,
+    };
+  });
+  // What is written: the real runs (ghosts only train alongside).
+  const reps = all.filter((x) => !x.ghost);
   const on = <T>(r: number, f: () => T): T => {
     be.hostRun = r;
     try {
@@ -344,17 +378,17 @@ async function trainBatch(batch: Prepared[], dev: WebGpuDevice, ctx: GroupContex
   try {
     const s = ctx.build(be);
     const { params, adam } = s;
-    reps.forEach((rep, r) =>
+    all.forEach((rep, r) =>
       on(r, () => {
         if (rep.state) {
           restoreState(params, adam, rep.state.file.tensors, rep.state.meta);
           rep.rng.setState({ s: rep.state.meta.rng, spare: rep.state.meta.spare });
           rep.win = { ...rep.state.meta.window };
-          if (rep.state.rewriteCheckpoint) saveParamCheckpoint(rep.run, params, seqs, step);
+          if (rep.state.rewriteCheckpoint && !rep.ghost) saveParamCheckpoint(rep.run, params, seqs, step);
         } else params.init(rep.member.config.seeds.init);
       }),
     );
-    const stepAll = batchedStep(s, be, reps.map((x) => x.rng), reps.map((x) => x.batch));
+    const stepAll = batchedStep(s, be, all.map((x) => x.rng), all.map((x) => x.batch));
     const stats = new DeferredStepStats(be, s.trainModel.loss.buf, params.grads, params.total, READ_EVERY_STEPS);
     const recent = reps.map(() => NaN);
     const drain = () => {
@@ -383,9 +417,9 @@ async function trainBatch(batch: Prepared[], dev: WebGpuDevice, ctx: GroupContex
       const perRun: Record<string, Metrics>[] = reps.map(() => ({}));
       for (const ev of s.evaluators) {
         ev.forward();
-        const all = be.readRuns(ev.logits);
+        const logits = be.readRuns(ev.logits);
         const n = ev.logits.length;
-        reps.forEach((_, r) => (perRun[r][ev.set.name] = evalMetrics(all.subarray(r * n, (r + 1) * n), ev.set.batch, L)));
+        reps.forEach((_, r) => (perRun[r][ev.set.name] = evalMetrics(logits.subarray(r * n, (r + 1) * n), ev.set.batch, L)));
       }
       reps.forEach((rep, r) => {
         const { rows } = evalPointRows(s.evaluators.map((ev) => ({ set: ev.set, run: () => perRun[r][ev.set.name] })), x, step, rep.win);
