@@ -91,13 +91,13 @@ describe('opto sweep --backend auto on the software adapter', () => {
     const spec = { ...SPEC, name: 'bau', base: { ...SPEC.base, backend: 'auto', schedule: { seqs: 64, evalEvery: 64, ckptEvery: 64, evalSize: 32 } } };
     fs.writeFileSync(path.join(e, 's.json'), JSON.stringify(spec));
     const env = { ...process.env, OPTO_AUTO_TIME_SOFTWARE: '1', OPTO_CACHE_DIR: path.join(e, 'cache') };
-    const r = optoSync(['sweep', 's.json', '--runs', 'runs', '--replicas', '4', '--workers', '2'], e, env, 600_000);
+    const r = optoSync(['sweep', 's.json', '--runs', 'runs', '--replicas', '4', '--workers', '1'], e, env, 600_000);
     expect(r.code, r.stderr).toBe(0);
     // Both programs (no clamp, ablation): timed, not skipped by rule, and the device slower than the pool.
-    const verdicts = r.stderr.match(/auto: the wasm pool, faster than batching on the software adapter .*\(measured: \d run\(s\) per device step [\d.]+ ms, the same \d run\(s\) on 2 wasm thread\(s\) [\d.]+ ms\)/g) ?? [];
+    const verdicts = r.stderr.match(/auto: the wasm pool, faster than batching on the software adapter .*\(measured: \d run\(s\) per device step [\d.]+ ms, the same \d run\(s\) on 1 wasm thread\(s\) [\d.]+ ms\)/g) ?? [];
     expect(verdicts, r.stderr).toHaveLength(2);
     for (const v of verdicts) {
-      const [, gpu, cpu] = /step ([\d.]+) ms, the same \d run\(s\) on 2 wasm thread\(s\) ([\d.]+) ms/.exec(v)!.map(Number);
+      const [, gpu, cpu] = /step ([\d.]+) ms, the same \d run\(s\) on 1 wasm thread\(s\) ([\d.]+) ms/.exec(v)!.map(Number);
       expect(gpu).toBeGreaterThan(cpu);
     }
     // The pool trained every member, on wasm (each run's own auto choice).

@@ -88,6 +88,24 @@ export function setupTraining(cfg: RunConfig, task: Task, features: FeatureSourc
 /** The eval/checkpoint schedule (spec 3.2): the first multiple of `every` above `x`. */
 export const nextMultiple = (x: number, every: number): number => (Math.floor(x / every) + 1) * every;
 
+/**
+ * The eval and checkpoint points (spec 3.2) as a training loop meets them: `due(seqs)` says which fall at
+ * `seqs` (each point once). A fresh run evaluates and checkpoints at 0; a resumed one from the next multiple.
+ */
+export function evalCheckpointSchedule(s: { evalEvery: number; ckptEvery: number | null }, seqs: number, resumed: boolean) {
+  let nextEval = resumed ? nextMultiple(seqs, s.evalEvery) : 0;
+  let nextCkpt = s.ckptEvery === null ? Infinity : resumed ? nextMultiple(seqs, s.ckptEvery) : 0;
+  return {
+    due(x: number): { evaluate: boolean; checkpoint: boolean } {
+      const evaluate = x >= nextEval;
+      if (evaluate) nextEval = nextMultiple(x, s.evalEvery);
+      const checkpoint = x >= nextCkpt;
+      if (checkpoint) nextCkpt = nextMultiple(x, s.ckptEvery!);
+      return { evaluate, checkpoint };
+    },
+  };
+}
+
 /** Sums of the train loss and gradient norm over the steps since the last eval point. */
 export interface TrainWindow {
   loss: number;

@@ -44,7 +44,7 @@ import { stateTensors } from '../store/paramIO.js';
 import { RUN_SCHEMA, RunDir, type RunRecord } from '../store/runDir.js';
 import type { SafetensorsFile } from '../store/safetensors.js';
 import { codeVersion, resumeMeta, restoreState, saveParamCheckpoint, summarize, type ResumeMeta } from '../train.js';
-import { emptyWindow, evalPointRows, nextMultiple, setupTraining, type TrainingSetup, type TrainWindow } from '../trainSetup.js';
+import { emptyWindow, evalCheckpointSchedule, evalPointRows, setupTraining, type TrainingSetup, type TrainWindow } from '../trainSetup.js';
 import { memberDir, memberState, type MemberResult } from './member.js';
 import type { PoolEvent } from './pool.js';
 import { canonicalJson, type SweepMember } from './spec.js';
@@ -68,7 +68,7 @@ export interface BatchedSweepOptions {
   budgetMs?: number;
   signal?: AbortSignal;
   onEvent?: (e: PoolEvent | BatchingEvent) => void;
-  /** `auto` members the wasm pool should train instead (batching measured slower, or no adapter), as soon as that is known. */
+  /** `auto` members the wasm pool should train instead (batching measured slower, or no adapter), once the device is closed. */
   handOff: (members: SweepMember[]) => void;
 }
 
@@ -97,19 +97,23 @@ export function groupByProgram(members: SweepMember[]): SweepMember[][] {
 export async function runBatchedSweep(members: SweepMember[], o: BatchedSweepOptions): Promise<MemberResult[]> {
   const emit = o.onEvent ?? (() => undefined);
   const out = { results: [] as MemberResult[] };
+  // Handed to the pool only once this device is closed: pool threads on auto time WebGPU themselves, and a
+  // Dawn device starting in one thread while another's is torn down crashes the process in Mesa (measured).
+  const later: SweepMember[] = [];
   const forced = members.filter((m) => m.config.backend === 'webgpu');
   let auto = members.filter((m) => m.config.backend === 'auto');
   if (!forced.length && !auto.length) return out.results;
   const timeSoftware = o.timeSoftwareAdapters ?? process.env.OPTO_AUTO_TIME_SOFTWARE === '1';
   const toPool = (ms: SweepMember[], reason: string) => {
     if (!ms.length) return;
-    o.handOff(ms);
+    later.push(...ms);
     emit({ type: 'batching', members: ms.map((m) => m.id), onDevice: false, replicas: 0, reason: `auto: ${reason}; the wasm pool trains them` });
   };
   if (auto.length && !timeSoftware && !forced.length) {
     const hw = await hardwareGpuPossible();
     if (!hw.possible) {
       toPool(auto, `no hardware WebGPU adapter is possible (${hw.why})`);
+      o.handOff(later);
       return out.results;
     }
   }
@@ -118,6 +122,7 @@ export async function runBatchedSweep(members: SweepMember[], o: BatchedSweepOpt
     dev = await openWebGpuDevice();
   } catch (e) {
     toPool(auto, `no WebGPU device (${(e as Error).message.split('\n')[0]})`);
+    o.handOff(later);
     for (const m of forced) out.results.push({ id: m.id, outcome: 'failed', trained: 0, error: `${m.id}: ${(e as Error).message}` });
     return out.results;
   }
@@ -147,13 +152,14 @@ export async function runBatchedSweep(members: SweepMember[], o: BatchedSweepOpt
       const placed = placeGroup(group, dev, build, o);
       emit({ type: 'batching', members: group.map((m) => m.id), ...placed });
       if (!placed.onDevice) {
-        o.handOff(group);
+        later.push(...group);
         continue;
       }
       out.results.push(...(await trainGroup(group, dev, { build, features }, placed.replicas, placed.reason, o)));
     }
   } finally {
     await dev.close();
+    o.handOff(later);
   }
   return out.results;
 }
@@ -347,7 +353,7 @@ async function trainBatch(batch: Prepared[], R: number, dev: WebGpuDevice, ctx: 
   const started = performance.now();
   const cfg = batch[0].member.config;
   const B = cfg.optim.batchSize;
-  const { seqs: total, evalEvery, ckptEvery } = cfg.schedule;
+  const total = cfg.schedule.seqs;
   const be = dev.createBatchedBackend(R);
   const all: Replica[] = Array.from({ length: R }, (_, r) => {
     const p = batch[r % batch.length];
@@ -443,21 +449,15 @@ async function trainBatch(batch: Prepared[], R: number, dev: WebGpuDevice, ctx: 
       saveState(x);
     };
 
-    let nextEval = reps[0].resumedFrom === null ? 0 : nextMultiple(seqs, evalEvery);
-    let nextCkpt = ckptEvery === null ? Infinity : reps[0].resumedFrom === null ? 0 : nextMultiple(seqs, ckptEvery);
+    const points = evalCheckpointSchedule(cfg.schedule, seqs, reps[0].resumedFrom !== null);
     let lastBeat = Date.now();
     let lastYield = performance.now();
     let lastReport = performance.now();
     let lastReportSeqs = seqs;
     while (seqs < total) {
-      if (seqs >= nextEval) {
-        runEval(seqs);
-        nextEval = nextMultiple(seqs, evalEvery);
-      }
-      if (seqs >= nextCkpt) {
-        checkpoint(seqs);
-        nextCkpt = nextMultiple(seqs, ckptEvery!);
-      }
+      const due = points.due(seqs);
+      if (due.evaluate) runEval(seqs);
+      if (due.checkpoint) checkpoint(seqs);
       if (o.signal?.aborted) {
         drain();
         saveState(seqs);
