@@ -5,10 +5,11 @@
  *   2. `opto bench --batched-runs R` for R = 1, 8, 64, 256: R runs per device step, sequences/s against
  *      one wasm run (R = 1 and 8 only on a software adapter);
  *   3. `--backend auto`'s measured verdict on a short run (run.json's backend.timing);
- *   4. the 200-step training parity tests on this adapter (webgpu.test.ts).
+ *   4. a short batched sweep (`opto sweep --backend webgpu`: 4 seeds x 2 clamps, R replicas per device
+ *      step, R measured) against the same sweep on the wasm pool, sequences/s;
+ *   5. the 200-step training parity tests on this adapter (webgpu.test.ts).
  * On a software adapter (llvmpipe, SwiftShader) it still runs end to end, with fewer steps and `--software`,
  * and every figure is labelled a software-adapter figure: they check the pipeline, never GPU speed.
- * Batched sweeps (`opto sweep` grouping members onto the device) are not built yet; the table says so.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -35,7 +36,7 @@ const rows = [];
 const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${(a / b).toFixed(2)}x` : '-');
 const fmt = (x, d = 3) => (Number.isFinite(x) ? x.toFixed(d) : '-');
 
-log('1/4 opto bench --webgpu');
+log('1/5 opto bench --webgpu');
 let first = optoJson(['bench', '--webgpu']);
 const software = Boolean(first.isSoftware);
 if (!first.adapter) {
@@ -54,13 +55,13 @@ for (const R of [1, 8, 64, 256]) {
     rows.push([`${R} runs per device step, seq/s`, 'GPU only', '', 'skipped on a software adapter']);
     continue;
   }
-  log(`2/4 opto bench --batched-runs ${R}`);
+  log(`2/5 opto bench --batched-runs ${R}`);
   const b = optoJson(['bench', '--batched-runs', String(R), ...(software ? ['--steps', '5', '--warmup', '1', '--software'] : ['--steps', '100', '--warmup', '10'])]);
   if (b.webgpu) rows.push([`${R} runs per device step, seq/s`, Math.round(b.webgpu.seqsPerSec).toLocaleString('en-US'), Math.round(b.wasm.seqsPerSec).toLocaleString('en-US'), ratio(b.webgpu.seqsPerSec, b.wasm.seqsPerSec)]);
   else rows.push([`${R} runs per device step, seq/s`, 'not timed', '', b.refused ?? '']);
 }
 
-log('3/4 --backend auto on a short run');
+log('3/5 --backend auto on a short run');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'opto-gpu-check-'));
 try {
   optoJson(['train', '--preset', 'smoke', '--seqs', '640', '--backend', 'auto', '--out', path.join(tmp, 'run'), '--no-progress'], {
@@ -77,11 +78,36 @@ try {
   fs.rmSync(tmp, { recursive: true, force: true });
 }
 
-log('4/4 200-step parity tests on this adapter');
+log('4/5 a short batched sweep: 4 seeds x 2 clamps on webgpu (R measured) and on the wasm pool');
+const sweepDir = fs.mkdtempSync(path.join(os.tmpdir(), 'opto-gpu-check-sweep-'));
+try {
+  const seqs = software ? 256 : 20_000;
+  const spec = {
+    name: 'gpucheck',
+    base: { schedule: { seqs, evalEvery: seqs / 2, ckptEvery: seqs / 2, evalSize: software ? 32 : 200 }, optim: { batchSize: software ? 8 : 32 } },
+    grid: { interventions: [{}, { ablate: ['0:3', '1:0'] }] },
+    zip: { 'seeds.init': [5, 6, 7, 8], 'seeds.train': [105, 106, 107, 108] },
+  };
+  fs.writeFileSync(path.join(sweepDir, 's.json'), JSON.stringify(spec));
+  const sweepRate = (backend) => {
+    const t0 = Date.now();
+    const r = spawnSync(process.execPath, [OPTO, 'sweep', 's.json', '--runs', `runs-${backend}`, '--backend', backend, '--no-progress'], { cwd: sweepDir, encoding: 'utf8', timeout: 1_800_000 });
+    const s = (Date.now() - t0) / 1000;
+    const how = /replicas per device step[^\n]*\((R = \d+ measured|--replicas \d+)/.exec(r.stderr)?.[1] ?? '';
+    return r.status === 0 ? { seqsPerSec: (8 * seqs) / s, how } : { failed: `exit ${r.status}: ${(r.stderr || r.stdout).trim().split('\n').at(-1)}` };
+  };
+  const gpu = sweepRate('webgpu');
+  const cpu = sweepRate('wasm');
+  if (gpu.failed || cpu.failed) rows.push(['batched sweep, 8 runs, seq/s (wall)', gpu.failed ? 'FAILED' : '', cpu.failed ? 'FAILED' : '', gpu.failed ?? cpu.failed]);
+  else rows.push([`batched sweep, 8 runs, seq/s (wall, ${gpu.how})`, Math.round(gpu.seqsPerSec).toLocaleString('en-US'), Math.round(cpu.seqsPerSec).toLocaleString('en-US'), ratio(gpu.seqsPerSec, cpu.seqsPerSec)]);
+} finally {
+  fs.rmSync(sweepDir, { recursive: true, force: true });
+}
+
+log('5/5 200-step parity tests on this adapter');
 const parity = spawnSync('npx', ['vitest', 'run', 'packages/engine/src/backends/webgpu.test.ts', '-t', 'parity'], { cwd: ROOT, encoding: 'utf8', timeout: 1_800_000 });
 const passed = /Tests\s+(?:\S+\s+)*?(\d+) passed/.exec(parity.stdout.replace(/\x1b\[[0-9;]*m/g, ''));
 rows.push(['200-step parity with the reference', parity.status === 0 ? `pass (${passed?.[1] ?? '?'} tests)` : `FAIL (exit ${parity.status})`, '', '']);
-rows.push(['batched sweep (opto sweep on the device)', 'not built yet', '', 'opto sweep trains members one per wasm worker']);
 
 const head = ['check', 'webgpu', 'wasm', 'webgpu vs wasm (higher is faster)'];
 const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));

@@ -18,6 +18,11 @@ export interface Value {
   readonly requiresGrad: boolean;
   /** The dotted site name, when this value is a named activation. */
   site?: string;
+  /**
+   * Set by the backward when this value's gradient is known on the host without reading it: the loss
+   * seeded with 1 that no op consumes. An op may use it instead of a read (a device round trip on webgpu).
+   */
+  knownGrad?: number | null;
 }
 
 /** Called at every named site; returns the value the rest of the forward should use. */
@@ -179,7 +184,11 @@ export class Program {
   ) {
     this.fwds = tape.map((t) => t.fwd);
     this.bwds = tape.map((t) => t.bwd).reverse();
+    this.lossIsTerminal = loss !== null && !tape.some((t) => t.inputs.includes(loss));
   }
+
+  /** Nothing consumes the loss, so after a seed of 1 its gradient is exactly 1. */
+  private readonly lossIsTerminal: boolean;
 
   forward(): void {
     const f = this.fwds;
@@ -194,6 +203,7 @@ export class Program {
   backward(opts: { from?: { value: Value; seed: ArrayLike<number> } } = {}): void {
     if (!this.gradBlock) throw new Error('backward() on a program compiled without training');
     this.be.fill(this.gradBlock, 0, this.gradSize);
+    if (this.loss) this.loss.knownGrad = !opts.from && this.lossIsTerminal ? 1 : null;
     if (opts.from) {
       if (!opts.from.value.grad) throw new Error('backward(): the seeded value has no gradient');
       this.be.write(opts.from.value.grad, opts.from.seed);

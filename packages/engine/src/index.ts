@@ -64,6 +64,8 @@ export { PAPER_SEEDS, paperSeedsMains, paperSeedsRest, seedRole, seedSet } from 
 export { memberDir, memberState, planSweep, runMember, type MemberResult, type MemberState, type SweepPlan } from './sweep/member.js';
 export { TrainPool, defaultWorkers, type PoolEvent } from './sweep/pool.js';
 export { preflightSweep, runLocalSweep, type LocalSweepOptions, type SweepEvent, type SweepOutcome } from './sweep/local.js';
+export { MAX_MEASURED_REPLICAS, READ_EVERY_STEPS, groupByProgram, programKey, runBatchedSweep, type BatchedSweepOptions, type BatchingEvent } from './sweep/batched.js';
+export { DeferredStepStats, type StepValues } from './stepStats.js';
 export * from './analysis/index.js';
 export * from './toy/toyModel.js';
 export * from './figures/index.js';

@@ -259,7 +259,8 @@ export function crossEntropyMean(g: Graph, logits: Value, targets: Buf): CrossEn
     },
     () => {
       if (!loss.grad || !logits.grad) return;
-      be.read(loss.grad, dLoss, 0, 1);
+      if (loss.knownGrad != null) dLoss[0] = loss.knownGrad;
+      else be.read(loss.grad, dLoss, 0, 1);
       be.crossEntropyBwd(logits.grad, probs, targets, Bn, C, dLoss[0] / Bn);
     },
   );

@@ -253,7 +253,7 @@ async function runTraining(config: RunConfig | null, opts: TrainOptions): Promis
 }
 
 /** Refuse to resume a run whose writer still beats elsewhere: two writers would interleave its files. */
-function assertNotLive(prior: RunRecord, opts: TrainOptions): void {
+export function assertNotLive(prior: RunRecord, opts: TrainOptions): void {
   if (opts.takeover || prior.status !== 'running') return;
   const beat = readHeartbeat(opts.out);
   if (!beat || runStaleness(prior, beat, '') !== null) return;
@@ -267,7 +267,8 @@ export class InterruptedError extends Error {
   override name = 'InterruptedError';
 }
 
-interface ResumeMeta {
+/** What a state file's metadata holds (also written by the batched sweep, sweep/batched.ts). */
+export interface ResumeMeta {
   seqs: number;
   step: number;
   adamT: number;
@@ -276,12 +277,12 @@ interface ResumeMeta {
   window: { loss: number; gradNorm: number; n: number };
 }
 
-function saveParamCheckpoint(run: RunDir, params: ParamStore, seqs: number, step: number): void {
+export function saveParamCheckpoint(run: RunDir, params: ParamStore, seqs: number, step: number): void {
   run.saveCheckpoint(seqs, paramTensors(params), checkpointMetadata(params, { seqs, step, run: run.id }));
 }
 
 /** The resume metadata of a state file; a state whose metadata does not parse is refused by name. */
-function resumeMeta(s: SafetensorsFile): ResumeMeta {
+export function resumeMeta(s: SafetensorsFile): ResumeMeta {
   try {
     const m = JSON.parse(s.metadata.optoscope) as ResumeMeta;
     if (typeof m.seqs !== 'number' || typeof m.step !== 'number') throw new Error('seqs/step missing');
@@ -291,14 +292,14 @@ function resumeMeta(s: SafetensorsFile): ResumeMeta {
   }
 }
 
-function restoreState(params: ParamStore, adam: Adam, tensors: Record<string, NamedTensor>, meta: ResumeMeta): void {
+export function restoreState(params: ParamStore, adam: Adam, tensors: Record<string, NamedTensor>, meta: ResumeMeta): void {
   loadParamTensors(params, tensors, 'resume state');
   params.writeBlock('m', tensors['optimizer.m'].data);
   params.writeBlock('v', tensors['optimizer.v'].data);
   adam.t = meta.adamT;
 }
 
-function summarize(run: RunDir, cfg: RunConfig, t: { msPerStep: number; wallS: number; backend: string; steps: number }): RunSummary {
+export function summarize(run: RunDir, cfg: RunConfig, t: { msPerStep: number; wallS: number; backend: string; steps: number }): RunSummary {
   const evals = run.readMetrics().filter((r) => r.kind === 'eval');
   const pick = (x: number): Record<string, SetMetrics> =>
     Object.fromEntries(evals.filter((r) => r.seqs === x).map((r) => [r.set!, { loss: Number(r.loss), acc: Number(r.acc) }]));
@@ -318,7 +319,7 @@ function summarize(run: RunDir, cfg: RunConfig, t: { msPerStep: number; wallS: n
   };
 }
 
-function codeVersion(): { version: string; git: string | null } {
+export function codeVersion(): { version: string; git: string | null } {
   let version = '0.0.0';
   try {
     version = JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;

@@ -8,7 +8,7 @@
  */
 import type { Metrics } from './metrics.js';
 import type { MetricRow } from './store/runDir.js';
-import { emptyWindow, evalPointRows, nextMultiple, type TrainingSetup, type TrainWindow } from './trainSetup.js';
+import { emptyWindow, evalCheckpointSchedule, evalPointRows, type TrainingSetup, type TrainWindow } from './trainSetup.js';
 
 /** Where the loop stands; created by the caller (0, or a resume state) and advanced in place, so the environment's callbacks read it. */
 export interface LoopState {
@@ -64,9 +64,8 @@ export async function runSchedule(
 ): Promise<LoopResult> {
   const { evaluators, trainStep } = setup;
   const { seqs: total, evalEvery } = schedule;
-  const ckptEvery = env.checkpoint ? schedule.ckptEvery : null;
-  let nextEval = resumed ? nextMultiple(state.seqs, evalEvery) : 0;
-  let nextCkpt = ckptEvery === null ? Infinity : resumed ? nextMultiple(state.seqs, ckptEvery) : 0;
+  // One rule for when points fall, shared with the batched sweep's loop (sweep/batched.ts).
+  const points = evalCheckpointSchedule({ evalEvery, ckptEvery: env.checkpoint ? schedule.ckptEvery : null }, state.seqs, resumed);
   let recentLoss = NaN;
   let stepMs = 0;
   let steps = 0;
@@ -79,14 +78,9 @@ export async function runSchedule(
   };
 
   while (state.seqs < total) {
-    if (state.seqs >= nextEval) {
-      evalAt(state.seqs, false);
-      nextEval = nextMultiple(state.seqs, evalEvery);
-    }
-    if (state.seqs >= nextCkpt) {
-      env.checkpoint!(state.seqs);
-      nextCkpt = nextMultiple(state.seqs, ckptEvery!);
-    }
+    const due = points.due(state.seqs);
+    if (due.evaluate) evalAt(state.seqs, false);
+    if (due.checkpoint) env.checkpoint!(state.seqs);
     env.beforeStep?.();
 
     const t0 = clock();

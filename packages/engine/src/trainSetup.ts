@@ -4,10 +4,10 @@
  * Shared by `train()` (Node, run directory) and `trainInPage()` (browser, in memory) so both build exactly
  * the same model with the same clamps and draw the same batches. No Node imports here.
  */
-import type { Backend } from './backend.js';
+import type { Backend, Buf } from './backend.js';
 import type { RunConfig } from './config.js';
 import { taskData } from './data/tasks/index.js';
-import type { EvalSet, FeatureSource, Task } from './data/types.js';
+import type { Distribution, EvalSet, FeatureSource, Task } from './data/types.js';
 import { compilePasses, type PassOptions } from './interventions/passes.js';
 import { parseInterventionSpec } from './interventions/spec.js';
 import type { Metrics } from './metrics.js';
@@ -24,7 +24,16 @@ export function modelConfigFor(cfg: RunConfig, features: FeatureSource): ModelCo
 }
 
 /** A forward-only program over one fixed eval set, built once per run. */
-export function evaluator(params: ParamStore, set: EvalSet, passes?: PassPlan[]): { set: EvalSet; run: () => Metrics } {
+export interface Evaluator {
+  set: EvalSet;
+  /** Forward, read the logits, score them. */
+  run: () => Metrics;
+  /** The forward alone, and where its logits land ([batch, numLabels]): a batched backend reads every run's at once. */
+  forward: () => void;
+  logits: Buf;
+}
+
+export function evaluator(params: ParamStore, set: EvalSet, passes?: PassPlan[]): Evaluator {
   const m: ModelProgram = buildModel(params, { batch: set.batch.size, seqLen: set.batch.layout?.seqLen, nItems: set.distribution.items.length, training: false, passes });
   m.setFeatures(set.distribution.itemFeatures);
   m.setBatch(set.batch);
@@ -32,6 +41,8 @@ export function evaluator(params: ParamStore, set: EvalSet, passes?: PassPlan[])
   const logits = new Float64Array(set.batch.size * L);
   return {
     set,
+    forward: () => m.program.forward(),
+    logits: m.queryLogits.buf,
     run() {
       m.program.forward();
       params.be.read(m.queryLogits.buf, logits);
@@ -46,9 +57,12 @@ export interface TrainingSetup {
   adam: Adam;
   passes: PassPlan[];
   evalSets: EvalSet[];
-  evaluators: { set: EvalSet; run: () => Metrics }[];
+  evaluators: Evaluator[];
   rng: Rng;
   trainStep: TrainStep;
+  /** The training program and its distribution (a batched sweep drives them itself, one batch per run). */
+  trainModel: ModelProgram;
+  dist: Distribution;
 }
 
 /** Build a run's training state on `be` (`passOpts.loadDonor` reads graft donors where there is a filesystem). */
@@ -67,11 +81,29 @@ export function setupTraining(cfg: RunConfig, task: Task, features: FeatureSourc
   const evaluators = evalSets.map((set) => evaluator(params, set, passes));
   const rng = new Rng(cfg.seeds.train);
   const trainStep = makeTrainStep(trainModel, adam, dist, rng);
-  return { modelCfg, params, adam, passes, evalSets, evaluators, rng, trainStep };
+  return { modelCfg, params, adam, passes, evalSets, evaluators, rng, trainStep, trainModel, dist };
 }
 
 /** The eval/checkpoint schedule (spec 3.2): the first multiple of `every` above `x`. */
 export const nextMultiple = (x: number, every: number): number => (Math.floor(x / every) + 1) * every;
+
+/**
+ * The eval and checkpoint points (spec 3.2) as a training loop meets them: `due(seqs)` says which fall at
+ * `seqs` (each point once). A fresh run evaluates and checkpoints at 0; a resumed one from the next multiple.
+ */
+export function evalCheckpointSchedule(s: { evalEvery: number; ckptEvery: number | null }, seqs: number, resumed: boolean) {
+  let nextEval = resumed ? nextMultiple(seqs, s.evalEvery) : 0;
+  let nextCkpt = s.ckptEvery === null ? Infinity : resumed ? nextMultiple(seqs, s.ckptEvery) : 0;
+  return {
+    due(x: number): { evaluate: boolean; checkpoint: boolean } {
+      const evaluate = x >= nextEval;
+      if (evaluate) nextEval = nextMultiple(x, s.evalEvery);
+      const checkpoint = x >= nextCkpt;
+      if (checkpoint) nextCkpt = nextMultiple(x, s.ckptEvery!);
+      return { evaluate, checkpoint };
+    },
+  };
+}
 
 /** Sums of the train loss and gradient norm over the steps since the last eval point. */
 export interface TrainWindow {

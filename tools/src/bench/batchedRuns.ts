@@ -18,6 +18,7 @@ import {
   buildTask,
   compileInterventions,
   DEFAULT_MODEL,
+  DeferredStepStats,
   defaultTaskConfig,
   describeAdapter,
   HOW_TO_GET_A_WEBGPU_ADAPTER,
@@ -51,6 +52,11 @@ export interface BatchedRuns {
   readonly runs: number;
   /** One optimizer step of every run; returns each run's batch loss (before the update). */
   step(): number[];
+  /**
+   * One optimizer step whose loss and gradient norm stay on the device (as a batched sweep trains), read
+   * back every `every` steps: returns every run's losses of those steps at a read, else null.
+   */
+  stepDeferred(every: number): number[][] | null;
 }
 
 /** The training distribution of `opto bench` (synthetic default, 50 training classes). */
@@ -80,19 +86,30 @@ export function batchedRuns(o: BatchedRunsOptions): BatchedRuns {
   model.setFeatures(dist.itemFeatures); // shared by every run: written to all replicas
   const rngs = o.seeds.map((s) => new Rng(s.train));
   const batches: SequenceBatch[] = o.seeds.map(() => allocBatch(o.batch));
+  const deviceStep = () => {
+    batches.forEach((b, r) => {
+      dist.sample(rngs[r], b);
+      if (batched) batched.hostRun = r;
+      model.setBatch(b);
+    });
+    if (batched) batched.hostRun = null;
+    model.program.forward();
+    params.zeroGrads();
+    model.program.backward();
+    adam.step();
+  };
+  let stats: DeferredStepStats | null = null;
   return {
     runs: R,
+    stepDeferred(every) {
+      if (!batched) throw new Error('batchedRuns: deferred reads need a webgpu batched backend');
+      stats ??= new DeferredStepStats(batched, model.loss.buf, params.grads, params.total, every);
+      deviceStep();
+      stats.record();
+      return stats.full ? stats.drain().loss : null;
+    },
     step() {
-      batches.forEach((b, r) => {
-        dist.sample(rngs[r], b);
-        if (batched) batched.hostRun = r;
-        model.setBatch(b);
-      });
-      if (batched) batched.hostRun = null;
-      model.program.forward();
-      params.zeroGrads();
-      model.program.backward();
-      adam.step();
+      deviceStep();
       const losses = batched ? batched.readRuns(model.loss.buf, 0, 1) : be.read(model.loss.buf, undefined, 0, 1);
       return Array.from(losses);
     },

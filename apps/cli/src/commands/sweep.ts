@@ -20,7 +20,7 @@ import {
   type SweepOutcome,
   type SweepPlan,
 } from '@optoscope/engine';
-import { positiveInt } from '../args.js';
+import { oneOf, positiveInt } from '../args.js';
 import { addDataOptions, dataBlock, dataFileBlock, type DataFlags } from '../dataFlags.js';
 import { headsFromFlag } from '../headsFrom.js';
 import { RUNS_HELP, addCacheOption, type CacheFlags } from '../runsFlags.js';
@@ -29,6 +29,8 @@ import { PAPER_SEEDS_DESCRIPTION, PAPER_SEEDS_PRESET, sweepPaperSeeds } from './
 
 interface SweepFlags extends DataFlags, CacheFlags {
   workers?: number;
+  backend?: 'auto' | 'wasm' | 'reference' | 'webgpu';
+  replicas?: number;
   preset?: string;
   headsFrom?: string;
   runs: string;
@@ -52,6 +54,8 @@ export function registerSweep(program: Command): void {
     .option('--list-presets', 'print the sweep presets with the figures they feed and exit')
     .option('--heads-from <run>', "with a paper preset that clamps heads: clamp the finished run's strongest induction head and previous-token heads (pitfall 10) instead of seed 5's")
     .option('--workers <n>', 'worker threads (default: one per core)', positiveInt)
+    .option('--backend <name>', "every member's backend (part of its config and run ID): webgpu trains members that differ only in seeds together, batched on the device; auto does so where that is measured faster than the wasm pool on all cores", oneOf('auto', 'wasm', 'reference', 'webgpu'))
+    .option('--replicas <n>', 'with --backend webgpu|auto: runs per device step (default: measured)', positiveInt)
     .option('--runs <dir>', `${RUNS_HELP}; one run per member, named by its run ID`, 'runs')
     .option('--resume', 'continue unfinished members and skip finished ones')
     .option('--queue <url>', 'enqueue the members on BullMQ at redis://host:port instead of running them')
@@ -75,8 +79,9 @@ export function registerSweep(program: Command): void {
       const features = isFileData(data) ? await loadDataFlag(data) : undefined;
       if (specArg === PAPER_SEEDS_PRESET) return sweepPaperSeeds(flags, data, features, { runLocal, finish });
       const heads = flags.headsFrom !== undefined ? await headsFromFlag(flags.headsFrom) : undefined;
-      const { input, where } = loadSweepSpec(specArg, heads, data);
-      const { spec, members } = expandSweep(input, where);
+      const loaded = loadSweepSpec(specArg, heads, data);
+      const input = flags.backend ? withBackend(loaded.input, flags.backend) : loaded.input;
+      const { spec, members } = expandSweep(input, loaded.where);
       if (features) checkTasksFit(members, features, data!);
       if (flags.list) return list(members);
       if (flags.queue) return flags.wait ? enqueueAndWait(spec.name, members, flags) : void (await enqueue(members, flags));
@@ -84,6 +89,16 @@ export function registerSweep(program: Command): void {
       const outcome = await runLocal(spec.name, selected, { ...flags, resume: flags.resume || flags.index !== undefined });
       finish(outcome, specArg, flags);
     });
+}
+
+/** The spec with `backend` set in its base and in every variant that sets one (the flag wins). */
+function withBackend(input: unknown, backend: string): unknown {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) return input; // expandSweep names the fault
+  const s = input as { base?: Record<string, unknown>; variants?: unknown };
+  const variants = Array.isArray(s.variants)
+    ? s.variants.map((v) => (typeof v === 'object' && v !== null && 'backend' in v ? { ...v, backend } : v))
+    : s.variants;
+  return { ...s, base: { ...(s.base ?? {}), backend }, ...(variants !== undefined && { variants }) };
 }
 
 function listPresets(): void {
@@ -133,6 +148,7 @@ async function runLocal(name: string, members: SweepMember[], flags: SweepFlags 
       runsDir: flags.runs,
       cache: flags.cache,
       workers: flags.workers,
+      replicas: flags.replicas,
       resume: flags.resume,
       signal: ac.signal,
       onEvent: (e) => {
@@ -140,6 +156,7 @@ async function runLocal(name: string, members: SweepMember[], flags: SweepFlags 
         else if (e.type === 'start') view?.start(e.id, e.total, e.resumedFrom);
         else if (e.type === 'progress') view?.progress(e.id, e.seqs, e.seqsPerSec);
         else if (e.type === 'warning') view?.say(`warning: ${e.id}: ${e.message}`);
+        else if (e.type === 'batching') view?.say(`${e.members.length} member(s) of one program: ${e.reason}`);
         else view?.end(e.member.id, e.result.outcome, detail(e.result, byId.get(e.member.id)));
       },
     });
@@ -165,7 +182,8 @@ function finish(outcome: SweepOutcome, specArg: string, flags: SweepFlags): void
   if (by('live').length)
     process.stdout.write(`${by('live').length} run(s) still training elsewhere (fresh heartbeat), left alone: ${by('live').map((r) => r.id).join(', ')}\n`);
   if (flags.json) process.stdout.write(JSON.stringify({ results: outcome.results.map(({ summary, ...r }) => ({ ...r, learning_time: summary?.learning_time })) }) + '\n');
-  const again = `opto sweep ${specArg} --runs ${flags.runs}${flags.cache ? ` --cache ${flags.cache}` : ''} --resume${dataFlags(dataBlock(flags))}${flags.headsFrom !== undefined ? ` --heads-from ${flags.headsFrom}` : ''}`;
+  const device = `${flags.backend ? ` --backend ${flags.backend}` : ''}${flags.replicas ? ` --replicas ${flags.replicas}` : ''}`;
+  const again = `opto sweep ${specArg} --runs ${flags.runs}${flags.cache ? ` --cache ${flags.cache}` : ''}${device} --resume${dataFlags(dataBlock(flags))}${flags.headsFrom !== undefined ? ` --heads-from ${flags.headsFrom}` : ''}`;
   if (outcome.interrupted) throw Object.assign(new Error(`interrupted; continue with: ${again}`), { exitCode: 130 });
   if (by('failed').length) throw new Error(`${by('failed').length} run(s) failed; first: ${by('failed')[0].error}`);
 }

@@ -28,24 +28,38 @@ import type { Batch, Cmd, InitReply, Kind, Reply, Win } from './webgpuProtocol.j
  * it there (`accumulate`: what every backward kernel does, in one dispatch instead of read + add + write):
  * the in-place primitive (see the file comment). Uniforms: offset, n, stride (the replica's root size).
  */
-class WindowWriteProgram {
-  variableNames = ['Src'];
+/** tfjs-backend-webgpu's dispatch helpers. */
+type WebGpuUtil = { flatDispatchLayout(s: number[]): { x: number[] }; computeDispatch(l: { x: number[] }, s: number[], w: [number, number, number]): [number, number, number] };
+
+/** A flat program over `total` elements that writes into a window of its output root in place (tfjs's program shape). */
+abstract class InPlaceProgram {
+  abstract variableNames: string[];
+  abstract uniforms: string;
+  abstract shaderKey: string;
   outputShape: number[];
-  shaderKey: string;
   dispatchLayout: { x: number[] };
   dispatch: [number, number, number];
   workgroupSize: [number, number, number] = [64, 1, 1];
   size = true;
-  uniforms = 'offset : i32, n : i32, stride : i32,';
-  constructor(
-    total: number,
-    private readonly accumulate: boolean,
-    util: { flatDispatchLayout(s: number[]): { x: number[] }; computeDispatch(l: { x: number[] }, s: number[], w: [number, number, number]): [number, number, number] },
-  ) {
-    this.shaderKey = accumulate ? 'optoscopeWindowAdd' : 'optoscopeWindowWrite';
+  constructor(total: number, util: WebGpuUtil) {
     this.outputShape = [total];
     this.dispatchLayout = util.flatDispatchLayout([total]);
     this.dispatch = util.computeDispatch(this.dispatchLayout, [total], this.workgroupSize);
+  }
+  abstract getUserCode(): string;
+}
+
+class WindowWriteProgram extends InPlaceProgram {
+  variableNames = ['Src'];
+  uniforms = 'offset : i32, n : i32, stride : i32,';
+  shaderKey: string;
+  constructor(
+    total: number,
+    private readonly accumulate: boolean,
+    util: WebGpuUtil,
+  ) {
+    super(total, util);
+    this.shaderKey = accumulate ? 'optoscopeWindowAdd' : 'optoscopeWindowWrite';
   }
   getUserCode(): string {
     return `
@@ -53,6 +67,47 @@ class WindowWriteProgram {
         if (index < uniforms.size) {
           let j = (index / uniforms.n) * uniforms.stride + uniforms.offset + index % uniforms.n;
           result[j] = ${this.accumulate ? 'result[j] + ' : ''}Src[index];
+        }
+      }`;
+  }
+}
+
+/**
+ * One Adam update of one of p, m, v in place (`which`), in one dispatch, over [reps, n] windows: the ~15
+ * elementwise tfjs ops (and three window writes) of the update merged into three programs. Each reads the
+ * old m and v (p first, then m, then v: an element's own slot only, so in place is safe) and the gradient;
+ * the destination's old value is read from `result`, never bound as an input too (WebGPU forbids a buffer
+ * bound both read-only and writable in one dispatch).
+ */
+class AdamProgram extends InPlaceProgram {
+  variableNames: string[];
+  shaderKey: string;
+  // c1, c2: 1 − β1 and 1 − β2 computed in float64 on the host (1 − f32(0.999) in the shader is off by 1e-5).
+  uniforms = 'offset : i32, n : i32, stride : i32, lr : f32, b1 : f32, b2 : f32, c1 : f32, c2 : f32, eps : f32, bc1 : f32, bc2 : f32,';
+  constructor(
+    total: number,
+    private readonly which: 'p' | 'm' | 'v',
+    util: WebGpuUtil,
+  ) {
+    super(total, util);
+    this.variableNames = which === 'p' ? ['G', 'M', 'V'] : ['G'];
+    this.shaderKey = `optoscopeAdam_${which}`;
+  }
+  getUserCode(): string {
+    const update = {
+      // The same operations, in the same order, as the op-by-op update this replaced (and as Adam in optim.ts).
+      p: `let m2 = M[index] * uniforms.b1 + g * uniforms.c1;
+          let v2 = V[index] * uniforms.b2 + (g * g) * uniforms.c2;
+          result[j] = result[j] - ((m2 / uniforms.bc1) * uniforms.lr) / (sqrt(v2 / uniforms.bc2) + uniforms.eps);`,
+      m: `result[j] = result[j] * uniforms.b1 + g * uniforms.c1;`,
+      v: `result[j] = result[j] * uniforms.b2 + (g * g) * uniforms.c2;`,
+    }[this.which];
+    return `
+      fn main(index : i32) {
+        if (index < uniforms.size) {
+          let j = (index / uniforms.n) * uniforms.stride + uniforms.offset + index % uniforms.n;
+          let g = G[index];
+          ${update}
         }
       }`;
   }
@@ -87,7 +142,7 @@ export async function startWebGpuExecutor(probe: WebGpuAdapterProbe, reply: (m: 
   const tf = await import('@tensorflow/tfjs-core');
   const tfw = (await import('@tensorflow/tfjs-backend-webgpu')) as unknown as {
     WebGPUBackend: new (device: unknown, info: unknown) => unknown;
-    webgpu_util: ConstructorParameters<typeof WindowWriteProgram>[2];
+    webgpu_util: WebGpuUtil;
   };
   const adapter = probe.adapter;
   const lim = adapter.limits;
@@ -114,7 +169,7 @@ export async function startWebGpuExecutor(probe: WebGpuAdapterProbe, reply: (m: 
   // Every op on the GPU: tfjs would otherwise run small ops whose inputs are still on the CPU in JS.
   tf.env().set('WEBGPU_CPU_FORWARD', false);
   const tfBackend = tf.backend() as unknown as {
-    runWebGPUProgram(p: WindowWriteProgram, inputs: TF.TensorInfo[], dtype: TF.DataType, uniforms: { type: string; data: number[] }[], output: TF.TensorInfo): TF.TensorInfo;
+    runWebGPUProgram(p: InPlaceProgram, inputs: TF.TensorInfo[], dtype: TF.DataType, uniforms: { type: string; data: number[] }[], output: TF.TensorInfo): TF.TensorInfo;
   };
 
   /** The first kernel error since the last answer; reported (and cleared) by the next read or sync. */
@@ -307,7 +362,23 @@ export async function startWebGpuExecutor(probe: WebGpuAdapterProbe, reply: (m: 
       crossEntropyBwd(dl: Win, P: Win, targets: Win, Bn: number, C: number, scale: number) {
         acc(dl, () => tf.mul(tf.sub(mat(P, [Bn, C]), tf.oneHot(view({ ...targets, n: Bn }), C)), scale));
       },
+      sumSqInto(out: Win, X: Win, n: number) {
+        put(sub(out, 1), tf.sum(tf.square(view(sub(X, n))), 1));
+      },
       adamStep(p: Win, g: Win, m: Win, v: Win, n: number, lr: number, b1: number, b2: number, eps: number, bc1: number, bc2: number) {
+        const roots = [p, g, m, v].map((w) => rootOf(bid, w).t.dataId);
+        if (new Set(roots).size === 4) {
+          // Three merged programs (AdamProgram) instead of ~15 elementwise ops and three window writes.
+          const [gg, mm, vv] = [g, m, v].map((w) => view(sub(w, n)));
+          const f32 = (x: number) => ({ type: 'float32', data: [x] });
+          const i32 = (x: number) => ({ type: 'int32', data: [x] });
+          for (const [which, dst, inputs] of [['p', p, [gg, mm, vv]], ['m', m, [gg]], ['v', v, [gg]]] as const) {
+            const r = rootOf(bid, dst);
+            const uniforms = [i32(dst.o), i32(n), i32(r.n), f32(lr), f32(b1), f32(b2), f32(1 - b1), f32(1 - b2), f32(eps), f32(bc1), f32(bc2)];
+            tfBackend.runWebGPUProgram(new AdamProgram(R * n, which, tfw.webgpu_util), [...inputs], 'float32', uniforms, r.t);
+          }
+          return;
+        }
         const gg = view(sub(g, n));
         const m2 = tf.add(tf.mul(view(sub(m, n)), b1), tf.mul(gg, 1 - b1));
         const v2 = tf.add(tf.mul(view(sub(v, n)), b2), tf.mul(tf.square(gg), 1 - b2));

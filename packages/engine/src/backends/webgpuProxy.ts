@@ -30,6 +30,11 @@ export interface BatchedRunsBackend extends Backend {
   readRuns(b: Buf, offset?: number, n?: number): Float32Array | Int32Array;
   /** Wait until every queued kernel has run (and surface any kernel error). */
   sync(): void;
+  /**
+   * out[0] = Σ X[i]² over i < n, per run, on the device (float32): what `sumSq` returns, without reading
+   * X back. A training loop that reads its statistics every k steps queues it (sweep/batched.ts).
+   */
+  sumSqInto(out: Buf, X: Buf, n: number): void;
 }
 
 /** How the proxy reaches its GPU worker. */
@@ -93,6 +98,8 @@ export function proxyBackends(link: GpuWorkerLink): (runs: number) => BatchedRun
       (...args: unknown[]): void =>
         push([name, ...args.map((a) => (isBuf(a) ? a.w : a))]);
     let hostRun: number | null = null;
+    /** sumSq's one-element result; allocated at first use and re-allocated if a release() freed it. */
+    let sumSqScratch: Buf | null = null;
     const readChunk = (g: GBuf, offset: number, len: number, run: number | null) => {
       const r = ask(['read', windowOf(g, offset, len, 'read'), run], `a read of ${len} elements`);
       if (r.type !== 'values') throw new Error(`webgpu read: expected values from the GPU worker, got '${r.type}'`);
@@ -158,6 +165,7 @@ export function proxyBackends(link: GpuWorkerLink): (runs: number) => BatchedRun
       read,
       mark: () => nextRoot,
       release(m) {
+        if (sumSqScratch && G(sumSqScratch).w.r >= m) sumSqScratch = null;
         push(['release', m]);
         nextRoot = m;
       },
@@ -191,12 +199,13 @@ export function proxyBackends(link: GpuWorkerLink): (runs: number) => BatchedRun
       crossEntropyFwd: k('crossEntropyFwd'),
       crossEntropyBwd: k('crossEntropyBwd'),
       adamStep: k('adamStep'),
+      sumSqInto: k('sumSqInto'),
       sumSq(X, n) {
-        // The interface promises a float64 sum: read the values and accumulate here.
-        const x = read(X, undefined, 0, n);
-        let s = 0;
-        for (let i = 0; i < n; i++) s += x[i] * x[i];
-        return s;
+        // Summed on the device and one float read back: reading X (the whole gradient, every step of a
+        // training loop) cost a transfer of every parameter per step.
+        sumSqScratch ??= alloc(1, 'f32');
+        be.sumSqInto(sumSqScratch, X, n);
+        return read(sumSqScratch, undefined, 0, 1)[0];
       },
     };
     cleanup.register(be, bid);

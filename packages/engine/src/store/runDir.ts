@@ -51,7 +51,8 @@ export interface RunRecord {
   updated_at: string;
   config: RunConfig;
   seeds: RunConfig['seeds'];
-  backend: { requested: string; used: string; reason: string; timing?: BackendTiming };
+  /** `replicas`: a batched sweep's runs per device step (sweep/batched.ts); a resume keeps it, so the run's numbers stay the same. */
+  backend: { requested: string; used: string; reason: string; timing?: BackendTiming; replicas?: number };
   code: { version: string; git: string | null };
   /** Where and by whom the run was last started or resumed (absent in runs from before liveness). */
   host?: string;

@@ -6,6 +6,8 @@
 import * as fs from 'node:fs';
 import { ConfigError } from '../config.js';
 import { openRunStoreAt } from '../store/runStores.js';
+import { fileVerdictCache } from '../store/backendVerdicts.js';
+import { runBatchedSweep, type BatchingEvent } from './batched.js';
 import { planSweep, type MemberResult, type SweepPlan } from './member.js';
 import { TrainPool, defaultWorkers, type PoolEvent } from './pool.js';
 import type { SweepMember } from './spec.js';
@@ -19,6 +21,8 @@ export interface LocalSweepOptions {
   workers?: number;
   /** Continue unfinished members and skip finished ones (otherwise existing runs are refused). */
   resume?: boolean;
+  /** Members on webgpu (or auto, where measured faster) train batched on the device, this many per device step (default: measured). */
+  replicas?: number;
   signal?: AbortSignal;
   onEvent?: (e: SweepEvent) => void;
 }
@@ -26,6 +30,7 @@ export interface LocalSweepOptions {
 export type SweepEvent =
   | { type: 'plan'; plan: SweepPlan; workers: number }
   | PoolEvent
+  | BatchingEvent
   | { type: 'end'; member: SweepMember; result: MemberResult };
 
 export interface SweepOutcome {
@@ -59,21 +64,46 @@ export async function runLocalSweep(members: SweepMember[], opts: LocalSweepOpti
     ...plan.live.map((m): MemberResult => ({ id: m.id, outcome: 'live', trained: 0 })),
   ];
   if (todo.length === 0) return { results, interrupted: false };
-  const pool = new TrainPool({ size: workers, onEvent: emit });
-  const onAbort = () => pool.abort();
-  if (opts.signal?.aborted) onAbort();
+  // webgpu members, and auto ones, may train batched on the device (sweep/batched.ts); a run store other
+  // than a local directory (s3://) goes through the pool, which mirrors what training writes.
+  const local = !opts.runsDir.includes('://');
+  const mayBatch = (m: SweepMember) => local && (m.config.backend === 'webgpu' || m.config.backend === 'auto');
+  // The pool's threads start on first use: a sweep that is all on the device starts none.
+  let pool: TrainPool | null = null;
+  const running: Promise<void>[] = [];
+  const byId = new Map(todo.map((m) => [m.id, m]));
+  const done = (result: MemberResult) => {
+    results.push(result);
+    emit({ type: 'end', member: byId.get(result.id)!, result });
+  };
+  const toPool = (ms: SweepMember[]) => {
+    if (!ms.length) return;
+    pool ??= new TrainPool({ size: workers, onEvent: emit });
+    if (opts.signal?.aborted) pool.abort();
+    const p = pool;
+    running.push(...ms.map(async (member) => done(await p.run(member, { location: opts.runsDir, cache: opts.cache }))));
+  };
+  const onAbort = () => pool?.abort();
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    await Promise.all(
-      todo.map(async (member) => {
-        const result = await pool.run(member, { location: opts.runsDir, cache: opts.cache });
-        results.push(result);
-        emit({ type: 'end', member, result });
-      }),
-    );
+    toPool(todo.filter((m) => !mayBatch(m)));
+    const onDevice = todo.filter(mayBatch);
+    if (onDevice.length) {
+      const device = await runBatchedSweep(onDevice, {
+        runsDir: opts.runsDir,
+        replicas: opts.replicas,
+        workers: opts.workers ?? defaultWorkers(),
+        verdicts: fileVerdictCache(),
+        signal: opts.signal,
+        onEvent: emit,
+        handOff: toPool,
+      });
+      device.forEach(done);
+    }
+    await Promise.all(running);
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);
-    await pool.close();
+    await (pool as TrainPool | null)?.close();
   }
   return { results, interrupted: opts.signal?.aborted ?? false };
 }
