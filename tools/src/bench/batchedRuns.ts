@@ -34,7 +34,7 @@ import {
   type SequenceBatch,
 } from '@optoscope/engine';
 import { benchEngine } from './engineStep.js';
-import { SOFTWARE_FIGURES } from './webgpuBench.js';
+import { SOFTWARE_FIGURES } from './softwareFigures.js';
 
 export interface BatchedRunsOptions {
   /** The backend to train on: a webgpu batched backend (R = be.runs), or any backend for R = 1. */

@@ -11,6 +11,7 @@
 import { performance } from 'node:perf_hooks';
 import { acquireWebGpuAdapter, createWebGpuBackend, describeAdapter, HOW_TO_GET_A_WEBGPU_ADAPTER, openWebGpuDevice, READ_EVERY_STEPS } from '@optoscope/engine';
 import { batchedRuns } from './batchedRuns.js';
+import { SOFTWARE_FIGURES } from './softwareFigures.js';
 import { benchEngine, type EngineBenchResult } from './engineStep.js';
 
 export interface WebGpuBenchResult {
@@ -30,7 +31,6 @@ export interface WebGpuBenchResult {
   wasm?: EngineBenchResult;
 }
 
-export const SOFTWARE_FIGURES = 'SOFTWARE ADAPTER: these figures time a CPU emulating a GPU; they check the pipeline and are not GPU speed';
 
 export async function runWebGpuBench(o: { steps: number; warmup: number; software?: boolean; log?: (s: string) => void }): Promise<WebGpuBenchResult> {
   const probe = await acquireWebGpuAdapter();
