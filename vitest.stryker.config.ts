@@ -12,6 +12,7 @@ export default defineConfig({
       'packages/engine/src/store/atomic.test.ts',
       'packages/engine/src/store/atomicHelpers.test.ts',
       'packages/engine/src/report/claims.test.ts',
+      'packages/engine/src/report/claimGroups.test.ts',
       'packages/engine/src/report/claimBounds.test.ts',
       'packages/engine/src/report/tightened.test.ts',
     ],

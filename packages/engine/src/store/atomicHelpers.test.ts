@@ -30,6 +30,14 @@ describe('writeFileAtomic / writeJsonAtomic', () => {
     expect(fs.readdirSync(d)).toEqual(['run.json']);
   });
 
+  it('closes its file: many writes leave no descriptor open', () => {
+    const d = tmp();
+    const open = () => fs.readdirSync('/proc/self/fd').length;
+    const before = open();
+    for (let i = 0; i < 50; i++) writeFileAtomic(path.join(d, `f${i % 3}`), `x${i}`);
+    expect(open()).toBe(before);
+  });
+
   it('a rename that fails (the target is a directory) throws, leaves the directory as it was and removes its temp file', () => {
     const d = tmp();
     const target = path.join(d, 'checkpoints');
@@ -55,6 +63,7 @@ describe('appendLines', () => {
 
 describe('makeDirs', () => {
   it('creates every missing level, and accepts a directory that exists', () => {
+    const cwdBefore = fs.readdirSync(process.cwd());
     const d = tmp();
     const deep = path.join(d, 'a', 'b', 'c');
     makeDirs(deep);
@@ -62,6 +71,9 @@ describe('makeDirs', () => {
     makeDirs(deep);
     makeDirs(path.join(d, 'a'));
     expect(fs.readdirSync(path.join(d, 'a'))).toEqual(['b']);
+    // nothing made anywhere else (the working directory included)
+    expect(fs.readdirSync(d)).toEqual(['a']);
+    expect(fs.readdirSync(process.cwd())).toEqual(cwdBefore);
   });
 
   it('a file on the way: one line naming what was being made and the file, code ENOTDIR, nothing created', () => {
