@@ -8,8 +8,11 @@ export default defineConfig({
     include: [
       'packages/engine/src/optim.test.ts',
       'packages/engine/src/trainSetup.test.ts',
+      'packages/engine/src/evalPoints.test.ts',
       'packages/engine/src/store/atomic.test.ts',
+      'packages/engine/src/store/atomicHelpers.test.ts',
       'packages/engine/src/report/claims.test.ts',
+      'packages/engine/src/report/claimGroups.test.ts',
       'packages/engine/src/report/claimBounds.test.ts',
       'packages/engine/src/report/tightened.test.ts',
     ],
