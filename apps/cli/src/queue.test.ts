@@ -28,9 +28,10 @@ describe('BullMQ queue with a real Redis', () => {
     // Submitting again adds nothing (job IDs are run IDs).
     expect(optoSync(['sweep', 's.json', '--queue', redis()], d).stdout).toMatch(/^enqueued 0 of 4 runs on .*; 4 already queued or done/);
 
-    // A 5 s lock: short enough for a quick takeover, long enough that a live worker on a loaded machine
-    // (CI shares its cores) still renews it in time; 1.5 s lost live locks at load average ~10.
-    const workerArgs = ['worker', '--queue', redis(), '--runs', 'runs', '--concurrency', '1', '--heartbeat', '5000', '--until-empty'];
+    // A 10 s lock: short enough for a quick takeover, long enough that a live worker on a loaded machine
+    // (CI shares its cores) still renews it in time; 1.5 s lost live locks at load average ~10, and 5 s
+    // lost one at load average ~22.
+    const workerArgs = ['worker', '--queue', redis(), '--runs', 'runs', '--concurrency', '1', '--heartbeat', '10000', '--until-empty'];
     const a = start(workerArgs, d);
     const b = start(workerArgs, d);
     procs.push(a, b);
