@@ -42,7 +42,8 @@ export async function wiring(id: string, opts: { clamp?: LiveClamp } = {}): Prom
   const shown = clampShown(config.interventions, config.model?.nHeads, opts.clamp ?? 'run');
   const want = effectiveClamp(shown);
   const clamped = shown.runClamp !== 'none';
-  const command = redactPaths(analysisCommand(dir, 'wiring', want));
+  // An unclamped run has one model: its plain command computes it.
+  const command = redactPaths(analysisCommand(dir, 'wiring', clamped ? want : 'run'));
   const read = (name: string) => {
     const file = containedPath(runsDir(), path.relative(runsDir(), storedAnalysisFile(dir, name)));
     try {

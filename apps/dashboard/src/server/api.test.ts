@@ -434,6 +434,7 @@ describe('wiring of a clamped run', () => {
     const store = (clamp: 'run' | 'none') => storeAnalysis(a, storedAnalysisName('wiring', a, clamp), at, runAnalysis('wiring', a, { curve: [], clamp, log: () => {} }));
 
     // Before the matrices knew the run's spec: wiring.json without result.clamp, computed unclamped.
+    fs.mkdirSync(path.join(dir, 'analysis'), { recursive: true });
     writeJsonAtomic(path.join(dir, 'analysis', 'wiring.json'), { what: 'wiring', run: 'clamped', checkpoint: at, denseSet: a.ev.set.description, result: { matrices: unclamped } });
     const oldRun = await byId(wiringRoute, 'clamped', '?clamp=run');
     expect(oldRun.body).toMatchObject({ available: false, clamp: 'run', command: 'opto analyze <runs>/clamped --what wiring' });
