@@ -14,11 +14,13 @@ import { InterventionError, type InterventionSpec } from './interventions/spec.j
 export interface CompileOptions {
   /** What `${runs}` in a graft checkpoint path stands for: the runs directory of the run being built. */
   runsDir?: string;
+  /** The spec `spec` runs on top of (the run's own clamp spec; interventions/onBase.ts). */
+  base?: InterventionSpec;
 }
 
 /** Passes for `spec` on the model with parameters `params` (donors load on the same backend). */
 export function compileInterventions(spec: InterventionSpec, params: ParamStore, opts: CompileOptions = {}): PassPlan[] {
-  return compilePasses(spec, params, donorLoader(opts.runsDir));
+  return compilePasses(spec, params, { ...donorLoader(opts.runsDir), base: opts.base });
 }
 
 /** Pass options that read graft donors from checkpoint files (`${runs}/` resolved against `runsDir`). */

@@ -4,7 +4,7 @@
  * one). Each result is stored atomically as `<run>/analysis/<what>.json` and summarised on stdout.
  */
 import type { Command } from 'commander';
-import { ANALYSES, ANALYSIS_NAMES, openAnalysisRun, pickCheckpoints, runAnalysis, storeAnalysis, summarizeAnalysis, type AnalysisName } from '@optoscope/engine';
+import { ANALYSES, ANALYSIS_NAMES, LIVE_CLAMPS, openAnalysisRun, pickCheckpoints, runAnalysis, storeAnalysis, storedAnalysisName, summarizeAnalysis, type AnalysisName, type LiveClamp } from '@optoscope/engine';
 import { nonNegativeInt, oneOf, positiveInt, sizeOrAll } from '../args.js';
 import { addClampOptions, clampSpec, type ClampFlags } from '../clampFlags.js';
 
@@ -14,6 +14,7 @@ interface AnalyzeFlags extends ClampFlags {
   checkpoint?: number;
   checkpoints: number;
   json?: boolean;
+  runClamp?: LiveClamp;
 }
 
 export function registerAnalyze(program: Command): void {
@@ -25,7 +26,12 @@ export function registerAnalyze(program: Command): void {
     .option('--size <n|all>', 'dense-set subsample size (default 4000; all = 78,400)', sizeOrAll)
     .option('--checkpoint <seqs>', 'checkpoint for single-checkpoint analyses (default the last)', nonNegativeInt)
     .option('--checkpoints <n>', 'checkpoints for curves (strength, layer-output, progress), evenly spaced', positiveInt, 100)
-    .option('--json', 'print the stored result as one JSON line');
+    .option('--json', 'print the stored result as one JSON line')
+    .option(
+      '--run-clamp <run|none>',
+      "which model a clamped run's wiring is of: run = with the run's own clamp spec, the model it trained (default; stored as wiring.json), none = the checkpoint unclamped (stored as wiring-unclamped.json)",
+      oneOf(...LIVE_CLAMPS),
+    );
   addClampOptions(cmd).action(async (dir: string, f: AnalyzeFlags) => {
     const log = (s: string) => process.stderr.write(s + '\n');
     const a = await openAnalysisRun(dir, { size: f.size });
@@ -36,8 +42,8 @@ export function registerAnalyze(program: Command): void {
     }
     const at = f.checkpoint ?? a.checkpoints[a.checkpoints.length - 1];
     const curve = pickCheckpoints(a.checkpoints, f.checkpoints);
-    const result = runAnalysis(f.what, a, { curve, spec: clampSpec(f), log });
-    const { file, stored } = storeAnalysis(a, f.what, at, result);
+    const result = runAnalysis(f.what, a, { curve, spec: clampSpec(f), clamp: f.runClamp, log });
+    const { file, stored } = storeAnalysis(a, storedAnalysisName(f.what, a, f.runClamp), at, result);
     log(`stored ${file}`);
     process.stdout.write(f.json ? JSON.stringify(stored) + '\n' : summarizeAnalysis(f.what, result) + '\n');
   });

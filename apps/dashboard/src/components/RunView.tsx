@@ -137,7 +137,7 @@ export function RunView({ id }: { id: string }) {
   const [attShown, setAttShown] = useState<Attention>();
   if (attReady && attReady !== attShown) setAttShown(attReady);
   const att = attReady ?? attShown;
-  const wiring = useQuery({ queryKey: ['wiring', id, detail.data?.analyses.join(',')], queryFn: () => getJson<Wiring>(`${base}/wiring`), enabled: !!detail.data });
+  const wiring = useQuery({ queryKey: ['wiring', id, clamp, detail.data?.analyses.join(',')], queryFn: () => getJson<Wiring>(`${base}/wiring?clamp=${clamp}`), enabled: !!detail.data });
 
   const rec = detail.data?.record;
   const L = rec?.config.task.numLabels;
@@ -342,9 +342,17 @@ export function RunView({ id }: { id: string }) {
           No wiring matrix stored for this run. Compute it (about half a minute) with <code>{wiring.data.command}</code>; this page shows it once it exists.
         </Note>
       )}
-      {wiringSpecs && wiring.data!.runClamp !== 'none' && (
+      {wiring.data && wiring.data.runClamp !== 'none' && (
         <Note testId="wiring-clamp">
-          These matrices are of the checkpoint unclamped whichever model is chosen above: <code>opto analyze --what wiring</code> evaluates its 264 manipulations in place of the run’s clamp spec (<code>{wiring.data!.runClamp}</code>). Heads the spec manipulates are marked “(… in training)”.
+          {wiring.data.clamp === 'run' ? (
+            <>
+              Wiring of the model as trained: every one of the 264 path ablations runs on top of the run’s clamp spec (<code>{wiring.data.runClamp}</code>). Its ablated heads stay ablated (marked “(ablated)”), and the patterns and values that preservation keeps are those of the clamped model.
+            </>
+          ) : (
+            <>
+              Wiring of the checkpoint unclamped: the run’s clamp spec (<code>{wiring.data.runClamp}</code>) is removed; heads it manipulates are marked “(… in training)”.
+            </>
+          )}
         </Note>
       )}
       {wiringSpecs && (

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { MetricRow } from '@optoscope/engine';
 import type { Report } from '@optoscope/engine/report';
-import { clampShown, type ClampShown } from './clamp';
+import { clampShown, effectiveClamp, type ClampShown, type LiveClamp } from './clamp';
 import { engine, engineReport } from './engine';
 import { ApiError, redactDeep, redactPaths } from './errors';
 import { readRows } from './metrics';
@@ -14,13 +14,15 @@ import { containedPath, runPath, runsDir } from './paths';
 import { clampSummary } from './runs';
 
 /**
- * The stored wiring of a run. `opto analyze --what wiring` evaluates the checkpoint unclamped (its 264
- * manipulations replace the run's clamp spec), so the view says `clamp: 'none'` and names the heads the
- * run's own spec manipulates, for the page to mark.
+ * The stored wiring of a run under the page's clamp choice. `opto analyze --what wiring` computes a clamped
+ * run's matrices with its own clamp spec (the model it trained: its ablated heads stay ablated, preservation
+ * reads the clamped model) into `wiring.json`, and with `--run-clamp none` the checkpoint unclamped into
+ * `wiring-unclamped.json`. A `wiring.json` stored before the matrices knew the run's spec (no `result.clamp`)
+ * is of the checkpoint unclamped, and is shown as that. `clamp` of the answer says which model it is of.
  */
 export interface WiringView extends ClampShown {
   id: string;
-  /** false: not computed yet; `command` says how. */
+  /** false: not computed yet for this model; `command` says how. */
   available: boolean;
   command: string;
   checkpoint?: number;
@@ -29,27 +31,39 @@ export interface WiringView extends ClampShown {
   composition?: { q: number[][]; k: number[][]; v: number[][] };
 }
 
+type StoredWiring = Partial<Pick<WiringView, 'matrices' | 'composition'>> & { clamp?: LiveClamp };
+
 const isGrid = (m: unknown): m is number[][] => Array.isArray(m) && m.every((r) => Array.isArray(r) && r.every((v) => typeof v === 'number'));
 
-export async function wiring(id: string): Promise<WiringView> {
-  const { RunDir, analysisCommand, readStoredAnalysis, storedAnalysisFile } = await engine();
+export async function wiring(id: string, opts: { clamp?: LiveClamp } = {}): Promise<WiringView> {
+  const { RunDir, analysisCommand, readStoredAnalysis, storedAnalysisFile, WIRING_UNCLAMPED } = await engine();
   const dir = runPath(id);
   const config = RunDir.open(dir).readRecord().config;
-  const shown = clampShown(config.interventions, config.model?.nHeads, 'none');
-  const command = redactPaths(analysisCommand(dir, 'wiring'));
-  const file = containedPath(runsDir(), path.relative(runsDir(), storedAnalysisFile(dir, 'wiring')));
-  let stored: { checkpoint?: number; denseSet?: string; result?: Partial<Pick<WiringView, 'matrices' | 'composition'>> } | null;
-  try {
-    stored = readStoredAnalysis<Partial<Pick<WiringView, 'matrices' | 'composition'>> | undefined>(file);
-  } catch (e) {
-    throw new ApiError(422, `${(e as Error).message}; recompute it with ${command}`);
-  }
-  if (!stored) return { id, ...shown, available: false, command };
+  const shown = clampShown(config.interventions, config.model?.nHeads, opts.clamp ?? 'run');
+  const want = effectiveClamp(shown);
+  const clamped = shown.runClamp !== 'none';
+  // An unclamped run has one model: its plain command computes it.
+  const command = redactPaths(analysisCommand(dir, 'wiring', clamped ? want : 'run'));
+  const read = (name: string) => {
+    const file = containedPath(runsDir(), path.relative(runsDir(), storedAnalysisFile(dir, name)));
+    try {
+      return { file, stored: readStoredAnalysis<StoredWiring | undefined>(file) };
+    } catch (e) {
+      throw new ApiError(422, `${(e as Error).message}; recompute it with ${command}`);
+    }
+  };
+  // Which model a stored result is of: a result without `clamp` predates the clamp-aware matrices (unclamped).
+  const of = (r: StoredWiring | undefined): LiveClamp => (clamped ? (r?.clamp ?? 'none') : 'none');
+  const candidates = want === 'none' && clamped ? [WIRING_UNCLAMPED, 'wiring'] : ['wiring'];
+  const found = candidates.map(read).find((c) => c.stored && of(c.stored.result) === want);
+  const answer = { id, ...shown, clamp: want };
+  if (!found?.stored) return { ...answer, available: false, command };
+  const { file, stored } = found;
   const m = stored.result?.matrices;
   for (const k of ['Mpv', 'Mpp', 'Npv', 'Npp'] as const)
     if (!isGrid(m?.[k])) throw new ApiError(422, `${file}: result.matrices.${k} is not a matrix of numbers; recompute it with ${command}`);
   const c = stored.result?.composition;
-  return { id, ...shown, available: true, command, checkpoint: stored.checkpoint, denseSet: stored.denseSet, matrices: m, composition: c && isGrid(c.q) && isGrid(c.k) && isGrid(c.v) ? c : undefined };
+  return { ...answer, available: true, command, checkpoint: stored.checkpoint, denseSet: stored.denseSet, matrices: m, composition: c && isGrid(c.q) && isGrid(c.k) && isGrid(c.v) ? c : undefined };
 }
 
 export interface CompareRun {

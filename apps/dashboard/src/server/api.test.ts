@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { inductionStrengthCurve, LIVE_DENSE_SIZE, LiveAnalysis, openAnalysisRun, RunDir, writeJsonAtomic, type RunRecord } from '@optoscope/engine';
+import { inductionStrengthCurve, LIVE_DENSE_SIZE, LiveAnalysis, openAnalysisRun, RunDir, runAnalysis, storeAnalysis, storedAnalysisName, wiringMatrices, writeJsonAtomic, type RunRecord } from '@optoscope/engine';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as compareRoute from '../app/api/compare/route';
 import * as reportFigureRoute from '../app/api/report/figure/[id]/route';
@@ -406,9 +406,9 @@ describe('one run', () => {
     expect(w.body.matrices.Mpv).toHaveLength(8);
     expect(w.body.composition.k[0]).toHaveLength(8);
     expect(w.body).toMatchObject({ clamp: 'none', runClamp: 'none', ablated: [] });
-    // Stored wiring is of the checkpoint unclamped; the view names what the run's spec manipulates.
+    // A clamped run's wiring is of the model as trained by default; the view names what the run's spec manipulates.
     const clamped = await byId(wiringRoute, 'clamped');
-    expect(clamped.body).toMatchObject({ available: false, clamp: 'none', runClamp: 'ablate 0:1,1:0; prevToken 0:2', ablated: ['L1H1', 'L2H0'], patternClamped: ['L1H2'] });
+    expect(clamped.body).toMatchObject({ available: false, clamp: 'run', runClamp: 'ablate 0:1,1:0; prevToken 0:2', ablated: ['L1H1', 'L2H0'], patternClamped: ['L1H2'] });
     const none = await byId(wiringRoute, 'labels10');
     expect(none.body).toMatchObject({ available: false });
     // No absolute server path in an answer: the runs directory is <runs>.
@@ -420,6 +420,40 @@ describe('one run', () => {
     expect(bad.status).toBe(422);
     expect(bad.body.error).toMatch(/labels10\/analysis\/wiring\.json: result\.matrices\.Mpp is not a matrix/);
     fs.rmSync(dir, { recursive: true });
+  });
+});
+
+describe('wiring of a clamped run', () => {
+  it('?clamp=run: the matrices with the run\'s clamp spec (stored by the CLI\'s path); ?clamp=none: today\'s unclamped ones; an old unclamped wiring.json is shown as unclamped only', async () => {
+    const dir = path.join(fx.runsDir, 'clamped');
+    const a = await openAnalysisRun(dir, { size: 100 });
+    const at = a.checkpoints[a.checkpoints.length - 1];
+    const unclamped = wiringMatrices(a.ev);
+    const asTrained = wiringMatrices(a.ev, { base: CLAMPED_SPEC });
+    expect(asTrained).not.toEqual(unclamped);
+    const store = (clamp: 'run' | 'none') => storeAnalysis(a, storedAnalysisName('wiring', a, clamp), at, runAnalysis('wiring', a, { curve: [], clamp, log: () => {} }));
+
+    // Before the matrices knew the run's spec: wiring.json without result.clamp, computed unclamped.
+    fs.mkdirSync(path.join(dir, 'analysis'), { recursive: true });
+    writeJsonAtomic(path.join(dir, 'analysis', 'wiring.json'), { what: 'wiring', run: 'clamped', checkpoint: at, denseSet: a.ev.set.description, result: { matrices: unclamped } });
+    const oldRun = await byId(wiringRoute, 'clamped', '?clamp=run');
+    expect(oldRun.body).toMatchObject({ available: false, clamp: 'run', command: 'opto analyze <runs>/clamped --what wiring' });
+    const oldNone = await byId(wiringRoute, 'clamped', '?clamp=none');
+    expect(oldNone.body).toMatchObject({ available: true, clamp: 'none', matrices: unclamped });
+
+    expect(store('run').file).toBe(path.join(dir, 'analysis', 'wiring.json'));
+    expect(store('none').file).toBe(path.join(dir, 'analysis', 'wiring-unclamped.json'));
+    const run = await byId(wiringRoute, 'clamped', '?clamp=run');
+    expect(run.body).toMatchObject({ available: true, clamp: 'run', ablated: ['L1H1', 'L2H0'], checkpoint: at });
+    expect(run.body.matrices).toEqual(asTrained);
+    expect((await byId(wiringRoute, 'clamped')).body.matrices).toEqual(asTrained);
+    const none = await byId(wiringRoute, 'clamped', '?clamp=none');
+    expect(none.body).toMatchObject({ available: true, clamp: 'none' });
+    expect(none.body.matrices).toEqual(unclamped);
+    // The run's ablated first-layer head L1H1 stays ablated as trained: removing it again changes nothing.
+    for (let i = 0; i < 8; i++) expect(run.body.matrices.Mpv[i][1]).toBe(0);
+    expect((await byId(wiringRoute, 'clamped', '?clamp=both')).status).toBe(400);
+    fs.rmSync(path.join(dir, 'analysis'), { recursive: true });
   });
 });
 

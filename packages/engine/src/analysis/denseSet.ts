@@ -143,11 +143,17 @@ export interface DenseResult {
 export interface EvaluateOptions {
   /** Also read the attention patterns and compute per-head strengths / previous-token scores. */
   heads?: boolean;
+  /**
+   * The spec `spec` runs on top of: the run's own clamp spec, so the analysis manipulates the model the run
+   * trained (interventions/onBase.ts). Absent or empty: the bare model.
+   */
+  base?: unknown;
 }
 
 interface DenseProgram {
   model: ModelProgram;
   spec: InterventionSpec;
+  base: InterventionSpec;
   heads: boolean;
 }
 
@@ -185,36 +191,42 @@ export class DenseEvaluator {
   /** Build a persistent program for `spec` (reused by every later `evaluate` of the same spec). */
   prepare(spec: unknown, opts: EvaluateOptions = {}): void {
     const s = this.parse(spec);
-    const key = keyOf(s, !!opts.heads);
-    if (!this.prepared.has(key)) this.prepared.set(key, this.build(s, !!opts.heads));
+    const base = this.parseBase(opts.base);
+    const key = keyOf(s, base, !!opts.heads);
+    if (!this.prepared.has(key)) this.prepared.set(key, this.build(s, base, !!opts.heads));
   }
 
   evaluate(spec: unknown, opts: EvaluateOptions = {}): DenseResult {
     const s = this.parse(spec);
+    const base = this.parseBase(opts.base);
     const heads = !!opts.heads;
-    const ready = this.prepared.get(keyOf(s, heads));
+    const ready = this.prepared.get(keyOf(s, base, heads));
     if (ready) return this.run(ready);
     const be = this.params.be;
     const mark = be.mark();
     try {
-      return this.run(this.build(s, heads));
+      return this.run(this.build(s, base, heads));
     } finally {
       be.release(mark);
     }
   }
 
-  private build(spec: InterventionSpec, heads: boolean): DenseProgram {
+  private parseBase(base: unknown): InterventionSpec {
+    return parseInterventionSpec(base ?? {}, this.params.config, "the run's clamp spec");
+  }
+
+  private build(spec: InterventionSpec, base: InterventionSpec, heads: boolean): DenseProgram {
     const cfg = this.params.config;
     const keep = heads ? ['blocks.0.attn.pattern', `blocks.${cfg.nLayers - 1}.attn.pattern`] : [];
     const model = buildModel(this.params, {
       batch: this.chunk,
       nItems: this.set.distribution.items.length,
       training: false,
-      passes: compileInterventions(spec, this.params, this.compile),
+      passes: compileInterventions(spec, this.params, { ...this.compile, base }),
       keep,
     });
     model.setFeatures(this.set.distribution.itemFeatures);
-    return { model, spec, heads };
+    return { model, spec, base, heads };
   }
 
   private run(p: DenseProgram): DenseResult {
@@ -271,6 +283,6 @@ export class DenseEvaluator {
   }
 }
 
-function keyOf(spec: InterventionSpec, heads: boolean): string {
-  return JSON.stringify({ spec, heads });
+function keyOf(spec: InterventionSpec, base: InterventionSpec, heads: boolean): string {
+  return JSON.stringify({ spec, base, heads });
 }

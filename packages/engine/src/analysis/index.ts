@@ -7,4 +7,4 @@ export * from './progress.js';
 export * from './store.js';
 export { LIVE_CLAMPS, LIVE_DENSE_SIZE, liveCodeKey, LiveAnalysis, LiveAnalysisWorker, type LiveAnalysisService, type LiveClamp, type LiveHeadPattern, type LiveHeadPoint, type LiveRunInfo } from './live.js';
 export { recordSites } from './recordSites.js';
-export { ANALYSES, ANALYSIS_NAMES, analysisCommand, runAnalysis, summarizeAnalysis, type AnalysisContext, type AnalysisDef, type AnalysisName } from './registry.js';
+export { ANALYSES, ANALYSIS_NAMES, analysisCommand, runAnalysis, storedAnalysisName, WIRING_UNCLAMPED, summarizeAnalysis, type AnalysisContext, type AnalysisDef, type AnalysisName } from './registry.js';

@@ -5,10 +5,11 @@
  * page's list and the wiring view) all go through this list.
  */
 import { isPaperTask, taskData, taskKind, type TaskKind } from '../data/tasks/index.js';
-import type { InterventionSpecInput } from '../interventions/spec.js';
+import { isEmptySpec, type InterventionSpecInput } from '../interventions/spec.js';
 import { ablationVsStrength, additivityPanels, redundancy, type AblationVsStrength } from './ablation.js';
 import { inductionStrengthCurve, layerToOutputCurve, progressCurve, type AnalysisRun } from './progress.js';
 import { compositionScores, wiringMatrices } from './wiring.js';
+import type { LiveClamp } from './live.js';
 import { inductionScorer, repeatHeadScorer } from './induction.js';
 
 export interface AnalysisContext {
@@ -16,6 +17,11 @@ export interface AnalysisContext {
   curve: number[];
   /** The clamp spec of a clamp-progress analysis. */
   spec?: InterventionSpecInput;
+  /**
+   * Which model a single-checkpoint path-ablation analysis (wiring) is of: 'run' (default) with the run's own
+   * clamp spec, the model it trained; 'none' the checkpoint unclamped (live.ts's `LiveClamp`).
+   */
+  clamp?: LiveClamp;
   log: (msg: string) => void;
 }
 
@@ -102,8 +108,12 @@ export const ANALYSES = {
     description: 'layer-1 → layer-2 wiring matrices (path ablations) and weight-based composition scores',
     inputs: 'checkpoint',
     cost: 'H² path-ablated forwards',
-    stores: '{ matrices, composition }',
-    run: (a, c) => ({ matrices: wiringMatrices(a.ev, { log: c.log }), composition: compositionScores(a.ev.params) }),
+    stores: "{ matrices, composition, clamp, spec } (clamp 'run': with the run's clamp spec; 'none': unclamped)",
+    run(a, c) {
+      const clamp = c.clamp ?? 'run';
+      const spec = clamp === 'run' ? a.clamp : a.ev.parse({});
+      return { matrices: wiringMatrices(a.ev, { log: c.log, base: spec }), composition: compositionScores(a.ev.params), clamp, spec };
+    },
   },
   'layer-output': {
     section: '5.6, Fig. 7',
@@ -165,14 +175,26 @@ export type AnalysisName = keyof typeof ANALYSES;
 export const ANALYSIS_NAMES = Object.keys(ANALYSES) as AnalysisName[];
 
 /** The command that computes and stores analysis `name` for the run in `runDir` (hints where it is missing). */
-export function analysisCommand(runDir: string, name: AnalysisName): string {
-  return `opto analyze ${runDir} --what ${name}`;
+export function analysisCommand(runDir: string, name: AnalysisName, clamp: LiveClamp = 'run'): string {
+  return `opto analyze ${runDir} --what ${name}${clamp === 'none' ? ' --run-clamp none' : ''}`;
 }
+
+/**
+ * Where analysis `name` of `a` is stored under `clamp`: a clamped run's unclamped wiring is kept beside the
+ * clamped one (`wiring-unclamped`); an unclamped run has one model, so one file.
+ */
+export function storedAnalysisName(name: string, a: Pick<AnalysisRun, 'clamp'>, clamp: LiveClamp = 'run'): string {
+  return name === 'wiring' && clamp === 'none' && !isEmptySpec(a.clamp) ? WIRING_UNCLAMPED : name;
+}
+
+/** The stored name of a clamped run's wiring computed unclamped (`opto analyze --what wiring --run-clamp none`). */
+export const WIRING_UNCLAMPED = 'wiring-unclamped';
 
 /** Run analysis `name` (throws one line for an unknown name). */
 export function runAnalysis(name: string, a: AnalysisRun, ctx: AnalysisContext): unknown {
   const def = (ANALYSES as Record<string, AnalysisDef>)[name];
   if (!def) throw new Error(`unknown analysis '${name}'; available: ${ANALYSIS_NAMES.join(', ')}`);
+  if (ctx.clamp !== undefined && name !== 'wiring') throw new Error(`--run-clamp applies to --what wiring only (got --what ${name})`);
   const kind = taskKind(a.config.task);
   const ok = def.tasks ? def.tasks.includes(kind) : isPaperTask(a.config.task);
   if (!ok)

@@ -10,6 +10,9 @@
  *   value-preserving); N^pp likewise.
  *   Preserved patterns/values come from the clean, full model (the `clean` pass of spec 4.3, which runs
  *   with no manipulation at all); ablations are applied after preservation (they take precedence).
+ * - With `base` (a clamped run's own clamp spec), every evaluation is of the model the run trained
+ *   (interventions/onBase.ts): the run's clamps apply throughout, its ablated heads stay ablated, and
+ *   the clean pass that preservation reads is the clamped model. `base` absent or {}: the bare model.
  * - Composition scores (weights only, LayerNorm ignored): for first-layer head j's output map
  *   W_O^(j) (columns 8j..8j+7 of out.weight [d, d], i.e. the 8×d map into the residual) and last-layer
  *   head i's input map W_X^(i) (rows 8i..8i+7 of W_X in qkv.weight, X ∈ {q, k, v}):
@@ -31,7 +34,7 @@ export interface WiringMatrices {
   Npp: number[][];
 }
 
-export function wiringMatrices(ev: DenseEvaluator, opts: { log?: (msg: string) => void } = {}): WiringMatrices {
+export function wiringMatrices(ev: DenseEvaluator, opts: { log?: (msg: string) => void; base?: unknown } = {}): WiringMatrices {
   const cfg = ev.params.config;
   const H = cfg.nHeads;
   const last = cfg.nLayers - 1;
@@ -40,13 +43,14 @@ export function wiringMatrices(ev: DenseEvaluator, opts: { log?: (msg: string) =
   const grid = () => Array.from({ length: H }, () => new Array<number>(H).fill(0));
   const out = { baseline, Mpv: grid(), Mpp: grid(), Npv: grid(), Npp: grid() };
   const preserve = { pv: { patterns: false, values: true }, pp: { patterns: true, values: false } } as const;
+  const on = { base: opts.base };
   for (let i = 0; i < H; i++) {
     const others = ablateAllBut(last, H, [i]);
-    baseline.push(ev.evaluate({ ablate: others }).acc);
+    baseline.push(ev.evaluate({ ablate: others }, on).acc);
     for (let j = 0; j < H; j++)
       for (const kind of ['pv', 'pp'] as const) {
-        const ablateJ = ev.evaluate({ ablate: [`${first}:${j}`, ...others], preserve: preserve[kind] }).acc;
-        const onlyJ = ev.evaluate({ ablate: [...ablateAllBut(first, H, [j]), ...others], preserve: preserve[kind] }).acc;
+        const ablateJ = ev.evaluate({ ablate: [`${first}:${j}`, ...others], preserve: preserve[kind] }, on).acc;
+        const onlyJ = ev.evaluate({ ablate: [...ablateAllBut(first, H, [j]), ...others], preserve: preserve[kind] }, on).acc;
         out[kind === 'pv' ? 'Mpv' : 'Mpp'][i][j] = ablateJ - baseline[i];
         out[kind === 'pv' ? 'Npv' : 'Npp'][i][j] = onlyJ;
       }
@@ -112,13 +116,14 @@ export interface GroupAblationRow {
 }
 
 /** App. Table 1: accuracy with each group of first-layer heads ablated (all last-layer heads active). */
-export function groupAblations(ev: DenseEvaluator, groups: readonly (readonly number[])[]): GroupAblationRow[] {
+export function groupAblations(ev: DenseEvaluator, groups: readonly (readonly number[])[], opts: { base?: unknown } = {}): GroupAblationRow[] {
+  const on = { base: opts.base };
   return groups.map((g) => {
     const ablate = g.map((j) => `0:${j}`);
     return {
       heads: [...g],
-      patternPreserving: ev.evaluate({ ablate, preserve: { patterns: true, values: false } }).acc,
-      valuePreserving: ev.evaluate({ ablate, preserve: { patterns: false, values: true } }).acc,
+      patternPreserving: ev.evaluate({ ablate, preserve: { patterns: true, values: false } }, on).acc,
+      valuePreserving: ev.evaluate({ ablate, preserve: { patterns: false, values: true } }, on).acc,
     };
   });
 }
