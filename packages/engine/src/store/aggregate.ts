@@ -27,6 +27,8 @@ export interface AggregateMember {
   group: number;
   /** Its metrics.jsonl (absolute path; it may not exist yet). */
   metricsFile: string;
+  /** Its run has finished (the file is complete): a long-lived reader keeps a columnar copy of it (store/metricsParquet.ts). */
+  finished?: boolean;
 }
 
 export interface SeriesSelector {
@@ -151,11 +153,22 @@ function fileExists(f: string): boolean {
 /**
  * An in-memory DuckDB kept open for many aggregations (a server's): one connection per call, the members'
  * metrics rows kept resident between calls ({@link MetricRowsTable}: a file is parsed again only when it
- * changed). `warm()` opens the database ahead of the first call (a server does so when it starts).
+ * changed; a finished run's file is read from its columnar copy where one is valid). After an answer, the
+ * copies of finished runs that had none valid are written in the background from the rows just loaded, so
+ * the next server to start reads them cold from Parquet; `idle()` resolves when those writes are done.
+ * `warm()` opens the database ahead of the first call (a server does so when it starts).
  */
-export function sweepAggregator(): { aggregate: (members: readonly AggregateMember[], sel: SeriesSelector) => Promise<SweepAggregate>; warm: () => Promise<void>; close: () => Promise<void> } {
+export function sweepAggregator(): {
+  aggregate: (members: readonly AggregateMember[], sel: SeriesSelector) => Promise<SweepAggregate>;
+  warm: () => Promise<void>;
+  idle: () => Promise<void>;
+  /** How each file's rows were last read: from its columnar copy or its JSON lines. */
+  readFrom: ReadonlyMap<string, 'parquet' | 'json'>;
+  close: () => Promise<void>;
+} {
   const instance = DuckDBInstance.create(':memory:');
   const rows = new MetricRowsTable();
+  let background: Promise<unknown> = Promise.resolve();
   const withConnection = async <T>(fn: (c: DuckDBConnection) => Promise<T>): Promise<T> => {
     const connection = await (await instance).connect();
     try {
@@ -165,14 +178,21 @@ export function sweepAggregator(): { aggregate: (members: readonly AggregateMemb
     }
   };
   return {
-    aggregate: (members, sel) =>
-      withConnection(async (connection) => {
-        await rows.refresh(connection, members.map((m) => m.metricsFile));
+    aggregate: async (members, sel) => {
+      const answer = await withConnection(async (connection) => {
+        await rows.refresh(connection, members.map((m) => m.metricsFile), new Set(members.filter((m) => m.finished).map((m) => m.metricsFile)));
         return aggregateSweep(connection, members, sel, rows);
-      }),
+      });
+      // A copy is an optimisation: one that cannot be written (read-only runs) costs nothing but the next cold read.
+      if (rows.copiesDue) background = background.then(() => withConnection((c) => rows.saveCopies(c))).catch(() => undefined);
+      return answer;
+    },
     // Loads the native binding and creates the table (a refresh of no files).
     warm: () => withConnection((connection) => rows.refresh(connection, [])),
+    idle: () => background.then(() => undefined),
+    readFrom: rows.readFrom,
     async close() {
+      await background;
       (await instance).closeSync();
     },
   };
