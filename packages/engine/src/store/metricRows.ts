@@ -12,7 +12,7 @@
  * never get one.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { METRIC_COLUMN_LIST, copyMatches, metricsParquetFile, readCopySources, sourceStat, writeCopyFrom, type MetricsSource, type SourceStat } from './metricsParquet.js';
+import { METRIC_COLUMN_LIST, ROW_DIGEST, copyMatches, metricsParquetFile, readCopySources, sourceStat, writeCopyFrom, type MetricsSource, type SourceStat } from './metricsParquet.js';
 import { METRIC_COLUMNS, lit, readMetricsSql } from './metricsSql.js';
 
 /** inode, size and mtime, or null when the file is absent. */
@@ -145,26 +145,34 @@ export class MetricRowsTable {
       // Same bytes under another mtime (a copied or synced run): rewritten so the next cold read is a stat.
       if (match === 'content' && finished.has(c.file)) this.copyDue.set(c.file, c.stat!);
     }
-    const insert = async (vs: typeof valid): Promise<boolean> => {
-      const sql = `INSERT INTO ${this.table} SELECT f.fid, ${this.cols('r')} FROM read_parquet([${vs.map((v) => lit(v.copy)).join(', ')}], filename = true) r JOIN (VALUES ${vs.map((v) => `(${lit(v.copy)}, ${v.fid})`).join(', ')}) AS f(file, fid) ON r.filename = f.file`;
-      try {
-        const n = Number((await connection.runAndReadAll(sql)).getRows()[0]?.[0] ?? -1);
-        if (n === vs.reduce((s, v) => s + v.source.rows, 0)) return true;
-      } catch {
-        /* a damaged copy: fall through */
-      }
-      await connection.run(`DELETE FROM ${this.table} WHERE fid IN (${vs.map((v) => v.fid).join(', ')})`);
-      return false;
-    };
     if (!valid.length) return loaded;
-    // All at once; if any copy fails, one by one, so only the damaged ones go back to their JSON lines.
-    const ok = await insert(valid);
-    for (const v of valid) {
-      if (ok || (valid.length > 1 && (await insert([v])))) {
+    // All at once; if the scan fails (an unreadable copy), one by one, so only the damaged ones are left out.
+    const insert = async (vs: typeof valid): Promise<boolean> =>
+      connection.run(`INSERT INTO ${this.table} SELECT f.fid, ${this.cols('r')} FROM read_parquet([${vs.map((v) => lit(v.copy)).join(', ')}], filename = true) r JOIN (VALUES ${vs.map((v) => `(${lit(v.copy)}, ${v.fid})`).join(', ')}) AS f(file, fid) ON r.filename = f.file`).then(
+        () => true,
+        () => false,
+      );
+    const inserted = (await insert(valid)) ? valid : await filterAsync(valid, (v) => insert([v]));
+    if (!inserted.length) return loaded;
+    // Every row as written (count and digest per file): a damaged value that still decodes is caught here.
+    const got = new Map(
+      ((await connection.runAndReadAll(`SELECT fid, count(*) AS n, ${ROW_DIGEST} AS d FROM ${this.table} WHERE fid IN (${inserted.map((v) => v.fid).join(', ')}) GROUP BY fid`)).getRowObjectsJS() as { fid: number; n: bigint; d: string }[]).map((r) => [r.fid, r]),
+    );
+    const bad: number[] = [];
+    for (const v of inserted) {
+      const g = got.get(v.fid) ?? { n: 0n, d: '0' }; // no rows at all: no group
+      if (Number(g.n) === v.source.rows && g.d === v.source.digest) {
         loaded.add(v.file);
         this.readFrom.set(v.file, 'parquet');
-      }
+      } else bad.push(v.fid);
     }
+    if (bad.length) await connection.run(`DELETE FROM ${this.table} WHERE fid IN (${bad.join(', ')})`);
     return loaded;
   }
+}
+
+async function filterAsync<T>(xs: readonly T[], keep: (x: T) => Promise<boolean>): Promise<T[]> {
+  const out: T[] = [];
+  for (const x of xs) if (await keep(x)) out.push(x);
+  return out;
 }

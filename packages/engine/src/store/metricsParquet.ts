@@ -33,6 +33,8 @@ export interface MetricsSource {
   sha256: string;
   /** Rows in the copy. */
   rows: number;
+  /** Sum of DuckDB's hash of each row (decimal): a reader compares the rows it loaded, so a damaged value is caught, not only a damaged file. */
+  digest: string;
   /** The metrics columns, comma-separated (a copy from another version's columns is not used). */
   columns: string;
 }
@@ -81,7 +83,7 @@ export async function readCopySources(connection: DuckDBConnection, parquetFiles
     for (const { f, v } of r.getRowObjectsJS() as { f: string; v: string }[]) {
       try {
         const s = JSON.parse(v) as MetricsSource;
-        if (typeof s.size === 'number' && typeof s.mtimeMs === 'number' && typeof s.sha256 === 'string' && typeof s.rows === 'number' && typeof s.columns === 'string') out.set(f, s);
+        if (typeof s.size === 'number' && typeof s.mtimeMs === 'number' && typeof s.sha256 === 'string' && typeof s.rows === 'number' && typeof s.digest === 'string' && typeof s.columns === 'string') out.set(f, s);
       } catch {
         /* not our metadata: not a valid copy */
       }
@@ -102,6 +104,9 @@ export async function readCopySources(connection: DuckDBConnection, parquetFiles
 /** The metrics columns in their order, for a SELECT that feeds a copy. */
 export const METRIC_COLUMN_LIST = Object.keys(METRIC_COLUMNS).map((k) => `"${k}"`).join(', ');
 
+/** The rows' digest as SQL (an aggregate over the metrics columns). */
+export const ROW_DIGEST = `CAST(coalesce(sum(hash(${METRIC_COLUMN_LIST})), 0) AS VARCHAR)`;
+
 /**
  * Write the copy of `metricsFile` from `select` (a SELECT of {@link METRIC_COLUMN_LIST}), declaring
  * `expected` (the source's stat when `select`'s rows were read) as its source. Nothing is written, and false
@@ -110,8 +115,8 @@ export const METRIC_COLUMN_LIST = Object.keys(METRIC_COLUMNS).map((k) => `"${k}"
 export async function writeCopyFrom(connection: DuckDBConnection, metricsFile: string, select: string, expected: SourceStat): Promise<boolean> {
   const sha256 = sha256File(metricsFile);
   if (!sameStat(sourceStat(metricsFile), expected)) return false;
-  const rows = Number((await connection.runAndReadAll(`SELECT count(*) FROM (${select})`)).getRows()[0]![0]);
-  const source: MetricsSource = { size: expected.size, mtimeMs: expected.mtimeMs, sha256, rows, columns: COLUMNS };
+  const [rows, digest] = (await connection.runAndReadAll(`SELECT count(*), ${ROW_DIGEST} FROM (${select})`)).getRows()[0]!;
+  const source: MetricsSource = { size: expected.size, mtimeMs: expected.mtimeMs, sha256, rows: Number(rows), digest: String(digest), columns: COLUMNS };
   const target = metricsParquetFile(metricsFile);
   const tmp = tempBeside(target);
   try {
