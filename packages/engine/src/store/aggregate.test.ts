@@ -203,8 +203,7 @@ describe('sweepAggregator: finished runs read cold from their columnar copies (m
       return { ...m, metricsFile: file, finished: m.run !== 'b3' };
     });
   /** A freshly started server: a new aggregator over `ms`, the answer checked against the direct computation from the JSON lines. */
-  async function coldCheck(ms: AggregateMember[]) {
-    const agg = sweepAggregator();
+  async function coldCheck(ms: AggregateMember[], agg = sweepAggregator(), keep = false) {
     try {
       const saved = members.splice(0, members.length, ...ms);
       try {
@@ -224,7 +223,7 @@ describe('sweepAggregator: finished runs read cold from their columnar copies (m
         members.splice(0, members.length, ...saved);
       }
     } finally {
-      await agg.close();
+      if (!keep) await agg.close();
     }
   }
   const copyOf = (m: AggregateMember) => path.join(path.dirname(m.metricsFile), 'metrics.parquet');
@@ -260,7 +259,7 @@ describe('sweepAggregator: finished runs read cold from their columnar copies (m
     expect((await coldCheck(ms)).from).toMatchObject({ a1: 'parquet', b2: 'parquet' });
   });
 
-  it('a damaged copy (truncated, overwritten in the middle, not Parquet at all) falls back to the JSON lines and is written again', async () => {
+  it('a damaged copy (truncated, overwritten in the middle, not Parquet at all) or sidecar falls back to the JSON lines and is written again', async () => {
     const ms = own('pq-damaged');
     await coldCheck(ms);
     const [a1, a2, a3] = ms;
@@ -270,8 +269,25 @@ describe('sweepAggregator: finished runs read cold from their columnar copies (m
     mid.fill(0x5a, 64, mid.length - 600);
     fs.writeFileSync(copyOf(a2!), mid);
     fs.writeFileSync(copyOf(a3!), 'not parquet\n');
+    // The sidecar that names b1's source says another size.
+    const side = `${copyOf(ms[3]!)}.json`;
+    fs.writeFileSync(side, fs.readFileSync(side, 'utf8').replace(/"size": \d+/, '"size": 7'));
     const after = await coldCheck(ms);
-    expect(after.from).toEqual({ a1: 'json', a2: 'json', a3: 'json', b1: 'parquet', b2: 'parquet', b3: 'json' });
-    expect((await coldCheck(ms)).from).toMatchObject({ a1: 'parquet', a2: 'parquet', a3: 'parquet' });
+    expect(after.from).toEqual({ a1: 'json', a2: 'json', a3: 'json', b1: 'json', b2: 'parquet', b3: 'json' });
+    expect((await coldCheck(ms)).from).toMatchObject({ a1: 'parquet', a2: 'parquet', a3: 'parquet', b1: 'parquet' });
+  });
+
+  it('a copy damaged or removed while a server reads it in place: its next answer still equals the JSON lines', async () => {
+    const ms = own('pq-live');
+    await coldCheck(ms);
+    const agg = sweepAggregator();
+    try {
+      expect((await coldCheck(ms, agg, true)).from).toMatchObject({ a1: 'parquet', a2: 'parquet' });
+      fs.writeFileSync(copyOf(ms[0]!), 'junk');
+      fs.rmSync(copyOf(ms[1]!));
+      expect((await coldCheck(ms, agg, true)).from).toMatchObject({ a1: 'json', a2: 'json', a3: 'parquet' });
+    } finally {
+      await agg.close();
+    }
   });
 });

@@ -89,15 +89,16 @@ export async function aggregateSweep(connection: DuckDBConnection, members: read
   const present = members.filter((m) => fileExists(m.metricsFile));
   if (!present.length) return { bucketWidth: 0, points: [], runs: [] };
 
-  // The members' rows with their group: from the resident table (joined by small integer keys, read in
-  // place), or one scan of the files into a temp table read by both statements below.
+  // The members' rows with their group: from the resident rows (joined by small integer keys, read in
+  // place: the table, and valid columnar copies), or one scan of the files into a temp table read by both
+  // statements below.
   const tmp = rows ? null : `agg_${Math.random().toString(36).slice(2)}`;
   const values = rows
     ? `(VALUES ${present.map((m) => `(${rows.idOf(m.metricsFile)}, ${m.group}, ${lit(m.run)})`).join(', ')})`
     : `(VALUES ${present.map((m) => `(${lit(m.metricsFile)}, ${m.group}, ${lit(m.run)})`).join(', ')})`;
   const cols = `g.grp, g.run, r.kind, r."set", r.seqs, r.wall_s, r.loss, r."${sel.metric}" AS v`;
   const table = rows
-    ? `(SELECT ${cols} FROM ${rows.table} r JOIN ${values} AS g(fid, grp, run) ON r.fid = g.fid)`
+    ? `(SELECT ${cols} FROM ${rows.relation(present.map((m) => m.metricsFile))} r JOIN ${values} AS g(fid, grp, run) ON r.fid = g.fid)`
     : tmp!;
   if (tmp) await connection.run(`CREATE TEMP TABLE ${tmp} AS SELECT ${cols} FROM (${readMetricsSql(present.map((m) => m.metricsFile))}) r JOIN ${values} AS g(file, grp, run) ON r.filename = g.file`);
   try {
@@ -153,7 +154,7 @@ function fileExists(f: string): boolean {
 /**
  * An in-memory DuckDB kept open for many aggregations (a server's): one connection per call, the members'
  * metrics rows kept resident between calls ({@link MetricRowsTable}: a file is parsed again only when it
- * changed; a finished run's file is read from its columnar copy where one is valid). After an answer, the
+ * changed; a finished run's file is read in place from its columnar copy where one is valid). After an answer, the
  * copies of finished runs that had none valid are written in the background from the rows just loaded, so
  * the next server to start reads them cold from Parquet; `idle()` resolves when those writes are done.
  * `warm()` opens the database ahead of the first call (a server does so when it starts).
@@ -179,9 +180,18 @@ export function sweepAggregator(): {
   };
   return {
     aggregate: async (members, sel) => {
+      const files = members.map((m) => m.metricsFile);
+      const finished = new Set(members.filter((m) => m.finished).map((m) => m.metricsFile));
       const answer = await withConnection(async (connection) => {
-        await rows.refresh(connection, members.map((m) => m.metricsFile), new Set(members.filter((m) => m.finished).map((m) => m.metricsFile)));
-        return aggregateSweep(connection, members, sel, rows);
+        await rows.refresh(connection, files, finished);
+        try {
+          return await aggregateSweep(connection, members, sel, rows);
+        } catch (e) {
+          // A copy read in place went away or changed under the query (removed, replaced): judged again, once.
+          if (!rows.copiesChanged(files)) throw e;
+          await rows.refresh(connection, files, finished);
+          return aggregateSweep(connection, members, sel, rows);
+        }
       });
       // A copy is an optimisation: one that cannot be written (read-only runs) costs nothing but the next cold read.
       if (rows.copiesDue) background = background.then(() => withConnection((c) => rows.saveCopies(c))).catch(() => undefined);

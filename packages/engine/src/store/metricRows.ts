@@ -1,22 +1,30 @@
 /**
- * A DuckDB-resident copy of the rows of many metrics.jsonl files, for a long-lived reader (the dashboard's
- * compare view): each file is parsed once and kept as one table's rows until the file changes (inode, size
- * or mtime), so a repeated aggregation, or another grouping or metric of the same runs, reads no JSON at
- * all. A file that is still being written is read again whole when it grows (its new rows, and a trailing
- * partial line once it is complete, appear in the next answer); a file that goes away loses its rows.
+ * The rows of many metrics.jsonl files for a long-lived reader (the dashboard's compare view), kept between
+ * requests in DuckDB: each file is read once and kept until the file changes (inode, size or mtime), so a
+ * repeated aggregation, or another grouping or metric of the same runs, parses no JSON at all. A file that
+ * is still being written is read again whole when it grows (its new rows, and a trailing partial line once
+ * it is complete, appear in the next answer); a file that goes away loses its rows.
  *
- * A cold reader's cost is the JSON parsing, so a file with a valid columnar copy beside it (a finished
- * run's metrics.parquet: store/metricsParquet.ts) is read from the copy instead. A finished run's file
- * read from its JSON lines (no copy yet, or a stale or unreadable one) gets its copy written from the rows
- * just loaded, later, off the request's path ({@link MetricRowsTable.saveCopies}); runs still writing
- * never get one.
+ * A cold reader's cost is getting the rows in, so a file with a valid columnar copy beside it (a finished
+ * run's metrics.parquet: store/metricsParquet.ts) is not loaded at all: its rows are read from the copy in
+ * place by each query ({@link MetricRowsTable.relation}; a scan of the few columns a query needs, where
+ * materialising 15 columns into a table cost more than parsing the JSON). Only files without one (runs still
+ * writing, runs from before the copies, stale or damaged copies) are parsed into the resident table. A
+ * finished run's file read from its JSON lines gets its copy written from the rows just loaded, later, off
+ * the request's path ({@link MetricRowsTable.saveCopies}).
  */
+import * as fs from 'node:fs';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { METRIC_COLUMN_LIST, ROW_DIGEST, copyMatches, metricsParquetFile, readCopySources, sourceStat, writeCopyFrom, type MetricsSource, type SourceStat } from './metricsParquet.js';
+import { METRIC_COLUMN_LIST, metricsParquetFile, sourceStat, validCopy, writeCopyFrom, type SourceStat } from './metricsParquet.js';
 import { METRIC_COLUMNS, lit, readMetricsSql } from './metricsSql.js';
 
 /** inode, size and mtime, or null when the file is absent. */
 const stampOf = (st: SourceStat | null): string | null => (st ? `${st.ino}:${st.size}:${st.mtimeMs}` : null);
+/** The same of a copy, which must be a plain file (a link could lead a reader out of its runs directory). */
+function copyStamp(copy: string): string | null {
+  const st = fs.lstatSync(copy, { throwIfNoEntry: false });
+  return st?.isFile() ? `${st.ino}:${st.size}:${st.mtimeMs}` : null;
+}
 
 interface Changed {
   file: string;
@@ -26,14 +34,16 @@ interface Changed {
 }
 
 export class MetricRowsTable {
-  /** file → the stamp its rows in the table were read under. */
+  /** file → the stamp its rows were read under (in the table, or its copy's). */
   private readonly loaded = new Map<string, string>();
+  /** Files whose rows are read from their columnar copy: the copy and its stamp when it was checked. */
+  private readonly copies = new Map<string, { copy: string; stamp: string }>();
   /** file → its key in the table's `fid` column (small integers join faster than paths). */
   private readonly ids = new Map<string, number>();
   private created = false;
   /** Refreshes run one at a time: two requests never load the same file twice or interleave deletes. */
   private queue: Promise<unknown> = Promise.resolve();
-  /** Finished runs' files loaded from JSON whose columnar copy is to be (re)written, with the stat their rows were read under. */
+  /** Finished runs' files whose columnar copy is to be (re)written, with the stat their rows were read under. */
   private readonly copyDue = new Map<string, SourceStat>();
   /** How each file's rows were last read (for tests and the bench: which path a cold read took). */
   readonly readFrom = new Map<string, 'parquet' | 'json'>();
@@ -50,6 +60,20 @@ export class MetricRowsTable {
   }
 
   /**
+   * The rows of `files` (refreshed) as a SQL relation with `fid` and the metrics columns: the resident
+   * table's, and the copies' read in place.
+   */
+  relation(files: readonly string[]): string {
+    const fids = [...new Set(files)].map((f) => this.idOf(f));
+    const fromCopies = [...new Set(files)].filter((f) => this.copies.has(f));
+    const table = `SELECT fid, ${METRIC_COLUMN_LIST} FROM ${this.table} WHERE fid IN (${fids.length ? fids.join(', ') : 'NULL'})`;
+    if (!fromCopies.length) return `(${table})`;
+    const list = fromCopies.map((f) => lit(this.copies.get(f)!.copy)).join(', ');
+    const map = fromCopies.map((f) => `(${lit(this.copies.get(f)!.copy)}, ${this.idOf(f)})`).join(', ');
+    return `(${table} UNION ALL SELECT f.fid, ${this.cols('r')} FROM read_parquet([${list}], filename = true) r JOIN (VALUES ${map}) AS f(file, fid) ON r.filename = f.file)`;
+  }
+
+  /**
    * Make the table hold the current rows of `files` (absolute paths; absent ones hold none). Each file is
    * stamped before it is read, so a write during the read leaves a newer stamp on disk: read again next time.
    * `finished`: those of the files whose runs have finished (complete, worth a columnar copy).
@@ -58,10 +82,18 @@ export class MetricRowsTable {
     return this.enqueue(() => this.refreshNow(connection, files, finished));
   }
 
+  /** Whether a copy that `files` are read from has changed since it was checked (the next refresh judges it again). */
+  copiesChanged(files: readonly string[]): boolean {
+    return files.some((f) => {
+      const c = this.copies.get(f);
+      return c !== undefined && copyStamp(c.copy) !== c.stamp;
+    });
+  }
+
   /**
-   * Write the columnar copies that refreshes found missing, stale or unreadable, from the rows loaded (no
-   * JSON parsed again); a file changed since its rows were read gets none. A copy that cannot be written
-   * (a read-only runs directory) is not tried again until the file changes. Returns how many were written.
+   * Write the columnar copies that refreshes found missing, stale, unreadable or under another mtime, from
+   * the rows read (no JSON parsed again); a file changed since gets none. A copy that cannot be written (a
+   * read-only runs directory) is not tried again until the file changes. Returns how many were written.
    */
   saveCopies(connection: DuckDBConnection): Promise<number> {
     return this.enqueue(async () => {
@@ -69,8 +101,13 @@ export class MetricRowsTable {
       for (const [file, stat] of [...this.copyDue]) {
         this.copyDue.delete(file);
         if (this.loaded.get(file) !== stampOf(stat)) continue;
-        const ok = await writeCopyFrom(connection, file, `SELECT ${METRIC_COLUMN_LIST} FROM ${this.table} WHERE fid = ${this.idOf(file)}`, stat).catch(() => false);
-        if (ok) written++;
+        const ok = await writeCopyFrom(connection, file, `SELECT ${METRIC_COLUMN_LIST} FROM ${this.relation([file])}`, stat).catch(() => false);
+        if (ok) {
+          written++;
+          // The copy read in place was replaced by the one just written (the same rows).
+          const c = this.copies.get(file);
+          if (c) c.stamp = copyStamp(c.copy) ?? '';
+        }
       }
       return written;
     });
@@ -97,12 +134,15 @@ export class MetricRowsTable {
     for (const file of new Set(files)) {
       const stat = sourceStat(file);
       const stamp = stampOf(stat);
-      if (stamp !== (this.loaded.get(file) ?? null)) changed.push({ file, fid: this.idOf(file), stat, stamp });
+      const copy = this.copies.get(file);
+      // A copy read in place is judged again if it changed (replaced, damaged, removed) while its source did not.
+      if (stamp !== (this.loaded.get(file) ?? null) || (copy && copyStamp(copy.copy) !== copy.stamp)) changed.push({ file, fid: this.idOf(file), stat, stamp });
     }
     if (!changed.length) return;
     await connection.run(`DELETE FROM ${this.table} WHERE fid IN (${changed.map((c) => c.fid).join(', ')})`);
+    for (const c of changed) this.copies.delete(c.file);
     const present = changed.filter((c) => c.stat !== null);
-    const fromCopy = await this.loadCopies(connection, present, finished);
+    const fromCopy = this.checkCopies(present, finished);
     const fromJson = present.filter((c) => !fromCopy.has(c.file));
     if (fromJson.length) {
       await connection.run(`INSERT INTO ${this.table} SELECT f.fid, ${this.cols('r')} FROM (${readMetricsSql(fromJson.map((c) => c.file))}) r JOIN ${this.fidsSql(fromJson)} ON r.filename = f.file`);
@@ -127,52 +167,21 @@ export class MetricRowsTable {
     return `(VALUES ${cs.map((c) => `(${lit(c.file)}, ${c.fid})`).join(', ')}) AS f(file, fid)`;
   }
 
-  /**
-   * Load the rows of the files whose columnar copy is valid from the copies (one read of their footers,
-   * one scan); returns the files loaded. A copy whose rows do not all come back (a damaged file) is not
-   * used: its file is read from its JSON lines.
-   */
-  private async loadCopies(connection: DuckDBConnection, present: readonly Changed[], finished: ReadonlySet<string>): Promise<Set<string>> {
-    const loaded = new Set<string>();
-    const sources = await readCopySources(connection, present.map((c) => metricsParquetFile(c.file)));
-    const valid: (Changed & { source: MetricsSource; copy: string })[] = [];
+  /** Which of the files have a valid columnar copy (metricsParquet.ts: a sidecar read and a hash each); those are read from their copies from now on. */
+  private checkCopies(present: readonly Changed[], finished: ReadonlySet<string>): Set<string> {
+    const good = new Set<string>();
     for (const c of present) {
       const copy = metricsParquetFile(c.file);
-      const source = sources.get(copy);
-      const match = source ? copyMatches(source, c.file, c.stat!) : false;
-      if (!source || !match) continue;
-      valid.push({ ...c, source, copy });
+      const stamp = copyStamp(copy);
+      const match = stamp === null ? false : validCopy(c.file, c.stat!);
+      // The copy changed between its stamp and its check: judged again on the next refresh.
+      if (!match || copyStamp(copy) !== stamp) continue;
+      good.add(c.file);
+      this.copies.set(c.file, { copy, stamp: stamp! });
+      this.readFrom.set(c.file, 'parquet');
       // Same bytes under another mtime (a copied or synced run): rewritten so the next cold read is a stat.
       if (match === 'content' && finished.has(c.file)) this.copyDue.set(c.file, c.stat!);
     }
-    if (!valid.length) return loaded;
-    // All at once; if the scan fails (an unreadable copy), one by one, so only the damaged ones are left out.
-    const insert = async (vs: typeof valid): Promise<boolean> =>
-      connection.run(`INSERT INTO ${this.table} SELECT f.fid, ${this.cols('r')} FROM read_parquet([${vs.map((v) => lit(v.copy)).join(', ')}], filename = true) r JOIN (VALUES ${vs.map((v) => `(${lit(v.copy)}, ${v.fid})`).join(', ')}) AS f(file, fid) ON r.filename = f.file`).then(
-        () => true,
-        () => false,
-      );
-    const inserted = (await insert(valid)) ? valid : await filterAsync(valid, (v) => insert([v]));
-    if (!inserted.length) return loaded;
-    // Every row as written (count and digest per file): a damaged value that still decodes is caught here.
-    const got = new Map(
-      ((await connection.runAndReadAll(`SELECT fid, count(*) AS n, ${ROW_DIGEST} AS d FROM ${this.table} WHERE fid IN (${inserted.map((v) => v.fid).join(', ')}) GROUP BY fid`)).getRowObjectsJS() as { fid: number; n: bigint; d: string }[]).map((r) => [r.fid, r]),
-    );
-    const bad: number[] = [];
-    for (const v of inserted) {
-      const g = got.get(v.fid) ?? { n: 0n, d: '0' }; // no rows at all: no group
-      if (Number(g.n) === v.source.rows && g.d === v.source.digest) {
-        loaded.add(v.file);
-        this.readFrom.set(v.file, 'parquet');
-      } else bad.push(v.fid);
-    }
-    if (bad.length) await connection.run(`DELETE FROM ${this.table} WHERE fid IN (${bad.join(', ')})`);
-    return loaded;
+    return good;
   }
-}
-
-async function filterAsync<T>(xs: readonly T[], keep: (x: T) => Promise<boolean>): Promise<T[]> {
-  const out: T[] = [];
-  for (const x of xs) if (await keep(x)) out.push(x);
-  return out;
 }

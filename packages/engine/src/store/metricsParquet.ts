@@ -5,38 +5,48 @@
  * data, written once when the run finishes (the trainer) or by the first reader that finds none valid
  * (the dashboard), and used only while it still matches the file it was made from.
  *
- * Validity. The copy's Parquet key-value metadata names its source: the metrics.jsonl's size, mtime and
- * SHA-256 of its bytes, the row count and the columns. A reader trusts the copy when the source has the same
- * size and mtime (a stat), or the same size and SHA-256 (a run copied or synced elsewhere, whose mtime
- * changed). Anything else (a resumed run appended rows, the copy is unreadable, truncated or of other
- * columns) falls back to the JSON lines, and the copy is written again.
+ * Validity. A small sidecar, `metrics.parquet.json`, names the copy's source (the metrics.jsonl's size,
+ * mtime and SHA-256 of its bytes), the columns, the row count and the SHA-256 of the copy's own bytes. A
+ * reader trusts the copy when its bytes hash to that (nothing truncated, replaced or flipped: Parquet pages
+ * carry no checksum of their own) and the source has the same size and mtime (a stat), or the same size and
+ * SHA-256 (a run copied or synced elsewhere, whose mtime changed). Anything else (a resumed run appended
+ * rows, a damaged copy or sidecar, other columns) falls back to the JSON lines, and the copy is written
+ * again. Checking 128 copies this way is a few milliseconds of hashing, where a check inside DuckDB (a
+ * digest of every row) cost more than parsing the JSON.
  *
- * Writes are atomic (a temp file beside the target, fsynced, renamed over it: store/atomic.ts), and a copy
- * whose source changed while it was written is thrown away rather than renamed into place.
+ * Writes are atomic (temp file beside the target, fsynced, renamed over it: store/atomic.ts); the copy is
+ * renamed into place before its sidecar, and a copy and sidecar that do not belong together (a crash
+ * between the two) fail the hash: a fallback, never wrong rows. A copy whose source changed while it was
+ * written is thrown away.
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import { tempBeside } from './atomic.js';
+import { tempBeside, writeJsonAtomic } from './atomic.js';
 import { METRIC_COLUMNS, lit, readMetricsSql } from './metricsSql.js';
 
 export const METRICS_PARQUET = 'metrics.parquet';
-/** The key-value metadata entry that names the copy's source. */
-const SOURCE_KEY = 'optoscope_metrics_jsonl';
+export const METRICS_PARQUET_SIDECAR = 'metrics.parquet.json';
+const SIDECAR_SCHEMA = 'optoscope.metrics-parquet/1';
 const COLUMNS = Object.keys(METRIC_COLUMNS).join(',');
 
-/** What a copy was made from (its key-value metadata). */
+/** What a copy was made from: its metrics.jsonl's size, mtime and SHA-256 (the sidecar's `source`). */
 export interface MetricsSource {
   size: number;
   mtimeMs: number;
   sha256: string;
-  /** Rows in the copy. */
-  rows: number;
-  /** Sum of DuckDB's hash of each row (decimal): a reader compares the rows it loaded, so a damaged value is caught, not only a damaged file. */
-  digest: string;
-  /** The metrics columns, comma-separated (a copy from another version's columns is not used). */
+}
+
+/** The sidecar, `metrics.parquet.json`. */
+interface Sidecar {
+  schema: typeof SIDECAR_SCHEMA;
+  source: MetricsSource;
+  /** The metrics columns, comma-separated (a copy of another version's columns is not used). */
   columns: string;
+  rows: number;
+  /** SHA-256 of the copy's bytes. */
+  parquetSha256: string;
 }
 
 /** The stat a copy is judged by (and a reader's rows are keyed by). */
@@ -50,6 +60,8 @@ export function metricsParquetFile(metricsFile: string): string {
   return path.join(path.dirname(metricsFile), METRICS_PARQUET);
 }
 
+const sidecarFile = (metricsFile: string) => path.join(path.dirname(metricsFile), METRICS_PARQUET_SIDECAR);
+
 export function sourceStat(file: string): SourceStat | null {
   const st = fs.statSync(file, { throwIfNoEntry: false });
   return st?.isFile() ? { ino: st.ino, size: st.size, mtimeMs: st.mtimeMs } : null;
@@ -61,9 +73,27 @@ function sha256File(file: string): string {
   return createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 }
 
-/** Whether a copy made from `source` holds the rows of `metricsFile` as it is now (`now`: its stat). */
-export function copyMatches(source: MetricsSource, metricsFile: string, now: SourceStat): 'stat' | 'content' | false {
-  if (source.columns !== COLUMNS || source.size !== now.size) return false;
+/**
+ * Whether `metricsFile` (its stat `now`) has a valid copy: 'stat' (its source by size and mtime), 'content'
+ * (by size and SHA-256: copy it again to make the next check a stat), or false. A copy must be a plain file
+ * (a link could lead a reader, such as the dashboard, out of its runs directory).
+ */
+export function validCopy(metricsFile: string, now: SourceStat): 'stat' | 'content' | false {
+  let side: Sidecar;
+  try {
+    side = JSON.parse(fs.readFileSync(sidecarFile(metricsFile), 'utf8')) as Sidecar;
+  } catch {
+    return false;
+  }
+  if (side?.schema !== SIDECAR_SCHEMA || side.columns !== COLUMNS || typeof side.source !== 'object' || side.source === null) return false;
+  const copy = metricsParquetFile(metricsFile);
+  if (!fs.lstatSync(copy, { throwIfNoEntry: false })?.isFile()) return false;
+  if (sha256File(copy) !== side.parquetSha256) return false;
+  return sourceMatches(side.source, metricsFile, now);
+}
+
+function sourceMatches(source: MetricsSource, metricsFile: string, now: SourceStat): 'stat' | 'content' | false {
+  if (source.size !== now.size) return false;
   if (source.mtimeMs === now.mtimeMs) return 'stat';
   try {
     return sha256File(metricsFile) === source.sha256 ? 'content' : false;
@@ -72,40 +102,8 @@ export function copyMatches(source: MetricsSource, metricsFile: string, now: Sou
   }
 }
 
-/**
- * The sources named by the copies in `parquetFiles` (one read of their footers; a file that is absent or
- * not a readable copy is left out).
- */
-export async function readCopySources(connection: DuckDBConnection, parquetFiles: readonly string[]): Promise<Map<string, MetricsSource>> {
-  const out = new Map<string, MetricsSource>();
-  const read = async (files: readonly string[]) => {
-    const r = await connection.runAndReadAll(`SELECT file_name AS f, decode(value) AS v FROM parquet_kv_metadata([${files.map(lit).join(', ')}]) WHERE decode(key) = ${lit(SOURCE_KEY)}`);
-    for (const { f, v } of r.getRowObjectsJS() as { f: string; v: string }[]) {
-      try {
-        const s = JSON.parse(v) as MetricsSource;
-        if (typeof s.size === 'number' && typeof s.mtimeMs === 'number' && typeof s.sha256 === 'string' && typeof s.rows === 'number' && typeof s.digest === 'string' && typeof s.columns === 'string') out.set(f, s);
-      } catch {
-        /* not our metadata: not a valid copy */
-      }
-    }
-  };
-  // A plain file only: a link could point a reader (the dashboard, which checks every path it reads) outside its runs directory.
-  const present = parquetFiles.filter((f) => fs.lstatSync(f, { throwIfNoEntry: false })?.isFile());
-  if (!present.length) return out;
-  try {
-    await read(present);
-  } catch {
-    // One unreadable footer fails the whole read: read them one by one, leaving out the bad ones.
-    for (const f of present) await read([f]).catch(() => undefined);
-  }
-  return out;
-}
-
 /** The metrics columns in their order, for a SELECT that feeds a copy. */
 export const METRIC_COLUMN_LIST = Object.keys(METRIC_COLUMNS).map((k) => `"${k}"`).join(', ');
-
-/** The rows' digest as SQL (an aggregate over the metrics columns). */
-export const ROW_DIGEST = `CAST(coalesce(sum(hash(${METRIC_COLUMN_LIST})), 0) AS VARCHAR)`;
 
 /**
  * Write the copy of `metricsFile` from `select` (a SELECT of {@link METRIC_COLUMN_LIST}), declaring
@@ -115,17 +113,16 @@ export const ROW_DIGEST = `CAST(coalesce(sum(hash(${METRIC_COLUMN_LIST})), 0) AS
 export async function writeCopyFrom(connection: DuckDBConnection, metricsFile: string, select: string, expected: SourceStat): Promise<boolean> {
   const sha256 = sha256File(metricsFile);
   if (!sameStat(sourceStat(metricsFile), expected)) return false;
-  const [rows, digest] = (await connection.runAndReadAll(`SELECT count(*), ${ROW_DIGEST} FROM (${select})`)).getRows()[0]!;
-  const source: MetricsSource = { size: expected.size, mtimeMs: expected.mtimeMs, sha256, rows: Number(rows), digest: String(digest), columns: COLUMNS };
   const target = metricsParquetFile(metricsFile);
   const tmp = tempBeside(target);
   try {
-    await connection.run(`COPY (${select}) TO ${lit(tmp)} (FORMAT parquet, KV_METADATA {${SOURCE_KEY}: ${lit(JSON.stringify(source))}})`);
+    const rows = Number((await connection.runAndReadAll(`COPY (${select}) TO ${lit(tmp)} (FORMAT parquet)`)).getRows()[0]?.[0] ?? 0);
     if (!sameStat(sourceStat(metricsFile), expected)) {
       fs.rmSync(tmp, { force: true });
       return false;
     }
-    // COPY does not fsync: without it a crash could leave a renamed but empty copy (then unreadable: a fallback, but a needless one).
+    // COPY does not fsync: without it a crash could leave a renamed but empty copy (then a fallback, but a needless one).
+    const bytes = fs.readFileSync(tmp);
     const fd = fs.openSync(tmp, 'r+');
     try {
       fs.fsyncSync(fd);
@@ -133,6 +130,8 @@ export async function writeCopyFrom(connection: DuckDBConnection, metricsFile: s
       fs.closeSync(fd);
     }
     fs.renameSync(tmp, target);
+    const side: Sidecar = { schema: SIDECAR_SCHEMA, source: { size: expected.size, mtimeMs: expected.mtimeMs, sha256 }, columns: COLUMNS, rows, parquetSha256: createHash('sha256').update(bytes).digest('hex') };
+    writeJsonAtomic(sidecarFile(metricsFile), side);
     return true;
   } catch (e) {
     fs.rmSync(tmp, { force: true });
