@@ -182,19 +182,17 @@ export function sweepAggregator(): {
     aggregate: async (members, sel) => {
       const files = members.map((m) => m.metricsFile);
       const finished = new Set(members.filter((m) => m.finished).map((m) => m.metricsFile));
-      const answer = await withConnection(async (connection) => {
-        await rows.refresh(connection, files, finished);
-        try {
-          return await aggregateSweep(connection, members, sel, rows);
-        } catch (e) {
-          // A copy read in place went away or changed under the query (removed, replaced): judged again, once.
-          if (!rows.copiesChanged(files)) throw e;
-          await rows.refresh(connection, files, finished);
-          return aggregateSweep(connection, members, sel, rows);
-        }
-      });
+      const answer = await withConnection((connection) => rows.reading(connection, files, finished, () => aggregateSweep(connection, members, sel, rows)));
       // A copy is an optimisation: one that cannot be written (read-only runs) costs nothing but the next cold read.
-      if (rows.copiesDue) background = background.then(() => withConnection((c) => rows.saveCopies(c))).catch(() => undefined);
+      if (rows.copiesDue)
+        background = background
+          .then(() =>
+            withConnection(async (c) => {
+              await rows.saveCopies(c);
+              await rows.loadCopiedRows(c);
+            }),
+          )
+          .catch(() => undefined);
       return answer;
     },
     // Loads the native binding and creates the table (a refresh of no files).

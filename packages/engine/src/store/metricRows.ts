@@ -82,6 +82,24 @@ export class MetricRowsTable {
     return this.enqueue(() => this.refreshNow(connection, files, finished));
   }
 
+  /**
+   * Refresh `files`, then run `read` (queries over {@link relation}) before any other refresh or load:
+   * a query's SQL names where each file's rows are (table or copy), which must not change under it.
+   */
+  reading<T>(connection: DuckDBConnection, files: readonly string[], finished: ReadonlySet<string>, read: () => Promise<T>): Promise<T> {
+    return this.enqueue(async () => {
+      await this.refreshNow(connection, files, finished);
+      try {
+        return await read();
+      } catch (e) {
+        // A copy read in place went away or changed under the query (removed, replaced): judged again, once.
+        if (!this.copiesChanged(files)) throw e;
+        await this.refreshNow(connection, files, finished);
+        return read();
+      }
+    });
+  }
+
   /** Whether a copy that `files` are read from has changed since it was checked (the next refresh judges it again). */
   copiesChanged(files: readonly string[]): boolean {
     return files.some((f) => {
@@ -113,9 +131,24 @@ export class MetricRowsTable {
     });
   }
 
-  /** Whether copies are waiting to be written. */
+  /**
+   * Load the rows read in place from copies into the table (after a cold answer, off the request's path):
+   * a scan of the copies answers the first request sooner than loading them would, and the table answers
+   * every later one (another grouping, metric or series) sooner than scans would.
+   */
+  loadCopiedRows(connection: DuckDBConnection): Promise<void> {
+    return this.enqueue(async () => {
+      const files = [...this.copies.keys()];
+      if (!files.length) return;
+      // A copy's file has no rows in the table (a file is in one place or the other), so this adds each once.
+      await connection.run(`INSERT INTO ${this.table} SELECT fid, ${METRIC_COLUMN_LIST} FROM ${this.relation(files)}`);
+      for (const f of files) this.copies.delete(f);
+    });
+  }
+
+  /** Whether copies are waiting to be written, or rows read in place to be loaded. */
   get copiesDue(): boolean {
-    return this.copyDue.size > 0;
+    return this.copyDue.size > 0 || this.copies.size > 0;
   }
 
   private enqueue<T>(fn: () => Promise<T>): Promise<T> {
