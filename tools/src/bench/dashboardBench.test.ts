@@ -56,12 +56,18 @@ describe('dashboard bench', () => {
     expect(rowWithinBudget({ ...r.rows[2]!, coldMs: 299 })).toBe(true);
   });
 
-  it('the sweep part of the fixture: conditions x seeds, each with the trained run\'s rows, losses spread per seed', async () => {
+  it('the sweep part of the fixture: conditions x seeds, each with the trained run\'s rows, losses spread per seed, finished with a columnar copy as the trainer leaves it (the baseline\'s runs without)', async () => {
     const dir = path.join(tmp, 'sweep');
     fs.mkdirSync(dir);
-    const { runId, sweepIds } = await writeDashboardFixture(dir, { runs: 20, evalPoints: 5, sweep: { conditions: 4, seeds: 3 } });
-    expect(listRuns(dir)).toHaveLength(20);
+    const { runId, sweepIds, oldSweepIds } = await writeDashboardFixture(dir, { runs: 30, evalPoints: 5, sweep: { conditions: 4, seeds: 3, baseline: true } });
+    expect(listRuns(dir)).toHaveLength(30);
     expect(sweepIds).toHaveLength(12);
+    expect(oldSweepIds).toHaveLength(12);
+    // The trained run got its copy from the trainer; the sweep's runs from the same call; the old ones none.
+    expect(fs.existsSync(path.join(dir, runId, 'metrics.parquet'))).toBe(true);
+    expect(sweepIds.every((id) => fs.existsSync(path.join(dir, id, 'metrics.parquet')))).toBe(true);
+    expect(oldSweepIds.some((id) => fs.existsSync(path.join(dir, id, 'metrics.parquet')))).toBe(false);
+    for (const id of [...sweepIds, ...oldSweepIds]) expect(RunDir.open(path.join(dir, id)).readRecord().status).toBe('finished');
     const real = RunDir.open(path.join(dir, runId)).readMetrics();
     const recs = sweepIds.map((id) => RunDir.open(path.join(dir, id)));
     expect(new Set(recs.map((r) => r.readRecord().config.preset))).toEqual(new Set(['fig5b-none', 'fig5b-pt', 'fig5b-layer1', 'fig5b-match']));
@@ -78,6 +84,7 @@ describe('dashboard bench', () => {
     const base = { runs: 1000, evalPoints: 200, checkpoints: 201, repeats: 3, rows: [], runPage: { coldMs: 1, medianMs: 1, p95Ms: 1 }, scoredMs: 1, attentionMs: 1, coldHeads: { points: 1, pending: 0 }, coldAttentionPending: false, secondRun: { attentionMs: 1, scoredMs: 1 }, withinBudget: false };
     const text = formatDashboardBench({ ...base, sweep: s });
     expect(text).toContain('128 runs (16 conditions x 8 seeds, 200 eval points each) -> 16 groups');
+    expect(formatDashboardBench({ ...base, sweep: { ...s, coldJsonMs: 1260 } })).toContain("cold is read from the finished runs' metrics.parquet; the same sweep without them (runs of an older version, rows parsed from metrics.jsonl): cold 1260.0 ms, 3.0x the time");
     expect(text).toContain('cold 420.0 ms (< 500 ms ok), warm median 12.0 ms (< 100 ms ok)');
     expect(text).toContain('p99 310.0 ms (< 300 ms OVER)');
     expect(text).toContain('measured at load average 17.4 on 2 cores');

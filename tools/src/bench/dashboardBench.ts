@@ -20,6 +20,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { PRESETS, RunDir, parseRunConfig, presetConfig, train, type RunRecord } from '@optoscope/engine';
+import { writeMetricsParquet } from '@optoscope/engine/query';
 
 export interface DashboardStarter {
   (o: { runsDir: string; port?: number; log?: (s: string) => void }): Promise<{ url: string; stop(): Promise<void> }>;
@@ -53,6 +54,11 @@ export interface SweepBenchResult {
   evalPoints: number;
   /** The grouped, aggregated answer: first request (metrics files not read by the server yet), then repeats. */
   coldMs: number;
+  /**
+   * The baseline, in the same run: the first request for the same sweep written as before the columnar
+   * copies (no metrics.parquet: runs of an older version), whose rows come from their JSON lines.
+   */
+  coldJsonMs?: number;
   warmMedianMs: number;
   warmP95Ms: number;
   /** Another grouping of the same runs (no cached answer; the files in the OS cache). */
@@ -118,8 +124,8 @@ const quantile = (xs: number[], q: number) => {
 /** The fixture: one trained run with `evalPoints` evals and a checkpoint at each, plus record-only clones. */
 export async function writeDashboardFixture(
   runsDir: string,
-  o: { runs: number; evalPoints: number; sweep?: { conditions: number; seeds: number }; log?: (s: string) => void },
-): Promise<{ runId: string; checkpoints: number; sweepIds: string[] }> {
+  o: { runs: number; evalPoints: number; sweep?: { conditions: number; seeds: number; baseline?: boolean }; log?: (s: string) => void },
+): Promise<{ runId: string; checkpoints: number; sweepIds: string[]; oldSweepIds: string[] }> {
   const runId = 'bench-run';
   const every = 32; // one step per eval and checkpoint
   o.log?.(`training a ${o.evalPoints * every}-sequence run with ${o.evalPoints} evals and checkpoints...`);
@@ -131,9 +137,12 @@ export async function writeDashboardFixture(
   fs.cpSync(real.dir, path.join(runsDir, `${runId}-2`), { recursive: true });
   const presets = Object.keys(PRESETS);
   const statuses = ['finished', 'finished', 'finished', 'running', 'failed', 'interrupted'] as const;
-  const sweepIds = o.sweep ? writeSweepRuns(runsDir, real, o.sweep) : [];
-  o.log?.(`writing ${o.runs - 2 - sweepIds.length} more run records...`);
-  for (let i = 2 + sweepIds.length; i < o.runs; i++) {
+  if (o.sweep) o.log?.(`writing a sweep of ${o.sweep.conditions} x ${o.sweep.seeds} finished runs${o.sweep.baseline ? ', and the same as an older version wrote it' : ''}...`);
+  const sweepIds = o.sweep ? await writeSweepRuns(runsDir, real, { ...o.sweep, copies: true }) : [];
+  const oldSweepIds = o.sweep?.baseline ? await writeSweepRuns(runsDir, real, { ...o.sweep, copies: false }) : [];
+  const written = 2 + sweepIds.length + oldSweepIds.length;
+  o.log?.(`writing ${o.runs - written} more run records...`);
+  for (let i = written; i < o.runs; i++) {
     const preset = presets[i % presets.length]!;
     const input = presetConfig(preset);
     const labels = [5, 10, 15][i % 3]!;
@@ -153,15 +162,18 @@ export async function writeDashboardFixture(
     };
     rd.writeRecord(rec);
   }
-  return { runId, checkpoints: real.listCheckpoints().length, sweepIds };
+  return { runId, checkpoints: real.listCheckpoints().length, sweepIds, oldSweepIds };
 }
 
 /**
  * A sweep of `conditions` (the four Fig. 5b clamps x 5, 10, 15, 20 labels, as many as asked) x `seeds`:
  * each run's record from its preset's config, its metrics the trained run's rows (same eval schedule and
  * row count) with the losses scaled per seed and condition, so every group has a spread to aggregate.
+ * Each run finishes as `opto train` finishes one: its metrics, then their columnar copy (the trainer's
+ * `writeMetricsParquet`), then the record saying finished. `copies: false` writes them as a version from
+ * before the copies did (ids `old-sweep-...`): the baseline of the compare view's cold read.
  */
-function writeSweepRuns(runsDir: string, real: RunDir, o: { conditions: number; seeds: number }): string[] {
+async function writeSweepRuns(runsDir: string, real: RunDir, o: { conditions: number; seeds: number; copies: boolean }): Promise<string[]> {
   const template = real.readRecord();
   const rows = real.readMetrics();
   const clamps = ['fig5b-none', 'fig5b-pt', 'fig5b-layer1', 'fig5b-match'];
@@ -172,11 +184,13 @@ function writeSweepRuns(runsDir: string, real: RunDir, o: { conditions: number; 
     const input = presetConfig(preset);
     for (let s = 0; s < o.seeds; s++) {
       const config = parseRunConfig({ ...input, name: 'bench-sweep', task: { ...(input.task ?? {}), numLabels: labels }, seeds: { init: 10 + s, train: 0, eval: 1 } });
-      const id = `sweep-${preset}-L${labels}-s${10 + s}`;
+      const id = `${o.copies ? '' : 'old-'}sweep-${preset}-L${labels}-s${10 + s}`;
       const rd = RunDir.create(path.join(runsDir, id));
-      rd.writeRecord({ ...template, id, status: 'finished', config, seeds: config.seeds, summary: template.summary ? { ...template.summary, run_dir: rd.dir } : undefined });
+      rd.writeRecord({ ...template, id, status: 'running', config, seeds: config.seeds, summary: undefined });
       const k = 1 + 0.03 * (s - o.seeds / 2) + 0.05 * c;
       rd.appendMetrics(rows.map((r) => (typeof r.loss === 'number' ? { ...r, loss: r.loss * k } : r)));
+      if (o.copies) await writeMetricsParquet(rd.metricsFile);
+      rd.writeRecord({ ...template, id, status: 'finished', config, seeds: config.seeds, summary: template.summary ? { ...template.summary, run_dir: rd.dir } : undefined });
       ids.push(id);
     }
   }
@@ -191,7 +205,7 @@ export async function runDashboardBench(o: DashboardBenchOptions): Promise<Dashb
   const runsDir = path.join(root, 'runs');
   fs.mkdirSync(runsDir, { recursive: true });
   const sweepShape = { conditions: 16, seeds: 8 };
-  const { runId, checkpoints, sweepIds } = await writeDashboardFixture(runsDir, { runs, evalPoints, sweep: runs >= 200 ? sweepShape : undefined, log: o.log });
+  const { runId, checkpoints, sweepIds, oldSweepIds } = await writeDashboardFixture(runsDir, { runs, evalPoints, sweep: runs >= 400 ? { ...sweepShape, baseline: true } : undefined, log: o.log });
   o.log?.('starting the production dashboard...');
   // Cold means cold: a head-curve store of its own, empty (the server keeps scores across restarts).
   const cache = path.join(root, 'dashboard-cache');
@@ -259,7 +273,7 @@ export async function runDashboardBench(o: DashboardBenchOptions): Promise<Dashb
     ]);
     const total = ((await (await fetch(`${server.url}${run}/metrics`)).json()) as { total: number }).total;
     await measure('live poll: metric rows after the last one', `${run}/metrics?after=${total}`, DASHBOARD_BUDGET_MS);
-    const sweep = sweepIds.length ? await measureSweep(server.url, sweepIds, { ...sweepShape, evalPoints, repeats, log: o.log, runs }) : undefined;
+    const sweep = sweepIds.length ? await measureSweep(server.url, sweepIds, oldSweepIds, { ...sweepShape, evalPoints, repeats, log: o.log, runs }) : undefined;
     const withinBudget = rows.every(rowWithinBudget) && (!sweep || sweepWithinBudget(sweep));
     return { runs, evalPoints, checkpoints, repeats, rows, runPage, scoredMs, attentionMs, coldHeads: { points: coldHeads.points.length, pending: coldHeads.pending }, coldAttentionPending, secondRun: { attentionMs: page2AttentionMs, scoredMs: page2ScoredMs }, sweep, withinBudget };
   } finally {
@@ -268,8 +282,12 @@ export async function runDashboardBench(o: DashboardBenchOptions): Promise<Dashb
   }
 }
 
-/** The compare view's grouped answer (cold, warm, regrouped) and the run list under 20 concurrent clients. */
-async function measureSweep(base: string, ids: string[], o: { conditions: number; seeds: number; evalPoints: number; repeats: number; runs: number; log?: (s: string) => void }): Promise<SweepBenchResult> {
+/**
+ * The compare view's grouped answer (cold, warm, regrouped) and the run list under 20 concurrent clients;
+ * last (its copies are written in the background after it answers), the cold answer for the same sweep
+ * without columnar copies. Cold = the first request for those runs since the server started.
+ */
+async function measureSweep(base: string, ids: string[], oldIds: string[], o: { conditions: number; seeds: number; evalPoints: number; repeats: number; runs: number; log?: (s: string) => void }): Promise<SweepBenchResult> {
   const q = `/api/sweep?runs=${ids.join(',')}`;
   const load = { avg1: os.loadavg()[0]!, cores: os.availableParallelism() };
   const cold = await timed(base + q);
@@ -287,12 +305,15 @@ async function measureSweep(base: string, ids: string[], o: { conditions: number
     }),
   );
   o.log?.(`run list under ${concurrency} concurrent clients: p50 ${quantile(lat, 0.5).toFixed(1)} ms, p99 ${quantile(lat, 0.99).toFixed(1)} ms`);
+  const coldJson = oldIds.length ? await timed(`${base}/api/sweep?runs=${oldIds.join(',')}`) : undefined;
+  if (coldJson) o.log?.(`the same sweep without columnar copies: cold ${coldJson.ms.toFixed(1)} ms`);
   return {
     runs: ids.length,
     conditions: o.conditions,
     seeds: o.seeds,
     evalPoints: o.evalPoints,
     coldMs: cold.ms,
+    coldJsonMs: coldJson?.ms,
     warmMedianMs: quantile(warm, 0.5),
     warmP95Ms: quantile(warm, 0.95),
     regroupMs: regroup.ms,
@@ -340,6 +361,9 @@ function formatSweep(s: SweepBenchResult, total: number): string[] {
   return [
     `compare view, grouped and aggregated (/api/sweep): ${s.runs} runs (${s.conditions} conditions x ${s.seeds} seeds, ${s.evalPoints} eval points each) -> ${s.groups} groups, ${(s.bytes / 1024).toFixed(1)} KiB`,
     `  cold ${ok(s.coldMs, SWEEP_COLD_BUDGET_MS)}, warm median ${ok(s.warmMedianMs, SWEEP_WARM_BUDGET_MS)}, warm p95 ${s.warmP95Ms.toFixed(1)} ms, another grouping (not cached) ${s.regroupMs.toFixed(1)} ms`,
+    ...(s.coldJsonMs === undefined
+      ? []
+      : [`  cold is read from the finished runs' metrics.parquet; the same sweep without them (runs of an older version, rows parsed from metrics.jsonl): cold ${s.coldJsonMs.toFixed(1)} ms, ${(s.coldJsonMs / s.coldMs).toFixed(1)}x the time`]),
     `run list of ${total} runs, first page, ${s.listing.concurrency} concurrent clients x ${s.listing.requests / s.listing.concurrency} requests: p50 ${s.listing.p50Ms.toFixed(1)} ms, p99 ${ok(s.listing.p99Ms, LISTING_P99_BUDGET_MS)}`,
     `measured at load average ${s.load.avg1.toFixed(1)} on ${s.load.cores} cores`,
   ];

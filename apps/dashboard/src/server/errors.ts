@@ -1,4 +1,3 @@
-import { gzipSync } from 'node:zlib';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
@@ -62,32 +61,10 @@ export async function answer(fn: () => unknown | Promise<unknown>): Promise<Resp
   }
 }
 
-/**
- * Gzipped bodies of answers cached as text, by the very string (a cached answer is the same string object
- * each time, so the lookup hashes it once): a 450 KiB compare answer is compressed once, not per request.
- */
-const gzipped = new Map<string, Buffer>();
-const MAX_GZIPPED = 64;
-function gzipOf(text: string): Buffer {
-  let z = gzipped.get(text);
-  if (!z) {
-    z = gzipSync(text);
-    if (gzipped.size >= MAX_GZIPPED) gzipped.delete(gzipped.keys().next().value!);
-    gzipped.set(text, z);
-  }
-  return z;
-}
-
-/**
- * Like `answer`, for a body that is already JSON text (an answer cached as sent); with `req` accepting gzip,
- * sent gzipped from a cache of compressed bodies (the server leaves a body with a Content-Encoding alone).
- */
-export async function answerJsonText(fn: () => Promise<string>, req?: Request): Promise<Response> {
+/** Like `answer`, for a body that is already JSON text (an answer cached as sent). */
+export async function answerJsonText(fn: () => Promise<string>): Promise<Response> {
   try {
-    const text = await fn();
-    const headers: Record<string, string> = { 'content-type': 'application/json', 'cache-control': 'no-store', vary: 'accept-encoding' };
-    if (req && /\bgzip\b/.test(req.headers.get('accept-encoding') ?? '')) return new Response(new Uint8Array(gzipOf(text)), { headers: { ...headers, 'content-encoding': 'gzip' } });
-    return new Response(text, { headers });
+    return new Response(await fn(), { headers: { 'content-type': 'application/json', 'cache-control': 'no-store' } });
   } catch (e) {
     return errorResponse(e);
   }

@@ -4,7 +4,10 @@
  * query over their metrics files (engine: store/aggregate.ts), plus each run's learning time and final
  * losses. Answers are cached by the metrics files' sizes and mtimes, so a repeated or polled request for
  * unchanged runs costs one stat per run; the runs' rows stay in the aggregator's DuckDB between requests
- * (engine: store/metricRows.ts), so another grouping or metric of the same runs parses no JSON.
+ * (engine: store/metricRows.ts), so another grouping or metric of the same runs parses no JSON. A finished
+ * run is read cold from its columnar copy (metrics.parquet, engine: store/metricsParquet.ts); one without a
+ * valid copy gets it written after the answer (the one file this server writes; where the runs directory is
+ * read-only there is none, and cold reads parse the JSON lines).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -139,7 +142,7 @@ export async function sweepJson(q: SweepQuery): Promise<string> {
   const groupOf = new Map<string, number>();
   grouping.groups.forEach((g, i) => g.members.forEach((m) => groupOf.set(m, i)));
   const agg = await agg0.aggregate(
-    chosen.map((c) => ({ run: c.id, group: groupOf.get(c.id)!, metricsFile: path.join(c.dir, 'metrics.jsonl') })),
+    chosen.map((c) => ({ run: c.id, group: groupOf.get(c.id)!, metricsFile: path.join(c.dir, 'metrics.jsonl'), finished: c.row.status === 'finished' })),
     q.series,
   );
   const stats = new Map(agg.runs.map((r) => [r.run, r]));

@@ -191,3 +191,105 @@ describe('sweepAggregator: metrics rows kept resident between calls', () => {
     }
   });
 });
+
+describe('sweepAggregator: finished runs read cold from their columnar copies (metrics.parquet)', () => {
+  /** The members' files copied into a directory of their own (these tests append to them and damage their copies). */
+  const own = (sub: string): AggregateMember[] =>
+    members.map((m) => {
+      const file = path.join(dir, sub, m.run, 'metrics.jsonl');
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      if (fs.existsSync(m.metricsFile)) fs.copyFileSync(m.metricsFile, file);
+      // b3 stands for a run still training: no copy is ever written for it.
+      return { ...m, metricsFile: file, finished: m.run !== 'b3' };
+    });
+  /** A freshly started server: a new aggregator over `ms`, the answer checked against the direct computation from the JSON lines. */
+  async function coldCheck(ms: AggregateMember[], agg = sweepAggregator(), keep = false) {
+    try {
+      const saved = members.splice(0, members.length, ...ms);
+      try {
+        const got = await agg.aggregate(ms, { kind: 'eval', set: 'fsl_train', metric: 'loss' });
+        const want = expected('eval', 'fsl_train', 'loss', 'seqs', 200);
+        expect(got.bucketWidth).toBeCloseTo(want.w, 9);
+        expectClose(got.points, want.points);
+        for (const r of got.runs) {
+          const rows = fs.readFileSync(ms.find((m) => m.run === r.run)!.metricsFile, 'utf8').split('\n').filter((l) => l.endsWith('}')).map((l) => JSON.parse(l));
+          const lt = learningTimeFromRows(rows);
+          expect([r.learningTime, r.learned, r.lastSeqs], r.run).toEqual([lt.seqs, lt.learned, Math.max(...rows.filter((x: Row) => x.kind === 'eval').map((x: Row) => x.seqs as number))]);
+          expect(r.finalTrainLoss).toBe(rows.filter((x: Row) => x.kind === 'train').at(-1).loss);
+        }
+        await agg.idle();
+        return { got, from: Object.fromEntries(ms.filter((m) => agg.readFrom.has(m.metricsFile)).map((m) => [m.run, agg.readFrom.get(m.metricsFile)])) };
+      } finally {
+        members.splice(0, members.length, ...saved);
+      }
+    } finally {
+      if (!keep) await agg.close();
+    }
+  }
+  const copyOf = (m: AggregateMember) => path.join(path.dirname(m.metricsFile), 'metrics.parquet');
+
+  it('the first read parses the JSON lines and writes the finished runs’ copies; a fresh server then reads the copies, equal to the direct computation', async () => {
+    const ms = own('pq-fresh');
+    expect((await coldCheck(ms)).from).toEqual({ a1: 'json', a2: 'json', a3: 'json', b1: 'json', b2: 'json', b3: 'json' });
+    expect(ms.filter((m) => fs.existsSync(copyOf(m))).map((m) => m.run)).toEqual(['a1', 'a2', 'a3', 'b1', 'b2']);
+    // The copy holds the file's complete rows (b2's trailing partial line is none of them), read here by DuckDB and compared with JSON.parse.
+    const b2 = ms[4]!;
+    const inCopy = (await conn.runAndReadAll(`SELECT seqs, "set", loss FROM read_parquet('${copyOf(b2)}') WHERE kind = 'eval'`)).getRowObjectsJS();
+    const inFile = fs.readFileSync(b2.metricsFile, 'utf8').split('\n').filter((l) => l.endsWith('}')).map((l) => JSON.parse(l)).filter((r: Row) => r.kind === 'eval');
+    expect(inCopy.map((r) => [Number(r.seqs), r.set, r.loss])).toEqual(inFile.map((r: Row) => [r.seqs, r.set, r.loss]));
+    expect((await coldCheck(ms)).from).toEqual({ a1: 'parquet', a2: 'parquet', a3: 'parquet', b1: 'parquet', b2: 'parquet', b3: 'json' });
+  });
+
+  it('a copy older than its JSON lines (the run resumed and appended rows) is not used, and is written again', async () => {
+    const ms = own('pq-stale');
+    await coldCheck(ms);
+    const a1 = ms[0]!;
+    fs.appendFileSync(a1.metricsFile, ['fsl_train', 'fsl_test_class'].map((set) => JSON.stringify({ kind: 'eval', seqs: 21_000, step: 656, set, loss: 0.01, acc: 1 })).join('\n') + '\n');
+    const after = await coldCheck(ms);
+    expect(after.from.a1).toBe('json');
+    expect(after.got.runs.find((r) => r.run === 'a1')!.lastSeqs).toBe(21_000);
+    expect((await coldCheck(ms)).from.a1).toBe('parquet');
+  });
+
+  it('a copied run (same bytes, another mtime) still uses its copy, by content', async () => {
+    const ms = own('pq-copied');
+    await coldCheck(ms);
+    const later = new Date(Date.now() + 60_000);
+    for (const m of ms) if (fs.existsSync(m.metricsFile)) fs.utimesSync(m.metricsFile, later, later);
+    expect((await coldCheck(ms)).from).toMatchObject({ a1: 'parquet', b2: 'parquet' });
+  });
+
+  it('a damaged copy (truncated, overwritten in the middle, not Parquet at all) or sidecar falls back to the JSON lines and is written again', async () => {
+    const ms = own('pq-damaged');
+    await coldCheck(ms);
+    const [a1, a2, a3] = ms;
+    const bytes = fs.readFileSync(copyOf(a1!));
+    fs.writeFileSync(copyOf(a1!), bytes.subarray(0, bytes.length >> 1));
+    const mid = fs.readFileSync(copyOf(a2!));
+    mid.fill(0x5a, 64, mid.length - 600);
+    fs.writeFileSync(copyOf(a2!), mid);
+    fs.writeFileSync(copyOf(a3!), 'not parquet\n');
+    // The sidecar that names b1's source says another size.
+    const side = `${copyOf(ms[3]!)}.json`;
+    fs.writeFileSync(side, fs.readFileSync(side, 'utf8').replace(/"size": \d+/, '"size": 7'));
+    const after = await coldCheck(ms);
+    expect(after.from).toEqual({ a1: 'json', a2: 'json', a3: 'json', b1: 'json', b2: 'parquet', b3: 'json' });
+    expect((await coldCheck(ms)).from).toMatchObject({ a1: 'parquet', a2: 'parquet', a3: 'parquet', b1: 'parquet' });
+  });
+
+  it('a copy damaged or removed after a server answered from it: its answers still equal the JSON lines (the rows were loaded after the first answer)', async () => {
+    const ms = own('pq-live');
+    await coldCheck(ms);
+    const agg = sweepAggregator();
+    try {
+      expect((await coldCheck(ms, agg, true)).from).toMatchObject({ a1: 'parquet', a2: 'parquet' });
+      fs.writeFileSync(copyOf(ms[0]!), 'junk');
+      fs.rmSync(copyOf(ms[1]!));
+      expect((await coldCheck(ms, agg, true)).from).toMatchObject({ a1: 'parquet', a2: 'parquet', a3: 'parquet' });
+      // A fresh server reads those two from their JSON lines.
+      expect((await coldCheck(ms)).from).toMatchObject({ a1: 'json', a2: 'json', a3: 'parquet' });
+    } finally {
+      await agg.close();
+    }
+  });
+});

@@ -27,6 +27,8 @@ export interface AggregateMember {
   group: number;
   /** Its metrics.jsonl (absolute path; it may not exist yet). */
   metricsFile: string;
+  /** Its run has finished (the file is complete): a long-lived reader keeps a columnar copy of it (store/metricsParquet.ts). */
+  finished?: boolean;
 }
 
 export interface SeriesSelector {
@@ -87,15 +89,16 @@ export async function aggregateSweep(connection: DuckDBConnection, members: read
   const present = members.filter((m) => fileExists(m.metricsFile));
   if (!present.length) return { bucketWidth: 0, points: [], runs: [] };
 
-  // The members' rows with their group: from the resident table (joined by small integer keys, read in
-  // place), or one scan of the files into a temp table read by both statements below.
+  // The members' rows with their group: from the resident rows (joined by small integer keys, read in
+  // place: the table, and valid columnar copies), or one scan of the files into a temp table read by both
+  // statements below.
   const tmp = rows ? null : `agg_${Math.random().toString(36).slice(2)}`;
   const values = rows
     ? `(VALUES ${present.map((m) => `(${rows.idOf(m.metricsFile)}, ${m.group}, ${lit(m.run)})`).join(', ')})`
     : `(VALUES ${present.map((m) => `(${lit(m.metricsFile)}, ${m.group}, ${lit(m.run)})`).join(', ')})`;
   const cols = `g.grp, g.run, r.kind, r."set", r.seqs, r.wall_s, r.loss, r."${sel.metric}" AS v`;
   const table = rows
-    ? `(SELECT ${cols} FROM ${rows.table} r JOIN ${values} AS g(fid, grp, run) ON r.fid = g.fid)`
+    ? `(SELECT ${cols} FROM ${rows.relation(present.map((m) => m.metricsFile))} r JOIN ${values} AS g(fid, grp, run) ON r.fid = g.fid)`
     : tmp!;
   if (tmp) await connection.run(`CREATE TEMP TABLE ${tmp} AS SELECT ${cols} FROM (${readMetricsSql(present.map((m) => m.metricsFile))}) r JOIN ${values} AS g(file, grp, run) ON r.filename = g.file`);
   try {
@@ -151,11 +154,22 @@ function fileExists(f: string): boolean {
 /**
  * An in-memory DuckDB kept open for many aggregations (a server's): one connection per call, the members'
  * metrics rows kept resident between calls ({@link MetricRowsTable}: a file is parsed again only when it
- * changed). `warm()` opens the database ahead of the first call (a server does so when it starts).
+ * changed; a finished run's file is read in place from its columnar copy where one is valid). After an answer, the
+ * copies of finished runs that had none valid are written in the background from the rows just loaded, so
+ * the next server to start reads them cold from Parquet; `idle()` resolves when those writes are done.
+ * `warm()` opens the database ahead of the first call (a server does so when it starts).
  */
-export function sweepAggregator(): { aggregate: (members: readonly AggregateMember[], sel: SeriesSelector) => Promise<SweepAggregate>; warm: () => Promise<void>; close: () => Promise<void> } {
+export function sweepAggregator(): {
+  aggregate: (members: readonly AggregateMember[], sel: SeriesSelector) => Promise<SweepAggregate>;
+  warm: () => Promise<void>;
+  idle: () => Promise<void>;
+  /** How each file's rows were last read: from its columnar copy or its JSON lines. */
+  readFrom: ReadonlyMap<string, 'parquet' | 'json'>;
+  close: () => Promise<void>;
+} {
   const instance = DuckDBInstance.create(':memory:');
   const rows = new MetricRowsTable();
+  let background: Promise<unknown> = Promise.resolve();
   const withConnection = async <T>(fn: (c: DuckDBConnection) => Promise<T>): Promise<T> => {
     const connection = await (await instance).connect();
     try {
@@ -165,14 +179,28 @@ export function sweepAggregator(): { aggregate: (members: readonly AggregateMemb
     }
   };
   return {
-    aggregate: (members, sel) =>
-      withConnection(async (connection) => {
-        await rows.refresh(connection, members.map((m) => m.metricsFile));
-        return aggregateSweep(connection, members, sel, rows);
-      }),
+    aggregate: async (members, sel) => {
+      const files = members.map((m) => m.metricsFile);
+      const finished = new Set(members.filter((m) => m.finished).map((m) => m.metricsFile));
+      const answer = await withConnection((connection) => rows.reading(connection, files, finished, () => aggregateSweep(connection, members, sel, rows)));
+      // A copy is an optimisation: one that cannot be written (read-only runs) costs nothing but the next cold read.
+      if (rows.copiesDue)
+        background = background
+          .then(() =>
+            withConnection(async (c) => {
+              await rows.saveCopies(c);
+              await rows.loadCopiedRows(c);
+            }),
+          )
+          .catch(() => undefined);
+      return answer;
+    },
     // Loads the native binding and creates the table (a refresh of no files).
     warm: () => withConnection((connection) => rows.refresh(connection, [])),
+    idle: () => background.then(() => undefined),
+    readFrom: rows.readFrom,
     async close() {
+      await background;
       (await instance).closeSync();
     },
   };

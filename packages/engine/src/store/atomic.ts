@@ -5,9 +5,14 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
+let tempSeq = 0;
+/** A temp file name beside `file` (a hidden `.tmp` that RunDir.removeTempFiles and the S3 sync skip), unique within this process. */
+export function tempBeside(file: string): string {
+  return path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${Date.now()}.${tempSeq++}.tmp`);
+}
+
 export function writeFileAtomic(file: string, data: string | Uint8Array): void {
-  const dir = path.dirname(file);
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
+  const tmp = tempBeside(file);
   const fd = fs.openSync(tmp, 'w');
   try {
     try {

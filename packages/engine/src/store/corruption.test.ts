@@ -7,6 +7,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ablationVsStrength } from '../analysis/ablation.js';
 import { openAnalysisRun } from '../analysis/progress.js';
@@ -19,6 +20,7 @@ import { writeReport } from '../report/write.js';
 import { train, type TrainEvent } from '../train.js';
 import { withJsonChecksum } from './jsonChecksum.js';
 import { listRuns } from './query.js';
+import { sweepAggregator } from './aggregate.js';
 import { RunDir, runChecksums } from './runDir.js';
 import { readSafetensors } from './safetensors.js';
 
@@ -224,6 +226,77 @@ describe('metrics.jsonl', () => {
     lines[4] = lines[4].replace('{', '{\u0001');
     fs.writeFileSync(f, lines.join('\n'));
     oneLineNaming(() => RunDir.open(dir).readMetrics(), `${f}:5`, /malformed metrics row/);
+  });
+});
+
+describe('metrics.parquet (the columnar copy a cold reader uses)', () => {
+  /**
+   * A freshly started reader's answer for one run, checked against its metrics.jsonl parsed here: with one
+   * run and one eval schedule each fsl_train eval is its own point, so the curve is the rows themselves.
+   */
+  const coldRead = async (dir: string) => {
+    const file = path.join(dir, 'metrics.jsonl');
+    const agg = sweepAggregator();
+    try {
+      const got = await agg.aggregate([{ run: 'r', group: 0, metricsFile: file, finished: true }], { kind: 'eval', set: 'fsl_train', metric: 'loss' });
+      const rows = RunDir.open(dir).readMetrics().filter((r) => r.kind === 'eval' && r.set === 'fsl_train');
+      expect(got.points.map((p) => [p.x, p.mean, p.n])).toEqual(rows.map((r) => [r.seqs, r.loss, 1]));
+      await agg.idle();
+      return agg.readFrom.get(file);
+    } finally {
+      await agg.close();
+    }
+  };
+
+  it('the trainer writes it when the run finishes; a cold read uses it and equals the rows of metrics.jsonl', async () => {
+    expect(fs.existsSync(path.join(FIN(), 'metrics.parquet'))).toBe(true);
+    expect(await coldRead(copy())).toBe('parquet');
+  });
+
+  it('truncated, or a flipped bit at 40 places: every cold read still equals the JSON lines, and the copy is written again', async () => {
+    const dir = copy();
+    const f = path.join(dir, 'metrics.parquet');
+    const good = fs.readFileSync(f);
+    let fellBack = 0;
+    for (const n of [0, 4, good.length >> 1, good.length - 1]) {
+      fs.writeFileSync(f, good.subarray(0, n));
+      expect(await coldRead(dir)).toBe('json');
+      expect(await coldRead(dir)).toBe('parquet'); // rewritten by the reader that fell back
+    }
+    // Every row of the file, as JSON.parse reads it, against the rows of a copy (all columns; absent = null).
+    const cols = ['kind', 'seqs', 'step', 'set', 'loss', 'acc', 'grad_norm', 'steps', 'wall_s'];
+    const want = RunDir.open(dir).readMetrics().map((r) => cols.map((c) => r[c] ?? null));
+    const instance = await DuckDBInstance.create(':memory:');
+    const c = await instance.connect();
+    try {
+      for (const { byte, bit } of positions(40, good.length)) {
+        const b = Buffer.from(good);
+        b[byte] ^= 1 << bit;
+        fs.writeFileSync(f, b);
+        if ((await coldRead(dir)) === 'json') {
+          fellBack++;
+          continue;
+        }
+        // Used: then the flip changed no value (a flipped value that still decodes fails the copy's row digest).
+        const rows = (await c.runAndReadAll(`SELECT ${cols.map((k) => `"${k}"`).join(', ')} FROM read_parquet('${f}')`)).getRows();
+        expect(rows.map((r) => r.map((v) => (typeof v === 'bigint' ? Number(v) : v))), `flip of bit ${bit} of byte ${byte}`).toEqual(want);
+      }
+    } finally {
+      c.closeSync();
+      instance.closeSync();
+    }
+    expect(fellBack).toBeGreaterThan(20);
+  }, 60_000);
+
+  it('left over from before a resume (rows appended since): not used, and rewritten when the resumed run finishes', async () => {
+    const dir = copy();
+    interrupted(dir);
+    const f = path.join(dir, 'metrics.parquet');
+    const before = fs.readFileSync(f);
+    await resume(dir);
+    expect(fs.readFileSync(f).equals(before)).toBe(false);
+    expect(await coldRead(dir)).toBe('parquet');
+    expect(runChecksums(dir)).toEqual(runChecksums(REF()));
   });
 });
 

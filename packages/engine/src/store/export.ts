@@ -6,6 +6,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { tempBeside } from './atomic.js';
 import { lit } from './metricsSql.js';
 import { listRuns, openRunStore } from './query.js';
 
@@ -23,7 +24,7 @@ export async function exportMetrics(runsDir: string, runIds: readonly string[], 
   const runs = runIds.length ? [...runIds] : known;
   const dir = path.dirname(path.resolve(outFile));
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new Error(`output directory ${dir} does not exist`);
-  const tmp = path.join(dir, `.${path.basename(outFile)}.${process.pid}.${Date.now()}.tmp`);
+  const tmp = tempBeside(path.resolve(outFile));
   const store = await openRunStore(runsDir);
   try {
     const where = runs.length ? `WHERE run_id IN (${runs.map(lit).join(', ')})` : 'WHERE false';
