@@ -3,7 +3,7 @@
  * run is shown with its own intervention spec by default ('run': the model it trained) or, on request, the
  * same checkpoints unclamped ('none'). The choice travels as `?clamp=run|none` on the API and the page URL.
  */
-import type { LiveClamp } from '@optoscope/engine';
+import { headLabel, type LiveClamp } from '@optoscope/engine';
 import { ApiError } from './errors';
 import { clampSummary } from './runs';
 
@@ -28,17 +28,13 @@ export interface ClampShown {
   patternClamped: string[];
 }
 
-const paperName = (ref: string) => {
-  const [layer, head] = ref.split(':').map(Number);
-  return `L${layer + 1}H${head}`;
-};
 const refs = (v: unknown): string[] => (Array.isArray(v) ? v.filter((r): r is string => typeof r === 'string' && /^\d+:\d+$/.test(r)) : []);
 
 /** The clamp shown for `interventions` (run.json's config.interventions) under `clamp`. */
 export function clampShown(interventions: unknown, nHeads: number | undefined, clamp: LiveClamp): ClampShown {
   const s = (interventions && typeof interventions === 'object' ? interventions : {}) as Record<string, { heads?: unknown } | unknown>;
   const pattern = [...refs((s.prevToken as { heads?: unknown } | undefined)?.heads), ...refs((s.match as { heads?: unknown } | undefined)?.heads)];
-  return { clamp, runClamp: clampSummary(interventions, nHeads), ablated: refs(s.ablate).map(paperName), patternClamped: pattern.map(paperName) };
+  return { clamp, runClamp: clampSummary(interventions, nHeads), ablated: refs(s.ablate).map((r) => headLabel(r)), patternClamped: pattern.map((r) => headLabel(r)) };
 }
 
 /** The model a clamp choice computes: an unclamped run has one, so both choices share its results. */
