@@ -39,7 +39,7 @@ export async function wiring(id: string, opts: { clamp?: LiveClamp } = {}): Prom
   const { RunDir, analysisCommand, readStoredAnalysis, storedAnalysisFile, WIRING_UNCLAMPED } = await engine();
   const dir = runPath(id);
   const config = RunDir.open(dir).readRecord().config;
-  const shown = clampShown(config.interventions, config.model?.nHeads, opts.clamp ?? 'run');
+  const shown = await clampShown(config.interventions, config.model?.nHeads, opts.clamp ?? 'run');
   const want = effectiveClamp(shown);
   const clamped = shown.runClamp !== 'none';
   // An unclamped run has one model: its plain command computes it.

@@ -3,7 +3,8 @@
  * run is shown with its own intervention spec by default ('run': the model it trained) or, on request, the
  * same checkpoints unclamped ('none'). The choice travels as `?clamp=run|none` on the API and the page URL.
  */
-import { headLabel, type LiveClamp } from '@optoscope/engine';
+import type { LiveClamp } from '@optoscope/engine';
+import { engine } from './engine';
 import { ApiError } from './errors';
 import { clampSummary } from './runs';
 
@@ -30,8 +31,12 @@ export interface ClampShown {
 
 const refs = (v: unknown): string[] => (Array.isArray(v) ? v.filter((r): r is string => typeof r === 'string' && /^\d+:\d+$/.test(r)) : []);
 
-/** The clamp shown for `interventions` (run.json's config.interventions) under `clamp`. */
-export function clampShown(interventions: unknown, nHeads: number | undefined, clamp: LiveClamp): ClampShown {
+/**
+ * The clamp shown for `interventions` (run.json's config.interventions) under `clamp`. Async because the
+ * engine (its one head-label formatter) is loaded by Node at run time, never bundled: see ./engine.
+ */
+export async function clampShown(interventions: unknown, nHeads: number | undefined, clamp: LiveClamp): Promise<ClampShown> {
+  const { headLabel } = await engine();
   const s = (interventions && typeof interventions === 'object' ? interventions : {}) as Record<string, { heads?: unknown } | unknown>;
   const pattern = [...refs((s.prevToken as { heads?: unknown } | undefined)?.heads), ...refs((s.match as { heads?: unknown } | undefined)?.heads)];
   return { clamp, runClamp: clampSummary(interventions, nHeads), ablated: refs(s.ablate).map((r) => headLabel(r)), patternClamped: pattern.map((r) => headLabel(r)) };

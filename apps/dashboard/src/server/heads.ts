@@ -89,10 +89,10 @@ interface RunState {
 const states = new Map<string, RunState>();
 
 /** The cached results of `dir` under `clamp`, and what the answer says about the clamp shown. */
-function state(dir: string, clamp: LiveClamp): { st: RunState; shown: ClampShown } {
+async function state(dir: string, clamp: LiveClamp): Promise<{ st: RunState; shown: ClampShown }> {
   const config = JSON.parse(fs.readFileSync(path.join(dir, 'run.json'), 'utf8')).config ?? null;
   const configKey = JSON.stringify(config);
-  const shown = clampShown(config?.interventions, config?.model?.nHeads, clamp);
+  const shown = await clampShown(config?.interventions, config?.model?.nHeads, clamp);
   const computed = effectiveClamp(shown);
   const key = `${dir}\0${computed}`;
   let st = states.get(key);
@@ -177,7 +177,7 @@ function startScoring(dir: string, st: RunState, checkpoints: number[]): Task<vo
 export async function headCurves(id: string, opts: { waitMs?: number; clamp?: LiveClamp } = {}): Promise<HeadCurves> {
   const E = await engine();
   const dir = runPath(id);
-  const { st, shown } = state(dir, opts.clamp ?? 'run');
+  const { st, shown } = await state(dir, opts.clamp ?? 'run');
   st.restoring ??= loadHeads(dir, st.clamp, st.configKey).then((stored) => {
     if (!stored) return;
     st.info ??= stored.info;
@@ -228,7 +228,7 @@ export interface AttentionAt extends ClampShown {
 export async function attentionAt(id: string, seqs?: number, opts: { waitMs?: number; clamp?: LiveClamp } = {}): Promise<AttentionAt> {
   const E = await engine();
   const dir = runPath(id);
-  const { st, shown } = state(dir, opts.clamp ?? 'run');
+  const { st, shown } = await state(dir, opts.clamp ?? 'run');
   const checkpoints = E.RunDir.open(dir).listCheckpoints();
   if (!checkpoints.length) throw new ApiError(404, `run '${id}' has no checkpoints yet`);
   const at = seqs ?? checkpoints[checkpoints.length - 1];
