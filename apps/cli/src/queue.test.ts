@@ -35,11 +35,15 @@ describe('BullMQ queue with a real Redis', () => {
     const a = start(workerArgs, d);
     const b = start(workerArgs, d);
     procs.push(a, b);
-    // Kill A once its first run is past a checkpoint beyond 0, at a random moment after that.
+    // Kill A once its first run holds a resume state beyond 0, at a random moment after that. Three
+    // checkpoints (0, 1280, 2560) are needed, not two: the state of a point is written just after its
+    // checkpoint, by moving the older state aside first, so a kill right after checkpoint 1280 legitimately
+    // resumes from 0 (a CI run once hit that window). Once checkpoint 2560 exists, state 1280 is on disk
+    // whatever moment the kill lands.
     await until(() => events(a.stderr(), 'start').length > 0, 60_000, `worker A to start a run: ${a.stderr()}`);
     const victim = events(a.stderr(), 'start')[0];
     const ckpts = path.join(d, 'runs', victim, 'checkpoints');
-    await until(() => fs.existsSync(ckpts) && fs.readdirSync(ckpts).filter((f) => f.endsWith('.safetensors')).length >= 2, 60_000, `a checkpoint of ${victim}`);
+    await until(() => fs.existsSync(ckpts) && fs.readdirSync(ckpts).filter((f) => f.endsWith('.safetensors')).length >= 3, 60_000, `three checkpoints of ${victim}`);
     await sleep(Math.floor(Math.random() * 300));
     a.child.kill('SIGKILL');
     await a.exited;
