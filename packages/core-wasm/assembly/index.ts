@@ -11,6 +11,7 @@ export { softmax_fwd, softmax_bwd, cross_entropy_fwd, cross_entropy_bwd } from "
 export { attn_scores_fwd, attn_scores_bwd } from "./attnScores";
 export { attn_av_fwd, attn_av_bwd } from "./attnValues";
 export { adam_step } from "./adam";
+export { gelu_fwd, gelu_bwd } from "./gelu";
 
 /** First byte after the static data (including the GEMM packing scratch): the loader's arena starts here. */
 export function heap_base(): usize {

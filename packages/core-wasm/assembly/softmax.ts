@@ -17,7 +17,7 @@ const EXP_C: usize = memory.data<f32>([
  * constant address turns each load into a lea plus the load; from a base held in a register each constant is one
  * vbroadcastss. (A mutable global, so Binaryen cannot fold it back into a constant.)
  */
-let expBase: usize = EXP_C;
+export let expBase: usize = EXP_C;
 
 /**
  * e^x lane-wise for x <= 0 (every caller subtracts the row max first; x above ~88 would overflow the exponent
@@ -27,7 +27,7 @@ let expBase: usize = EXP_C;
  * arithmetic costs ~100 cycles per operation on x86). `cb` is expBase.
  */
 // @ts-ignore: decorator
-@inline function exp4(x: v128, cb: usize): v128 {
+@inline export function exp4(x: v128, cb: usize): v128 {
   const lo = v128.load32_splat(cb);
   const under = f32x4.lt(x, lo);
   // pmax is a single instruction (max carries NaN/±0 rules that cost V8 several); a NaN input gives a garbage

@@ -82,6 +82,11 @@ export interface Kernels {
   /** Accumulates dP and dV. */
   attn_av_bwd(dP: Ptr, dV: Ptr, dZ: Ptr, P: Ptr, V: Ptr, Bn: number, H: number, Tq: number, Tk: number, D: number): void;
 
+  /** Y = GELU(X), tanh approximation 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))). Y may alias X. */
+  gelu_fwd(Y: Ptr, X: Ptr, n: number): void;
+  /** dX += GELU'(X)·dY. */
+  gelu_bwd(dX: Ptr, dY: Ptr, X: Ptr, n: number): void;
+
   /** Y[m,:] = X[idx[m],:] (idx int32). */
   gather_rows(Y: Ptr, X: Ptr, idx: Ptr, M: number, N: number): void;
   /** dX[idx[m],:] += dY[m,:]. */
@@ -115,7 +120,7 @@ export interface Kernels {
 export const KERNEL_NAMES = [
   'matmul_nt', 'matmul_nn', 'matmul_tn', 'add_bias', 'sum_rows', 'layernorm_fwd', 'layernorm_bwd', 'rope_fwd',
   'rope_bwd', 'attn_scores_fwd', 'attn_scores_bwd', 'softmax_fwd', 'softmax_bwd', 'attn_av_fwd', 'attn_av_bwd',
-  'gather_rows', 'scatter_add_rows', 'add', 'axpy', 'fill', 'copy', 'where_fwd', 'where_bwd',
+  'gelu_fwd', 'gelu_bwd', 'gather_rows', 'scatter_add_rows', 'add', 'axpy', 'fill', 'copy', 'where_fwd', 'where_bwd',
   'cross_entropy_fwd', 'cross_entropy_bwd', 'adam_step', 'sum_sq',
 ] as const satisfies readonly (keyof Kernels)[];
 

@@ -55,6 +55,10 @@ export interface Kernels {
   /** Z[b,i,h·D+d] = Σ_j P[b,h,i,j] V[b,j,h·D+d]. */
   attnAvFwd(Z: Buf, P: Buf, V: Buf, Bn: number, H: number, Tq: number, Tk: number, D: number): void;
   attnAvBwd(dP: Buf | null, dV: Buf | null, dZ: Buf, P: Buf, V: Buf, Bn: number, H: number, Tq: number, Tk: number, D: number): void;
+  /** Y = GELU(X), tanh approximation: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))) (PyTorch approximate='tanh'). */
+  geluFwd(Y: Buf, X: Buf, n: number): void;
+  /** dX += GELU'(X)·dY. */
+  geluBwd(dX: Buf, dY: Buf, X: Buf, n: number): void;
   /** Y[m,:] = X[idx[m],:]. */
   gatherRows(Y: Buf, X: Buf, idx: Buf, M: number, N: number): void;
   /** dX[idx[m],:] += dY[m,:]. */

@@ -6,7 +6,7 @@ import './zodSetup.js';
 import { z } from 'zod';
 import { ConfigError } from './configError.js';
 import { tooManyLabels } from './data/task.js';
-import { isPaperTask, TASK_FIELDS, taskIssues } from './data/tasks/schema.js';
+import { isPaperTask, TASK_FIELDS, taskIssues, taskSeqLen } from './data/tasks/schema.js';
 import { InterventionSpecSchema } from './interventions/spec.js';
 
 const posInt = z.number().int().positive();
@@ -51,7 +51,21 @@ export const RunConfigSchema = z
       .object({
         dModel: posInt.default(64),
         nHeads: posInt.default(8),
-        nLayers: posInt.default(2),
+        /** Blocks (1 to 6; the paper's 2). */
+        nLayers: z.number().int().min(1).max(6).default(2),
+        /** Per-head width; default dModel / nHeads (the paper's 8). Even with RoPE. */
+        headDim: posInt.optional(),
+        /** 'rope' (the paper's, default when absent), 'learned' absolute positions, or 'none'. */
+        positions: z.enum(['rope', 'learned', 'none']).optional(),
+        /** Rows of the learned position table; default the task's sequence length. */
+        ctx: posInt.optional(),
+        /**
+         * A pre-LN GELU MLP after each attention block (absent: attention-only, the paper's model): its
+         * hidden width, or a ratio of dModel (4 is GPT-2's).
+         */
+        mlp: z
+          .union([z.object({ hidden: posInt }).strict(), z.object({ ratio: z.number().positive() }).strict()])
+          .optional(),
         ropeBase: z.number().positive().default(10000),
         lnEps: z.number().positive().default(1e-5),
       })
@@ -103,8 +117,15 @@ export const RunConfigSchema = z
       ctx.addIssue({ code: 'custom', path: ['interventions'], message: `clamps need the paper's 5-token few-shot task; this config trains task.kind '${c.task.kind ?? 'fewShot'}'${c.task.shots ? ` with ${c.task.shots} shots` : ''}` });
     const many = tooManyLabels(c.task.numLabels);
     if (many) ctx.addIssue({ code: 'custom', path: ['task', 'numLabels'], message: many });
-    if (c.model.dModel % c.model.nHeads !== 0 || (c.model.dModel / c.model.nHeads) % 2 !== 0)
-      ctx.addIssue({ code: 'custom', path: ['model', 'nHeads'], message: `dModel ${c.model.dModel} / nHeads ${c.model.nHeads} must be an even head size` });
+    const rope = (c.model.positions ?? 'rope') === 'rope';
+    if (c.model.headDim !== undefined) {
+      if (rope && c.model.headDim % 2 !== 0) ctx.addIssue({ code: 'custom', path: ['model', 'headDim'], message: `RoPE rotates pairs, so headDim must be even, got ${c.model.headDim}` });
+    } else if (c.model.dModel % c.model.nHeads !== 0 || (rope && (c.model.dModel / c.model.nHeads) % 2 !== 0))
+      ctx.addIssue({ code: 'custom', path: ['model', 'nHeads'], message: `dModel ${c.model.dModel} / nHeads ${c.model.nHeads} must be an ${rope ? 'even ' : ''}integer head size (or set model.headDim)` });
+    if (c.model.mlp && 'ratio' in c.model.mlp && Math.round(c.model.mlp.ratio * c.model.dModel) < 1)
+      ctx.addIssue({ code: 'custom', path: ['model', 'mlp', 'ratio'], message: `ratio ${c.model.mlp.ratio} × dModel ${c.model.dModel} leaves no hidden unit` });
+    if (c.model.positions === 'learned' && c.model.ctx !== undefined && c.model.ctx < taskSeqLen(c.task))
+      ctx.addIssue({ code: 'custom', path: ['model', 'ctx'], message: `${c.model.ctx} learned positions are fewer than the task's ${taskSeqLen(c.task)} tokens` });
   });
 
 export type RunConfig = z.output<typeof RunConfigSchema>;

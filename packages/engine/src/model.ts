@@ -11,6 +11,10 @@
  * - The last block computes queries, attention and outputs only at the query position (its keys and
  *   values still come from every position), unless `allPositions` asks for every row.
  *
+ * Model variants (params.ts) keep both where they stay exact: the distinct-row path of block 0 needs the
+ * embedding to be a row of the item table, so learned positions (added per position) switch it off; the
+ * query-only last block holds with an MLP (it acts per row) and with any positions.
+ *
  * Interventions (spec 4) plug in as passes: `tracePass` runs the whole forward once under a site hook;
  * multi-pass manipulations trace reference passes first and let the final pass's hook read their sites.
  */
@@ -18,7 +22,7 @@ import type { Buf } from './backend.js';
 import type { SequenceBatch } from './data/types.js';
 import { Graph, type Program, type Value } from './graph.js';
 import * as op from './ops.js';
-import type { ModelConfig, ParamStore } from './params.js';
+import { headDimOf, mlpHiddenOf, positionsOf, type ModelConfig, type ParamStore } from './params.js';
 
 /** Tokens per sequence (spec 1.5): exemplar, label, exemplar, label, query exemplar. */
 export const SEQ_LEN = 5;
@@ -58,7 +62,10 @@ export interface ModelInputs {
   readonly targets: Buf;
   /** int32 [B]: b·T + T − 1 (QUERY_POS in the paper's layout), the query rows of a [B·T, ·] tensor. */
   readonly queryRows: Buf;
-  readonly rope: { cos: Buf; sin: Buf };
+  /** RoPE tables (positions 'rope' only). */
+  readonly rope: { cos: Buf; sin: Buf } | null;
+  /** int32 [B·T]: each token's position t (learned positions only), the rows of `embed.pos.weight`. */
+  readonly positions: Buf | null;
 }
 
 /** What one traced pass exposes to later passes (sites by their unprefixed names). */
@@ -117,8 +124,11 @@ export function buildModel(params: ParamStore, opts: BuildOptions): ModelProgram
   const T = opts.seqLen ?? SEQ_LEN;
   if (!Number.isInteger(T) || T < 2) throw new Error(`seqLen must be an integer >= 2, got ${T}`);
   const H = cfg.nHeads;
-  const D = cfg.dModel / H;
-  if (!Number.isInteger(D) || D % 2 !== 0) throw new Error(`dModel ${cfg.dModel} / nHeads ${H} must be an even integer head size`);
+  const D = headDimOf(cfg);
+  const pos = positionsOf(cfg);
+  if (!Number.isInteger(D) || D < 1 || (pos === 'rope' && D % 2 !== 0))
+    throw new Error(cfg.headDim === undefined ? `dModel ${cfg.dModel} / nHeads ${H} must be an even integer head size` : `headDim ${D} must be ${pos === 'rope' ? 'an even' : 'a positive'} integer`);
+  if (pos === 'learned' && T > (cfg.ctx ?? 0)) throw new Error(`${T}-token sequences exceed the ${cfg.ctx ?? 0} learned positions (model ctx)`);
   const g = new Graph(be, { training: opts.training });
 
   const inputs: ModelInputs = {
@@ -129,9 +139,11 @@ export function buildModel(params: ParamStore, opts: BuildOptions): ModelProgram
     tokens: be.allocI32(B * T),
     targets: be.allocI32(B),
     queryRows: be.allocI32(B),
-    rope: op.ropeTables(g, T, D, cfg.ropeBase),
+    rope: pos === 'rope' ? op.ropeTables(g, T, D, cfg.ropeBase) : null,
+    positions: pos === 'learned' ? be.allocI32(B * T) : null,
   };
   be.write(inputs.queryRows, Int32Array.from({ length: B }, (_, b) => b * T + T - 1));
+  if (inputs.positions) be.write(inputs.positions, Int32Array.from({ length: B * T }, (_, i) => i % T));
 
   const batchHooks: ((sb: SequenceBatch) => void)[] = [];
   let hostFeatures = new Float32Array(nItems * cfg.featureDim);
@@ -231,11 +243,13 @@ export function tracePass(g: Graph, params: ParamStore, inp: ModelInputs, allPos
 
   const { table, h0 } = embedding(g, P, inp, cfg);
   let h = g.site('embed', h0); // [B·T, d]
-  // Unless an intervention replaced the embedding, block 0 reads rows of `table` only (distinctRows).
-  const rows = h === h0 ? table : null;
+  // Unless an intervention replaced the embedding or positions were added to it, block 0 reads rows of
+  // `table` only (distinctRows).
+  const rows = h === h0 && !inp.positions ? table : null;
   for (let l = 0; l < cfg.nLayers; l++) {
     const queryOnly = l === cfg.nLayers - 1 && !allPositions;
     h = attentionBlock(g, P, inp, cfg, l, h, { queryOnly, rows: l === 0 ? rows : null });
+    if (mlpHiddenOf(cfg) > 0) h = mlpBlock(g, P, cfg, l, h);
   }
   const logits = unembedding(g, P, cfg, h); // [B·Tq, L]
   const queryLogits = allPositions ? op.gatherRows(g, logits, inp.queryRows, inp.B) : logits; // [B, L]
@@ -255,7 +269,10 @@ function embedding(g: Graph, P: ParamGetter, inp: ModelInputs, cfg: ModelConfig)
   const x = g.wrap(inp.features, [inp.nItems, cfg.featureDim], null); // [nItems, F]
   const itemEmb = op.linear(g, x, P('embed.exemplar.weight'), P('embed.exemplar.bias')); // [nItems, d]
   const table = op.concatRows(g, itemEmb, P('embed.label.weight')); // [nItems + L, d]
-  return { table, h0: op.gatherRows(g, table, inp.tokens, inp.B * inp.T) }; // [B·T, d]
+  const tok = op.gatherRows(g, table, inp.tokens, inp.B * inp.T); // [B·T, d]
+  if (!inp.positions) return { table, h0: tok };
+  // Learned absolute positions: row t of embed.pos.weight added at position t (its gradient scatters back).
+  return { table, h0: op.add(g, tok, op.gatherRows(g, P('embed.pos.weight'), inp.positions, inp.B * inp.T)) };
 }
 
 /**
@@ -268,21 +285,38 @@ function attentionBlock(g: Graph, P: ParamGetter, inp: ModelInputs, cfg: ModelCo
   const { B, T, tokens, queryRows, rope } = inp;
   const d = cfg.dModel;
   const H = cfg.nHeads;
-  const D = d / H;
+  const D = headDimOf(cfg);
+  const a = H * D; // attention width (d for the paper's head size)
   const Tq = o.queryOnly ? 1 : T;
   const qPos0 = o.queryOnly ? T - 1 : 0;
   const dims: op.AttnDims = { Bn: B, H, Tq, Tk: T, D, qPos0 };
   const pre = `blocks.${l}`;
-  const [Wq, Wk, Wv] = [0, 1, 2].map((i) => P(`${pre}.attn.qkv.weight`, i * d * d, [d, d])); // [d, d] each
+  const [Wq, Wk, Wv] = [0, 1, 2].map((i) => P(`${pre}.attn.qkv.weight`, i * a * d, [a, d])); // [a, d] each
   const { q, k, v } = projections(g, o.rows, h, tokens, queryRows, B * T, o.queryOnly ? B : B * T, pre, (z) => op.layerNorm(g, z, P(`${pre}.ln1.weight`), P(`${pre}.ln1.bias`), cfg.lnEps), { Wq, Wk, Wv });
-  const qr = g.site(`${pre}.attn.q_rot`, op.rope(g, q, o.queryOnly ? 0 : T, qPos0, rope, D)); // [B·Tq, d]
-  const kr = g.site(`${pre}.attn.k_rot`, op.rope(g, k, T, 0, rope, D)); // [B·T, d]
+  // Without RoPE the rotated sites are q and k themselves (sites.ts), so every variant has the same sites.
+  const qr = g.site(`${pre}.attn.q_rot`, rope ? op.rope(g, q, o.queryOnly ? 0 : T, qPos0, rope, D) : q); // [B·Tq, a]
+  const kr = g.site(`${pre}.attn.k_rot`, rope ? op.rope(g, k, T, 0, rope, D) : k); // [B·T, a]
   const S = g.site(`${pre}.attn.scores`, op.attnScores(g, qr, kr, dims)); // [B, H, Tq, T]
   const A = g.site(`${pre}.attn.pattern`, op.softmax(g, S)); // [B, H, Tq, T]
   const heads = g.site(`${pre}.attn.head_out`, op.attnApply(g, A, v, dims)); // [B, Tq, H·D]
   const out = g.site(`${pre}.attn.attn_out`, op.linear(g, heads, P(`${pre}.attn.out.weight`), null)); // [B·Tq, d]
   const resid = o.queryOnly ? op.gatherRows(g, h, queryRows, B) : h; // [B·Tq, d]
-  return g.site(`${pre}.resid_post`, op.add(g, resid, out)); // [B·Tq, d]
+  const sum = op.add(g, resid, out); // [B·Tq, d]
+  // With an MLP the attention sublayer's output is `resid_mid` (named in mlpBlock); resid_post follows the MLP.
+  return mlpHiddenOf(cfg) > 0 ? sum : g.site(`${pre}.resid_post`, sum);
+}
+
+/**
+ * The MLP sublayer of block l (pre-LN, GELU): h + W₂·GELU(W₁·LN₂(h) + b₁) + b₂, on whatever rows h holds
+ * (the query rows only after a query-only attention block: the MLP acts per row, so that stays exact).
+ */
+function mlpBlock(g: Graph, P: ParamGetter, cfg: ModelConfig, l: number, h: Value): Value {
+  const pre = `blocks.${l}`;
+  const mid = g.site(`${pre}.resid_mid`, h); // [rows, d]
+  const z = g.site(`${pre}.ln2`, op.layerNorm(g, mid, P(`${pre}.ln2.weight`), P(`${pre}.ln2.bias`), cfg.lnEps));
+  const u = g.site(`${pre}.mlp.pre`, op.linear(g, z, P(`${pre}.mlp.fc1.weight`), P(`${pre}.mlp.fc1.bias`))); // [rows, hidden]
+  const out = g.site(`${pre}.mlp.post`, op.linear(g, op.gelu(g, u), P(`${pre}.mlp.fc2.weight`), P(`${pre}.mlp.fc2.bias`))); // [rows, d]
+  return g.site(`${pre}.resid_post`, op.add(g, mid, out));
 }
 
 /**
@@ -308,7 +342,9 @@ function projections(
     const zt = ln(rows); // [nItems + L, d]
     g.recordSite(`${pre}.ln1`, op.gatherRows(g, zt, tokens, n, { detached: true })); // record-only
     const proj = (Wx: Value) => op.gatherRows(g, op.linear(g, zt, Wx, null), tokens, n); // [B·T, d]
-    return { q: g.site(`${pre}.attn.q`, proj(W.Wq)), k: g.site(`${pre}.attn.k`, proj(W.Wk)), v: g.site(`${pre}.attn.v`, proj(W.Wv)) };
+    // A 1-layer model's only block is also the query-only last block: its queries are the query rows.
+    const q = nq === n ? proj(W.Wq) : op.gatherRows(g, proj(W.Wq), queryRows, nq);
+    return { q: g.site(`${pre}.attn.q`, q), k: g.site(`${pre}.attn.k`, proj(W.Wk)), v: g.site(`${pre}.attn.v`, proj(W.Wv)) };
   }
   const z = g.site(`${pre}.ln1`, ln(h)); // [B·T, d]
   const zq = nq === n ? z : op.gatherRows(g, z, queryRows, nq); // [B·Tq, d]

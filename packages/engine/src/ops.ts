@@ -146,6 +146,21 @@ export function attnApply(g: Graph, P: Value, v: Value, d: AttnDims): Value {
   return Z;
 }
 
+/** Elementwise GELU, tanh approximation (the MLP's nonlinearity; PyTorch's nn.GELU(approximate='tanh')). */
+export function gelu(g: Graph, x: Value): Value {
+  const y = g.value(x.shape, anyGrad(x));
+  const be = g.be;
+  g.push(
+    y,
+    [x],
+    () => be.geluFwd(y.buf, x.buf, y.size),
+    () => {
+      if (y.grad && x.grad) be.geluBwd(x.grad, y.grad, x.buf, y.size);
+    },
+  );
+  return y;
+}
+
 /**
  * y[m,:] = x[idx[m],:] for a constant (per-program) index buffer of M rows. `detached` makes a
  * forward-only copy (for record-only sites) that no gradient flows through.

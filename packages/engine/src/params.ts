@@ -25,7 +25,25 @@ export interface ModelConfig {
   ropeBase: number;
   /** LayerNorm epsilon (spec 2.1: 1e-5). */
   lnEps: number;
+  /** Per-head width (default dModel / nHeads, the paper's 8); q, k, v are nHeads·headDim wide. */
+  headDim?: number;
+  /**
+   * Positional information: 'rope' on q and k (the paper's, the default), 'learned' absolute embeddings
+   * `embed.pos.weight` [ctx, dModel] added to the token embedding, or 'none'.
+   */
+  positions?: PositionKind;
+  /** Rows of the learned position table: the longest sequence the model reads (required for 'learned'). */
+  ctx?: number;
+  /** Hidden width of a pre-LN GELU MLP after each attention block; 0 or absent: attention-only (the paper's). */
+  mlpHidden?: number;
 }
+
+export type PositionKind = 'rope' | 'learned' | 'none';
+
+/** The head width of a config (headDim, else dModel / nHeads). */
+export const headDimOf = (cfg: ModelConfig): number => cfg.headDim ?? cfg.dModel / cfg.nHeads;
+export const positionsOf = (cfg: ModelConfig): PositionKind => cfg.positions ?? 'rope';
+export const mlpHiddenOf = (cfg: ModelConfig): number => cfg.mlpHidden ?? 0;
 
 export const DEFAULT_MODEL: ModelConfig = {
   dModel: 64,
@@ -47,20 +65,38 @@ export interface ParamSpec {
 
 export function paramSpecs(cfg: ModelConfig): ParamSpec[] {
   const d = cfg.dModel;
+  // Attention width: the concatenated heads (equal to d for the paper's head size).
+  const a = cfg.nHeads * headDimOf(cfg);
+  const hidden = mlpHiddenOf(cfg);
   const specs: ParamSpec[] = [
     { name: 'embed.exemplar.weight', shape: [d, cfg.featureDim], init: { kind: 'lecun', fanIn: cfg.featureDim } },
     // The exemplar embedding has a bias "since input embeddings may not be centered" (spec 1.1).
     { name: 'embed.exemplar.bias', shape: [d], init: { kind: 'zeros' } },
     { name: 'embed.label.weight', shape: [cfg.numLabels, d], init: { kind: 'label' } },
   ];
+  if (positionsOf(cfg) === 'learned') {
+    if (!cfg.ctx) throw new Error(`learned positions need the context length (model config 'ctx')`);
+    // Like GPT-2's wpe: a row per position, initialised as the label embedding is (0.02 × truncated normal).
+    specs.push({ name: 'embed.pos.weight', shape: [cfg.ctx, d], init: { kind: 'label' } });
+  }
   for (let l = 0; l < cfg.nLayers; l++) {
     specs.push(
       { name: `blocks.${l}.ln1.weight`, shape: [d], init: { kind: 'ones' } },
       { name: `blocks.${l}.ln1.bias`, shape: [d], init: { kind: 'zeros' } },
-      // Rows 0..d-1 = W_q, d..2d-1 = W_k, 2d..3d-1 = W_v; head h uses rows 8h..8h+7 of each (spec 2.2).
-      { name: `blocks.${l}.attn.qkv.weight`, shape: [3 * d, d], init: { kind: 'lecun', fanIn: d } },
-      { name: `blocks.${l}.attn.out.weight`, shape: [d, d], init: { kind: 'lecun', fanIn: d } },
+      // Rows 0..a-1 = W_q, a..2a-1 = W_k, 2a..3a-1 = W_v (a = nHeads·headDim = d in the paper); head h uses
+      // rows h·headDim .. h·headDim+headDim-1 of each (spec 2.2: 8h..8h+7).
+      { name: `blocks.${l}.attn.qkv.weight`, shape: [3 * a, d], init: { kind: 'lecun', fanIn: d } },
+      { name: `blocks.${l}.attn.out.weight`, shape: [d, a], init: { kind: 'lecun', fanIn: a } },
     );
+    if (hidden > 0)
+      specs.push(
+        { name: `blocks.${l}.ln2.weight`, shape: [d], init: { kind: 'ones' } },
+        { name: `blocks.${l}.ln2.bias`, shape: [d], init: { kind: 'zeros' } },
+        { name: `blocks.${l}.mlp.fc1.weight`, shape: [hidden, d], init: { kind: 'lecun', fanIn: d } },
+        { name: `blocks.${l}.mlp.fc1.bias`, shape: [hidden], init: { kind: 'zeros' } },
+        { name: `blocks.${l}.mlp.fc2.weight`, shape: [d, hidden], init: { kind: 'lecun', fanIn: hidden } },
+        { name: `blocks.${l}.mlp.fc2.bias`, shape: [d], init: { kind: 'zeros' } },
+      );
   }
   specs.push(
     { name: 'ln_final.weight', shape: [d], init: { kind: 'ones' } },

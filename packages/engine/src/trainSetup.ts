@@ -7,6 +7,7 @@
 import type { Backend, Buf } from './backend.js';
 import type { RunConfig } from './config.js';
 import { taskData } from './data/tasks/index.js';
+import { taskSeqLen } from './data/tasks/schema.js';
 import type { Distribution, EvalSet, FeatureSource, Task } from './data/types.js';
 import { compilePasses, type PassOptions } from './interventions/passes.js';
 import { parseInterventionSpec } from './interventions/spec.js';
@@ -20,7 +21,12 @@ import { Rng } from './rng.js';
 import { makeTrainStep, type TrainStep } from './trainStep.js';
 
 export function modelConfigFor(cfg: RunConfig, features: FeatureSource): ModelConfig {
-  return { ...DEFAULT_MODEL, ...cfg.model, featureDim: features.dim, numLabels: cfg.task.numLabels };
+  const { mlp, ctx, ...rest } = cfg.model;
+  const out: ModelConfig = { ...DEFAULT_MODEL, ...rest, featureDim: features.dim, numLabels: cfg.task.numLabels };
+  // Variant fields only when set, so the paper's config (and every stored run.json/checkpoint) is unchanged.
+  if (mlp) out.mlpHidden = 'hidden' in mlp ? mlp.hidden : Math.round(mlp.ratio * cfg.model.dModel);
+  if (cfg.model.positions === 'learned') out.ctx = ctx ?? taskSeqLen(cfg.task);
+  return out;
 }
 
 /** A forward-only program over one fixed eval set, built once per run. */

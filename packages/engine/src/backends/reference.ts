@@ -11,6 +11,9 @@ interface RefBuf {
 }
 
 const MASKED = -1e20;
+/** GELU's tanh approximation: √(2/π) and the cubic coefficient. */
+const GELU_C = Math.sqrt(2 / Math.PI);
+const GELU_A = 0.044715;
 const arr = (b: Buf): Arr => (b as unknown as RefBuf).a;
 const f = (b: Buf): Float64Array => (b as unknown as RefBuf).a as Float64Array;
 const wrap = (a: Arr): Buf => ({ length: a.length, a }) as unknown as Buf;
@@ -202,6 +205,21 @@ export function createReferenceBackend(): Backend {
                 if (dV) f(dV)[vj] += p[pi] * dz[zi];
               }
             }
+    },
+    geluFwd(Y, X, n) {
+      const y = f(Y), x = f(X);
+      for (let i = 0; i < n; i++) {
+        const u = GELU_C * (x[i] + GELU_A * x[i] ** 3);
+        y[i] = 0.5 * x[i] * (1 + Math.tanh(u));
+      }
+    },
+    geluBwd(dX, dY, X, n) {
+      const dx = f(dX), dy = f(dY), x = f(X);
+      for (let i = 0; i < n; i++) {
+        const t = Math.tanh(GELU_C * (x[i] + GELU_A * x[i] ** 3));
+        const du = GELU_C * (1 + 3 * GELU_A * x[i] * x[i]);
+        dx[i] += dy[i] * (0.5 * (1 + t) + 0.5 * x[i] * (1 - t * t) * du);
+      }
     },
     gatherRows(Y, X, idx, M, N) {
       const y = f(Y), x = f(X), ix = arr(idx);

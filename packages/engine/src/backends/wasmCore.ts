@@ -90,6 +90,8 @@ export function createWasmBackendOn(core: Core): Backend {
     softmaxBwd: (dS, dP, P, rows, n) => k.softmax_bwd(p(dS), p(dP), p(P), rows, n),
     attnAvFwd: (Z, P, V, Bn, H, Tq, Tk, D) => k.attn_av_fwd(p(Z), p(P), p(V), Bn, H, Tq, Tk, D),
     attnAvBwd: (dP, dV, dZ, P, V, Bn, H, Tq, Tk, D) => k.attn_av_bwd(p(dP), p(dV), p(dZ), p(P), p(V), Bn, H, Tq, Tk, D),
+    geluFwd: (Y, X, n) => k.gelu_fwd(p(Y), p(X), n),
+    geluBwd: (dX, dY, X, n) => k.gelu_bwd(p(dX), p(dY), p(X), n),
     gatherRows: (Y, X, idx, M, N) => k.gather_rows(p(Y), p(X), p(idx), M, N),
     scatterAddRows: (dX, dY, idx, M, N) => k.scatter_add_rows(p(dX), p(dY), p(idx), M, N),
     add: (Y, A, B, n) => k.add(p(Y), p(A), p(B), n),

@@ -28,6 +28,10 @@ import type { Batch, Cmd, InitReply, Kind, Reply, Win } from './webgpuProtocol.j
  * it there (`accumulate`: what every backward kernel does, in one dispatch instead of read + add + write):
  * the in-place primitive (see the file comment). Uniforms: offset, n, stride (the replica's root size).
  */
+/** GELU's tanh approximation: √(2/π) and the cubic coefficient (as in the other backends). */
+const GELU_C = Math.sqrt(2 / Math.PI);
+const GELU_A = 0.044715;
+
 /** tfjs-backend-webgpu's dispatch helpers. */
 type WebGpuUtil = { flatDispatchLayout(s: number[]): { x: number[] }; computeDispatch(l: { x: number[] }, s: number[], w: [number, number, number]): [number, number, number] };
 
@@ -319,6 +323,17 @@ export async function startWebGpuExecutor(probe: WebGpuAdapterProbe, reply: (m: 
         acc(dP, () => tf.matMul(dz, heads(V, Bn, Tk, H, D), false, true));
         acc(dV, () => unheads(tf.matMul(fold(P, [Bn, H, Tq, Tk]), dz, true, false)));
       },
+      geluFwd(Y: Win, X: Win, n: number) {
+        const x = view(sub(X, n));
+        put(sub(Y, n), tf.mul(tf.mul(x, 0.5), tf.add(tf.tanh(geluInner(x)), 1)));
+      },
+      geluBwd(dX: Win, dY: Win, X: Win, n: number) {
+        const x = view(sub(X, n));
+        const t = tf.tanh(geluInner(x));
+        const du = tf.mul(tf.add(tf.mul(tf.square(x), 3 * GELU_A), 1), GELU_C);
+        const d = tf.add(tf.mul(tf.add(t, 1), 0.5), tf.mul(tf.mul(tf.mul(x, 0.5), tf.sub(1, tf.square(t))), du));
+        acc(sub(dX, n), () => tf.mul(view(sub(dY, n)), d));
+      },
       gatherRows(Y: Win, X: Win, idx: Win, M: number, N: number) {
         // Per run: run r's rows from run r's table (batchDims 1).
         put(Y, tf.gather(mat(X, [X.n / N, N]), view({ ...idx, n: M }), 1, 1));
@@ -388,6 +403,8 @@ export async function startWebGpuExecutor(probe: WebGpuAdapterProbe, reply: (m: 
         put(sub(v, n), v2);
       },
     };
+    /** GELU's tanh argument √(2/π)·(x + 0.044715·x³). */
+    const geluInner = (x: TF.Tensor) => tf.mul(tf.add(x, tf.mul(tf.mul(tf.square(x), x), GELU_A)), GELU_C);
     /** The first n elements of a window (kernels take an explicit count that may be below the length). */
     const sub = (w: Win, n: number): Win => {
       if (n > w.n) throw new Error(`count ${n} exceeds a buffer of ${w.n}`);

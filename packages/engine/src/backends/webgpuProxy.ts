@@ -188,6 +188,8 @@ export function proxyBackends(link: GpuWorkerLink): (runs: number) => BatchedRun
       softmaxBwd: k('softmaxBwd'),
       attnAvFwd: k('attnAvFwd'),
       attnAvBwd: k('attnAvBwd'),
+      geluFwd: k('geluFwd'),
+      geluBwd: k('geluBwd'),
       gatherRows: k('gatherRows'),
       scatterAddRows: k('scatterAddRows'),
       add: k('add'),

@@ -1,7 +1,8 @@
 /**
  * The backend conformance suite: any backend runs it (`runConformance(name, make)`) and must match the
  * float64 reference on every op's forward and gradients, on the whole model's forward and every
- * parameter gradient, and on 100 Adam steps of training loss.
+ * parameter gradient, and on 100 Adam steps of training loss; then the same three checks over a grid of
+ * model variants (MODEL_GRID: layers, MLP, positions, widths, head size).
  */
 import { describe, expect, it } from 'vitest';
 import type { Backend, Buf } from '../backend.js';
@@ -11,7 +12,7 @@ import { Graph, type Value } from '../graph.js';
 import { buildModel } from '../model.js';
 import * as op from '../ops.js';
 import { Adam } from '../optim.js';
-import { DEFAULT_MODEL, ParamStore } from '../params.js';
+import { DEFAULT_MODEL, ParamStore, type ModelConfig } from '../params.js';
 import { Rng } from '../rng.js';
 
 type Build = (g: Graph, inputs: Value[], consts: Consts) => Value;
@@ -41,6 +42,7 @@ export const OP_CASES: OpCase[] = [
     shapes: [[3 * Tq, 64], [15, 64], [15, 64]],
     build: ((g, [q, k, v]) => op.attnApply(g, op.softmax(g, op.attnScores(g, q, k, attn(Tq, q0))), v, attn(Tq, q0))) as Build,
   })),
+  { name: 'gelu (tanh approximation), large and small arguments', shapes: [[13, 7]], build: (g, [x]) => op.gelu(g, op.linear(g, x, x, null)) },
   { name: 'gather/scatter rows', shapes: [[6, 64]], build: (g, [x], c) => op.gatherRows(g, x, c.idx([5, 0, 5, 2, 1, 5, 3]), 7) },
   { name: 'concat + add', shapes: [[3, 8], [2, 8], [5, 8]], build: (g, [a, b, c]) => op.add(g, op.concatRows(g, a, b), c) },
   { name: 'where', shapes: [[4, 4], [4, 4]], build: (g, [a, b], c) => op.where(g, c.mask([1, 0, 1, 1, 0, 0, 0, 1, 1, 1, 0, 0, 1, 0, 1, 0]), a, b) },
@@ -105,6 +107,62 @@ export function conformanceBatch(B: number, nItems: number, L: number, rng: Rng)
     sb.target[b] = slot ? l2 : l1;
   }
   return sb;
+}
+
+/**
+ * Model variants beyond the paper's (params.ts), small enough (32-wide features, batch 8) that 100 Adam steps
+ * of each stay cheap on every backend, software WebGPU included. Together they cover 1 and 3 layers, MLP on
+ * and off, each kind of positions, a non-default width and heads, and a head size other than dModel / nHeads.
+ */
+const GRID_BASE: ModelConfig = { ...DEFAULT_MODEL, featureDim: 32 };
+export const MODEL_GRID: { name: string; config: ModelConfig }[] = [
+  { name: '1 layer, RoPE', config: { ...GRID_BASE, nLayers: 1 } },
+  { name: '3 layers, MLP ×2, RoPE', config: { ...GRID_BASE, nLayers: 3, mlpHidden: 128 } },
+  { name: '2 layers, MLP, learned positions', config: { ...GRID_BASE, mlpHidden: 96, positions: 'learned', ctx: 7 } },
+  { name: '3 layers, no positions', config: { ...GRID_BASE, nLayers: 3, positions: 'none' } },
+  { name: 'dModel 48, 4 heads of 10, MLP, RoPE', config: { ...GRID_BASE, dModel: 48, nHeads: 4, headDim: 10, mlpHidden: 80 } },
+  { name: 'dModel 32, 2 heads of 16, learned positions', config: { ...GRID_BASE, dModel: 32, nHeads: 2, positions: 'learned', ctx: 5 } },
+];
+
+/** The site of a config's last block that depends on the most of it: the MLP's pre-activation, else the pattern. */
+const deepSite = (c: ModelConfig) => `blocks.${c.nLayers - 1}.${c.mlpHidden ? 'mlp.pre' : 'attn.pattern'}`;
+
+/**
+ * One variant on one backend: forward at every position (logits and `deepSite`), loss and every parameter
+ * gradient; then the loss of 100 Adam steps of the query-only training program on fresh batches.
+ */
+function runVariant(be: Backend, config: ModelConfig, B: number, nItems: number) {
+  const rng = new Rng(41);
+  const feats = Float32Array.from({ length: nItems * config.featureDim }, () => Math.abs(rng.normal()));
+  const params = new ParamStore(be, config);
+  params.init(5);
+  const site = deepSite(config);
+  const m = buildModel(params, { batch: B, nItems, training: true, allPositions: true, keep: ['logits', site] });
+  m.setFeatures(feats);
+  m.setBatch(conformanceBatch(B, nItems, config.numLabels, rng));
+  m.program.forward();
+  params.zeroGrads();
+  m.program.backward();
+  const fwd = {
+    logits: [...be.read(m.program.sites.get('logits')!.buf)],
+    deep: [...be.read(m.program.sites.get(site)!.buf)],
+    loss: be.read(m.loss.buf)[0],
+    grads: Object.fromEntries(params.list().map((e) => [e.spec.name, [...be.read(e.grad)]])),
+  };
+  params.init(5);
+  const adam = new Adam(params, { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8 });
+  const t = buildModel(params, { batch: B, nItems, training: true });
+  t.setFeatures(feats);
+  const losses: number[] = [];
+  for (let s = 0; s < 100; s++) {
+    t.setBatch(conformanceBatch(B, nItems, config.numLabels, rng));
+    t.program.forward();
+    params.zeroGrads();
+    t.program.backward();
+    adam.step();
+    losses.push(be.read(t.loss.buf)[0]);
+  }
+  return { ...fwd, losses };
 }
 
 export function runConformance(name: string, make: () => Backend, tol = { op: 2e-5, grad: 1e-4, adam: 1e-4 }): void {
@@ -173,5 +231,18 @@ export function runConformance(name: string, make: () => Backend, tol = { op: 2e
       expect(r[99]).toBeLessThan(r[0] - 0.05); // the run actually trains
       for (let s = 0; s < 100; s++) expect(Math.abs(a[s] - r[s]) / r[s], `step ${s}`).toBeLessThan(tol.adam);
     });
+
+    for (const v of MODEL_GRID)
+      it(`variant ${v.name}: forward, every parameter gradient and 100 Adam steps match the reference`, () => {
+        const a = runVariant(make(), v.config, 8, 20);
+        const r = runVariant(ref, v.config, 8, 20);
+        expect(relErr(a.logits, r.logits)).toBeLessThan(tol.op);
+        expect(relErr(a.deep, r.deep), deepSite(v.config)).toBeLessThan(tol.op);
+        expect(Math.abs(a.loss - r.loss) / r.loss).toBeLessThan(tol.op);
+        expect(Object.keys(a.grads)).toEqual(Object.keys(r.grads));
+        for (const [pname, gr] of Object.entries(r.grads)) expect(relErr(a.grads[pname], gr), pname).toBeLessThan(tol.grad);
+        expect(r.losses[99]).toBeLessThan(r.losses[0] - 0.05); // the run actually trains
+        for (let s = 0; s < 100; s++) expect(Math.abs(a.losses[s] - r.losses[s]) / r.losses[s], `step ${s}`).toBeLessThan(tol.adam);
+      });
   });
 }

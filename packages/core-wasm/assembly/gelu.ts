@@ -1,0 +1,76 @@
+// GELU with the tanh approximation (PyTorch's nn.GELU(approximate='tanh')) and its backward, f32x4 with a lane-wise
+// tail, over softmax.ts's exp polynomial. Pointers are byte offsets, counts are elements.
+import { exp4, expBase } from "./softmax";
+
+// @ts-ignore: decorator
+@inline const GELU_C: f32 = 0.7978845608028654; // √(2/π)
+// @ts-ignore: decorator
+@inline const GELU_A: f32 = 0.044715;
+
+/**
+ * tanh(u) = sign(u)·(1 − e)/(1 + e) with e = e^(−2|u|) ∈ (0, 1]: exp4 only ever sees arguments ≤ 0 (its domain), nothing
+ * overflows, and |u| > 40 gives e = 0, tanh = ±1 exactly. The absolute error is a few f32 ulps of 1, which is what
+ * GELU's 0.5·x·(1 + tanh) needs (a relative error near tanh's zero would be scaled by 1 + tanh ≈ 1 anyway).
+ */
+// @ts-ignore: decorator
+@inline function tanh4(u: v128, cb: usize): v128 {
+  const one = f32x4.splat(1);
+  const e = exp4(f32x4.mul(f32x4.abs(u), f32x4.splat(-2)), cb);
+  const t = f32x4.div(f32x4.sub(one, e), f32x4.add(one, e));
+  return v128.or(t, v128.and(u, i32x4.splat(0x80000000)));
+}
+
+/** u = √(2/π)·(x + 0.044715·x³), lane-wise. */
+// @ts-ignore: decorator
+@inline function inner4(x: v128): v128 {
+  const x3 = f32x4.mul(f32x4.mul(x, x), x);
+  return f32x4.mul(f32x4.splat(GELU_C), f32x4.add(x, f32x4.mul(f32x4.splat(GELU_A), x3)));
+}
+
+// @ts-ignore: decorator
+@inline function gelu4(x: v128, cb: usize): v128 {
+  const t = tanh4(inner4(x), cb);
+  return f32x4.mul(f32x4.mul(f32x4.splat(0.5), x), f32x4.add(f32x4.splat(1), t));
+}
+
+/** GELU'(x) = 0.5·(1 + t) + 0.5·x·(1 − t²)·√(2/π)·(1 + 3·0.044715·x²), t = tanh(u). */
+// @ts-ignore: decorator
+@inline function dgelu4(x: v128, cb: usize): v128 {
+  const half = f32x4.splat(0.5);
+  const one = f32x4.splat(1);
+  const t = tanh4(inner4(x), cb);
+  const du = f32x4.mul(f32x4.splat(GELU_C), f32x4.add(one, f32x4.mul(f32x4.splat(3 * GELU_A), f32x4.mul(x, x))));
+  const a = f32x4.mul(half, f32x4.add(one, t));
+  const b = f32x4.mul(f32x4.mul(f32x4.mul(half, x), f32x4.sub(one, f32x4.mul(t, t))), du);
+  return f32x4.add(a, b);
+}
+
+/** Y = GELU(X) elementwise (Y may alias X). */
+export function gelu_fwd(Y: usize, X: usize, n: i32): void {
+  const cb = expBase;
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(Y + o, gelu4(v128.load(X + o), cb));
+  }
+  // The tail runs the same lane arithmetic, so every element rounds as it would inside a vector.
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(Y + o, f32x4.extract_lane(gelu4(f32x4.splat(load<f32>(X + o)), cb), 0));
+  }
+}
+
+/** dX += GELU'(X)·dY (dX must not alias X). */
+export function gelu_bwd(dX: usize, dY: usize, X: usize, n: i32): void {
+  const cb = expBase;
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(dX + o, f32x4.add(v128.load(dX + o), f32x4.mul(v128.load(dY + o), dgelu4(v128.load(X + o), cb))));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    const g = f32x4.extract_lane(dgelu4(f32x4.splat(load<f32>(X + o)), cb), 0);
+    store<f32>(dX + o, load<f32>(dX + o) + load<f32>(dY + o) * g);
+  }
+}
