@@ -21,21 +21,37 @@ from .safetensors import read_safetensors
 MODEL_DEFAULTS = {"dModel": 64, "nHeads": 8, "nLayers": 2, "featureDim": 512, "numLabels": 5, "ropeBase": 10000.0, "lnEps": 1e-5}
 
 
-def param_names(config: Mapping) -> List[str]:
-    """Checkpoint tensor names in the engine's parameter layout order (packages/engine/src/params.ts)."""
-    names = ["embed.exemplar.weight", "embed.exemplar.bias", "embed.label.weight"]
-    for l in range(int(config["nLayers"])):
-        names += [f"blocks.{l}.ln1.weight", f"blocks.{l}.ln1.bias", f"blocks.{l}.attn.qkv.weight", f"blocks.{l}.attn.out.weight"]
-    return names + ["ln_final.weight", "ln_final.bias", "unembed.weight", "unembed.bias"]
+def _variant(config: Mapping):
+    """(d, attention width nHeads*headDim, MLP hidden width or 0, learned-position rows or 0) of a model config,
+    with the engine's ModelConfig keys (headDim, mlpHidden, positions, ctx: absent for the paper's model)."""
+    d, H = int(config["dModel"]), int(config["nHeads"])
+    head_dim = int(config.get("headDim") or d // H)
+    ctx = int(config["ctx"]) if config.get("positions") == "learned" else 0
+    return d, H * head_dim, int(config.get("mlpHidden") or 0), ctx
 
 
 def param_shapes(config: Mapping) -> Dict[str, tuple]:
+    """Checkpoint tensor names and shapes in the engine's parameter layout order (packages/engine/src/params.ts)."""
     d, f, L = int(config["dModel"]), int(config["featureDim"]), int(config["numLabels"])
+    _, a, hidden, ctx = _variant(config)
     shapes = {"embed.exemplar.weight": (d, f), "embed.exemplar.bias": (d,), "embed.label.weight": (L, d)}
+    if ctx:
+        shapes["embed.pos.weight"] = (ctx, d)
     for l in range(int(config["nLayers"])):
-        shapes.update({f"blocks.{l}.ln1.weight": (d,), f"blocks.{l}.ln1.bias": (d,), f"blocks.{l}.attn.qkv.weight": (3 * d, d), f"blocks.{l}.attn.out.weight": (d, d)})
+        shapes.update({f"blocks.{l}.ln1.weight": (d,), f"blocks.{l}.ln1.bias": (d,), f"blocks.{l}.attn.qkv.weight": (3 * a, d), f"blocks.{l}.attn.out.weight": (d, a)})
+        if hidden:
+            shapes.update({
+                f"blocks.{l}.ln2.weight": (d,), f"blocks.{l}.ln2.bias": (d,),
+                f"blocks.{l}.mlp.fc1.weight": (hidden, d), f"blocks.{l}.mlp.fc1.bias": (hidden,),
+                f"blocks.{l}.mlp.fc2.weight": (d, hidden), f"blocks.{l}.mlp.fc2.bias": (d,),
+            })
     shapes.update({"ln_final.weight": (d,), "ln_final.bias": (d,), "unembed.weight": (L, d), "unembed.bias": (L,)})
     return shapes
+
+
+def param_names(config: Mapping) -> List[str]:
+    """Checkpoint tensor names in the engine's parameter layout order (packages/engine/src/params.ts)."""
+    return list(param_shapes(config))
 
 
 @dataclass

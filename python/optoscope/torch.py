@@ -36,24 +36,36 @@ def lecun_normal_(w: torch.Tensor) -> torch.Tensor:
 
 
 class _Embed(nn.Module):
-    def __init__(self, feature_dim: int, d: int, num_labels: int):
+    def __init__(self, feature_dim: int, d: int, num_labels: int, ctx: int = 0):
         super().__init__()
         self.exemplar = nn.Linear(feature_dim, d)  # embed.exemplar.weight [d, featureDim], .bias [d]
         self.label = nn.Embedding(num_labels, d)  # embed.label.weight [L, d]: a row per label
+        if ctx:
+            self.pos = nn.Embedding(ctx, d)  # embed.pos.weight [ctx, d]: learned absolute positions
 
 
 class _Attention(nn.Module):
-    def __init__(self, d: int):
+    def __init__(self, d: int, a: int):
         super().__init__()
-        self.qkv = nn.Linear(d, 3 * d, bias=False)  # rows [0,d) W_q, [d,2d) W_k, [2d,3d) W_v
-        self.out = nn.Linear(d, d, bias=False)
+        self.qkv = nn.Linear(d, 3 * a, bias=False)  # rows [0,a) W_q, [a,2a) W_k, [2a,3a) W_v (a = nHeads * headDim)
+        self.out = nn.Linear(a, d, bias=False)
+
+
+class _MLP(nn.Module):
+    def __init__(self, d: int, hidden: int):
+        super().__init__()
+        self.fc1 = nn.Linear(d, hidden)
+        self.fc2 = nn.Linear(hidden, d)
 
 
 class _Block(nn.Module):
-    def __init__(self, d: int, eps: float):
+    def __init__(self, d: int, a: int, hidden: int, eps: float):
         super().__init__()
         self.ln1 = nn.LayerNorm(d, eps=eps)
-        self.attn = _Attention(d)
+        self.attn = _Attention(d, a)
+        if hidden:
+            self.ln2 = nn.LayerNorm(d, eps=eps)
+            self.mlp = _MLP(d, hidden)
 
 
 SiteHook = Callable[[torch.Tensor], torch.Tensor]
@@ -62,19 +74,24 @@ SiteHook = Callable[[torch.Tensor], torch.Tensor]
 class Model(nn.Module):
     """2-layer (``nLayers``) attention-only pre-LN transformer with interleaved-pair RoPE over the 5-token
     sequence [x1, l1, x2, l2, xq]; logits at the query position. ``config`` uses the engine's ModelConfig
-    keys (dModel, nHeads, nLayers, featureDim, numLabels, ropeBase, lnEps)."""
+    keys (dModel, nHeads, nLayers, featureDim, numLabels, ropeBase, lnEps; for variants headDim, positions
+    'rope' | 'learned' | 'none' with ctx, and mlpHidden: a pre-LN GELU(tanh) MLP after each attention block)."""
 
     def __init__(self, config: Optional[Mapping] = None):
         super().__init__()
         cfg = {**MODEL_DEFAULTS, **(config or {})}
         self.config = cfg
         d, H = int(cfg["dModel"]), int(cfg["nHeads"])
-        if d % H or (d // H) % 2:
+        self.positions = cfg.get("positions") or "rope"
+        rope = self.positions == "rope"
+        D = int(cfg.get("headDim") or 0) or (d // H if d % H == 0 else 0)
+        if not D or (rope and D % 2):
             raise ValueError(f"dModel {d} / nHeads {H} must be an even integer head size")
-        self.d, self.H, self.D = d, H, d // H
+        self.d, self.H, self.D, self.a = d, H, D, H * D
         eps = float(cfg["lnEps"])
-        self.embed = _Embed(int(cfg["featureDim"]), d, int(cfg["numLabels"]))
-        self.blocks = nn.ModuleList(_Block(d, eps) for _ in range(int(cfg["nLayers"])))
+        hidden = int(cfg.get("mlpHidden") or 0)
+        self.embed = _Embed(int(cfg["featureDim"]), d, int(cfg["numLabels"]), int(cfg["ctx"]) if self.positions == "learned" else 0)
+        self.blocks = nn.ModuleList(_Block(d, self.a, hidden, eps) for _ in range(int(cfg["nLayers"])))
         self.ln_final = nn.LayerNorm(d, eps=eps)
         self.unembed = nn.Linear(d, int(cfg["numLabels"]))
         # RoPE tables computed in float64 and rounded once, as the engine does (ops.ropeTables).
@@ -94,11 +111,19 @@ class Model(nn.Module):
             lecun_normal_(self.embed.exemplar.weight)
             nn.init.zeros_(self.embed.exemplar.bias)
             nn.init.trunc_normal_(self.embed.label.weight, mean=0.0, std=0.02, a=-0.04, b=0.04)
+            if hasattr(self.embed, "pos"):
+                nn.init.trunc_normal_(self.embed.pos.weight, mean=0.0, std=0.02, a=-0.04, b=0.04)
             for b in self.blocks:
                 nn.init.ones_(b.ln1.weight)
                 nn.init.zeros_(b.ln1.bias)
                 lecun_normal_(b.attn.qkv.weight)
                 lecun_normal_(b.attn.out.weight)
+                if hasattr(b, "mlp"):
+                    nn.init.ones_(b.ln2.weight)
+                    nn.init.zeros_(b.ln2.bias)
+                    for fc in (b.mlp.fc1, b.mlp.fc2):
+                        lecun_normal_(fc.weight)
+                        nn.init.zeros_(fc.bias)
             nn.init.ones_(self.ln_final.weight)
             nn.init.zeros_(self.ln_final.bias)
             lecun_normal_(self.unembed.weight)
@@ -144,7 +169,7 @@ class Model(nn.Module):
         x0, x1 = xh[..., 0], xh[..., 1]
         cos = self.rope_cos[:T, None, :].to(x.dtype)
         sin = self.rope_sin[:T, None, :].to(x.dtype)
-        return torch.stack((x0 * cos - x1 * sin, x1 * cos + x0 * sin), dim=-1).view(B, T, self.d)
+        return torch.stack((x0 * cos - x1 * sin, x1 * cos + x0 * sin), dim=-1).view(B, T, self.a)
 
     def embed_tokens(self, features, sequences) -> torch.Tensor:
         """[B, 5, d] token embeddings of sequences ([B, 6] or [B, 5] ints; x columns index ``features`` rows)."""
@@ -165,28 +190,39 @@ class Model(nn.Module):
         return f.to(self.unembed.weight.dtype)
 
     def forward_tokens(self, h: torch.Tensor, all_positions: bool = False) -> torch.Tensor:
-        """Logits from token embeddings h [B, T, d]: [B, L] at the query, or [B, T, L] with all_positions."""
+        """Logits from token embeddings h [B, T, d]: [B, L] at the query, or [B, T, L] with all_positions.
+        Learned positions are added here, so the ``embed`` site holds token + position as in the engine."""
+        if self.positions == "learned":
+            h = h + self.embed.pos.weight[: h.shape[1]]
         h = self._site("embed", h)
         B, T, d = h.shape
-        H, D = self.H, self.D
+        H, D, a = self.H, self.D, self.a
+        rope = self._rope if self.positions == "rope" else (lambda x: x)
         for l, block in enumerate(self.blocks):
             p = f"blocks.{l}"
             z = self._site(f"{p}.ln1", block.ln1(h))
-            Wq, Wk, Wv = block.attn.qkv.weight.split(d, dim=0)
+            Wq, Wk, Wv = block.attn.qkv.weight.split(a, dim=0)
             q = self._site(f"{p}.attn.q", F.linear(z, Wq))
             k = self._site(f"{p}.attn.k", F.linear(z, Wk))
             v = self._site(f"{p}.attn.v", F.linear(z, Wv))
-            qr = self._site(f"{p}.attn.q_rot", self._rope(q))
-            kr = self._site(f"{p}.attn.k_rot", self._rope(k))
+            qr = self._site(f"{p}.attn.q_rot", rope(q))  # without RoPE the engine's q_rot/k_rot are q and k
+            kr = self._site(f"{p}.attn.k_rot", rope(k))
             qh = qr.view(B, T, H, D).transpose(1, 2)
             kh = kr.view(B, T, H, D).transpose(1, 2)
             scores = (qh @ kh.transpose(-2, -1)) * (1.0 / math.sqrt(D))
             scores = self._site(f"{p}.attn.scores", scores.masked_fill(self.mask[:T, :T], MASKED))  # [B, H, T, T]
             pattern = self._site(f"{p}.attn.pattern", scores.softmax(dim=-1))
             heads = pattern @ v.view(B, T, H, D).transpose(1, 2)  # [B, H, T, D]
-            heads = self._site(f"{p}.attn.head_out", heads.transpose(1, 2).reshape(B, T, d))
+            heads = self._site(f"{p}.attn.head_out", heads.transpose(1, 2).reshape(B, T, a))
             out = self._site(f"{p}.attn.attn_out", block.attn.out(heads))
-            h = self._site(f"{p}.resid_post", h + out)
+            if hasattr(block, "mlp"):
+                mid = self._site(f"{p}.resid_mid", h + out)
+                z = self._site(f"{p}.ln2", block.ln2(mid))
+                u = self._site(f"{p}.mlp.pre", block.mlp.fc1(z))
+                post = self._site(f"{p}.mlp.post", block.mlp.fc2(F.gelu(u, approximate="tanh")))
+                h = self._site(f"{p}.resid_post", mid + post)
+            else:
+                h = self._site(f"{p}.resid_post", h + out)
         f = self._site("ln_final", self.ln_final(h))
         logits = self._site("logits", self.unembed(f))  # [B, T, L]
         return logits if all_positions else logits[:, QUERY_POS]

@@ -15,7 +15,11 @@ Prints exactly one JSON line on stdout:
   {"name": "pytorch-eager", "ms_per_step": <median ms>, "ms_per_step_mean": ..., "torch": "<version>",
    "threads": 1, "loss_first": ..., "loss_last": ..., "steps": N, "warmup": N}
 
-Usage: torch_step.py --steps 200 --warmup 20
+Model variants (`opto bench --model`): --model '<json>' takes the engine's ModelConfig keys (nLayers, dModel,
+nHeads, headDim, positions, ctx, mlpHidden; python/optoscope/torch.py builds the same module), e.g.
+  torch_step.py --model '{"nLayers": 4, "dModel": 128, "mlpHidden": 512}'
+
+Usage: torch_step.py --steps 200 --warmup 20 [--model '<json>']
 """
 
 import argparse
@@ -24,6 +28,7 @@ import os
 import statistics
 import sys
 import time
+from typing import Optional
 
 import torch
 import torch.nn.functional as F
@@ -39,8 +44,8 @@ FEATURE_DIM = 512
 class SequenceClassifier(Model):
     """The paper's model on exemplar features: x [B, 3, 512] (2 context + query), labels [B, 2] context labels."""
 
-    def __init__(self, num_labels: int = 5, depth: int = 2):
-        super().__init__({"numLabels": num_labels, "nLayers": depth, "featureDim": FEATURE_DIM})
+    def __init__(self, num_labels: int = 5, depth: int = 2, variant: Optional[dict] = None):
+        super().__init__({"numLabels": num_labels, "nLayers": depth, **(variant or {}), "featureDim": FEATURE_DIM})
 
     def forward(self, x: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
         return self.forward_tokens(self.embed_exemplars(x, labels))
@@ -74,12 +79,13 @@ def main() -> None:
     ap.add_argument("--warmup", type=int, default=20)
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--seed", type=int, default=5)
+    ap.add_argument("--model", type=json.loads, default=None, help="ModelConfig keys of a variant, as JSON")
     args = ap.parse_args()
 
     torch.set_num_threads(1)
     torch.manual_seed(args.seed)
     task = SyntheticTask(seed=0)
-    model = SequenceClassifier(num_labels=5)
+    model = SequenceClassifier(num_labels=5, variant=args.model)
     opt = torch.optim.Adam(model.parameters(), lr=1e-5, betas=(0.9, 0.999), eps=1e-8)
 
     def step(x, labels, targets) -> float:
@@ -116,6 +122,7 @@ def main() -> None:
         "steps": args.steps,
         "warmup": args.warmup,
         "params": sum(p.numel() for p in model.parameters()),
+        "model": model.config,
     }
     sys.stdout.write(json.dumps(out) + "\n")
 

@@ -19,6 +19,7 @@ import {
   trainDistribution,
   type Backend,
   type BackendChoice,
+  type ModelConfig,
 } from '@optoscope/engine';
 
 export interface EngineBenchResult {
@@ -38,16 +39,19 @@ export function benchEngine(opts: {
   interventions?: unknown;
   /** An already-started backend (webgpu starts asynchronously), used instead of selecting `backend`. */
   instance?: Backend;
-}): EngineBenchResult & { passes: number } {
+  /** The model (default the paper's); its featureDim and numLabels must be the bench task's 512 and 5. */
+  model?: ModelConfig;
+}): EngineBenchResult & { passes: number; params: number } {
+  const modelConfig = opts.model ?? DEFAULT_MODEL;
   const B = opts.batch ?? 32;
   const features = syntheticFeatures({ seed: 0, nClasses: 200 });
   const task = buildTask({ ...defaultTaskConfig(), classSplit: [50, 50, 100] }, features);
   const backend = opts.instance ?? selectBackend(opts.backend).backend;
-  const params = new ParamStore(backend, DEFAULT_MODEL);
+  const params = new ParamStore(backend, modelConfig);
   params.init(5);
   const adam = new Adam(params, { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8 });
   const dist = trainDistribution(task, features);
-  const passes = compileInterventions(parseInterventionSpec(opts.interventions, DEFAULT_MODEL), params);
+  const passes = compileInterventions(parseInterventionSpec(opts.interventions, modelConfig), params);
   const model = buildModel(params, { batch: B, nItems: dist.items.length, training: true, passes });
   model.setFeatures(dist.itemFeatures);
   const step = makeTrainStep(model, adam, dist, new Rng(0));
@@ -69,5 +73,6 @@ export function benchEngine(opts: {
     lossFirst,
     lossLast: loss,
     passes: passes.length,
+    params: params.total,
   };
 }

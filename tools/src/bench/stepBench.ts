@@ -3,6 +3,7 @@
  * run (the machines are shared and noisy, so only ratios from one run are meaningful).
  */
 import { benchTfjs, benchTorch } from '../peers/index.js';
+import type { BenchModel } from './benchModels.js';
 import { benchEngine } from './engineStep.js';
 
 export interface StepBenchOptions {
@@ -11,11 +12,19 @@ export interface StepBenchOptions {
   /** Peers to run; default all. */
   peers?: ('tfjs-wasm' | 'tfjs-wasm-tuned' | 'pytorch-eager')[];
   log?: (line: string) => void;
+  /**
+   * A model variant (`--model`): the engine and PyTorch eager train it; the tfjs peers implement the paper's
+   * model only, so they are left out.
+   */
+  model?: BenchModel;
 }
 
 export interface StepBenchResult {
   engine_ms: number;
   engine: string;
+  /** The variant timed ('paper' unless --model). */
+  model: string;
+  params: number;
   peers: Record<string, number>;
   unavailable: Record<string, string>;
   steps: number;
@@ -23,9 +32,10 @@ export interface StepBenchResult {
 
 export async function runStepBench(o: StepBenchOptions): Promise<StepBenchResult> {
   const log = o.log ?? (() => undefined);
-  const want = new Set(o.peers ?? ['tfjs-wasm', 'tfjs-wasm-tuned', 'pytorch-eager']);
-  log(`engine (wasm), ${o.steps} steps...`);
-  const engine = benchEngine({ backend: 'wasm', steps: o.steps, warmup: o.warmup });
+  const variant = o.model && Object.keys(o.model.variant).length ? o.model : undefined;
+  const want = new Set(o.peers ?? (variant ? ['pytorch-eager'] : ['tfjs-wasm', 'tfjs-wasm-tuned', 'pytorch-eager']));
+  log(`engine (wasm), model ${o.model?.name ?? 'paper'}, ${o.steps} steps...`);
+  const engine = benchEngine({ backend: 'wasm', steps: o.steps, warmup: o.warmup, model: o.model?.config });
   const peers: Record<string, number> = {};
   const unavailable: Record<string, string> = {};
   // Peers are slower per step; fewer steps keep the whole bench under a minute without losing the median.
@@ -39,17 +49,17 @@ export async function runStepBench(o: StepBenchOptions): Promise<StepBenchResult
   }
   if (want.has('pytorch-eager')) {
     log(`pytorch-eager (1 thread), ${peerSteps * 2} steps...`);
-    const r = await benchTorch({ steps: peerSteps * 2, warmup: 10 });
+    const r = await benchTorch({ steps: peerSteps * 2, warmup: 10, model: variant?.variant });
     if ('unavailable' in r) unavailable[r.name] = r.unavailable;
     else peers[r.name] = r.msPerStep;
   }
-  return { engine_ms: engine.msPerStep, engine: engine.name, peers, unavailable, steps: o.steps };
+  return { engine_ms: engine.msPerStep, engine: engine.name, model: o.model?.name ?? 'paper', params: engine.params, peers, unavailable, steps: o.steps };
 }
 
 export function formatStepBench(r: StepBenchResult): string {
   const rows = [[`${r.engine} (this engine)`, r.engine_ms, 1], ...Object.entries(r.peers).map(([n, ms]) => [n, ms, ms / r.engine_ms] as const)];
   const w = Math.max(...rows.map((x) => String(x[0]).length));
-  const lines = [`${'implementation'.padEnd(w)}   ms/step (batch 32, 1 thread)   engine speed-up`];
+  const lines = [`model ${r.model} (${r.params.toLocaleString('en-US')} parameters)`, `${'implementation'.padEnd(w)}   ms/step (batch 32, 1 thread)   engine speed-up`];
   for (const [name, ms, ratio] of rows) lines.push(`${String(name).padEnd(w)}   ${Number(ms).toFixed(3).padStart(10)}                    ${Number(ratio).toFixed(1)}x`);
   for (const [n, why] of Object.entries(r.unavailable)) lines.push(`${n.padEnd(w)}   unavailable: ${why}`);
   return lines.join('\n');

@@ -99,6 +99,8 @@ export async function benchTorch(opts: {
   warmup: number;
   /** Interpreters to try, in order (default: defaultTorchPythons()). */
   pythons?: string[];
+  /** A model variant: the engine's ModelConfig keys that differ from the paper's (torch_step.py --model). */
+  model?: Record<string, unknown>;
 }): Promise<TorchBenchResult | PeerUnavailable> {
   const script = torchScriptPath();
   if (!script) return { name: NAME, unavailable: 'tools/peers/torch_step.py not found next to the tools package' };
@@ -108,7 +110,7 @@ export async function benchTorch(opts: {
   }
   const r = await run(
     found.python,
-    [script, '--steps', String(opts.steps), '--warmup', String(opts.warmup)],
+    [script, '--steps', String(opts.steps), '--warmup', String(opts.warmup), ...(opts.model && Object.keys(opts.model).length ? ['--model', JSON.stringify(opts.model)] : [])],
     30 * 60_000,
   );
   if (r.code !== 0) {

@@ -14,6 +14,7 @@ interface BenchFlags {
   batchedRuns?: number;
   software?: boolean;
   workers: number;
+  model?: string;
 }
 
 export function registerBench(program: Command): void {
@@ -22,6 +23,7 @@ export function registerBench(program: Command): void {
     .description('time one training step (batch 32) of the wasm engine against tfjs and PyTorch, in one run')
     .option('--steps <n>', 'timed engine steps (peers run a tenth as many)', positiveInt, 500)
     .option('--warmup <n>', 'untimed warm-up steps', positiveInt, 50)
+    .option('--model <variant>', "time a model variant instead of the paper's, against PyTorch eager: paper, mlp4-d128 (4 layers, GELU MLPs x4, d_model 128) or a JSON model section, e.g. '{\"nLayers\":3,\"positions\":\"learned\"}'")
     .option('--clamp', 'instead: the cost of each Fig. 5b clamp against the unclamped step')
     .option('--sweep', 'instead: sweep throughput (sequences/s) with 1 worker thread against --workers')
     .option('--workers <n>', 'with --sweep: worker threads compared with 1', positiveInt, 2)
@@ -57,8 +59,9 @@ export function registerBench(program: Command): void {
         const r = await t.benchAnalysis({ log });
         [text, json] = [t.formatAnalysisBench(r), r];
       } else {
-        const r = await t.runStepBench({ steps: o.steps, warmup: o.warmup, log });
-        [text, json] = [t.formatStepBench(r), { engine_ms: r.engine_ms, peers: r.peers }];
+        const model = o.model === undefined ? undefined : t.benchModel(o.model);
+        const r = await t.runStepBench({ steps: o.steps, warmup: o.warmup, log, model });
+        [text, json] = [t.formatStepBench(r), { model: r.model, engine_ms: r.engine_ms, peers: r.peers }];
       }
       process.stdout.write(text + '\n');
       if (o.json) process.stdout.write(JSON.stringify(json) + '\n');
