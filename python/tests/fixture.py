@@ -31,20 +31,27 @@ def _opto(*args: str, cwd: str) -> str:
     return r.stdout
 
 
+# A model variant beyond the paper's (3 layers, GELU MLPs, learned positions, 4 heads of 12): the same run.
+VARIANT = {"nLayers": 3, "mlp": {"ratio": 2}, "positions": "learned", "nHeads": 4, "headDim": 12}
+
+
 @lru_cache(maxsize=None)
-def fixture() -> dict:
-    """Paths: run, data, sites (a safetensors of every site over the data's fsl_train set at the final checkpoint)."""
+def fixture(variant: bool = False) -> dict:
+    """Paths: run, data, sites (a safetensors of every site over the data's fsl_train set at the final checkpoint).
+    ``variant``: the same for a run of the VARIANT model (in its own subdirectory)."""
     root = os.environ.get("OPTOSCOPE_TEST_FIXTURE")
     if not root:
         if not os.path.isfile(CLI):
             raise RuntimeError(f"{CLI} not found: build the CLI first (npm run build)")
         root = tempfile.mkdtemp(prefix="optoscope-py-")
         atexit.register(shutil.rmtree, root, True)
+    if variant:
+        root = os.path.join(root, "variant")
     os.makedirs(root, exist_ok=True)
     paths = {"run": os.path.join(root, "run"), "data": os.path.join(root, "data"), "sites": os.path.join(root, "sites.safetensors")}
     if not os.path.isfile(paths["sites"]):
         with open(os.path.join(root, "config.json"), "w", encoding="utf-8") as f:
-            json.dump(CONFIG, f)
+            json.dump({**CONFIG, "model": VARIANT} if variant else CONFIG, f)
         _opto("train", "config.json", "--out", "run", "--no-progress", "--json", cwd=root)
         _opto("data", "export", "--run", "run", "--out", "data", "--train-batches", str(STEPS), cwd=root)
         _opto("eval", "run", "--sequences", os.path.join("data", "eval", "fsl_train.npy"), "--record", "sites.safetensors", cwd=root)

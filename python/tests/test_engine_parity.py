@@ -141,5 +141,49 @@ class EngineParity(unittest.TestCase):
         self.assertEqual(DATA.train.array.shape, (10, RUN.config["optim"]["batchSize"], 6))
 
 
+class VariantParity(unittest.TestCase):
+    """A model variant (fixture.VARIANT: 3 layers, GELU(tanh) MLPs, learned positions, headDim 12) trained by
+    the engine: checkpoint names and shapes, logged eval losses and every recorded site, MLP sites included."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.paths = fixture(variant=True)
+        cls.vrun = optoscope.load_run(cls.paths["run"])
+        cls.vdata = optoscope.load_data(cls.paths["data"])
+
+    def test_checkpoint_tensors_are_the_modules(self):
+        ck = self.vrun.checkpoint()
+        self.assertEqual(ck.config.get("positions"), "learned")
+        self.assertEqual(list(ot.Model(ck.config).state_dict()), optoscope.param_names(ck.config))
+        self.assertEqual(sorted(optoscope.param_names(ck.config)), sorted(ck.tensors))
+        self.assertEqual(ck["embed.pos.weight"].shape, (5, 64))
+        self.assertEqual(ck["blocks.2.mlp.fc1.weight"].shape, (128, 64))
+        self.assertEqual(ck["blocks.0.attn.qkv.weight"].shape, (144, 64))
+
+    def test_eval_losses_at_the_final_checkpoint(self):
+        seqs = max(set(r["seqs"] for r in self.vrun.metrics if r["kind"] == "eval") & set(self.vrun.checkpoints))
+        logged = {r["set"]: r for r in self.vrun.metrics if r["kind"] == "eval" and r["seqs"] == seqs}
+        model = ot.Model.from_checkpoint(self.vrun.checkpoints[seqs])
+        with torch.no_grad():
+            for name, seqs_ in self.vdata.eval_sets.items():
+                got = optoscope.eval_metrics(model(self.vdata.features, seqs_), seqs_)
+                self.assertLess(abs(got["loss"] - logged[name]["loss"]), 1e-5, f"{name}: torch {got['loss']} engine {logged[name]['loss']}")
+
+    def test_site_activations_match_the_engines_record(self):
+        rec, meta, _ = optoscope.read_safetensors(self.paths["sites"])
+        model = ot.Model.from_checkpoint(self.vrun.checkpoint(int(meta["checkpoint"])))
+        with torch.no_grad():
+            _, sites = model.run_with_sites(self.vdata.features, self.vdata.eval_sets["fsl_train"])
+        names = [k.split("/", 1)[1] for k in rec]
+        self.assertEqual(sorted(sites), sorted(names))
+        self.assertEqual(len(names), 3 + 15 * 3)
+        self.assertIn("blocks.2.mlp.pre", names)
+        for name, got in sites.items():
+            ref = rec[f"sequences/{name}"]
+            self.assertEqual(tuple(got.shape), ref.shape, name)
+            err = float(np.abs(got.numpy() - ref).max())
+            self.assertLess(err, 1e-5, f"{name}: max |torch - engine| = {err}")
+
+
 if __name__ == "__main__":
     unittest.main()

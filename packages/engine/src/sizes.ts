@@ -9,7 +9,8 @@ import type { RunConfig } from './config.js';
 import { ConfigError } from './config.js';
 import { MAX_LABEL_PAIRS, tooManyLabels } from './data/task.js';
 import { taskSeqLen } from './data/tasks/schema.js';
-import { paramSpecs } from './params.js';
+import { runModelConfig } from './modelConfig.js';
+import { headDimOf, mlpHiddenOf, paramSpecs } from './params.js';
 
 const GiB = 2 ** 30;
 
@@ -28,7 +29,10 @@ export const SIZE_LIMITS = {
 function bytesPerSequence(cfg: RunConfig, featureDim: number): number {
   const { dModel: d, nHeads: h, nLayers: n } = cfg.model;
   const T = taskSeqLen(cfg.task);
-  const perLayer = T * d * 12 + h * T * T * 4;
+  const m = runModelConfig(cfg, featureDim);
+  // Attention width (q, k, v, rotations, heads) and, with an MLP, its LN, pre-activation and GELU output.
+  const a = h * headDimOf(m);
+  const perLayer = T * d * 6 + T * a * 6 + h * T * T * 4 + T * (mlpHiddenOf(m) * 3 + d * 3);
   return 4 * (T * featureDim + T * d * 4 + n * perLayer + cfg.task.numLabels * 4) * 2;
 }
 
@@ -39,7 +43,7 @@ export function checkRunSizes(cfg: RunConfig, featureDim: number, where = 'confi
   const L = cfg.task.numLabels;
   const many = tooManyLabels(L);
   if (many) throw new ConfigError(`${where}: task.numLabels ${L}: ${many}`);
-  const params = paramSpecs({ ...cfg.model, featureDim, numLabels: L }).reduce((a, s) => a + s.shape.reduce((x, y) => x * y, 1), 0);
+  const params = paramSpecs(runModelConfig(cfg, featureDim)).reduce((a, s) => a + s.shape.reduce((x, y) => x * y, 1), 0);
   if (16 * params > SIZE_LIMITS.modelBytes)
     throw new ConfigError(
       `${where}: model too large: ${params.toExponential(2)} parameters (task.numLabels ${L}, model.dModel ${cfg.model.dModel}, model.nLayers ${cfg.model.nLayers}, feature dim ${featureDim}) need ${fmt(16 * params)} with gradients and Adam moments, more than the ${fmt(SIZE_LIMITS.modelBytes)} a run may use of the 4 GiB wasm32 memory`,

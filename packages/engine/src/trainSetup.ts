@@ -7,7 +7,6 @@
 import type { Backend, Buf } from './backend.js';
 import type { RunConfig } from './config.js';
 import { taskData } from './data/tasks/index.js';
-import { taskSeqLen } from './data/tasks/schema.js';
 import type { Distribution, EvalSet, FeatureSource, Task } from './data/types.js';
 import { compilePasses, type PassOptions } from './interventions/passes.js';
 import { parseInterventionSpec } from './interventions/spec.js';
@@ -16,17 +15,13 @@ import type { MetricRow } from './store/runDir.js';
 import { evalMetrics } from './metrics.js';
 import { buildModel, type ModelProgram, type PassPlan } from './model.js';
 import { Adam } from './optim.js';
-import { DEFAULT_MODEL, ParamStore, type ModelConfig } from './params.js';
+import { runModelConfig } from './modelConfig.js';
+import { ParamStore, type ModelConfig } from './params.js';
 import { Rng } from './rng.js';
 import { makeTrainStep, type TrainStep } from './trainStep.js';
 
 export function modelConfigFor(cfg: RunConfig, features: FeatureSource): ModelConfig {
-  const { mlp, ctx, ...rest } = cfg.model;
-  const out: ModelConfig = { ...DEFAULT_MODEL, ...rest, featureDim: features.dim, numLabels: cfg.task.numLabels };
-  // Variant fields only when set, so the paper's config (and every stored run.json/checkpoint) is unchanged.
-  if (mlp) out.mlpHidden = 'hidden' in mlp ? mlp.hidden : Math.round(mlp.ratio * cfg.model.dModel);
-  if (cfg.model.positions === 'learned') out.ctx = ctx ?? taskSeqLen(cfg.task);
-  return out;
+  return runModelConfig(cfg, features.dim);
 }
 
 /** A forward-only program over one fixed eval set, built once per run. */

@@ -7,12 +7,12 @@
  */
 import type { EvalSet } from '../data/types.js';
 import { buildModel, SEQ_LEN, type PassPlan } from '../model.js';
-import type { ParamStore } from '../params.js';
+import { mlpHiddenOf, type ParamStore } from '../params.js';
 import { allSites } from '../sites.js';
 import type { NamedTensor } from '../store/safetensors.js';
 
 export function recordSites(params: ParamStore, set: EvalSet, passes?: PassPlan[]): Record<string, NamedTensor> {
-  const sites = allSites(params.config.nLayers);
+  const sites = allSites(params.config.nLayers, { mlp: mlpHiddenOf(params.config) > 0 });
   const B = set.batch.size;
   const m = buildModel(params, { batch: B, nItems: set.distribution.items.length, training: false, allPositions: true, passes, keep: sites });
   m.setFeatures(set.distribution.itemFeatures);
