@@ -14,7 +14,7 @@ import type { InterventionSpecInput } from '../interventions/spec.js';
 import { PAPERISH, cloneParams, makeRig, randomParams } from '../testing/clampRig.js';
 import { Adam } from '../optim.js';
 import { runClampConformance } from '../testing/clampConformance.js';
-import { runConformance } from '../testing/conformance.js';
+import { MODEL_GRID_COMBINED, runConformance } from '../testing/conformance.js';
 import { createReferenceBackend } from './reference.js';
 import { openWebGpuDevice, type WebGpuDevice } from './webgpu.js';
 import { createReplySlot } from './webgpuProtocol.js';
@@ -95,7 +95,8 @@ describe('reply slot', () => {
   });
 });
 
-runConformance('webgpu', make);
+// The variants' grid as two combined variants (each kernel call costs milliseconds on llvmpipe); wasm runs all six.
+runConformance('webgpu', make, undefined, MODEL_GRID_COMBINED);
 runClampConformance('webgpu', make);
 
 /**
