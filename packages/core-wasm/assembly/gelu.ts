@@ -7,19 +7,6 @@ import { exp4, expBase } from "./softmax";
 // @ts-ignore: decorator
 @inline const GELU_A: f32 = 0.044715;
 
-/**
- * tanh(u) = sign(u)·(1 − e)/(1 + e) with e = e^(−2|u|) ∈ (0, 1]: exp4 only ever sees arguments ≤ 0 (its domain), nothing
- * overflows, and |u| > 40 gives e = 0, tanh = ±1 exactly. The absolute error is a few f32 ulps of 1, which is what
- * GELU's 0.5·x·(1 + tanh) needs (a relative error near tanh's zero would be scaled by 1 + tanh ≈ 1 anyway).
- */
-// @ts-ignore: decorator
-@inline function tanh4(u: v128, cb: usize): v128 {
-  const one = f32x4.splat(1);
-  const e = exp4(f32x4.mul(f32x4.abs(u), f32x4.splat(-2)), cb);
-  const t = f32x4.div(f32x4.sub(one, e), f32x4.add(one, e));
-  return v128.or(t, v128.and(u, i32x4.splat(0x80000000)));
-}
-
 /** u = √(2/π)·(x + 0.044715·x³), lane-wise. */
 // @ts-ignore: decorator
 @inline function inner4(x: v128): v128 {
@@ -27,22 +14,32 @@ import { exp4, expBase } from "./softmax";
   return f32x4.mul(f32x4.splat(GELU_C), f32x4.add(x, f32x4.mul(f32x4.splat(GELU_A), x3)));
 }
 
+/**
+ * With e = e^(−2|u|) ∈ (0, 1] (exp4 only ever sees arguments ≤ 0, its domain, and nothing overflows):
+ *   1 + tanh(u) = 2·s/(1 + e) with s = e for u < 0 and 1 otherwise, and 1 − tanh²(u) = 4e/(1 + e)².
+ * Neither form subtracts nearly equal numbers, so GELU's far negative tail and its derivative near saturation
+ * keep their relative precision (1 + tanh and 1 − tanh² computed from a rounded tanh would not).
+ */
 // @ts-ignore: decorator
 @inline function gelu4(x: v128, cb: usize): v128 {
-  const t = tanh4(inner4(x), cb);
-  return f32x4.mul(f32x4.mul(f32x4.splat(0.5), x), f32x4.add(f32x4.splat(1), t));
+  const u = inner4(x);
+  const e = exp4(f32x4.mul(f32x4.abs(u), f32x4.splat(-2)), cb);
+  const inv = f32x4.div(f32x4.splat(1), f32x4.add(f32x4.splat(1), e));
+  const s = v128.bitselect(e, f32x4.splat(1), f32x4.lt(u, f32x4.splat(0)));
+  return f32x4.mul(f32x4.mul(x, s), inv); // 0.5·x·(1 + tanh u)
 }
 
-/** GELU'(x) = 0.5·(1 + t) + 0.5·x·(1 − t²)·√(2/π)·(1 + 3·0.044715·x²), t = tanh(u). */
+/** GELU'(x) = 0.5·(1 + t) + 0.5·x·(1 − t²)·√(2/π)·(1 + 3·0.044715·x²), t = tanh(u), in the forms above. */
 // @ts-ignore: decorator
 @inline function dgelu4(x: v128, cb: usize): v128 {
-  const half = f32x4.splat(0.5);
-  const one = f32x4.splat(1);
-  const t = tanh4(inner4(x), cb);
-  const du = f32x4.mul(f32x4.splat(GELU_C), f32x4.add(one, f32x4.mul(f32x4.splat(3 * GELU_A), f32x4.mul(x, x))));
-  const a = f32x4.mul(half, f32x4.add(one, t));
-  const b = f32x4.mul(f32x4.mul(f32x4.mul(half, x), f32x4.sub(one, f32x4.mul(t, t))), du);
-  return f32x4.add(a, b);
+  const u = inner4(x);
+  const e = exp4(f32x4.mul(f32x4.abs(u), f32x4.splat(-2)), cb);
+  const inv = f32x4.div(f32x4.splat(1), f32x4.add(f32x4.splat(1), e));
+  const s = v128.bitselect(e, f32x4.splat(1), f32x4.lt(u, f32x4.splat(0)));
+  const du = f32x4.mul(f32x4.splat(GELU_C), f32x4.add(f32x4.splat(1), f32x4.mul(f32x4.splat(3 * GELU_A), f32x4.mul(x, x))));
+  // 0.5·x·(1 − t²)·du = 2·x·e·inv²·du
+  const b = f32x4.mul(f32x4.mul(f32x4.mul(f32x4.add(x, x), e), f32x4.mul(inv, inv)), du);
+  return f32x4.add(f32x4.mul(s, inv), b);
 }
 
 /** Y = GELU(X) elementwise (Y may alias X). */

@@ -350,6 +350,36 @@ describe('exp', () => {
   });
 });
 
+describe('gelu', () => {
+  // The tanh approximation written out in float64: what PyTorch's nn.GELU(approximate='tanh') computes.
+  const gelu = (x: number) => 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x ** 3)));
+  const dgelu = (x: number) => {
+    const t = Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x ** 3));
+    return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * Math.sqrt(2 / Math.PI) * (1 + 3 * 0.044715 * x * x);
+  };
+  it('gelu_fwd (also in place) and gelu_bwd match float64 over [−12, 12], tails included, and saturate exactly', () => {
+    const r = rng(23);
+    for (const n of sizes) scoped(() => {
+      const x = randF32(r, n, -12, 12);
+      if (n >= 3) x.set([0, -40, 40]);
+      const X = guarded(core, 'f32', n, x);
+      const Y = guarded(core, 'f32', n);
+      core.gelu_fwd(Y.ptr, X.ptr, n);
+      // Absolute error of a few ulp of max(|x|, 1): tanh is exact to ~1e-7 absolute, scaled by 0.5·x.
+      expectClose(Y.get(), Array.from(x, gelu), { rtol: 2e-6, atol: 2e-7, label: 'gelu_fwd' });
+      if (n >= 3) expect(Array.from(Y.get().subarray(0, 3))).toEqual([0, -0, 40]);
+      const Xi = guarded(core, 'f32', n, x);
+      core.gelu_fwd(Xi.ptr, Xi.ptr, n);
+      expect(Array.from(Xi.get())).toEqual(Array.from(Y.get()));
+      const dy = randF32(r, n), d0 = randF32(r, n);
+      const dY = guarded(core, 'f32', n, dy), dX = guarded(core, 'f32', n, d0);
+      core.gelu_bwd(dX.ptr, dY.ptr, X.ptr, n);
+      expectClose(dX.get(), Array.from(x, (v, i) => d0[i]! + dy[i]! * dgelu(v)), { rtol: 2e-6, atol: 4e-7, label: 'gelu_bwd' });
+      X.checkGuards(); Y.checkGuards(); Xi.checkGuards(); dX.checkGuards(); dY.checkGuards();
+    });
+  });
+});
+
 describe('cross entropy', () => {
   it('cross_entropy_fwd: P = softmax, loss from log-sum-exp (stable for large logits)', () => {
     const r = rng(11);

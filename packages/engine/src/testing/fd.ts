@@ -104,3 +104,24 @@ export function worstParamFdError(be: Backend, params: { list(): { value: Buf; g
   }
   return worst;
 }
+
+/**
+ * A model program's loss gradient against finite differences: forward, zeroed gradients and one backward,
+ * then `worstParamFdError` over `perTensor` coordinates of every parameter, re-running the forward.
+ */
+export function modelFdError(
+  be: Backend,
+  params: { list(): { value: Buf; grad: Buf; size: number }[]; zeroGrads(): void },
+  model: { program: { forward(): void; backward(): void }; loss: { buf: Buf } },
+  rng: Rng,
+  perTensor: number,
+): number {
+  model.program.forward();
+  params.zeroGrads();
+  model.program.backward();
+  const loss = () => {
+    model.program.forward();
+    return be.read(model.loss.buf)[0];
+  };
+  return worstParamFdError(be, params, loss, rng, perTensor);
+}
