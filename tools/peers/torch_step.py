@@ -12,7 +12,7 @@ zero_grad + forward + backward + optimizer.step + loss.item() (the .item() force
 CPU has anyway).
 
 Prints exactly one JSON line on stdout:
-  {"name": "pytorch-eager", "ms_per_step": <median ms>, "ms_per_step_mean": ..., "torch": "<version>",
+  {"name": "pytorch-eager", "ms_per_step": <median ms>, "ms_per_step_mean": ..., "cpu_ms_per_step": <median process CPU ms>, "torch": "<version>",
    "threads": 1, "loss_first": ..., "loss_last": ..., "steps": N, "warmup": N}
 
 Model variants (`opto bench --model`): --model '<json>' takes the engine's ModelConfig keys (nLayers, dModel,
@@ -102,11 +102,14 @@ def main() -> None:
         if i == 0:
             loss_first = loss
     times = []
+    cpu = []
     for i in range(args.steps):
         batch = task.sample(args.batch)
+        c0 = time.process_time()
         t0 = time.perf_counter()
         loss = step(*batch)
         times.append((time.perf_counter() - t0) * 1e3)
+        cpu.append((time.process_time() - c0) * 1e3)
         if i == 0 and args.warmup == 0:
             loss_first = loss
         loss_last = loss
@@ -115,6 +118,7 @@ def main() -> None:
         "name": "pytorch-eager",
         "ms_per_step": statistics.median(times) if times else None,
         "ms_per_step_mean": statistics.fmean(times) if times else None,
+        "cpu_ms_per_step": statistics.median(cpu) if cpu else None,
         "torch": torch.__version__,
         "threads": torch.get_num_threads(),
         "loss_first": loss_first,

@@ -21,6 +21,9 @@ export interface StepBenchOptions {
 
 export interface StepBenchResult {
   engine_ms: number;
+  /** CPU ms per step of the engine and of the peers that report it (PyTorch): the ratio that load moves least. */
+  engine_cpu_ms: number;
+  peers_cpu: Record<string, number>;
   engine: string;
   /** The variant timed ('paper' unless --model). */
   model: string;
@@ -37,6 +40,7 @@ export async function runStepBench(o: StepBenchOptions): Promise<StepBenchResult
   log(`engine (wasm), model ${o.model?.name ?? 'paper'}, ${o.steps} steps...`);
   const engine = benchEngine({ backend: 'wasm', steps: o.steps, warmup: o.warmup, model: o.model?.config });
   const peers: Record<string, number> = {};
+  const peersCpu: Record<string, number> = {};
   const unavailable: Record<string, string> = {};
   // Peers are slower per step; fewer steps keep the whole bench under a minute without losing the median.
   const peerSteps = Math.max(20, Math.round(o.steps / 10));
@@ -51,9 +55,12 @@ export async function runStepBench(o: StepBenchOptions): Promise<StepBenchResult
     log(`pytorch-eager (1 thread), ${peerSteps * 2} steps...`);
     const r = await benchTorch({ steps: peerSteps * 2, warmup: 10, model: variant?.variant });
     if ('unavailable' in r) unavailable[r.name] = r.unavailable;
-    else peers[r.name] = r.msPerStep;
+    else {
+      peers[r.name] = r.msPerStep;
+      if (r.cpuMsPerStep !== undefined) peersCpu[r.name] = r.cpuMsPerStep;
+    }
   }
-  return { engine_ms: engine.msPerStep, engine: engine.name, model: o.model?.name ?? 'paper', params: engine.params, peers, unavailable, steps: o.steps };
+  return { engine_ms: engine.msPerStep, engine_cpu_ms: engine.cpuMsPerStep, peers_cpu: peersCpu, engine: engine.name, model: o.model?.name ?? 'paper', params: engine.params, peers, unavailable, steps: o.steps };
 }
 
 export function formatStepBench(r: StepBenchResult): string {
@@ -62,5 +69,10 @@ export function formatStepBench(r: StepBenchResult): string {
   const lines = [`model ${r.model} (${r.params.toLocaleString('en-US')} parameters)`, `${'implementation'.padEnd(w)}   ms/step (batch 32, 1 thread)   engine speed-up`];
   for (const [name, ms, ratio] of rows) lines.push(`${String(name).padEnd(w)}   ${Number(ms).toFixed(3).padStart(10)}                    ${Number(ratio).toFixed(1)}x`);
   for (const [n, why] of Object.entries(r.unavailable)) lines.push(`${n.padEnd(w)}   unavailable: ${why}`);
+  if (Object.keys(r.peers_cpu).length) {
+    lines.push('', `${'CPU time (process)'.padEnd(w)}   CPU ms/step                    engine speed-up`);
+    lines.push(`${`${r.engine} (this engine)`.padEnd(w)}   ${r.engine_cpu_ms.toFixed(3).padStart(10)}                    1.0x`);
+    for (const [n, ms] of Object.entries(r.peers_cpu)) lines.push(`${n.padEnd(w)}   ${ms.toFixed(3).padStart(10)}                    ${(ms / r.engine_cpu_ms).toFixed(1)}x`);
+  }
   return lines.join('\n');
 }

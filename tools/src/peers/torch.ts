@@ -13,6 +13,8 @@ export interface TorchBenchResult {
   /** Median wall time of one training step over the timed steps, in ms. */
   msPerStep: number;
   msPerStepMean?: number;
+  /** Median process CPU time per step (time.process_time), in ms. */
+  cpuMsPerStep?: number;
   torchVersion?: string;
   threads?: number;
   lossFirst?: number;
@@ -137,6 +139,7 @@ export async function benchTorch(opts: {
     name: typeof parsed['name'] === 'string' ? (parsed['name'] as string) : NAME,
     msPerStep: ms,
     msPerStepMean: num('ms_per_step_mean'),
+    cpuMsPerStep: num('cpu_ms_per_step'),
     torchVersion: typeof parsed['torch'] === 'string' ? (parsed['torch'] as string) : undefined,
     threads: num('threads'),
     lossFirst: num('loss_first'),
