@@ -82,6 +82,8 @@ const CLI: CliCase[] = [
   ['config', 'config file missing', () => ['train', 'nope.json', '--out', 'o'], /config file not found: nope\.json/],
   ['config', 'config file is a directory', (d) => (fs.mkdirSync(path.join(d, 'c.json')), ['train', 'c.json', '--out', 'o']), /c\.json is a directory/],
   ['config', 'config: schedule.seqs a string', (d) => ['train', json(d, 'c.json', { schedule: { seqs: 'many' } }), '--out', 'o'], /schedule\.seqs/],
+  ['config', 'config: model.nLayers 7', (d) => ['train', json(d, 'c.json', { model: { nLayers: 7 } }), ...SMOKE, '--out', 'o'], /model\.nLayers: .*6 \(got 7\)/],
+  ['config', 'config: model.positions unknown', (d) => ['train', json(d, 'c.json', { model: { positions: 'alibi' } }), ...SMOKE, '--out', 'o'], /model\.positions: /],
   ['config', 'config: model.nHeads not dividing dModel', (d) => ['train', json(d, 'c.json', { model: { nHeads: 7 } }), ...SMOKE, '--out', 'o'], /model\.nHeads: dModel 64 \/ nHeads 7/],
   ['config', 'config: model.dModel 1e6 (bound by memory)', (d) => ['train', json(d, 'c.json', { model: { dModel: 1_000_000, nHeads: 2 } }), ...SMOKE, '--out', 'o'], /model too large: .*parameters.*GiB/],
   ['config', 'config: schedule.evalSize 1e7 (bound by memory)', (d) => ['train', json(d, 'c.json', { schedule: { evalSize: 10_000_000 } }), ...SMOKE, '--out', 'o'], /schedule\.evalSize 10000000: .*at most \d+ sequences/],
@@ -265,6 +267,8 @@ const CLI: CliCase[] = [
   ['flag', 'bench --steps 0', () => ['bench', '--steps', '0'], /--steps.*'0'/],
   ['flag', 'bench --workers x', () => ['bench', '--sweep', '--workers', 'x'], /--workers.*'x'/],
   ['flag', 'bench --batched-runs 0', () => ['bench', '--batched-runs', '0'], /--batched-runs.*'0'/],
+  ['flag', 'bench --model unknown', () => ['bench', '--model', 'mlp9'], /--model: unknown variant 'mlp9' \(paper, mlp4-d128, or a JSON model section/],
+  ['flag', 'bench --model with 7 layers', () => ['bench', '--model', '{"nLayers":7}'], /--model: model\.nLayers: .*6 \(got 7\)/],
 ];
 
 type EngineCase = [kind: string, name: string, setup: (d: string) => () => unknown, culprit: RegExp];
