@@ -112,9 +112,12 @@ export interface ClampFlag {
 export type FormField =
   /** A checkbox per head of every layer, one row per layer (the value is a list of refs). */
   | { kind: 'headsPerLayer'; label: string; title: string }
-  /** Checkboxes for the heads of one layer, stored at `<key>.heads`, with optional number fields. */
+  /**
+   * Checkboxes for the heads of every layer, `layer` (where the clamp usually sits) first, stored at
+   * `<key>.heads`, with optional number fields.
+   */
   | { kind: 'heads'; layer: 'first' | 'last'; label: string; title: string; numbers?: FormNumber[] }
-  /** One head of the last layer, or off, stored at `<key>.head`. */
+  /** One head of any layer (the last first), or off, stored at `<key>.head`. */
   | { kind: 'head'; layer: 'last'; label: string; title: string }
   /** A checkbox: the value is `true` or absent. */
   | { kind: 'switch'; label: string; title: string }
