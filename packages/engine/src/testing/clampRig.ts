@@ -94,6 +94,8 @@ export interface RigOptions {
 
 export interface Rig {
   be: Backend;
+  /** The task the rig samples (absent: the paper's 5-token batches). */
+  task?: TaskSelection;
   cfg: ModelConfig;
   params: ParamStore;
   model: ModelProgram;
@@ -119,7 +121,8 @@ export function makeRig(o: RigOptions = {}): Rig {
   const rng = new Rng(o.dataSeed ?? 7);
   const dist = o.task && rigTaskDistribution(o.task, cfg, (o.dataSeed ?? 7) + 1000);
   const nItems = dist ? dist.items.length : (o.nItems ?? 5);
-  const features = dist ? dist.itemFeatures : (o.features ?? Float32Array.from({ length: nItems * cfg.featureDim }, () => rng.normal()));
+  // A twin passes its rig's features; a fresh task rig takes its distribution's item table.
+  const features = o.features ?? (dist ? dist.itemFeatures : Float32Array.from({ length: nItems * cfg.featureDim }, () => rng.normal()));
   const constBufs = new Map<string, Buf>();
   let passes = o.passes ?? (o.spec ? passesFor(o.spec, params, o.task) : undefined);
   if (o.constants?.length) {
@@ -150,6 +153,7 @@ export function makeRig(o: RigOptions = {}): Rig {
     : () => conformanceBatch(B, nItems, cfg.numLabels, rng);
   const rig: Rig = {
     be,
+    task: o.task,
     cfg,
     params,
     model,
@@ -183,8 +187,8 @@ export function makeRig(o: RigOptions = {}): Rig {
 }
 
 /** Another program over the same parameters, features and current batch as `rig` (a clean twin, ...). */
-export function twin(rig: Rig, o: Omit<RigOptions, 'params' | 'B' | 'nItems' | 'features' | 'be' | 'cfg'> = {}): Rig {
-  const t = makeRig({ ...o, be: rig.be, params: rig.params, B: rig.batch.size, nItems: rig.model.nItems, features: rig.features });
+export function twin(rig: Rig, o: Omit<RigOptions, 'params' | 'B' | 'nItems' | 'features' | 'be' | 'cfg' | 'task'> = {}): Rig {
+  const t = makeRig({ ...o, be: rig.be, params: rig.params, B: rig.batch.size, nItems: rig.model.nItems, features: rig.features, task: rig.task });
   t.setBatch(rig.batch);
   return t;
 }
