@@ -49,10 +49,10 @@ export interface RepeatHeadScores {
 }
 
 /**
- * Answer attention of every head of one later layer (A [B, H, T, T]) through head `g` of an earlier layer's
- * pattern P [B, H, T, T], over the positions t whose token occurred before at p (p + 1 < t).
+ * Per-head means over the positions t of every sequence whose token occurred before, last at p with
+ * p + 1 < t (the repeated positions of `repeat`): `score(b, t, p, h)` averaged over them (0 where none).
  */
-export function answerAttentionFromPatterns(A: ArrayLike<number>, P: ArrayLike<number>, g: number, tokens: ArrayLike<number>, B: number, H: number, T: number): number[] {
+function meanOverRepeats(tokens: ArrayLike<number>, B: number, H: number, T: number, score: (b: number, t: number, p: number, h: number) => number): number[] {
   const out = new Array<number>(H).fill(0);
   let n = 0;
   const last = new Map<number, number>();
@@ -64,16 +64,24 @@ export function answerAttentionFromPatterns(A: ArrayLike<number>, P: ArrayLike<n
       last.set(tok, t);
       if (p === undefined || p + 1 >= t) continue;
       n++;
-      const ans = p + 1;
-      for (let h = 0; h < H; h++) {
-        const row = ((b * H + h) * T + t) * T;
-        let s = A[row + ans];
-        for (let k = ans + 1; k <= t; k++) s += A[row + k] * P[((b * H + g) * T + k) * T + ans];
-        out[h] += s;
-      }
+      for (let h = 0; h < H; h++) out[h] += score(b, t, p, h);
     }
   }
   return out.map((x) => (n ? x / n : 0));
+}
+
+/**
+ * Answer attention of every head of one later layer (A [B, H, T, T]) through head `g` of an earlier layer's
+ * pattern P [B, H, T, T], over the positions t whose token occurred before at p (p + 1 < t).
+ */
+export function answerAttentionFromPatterns(A: ArrayLike<number>, P: ArrayLike<number>, g: number, tokens: ArrayLike<number>, B: number, H: number, T: number): number[] {
+  return meanOverRepeats(tokens, B, H, T, (b, t, p, h) => {
+    const row = ((b * H + h) * T + t) * T;
+    const ans = p + 1;
+    let s = A[row + ans];
+    for (let k = ans + 1; k <= t; k++) s += A[row + k] * P[((b * H + g) * T + k) * T + ans];
+    return s;
+  });
 }
 
 /**
@@ -81,24 +89,10 @@ export function answerAttentionFromPatterns(A: ArrayLike<number>, P: ArrayLike<n
  * [B, T] (any integer ids; the general layout's label tokens are negative, which does not matter here).
  */
 export function scoresFromPattern(A: ArrayLike<number>, tokens: ArrayLike<number>, B: number, H: number, T: number): { prefixMatching: number[]; prevToken: number[] } {
-  const pm = new Array<number>(H).fill(0);
+  const prefixMatching = meanOverRepeats(tokens, B, H, T, (b, t, p, h) => A[((b * H + h) * T + t) * T + p + 1]);
   const pt = new Array<number>(H).fill(0);
-  let nPm = 0;
-  const last = new Map<number, number>();
-  for (let b = 0; b < B; b++) {
-    last.clear();
-    for (let t = 0; t < T; t++) {
-      const tok = tokens[b * T + t];
-      const p = last.get(tok);
-      if (p !== undefined && p + 1 < t) {
-        nPm++;
-        for (let h = 0; h < H; h++) pm[h] += A[((b * H + h) * T + t) * T + p + 1];
-      }
-      if (t >= 1) for (let h = 0; h < H; h++) pt[h] += A[((b * H + h) * T + t) * T + t - 1];
-      last.set(tok, t);
-    }
-  }
-  return { prefixMatching: pm.map((x) => (nPm ? x / nPm : 0)), prevToken: pt.map((x) => x / (B * (T - 1))) };
+  for (let b = 0; b < B; b++) for (let t = 1; t < T; t++) for (let h = 0; h < H; h++) pt[h] += A[((b * H + h) * T + t) * T + t - 1];
+  return { prefixMatching, prevToken: pt.map((x) => x / (B * (T - 1))) };
 }
 
 /** A program that reads every layer's attention pattern on one eval set in the general layout. */
