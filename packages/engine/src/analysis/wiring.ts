@@ -26,7 +26,6 @@
 import type { ParamStore } from '../params.js';
 import { ablateAllBut } from '../interventions/spec.js';
 import type { DenseEvaluator } from './denseSet.js';
-import { checkHeadLayers } from './heads.js';
 
 export interface WiringMatrices {
   /** acc(only last-layer head i). */
@@ -39,8 +38,11 @@ export interface WiringMatrices {
 
 /** The writer and reader layers of a wiring analysis, checked against the model (one line naming the field). */
 export function wiringLayers(nLayers: number, opts: { from?: number; to?: number }): { from: number; to: number } {
-  const { prevToken: from, induction: to } = checkHeadLayers({ prevToken: opts.from ?? 0, induction: opts.to ?? nLayers - 1 }, nLayers, 'wiring');
-  return { from, to };
+  const l = { from: opts.from ?? 0, to: opts.to ?? nLayers - 1 };
+  for (const k of ['from', 'to'] as const)
+    if (!Number.isInteger(l[k]) || l[k] < 0 || l[k] >= nLayers) throw new Error(`wiring.${k}: layer ${l[k]} out of range (the model has layers 0..${nLayers - 1})`);
+  if (l.to <= l.from) throw new Error(`wiring.to: layer ${l.to} must come after the writer layer wiring.from ${l.from}`);
+  return l;
 }
 
 export function wiringMatrices(ev: DenseEvaluator, opts: { log?: (msg: string) => void; base?: unknown; from?: number; to?: number } = {}): WiringMatrices {
