@@ -40,6 +40,32 @@ describe('tasks beyond the paper on the command line', () => {
     expect(fs.existsSync(path.join(d, 'x'))).toBe(false);
   });
 
+  it('clamps on a repeated-token run and in any layer of a 3-layer model; the strength between any two layers', () => {
+    const d = tmp();
+    const rep = { task: { kind: 'repeatTokens', numLabels: 12, repeat: { prefixLength: 6, repeatLength: 2 } }, schedule: { seqs: 320, evalEvery: 320, ckptEvery: 320, evalSize: 40 }, backend: 'wasm' };
+    fs.writeFileSync(path.join(d, 'rep.json'), JSON.stringify(rep));
+    const t = optoSync(['train', 'rep.json', '--prev-token', '0:1', '--match', '1:3@0.9', '--out', 'rc', '--no-progress'], d);
+    expect(t.code, t.stderr).toBe(0);
+    const record = JSON.parse(fs.readFileSync(path.join(d, 'rc', 'run.json'), 'utf8')) as { config: { interventions: unknown } };
+    expect(record.config.interventions).toMatchObject({ prevToken: { heads: ['0:1'] }, match: { heads: ['1:3'], strength: 0.9 } });
+    oneLine(optoSync(['eval', 'rc', '--feature-match', '1:3'], d), /clamp\.featureMatch: needs exemplar features to compare with the query; repeatTokens \(6 \+ 2 tokens\) has none/);
+    oneLine(optoSync(['train', 'rep.json', '--prev-token', '1:1', '--match', '1:3', '--out', 'bad', '--no-progress'], d), /config\.interventions\.match\.heads\[0\]: head "1:3" is in layer 1, not after the previous-token clamp's layer 1/);
+    expect(fs.existsSync(path.join(d, 'bad'))).toBe(false);
+
+    const deep = { model: { nLayers: 3 }, schedule: { seqs: 320, evalEvery: 320, ckptEvery: 320, evalSize: 40 }, backend: 'wasm' };
+    fs.writeFileSync(path.join(d, 'deep.json'), JSON.stringify(deep));
+    const t3 = optoSync(['train', 'deep.json', '--prev-token', '1:2', '--match', '2:3', '--out', 'deep', '--no-progress'], d);
+    expect(t3.code, t3.stderr).toBe(0);
+    const a = optoSync(['analyze', 'deep', '--what', 'strength', '--layers', '1:2', '--size', '100', '--json'], d);
+    expect(a.code, a.stderr).toBe(0);
+    // Stored beside the paper's strength.json, one point per checkpoint (0 and 320), 8 heads of each layer.
+    const stored = JSON.parse(fs.readFileSync(path.join(d, 'deep', 'analysis', 'strength-L2-L3.json'), 'utf8')) as { result: { seqs: number; strength: number[]; prevToken: number[] }[] };
+    expect(stored.result.map((p) => [p.seqs, p.strength.length, p.prevToken.length])).toEqual([[0, 8, 8], [320, 8, 8]]);
+    expect(fs.existsSync(path.join(d, 'deep', 'analysis', 'strength.json'))).toBe(false);
+    oneLine(optoSync(['analyze', 'deep', '--what', 'strength', '--layers', '2:1', '--size', '100'], d), /--layers\.induction: layer 1 must come after the previous-token layer 2/);
+    oneLine(optoSync(['analyze', 'deep', '--what', 'ablation', '--layers', '0:2', '--size', '100'], d), /--layers applies to --what strength and wiring only/);
+  });
+
   it('refuses a bad --task or --shots with one line naming it', () => {
     oneLine(optoSync(['train', '--task', 'zipf', '--out', 'o'], tmp()), /--task.*expected one of fewShot, bursty, repeatTokens, got 'zipf'/);
     oneLine(optoSync(['train', '--shots', '7', '--out', 'o'], tmp()), /task\.shots: 7 pairs need 7 distinct labels, task\.numLabels is 5/);

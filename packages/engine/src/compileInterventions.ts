@@ -16,11 +16,13 @@ export interface CompileOptions {
   runsDir?: string;
   /** The spec `spec` runs on top of (the run's own clamp spec; interventions/onBase.ts). */
   base?: InterventionSpec;
+  /** The task's positions the clamps' masks follow (absent: the few-shot layout of the pass's length). */
+  positions?: PassOptions['positions'];
 }
 
 /** Passes for `spec` on the model with parameters `params` (donors load on the same backend). */
 export function compileInterventions(spec: InterventionSpec, params: ParamStore, opts: CompileOptions = {}): PassPlan[] {
-  return compilePasses(spec, params, { ...donorLoader(opts.runsDir), base: opts.base });
+  return compilePasses(spec, params, { ...donorLoader(opts.runsDir), base: opts.base, positions: opts.positions });
 }
 
 /** Pass options that read graft donors from checkpoint files (`${runs}/` resolved against `runsDir`). */

@@ -6,8 +6,9 @@ import './zodSetup.js';
 import { z } from 'zod';
 import { ConfigError } from './configError.js';
 import { tooManyLabels } from './data/task.js';
-import { isPaperTask, TASK_FIELDS, taskIssues, taskSeqLen } from './data/tasks/schema.js';
-import { InterventionSpecSchema } from './interventions/spec.js';
+import { taskPositions } from './data/tasks/positions.js';
+import { TASK_FIELDS, taskIssues, taskSeqLen } from './data/tasks/schema.js';
+import { InterventionSpecSchema, taskClampIssues } from './interventions/spec.js';
 
 const posInt = z.number().int().positive();
 const nonNegInt = z.number().int().nonnegative();
@@ -112,9 +113,9 @@ export const RunConfigSchema = z
     if (init === train || init === ev || train === ev)
       ctx.addIssue({ code: 'custom', path: ['seeds'], message: `init, train and eval seeds must differ (spec 3.2), got ${init}, ${train}, ${ev}` });
     for (const [path, message] of taskIssues(c.task)) ctx.addIssue({ code: 'custom', path, message });
-    // The clamps and their analyses are written for the paper's 5-token layout (query slot, label positions).
-    if (c.interventions !== undefined && !isPaperTask(c.task))
-      ctx.addIssue({ code: 'custom', path: ['interventions'], message: `clamps need the paper's 5-token few-shot task; this config trains task.kind '${c.task.kind ?? 'fewShot'}'${c.task.shots ? ` with ${c.task.shots} shots` : ''}` });
+    // Clamps take their positions from the task; a clamp that cannot apply says what the task lacks.
+    if (c.interventions !== undefined && !taskIssues(c.task).length)
+      for (const [field, message] of taskClampIssues(c.interventions, taskPositions(c.task))) ctx.addIssue({ code: 'custom', path: ['interventions', field], message });
     const many = tooManyLabels(c.task.numLabels);
     if (many) ctx.addIssue({ code: 'custom', path: ['task', 'numLabels'], message: many });
     const rope = (c.model.positions ?? 'rope') === 'rope';

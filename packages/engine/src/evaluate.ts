@@ -10,7 +10,8 @@ import { parseRunConfig, type RunConfig } from './config.js';
 import { buildTask, isPaperTask, taskData, taskKind } from './data/index.js';
 import type { EvalSet, FeatureSource } from './data/types.js';
 import { compileInterventions } from './compileInterventions.js';
-import { parseInterventionSpec, type InterventionSpec } from './interventions/spec.js';
+import { InterventionError, parseInterventionSpec, taskClampIssues, type InterventionSpec } from './interventions/spec.js';
+import { taskPositions } from './data/tasks/positions.js';
 import { headScores, pickHeads, type HeadScores } from './analysis/heads.js';
 import type { PresetHeads } from './presets.js';
 import type { Metrics } from './metrics.js';
@@ -77,7 +78,10 @@ export interface EvaluateOptions {
 export function evaluateLoaded(r: LoadedRun, interventions?: unknown, opts: EvaluateOptions = {}): RunEvaluation {
   const spec = parseInterventionSpec(interventions ?? r.config.interventions, r.params.config, interventions ? 'clamp' : 'config.interventions');
   if (opts.record) assertWritableFile(opts.record, '--record');
-  const passes = compileInterventions(spec, r.params, { runsDir: path.dirname(path.resolve(r.run.dir)) });
+  // A clamp given here (not the run's) gets the per-clamp task check the run's config had.
+  const issue = taskClampIssues(spec, taskPositions(r.config.task))[0];
+  if (issue) throw new InterventionError(`${interventions ? 'clamp' : 'config.interventions'}.${issue[0]}: ${issue[1]}`);
+  const passes = compileInterventions(spec, r.params, { runsDir: path.dirname(path.resolve(r.run.dir)), positions: taskPositions(r.config.task) });
   const sets = opts.sets ?? r.evalSets;
   const metrics: Record<string, Metrics> = {};
   for (const set of sets) metrics[set.name] = evaluator(r.params, set, passes).run();

@@ -7,8 +7,8 @@ export { ConfigError, RunConfigSchema, mergeConfig, parseRunConfig, type RunConf
 export { DEFAULT_PRESET_HEADS, PRESETS, onlyHead, presetConfig, type Preset, type PresetHeads } from './presets.js';
 export { TASK_PRESETS, type TaskPreset } from './taskPresets.js';
 export { checkBurstyIcl, checkInductionPhaseChange, evalCurve, BURSTY_BANDS, PHASE_BANDS, type InductionHeads, type TaskVerdict } from './analysis/taskChecks.js';
-export { finalRepeatHeadScores, inductionScorer, repeatHeadScorer, scoresFromPattern, type RepeatHeadScores } from './analysis/induction.js';
-export { headScores, pickHeads, ptGroup, type HeadScores } from './analysis/heads.js';
+export { answerAttentionFromPatterns, finalRepeatHeadScores, inductionScorer, repeatHeadScorer, scoresFromPattern, type RepeatHeadScores } from './analysis/induction.js';
+export { checkHeadLayers, defaultHeadLayers, headScores, pickHeads, ptGroup, type HeadLayers, type HeadScores } from './analysis/heads.js';
 export { evaluateLoaded, evaluateRun, headsFromRun, loadRun, readSequencesFile, type EvaluateOptions, type LoadedRun, type RunEvaluation } from './evaluate.js';
 export { DATA_EXPORT_FORMAT, exportData, exportRunData, type DataExportManifest, type DataExportOptions } from './dataExport.js';
 export { encodeNpy, parseNpyArray, type NpyArray, type NpyDtype } from './data/npy.js';

@@ -7,6 +7,7 @@
 import type { Backend, Buf } from './backend.js';
 import type { RunConfig } from './config.js';
 import { taskData } from './data/tasks/index.js';
+import { taskPositions } from './data/tasks/positions.js';
 import type { Distribution, EvalSet, FeatureSource, Task } from './data/types.js';
 import { compilePasses, type PassOptions } from './interventions/passes.js';
 import { parseInterventionSpec } from './interventions/spec.js';
@@ -74,7 +75,7 @@ export function setupTraining(cfg: RunConfig, task: Task, features: FeatureSourc
   const adam = new Adam(params, cfg.optim);
   // The same intervention passes drive training and evaluation (spec 3.2, pitfall 9).
   const spec = parseInterventionSpec(cfg.interventions, modelCfg, 'config.interventions');
-  const passes = compilePasses(spec, params, passOpts);
+  const passes = compilePasses(spec, params, { ...passOpts, positions: taskPositions(cfg.task) });
   // The task picks the distributions (the paper's own sampler and eval sets unless config.task says otherwise).
   const { train: dist, evalSets, seqLen } = taskData(cfg.task, task, features, cfg.seeds.eval, cfg.schedule.evalSize);
   const trainModel = buildModel(params, { batch: cfg.optim.batchSize, seqLen, nItems: dist.items.length, training: true, passes });

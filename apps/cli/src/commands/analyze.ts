@@ -3,8 +3,8 @@
  * training set (a seeded stratified subsample of the 78,400 sequences by default; `--size all` for every
  * one). Each result is stored atomically as `<run>/analysis/<what>.json` and summarised on stdout.
  */
-import type { Command } from 'commander';
-import { ANALYSES, ANALYSIS_NAMES, LIVE_CLAMPS, openAnalysisRun, pickCheckpoints, runAnalysis, storeAnalysis, storedAnalysisName, summarizeAnalysis, type AnalysisName, type LiveClamp } from '@optoscope/engine';
+import { InvalidArgumentError, type Command } from 'commander';
+import { ANALYSES, ANALYSIS_NAMES, LIVE_CLAMPS, openAnalysisRun, pickCheckpoints, runAnalysis, storeAnalysis, storedAnalysisName, summarizeAnalysis, type AnalysisName, type HeadLayers, type LiveClamp } from '@optoscope/engine';
 import { nonNegativeInt, oneOf, positiveInt, sizeOrAll } from '../args.js';
 import { addClampOptions, clampSpec, type ClampFlags } from '../clampFlags.js';
 
@@ -15,6 +15,14 @@ interface AnalyzeFlags extends ClampFlags {
   checkpoints: number;
   json?: boolean;
   runClamp?: LiveClamp;
+  layers?: HeadLayers;
+}
+
+/** `--layers l:l'`: the previous-token layer and the later induction layer (0-indexed, as heads are). */
+function layerPair(v: string): HeadLayers {
+  const m = /^(0|[1-9]\d*):(0|[1-9]\d*)$/.exec(v);
+  if (!m) throw new InvalidArgumentError(`'${v}' is not a layer pair; write prevTokenLayer:inductionLayer, e.g. 0:2`);
+  return { prevToken: Number(m[1]), induction: Number(m[2]) };
 }
 
 export function registerAnalyze(program: Command): void {
@@ -31,7 +39,8 @@ export function registerAnalyze(program: Command): void {
       '--run-clamp <run|none>',
       "which model a clamped run's wiring is of: run = with the run's own clamp spec, the model it trained (default; stored as wiring.json), none = the checkpoint unclamped (stored as wiring-unclamped.json)",
       oneOf(...LIVE_CLAMPS),
-    );
+    )
+    .option('--layers <l:l2>', "strength and wiring between layer l (previous-token heads) and a later layer l2 (induction heads), 0-indexed; default the first and the last (stored as <what>-L<l+1>-L<l2+1>.json)", layerPair);
   addClampOptions(cmd).action(async (dir: string, f: AnalyzeFlags) => {
     const log = (s: string) => process.stderr.write(s + '\n');
     const a = await openAnalysisRun(dir, { size: f.size });
@@ -42,8 +51,8 @@ export function registerAnalyze(program: Command): void {
     }
     const at = f.checkpoint ?? a.checkpoints[a.checkpoints.length - 1];
     const curve = pickCheckpoints(a.checkpoints, f.checkpoints);
-    const result = runAnalysis(f.what, a, { curve, spec: clampSpec(f), clamp: f.runClamp, log });
-    const { file, stored } = storeAnalysis(a, storedAnalysisName(f.what, a, f.runClamp), at, result);
+    const result = runAnalysis(f.what, a, { curve, spec: clampSpec(f), clamp: f.runClamp, layers: f.layers, log });
+    const { file, stored } = storeAnalysis(a, storedAnalysisName(f.what, a, f.runClamp, f.layers), at, result);
     log(`stored ${file}`);
     process.stdout.write(f.json ? JSON.stringify(stored) + '\n' : summarizeAnalysis(f.what, result) + '\n');
   });

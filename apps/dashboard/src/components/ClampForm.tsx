@@ -71,6 +71,8 @@ export function ClampForm({
   const off = disabled || spec === null; // the controls cannot edit a spec that is not JSON
   const heads = (layer: number) => Array.from({ length: nHeads }, (_, h) => `${layer}:${h}`);
   const layerOf = (which: 'first' | 'last') => (which === 'first' ? 0 : nLayers - 1);
+  // Any layer's heads (issue 23: clamps anywhere), the layer the clamp usually sits in first.
+  const anyLayer = (which: 'first' | 'last') => [layerOf(which), ...Array.from({ length: nLayers }, (_, l) => l).filter((l) => l !== layerOf(which))].flatMap(heads);
 
   const fieldOf = (key: string, field: FormField) => {
     const value = s[key];
@@ -125,7 +127,7 @@ export function ClampForm({
         return (
           <div key={key} className="clamp-row">
             {name}
-            {headBoxes(id, heads(layerOf(field.layer)), obj.heads as string[] | undefined, (ref, on) => put({ ...obj, heads: toggle(obj.heads as string[] | undefined, ref, on) }))}
+            {headBoxes(id, anyLayer(field.layer), obj.heads as string[] | undefined, (ref, on) => put({ ...obj, heads: toggle(obj.heads as string[] | undefined, ref, on) }))}
             {numbers(field.numbers)}
           </div>
         );
@@ -135,7 +137,7 @@ export function ClampForm({
             {name}
             <select disabled={off} value={(obj.head as string | undefined) ?? ''} data-testid={id} onChange={(e) => put(e.target.value ? { head: e.target.value } : undefined)}>
               <option value="">off</option>
-              {heads(layerOf(field.layer)).map((ref) => (
+              {anyLayer(field.layer).map((ref) => (
                 <option key={ref} value={ref}>
                   {headLabel(ref)}
                 </option>

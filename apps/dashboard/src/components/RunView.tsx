@@ -173,7 +173,7 @@ export function RunView({ id }: { id: string }) {
       att
         ? attentionHeatmapSpec(
             att.heads.map((h) => ({ ...h, head: markHead(att, h.head) })),
-            { columns: 8, cell: 25, title: `Attention patterns at ${si(att.seqs)} sequences`, subtitle: `${modelLine(att)}; mean over the dense set; top row Layer 1, bottom row Layer 2; rows: query position, columns: key position` },
+            { columns: 8, cell: 25, title: `Attention patterns at ${si(att.seqs)} sequences`, subtitle: `${modelLine(att)}; mean over the dense set; one row of heads per layer, Layer 1 on top; rows: query position, columns: key position` },
           )
         : null,
     [att],

@@ -123,6 +123,26 @@ describe('DenseEvaluator', () => {
     }
   });
 
+  it('any two layers of a 3-layer model: clamped heads score 1 in the layers named, and the query-only path agrees with headScores', () => {
+    const p = randomParams(8, 0.5, { ...CFG, nLayers: 3 });
+    const ev = evaluatorFor(p, { size: 200, seed: 2 });
+    const layers = { prevToken: 1, induction: 2 };
+    const r = ev.evaluate({ prevToken: { heads: ['1:2'] }, match: { heads: ['2:3'] } }, { heads: true, layers });
+    expect(r.prevToken![2]).toBe(1);
+    expect(r.strength![3]).toBe(1);
+    // The first layer is not the one scored: its head 2 is no previous-token head.
+    expect(ev.evaluate({ prevToken: { heads: ['1:2'] } }, { heads: true }).prevToken![2]).toBeLessThan(0.9);
+    // A middle induction layer (all positions computed) against the full forward.
+    const mid = { prevToken: 0, induction: 1 };
+    const m = ev.evaluate({}, { heads: true, layers: mid });
+    const ref = headScores(p, { name: 'fsl_train', distribution: ev.set.distribution, batch: ev.set.batch } as EvalSet, undefined, mid);
+    for (let h = 0; h < H; h++) {
+      expect(m.strength![h]).toBeCloseTo(ref.induction[h], 5);
+      expect(m.prevToken![h]).toBeCloseTo(ref.prevToken[h], 5);
+    }
+    expect(() => ev.evaluate({}, { heads: true, layers: { prevToken: 2, induction: 2 } })).toThrow('layers.induction: layer 2 must come after the previous-token layer 2');
+  });
+
   it('reuses a prepared program across parameter loads and frees transient ones', () => {
     const p = randomParams(6);
     const q = randomParams(7);

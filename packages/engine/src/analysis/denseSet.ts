@@ -23,7 +23,7 @@ import { allocBatch, type FeatureSource, type SequenceBatch, type Task } from '.
 import { compileInterventions, type CompileOptions } from '../compileInterventions.js';
 import { parseInterventionSpec, type InterventionSpec } from '../interventions/spec.js';
 import { buildModel, SEQ_LEN, type ModelProgram } from '../model.js';
-import { addHeadScores, meanHeadScores, newHeadScoreSums } from './heads.js';
+import { addHeadScores, checkHeadLayers, defaultHeadLayers, meanHeadScores, newHeadScoreSums, type HeadLayers } from './heads.js';
 import type { ParamStore } from '../params.js';
 import { Rng } from '../rng.js';
 import { loadParamTensors } from '../store/paramIO.js';
@@ -143,6 +143,8 @@ export interface DenseResult {
 export interface EvaluateOptions {
   /** Also read the attention patterns and compute per-head strengths / previous-token scores. */
   heads?: boolean;
+  /** With `heads`: the previous-token and the induction layer (default the first and the last). */
+  layers?: HeadLayers;
   /**
    * The spec `spec` runs on top of: the run's own clamp spec, so the analysis manipulates the model the run
    * trained (interventions/onBase.ts). Absent or empty: the bare model.
@@ -154,7 +156,7 @@ interface DenseProgram {
   model: ModelProgram;
   spec: InterventionSpec;
   base: InterventionSpec;
-  heads: boolean;
+  heads: HeadLayers | null;
 }
 
 export class DenseEvaluator {
@@ -192,14 +194,15 @@ export class DenseEvaluator {
   prepare(spec: unknown, opts: EvaluateOptions = {}): void {
     const s = this.parse(spec);
     const base = this.parseBase(opts.base);
-    const key = keyOf(s, base, !!opts.heads);
-    if (!this.prepared.has(key)) this.prepared.set(key, this.build(s, base, !!opts.heads));
+    const heads = this.headLayers(opts);
+    const key = keyOf(s, base, heads);
+    if (!this.prepared.has(key)) this.prepared.set(key, this.build(s, base, heads));
   }
 
   evaluate(spec: unknown, opts: EvaluateOptions = {}): DenseResult {
     const s = this.parse(spec);
     const base = this.parseBase(opts.base);
-    const heads = !!opts.heads;
+    const heads = this.headLayers(opts);
     const ready = this.prepared.get(keyOf(s, base, heads));
     if (ready) return this.run(ready);
     const be = this.params.be;
@@ -211,13 +214,17 @@ export class DenseEvaluator {
     }
   }
 
+  private headLayers(opts: EvaluateOptions): HeadLayers | null {
+    const n = this.params.config.nLayers;
+    return opts.heads ? checkHeadLayers(opts.layers ?? defaultHeadLayers(n), n) : null;
+  }
+
   private parseBase(base: unknown): InterventionSpec {
     return parseInterventionSpec(base ?? {}, this.params.config, "the run's clamp spec");
   }
 
-  private build(spec: InterventionSpec, base: InterventionSpec, heads: boolean): DenseProgram {
-    const cfg = this.params.config;
-    const keep = heads ? ['blocks.0.attn.pattern', `blocks.${cfg.nLayers - 1}.attn.pattern`] : [];
+  private build(spec: InterventionSpec, base: InterventionSpec, heads: HeadLayers | null): DenseProgram {
+    const keep = heads ? [`blocks.${heads.prevToken}.attn.pattern`, `blocks.${heads.induction}.attn.pattern`] : [];
     const model = buildModel(this.params, {
       batch: this.chunk,
       nItems: this.set.distribution.items.length,
@@ -245,7 +252,9 @@ export class DenseEvaluator {
     const sums = newHeadScoreSums(H);
     const lossHost = new Float64Array(C);
     const probsHost = new Float64Array(C * L);
-    const lastSite = `blocks.${cfg.nLayers - 1}.attn.pattern`;
+    // The induction layer's pattern is query-only when it is the last layer (its row is the query).
+    const lastSite = p.heads ? `blocks.${p.heads.induction}.attn.pattern` : '';
+    const firstSite = p.heads ? `blocks.${p.heads.prevToken}.attn.pattern` : '';
     for (let start = 0; start < N; start += C) {
       const n = Math.min(C, N - start);
       for (let i = 0; i < C; i++) copyRow(src, i < n ? start + i : 0, this.chunkBatch, i);
@@ -263,7 +272,7 @@ export class DenseEvaluator {
       if (p.heads) {
         const A2 = model.program.read(lastSite); // [C, H, Tq, T]
         const Tq = A2.length / (C * H * T);
-        addHeadScores(sums, model.program.read('blocks.0.attn.pattern'), A2, src.querySlot, start, n, H, T, Tq);
+        addHeadScores(sums, model.program.read(firstSite), A2, src.querySlot, start, n, H, T, Tq);
       }
     }
     let loss = 0;
@@ -283,6 +292,6 @@ export class DenseEvaluator {
   }
 }
 
-function keyOf(spec: InterventionSpec, base: InterventionSpec, heads: boolean): string {
+function keyOf(spec: InterventionSpec, base: InterventionSpec, heads: HeadLayers | null): string {
   return JSON.stringify({ spec, base, heads });
 }

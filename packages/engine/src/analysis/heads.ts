@@ -8,6 +8,8 @@
  * - Previous-token score of a first-layer head: mean over query positions t = 1..4 of
  *   a_t − (1 − a_t)/t with a_t = A_h[t, t−1] (attention to the predecessor minus the mean attention to
  *   the other t keys).
+ * The layers are the paper's (first and last) unless `layers` names any earlier `prevToken` layer and any
+ * later `induction` layer (issue 23: the circuit between any two layers of a deeper model).
  * Both are measured on a fixed set of sequences (the run's `fsl_train` eval set by default, a
  * documented subsample of the 78,400-sequence finite training set).
  */
@@ -24,12 +26,30 @@ export interface HeadScores {
   prevTokenAtLabels: number[];
 }
 
-export function headScores(params: ParamStore, set: EvalSet, passes?: PassPlan[]): HeadScores {
+/** The layer of the previous-token heads and the later layer of the induction heads a measure compares. */
+export interface HeadLayers {
+  prevToken: number;
+  induction: number;
+}
+
+/** The paper's layers on a model of `nLayers`: the first and the last. */
+export const defaultHeadLayers = (nLayers: number): HeadLayers => ({ prevToken: 0, induction: nLayers - 1 });
+
+/** `layers` checked against the model: both exist, the induction layer after the previous-token layer. One line naming the field. */
+export function checkHeadLayers(layers: HeadLayers, nLayers: number, where = 'layers'): HeadLayers {
+  for (const k of ['prevToken', 'induction'] as const)
+    if (!Number.isInteger(layers[k]) || layers[k] < 0 || layers[k] >= nLayers) throw new Error(`${where}.${k}: layer ${layers[k]} out of range (the model has layers 0..${nLayers - 1})`);
+  if (layers.induction <= layers.prevToken) throw new Error(`${where}.induction: layer ${layers.induction} must come after the previous-token layer ${layers.prevToken}`);
+  return layers;
+}
+
+export function headScores(params: ParamStore, set: EvalSet, passes?: PassPlan[], layers: HeadLayers = defaultHeadLayers(params.config.nLayers)): HeadScores {
   const cfg = params.config;
   const H = cfg.nHeads;
   const T = SEQ_LEN;
-  const last = `blocks.${cfg.nLayers - 1}.attn.pattern`;
-  const first = 'blocks.0.attn.pattern';
+  checkHeadLayers(layers, cfg.nLayers);
+  const last = `blocks.${layers.induction}.attn.pattern`;
+  const first = `blocks.${layers.prevToken}.attn.pattern`;
   const m = buildModel(params, {
     batch: set.batch.size,
     nItems: set.distribution.items.length,
@@ -93,14 +113,15 @@ export function meanHeadScores(sums: HeadScoreSums, count: number): HeadScores {
 }
 
 /**
- * The strongest induction head (last layer) and previous-token head (first layer), as "layer:head", and
+ * The strongest induction head (last layer, or `layers.induction`) and previous-token head (first layer, or `layers.prevToken`), as "layer:head", and
  * the previous-token group: every first-layer head scoring at least half the best (seed 5's {1, 2, 5} in
  * the paper; App. Fig. 8 clamps it). Previous-token heads are ranked at the label positions, where
  * K-composition needs the previous exemplar.
  */
-export function pickHeads(scores: HeadScores, nLayers: number): { ih: string; pt: string; ptGroup: string[] } {
+export function pickHeads(scores: HeadScores, nLayers: number, layers: HeadLayers = defaultHeadLayers(nLayers)): { ih: string; pt: string; ptGroup: string[] } {
   const argmax = (xs: number[]) => xs.reduce((best, x, i) => (x > xs[best] ? i : best), 0);
-  return { ih: `${nLayers - 1}:${argmax(scores.induction)}`, pt: `0:${argmax(scores.prevTokenAtLabels)}`, ptGroup: ptGroup(scores.prevTokenAtLabels).map((j) => `0:${j}`) };
+  const p = layers.prevToken;
+  return { ih: `${layers.induction}:${argmax(scores.induction)}`, pt: `${p}:${argmax(scores.prevTokenAtLabels)}`, ptGroup: ptGroup(scores.prevTokenAtLabels).map((j) => `${p}:${j}`) };
 }
 
 /** First-layer heads whose previous-token score is at least half the best one's. */

@@ -1,5 +1,5 @@
 /** Public API of the analysis library (spec section 5). */
-export { headScores, pickHeads, ptGroup, type HeadScores } from './heads.js';
+export { checkHeadLayers, defaultHeadLayers, headScores, pickHeads, ptGroup, type HeadLayers, type HeadScores } from './heads.js';
 export * from './denseSet.js';
 export * from './ablation.js';
 export * from './wiring.js';

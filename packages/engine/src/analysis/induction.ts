@@ -7,6 +7,15 @@
  *   Found from the tokens themselves, so it is defined on any sequence (on `repeat` these are the repeated
  *   positions). An induction head scores near 1; chance is about 1/t.
  * - previous-token score of head (l, h): mean over t ≥ 1 of A_{l,h}[t, t − 1].
+ * - answer attention of head (l', h) through previous-token head (l, g), l < l': over the same positions t,
+ *   the attention that reaches the answer token p + 1 either directly, A_{l',h}[t, p + 1], or through one
+ *   hop of the previous-token head, Σ_{k ≠ p+1} A_{l',h}[t, k]·A_{l,g}[k, p + 1] (a virtual attention head
+ *   of Elhage et al. 2021: the later head reads at k what the previous-token head copied there from p + 1).
+ *   It is the induction head's copying judged on what its value carries, whichever position holds the
+ *   answer's token: 2-layer models trained with the loss at the last position only learn the circuit
+ *   shifted by one (the query attends to p + 2, whose key holds the token two back and whose value the
+ *   answer, README "Beyond the paper"), where the prefix-matching score is ≈ 0 and this is ≈ 1. A head that
+ *   does not find the answer by content scores about 1/t (the offset of the repeat is random).
  * - induction score of the model: loss on `repeat_shuffled` minus loss on `repeat`, the loss the model
  *   saves by using "what followed the current token last time" rather than only which tokens the context
  *   holds (both sets have the target in context). About 0 before the induction heads form, up to
@@ -30,6 +39,49 @@ export interface RepeatHeadScores {
   prefixMatching: number[][];
   /** [layer][head] previous-token score. */
   prevToken: number[][];
+  /**
+   * [layer][head] answer attention through `hop` (0 in `hop`'s layer and before it); absent when the model
+   * has one layer.
+   */
+  answer?: number[][];
+  /** The previous-token head the answer attention composes with: the best one outside the last layer. */
+  hop?: { layer: number; head: number };
+}
+
+/**
+ * Per-head means over the positions t of every sequence whose token occurred before, last at p with
+ * p + 1 < t (the repeated positions of `repeat`): `score(b, t, p, h)` averaged over them (0 where none).
+ */
+function meanOverRepeats(tokens: ArrayLike<number>, B: number, H: number, T: number, score: (b: number, t: number, p: number, h: number) => number): number[] {
+  const out = new Array<number>(H).fill(0);
+  let n = 0;
+  const last = new Map<number, number>();
+  for (let b = 0; b < B; b++) {
+    last.clear();
+    for (let t = 0; t < T; t++) {
+      const tok = tokens[b * T + t];
+      const p = last.get(tok);
+      last.set(tok, t);
+      if (p === undefined || p + 1 >= t) continue;
+      n++;
+      for (let h = 0; h < H; h++) out[h] += score(b, t, p, h);
+    }
+  }
+  return out.map((x) => (n ? x / n : 0));
+}
+
+/**
+ * Answer attention of every head of one later layer (A [B, H, T, T]) through head `g` of an earlier layer's
+ * pattern P [B, H, T, T], over the positions t whose token occurred before at p (p + 1 < t).
+ */
+export function answerAttentionFromPatterns(A: ArrayLike<number>, P: ArrayLike<number>, g: number, tokens: ArrayLike<number>, B: number, H: number, T: number): number[] {
+  return meanOverRepeats(tokens, B, H, T, (b, t, p, h) => {
+    const row = ((b * H + h) * T + t) * T;
+    const ans = p + 1;
+    let s = A[row + ans];
+    for (let k = ans + 1; k <= t; k++) s += A[row + k] * P[((b * H + g) * T + k) * T + ans];
+    return s;
+  });
 }
 
 /**
@@ -37,24 +89,10 @@ export interface RepeatHeadScores {
  * [B, T] (any integer ids; the general layout's label tokens are negative, which does not matter here).
  */
 export function scoresFromPattern(A: ArrayLike<number>, tokens: ArrayLike<number>, B: number, H: number, T: number): { prefixMatching: number[]; prevToken: number[] } {
-  const pm = new Array<number>(H).fill(0);
+  const prefixMatching = meanOverRepeats(tokens, B, H, T, (b, t, p, h) => A[((b * H + h) * T + t) * T + p + 1]);
   const pt = new Array<number>(H).fill(0);
-  let nPm = 0;
-  const last = new Map<number, number>();
-  for (let b = 0; b < B; b++) {
-    last.clear();
-    for (let t = 0; t < T; t++) {
-      const tok = tokens[b * T + t];
-      const p = last.get(tok);
-      if (p !== undefined && p + 1 < t) {
-        nPm++;
-        for (let h = 0; h < H; h++) pm[h] += A[((b * H + h) * T + t) * T + p + 1];
-      }
-      if (t >= 1) for (let h = 0; h < H; h++) pt[h] += A[((b * H + h) * T + t) * T + t - 1];
-      last.set(tok, t);
-    }
-  }
-  return { prefixMatching: pm.map((x) => (nPm ? x / nPm : 0)), prevToken: pt.map((x) => x / (B * (T - 1))) };
+  for (let b = 0; b < B; b++) for (let t = 1; t < T; t++) for (let h = 0; h < H; h++) pt[h] += A[((b * H + h) * T + t) * T + t - 1];
+  return { prefixMatching, prevToken: pt.map((x) => x / (B * (T - 1))) };
 }
 
 /** A program that reads every layer's attention pattern on one eval set in the general layout. */
@@ -69,10 +107,18 @@ export function repeatHeadScorer(params: ParamStore, set: EvalSet): () => Repeat
   return () => {
     m.program.forward();
     const out: RepeatHeadScores = { prefixMatching: [], prevToken: [] };
-    for (const site of sites) {
-      const s = scoresFromPattern(m.program.read(site), layout.tokens, set.batch.size, cfg.nHeads, layout.seqLen);
+    const patterns = sites.map((site) => Float64Array.from(m.program.read(site)));
+    const [B, H, T] = [set.batch.size, cfg.nHeads, layout.seqLen];
+    for (const A of patterns) {
+      const s = scoresFromPattern(A, layout.tokens, B, H, T);
       out.prefixMatching.push(s.prefixMatching);
       out.prevToken.push(s.prevToken);
+    }
+    if (cfg.nLayers > 1) {
+      let hop = { layer: 0, head: 0 };
+      for (let l = 0; l < cfg.nLayers - 1; l++) for (let h = 0; h < H; h++) if (out.prevToken[l][h] > out.prevToken[hop.layer][hop.head]) hop = { layer: l, head: h };
+      out.hop = hop;
+      out.answer = patterns.map((A, l) => (l <= hop.layer ? new Array<number>(H).fill(0) : answerAttentionFromPatterns(A, patterns[hop.layer], hop.head, layout.tokens, B, H, T)));
     }
     return out;
   };

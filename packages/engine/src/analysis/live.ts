@@ -5,8 +5,8 @@
  * - head scores of one checkpoint: induction strength of every last-layer head and previous-token scores
  *   of every first-layer head, from the dense-set evaluator (`inductionStrengthCurve` on that one
  *   checkpoint: the same programs and per-head accumulator as every other curve);
- * - attention patterns of one checkpoint: the mean [query][key] pattern of every head of the first and last
- *   layer over the dense set.
+ * - attention patterns of one checkpoint: the mean [query][key] pattern of every head of every layer over
+ *   the dense set (the first and the last on the paper's 2-layer model; the middle ones too on deeper models).
  *
  * Both are of the model under a `LiveClamp`: 'run' applies the run's own intervention spec (a clamped run's
  * scores and patterns are those of the model it trained: clamped patterns as clamped, ablated heads
@@ -77,7 +77,7 @@ export interface LiveAnalysisService {
   info(dir: string): Promise<LiveRunInfo>;
   /** Head scores of the checkpoint file `file` (taken at `seqs` sequences) of the run in `dir`, under `clamp`. */
   headScores(dir: string, seqs: number, file: string, clamp: LiveClamp): Promise<LiveHeadPoint>;
-  /** Mean attention patterns of the first and last layer's heads at the checkpoint file `file`, under `clamp`. */
+  /** Mean attention patterns of every layer's heads at the checkpoint file `file`, under `clamp`. */
   attention(dir: string, file: string, clamp: LiveClamp): Promise<LiveHeadPattern[]>;
   close(): Promise<void>;
 }
@@ -154,15 +154,14 @@ export class LiveAnalysis implements LiveAnalysisService {
     const cfg = ev.params.config;
     const set = ev.set;
     const T = SEQ_LEN;
-    const first = 'blocks.0.attn.pattern';
-    const last = `blocks.${cfg.nLayers - 1}.attn.pattern`;
+    const sites = Array.from({ length: cfg.nLayers }, (_, l) => `blocks.${l}.attn.pattern`);
     // Built once per run and clamp choice on the evaluator's parameter store: loading a checkpoint into the
     // store is all another checkpoint costs. Under the run's spec, the sites read are the final pass's:
     // the patterns the clamped model attends with.
     let m = ctx.patternModels.get(clamp);
     if (!m) {
       const passes = compileInterventions(spec, ev.params, { runsDir: path.dirname(path.resolve(dir)) });
-      m = buildModel(ev.params, { batch: set.batch.size, nItems: set.distribution.items.length, training: false, allPositions: true, passes, keep: [first, last] });
+      m = buildModel(ev.params, { batch: set.batch.size, nItems: set.distribution.items.length, training: false, allPositions: true, passes, keep: sites });
       m.setFeatures(set.distribution.itemFeatures);
       ctx.patternModels.set(clamp, m);
     }
@@ -172,7 +171,7 @@ export class LiveAnalysis implements LiveAnalysisService {
     const n = set.batch.size;
     const H = cfg.nHeads;
     const heads: LiveHeadPattern[] = [];
-    for (const [layer, site] of [[0, first], [cfg.nLayers - 1, last]] as const) {
+    for (const [layer, site] of sites.entries()) {
       const A = m.program.read(site); // [n, H, T, T]
       for (let h = 0; h < H; h++) {
         const pattern = Array.from({ length: T }, () => new Array<number>(T).fill(0));

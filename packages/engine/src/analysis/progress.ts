@@ -30,6 +30,7 @@ import { readSafetensors, type NamedTensor } from '../store/safetensors.js';
 import { loadFeatures } from '../data/load.js';
 import { modelConfigFor } from '../trainSetup.js';
 import type { LossAcc } from './ablation.js';
+import type { HeadLayers } from './heads.js';
 import { DenseEvaluator, denseSet, type DenseSetOptions } from './denseSet.js';
 
 /** Parameters of the checkpoint at `seqs` sequences. */
@@ -105,11 +106,12 @@ export function progressCurve(
   load: CheckpointLoader,
   checkpoints: readonly number[],
   specs: Record<string, unknown>,
-  opts: { heads?: boolean; headsSpec?: unknown; log?: (msg: string) => void } = {},
+  opts: { heads?: boolean; headsSpec?: unknown; layers?: HeadLayers; log?: (msg: string) => void } = {},
 ): ProgressPoint[] {
   const headsSpec = opts.headsSpec ?? {};
+  const hopts = { heads: true, layers: opts.layers };
   for (const s of Object.values(specs)) ev.prepare(s);
-  if (opts.heads) ev.prepare(headsSpec, { heads: true });
+  if (opts.heads) ev.prepare(headsSpec, hopts);
   return checkpoints.map((seqs, k) => {
     ev.loadTensors(load(seqs), `checkpoint ${seqs}`);
     const values: Record<string, LossAcc> = {};
@@ -119,7 +121,7 @@ export function progressCurve(
     }
     const point: ProgressPoint = { seqs, values };
     if (opts.heads) {
-      const r = ev.evaluate(headsSpec, { heads: true });
+      const r = ev.evaluate(headsSpec, hopts);
       point.strength = r.strength;
       point.prevToken = r.prevToken;
       point.prevTokenAtLabels = r.prevTokenAtLabels;
@@ -139,8 +141,9 @@ export function inductionStrengthCurve(
   load: CheckpointLoader,
   checkpoints: readonly number[],
   spec: unknown = {},
+  layers?: HeadLayers,
 ): { seqs: number; strength: number[]; prevToken: number[]; prevTokenAtLabels: number[] }[] {
-  return progressCurve(ev, load, checkpoints, {}, { heads: true, headsSpec: spec }).map((p) => ({
+  return progressCurve(ev, load, checkpoints, {}, { heads: true, headsSpec: spec, layers }).map((p) => ({
     seqs: p.seqs,
     strength: p.strength!,
     prevToken: p.prevToken!,

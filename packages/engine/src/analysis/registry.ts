@@ -11,6 +11,7 @@ import { inductionStrengthCurve, layerToOutputCurve, progressCurve, type Analysi
 import { compositionScores, wiringMatrices } from './wiring.js';
 import type { LiveClamp } from './live.js';
 import { inductionScorer, repeatHeadScorer } from './induction.js';
+import { checkHeadLayers, type HeadLayers } from './heads.js';
 
 export interface AnalysisContext {
   /** Checkpoints of the curve analyses (evenly spaced, `--checkpoints`). */
@@ -22,6 +23,11 @@ export interface AnalysisContext {
    * clamp spec, the model it trained; 'none' the checkpoint unclamped (live.ts's `LiveClamp`).
    */
   clamp?: LiveClamp;
+  /**
+   * The previous-token layer and the later induction layer that `strength` and `wiring` compare (`--layers
+   * l:l'`); absent: the first and the last layer, the paper's.
+   */
+  layers?: HeadLayers;
   log: (msg: string) => void;
 }
 
@@ -62,7 +68,7 @@ export const ANALYSES = {
     inputs: 'curve',
     cost: '1 forward per checkpoint',
     stores: '[{ seqs, strength[h], prevToken[h], prevTokenAtLabels[h] }]',
-    run: (a, c) => inductionStrengthCurve(a.ev, a.load, c.curve),
+    run: (a, c) => inductionStrengthCurve(a.ev, a.load, c.curve, {}, c.layers),
     summarize(r) {
       const pts = r as { seqs: number; strength: number[] }[];
       return pts
@@ -112,7 +118,8 @@ export const ANALYSES = {
     run(a, c) {
       const clamp = c.clamp ?? 'run';
       const spec = clamp === 'run' ? a.clamp : a.ev.parse({});
-      return { matrices: wiringMatrices(a.ev, { log: c.log, base: spec }), composition: compositionScores(a.ev.params), clamp, spec };
+      const layers = c.layers ? { from: c.layers.prevToken, to: c.layers.induction } : {};
+      return { matrices: wiringMatrices(a.ev, { log: c.log, base: spec, ...layers }), composition: compositionScores(a.ev.params, layers), clamp, spec, ...(c.layers && { layers: c.layers }) };
     },
   },
   'layer-output': {
@@ -183,9 +190,14 @@ export function analysisCommand(runDir: string, name: AnalysisName, clamp: LiveC
  * Where analysis `name` of `a` is stored under `clamp`: a clamped run's unclamped wiring is kept beside the
  * clamped one (`wiring-unclamped`); an unclamped run has one model, so one file.
  */
-export function storedAnalysisName(name: string, a: Pick<AnalysisRun, 'clamp'>, clamp: LiveClamp = 'run'): string {
-  return name === 'wiring' && clamp === 'none' && !isEmptySpec(a.clamp) ? WIRING_UNCLAMPED : name;
+export function storedAnalysisName(name: string, a: Pick<AnalysisRun, 'clamp'>, clamp: LiveClamp = 'run', layers?: HeadLayers): string {
+  const base = name === 'wiring' && clamp === 'none' && !isEmptySpec(a.clamp) ? WIRING_UNCLAMPED : name;
+  // Other layers than the paper's are stored beside its result, never over it (strength-L2-L3.json).
+  return layers && LAYERED.has(name) ? `${base}-L${layers.prevToken + 1}-L${layers.induction + 1}` : base;
 }
+
+/** The analyses that take `--layers`. */
+export const LAYERED: ReadonlySet<string> = new Set(['strength', 'wiring']);
 
 /** The stored name of a clamped run's wiring computed unclamped (`opto analyze --what wiring --run-clamp none`). */
 export const WIRING_UNCLAMPED = 'wiring-unclamped';
@@ -195,6 +207,8 @@ export function runAnalysis(name: string, a: AnalysisRun, ctx: AnalysisContext):
   const def = (ANALYSES as Record<string, AnalysisDef>)[name];
   if (!def) throw new Error(`unknown analysis '${name}'; available: ${ANALYSIS_NAMES.join(', ')}`);
   if (ctx.clamp !== undefined && name !== 'wiring') throw new Error(`--run-clamp applies to --what wiring only (got --what ${name})`);
+  if (ctx.layers !== undefined && !LAYERED.has(name)) throw new Error(`--layers applies to --what ${[...LAYERED].join(' and ')} only (got --what ${name})`);
+  if (ctx.layers) checkHeadLayers(ctx.layers, a.ev.params.config.nLayers, '--layers');
   const kind = taskKind(a.config.task);
   const ok = def.tasks ? def.tasks.includes(kind) : isPaperTask(a.config.task);
   if (!ok)

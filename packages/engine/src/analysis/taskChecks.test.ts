@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { MetricRow } from '../store/runDir.js';
-import { scoresFromPattern } from './induction.js';
+import { answerAttentionFromPatterns, scoresFromPattern } from './induction.js';
 import { checkBurstyIcl, checkInductionPhaseChange } from './taskChecks.js';
 
 describe('prefix-matching and previous-token scores', () => {
@@ -28,6 +28,28 @@ describe('prefix-matching and previous-token scores', () => {
     expect(s.prevToken[1]).toBeCloseTo(1 / 5, 12); // only t = 1 looks at t − 1 (token 0)
     expect(s.prevToken[2]).toBeCloseTo(0.5 / 5, 12); // t = 1: half on 0
     expect(s.prefixMatching[2]).toBe(0);
+  });
+
+  it('answer attention: 1 for the shifted induction head through a previous-token head, the direct part for Olsson\'s, 0 without the hop', () => {
+    // a b c d | b c as above; layer-1 pattern P: head 0 previous token, head 1 attends to itself.
+    const T = 6;
+    const H = 3;
+    const tokens = [0, 1, 2, 3, 1, 2];
+    const P = new Float64Array(H * T * T);
+    const A = new Float64Array(H * T * T);
+    for (let t = 0; t < T; t++) {
+      P[(0 * T + t) * T + Math.max(t - 1, 0)] = 1;
+      P[(1 * T + t) * T + t] = 1;
+      A[(0 * T + t) * T + (t === 4 ? 3 : t === 5 ? 4 : t)] = 1; // shifted: attends p + 2 (answer p + 1 one back)
+      A[(1 * T + t) * T + (t === 4 ? 2 : t === 5 ? 3 : 0)] = 1; // Olsson's: attends p + 1
+      A[(2 * T + t) * T + 0] = 1; // first token only
+    }
+    // Independent check by hand: at t = 4 (b, earlier at 1, answer 2) head 0 attends 3, whose previous token is 2.
+    expect(answerAttentionFromPatterns(A, P, 0, tokens, 1, H, T)).toEqual([1, 1, 0]);
+    // Through a head that copies nothing from p + 1 only the direct part counts.
+    expect(answerAttentionFromPatterns(A, P, 1, tokens, 1, H, T)).toEqual([0, 1, 0]);
+    // The shifted head's prefix-matching score is 0: the measure the check used to judge it by.
+    expect(scoresFromPattern(A, tokens, 1, H, T).prefixMatching).toEqual([0, 1, 0]);
   });
 });
 
@@ -59,6 +81,14 @@ describe('the phase-change check (Olsson et al.)', () => {
     const heads = (pm: number) => ({ prefixMatching: [[0, 0], [0.1, pm]], prevToken: [[0.9, 0], [0, 0]] });
     expect(checkInductionPhaseChange(r, n, m, heads(0.8))[3].ok).toBe(true);
     expect(checkInductionPhaseChange(r, n, m, heads(0.3))[3].ok).toBe(false);
+    // The shifted circuit: no prefix matching, the answer reached through the previous-token head.
+    const shifted = (ans: number, pt = 0.9) => ({ prefixMatching: [[0, 0], [0.05, 0.02]], prevToken: [[pt, 0], [0, 0]], answer: [[0, 0], [0.1, ans]], hop: { layer: 0, head: 0 } });
+    expect(checkInductionPhaseChange(r, n, m, shifted(0.9))[3]).toMatchObject({ ok: true, measured: expect.stringContaining('L2H1 0.900') });
+    expect(checkInductionPhaseChange(r, n, m, shifted(0.3))[3].ok).toBe(false);
+    expect(checkInductionPhaseChange(r, n, m, shifted(0.9, 0.3))[3].ok).toBe(false);
+    // Three layers: the previous-token head in layer 2 (index 1), the induction head in layer 3.
+    const three = { prefixMatching: [[0, 0], [0, 0], [0, 0.1]], prevToken: [[0.2, 0], [0, 0.8], [0, 0]], answer: [[0, 0], [0, 0], [0.7, 0.1]], hop: { layer: 1, head: 1 } };
+    expect(checkInductionPhaseChange(r, n, m, three)[3]).toMatchObject({ ok: true, measured: expect.stringMatching(/L2H1 0\.800.*L3H0 0\.700/) });
   });
 });
 

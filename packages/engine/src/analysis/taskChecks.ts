@@ -6,7 +6,9 @@
  * Olsson et al. 2022 (`olsson-induction`): on repeated random tokens, a 2-layer attention-only model's
  * loss sits on a plateau at the level of "the answer is one of the tokens in context" (≈ ln(n − m)), then
  * drops abruptly to near 0 as induction heads form, and the drop is the induction score's rise; the heads
- * behind it are a previous-token head in layer 1 and a prefix-matching head in layer 2.
+ * behind it are a previous-token head in an earlier layer and, in a later one, a head whose query attention
+ * reaches the answer's token, directly (Olsson's prefix matching) or through that previous-token head (the
+ * circuit shifted by one that the 2-layer model learns here; analysis/induction.ts "answer attention").
  *
  * Chan et al. 2022, Reddy 2023 (`bursty-icl`, `nonbursty-icl`): in-context learning on held-out classes
  * appears when the training data is bursty and not when it is not, although the non-bursty model does
@@ -41,6 +43,9 @@ export interface InductionHeads {
   /** [layer][head] at the final checkpoint (analysis/induction.ts). */
   prefixMatching: number[][];
   prevToken: number[][];
+  /** [layer][head] answer attention through `hop`, the best previous-token head outside the last layer. */
+  answer?: number[][];
+  hop?: { layer: number; head: number };
 }
 
 /**
@@ -82,13 +87,18 @@ export function checkInductionPhaseChange(rows: readonly MetricRow[], n: number,
   });
   if (heads) {
     const L = heads.prefixMatching.length;
-    const best = (m2: number[][], l: number) => m2[l].reduce((b, x, h) => (x > b.x ? { x, h } : b), { x: -Infinity, h: -1 });
-    const pt = best(heads.prevToken, 0);
-    const pm = best(heads.prefixMatching, L - 1);
+    const best = (m2: number[][], layers: number[]) =>
+      layers.reduce((b, l) => m2[l].reduce((bb, x, h) => (x > bb.x ? { x, l, h } : bb), b), { x: -Infinity, l: -1, h: -1 });
+    const range = (a: number, b: number) => Array.from({ length: Math.max(0, b - a) }, (_, i) => a + i);
+    const pt = heads.hop ? { x: heads.prevToken[heads.hop.layer][heads.hop.head], l: heads.hop.layer, h: heads.hop.head } : best(heads.prevToken, range(0, L - 1));
+    const later = range(pt.l + 1, L);
+    const pm = best(heads.prefixMatching, later);
+    const ans = heads.answer ? best(heads.answer, later) : pm;
+    const name = (b: { l: number; h: number }) => `L${b.l + 1}H${b.h}`;
     out.push({
-      claim: `mechanism: a layer-1 previous-token head and a layer-${L} prefix-matching (induction) head, each scoring ≥ ${B.head} at the end`,
-      ok: pt.x >= B.head && pm.x >= B.head,
-      measured: `best previous-token head L1H${pt.h} ${f3(pt.x)}; best prefix-matching head L${L}H${pm.h} ${f3(pm.x)}`,
+      claim: `mechanism: a previous-token head and, in a later layer, an induction head whose query attention reaches the answer's token (directly or through that previous-token head), each scoring ≥ ${B.head} at the end`,
+      ok: pt.x >= B.head && ans.x >= B.head,
+      measured: `best previous-token head ${name(pt)} ${f3(pt.x)}; best answer attention ${name(ans)} ${f3(ans.x)}${heads.answer ? ` (prefix matching, the direct part alone: best ${name(pm)} ${f3(pm.x)})` : ''}`,
     });
   }
   return out;

@@ -8,6 +8,30 @@ const d = CFG.dModel;
 const D = d / H;
 const LIVE_L1 = 2;
 
+describe('wiring between any two layers (issue 23): layer 1 → layer 2 of a 3-layer model', () => {
+  // Layer 1's heads are dead (W_O columns 0) except LIVE_L1; layer 0's are all alive.
+  const p = randomParams(32, 0.6, { ...CFG, nLayers: 3 });
+  const ed = editor(p);
+  for (let j = 0; j < H; j++) if (j !== LIVE_L1) for (let r = 0; r < d; r++) for (let b = 0; b < D; b++) ed.set('blocks.1.attn.out.weight', r * d + j * D + b, 0);
+  ed.commit();
+  const ev = evaluatorFor(p, { size: 100, seed: 0 });
+
+  it('ablating a dead head of the writer layer changes nothing; ablating the live one does', () => {
+    const w = wiringMatrices(ev, { from: 1, to: 2 });
+    for (let i = 0; i < H; i++) for (let j = 0; j < H; j++) if (j !== LIVE_L1) expect([w.Mpv[i][j], w.Mpp[i][j]]).toEqual([0, 0]);
+    expect(w.Mpv.some((row) => row[LIVE_L1] !== 0) || w.Mpp.some((row) => row[LIVE_L1] !== 0)).toBe(true);
+    // Composition with the dead heads' zero W_O is exactly 0.
+    const c = compositionScores(p, { from: 1, to: 2 });
+    expect(c.k[0].filter((_, j) => j !== LIVE_L1)).toEqual(new Array(H - 1).fill(0));
+    expect(c.k[0][LIVE_L1]).toBeGreaterThan(0);
+  });
+
+  it('refuses layers the model lacks or in the wrong order, naming the field', () => {
+    expect(() => wiringMatrices(ev, { from: 2, to: 1 })).toThrow('wiring.to: layer 1 must come after the writer layer wiring.from 2');
+    expect(() => compositionScores(p, { from: 0, to: 3 })).toThrow('wiring.to: layer 3 out of range (the model has layers 0..2)');
+  });
+});
+
 describe('wiring matrices (spec 5.6)', () => {
   // Random model whose first-layer heads are all dead (W_O columns 0) except LIVE_L1.
   const p = randomParams(31, 0.6);

@@ -19,6 +19,8 @@
  *   ‖W_O^(j) W_X^(i)‖_F / (‖W_O^(j)‖_F ‖W_X^(i)‖_F) in [0, 1].
  * - Table 1 (`groupAblations`): ablate a group of first-layer heads with all last-layer heads active,
  *   with pattern- and with value-preservation.
+ * - Any two layers (issue 23): `from` (the writers, default the first layer) and `to` (the readers, default
+ *   the last), `from` < `to`, in every function here; the paper's model has only 0 → 1.
  * Evaluated on the `DenseEvaluator`'s set: 8 + 4·64 = 264 manipulated evaluations for the paper's model.
  */
 import type { ParamStore } from '../params.js';
@@ -34,11 +36,19 @@ export interface WiringMatrices {
   Npp: number[][];
 }
 
-export function wiringMatrices(ev: DenseEvaluator, opts: { log?: (msg: string) => void; base?: unknown } = {}): WiringMatrices {
+/** The writer and reader layers of a wiring analysis, checked against the model (one line naming the field). */
+export function wiringLayers(nLayers: number, opts: { from?: number; to?: number }): { from: number; to: number } {
+  const l = { from: opts.from ?? 0, to: opts.to ?? nLayers - 1 };
+  for (const k of ['from', 'to'] as const)
+    if (!Number.isInteger(l[k]) || l[k] < 0 || l[k] >= nLayers) throw new Error(`wiring.${k}: layer ${l[k]} out of range (the model has layers 0..${nLayers - 1})`);
+  if (l.to <= l.from) throw new Error(`wiring.to: layer ${l.to} must come after the writer layer wiring.from ${l.from}`);
+  return l;
+}
+
+export function wiringMatrices(ev: DenseEvaluator, opts: { log?: (msg: string) => void; base?: unknown; from?: number; to?: number } = {}): WiringMatrices {
   const cfg = ev.params.config;
   const H = cfg.nHeads;
-  const last = cfg.nLayers - 1;
-  const first = 0;
+  const { from: first, to: last } = wiringLayers(cfg.nLayers, opts);
   const baseline: number[] = [];
   const grid = () => Array.from({ length: H }, () => new Array<number>(H).fill(0));
   const out = { baseline, Mpv: grid(), Mpp: grid(), Npv: grid(), Npp: grid() };
@@ -72,8 +82,7 @@ export function compositionScores(params: ParamStore, opts: { from?: number; to?
   const d = cfg.dModel;
   const H = cfg.nHeads;
   const D = d / H;
-  const from = opts.from ?? 0;
-  const to = opts.to ?? cfg.nLayers - 1;
+  const { from, to } = wiringLayers(cfg.nLayers, opts);
   const all = params.readBlock('values');
   const tensor = (name: string) => {
     const e = params.get(name);
@@ -116,10 +125,12 @@ export interface GroupAblationRow {
 }
 
 /** App. Table 1: accuracy with each group of first-layer heads ablated (all last-layer heads active). */
-export function groupAblations(ev: DenseEvaluator, groups: readonly (readonly number[])[], opts: { base?: unknown } = {}): GroupAblationRow[] {
+export function groupAblations(ev: DenseEvaluator, groups: readonly (readonly number[])[], opts: { base?: unknown; layer?: number } = {}): GroupAblationRow[] {
   const on = { base: opts.base };
+  const layer = opts.layer ?? 0;
+  if (!Number.isInteger(layer) || layer < 0 || layer >= ev.params.config.nLayers) throw new Error(`groupAblations.layer: layer ${layer} out of range (the model has layers 0..${ev.params.config.nLayers - 1})`);
   return groups.map((g) => {
-    const ablate = g.map((j) => `0:${j}`);
+    const ablate = g.map((j) => `${layer}:${j}`);
     return {
       heads: [...g],
       patternPreserving: ev.evaluate({ ablate, preserve: { patterns: true, values: false } }, on).acc,

@@ -28,13 +28,15 @@ export interface PassOptions {
    * the final pass and in the clean pass that preservation reads. Absent or empty: the bare model.
    */
   base?: InterventionSpec;
+  /** The task's positions (data/tasks/positions.ts) the clamps build their masks from; absent: few-shot by length. */
+  positions?: CompileEnv['positions'];
 }
 
 const BLOCK_SITE = /^blocks\.(\d+)\.(.+)$/;
 
 /** Passes for `spec` on the model with parameters `params` (donors load on the same backend), on `opts.base` if given. */
 export function compilePasses(spec: InterventionSpec, params: ParamStore, opts: PassOptions = {}): PassPlan[] {
-  const env: CompileEnv = { params, loadDonor: opts.loadDonor };
+  const env: CompileEnv = { params, loadDonor: opts.loadDonor, positions: opts.positions };
   if (!opts.base || isEmptySpec(opts.base)) {
     if (!activeClamps(spec).length) return [{ name: '' }];
     return assemble(compileEach(spec, env));

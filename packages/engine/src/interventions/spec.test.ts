@@ -105,7 +105,7 @@ describe('intervention spec: bad specs get one line naming the field', () => {
     expect(errorOf({ preserve: { patterns: true }, match: { heads: ['1:3'] } })).toMatch(/^interventions\.preserve\.patterns: contradicts match/);
     expect(errorOf({ perfectLayer1: true, preserve: { patterns: true } })).toMatch(/^interventions\.perfectLayer1: contradicts preserve\.patterns/);
     // Different heads of one layer do not contradict.
-    expect(() => parseInterventionSpec({ prevToken: { heads: ['1:2'] }, match: { heads: ['1:3'] } }, MODEL)).not.toThrow();
+    expect(() => parseInterventionSpec({ prevToken: { heads: ['1:2'] }, uniformAttention: { heads: ['1:3'] } }, MODEL)).not.toThrow();
   });
 
   it('clamps inside the layers a graft or perfectLayer1 replaces', () => {

@@ -24,6 +24,7 @@ import { z } from 'zod';
 import { InterventionError, type HeadUse, type ModelShape, type ValidateContext } from './clamps/clamp.js';
 import { CLAMPS, type AnyClamp } from './clamps/index.js';
 import { parseHead } from './heads.js';
+import type { TaskPositions } from '../data/tasks/positions.js';
 
 export { InterventionError } from './clamps/clamp.js';
 export { ablateAllBut, headKey, headLabel, keepOnlyHead, parseHead, parseHeadRef, type Head } from './heads.js';
@@ -109,6 +110,17 @@ export function validateSpec(s: InterventionSpec, model: ModelShape, where = 'in
       if (r.setsLaterPatterns && (u.writes === 'pattern' || u.writes === 'scores')) fail(u.owner, `contradicts ${r.field}: both set the attention pattern of head "${u.ref}"`);
     }
   }
+}
+
+/**
+ * The per-clamp task checks: for each active clamp that cannot apply on the task at `positions`, its
+ * field and what the task lacks (config.ts reports them as config issues).
+ */
+export function taskClampIssues(s: InterventionSpec, positions: TaskPositions): [string, string][] {
+  return activeClamps(s).flatMap(({ clamp, value }) => {
+    const issue = (clamp.taskIssue as ((v: unknown, p: TaskPositions) => string | null) | undefined)?.(value, positions);
+    return issue ? [[clamp.key, issue] as [string, string]] : [];
+  });
 }
 
 /** Parse (zod) and validate a spec; throws one line naming the field at fault. */

@@ -5,7 +5,13 @@
  */
 import type { Backend, Buf } from '../backend.js';
 import { createReferenceBackend } from '../backends/reference.js';
-import type { SequenceBatch } from '../data/types.js';
+import { allocLayoutBatch, type Distribution, type FeatureSource, type SequenceBatch } from '../data/types.js';
+import { burstyOf, repeatOf, taskKind, type TaskSelection } from '../data/tasks/schema.js';
+import { taskPositions } from '../data/tasks/positions.js';
+import { burstyTrainDistribution } from '../data/tasks/bursty.js';
+import { kShotDistribution } from '../data/tasks/kShot.js';
+import { repeatTrainDistribution } from '../data/tasks/repeatTokens.js';
+import { range } from '../data/tasks/layout.js';
 import { buildModel, type ModelProgram, type PassPlan } from '../model.js';
 import { DEFAULT_MODEL, ParamStore, type ModelConfig } from '../params.js';
 import { Rng } from '../rng.js';
@@ -40,9 +46,27 @@ export function cloneParams(p: ParamStore, be: Backend): ParamStore {
   return q;
 }
 
-/** The passes of a spec on these parameters (parsed and validated like a run's config). */
-export function passesFor(spec: InterventionSpecInput, params: ParamStore): PassPlan[] {
-  return compileInterventions(parseInterventionSpec(spec, params.config), params);
+/** The passes of a spec on these parameters (parsed and validated like a run's config), on `task`'s positions. */
+export function passesFor(spec: InterventionSpecInput, params: ParamStore, task?: TaskSelection): PassPlan[] {
+  return compileInterventions(parseInterventionSpec(spec, params.config), params, task && { positions: taskPositions(task) });
+}
+
+/**
+ * The training distribution of a task beyond the paper's on a small random feature table (8 classes, one
+ * exemplar each): the task's own sampler, so a rig's batches have the task's real layout.
+ */
+export function rigTaskDistribution(task: TaskSelection, cfg: ModelConfig, seed: number): Distribution & { seqLen: number } {
+  const rng = new Rng(seed);
+  const nClasses = 8;
+  const features: FeatureSource = { nClasses, nExemplars: 1, dim: cfg.featureDim, data: Float32Array.from({ length: nClasses * cfg.featureDim }, () => rng.normal()), description: 'rig' };
+  switch (taskKind(task)) {
+    case 'fewShot':
+      return kShotDistribution('train', features, range(0, nClasses), range(0, 1), task.shots ?? 2, cfg.numLabels);
+    case 'bursty':
+      return burstyTrainDistribution(burstyOf(task), features, cfg.numLabels);
+    case 'repeatTokens':
+      return repeatTrainDistribution(repeatOf(task), cfg.numLabels, cfg.featureDim);
+  }
 }
 
 export interface RigOptions {
@@ -64,10 +88,14 @@ export interface RigOptions {
   /** Sites of the final pass replaced by constants (written with `setConstant` before a forward). */
   constants?: string[];
   features?: Float32Array;
+  /** Train on a task beyond the paper's (its sampler's batches and positions; `nItems`/`features` come from it). */
+  task?: TaskSelection;
 }
 
 export interface Rig {
   be: Backend;
+  /** The task the rig samples (absent: the paper's 5-token batches). */
+  task?: TaskSelection;
   cfg: ModelConfig;
   params: ParamStore;
   model: ModelProgram;
@@ -90,11 +118,13 @@ export function makeRig(o: RigOptions = {}): Rig {
   const cfg = o.params?.config ?? o.cfg ?? TINY;
   const params = o.params ?? randomParams(be, cfg, o.paramSeed ?? 1);
   const B = o.B ?? 3;
-  const nItems = o.nItems ?? 5;
   const rng = new Rng(o.dataSeed ?? 7);
-  const features = o.features ?? Float32Array.from({ length: nItems * cfg.featureDim }, () => rng.normal());
+  const dist = o.task && rigTaskDistribution(o.task, cfg, (o.dataSeed ?? 7) + 1000);
+  const nItems = dist ? dist.items.length : (o.nItems ?? 5);
+  // A twin passes its rig's features; a fresh task rig takes its distribution's item table.
+  const features = o.features ?? (dist ? dist.itemFeatures : Float32Array.from({ length: nItems * cfg.featureDim }, () => rng.normal()));
   const constBufs = new Map<string, Buf>();
-  let passes = o.passes ?? (o.spec ? passesFor(o.spec, params) : undefined);
+  let passes = o.passes ?? (o.spec ? passesFor(o.spec, params, o.task) : undefined);
   if (o.constants?.length) {
     const base = passes ?? [{ name: '' }];
     const fin = base[base.length - 1];
@@ -112,11 +142,18 @@ export function makeRig(o: RigOptions = {}): Rig {
       },
     ];
   }
-  const model = buildModel(params, { batch: B, nItems, training: o.training ?? true, allPositions: o.allPositions, passes, keep: o.keep });
+  const model = buildModel(params, { batch: B, seqLen: dist?.seqLen, nItems, training: o.training ?? true, allPositions: o.allPositions, passes, keep: o.keep });
   model.setFeatures(features);
-  const nextBatch = () => conformanceBatch(B, nItems, cfg.numLabels, rng);
+  const nextBatch = dist
+    ? () => {
+        const sb = allocLayoutBatch(B, dist.seqLen);
+        dist.sample(rng, sb);
+        return sb;
+      }
+    : () => conformanceBatch(B, nItems, cfg.numLabels, rng);
   const rig: Rig = {
     be,
+    task: o.task,
     cfg,
     params,
     model,
@@ -150,8 +187,8 @@ export function makeRig(o: RigOptions = {}): Rig {
 }
 
 /** Another program over the same parameters, features and current batch as `rig` (a clean twin, ...). */
-export function twin(rig: Rig, o: Omit<RigOptions, 'params' | 'B' | 'nItems' | 'features' | 'be' | 'cfg'> = {}): Rig {
-  const t = makeRig({ ...o, be: rig.be, params: rig.params, B: rig.batch.size, nItems: rig.model.nItems, features: rig.features });
+export function twin(rig: Rig, o: Omit<RigOptions, 'params' | 'B' | 'nItems' | 'features' | 'be' | 'cfg' | 'task'> = {}): Rig {
+  const t = makeRig({ ...o, be: rig.be, params: rig.params, B: rig.batch.size, nItems: rig.model.nItems, features: rig.features, task: rig.task });
   t.setBatch(rig.batch);
   return t;
 }

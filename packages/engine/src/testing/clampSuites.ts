@@ -21,7 +21,7 @@ export function expectRows(spec: InterventionSpecInput, site: string, want: (b: 
   const clean = twin(rig, opts);
   clean.forward();
   const [A0, A] = [clean.read(site), rig.read(site)];
-  const [B, H, T] = [rig.batch.size, rig.cfg.nHeads, 5];
+  const [B, H, T] = [rig.batch.size, rig.cfg.nHeads, rig.batch.layout?.seqLen ?? 5];
   for (let b = 0; b < B; b++)
     for (let h = 0; h < H; h++)
       for (let t = 0; t < T; t++) {

@@ -14,8 +14,8 @@ export const features: FeatureSource = syntheticFeatures({ seed: 0, nClasses: 20
 export const task: Task = buildTask({ ...defaultTaskConfig(), classSplit: [6, 4, 10] }, features);
 export const CFG: ModelConfig = { ...DEFAULT_MODEL, featureDim: 16 };
 
-export function randomParams(seed: number, scale = 0.5): ParamStore {
-  const p = new ParamStore(createWasmBackend(), CFG);
+export function randomParams(seed: number, scale = 0.5, cfg: ModelConfig = CFG): ParamStore {
+  const p = new ParamStore(createWasmBackend(), cfg);
   const rng = new Rng(seed);
   const host = new Float64Array(p.total);
   for (const e of p.list()) {

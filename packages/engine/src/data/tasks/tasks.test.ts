@@ -217,7 +217,8 @@ describe('task selection', () => {
       [{ task: { repeat: { prefixLength: 8 } } }, /^config: task\.repeat: set, but task\.kind is 'fewShot'/],
       [{ task: { shots: 6 } }, /^config: task\.shots: 6 pairs need 6 distinct labels, task\.numLabels is 5/],
       [{ task: { kind: 'bursty', shots: 3 } }, /^config: task\.shots: applies to task\.kind 'fewShot' only/],
-      [{ task: { kind: 'repeatTokens', numLabels: 20 }, interventions: { ablate: ['1:3'] } }, /^config: interventions: clamps need the paper's 5-token few-shot task/],
+      // Clamps apply on every task; only one a task cannot serve is refused, with what the task lacks.
+      [{ task: { kind: 'repeatTokens', numLabels: 20 }, interventions: { ablate: ['1:3'], featureMatch: { heads: ['1:2'] } } }, /^config: interventions\.featureMatch: needs exemplar features to compare with the query; repeatTokens \(16 \+ 1 tokens\) has none/],
     ];
     for (const [cfg, re] of bad) expect(() => parseRunConfig(cfg)).toThrow(re);
     expect(() => taskData(sel({ kind: 'bursty', bursty: { trainClasses: 1600, holdoutClasses: 100 } }), task, features, 1, 10)).toThrow(

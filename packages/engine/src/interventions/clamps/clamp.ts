@@ -12,6 +12,7 @@
  */
 import type { z } from 'zod';
 import type { Buf } from '../../backend.js';
+import { fewShotPositions, type TaskPositions } from '../../data/tasks/positions.js';
 import type { Value } from '../../graph.js';
 import type { PassContext, PassPlan } from '../../model.js';
 import * as op from '../../ops.js';
@@ -58,6 +59,8 @@ export interface ValidateContext {
 export interface CompileEnv {
   /** The trained model's parameters (donors load on the same backend). */
   params: ParamStore;
+  /** Where the task's query, candidates and exemplars sit; absent: the few-shot layout of the pass's length. */
+  positions?: TaskPositions;
   /** Loads a graft donor (Node only; `compile.ts` supplies it). */
   loadDonor?: (checkpoint: string, params: ParamStore) => ParamStore;
 }
@@ -109,9 +112,12 @@ export interface ClampFlag {
 export type FormField =
   /** A checkbox per head of every layer, one row per layer (the value is a list of refs). */
   | { kind: 'headsPerLayer'; label: string; title: string }
-  /** Checkboxes for the heads of one layer, stored at `<key>.heads`, with optional number fields. */
+  /**
+   * Checkboxes for the heads of every layer, `layer` (where the clamp usually sits) first, stored at
+   * `<key>.heads`, with optional number fields.
+   */
   | { kind: 'heads'; layer: 'first' | 'last'; label: string; title: string; numbers?: FormNumber[] }
-  /** One head of the last layer, or off, stored at `<key>.head`. */
+  /** One head of any layer (the last first), or off, stored at `<key>.head`. */
   | { kind: 'head'; layer: 'last'; label: string; title: string }
   /** A checkbox: the value is `true` or absent. */
   | { kind: 'switch'; label: string; title: string }
@@ -158,6 +164,8 @@ export interface Clamp<K extends string = string, S extends z.ZodTypeAny = z.Zod
   writesAllPatterns?(value: z.output<S>): string | null;
   replaces?(value: z.output<S>): Replacement | null;
   validate?(value: z.output<S>, v: ValidateContext): void;
+  /** What the task lacks for this clamp to apply (one line), or null: the per-clamp task check of config.ts. */
+  taskIssue?(value: z.output<S>, positions: TaskPositions): string | null;
   compile(value: z.output<S>, env: CompileEnv): Compiled;
   flags: readonly ClampFlag[];
   form: FormField;
@@ -204,6 +212,31 @@ export function attnDims(v: Value) {
 export function attnIndex(v: Value): (i: number) => { head: number; t: number; j: number } {
   const { H, Tq, T, qPos0 } = attnDims(v);
   return (i) => ({ head: Math.floor(i / (Tq * T)) % H, t: qPos0 + (Math.floor(i / T) % Tq), j: i % T });
+}
+
+/**
+ * The task positions a hook uses on a pass of T tokens: the compile environment's, or the few-shot layout
+ * of T tokens (the paper's when T = 5) when none was given.
+ */
+export function positionsFor(env: CompileEnv, T: number): TaskPositions {
+  const p = env.positions ?? fewShotPositions(T);
+  if (p.seqLen !== T) throw new InterventionError(`clamps compiled for ${p.name} (${p.seqLen} tokens) run on ${T}-token sequences`);
+  return p;
+}
+
+/**
+ * The rule of the two-step circuit: a clamp that reads what a previous-token clamp wrote (the match) must sit
+ * in a later layer than every previous-token clamp's head. `field` and `heads` are the reader's.
+ */
+export function checkAfterPrevToken(field: string, heads: readonly string[], v: ValidateContext): void {
+  const writers = (['prevToken', 'prevTokenLabels'] as const).flatMap((k) => ((v.spec[k] as { heads?: string[] } | undefined)?.heads ?? []).map((ref, i) => ({ at: `${k}.heads[${i}]`, ref })));
+  if (!writers.length) return;
+  const latest = writers.reduce((a, w) => (parseHead(w.ref).layer > parseHead(a.ref).layer ? w : a));
+  const pl = parseHead(latest.ref).layer;
+  heads.forEach((ref, i) => {
+    const l = parseHead(ref).layer;
+    if (l <= pl) v.fail(`${field}.heads[${i}]`, `head "${ref}" is in layer ${l}, not after the previous-token clamp's layer ${pl} (${latest.at} "${latest.ref}"); the match reads what the previous-token head wrote, so it must sit in a later layer`);
+  });
 }
 
 /** The heads of `refs` in `layer`, as head indices. */

@@ -1,31 +1,36 @@
 /**
- * 4.5 match (induction) clamp: the query row of the listed heads becomes [0, w1, 0, w2, 0] with w_j = s
- * if label j is the target, else 1 − s. Batch-dependent (it uses the ground truth), refreshed per batch.
+ * 4.5 match (induction) clamp: the query row of the listed heads attends to the candidates (the label
+ * tokens; on repeated tokens the prefix tokens) only: weight s shared by those carrying the target label,
+ * 1 − s by the others. On the paper's task that is [0, w1, 0, w2, 0] with w_j = s if label j is the target,
+ * else 1 − s. Where every candidate carries the target they share 1; where none does (a bursty context
+ * without the query's class) the row is uniform over the candidates: the clamp then carries no answer.
+ * Batch-dependent (it uses the ground truth), refreshed per batch.
  */
 import { z } from 'zod';
+import { candidateLabels, type TaskPositions } from '../../data/tasks/positions.js';
 import type { SequenceBatch } from '../../data/types.js';
 import type { Value } from '../../graph.js';
-import { QUERY_POS, type PassContext } from '../../model.js';
+import type { PassContext } from '../../model.js';
 import * as op from '../../ops.js';
 import { headRef, strength } from '../heads.js';
-import { attnDims, constant, defineClamp, headsHook, listUses, mask, STAGE } from './clamp.js';
+import { attnDims, checkAfterPrevToken, constant, defineClamp, headsHook, listUses, mask, positionsFor, STAGE } from './clamp.js';
 
 /**
- * Pattern `A` whose query row of heads `hs` is [0, w1, 0, w2, 0]: attention to the two label tokens only,
- * with per-sequence weights from `weights(batch, b)`, refreshed with every batch.
+ * Pattern `A` whose query row of heads `hs` attends to the candidate positions of `pos` only, with
+ * per-sequence weights `weights(batch, b, out)` (one per candidate), refreshed with every batch.
  */
-export function labelAttention(ctx: PassContext, A: Value, hs: Set<number>, weights: (sb: SequenceBatch, b: number) => [number, number]): Value {
+export function labelAttention(ctx: PassContext, A: Value, hs: Set<number>, pos: TaskPositions, weights: (sb: SequenceBatch, b: number, out: Float64Array) => void): Value {
   const { B, H, Tq, T, qPos0 } = attnDims(A);
-  const row = QUERY_POS - qPos0;
+  const row = pos.query - qPos0;
   const c = constant(ctx, A.shape);
   const host = new Float64Array(A.size);
+  const w = new Float64Array(pos.candidates.length);
   ctx.onBatch((sb) => {
     for (let b = 0; b < B; b++) {
-      const [w1, w2] = weights(sb, b);
+      weights(sb, b, w);
       for (const h of hs) {
         const o = ((b * H + h) * Tq + row) * T;
-        host[o + 1] = w1;
-        host[o + 3] = w2;
+        pos.candidates.forEach((j, i) => (host[o + j] = w[i]));
       }
     }
     ctx.g.be.write(c.buf, host);
@@ -33,21 +38,33 @@ export function labelAttention(ctx: PassContext, A: Value, hs: Set<number>, weig
   return op.where(ctx.g, mask(ctx, A.size, (i) => hs.has(Math.floor(i / (Tq * T)) % H) && Math.floor(i / T) % Tq === row), c.value, A);
 }
 
+/** The match weights of one sequence: s shared by the candidates carrying `target`, 1 − s by the rest. */
+export function matchWeights(labels: ArrayLike<number>, target: number, s: number, out: Float64Array): Float64Array {
+  let hit = 0;
+  for (let i = 0; i < labels.length; i++) if (labels[i] === target) hit++;
+  const miss = labels.length - hit;
+  for (let i = 0; i < labels.length; i++) out[i] = hit === 0 ? 1 / labels.length : labels[i] === target ? (miss === 0 ? 1 / hit : s / hit) : (1 - s) / miss;
+  return out;
+}
+
 export const match = defineClamp({
   key: 'match',
   order: STAGE.pattern + 20,
   section: '4.5',
-  summary: "match (induction) clamp: the query attends to the matching label with weight s and to the other with 1−s",
+  summary: 'match (induction) clamp: the query attends to the candidates carrying the target with weight s and to the others with 1−s',
   label: 'match clamp',
   schema: z.object({ heads: z.array(headRef).min(1), strength: strength.default(1) }).strict().optional(),
   sites: ['blocks.*.attn.pattern (query row)'],
   active: (v) => !!v,
   heads: (v) => (v ? listUses('match', v.heads, 'pattern') : []),
-  compile(v) {
+  validate: (v, c) => checkAfterPrevToken('match', v!.heads, c),
+  compile(v, env) {
     const s = v!.strength;
-    return headsHook(v!.heads, 'attn.pattern', (hs, A, ctx) =>
-      labelAttention(ctx, A, hs, (sb, b) => [sb.contextLabel[2 * b] === sb.target[b] ? s : 1 - s, sb.contextLabel[2 * b + 1] === sb.target[b] ? s : 1 - s]),
-    );
+    return headsHook(v!.heads, 'attn.pattern', (hs, A, ctx) => {
+      const pos = positionsFor(env, ctx.inputs.T);
+      const labels = new Int32Array(pos.candidates.length);
+      return labelAttention(ctx, A, hs, pos, (sb, b, out) => matchWeights(candidateLabels(pos, sb, b, labels), sb.target[b], s, out));
+    });
   },
   flags: [{ flag: '--match <heads[@s]>', aliases: ['--ih-clamp'], help: 'match (induction) clamp on the query row (4.5), e.g. 1:3@0.75', arg: 'headsAt', set: (v, s) => ({ ...s, match: v }) }],
   form: {

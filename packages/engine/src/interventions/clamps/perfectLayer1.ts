@@ -1,6 +1,7 @@
 /**
  * 4.7 perfect Layer 1: a `shifted` pass whose layer-0 output is the shifted embedding [E0, E0, E1, E2, E4]
- * (label tokens see the preceding exemplar) gives the layer-1 patterns; the final pass has layer-0 output
+ * (label tokens see the preceding exemplar; on any task every position t ≥ 1 but the query sees token
+ * t − 1: the perfect previous-token layer, and the query keeps its own token to match with) gives the layer-1 patterns; the final pass has layer-0 output
  * E and those patterns. With perfectCopy, the logits come from the shifted pass's scores (4.8).
  */
 import { z } from 'zod';
@@ -13,9 +14,9 @@ export const SHIFTED_PASS = 'shifted';
 
 function shiftedEmbedding(ctx: PassContext): Value {
   const { B, T } = ctx.inputs;
-  const shift = [0, 0, 1, 2, 4];
+  const shift = (t: number) => (t === 0 || t === T - 1 ? t : t - 1); // [0, 0, 1, 2, 4] for the paper's T = 5
   const idx = ctx.g.be.allocI32(B * T);
-  ctx.g.be.write(idx, Int32Array.from({ length: B * T }, (_, i) => Math.floor(i / T) * T + shift[i % T]));
+  ctx.g.be.write(idx, Int32Array.from({ length: B * T }, (_, i) => Math.floor(i / T) * T + shift(i % T)));
   return op.gatherRows(ctx.g, ctx.current('embed'), idx, B * T);
 }
 
