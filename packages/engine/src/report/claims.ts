@@ -107,8 +107,8 @@ function missingResult(c: ClaimDef, e: Evidence, runsDir: string, headsFromMain:
       continue;
     }
     if (run?.status === 'finished') {
-      // The run is there; only its analyses are not (gathered with analyses off).
-      reasons.push(`the analyses of ${run.id} were skipped (--no-analyses)`);
+      // The run is there; only its analyses are not (gathered with analyses off, or only the stored ones read).
+      reasons.push(e.analyses === 'stored' ? `the analyses of ${run.id} are not stored yet (opto report computes and stores them)` : `the analyses of ${run.id} were skipped (--no-analyses)`);
       commands.add(`opto report --runs ${runsDir}${dataFlags(e.data)}`);
       continue;
     }
