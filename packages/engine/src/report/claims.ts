@@ -78,6 +78,12 @@ export function judgeClaims(e: Evidence, runsDir = e.runsDir): ClaimResult[] {
   });
 }
 
+/** How many claims pass, fail and are missing (report.json's summary). */
+export function summarize(claims: ClaimResult[]): { pass: number; fail: number; missing: number } {
+  const count = (s: ClaimStatus) => claims.filter((c) => c.status === s).length;
+  return { pass: count('pass'), fail: count('fail'), missing: count('missing') };
+}
+
 /** A claim its (shorter) runs cannot decide: missing, with the commands that train the catalog's full runs. */
 function undecidedResult(c: ClaimDef, e: Evidence, runsDir: string, measured: string) {
   const short = c.needs.filter((n) => e.runs[n] && e.runs[n].seqs < (e.runs[n].catalogSeqs ?? e.runs[n].totalSeqs));

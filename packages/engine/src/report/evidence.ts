@@ -200,7 +200,7 @@ export async function gatherEvidence(runsDir: string, opts: GatherOptions = {}):
   const none = found.paper.get('fig5b:none');
   if (none?.record.status === 'finished') ev.fig10 = await ifStored(() => clampProgress(none, DEFAULT_PRESET_HEADS, opts));
   const noneData = found.data.get('fig5b:none');
-  if (noneData?.record.status === 'finished') ev.fig10Data = await ifStored(() => clampProgress(noneData, data!, opts));
+  if (noneData?.record.status === 'finished' && data) ev.fig10Data = await ifStored(() => clampProgress(noneData, data!, opts));
   for (const [seed, role] of [[5, 'main'], ...EXTRA_SEEDS.map((s) => [s, `seed:${s}:main`] as const)] as const) {
     const f = found.paper.get(role);
     if (!f || f.record.status !== 'finished') continue;
