@@ -70,7 +70,7 @@ export function ReportView() {
         </thead>
         <tbody>
           {live.claims.map((c) => (
-            <tr key={c.id}>
+            <tr key={c.id} data-testid="claim-row" data-claim={c.id} data-status={c.status}>
               <td className="num">{c.id}</td>
               <td>{c.group}</td>
               <td>{c.title}</td>

@@ -14,7 +14,7 @@ import { FIG5B_CONDITIONS, PAPER_SWEEPS } from '../sweep/paperRuns.js';
 import { PAPER_SEEDS, paperSeedsMains, paperSeedsRest, seedRole, seedSet } from '../sweep/paperSeeds.js';
 import { paperSweep } from '../sweep/presets.js';
 import { expandSweep } from '../sweep/spec.js';
-import { judgeClaims, seedsNeeded } from './claims.js';
+import { judgeClaims, numberName, seedsNeeded } from './claims.js';
 import { runEvidence, type Evidence } from './evidence.js';
 import { findPaperRuns } from './find.js';
 import { lossAt, passingEvidence, syntheticRun, writeCurveRun, type CurveShape } from './testing.js';
@@ -211,12 +211,15 @@ describe('verdicts over init seeds (opto sweep paper-seeds)', () => {
     const two = byId(withSeeds(passingEvidence(), { 7: late })).get(13)!;
     expect(two.status).toBe('pass');
     expect(two.measured).toMatch(/^2 of 3 seeds pass \(seeds 5 pass, 6 pass, 7 fail; passing needs 2 of 3\)/);
-    expect(two.measured).toMatch(/seed 7 \(IH 1:7, PT 0:1\): fail/);
+    expect(two.measured).toMatch(/seed 7 \(its own heads, IH 1:7, PT 0:1\): fail/);
+    // Seed 5 first in the per-seed list, with its heads; the medians named in words.
+    expect(two.measured).toMatch(/; medians over the seeds: plateau \d+k, .*learning time \d+k, unclamped \d+k · seed 5 \(the paper's heads, IH 1:3, PT 0:2\): pass, PT clamp: .* · seed 6 \(its own heads, IH 1:5, PT 0:3\): pass, .* · seed 7 /);
     expect([two.numbers.seedsPass, two.numbers.seedsJudged]).toEqual([2, 3]);
     // The median learning time of the three PT-clamped runs, from their curves.
     const pt5 = learnAt({ start: 1.9, drop: 190_000 }, 6e5, 1000);
     const times = [pt5, pt5, learnAt(late, 6e5, 1000)].sort((a, b) => a - b);
     expect(two.numbers['median:learningTime']).toBe(times[1]);
+    expect(two.measured).toContain(`learning time ${Math.round(times[1] / 1000)}k`);
     expect(two.runs).toEqual(expect.arrayContaining(['s6-fig5b:pt', 's7-pt']));
     const one = byId(withSeeds(passingEvidence(), { 6: late, 7: late })).get(13)!;
     expect(one.status).toBe('fail');
@@ -227,6 +230,7 @@ describe('verdicts over init seeds (opto sweep paper-seeds)', () => {
     expect(claims.get(14)!.measured).toMatch(/^3 of 3 seeds pass/);
     for (const id of [1, 2, 3, 18, 19]) expect(claims.get(id)!.measured, `${id}`).not.toMatch(/seeds pass/);
     expect([seedsNeeded(2), seedsNeeded(3), seedsNeeded(4)]).toEqual([2, 2, 3]);
+    expect(['learningTime', 'below01', 'normal15over5', 'bMaxOverMin', 'layer1Converged'].map(numberName)).toEqual(['learning time', 'below 0.1 from', 'normal 15/5', 'b max/min', 'layer1 converged']);
   });
 
   it("paper-seeds trains each seed's set on its own heads, reusing the IDs paper-main --heads-from, fig7 and fig18-seeds give", () => {
