@@ -233,7 +233,8 @@ describe('dashboard end to end (production build, chromium)', () => {
 
   it("report: the claims judged on whatever runs the directory holds, as opto report judges them, and its figures", async () => {
     await page.goto(url('/report'));
-    await page.waitForSelector('[data-testid=claims-table]');
+    // The first judgement loads the engine's report entry point and runs the toy model: slow on a busy machine.
+    await page.waitForSelector('[data-testid=claims-table]', { timeout: 120_000 });
     // No report file yet: the page names the command that writes it, with the runs directory as <runs>.
     expect(await page.locator('[data-testid=report-missing]').textContent()).toContain('opto report --runs <runs>');
     expect(await page.locator('[data-testid=claim-row]').count()).toBe(23);
@@ -257,7 +258,7 @@ describe('dashboard end to end (production build, chromium)', () => {
       await page.waitForFunction(
         (w) => [...document.querySelectorAll('[data-testid=claim-row]')].every((r) => (r as HTMLElement).dataset.status === w[(r as HTMLElement).dataset.claim!]),
         want,
-        { timeout: 60_000 },
+        { timeout: 120_000 },
       );
       const row13 = await page.locator('[data-testid=claim-row][data-claim="13"]').textContent();
       expect(row13).toContain('judged on a shorter run (2e5 of 6e5 sequences)');
@@ -270,7 +271,7 @@ describe('dashboard end to end (production build, chromium)', () => {
     } finally {
       for (const d of [...mine, path.join(fx.runsDir, 'report')]) fs.rmSync(d, { recursive: true, force: true });
     }
-  });
+  }, 400_000);
 
   it('corrupt and missing runs show a message, not a crash', async () => {
     await page.goto(url('/runs/badrows'));
