@@ -15,32 +15,47 @@ interface Claim {
   commands: string[];
   figures: string[];
 }
-interface ReportView {
-  available: boolean;
-  command: string;
-  report?: { generatedAt: string; claims: Claim[]; figures: { id: string; title: string; file: string; runs: string[] }[]; summary: { pass: number; fail: number; missing: number } };
+interface Figure {
+  id: string;
+  title: string;
+  file: string;
+  runs: string[];
 }
+interface ReportView {
+  command: string;
+  live: { judgedAt: string; claims: Claim[]; summary: { pass: number; fail: number; missing: number }; data?: { description: string }; roles: Record<string, string>; rolesOutside: string[] };
+  available: boolean;
+  report?: { generatedAt: string; figures: Figure[] };
+}
+
+const time = (iso: string) => iso.replace('T', ' ').slice(0, 19);
 
 export function ReportView() {
   const q = useQuery({ queryKey: ['report'], queryFn: () => getJson<ReportView>('/api/report'), refetchInterval: 5000 });
   if (q.error) return <Note kind="error" testId="report-error">Report: {(q.error as Error).message}</Note>;
   if (!q.data) return <p className="muted">Loading…</p>;
-  const { report, command } = q.data;
-  if (!report)
-    return (
-      <>
-        <h1>Report</h1>
-        <Note testId="report-missing">
-          No report in this runs directory yet. Generate it with <code>{command}</code>; this page shows its claim table once it exists.
-        </Note>
-      </>
-    );
+  const { live, report, command } = q.data;
+  const figures = report?.figures ?? [];
+  const roles = Object.entries(live.roles);
   return (
     <>
       <h1>Report</h1>
       <p className="muted" data-testid="report-summary">
-        {report.summary.pass} pass, {report.summary.fail} fail, {report.summary.missing} missing; generated {report.generatedAt.replace('T', ' ').slice(0, 19)} by <code>{command}</code>
+        {live.summary.pass} pass, {live.summary.fail} fail, {live.summary.missing} missing: judged {time(live.judgedAt)} on the runs this directory holds, as <code>{command}</code> judges
+        them{live.data ? `; data: ${live.data.description}` : ''}
+        {roles.length > 0 && <> (roles assigned by its last run: {roles.map(([role, dir]) => `${role}=${dir}`).join(', ')})</>}.
       </p>
+      {live.rolesOutside.length > 0 && (
+        <Note testId="report-roles-outside">
+          The last <code>opto report</code> assigned {live.rolesOutside.join(', ')} with --role to runs outside this runs directory, which the dashboard does not read; those roles are judged without
+          them here.
+        </Note>
+      )}
+      {!report && (
+        <Note testId="report-missing">
+          No report file in this runs directory yet: <code>{command}</code> renders the figures and computes the model analyses that the claims on the final model need (stored, then read here).
+        </Note>
+      )}
       <table className="grid" data-testid="claims-table">
         <thead>
           <tr>
@@ -54,8 +69,8 @@ export function ReportView() {
           </tr>
         </thead>
         <tbody>
-          {report.claims.map((c) => (
-            <tr key={c.id}>
+          {live.claims.map((c) => (
+            <tr key={c.id} data-testid="claim-row" data-claim={c.id} data-status={c.status}>
               <td className="num">{c.id}</td>
               <td>{c.group}</td>
               <td>{c.title}</td>
@@ -66,7 +81,7 @@ export function ReportView() {
               <td>
                 {c.figures.map((f) => (
                   <div key={f}>
-                    <a href={`#figure-${f}`}>{f}</a>
+                    {figures.some((x) => x.id === f) ? <a href={`#figure-${f}`}>{f}</a> : <span className="muted">{f}</span>}
                   </div>
                 ))}
               </td>
@@ -86,12 +101,14 @@ export function ReportView() {
           ))}
         </tbody>
       </table>
-      {report.figures.length > 0 && (
+      {report && figures.length > 0 && (
         <>
           <h2>Figures</h2>
-          <p className="muted">The report&apos;s SVG renders of the same Vega-Lite specs the rest of the dashboard draws.</p>
+          <p className="muted">
+            The SVG renders of the same Vega-Lite specs the rest of the dashboard draws, as <code>opto report</code> wrote them at {time(report.generatedAt)}.
+          </p>
           <div className="figures" data-testid="report-figures">
-            {report.figures.map((f) => (
+            {figures.map((f) => (
               <figure key={f.id} id={`figure-${f.id}`} className="figure">
                 <figcaption>
                   <b>{f.id}</b>: {f.title}

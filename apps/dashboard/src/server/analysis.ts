@@ -5,12 +5,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { MetricRow } from '@optoscope/engine';
-import type { Report } from '@optoscope/engine/report';
+import type { ClaimResult, Report } from '@optoscope/engine/report';
 import { clampShown, effectiveClamp, type ClampShown, type LiveClamp } from './clamp';
 import { engine, engineReport } from './engine';
 import { ApiError, redactDeep, redactPaths } from './errors';
 import { readRows } from './metrics';
-import { containedPath, runPath, runsDir } from './paths';
+import { containedPath, runPath, runsDir, runsLocation } from './paths';
 import { clampSummary } from './runs';
 
 /**
@@ -113,19 +113,84 @@ export async function compare(ids: string[]): Promise<CompareRun[]> {
 }
 
 export interface ReportView {
-  available: boolean;
+  /** The command that writes the report's figures and computes the model analyses (`opto report`). */
   command: string;
+  /**
+   * The claims judged now on whatever runs the directory holds, exactly as `opto report` judges them (the
+   * engine's `judgeClaims`: roles from config semantics, shorter runs where a claim's window allows, k of n
+   * seeds, missing roles named with their commands), with the data and `--role` assignments of the last
+   * `opto report`. Only the analyses it stored are read: claims needing analyses not stored yet are missing.
+   */
+  live: { judgedAt: string; claims: ClaimResult[]; summary: Report['summary']; data?: Report['data']; roles: Record<string, string>; rolesOutside: string[] };
+  /** Whether `opto report` has written a report here (its figures, generated at `report.generatedAt`). */
+  available: boolean;
   report?: Report;
+}
+
+/**
+ * Judge again when the runs changed, but not more often than this (a sweep appends metrics every second);
+ * a new report.json (its data and --role assignments) is judged at once.
+ */
+const REJUDGE_MS = 5000;
+let judged: { stored: string; runs: string; at: number; view: Promise<ReportView['live']> } | undefined;
+
+const statKey = (f: string): string => {
+  try {
+    const s = fs.statSync(f);
+    return `${s.size}:${s.mtimeMs}`;
+  } catch {
+    return '-';
+  }
+};
+
+/** What the live verdicts read of the runs: each run's record, metrics and stored analyses (sizes and mtimes: cheap enough for every poll). */
+function runsSignature(root: string): string {
+  const parts = [root];
+  for (const id of fs.readdirSync(root).sort()) {
+    if (id.startsWith('.') || id === 'report') continue;
+    const dir = path.join(root, id);
+    parts.push(`${id}|${statKey(path.join(dir, 'run.json'))}|${statKey(path.join(dir, 'metrics.jsonl'))}|${statKey(path.join(dir, 'analysis'))}`);
+  }
+  return parts.join('\n');
+}
+
+async function judgeLive(root: string, stored: Report | null): Promise<ReportView['live']> {
+  const { gatherEvidence, judgeClaims, summarize } = await engineReport();
+  // The last `opto report`'s --role assignments, where they point inside the runs directory (the dashboard
+  // reads nothing outside it); the others are named, and their roles are judged without them.
+  const roles: Record<string, string> = {};
+  const rolesOutside: string[] = [];
+  for (const [role, dir] of Object.entries(stored?.roles ?? {})) {
+    try {
+      roles[role] = containedPath(root, path.relative(root, dir));
+    } catch {
+      rolesOutside.push(role);
+    }
+  }
+  const data = stored?.data?.source ? { source: stored.data.source, datasetPath: stored.data.datasetPath } : undefined;
+  const evidence = await gatherEvidence(root, { analyses: 'stored', data, assign: roles });
+  const claims = judgeClaims(evidence, runsLocation());
+  return { judgedAt: new Date().toISOString(), claims, summary: summarize(claims), data: evidence.data, roles, rolesOutside };
 }
 
 export async function report(): Promise<ReportView> {
   const { readReport, reportFile } = await engineReport();
   const root = runsDir();
-  const command = redactPaths(`opto report --runs ${root}`);
+  const command = redactPaths(`opto report --runs ${runsLocation()}`);
   containedPath(root, path.relative(root, reportFile(root)));
-  const r = readReport(root);
-  // report.json names the runs directory and the commands that made it: served without absolute paths.
-  return r ? { available: true, command, report: redactDeep(r) } : { available: false, command };
+  const stored = readReport(root);
+  const [storedKey, runsKey] = [`${root}|${statKey(reportFile(root))}`, runsSignature(root)];
+  if (!judged || judged.stored !== storedKey || (judged.runs !== runsKey && Date.now() - judged.at >= REJUDGE_MS)) {
+    const view = judgeLive(root, stored);
+    judged = { stored: storedKey, runs: runsKey, at: Date.now(), view };
+    // A failed judgement is reported once; the next request judges again.
+    view.catch(() => {
+      if (judged?.view === view) judged = undefined;
+    });
+  }
+  const live = await judged.view;
+  // report.json and the verdicts name the runs directory and commands: served without absolute paths.
+  return redactDeep({ command, live, available: stored !== null, ...(stored ? { report: stored } : {}) });
 }
 
 /**

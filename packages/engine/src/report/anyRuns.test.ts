@@ -14,7 +14,7 @@ import { FIG5B_CONDITIONS, PAPER_SWEEPS } from '../sweep/paperRuns.js';
 import { PAPER_SEEDS, paperSeedsMains, paperSeedsRest, seedRole, seedSet } from '../sweep/paperSeeds.js';
 import { paperSweep } from '../sweep/presets.js';
 import { expandSweep } from '../sweep/spec.js';
-import { judgeClaims, seedsNeeded } from './claims.js';
+import { judgeClaims, numberName, seedsNeeded } from './claims.js';
 import { runEvidence, type Evidence } from './evidence.js';
 import { findPaperRuns } from './find.js';
 import { lossAt, passingEvidence, syntheticRun, writeCurveRun, type CurveShape } from './testing.js';
@@ -94,8 +94,21 @@ describe("the report on a user's own runs", () => {
     writeFig5b(dir, 200_000, broken);
     const claims = byId(evidenceOf(dir));
     expect(claims.get(14)!.status).toBe('fail');
-    expect(claims.get(16)!.status, claims.get(16)!.measured).toBe('fail');
     expect(claims.get(15)!.status).toBe('pass');
+    // The unclamped run is still on its plateau at the end, so the copy clamp could still converge before
+    // it leaves: open, missing rather than failed.
+    expect(claims.get(16)!.status, claims.get(16)!.measured).toBe('missing');
+    expect(claims.get(16)!.measured).toMatch(/^undecided on these runs, .*unclamped plateau .* \(still on it at 200k\); .*copy: shoulder .*, < 0\.1 from never/);
+    // Where the unclamped run has left its plateau (drop at 1.5×10⁵) before the end, the copy clamp's
+    // "< 0.1 before then" is decided: it failed.
+    const left = tmp();
+    const earlyNone: CurveShape = { start: 1.9, drop: 150_000 };
+    expect(firstBelow(earlyNone, 200_000, LEARNED_LOSS)).toBeLessThan(200_000);
+    writeFig5b(left, 200_000, { ...broken, none: earlyNone });
+    const c16 = byId(evidenceOf(left)).get(16)!;
+    expect(c16.status, c16.measured).toBe('fail');
+    expect(c16.numbers.unclampedLeaves).toBeLessThan(150_000);
+    expect(c16.numbers.copyConverged).toBeNull();
     // A PT-clamped run still on its plateau at 2×10⁵, like the unclamped one: neither has dropped, so
     // "no later" is open; missing, not pass or fail.
     const late = tmp();
@@ -103,7 +116,7 @@ describe("the report on a user's own runs", () => {
     expect(firstBelow({ start: 1.9, drop: 280_000 }, 200_000, LEARNED_LOSS)).toBe(Infinity);
     const c13 = byId(evidenceOf(late)).get(13)!;
     expect(c13.status).toBe('missing');
-    expect(c13.measured).toMatch(/^undecided on these runs, a longer run decides: PT clamp: plateau .*not learned by 200k; unclamped not learned by 200k/);
+    expect(c13.measured).toMatch(/^undecided on these runs, a longer run decides: PT clamp: plateau .*, still on it at 200k, not learned by 200k; unclamped: plateau .*, still on it at 200k, not learned by 200k/);
     expect(c13.commands).toEqual([`opto sweep fig5b --runs ${late} --resume`]);
     // 5×10⁴ sequences cannot show "< 0.1 within ≈ 5×10⁴" (window 10⁵): missing, and why.
     const short = tmp();
@@ -112,6 +125,32 @@ describe("the report on a user's own runs", () => {
     expect(c14.status).toBe('missing');
     expect(c14.measured).toMatch(/too short: fig5b:match \(mine-match, 50k of the 100k sequences claim 14 needs\)/);
     expect(c14.commands).toEqual([`opto sweep fig5b --runs ${short} --resume`]);
+  });
+
+  it('13 decides on runs that end before either learns, where one has entered its drop and the other is still on its plateau', () => {
+    // Neither curve reaches 0.4·ln 2 by 2×10⁵ (the learning times cannot order them), but one is halfway
+    // down its sigmoidal drop at the end (centred at 2×10⁵) while the other's drop is 10⁵ away.
+    const dropping: CurveShape = { start: 1.9, drop: 200_000 };
+    const waiting: CurveShape = { start: 1.9, drop: 300_000 };
+    for (const s of [dropping, waiting]) expect(firstBelow(s, 200_000, LEARNED_LOSS)).toBe(Infinity);
+    expect(lossAt(200_000, dropping)).toBeLessThan(lossAt(150_000, dropping) - 0.25); // falling fast at the end
+    expect(lossAt(150_000, waiting) - lossAt(200_000, waiting)).toBeLessThan(0.05); // flat at the end
+    const judged = (pt: CurveShape, none: CurveShape) => {
+      const dir = tmp();
+      writeFig5b(dir, 200_000, { ...SHAPES, pt, none });
+      return byId(evidenceOf(dir)).get(13)!;
+    };
+    const first = judged(dropping, waiting);
+    expect(first.status, first.measured).toBe('pass');
+    expect(first.measured).toMatch(/^PT clamp: plateau .*, leaves it at \d+k, not learned by 200k; unclamped: plateau .*, still on it at 200k, not learned by 200k/);
+    // It leaves the plateau where the drop begins: within the sigmoid's first ~4 widths (12k) before its centre.
+    expect(first.numbers.ptDrop).toBeGreaterThan(140_000);
+    expect(first.numbers.ptDrop).toBeLessThan(200_000);
+    expect(first.numbers.unclampedDrop).toBeNull();
+    // The other way round the PT-clamped run is still on its plateau after the unclamped one dropped.
+    const second = judged(waiting, dropping);
+    expect(second.status, second.measured).toBe('fail');
+    expect(second.measured).toMatch(/PT clamp: plateau .*, still on it at 200k, .*; unclamped: plateau .*, leaves it at \d+k/);
   });
 
   it("prefers the catalog's exact run over a hand-made one of the same config, and ignores runs of another config", () => {
@@ -172,12 +211,15 @@ describe('verdicts over init seeds (opto sweep paper-seeds)', () => {
     const two = byId(withSeeds(passingEvidence(), { 7: late })).get(13)!;
     expect(two.status).toBe('pass');
     expect(two.measured).toMatch(/^2 of 3 seeds pass \(seeds 5 pass, 6 pass, 7 fail; passing needs 2 of 3\)/);
-    expect(two.measured).toMatch(/seed 7 \(IH 1:7, PT 0:1\): fail/);
+    expect(two.measured).toMatch(/seed 7 \(its own heads, IH 1:7, PT 0:1\): fail/);
+    // Seed 5 first in the per-seed list, with its heads; the medians named in words.
+    expect(two.measured).toMatch(/; medians over the seeds: plateau \d+k, .*learning time \d+k, unclamped \d+k · seed 5 \(the paper's heads, IH 1:3, PT 0:2\): pass, PT clamp: .* · seed 6 \(its own heads, IH 1:5, PT 0:3\): pass, .* · seed 7 /);
     expect([two.numbers.seedsPass, two.numbers.seedsJudged]).toEqual([2, 3]);
     // The median learning time of the three PT-clamped runs, from their curves.
     const pt5 = learnAt({ start: 1.9, drop: 190_000 }, 6e5, 1000);
     const times = [pt5, pt5, learnAt(late, 6e5, 1000)].sort((a, b) => a - b);
     expect(two.numbers['median:learningTime']).toBe(times[1]);
+    expect(two.measured).toContain(`learning time ${Math.round(times[1] / 1000)}k`);
     expect(two.runs).toEqual(expect.arrayContaining(['s6-fig5b:pt', 's7-pt']));
     const one = byId(withSeeds(passingEvidence(), { 6: late, 7: late })).get(13)!;
     expect(one.status).toBe('fail');
@@ -188,6 +230,7 @@ describe('verdicts over init seeds (opto sweep paper-seeds)', () => {
     expect(claims.get(14)!.measured).toMatch(/^3 of 3 seeds pass/);
     for (const id of [1, 2, 3, 18, 19]) expect(claims.get(id)!.measured, `${id}`).not.toMatch(/seeds pass/);
     expect([seedsNeeded(2), seedsNeeded(3), seedsNeeded(4)]).toEqual([2, 2, 3]);
+    expect(['learningTime', 'below01', 'normal15over5', 'bMaxOverMin', 'layer1Converged'].map(numberName)).toEqual(['learning time', 'below 0.1 from', 'normal 15/5', 'b max/min', 'layer1 converged']);
   });
 
   it("paper-seeds trains each seed's set on its own heads, reusing the IDs paper-main --heads-from, fig7 and fig18-seeds give", () => {

@@ -66,16 +66,24 @@ export function judgeClaims(e: Evidence, runsDir = e.runsDir): ClaimResult[] {
     const alt = other ? ` · with ${describeHeads(e, other.ch)}: ${other.v.ok ? 'pass' : 'fail'}, ${other.v.measured}` : '';
     if (primary.v.undecided) return { ...base, ...undecidedResult(c, primary.view, runsDir, primary.v.measured + note + howMatched(c, primary.view)) };
     const single = { ok: primary.v.ok, measured: primary.v.measured + note + alt + howMatched(c, primary.view), numbers: primary.v.numbers };
-    const v = overSeeds(c, e, primary.view, primary.v) ?? single;
+    const fiveHeads = primary.ch === 'data' ? e.heads.data! : e.heads.paper;
+    const fiveText = `seed 5 (${primary.ch === 'data' ? "this data's heads" : "the paper's heads"}, IH ${fiveHeads.ih}, PT ${fiveHeads.pt}): ${primary.v.ok ? 'pass' : 'fail'}, ${primary.v.measured}${alt}${howMatched(c, primary.view)}`;
+    const v = overSeeds(c, e, primary.view, primary.v, fiveText) ?? single;
     return {
       ...base,
       runs: [...new Set([...runsRead(c, primary.view), ...seedViews(e).flatMap(({ view }) => (c.needs.every((n) => available(view, n, c)) ? runsRead(c, view) : []))])],
       status: (v.ok ? 'pass' : 'fail') as ClaimStatus,
-      measured: v === single ? single.measured : `${v.measured} · seed 5: ${single.measured}`,
+      measured: v.measured,
       numbers: v.numbers,
       commands: [],
     };
   });
+}
+
+/** How many claims pass, fail and are missing (report.json's summary). */
+export function summarize(claims: ClaimResult[]): { pass: number; fail: number; missing: number } {
+  const count = (s: ClaimStatus) => claims.filter((c) => c.status === s).length;
+  return { pass: count('pass'), fail: count('fail'), missing: count('missing') };
 }
 
 /** A claim its (shorter) runs cannot decide: missing, with the commands that train the catalog's full runs. */
@@ -107,8 +115,8 @@ function missingResult(c: ClaimDef, e: Evidence, runsDir: string, headsFromMain:
       continue;
     }
     if (run?.status === 'finished') {
-      // The run is there; only its analyses are not (gathered with analyses off).
-      reasons.push(`the analyses of ${run.id} were skipped (--no-analyses)`);
+      // The run is there; only its analyses are not (gathered with analyses off, or only the stored ones read).
+      reasons.push(e.analyses === 'stored' ? `the analyses of ${run.id} are not stored yet (opto report computes and stores them)` : `the analyses of ${run.id} were skipped (--no-analyses)`);
       commands.add(`opto report --runs ${runsDir}${dataFlags(e.data)}`);
       continue;
     }
@@ -172,7 +180,7 @@ export const seedsNeeded = (n: number): number => Math.floor(n / 2) + 1;
  * runs (claims 13-16, 19, 20), and at least one other seed has them all: "k of n seeds pass" with the
  * per-seed numbers and their medians. Seed 5's verdict is the one just judged (`five`, on `fiveView`).
  */
-function overSeeds(c: ClaimDef, e: Evidence, fiveView: Evidence, five: Verdict): Verdict | undefined {
+function overSeeds(c: ClaimDef, e: Evidence, fiveView: Evidence, five: Verdict, fiveText: string): Verdict | undefined {
   // The Fig. 5b and Fig. 6 claims: those whose verdict hangs on a seed's choice of heads.
   if (!c.needs.some((n) => CLAMP_ROLE.test(n)) || !c.needs.every((n) => MAIN_ROLES.has(n))) return undefined;
   const others = seedViews(e)
@@ -186,11 +194,12 @@ function overSeeds(c: ClaimDef, e: Evidence, fiveView: Evidence, five: Verdict):
   const need = seedsNeeded(n);
   const keys = [...new Set(all.flatMap((x) => Object.keys(x.v.numbers)))];
   const medians = Object.fromEntries(keys.map((key) => [key, median(all.map((x) => x.v.numbers[key]).filter((x): x is number => typeof x === 'number' && Number.isFinite(x)))]));
-  const shown = keys.filter((key) => medians[key] !== null).map((key) => `${key} ${fmtMedian(medians[key]!)}`);
-  const each = others.map(({ seed, v, view }) => `seed ${seed} (IH ${view.heads.paper.ih}, PT ${view.heads.paper.pt}): ${v.ok ? 'pass' : 'fail'}, ${v.measured}${howMatched(c, view)}`);
+  const shown = keys.filter((key) => medians[key] !== null).map((key) => `${numberName(key)} ${fmtMedian(medians[key]!)}`);
+  // Each seed's own verdict and numbers, seed 5 first, each with the heads its clamps used.
+  const each = [fiveText, ...others.map(({ seed, v, view }) => `seed ${seed} (its own heads, IH ${view.heads.paper.ih}, PT ${view.heads.paper.pt}): ${v.ok ? 'pass' : 'fail'}, ${v.measured}${howMatched(c, view)}`)];
   return {
     ok: passed >= need,
-    measured: `${passed} of ${n} seeds pass (seeds ${all.map((x) => `${x.seed} ${x.v.ok ? 'pass' : 'fail'}`).join(', ')}; passing needs ${need} of ${n})${shown.length ? `; medians over seeds: ${shown.join(', ')}` : ''} · ${each.join(' · ')}`,
+    measured: `${passed} of ${n} seeds pass (seeds ${all.map((x) => `${x.seed} ${x.v.ok ? 'pass' : 'fail'}`).join(', ')}; passing needs ${need} of ${n})${shown.length ? `; medians over the seeds: ${shown.join(', ')}` : ''} · ${each.join(' · ')}`,
     numbers: { ...Object.fromEntries(keys.map((key) => [`median:${key}`, medians[key]])), seedsPass: passed, seedsJudged: n },
   };
 }
@@ -200,6 +209,17 @@ function median(xs: number[]): number | null {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** A verdict's number key in words: `learningTime` → "learning time", `normal15over5` → "normal 15/5", `bMaxOverMin` → "b max/min". */
+export function numberName(key: string): string {
+  if (key === 'below01') return 'below 0.1 from';
+  return key
+    .replace(/(\d+)over(\d+)/g, ' $1/$2')
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .replace(/ ?Over ?/g, '/')
+    .toLowerCase()
+    .trim();
 }
 
 const fmtMedian = (x: number): string => (Math.abs(x) >= 1000 ? k(x) : Number(x.toPrecision(3)).toString());

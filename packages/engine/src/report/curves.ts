@@ -91,19 +91,9 @@ export interface Plateau {
  */
 export function plateau(points: readonly { seqs: number; loss: number }[]): Plateau {
   const none: Plateau = { length: 0, from: NaN, to: NaN, level: NaN };
-  const pts = [...points].sort((a, b) => a.seqs - b.seqs);
-  const firstPositive = pts.find((p) => p.seqs > 0)?.seqs;
-  if (pts.length < 3 || firstPositive === undefined) return none;
-  const lx = pts.map((p) => Math.log(Math.max(p.seqs, firstPositive / Math.E)));
-  const half = Math.log(PLATEAU_WINDOW);
-  const steep = pts.map((_, i) => {
-    let idx = pts.map((__, j) => j).filter((j) => Math.abs(lx[j] - lx[i]) <= half + 1e-12);
-    if (idx.length < 3) idx = [i - 1, i, i + 1].filter((j) => j >= 0 && j < pts.length);
-    return -olsSlope(idx.map((j) => lx[j]), idx.map((j) => pts[j].loss)) > PLATEAU_SLOPE;
-  });
-  const firstSteep = steep.indexOf(true);
-  const fallen = pts.findIndex((p) => p.loss <= pts[0].loss - INITIAL_FALL);
-  const begin = Math.min(firstSteep < 0 ? Infinity : firstSteep + 1, fallen < 0 ? Infinity : fallen);
+  const shape = steepness(points);
+  if (!shape) return none;
+  const { pts, steep, begin } = shape;
   let best = none;
   for (let i = begin; i < pts.length; i++) {
     if (steep[i] || pts[i].loss < LEARNED) continue;
@@ -115,6 +105,34 @@ export function plateau(points: readonly { seqs: number; loss: number }[]): Plat
     i = j;
   }
   return best;
+}
+
+/**
+ * Whether the curve is on a plateau at its last eval (not steep, not learned, past the initial drop): it
+ * has not entered its drop by its end, even where an earlier, longer plateau stretch ended in a steep eval.
+ */
+export function onPlateauAtEnd(points: readonly { seqs: number; loss: number }[]): boolean {
+  const shape = steepness(points);
+  if (!shape) return false;
+  const last = shape.pts.length - 1;
+  return last >= shape.begin && !shape.steep[last] && shape.pts[last].loss >= LEARNED;
+}
+
+/** The sorted evals, which of them are steep, and the index after the initial drop (see `plateau`); undefined for fewer than 3 evals. */
+function steepness(points: readonly { seqs: number; loss: number }[]): { pts: { seqs: number; loss: number }[]; steep: boolean[]; begin: number } | undefined {
+  const pts = [...points].sort((a, b) => a.seqs - b.seqs);
+  const firstPositive = pts.find((p) => p.seqs > 0)?.seqs;
+  if (pts.length < 3 || firstPositive === undefined) return undefined;
+  const lx = pts.map((p) => Math.log(Math.max(p.seqs, firstPositive / Math.E)));
+  const half = Math.log(PLATEAU_WINDOW);
+  const steep = pts.map((_, i) => {
+    let idx = pts.map((__, j) => j).filter((j) => Math.abs(lx[j] - lx[i]) <= half + 1e-12);
+    if (idx.length < 3) idx = [i - 1, i, i + 1].filter((j) => j >= 0 && j < pts.length);
+    return -olsSlope(idx.map((j) => lx[j]), idx.map((j) => pts[j].loss)) > PLATEAU_SLOPE;
+  });
+  const firstSteep = steep.indexOf(true);
+  const fallen = pts.findIndex((p) => p.loss <= pts[0].loss - INITIAL_FALL);
+  return { pts, steep, begin: Math.min(firstSteep < 0 ? Infinity : firstSteep + 1, fallen < 0 ? Infinity : fallen) };
 }
 
 function olsSlope(xs: number[], ys: number[]): number {

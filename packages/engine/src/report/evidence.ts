@@ -129,13 +129,20 @@ export interface Evidence {
   /** Main runs of every init seed present (5: `main`; 6-9: `seed:<s>:main`), for App. Fig. 18. */
   seeds: SeedAnalyses[];
   toy: ToyEvidence[];
+  /** How the model analyses were gathered (`GatherOptions.analyses`); absent: computed. The report's words for missing analyses. */
+  analyses?: 'computed' | 'skipped' | 'stored';
 }
 
 export interface GatherOptions {
   /** Dense-set subsample (default 4000 of 78,400; 'all' for every sequence). */
   size?: number | 'all';
-  /** Skip the model analyses (claims that need them are then 'missing'). */
-  analyses?: boolean;
+  /**
+   * The model analyses: computed where not stored yet (default, what `opto report` does); false: skipped;
+   * 'stored': only those an earlier `opto report` stored in the runs' `analysis/`, never computed (the
+   * dashboard, which judges on every change and must not spend minutes of CPU or write into runs). Claims
+   * whose analyses are skipped or not stored are 'missing'.
+   */
+  analyses?: boolean | 'stored';
   log?: (msg: string) => void;
   features?: FeatureSource;
   /** Judge the runs trained on this feature file (`opto report --data`); the synthetic features by default. */
@@ -180,6 +187,7 @@ export async function gatherEvidence(runsDir: string, opts: GatherOptions = {}):
     dataRuns: evidenceOf(found.data),
     seeds: [],
     toy: [],
+    analyses: opts.analyses === false ? 'skipped' : opts.analyses === 'stored' ? 'stored' : 'computed',
   };
   for (const seed of TOY_SEEDS) for (const condition of TOY_CONDITIONS) ev.toy.push({ seed, condition, ...runToy({ seed, condition }) });
   if (opts.analyses === false) return ev;
@@ -188,11 +196,11 @@ export async function gatherEvidence(runsDir: string, opts: GatherOptions = {}):
   if (!any) return ev;
   opts = { ...opts, features: opts.features ?? fileFeatures ?? (await loadFeatures(parseRunConfig(any.record.config))) };
   const main = found.paper.get('main');
-  if (main && main.record.status === 'finished') ev.main = await mainAnalyses(main, opts);
+  if (main && main.record.status === 'finished') ev.main = await ifStored(() => mainAnalyses(main, opts));
   const none = found.paper.get('fig5b:none');
-  if (none?.record.status === 'finished') ev.fig10 = await clampProgress(none, DEFAULT_PRESET_HEADS, opts);
+  if (none?.record.status === 'finished') ev.fig10 = await ifStored(() => clampProgress(none, DEFAULT_PRESET_HEADS, opts));
   const noneData = found.data.get('fig5b:none');
-  if (noneData?.record.status === 'finished') ev.fig10Data = await clampProgress(noneData, data!, opts);
+  if (noneData?.record.status === 'finished' && data) ev.fig10Data = await ifStored(() => clampProgress(noneData, data!, opts));
   for (const [seed, role] of [[5, 'main'], ...EXTRA_SEEDS.map((s) => [s, `seed:${s}:main`] as const)] as const) {
     const f = found.paper.get(role);
     if (!f || f.record.status !== 'finished') continue;
@@ -200,17 +208,47 @@ export async function gatherEvidence(runsDir: string, opts: GatherOptions = {}):
       ev.seeds.push({ seed, run: f.id, strength: ev.main.ablation.strength, onlyOne: ev.main.ablation.onlyOne });
       continue;
     }
-    const a = await openAnalysisRun(f.dir, { size: opts.size, features: opts.features });
-    const { strength, onlyOne } = registered(a, 'ablation', opts.log);
-    ev.seeds.push({ seed, run: f.id, strength, onlyOne });
+    const seedAnalyses = await ifStored(async () => {
+      const a = await openAnalysisRun(f.dir, { size: opts.size, features: opts.features });
+      const { strength, onlyOne } = registered(a, 'ablation', opts);
+      return { seed, run: f.id, strength, onlyOne };
+    });
+    if (seedAnalyses) ev.seeds.push(seedAnalyses);
   }
   return ev;
 }
 
+/** An analysis `analyses: 'stored'` wanted but found no stored result of (the run's last checkpoint, this dense set). */
+class NotStored extends Error {}
+
+/** The analyses `gather` reads, or undefined when one of them is not stored (only with `analyses: 'stored'`). */
+async function ifStored<T>(gather: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await gather();
+  } catch (e) {
+    if (e instanceof NotStored) return undefined;
+    throw e;
+  }
+}
+
+/** `cachedAnalysis`, or with `analyses: 'stored'` the stored result only (NotStored where there is none). */
+function cached<T>(a: AnalysisRun, what: string, compute: () => T, opts: GatherOptions): T {
+  const stored = opts.analyses === 'stored';
+  return cachedAnalysis(
+    a,
+    what,
+    () => {
+      if (stored) throw new NotStored(`${a.run.id}: ${what} is not stored`);
+      return compute();
+    },
+    stored ? undefined : opts.log,
+  );
+}
+
 /** A registered analysis (analysis/registry.ts) of the run's last checkpoint, reused when already stored. */
-function registered<K extends Exclude<AnalysisName, 'progress'>>(a: AnalysisRun, name: K, log?: (msg: string) => void): ReturnType<(typeof ANALYSES)[K]['run']> {
+function registered<K extends Exclude<AnalysisName, 'progress'>>(a: AnalysisRun, name: K, opts: GatherOptions): ReturnType<(typeof ANALYSES)[K]['run']> {
   const run = ANALYSES[name].run as (a: AnalysisRun, c: AnalysisContext) => ReturnType<(typeof ANALYSES)[K]['run']>;
-  return cachedAnalysis(a, name, () => run(a, { curve: pickCheckpoints(a.checkpoints, 100), log: log ?? (() => undefined) }), log);
+  return cached(a, name, () => run(a, { curve: pickCheckpoints(a.checkpoints, 100), log: opts.log ?? (() => undefined) }), opts);
 }
 
 /** A found run as the claims read it. */
@@ -221,19 +259,18 @@ export function runEvidence(f: FoundRun): RunEvidence {
 async function mainAnalyses(f: FoundRun, opts: GatherOptions): Promise<MainAnalyses> {
   const a = await openAnalysisRun(f.dir, { size: opts.size, features: opts.features });
   const cfg = a.ev.params.config;
-  const log = opts.log;
-  const ablation = registered(a, 'ablation', log);
-  const direct = cachedAnalysis(a, 'layer1-direct', () => ({ full: ablation.full, noL1Direct: la(a.ev.evaluate(layerToOutputSpecs(cfg.nLayers, cfg.nHeads).noL1Direct)) }), log);
-  const additivity = registered(a, 'additivity', log);
-  const layerOutput = registered(a, 'layer-output', log);
-  const red = registered(a, 'redundancy', log);
-  const scores = cachedAnalysis(a, 'prev-token', () => headStrengths(a.ev), log);
+  const ablation = registered(a, 'ablation', opts);
+  const direct = cached(a, 'layer1-direct', () => ({ full: ablation.full, noL1Direct: la(a.ev.evaluate(layerToOutputSpecs(cfg.nLayers, cfg.nHeads).noL1Direct)) }), opts);
+  const additivity = registered(a, 'additivity', opts);
+  const layerOutput = registered(a, 'layer-output', opts);
+  const red = registered(a, 'redundancy', opts);
+  const scores = cached(a, 'prev-token', () => headStrengths(a.ev), opts);
   const best = Math.max(...scores.prevTokenAtLabels);
   const ptHeads = scores.prevTokenAtLabels.flatMap((s, j) => (s >= best / 2 ? [j] : []));
-  const table1 = cachedAnalysis(a, `table1-${ptHeads.join('')}`, () => groupAblations(a.ev, table1Groups(ptHeads, cfg.nHeads)), log);
-  const wiring = registered(a, 'wiring', log).matrices;
+  const table1 = cached(a, `table1-${ptHeads.join('')}`, () => groupAblations(a.ev, table1Groups(ptHeads, cfg.nHeads)), opts);
+  const wiring = registered(a, 'wiring', opts).matrices;
   const fullSet = await fullSetAnalyses(f, a, opts);
-  const strengthCurve = registered(a, 'strength', log).map((p) => ({
+  const strengthCurve = registered(a, 'strength', opts).map((p) => ({
     seqs: p.seqs,
     strength: p.strength,
   }));
@@ -265,7 +302,7 @@ async function fullSetAnalyses(f: FoundRun, a: AnalysisRun, opts: GatherOptions)
   const all = a.ev.set.indices === null ? a : await openAnalysisRun(f.dir, { size: 'all', features: opts.features });
   const cfg = all.ev.params.config;
   const layer = cfg.nLayers - 1;
-  return cachedAnalysis(
+  return cached(
     all,
     'final-full-set',
     () => ({
@@ -274,7 +311,7 @@ async function fullSetAnalyses(f: FoundRun, a: AnalysisRun, opts: GatherOptions)
       noL1Direct: la(all.ev.evaluate(layerToOutputSpecs(cfg.nLayers, cfg.nHeads).noL1Direct)),
       ablateOne: Array.from({ length: cfg.nHeads }, (_, h) => la(all.ev.evaluate({ ablate: [`${layer}:${h}`] }))),
     }),
-    opts.log,
+    opts,
   );
 }
 
@@ -282,6 +319,6 @@ async function fullSetAnalyses(f: FoundRun, a: AnalysisRun, opts: GatherOptions)
 async function clampProgress(f: FoundRun, heads: PresetHeads, opts: GatherOptions): Promise<ClampProgressEvidence> {
   const a = await openAnalysisRun(f.dir, { size: opts.size, features: opts.features });
   const specs = clampProgressSpecs(heads, a.ev.params.config.nHeads);
-  const curve = cachedAnalysis(a, `clamp-progress-${heads.ih}-${heads.pt}`.replace(/:/g, '.'), () => progressCurve(a.ev, a.load, pickCheckpoints(a.checkpoints, 100), specs as Record<string, unknown>), opts.log);
+  const curve = cached(a, `clamp-progress-${heads.ih}-${heads.pt}`.replace(/:/g, '.'), () => progressCurve(a.ev, a.load, pickCheckpoints(a.checkpoints, 100), specs as Record<string, unknown>), opts);
   return { run: f.id, heads, points: curve.map((p) => ({ seqs: p.seqs, composite: p.values.composite.loss, copy: p.values.copy.loss })) };
 }

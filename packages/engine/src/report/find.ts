@@ -135,7 +135,8 @@ export function findPaperRuns(runsDir: string, dataHeads?: PresetHeads, data?: D
     const dir = fs.existsSync(path.join(runsDir, where, 'run.json')) ? path.join(runsDir, where) : where;
     const opened = openRun(dir);
     if (!opened) throw new Error(`--role ${role}=${where}: not a readable run directory (no valid run.json under ${dir})`);
-    for (const heads of ['paper', 'data'] as const)
+    // Into the data-heads choice too only where there is one (a main run whose heads differ from seed 5's).
+    for (const heads of found.data.size || (dataHeads && JSON.stringify(dataHeads) !== JSON.stringify(DEFAULT_PRESET_HEADS)) ? (['paper', 'data'] as const) : (['paper'] as const))
       found[heads].set(role, { role, match: 'assigned', catalogSeqs: total, heads, id: path.basename(path.resolve(dir)), dir, record: opened.record, rows: evalRows(dir) });
   }
   return found;

@@ -40,5 +40,10 @@ describe('readReport', () => {
     expect(() => readReport(dir)).toThrow(/claims\[0\]\.status is "ok"/);
     write(dir, JSON.stringify({ ...report, summary: undefined }));
     expect(() => readReport(dir)).toThrow(/summary is not/);
+    // --role assignments (the dashboard judges with them): run directories by role.
+    write(dir, JSON.stringify({ ...report, roles: { 'fig5b:none': 3 } }));
+    expect(() => readReport(dir)).toThrow(/report\.json: roles is not an object of run directories by role/);
+    write(dir, JSON.stringify({ ...report, roles: { 'fig5b:none': '/runs/my-none' } }));
+    expect(readReport(dir)?.roles).toEqual({ 'fig5b:none': '/runs/my-none' });
   });
 });

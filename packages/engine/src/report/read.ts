@@ -40,6 +40,7 @@ export function readReport(runsDir: string): Report | null {
     if (typeof c.measured !== 'string') throw bad(`claims[${i}].measured`, 'is not a string');
     for (const k of ['runs', 'commands', 'figures'] as const) if (!Array.isArray(c[k])) throw bad(`claims[${i}].${k}`, 'is not an array');
   });
+  if (r.roles !== undefined && (!r.roles || typeof r.roles !== 'object' || Object.values(r.roles).some((v) => typeof v !== 'string'))) throw bad('roles', 'is not an object of run directories by role');
   if (!r.summary || typeof r.summary.pass !== 'number' || typeof r.summary.fail !== 'number' || typeof r.summary.missing !== 'number')
     throw bad('summary', 'is not {pass, fail, missing} counts');
   return r;

@@ -46,6 +46,11 @@ export interface Report {
   runsDir: string;
   /** The data whose runs were judged: `opto report --data <source> [--dataset-path <p>]`, or the synthetic features (no source). */
   data?: { source?: string; datasetPath?: string; description: string };
+  /**
+   * Runs assigned to roles with `--role <role>=<run>`, each as the run directory it resolved to (absolute),
+   * so the dashboard judges the runs with the same assignments. Absent when none were given.
+   */
+  roles?: Record<string, string>;
   claims: ClaimResult[];
   figures: FigureEntry[];
   summary: { pass: number; fail: number; missing: number };

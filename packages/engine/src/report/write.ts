@@ -2,11 +2,12 @@
  * `opto report --runs <dir>`: gather the evidence, judge the checklist, render every figure to SVG and
  * write `<dir>/report/{report.json, report.md, figures/*.svg}`, each file atomically.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { renderSvg } from '../figures/render.js';
 import { withJsonChecksum } from '../store/jsonChecksum.js';
 import { makeDirs, writeFileAtomic, writeJsonAtomic } from '../store/atomic.js';
-import { judgeClaims } from './claims.js';
+import { judgeClaims, summarize } from './claims.js';
 import { APPROX, NO_PLATEAU, PLATEAU_SLOPE } from './curves.js';
 import { gatherEvidence, type Evidence, type GatherOptions } from './evidence.js';
 import { reportFigures } from './figures.js';
@@ -27,11 +28,17 @@ export interface WriteReportResult {
  */
 export async function writeReport(runsDir: string, opts: GatherOptions & { location?: string } = {}): Promise<WriteReportResult> {
   const evidence = await gatherEvidence(runsDir, opts);
-  return writeReportFrom(evidence, runsDir, opts.location);
+  return writeReportFrom(evidence, runsDir, opts.location, opts.assign);
+}
+
+/** Where each `--role <role>=<run>` assignment points: a run ID under `runsDir`, else a path (as `findPaperRuns` reads it). */
+export function resolvedRoles(runsDir: string, assign: Record<string, string> = {}): Record<string, string> | undefined {
+  const entries = Object.entries(assign).map(([role, where]) => [role, fs.existsSync(path.join(runsDir, where, 'run.json')) ? path.resolve(runsDir, where) : path.resolve(where)]);
+  return entries.length ? Object.fromEntries(entries) : undefined;
 }
 
 /** The report of already-gathered evidence (tests build evidence by hand). */
-export async function writeReportFrom(evidence: Evidence, runsDir: string, location = path.resolve(runsDir)): Promise<WriteReportResult> {
+export async function writeReportFrom(evidence: Evidence, runsDir: string, location = path.resolve(runsDir), assign?: Record<string, string>): Promise<WriteReportResult> {
   const dir = path.dirname(reportFile(runsDir));
   makeDirs(path.join(dir, 'figures'), `report directory ${dir}`);
   const claims = judgeClaims(evidence, location === path.resolve(runsDir) ? runsDir : location);
@@ -41,15 +48,15 @@ export async function writeReportFrom(evidence: Evidence, runsDir: string, locat
     writeFileAtomic(path.join(dir, file), await renderSvg(f.spec));
     figures.push({ id: f.id, title: f.title, file, runs: f.runs });
   }
-  const count = (s: ClaimResult['status']) => claims.filter((c) => c.status === s).length;
   const report: Report = {
     version: REPORT_VERSION,
     generatedAt: new Date().toISOString(),
     runsDir: location,
     data: evidence.data,
+    roles: resolvedRoles(runsDir, assign),
     claims,
     figures,
-    summary: { pass: count('pass'), fail: count('fail'), missing: count('missing') },
+    summary: summarize(claims),
   };
   const markdown = reportMarkdown(report, evidence);
   writeJsonAtomic(reportFile(runsDir), withJsonChecksum(report));

@@ -2,4 +2,4 @@
  * `@optoscope/engine/testing`: fixtures for the apps' tests, kept out of the library's entry points (a
  * run directory with a record and one eval row, for the CLI's report tests).
  */
-export { fakeRun } from '../report/testing.js';
+export { fakeRun, lossAt, writeCurveRun, type CurveShape } from '../report/testing.js';
