@@ -168,15 +168,17 @@ describe('runs in an S3 bucket', () => {
     // move several times even on a fast machine; the count of polls itself is timing, not a property.
     const p = start(['train', '--preset', 'smoke', '--seqs', '64000', '--eval-every', '3200', '--ckpt-every', '3200', '--runs', url, '--out', 'r1', '--cache', 'c', '--no-progress'], d, process.execPath, env);
     procs.push(p);
-    // null: absent; undefined: caught mid-rewrite. s3rver writes objects in place (S3 itself never serves
-    // half an object), so a body that does not match its ETag (MD5) is read again, as our reader does.
+    // null: absent; undefined: caught mid-rewrite. s3rver writes objects and their metadata in place (S3
+    // itself never serves half an object), so a body that does not match its ETag (MD5) is read again, as our
+    // reader does, and so is any other failed GET: a read that lands on half-written metadata answers 500
+    // (a CI run at load ~25 did), which says nothing about whether the object exists.
     const get = async (key: string) => {
       try {
         const r = await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: `single/r1/${key}` }));
         const body = Buffer.from(await r.Body!.transformToByteArray());
         return createHash('md5').update(body).digest('hex') === r.ETag!.replace(/"/g, '') ? body.toString() : undefined;
-      } catch {
-        return null;
+      } catch (e) {
+        return (e as { name?: string }).name === 'NoSuchKey' ? null : undefined;
       }
     };
     const progressSeen = new Set<number>();
