@@ -15,6 +15,7 @@ export default defineConfig({
       'packages/engine/src/report/claimGroups.test.ts',
       'packages/engine/src/report/claimBounds.test.ts',
       'packages/engine/src/report/tightened.test.ts',
+      'packages/engine/src/sweep/member.test.ts',
     ],
     testTimeout: 120_000,
     hookTimeout: 120_000,

@@ -13,6 +13,7 @@ import { trainDistribution } from './data/sampler.js';
 import { syntheticFeatures } from './data/synthetic.js';
 import { buildTask } from './data/task.js';
 import { allocBatch, type EvalSet } from './data/types.js';
+import { buildModel } from './model.js';
 import { DEFAULT_MODEL, ParamStore } from './params.js';
 import { Rng } from './rng.js';
 import { modelConfigFor, setupTraining } from './trainSetup.js';
@@ -63,5 +64,69 @@ describe('seed wiring of every random stream', () => {
     const other = buildTask({ ...cfg.task, pairSeed: 20 }, features);
     expect(task.pairs).not.toEqual(other.pairs);
     expect(buildTask(cfg.task, features).pairs).toEqual(task.pairs);
+  });
+});
+
+/** The query logits [B, L] and the mean query cross-entropy of `batch`, from an all-positions model built here. */
+function fullForward(params: ParamStore, set: EvalSet): { logits: Float64Array; loss: number } {
+  const m = buildModel(params, { batch: set.batch.size, nItems: set.distribution.items.length, training: false, allPositions: true, keep: 'all' });
+  m.setFeatures(set.distribution.itemFeatures);
+  m.setBatch(set.batch);
+  m.program.forward();
+  return { logits: Float64Array.from(params.be.read(m.queryLogits.buf)), loss: params.be.read(m.loss.buf)[0] };
+}
+
+describe('evaluators and the training program of a setup', () => {
+  const L = cfg.task.numLabels;
+
+  it('one evaluator per eval set, in order; its metrics are those of an all-positions forward of that set', () => {
+    expect(setup.evaluators.map((ev) => ev.set)).toEqual(setup.evalSets);
+    expect(setup.evaluators.length).toBeGreaterThan(1);
+    for (const ev of setup.evaluators) {
+      const ref = fullForward(setup.params, ev.set);
+      const B = ev.set.batch.size;
+      expect(B).toBe(50);
+      const got = ev.run();
+      // Mean cross-entropy from the backend's loss node of the other graph, accuracy as argmax counted here.
+      expect(got.loss).toBeCloseTo(ref.loss, 12);
+      let correct = 0;
+      for (let b = 0; b < B; b++) {
+        const row = Array.from(ref.logits.subarray(b * L, (b + 1) * L));
+        if (row.indexOf(Math.max(...row)) === ev.set.batch.target[b]) correct++;
+      }
+      expect(got.acc).toBe(correct / B);
+      // forward() alone fills `logits` with the same [B, L] query logits that run() scores.
+      ev.forward();
+      const logits = setup.params.be.read(ev.logits);
+      expect(logits.length).toBe(B * L);
+      for (let i = 0; i < B * L; i++) expect(logits[i]).toBeCloseTo(ref.logits[i], 12);
+    }
+  });
+
+  it('the training program draws its first batch from the train seed, backpropagates and steps Adam', () => {
+    const s = setupTraining(cfg, task, features, createReferenceBackend());
+    const before = Float64Array.from(s.params.be.read(s.params.values));
+    // The batch the first step will draw, and its loss under the initial parameters from the independent graph.
+    const dist = trainDistribution(task, features);
+    const b = allocBatch(cfg.optim.batchSize);
+    dist.sample(new Rng(SEEDS.train), b);
+    const probe: EvalSet = { name: 'probe', batch: b, distribution: dist } as EvalSet;
+    const ref = fullForward(s.params, probe);
+    expect(s.trainStep.run()).toBeCloseTo(ref.loss, 12);
+    expect(s.trainStep.gradNorm).toBeGreaterThan(0);
+    const after = s.params.be.read(s.params.values);
+    let moved = 0;
+    for (let i = 0; i < after.length; i++) if (after[i] !== before[i]) moved++;
+    // Adam's first step moves every parameter with a nonzero gradient by about lr.
+    expect(moved).toBeGreaterThan(after.length / 2);
+    expect(s.trainModel.batch).toBe(cfg.optim.batchSize);
+    expect(s.dist.items.length).toBe(dist.items.length);
+  });
+
+  it('an intervention naming a head the model lacks is refused naming config.interventions', () => {
+    const bad = parseRunConfig({ backend: 'reference', interventions: { ablate: ['2:0'] }, schedule: { seqs: 3200, evalSize: 50 } });
+    expect(() => setupTraining(bad, task, features, createReferenceBackend())).toThrow(
+      /^config\.interventions\.ablate\[0\]: head "2:0": layer 2 out of range \(the model has layers 0\.\.1\)$/,
+    );
   });
 });
