@@ -20,10 +20,10 @@ const tmp = (p: string) => {
 };
 afterAll(() => temps.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
 
-const SEQS = 1280;
+const SEQS = 640;
 const { members } = expandSweep({
   name: 'member',
-  base: { backend: 'wasm', schedule: { seqs: SEQS, evalEvery: 320, ckptEvery: 320, evalSize: 50 } },
+  base: { backend: 'wasm', schedule: { seqs: SEQS, evalEvery: 160, ckptEvery: 320, evalSize: 50 } },
   grid: { 'seeds.init': [2, 3, 4, 5, 6] },
 });
 const features = syntheticFeatures({ seed: 0 });
@@ -200,13 +200,15 @@ describe('runMember', () => {
       signal: stop.signal,
       onEvent: (e) => {
         events.push(e.type);
-        if (e.type === 'checkpoint' && e.seqs >= 640) stop.abort();
+        // Between checkpoints (at 0, 320): train() saves its state where it stops, and the member reports
+        // what run.json says was saved.
+        if (e.type === 'eval' && e.seqs === 480) stop.abort();
       },
     });
     expect(r1.outcome).toBe('interrupted');
     expect(r1.error).toBeUndefined();
     const saved = RunDir.open(memberDir(runsDir, m)).readRecord().progress.seqs;
-    expect(saved).toBeGreaterThanOrEqual(640);
+    expect(saved).toBeGreaterThanOrEqual(480);
     expect(saved).toBeLessThan(SEQS);
     expect(r1.trained).toBe(saved);
     // The caller's onEvent sees every event runMember sees.
@@ -217,6 +219,22 @@ describe('runMember', () => {
     const r2 = await runMember(m, runsDir, { features });
     expect([r2.outcome, r2.trained, r2.summary?.seqs]).toEqual(['finished', SEQS - saved, SEQS]);
     expect(runChecksums(memberDir(runsDir, m))).toEqual(runChecksums(path.join(refDir, m.id)));
+  });
+
+  it('a member whose training fails mid-run reports the sequences it trained before the failure and the error', async () => {
+    const runsDir = tmp('opto-member-midfail-');
+    const m = members[1];
+    // The failure: a listener that throws at the checkpoint at 320 (what a full disk at that write looks like
+    // to runMember: train() throws something other than an interruption).
+    const r = await runMember(m, runsDir, {
+      features,
+      onEvent: (e) => {
+        if (e.type === 'checkpoint' && e.seqs === 320) throw new Error('disk full');
+      },
+    });
+    expect(r).toEqual({ id: m.id, outcome: 'failed', trained: 320, error: `${m.id} (seeds.init=3): disk full` });
+    // Resumed, it is retrained from its saved state, not skipped.
+    expect(planSweep([m], runsDir, { resume: true }).resume.map((x) => x.id)).toEqual([m.id]);
   });
 
   it('a stub is cleared and trained afresh; a live run is taken over when the caller holds it', async () => {
@@ -234,7 +252,7 @@ describe('runMember', () => {
     // this caller owns it, so takeover resumes it from its last checkpoint.
     const held = path.join(tmp('opto-member-held-'), 'runs');
     const stop = new AbortController();
-    await runMember(m, held, { features, signal: stop.signal, onEvent: (e) => e.type === 'checkpoint' && e.seqs >= 640 && stop.abort() });
+    await runMember(m, held, { features, signal: stop.signal, onEvent: (e) => e.type === 'checkpoint' && e.seqs >= 320 && stop.abort() });
     const dir = memberDir(held, m);
     const rec = RunDir.open(dir).readRecord();
     RunDir.open(dir).writeRecord({ ...rec, status: 'running' });
