@@ -95,4 +95,14 @@ describe('eval metrics (spec 3.3) on a hand-computed example', () => {
     expect(LN2).toBe(0.6931471805599453);
     expect(LEARNED_LOSS).toBe(0.4 * 0.6931471805599453);
   });
+
+  it('the general layout counts label 0 as a context label like any other', () => {
+    // T = 3: label 0, item, query; the target 0 is in context. softmax = [3,1,1,1]/6 → in C = {0}: p(0) = 1.
+    const b = allocLayoutBatch(1, 3);
+    b.layout.tokens.set([labelToken(0), 5, 7]);
+    b.target.set([0]);
+    const m = evalMetrics([Math.log(3), 0, 0, 0], b, 4);
+    expect([m.in_context_acc, m.in_context_prob, m.out_context_acc, m.out_context_prob]).toEqual([1, 1, 0, 0]);
+    expect(m.use_context_prob).toBeCloseTo(3 / 6, 12);
+  });
 });

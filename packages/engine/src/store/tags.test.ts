@@ -135,4 +135,20 @@ describe('run tags: each limit just inside and just outside, and the exact lines
     fs.writeFileSync(f, '{"schema":');
     expect(() => readRunTags(d)).toThrow(/^.*tags\.json: not valid JSON \([^\n]+\)$/);
   });
+
+  it('an empty key names the key, and a JSON error keeps the parser\'s whole line', () => {
+    // '=' at index 0 is key=value with an empty key, not a missing '='.
+    expect(() => parseTagArg('=x')).toThrow(new Error("tag key '' must start with a letter and hold only letters, digits, _ and - (at most 64)"));
+    const d = dir();
+    const f = path.join(d, 'tags.json');
+    fs.writeFileSync(f, '{"schema": tru}');
+    let engine = '';
+    try {
+      JSON.parse('{"schema": tru}');
+    } catch (e) {
+      engine = (e as Error).message;
+    }
+    expect(engine.length).toBeGreaterThan(5);
+    expect(() => readRunTags(d)).toThrow(new Error(`${f}: not valid JSON (${engine})`));
+  });
 });
