@@ -74,6 +74,7 @@ describe('memberState', () => {
       ['a dot file that is not a temp file', (d) => fs.writeFileSync(path.join(d, '.run.json.1.tmpx'), '')],
       ['a dot file that only starts like one', (d) => fs.writeFileSync(path.join(d, 'x.run.tmp'), '')],
       ['metrics without a record', (d) => fs.writeFileSync(path.join(d, 'metrics.jsonl'), '')],
+      ['an empty directory other than checkpoints/', (d) => fs.mkdirSync(path.join(d, 'analyses'))],
     ];
     for (const [what, make] of cases) {
       const runsDir = tmp('opto-member-junk-');
@@ -261,5 +262,40 @@ describe('runMember', () => {
     const taken = await runMember(m, held, { features, takeover: true });
     expect([taken.outcome, taken.trained]).toEqual(['finished', SEQS - rec.progress.seqs]);
     expect(runChecksums(dir)).toEqual(runChecksums(path.join(refDir, m.id)));
+  });
+
+  it('a run.json whose config does not parse is refused naming the file', () => {
+    const runsDir = tmp('opto-member-badcfg-');
+    const dir = fakeRun(runsDir, members[1], 'finished', { config: { ...members[1].config, seeds: { init: 1, train: 1, eval: 1 } } as RunRecord['config'] });
+    expect(() => memberState(runsDir, members[1])).toThrow(new RegExp(`^${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/run\\.json config: seeds: `));
+  });
+
+  it('a run store given as a spec ({ location }) is the same runs directory', async () => {
+    const r = await runMember(members[0], { location: refDir }, { features });
+    expect([r.outcome, r.trained, r.summary]).toEqual(['skipped', 0, refRecord.summary]);
+  });
+
+  it('a failure between checkpoints counts up to the last event, also on a resumed member', async () => {
+    // Evals every 160, checkpoints every 320: failing at the eval at 480 has trained 480 (its state saved at 320).
+    const runsDir = tmp('opto-member-evalfail-');
+    const m = members[4];
+    const failAt = (seqs: number) => (e: { type: string; seqs?: number }) => {
+      if (e.type === 'eval' && e.seqs === seqs) throw new Error('lost the device');
+    };
+    const r1 = await runMember(m, runsDir, { features, onEvent: failAt(480) });
+    expect([r1.outcome, r1.trained]).toEqual(['failed', 480]);
+    expect(RunDir.open(memberDir(runsDir, m)).readRecord().progress.seqs).toBe(320);
+    // Resumed from 320 and failing at the eval at 480 again: 160 trained by this call.
+    const r2 = await runMember(m, runsDir, { features, onEvent: failAt(480) });
+    expect([r2.outcome, r2.trained]).toEqual(['failed', 160]);
+    // Checkpoints every 160, evals every 320: failing at the checkpoint at 480 has trained 480.
+    const { members: ck } = expandSweep({ name: 'ckpt', base: { backend: 'wasm', schedule: { seqs: SEQS, evalEvery: 320, ckptEvery: 160, evalSize: 50 } } });
+    const r3 = await runMember(ck[0], tmp('opto-member-ckfail-'), {
+      features,
+      onEvent: (e) => {
+        if (e.type === 'checkpoint' && e.seqs === 480) throw new Error('disk full');
+      },
+    });
+    expect([r3.outcome, r3.trained, r3.error]).toEqual(['failed', 480, `${ck[0].id}: disk full`]);
   });
 });
