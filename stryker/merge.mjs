@@ -1,49 +1,50 @@
 // Merge Stryker incremental reports of per-file runs into one (stryker/incremental.json), and print the score
 // per file and in total. A run over one file (`--mutate X --incrementalFile /tmp/x.json`, see README "Mutation
-// score") keeps only that file's mutants in its report; merged, the next `npm run mutation` reuses them all.
-// Test and mutant IDs are numbers local to each report, so they are renumbered here: a test by file and name.
-//   node stryker/merge.mjs OUT.json IN1.json IN2.json ...   (a later input's file replaces an earlier one's)
+// score") also carries the other files of the report it started from, less the results of tests it did not run;
+// so take only the files it mutated from it:
+//   node stryker/merge.mjs OUT.json BASE.json RUN1.json=FILE,FILE RUN2.json=FILE ...
+// A later input's file replaces an earlier one's, and a test file's tests come from the last input holding it.
+// Test and mutant IDs are numbers local to each report, so they are renumbered here (a test by file and name).
 import * as fs from 'node:fs';
 
 const [out, ...inputs] = process.argv.slice(2);
 if (!out || inputs.length === 0) {
-  console.error('usage: node stryker/merge.mjs OUT.json IN1.json [IN2.json ...]');
+  console.error('usage: node stryker/merge.mjs OUT.json BASE.json [RUN.json[=FILE,FILE] ...]');
   process.exit(2);
 }
 
-const testIds = new Map(); // `${file}\0${name}` -> new id
-const testFiles = {};
-const files = {};
-let nextMutant = 0;
-let base;
-
-for (const input of inputs) {
-  let report;
+const reports = inputs.map((arg) => {
+  const [input, only] = arg.split('=');
   try {
-    report = JSON.parse(fs.readFileSync(input, 'utf8'));
+    return { report: JSON.parse(fs.readFileSync(input, 'utf8')), keep: only ? new Set(only.split(',')) : null };
   } catch (e) {
     console.error(`${input}: not a readable Stryker report (${e.message})`);
     process.exit(1);
   }
-  base ??= report;
-  const local = new Map(); // this report's test id -> new id
-  for (const [file, tf] of Object.entries(report.testFiles ?? {})) {
-    const tests = [];
-    for (const t of tf.tests) {
-      const key = `${file}\0${t.name}`;
-      if (!testIds.has(key)) testIds.set(key, String(testIds.size));
-      local.set(t.id, testIds.get(key));
-      tests.push({ ...t, id: testIds.get(key) });
-    }
-    testFiles[file] = { ...tf, tests };
-  }
+});
+
+// Test files: the last input's version of each.
+const testFiles = {};
+for (const { report } of reports) for (const [file, tf] of Object.entries(report.testFiles ?? {})) testFiles[file] = tf;
+const testIds = new Map(); // `${file}\0${name}` -> new id
+for (const [file, tf] of Object.entries(testFiles)) {
+  testFiles[file] = { ...tf, tests: tf.tests.map((t) => (testIds.set(`${file}\0${t.name}`, String(testIds.size)), { ...t, id: testIds.get(`${file}\0${t.name}`) })) };
+}
+
+const files = {};
+let nextMutant = 0;
+for (const { report, keep } of reports) {
+  const local = new Map(); // this report's test id -> new id (tests that are still in the merged list)
+  for (const [file, tf] of Object.entries(report.testFiles ?? {}))
+    for (const t of tf.tests) if (testIds.has(`${file}\0${t.name}`)) local.set(t.id, testIds.get(`${file}\0${t.name}`));
   const remap = (ids) => ids?.map((id) => local.get(id)).filter((id) => id !== undefined);
   for (const [file, f] of Object.entries(report.files)) {
+    if (keep && !keep.has(file)) continue;
     files[file] = { ...f, mutants: f.mutants.map((m) => ({ ...m, id: String(nextMutant++), killedBy: remap(m.killedBy), coveredBy: remap(m.coveredBy) })) };
   }
 }
 
-fs.writeFileSync(out, JSON.stringify({ ...base, files, testFiles }));
+fs.writeFileSync(out, JSON.stringify({ ...reports[0].report, files, testFiles }));
 
 const rows = [];
 const total = { mutants: 0, killed: 0, timeout: 0, survived: 0, noCoverage: 0 };
