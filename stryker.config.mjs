@@ -16,7 +16,6 @@ export default {
     'packages/engine/src/report/claim.ts',
     'packages/engine/src/sweep/member.ts',
     'packages/engine/src/metrics.ts',
-    'packages/engine/src/sweep/grouping.ts',
     'packages/engine/src/store/tags.ts',
   ],
   incrementalFile: 'stryker/incremental.json',

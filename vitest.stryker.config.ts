@@ -22,7 +22,6 @@ export default defineConfig({
       'packages/engine/src/report/tightened.test.ts',
       'packages/engine/src/sweep/member.test.ts',
       'packages/engine/src/metrics.test.ts',
-      'packages/engine/src/sweep/grouping.test.ts',
       'packages/engine/src/store/tags.test.ts',
     ],
     testTimeout: 120_000,
