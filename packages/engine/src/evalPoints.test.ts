@@ -8,7 +8,7 @@ import { parseRunConfig } from './config.js';
 import type { EvalSet, FeatureSource } from './data/types.js';
 import type { Metrics } from './metrics.js';
 import { DEFAULT_MODEL } from './params.js';
-import { emptyWindow, evalPointRows, modelConfigFor, nextMultiple } from './trainSetup.js';
+import { emptyWindow, evalCheckpointSchedule, evalPointRows, modelConfigFor, nextMultiple } from './trainSetup.js';
 
 describe('nextMultiple', () => {
   it('is the first multiple of `every` strictly above x', () => {
@@ -42,5 +42,45 @@ describe('modelConfigFor', () => {
     const cfg = parseRunConfig({ task: { numLabels: 10 }, model: { lnEps: 1e-3 } }, 'test');
     const m = modelConfigFor(cfg, { dim: 24 } as FeatureSource);
     expect(m).toEqual({ ...DEFAULT_MODEL, featureDim: 24, numLabels: 10, lnEps: 1e-3 });
+  });
+});
+
+describe('evalCheckpointSchedule', () => {
+  /** The counts among `xs` at which the schedule evaluates and checkpoints, asked in order. */
+  const walk = (sched: ReturnType<typeof evalCheckpointSchedule>, xs: number[]) => {
+    const evals: number[] = [];
+    const ckpts: number[] = [];
+    for (const x of xs) {
+      const d = sched.due(x);
+      if (d.evaluate) evals.push(x);
+      if (d.checkpoint) ckpts.push(x);
+    }
+    return { evals, ckpts };
+  };
+  const steps = (from: number, to: number, by: number) => Array.from({ length: Math.floor((to - from) / by) + 1 }, (_, i) => from + i * by);
+
+  it('a fresh run evaluates and checkpoints at 0, then at every multiple, each point once', () => {
+    const sched = evalCheckpointSchedule({ evalEvery: 640, ckptEvery: 1280 }, 0, false);
+    expect(walk(sched, steps(0, 2560, 32))).toEqual({ evals: [0, 640, 1280, 1920, 2560], ckpts: [0, 1280, 2560] });
+    // Asked again at a point already met: nothing is due twice.
+    expect(sched.due(2560)).toEqual({ evaluate: false, checkpoint: false });
+  });
+
+  it('counts that step over a multiple meet it at the first count past it (just below: not yet)', () => {
+    const sched = evalCheckpointSchedule({ evalEvery: 640, ckptEvery: 640 }, 0, false);
+    expect(walk(sched, [0, 600, 639, 650, 1279, 1300])).toEqual({ evals: [0, 650, 1300], ckpts: [0, 650, 1300] });
+  });
+
+  it('a run resumed at a count starts from the next multiple strictly above it, not at 0 or at the count itself', () => {
+    expect(walk(evalCheckpointSchedule({ evalEvery: 640, ckptEvery: 1280 }, 1280, true), steps(1280, 3840, 32))).toEqual({
+      evals: [1920, 2560, 3200, 3840],
+      ckpts: [2560, 3840],
+    });
+    expect(walk(evalCheckpointSchedule({ evalEvery: 640, ckptEvery: 1280 }, 1000, true), [1000, 1279, 1280])).toEqual({ evals: [1280], ckpts: [1280] });
+  });
+
+  it('no checkpoint cadence: evaluations only, fresh or resumed', () => {
+    expect(walk(evalCheckpointSchedule({ evalEvery: 640, ckptEvery: null }, 0, false), steps(0, 1280, 64))).toEqual({ evals: [0, 640, 1280], ckpts: [] });
+    expect(walk(evalCheckpointSchedule({ evalEvery: 640, ckptEvery: null }, 640, true), steps(640, 1280, 64))).toEqual({ evals: [1280], ckpts: [] });
   });
 });

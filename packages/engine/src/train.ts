@@ -26,6 +26,7 @@ import { checkRunSizes } from './sizes.js';
 import { runSchedule, type LoopState, type StepDone, type TrainEnv } from './trainLoop.js';
 import { emptyWindow, setupTraining } from './trainSetup.js';
 import { HEARTBEAT_EVERY_MS, readHeartbeat, runStaleness, writerIdentity } from './store/liveness.js';
+import { finishRun } from './store/finishRun.js';
 import { RUN_SCHEMA, RunDir, type RunRecord, type RunSummary, type RunWriteListener, type SetMetrics } from './store/runDir.js';
 
 
@@ -245,24 +246,11 @@ async function runTraining(config: RunConfig | null, opts: TrainOptions): Promis
     backend: be.name,
     steps: at.step,
   });
-  // The columnar copy of the finished metrics that cold readers use (store/metricsParquet.ts), before the run reads
-  // as finished. A mirrored run's readers fetch its JSON lines and make their own.
-  if (!opts.mirror) await writeFinishedMetricsCopy(run.metricsFile, (message) => emit({ type: 'warning', message }));
-  record = { ...record, status: 'finished', progress: { seqs: total, step: at.step }, summary };
-  run.writeRecord(record);
+  // Its metrics' columnar copy, then the finished record (store/finishRun.ts; a mirrored run gets no copy).
+  record = await finishRun(run, { ...record, progress: { seqs: total, step: at.step }, summary }, { warn: (message) => emit({ type: 'warning', message }) });
   await opts.mirror?.flush();
   emit({ type: 'done', summary, record });
   return summary;
-}
-
-/** DuckDB is loaded only here, at the end: `opto train` starts without it. A copy not written is only a slower first read. */
-async function writeFinishedMetricsCopy(metricsFile: string, warn: (message: string) => void): Promise<void> {
-  try {
-    const { writeMetricsParquet } = await import('./store/metricsParquet.js');
-    await writeMetricsParquet(metricsFile);
-  } catch (e) {
-    warn(`metrics.parquet (the columnar copy of ${metricsFile}) not written: ${(e as Error).message.split('\n')[0]}`);
-  }
 }
 
 /** Refuse to resume a run whose writer still beats elsewhere: two writers would interleave its files. */

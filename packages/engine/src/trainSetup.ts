@@ -87,7 +87,11 @@ export function setupTraining(cfg: RunConfig, task: Task, features: FeatureSourc
 }
 
 /** The eval/checkpoint schedule (spec 3.2): the first multiple of `every` above `x`. */
-export const nextMultiple = (x: number, every: number): number => (Math.floor(x / every) + 1) * every;
+// Function declarations, not arrow constants: Stryker 9.6's vitest runner activates a module-level (static)
+// mutant too late and reports it survived (stryker-js #6144), which an arrow constant's own mutant would be.
+export function nextMultiple(x: number, every: number): number {
+  return (Math.floor(x / every) + 1) * every;
+}
 
 /**
  * The eval and checkpoint points (spec 3.2) as a training loop meets them: `due(seqs)` says which fall at
@@ -114,7 +118,9 @@ export interface TrainWindow {
   n: number;
 }
 
-export const emptyWindow = (): TrainWindow => ({ loss: 0, gradNorm: 0, n: 0 });
+export function emptyWindow(): TrainWindow {
+  return { loss: 0, gradNorm: 0, n: 0 };
+}
 
 /**
  * One eval point's metric rows as every training loop writes them: the train window's means (if any

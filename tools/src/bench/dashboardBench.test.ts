@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { RunDir } from '@optoscope/engine';
 import { listRuns } from '@optoscope/engine/query';
 import { afterAll, describe, expect, it } from 'vitest';
-import { formatDashboardBench, rowWithinBudget, sweepWithinBudget, writeDashboardFixture, type DashboardBenchResult, type SweepBenchResult } from './dashboardBench.js';
+import { formatDashboardBench, processCpuMs, rowWithinBudget, sweepWithinBudget, writeDashboardFixture, type DashboardBenchResult, type SweepBenchResult } from './dashboardBench.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'opto-dash-bench-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -77,16 +77,32 @@ describe('dashboard bench', () => {
   });
 
   it('flags the compare view and the concurrent run list against their budgets', () => {
-    const s: SweepBenchResult = { runs: 128, conditions: 16, seeds: 8, evalPoints: 200, coldMs: 420, warmMedianMs: 12, warmP95Ms: 20, regroupMs: 300, bytes: 90_000, groups: 16, listing: { concurrency: 20, requests: 200, p50Ms: 40, p99Ms: 310 }, load: { avg1: 17.4, cores: 2 } };
+    const s: SweepBenchResult = { runs: 128, conditions: 16, seeds: 8, evalPoints: 200, coldMs: 420, coldCpuMs: 180, warmMedianMs: 12, warmP95Ms: 20, regroupMs: 300, bytes: 90_000, groups: 16, listing: { concurrency: 20, requests: 200, p50Ms: 40, p99Ms: 310, cpuMsPerRequest: 4.25 }, load: { avg1: 17.4, cores: 2 } };
     expect(sweepWithinBudget(s)).toBe(false);
     expect(sweepWithinBudget({ ...s, listing: { ...s.listing, p99Ms: 250 } })).toBe(true);
     expect(sweepWithinBudget({ ...s, coldMs: 501, listing: { ...s.listing, p99Ms: 250 } })).toBe(false);
     const base = { runs: 1000, evalPoints: 200, checkpoints: 201, repeats: 3, rows: [], runPage: { coldMs: 1, medianMs: 1, p95Ms: 1 }, scoredMs: 1, attentionMs: 1, coldHeads: { points: 1, pending: 0 }, coldAttentionPending: false, secondRun: { attentionMs: 1, scoredMs: 1 }, withinBudget: false };
     const text = formatDashboardBench({ ...base, sweep: s });
     expect(text).toContain('128 runs (16 conditions x 8 seeds, 200 eval points each) -> 16 groups');
-    expect(formatDashboardBench({ ...base, sweep: { ...s, coldJsonMs: 1260 } })).toContain("cold is read from the finished runs' metrics.parquet; the same sweep without them (runs of an older version, rows parsed from metrics.jsonl): cold 1260.0 ms, 3.0x the time");
-    expect(text).toContain('cold 420.0 ms (< 500 ms ok), warm median 12.0 ms (< 100 ms ok)');
-    expect(text).toContain('p99 310.0 ms (< 300 ms OVER)');
+    expect(formatDashboardBench({ ...base, sweep: { ...s, coldJsonMs: 1260, coldJsonCpuMs: 610 } })).toContain("cold is read from the finished runs' metrics.parquet; the same sweep without them (runs of an older version, rows parsed from metrics.jsonl): cold 1260.0 ms (server CPU 610 ms), 3.0x the time");
+    expect(text).toContain('cold 420.0 ms (< 500 ms ok) (server CPU 180 ms), warm median 12.0 ms (< 100 ms ok)');
+    expect(text).toContain('p99 310.0 ms (< 300 ms OVER), server CPU 4.3 ms a request');
+    expect(formatDashboardBench({ ...base, sweep: { ...s, coldCpuMs: null } })).toContain('cold 420.0 ms (< 500 ms ok), warm median');
     expect(text).toContain('measured at load average 17.4 on 2 cores');
+  });
+
+  it("reads a process's CPU time from /proc: the same as Node's own count for this process", () => {
+    const u0 = process.cpuUsage();
+    const p0 = processCpuMs(process.pid)!;
+    const until = performance.now() + 300;
+    let x = 0;
+    while (performance.now() < until) x += Math.sqrt(x + 1);
+    const p1 = processCpuMs(process.pid)!;
+    const u = process.cpuUsage(u0);
+    expect(x).toBeGreaterThan(0);
+    // /proc counts in 10 ms ticks: within two ticks and a little of the process's own measure.
+    expect(Math.abs(p1 - p0 - (u.user + u.system) / 1000)).toBeLessThan(25);
+    expect(processCpuMs(undefined)).toBeNull();
+    expect(processCpuMs(2 ** 22 + 12345)).toBeNull(); // no such process
   });
 });

@@ -23,8 +23,27 @@ import { PRESETS, RunDir, parseRunConfig, presetConfig, train, type RunRecord } 
 import { writeMetricsParquet } from '@optoscope/engine/query';
 
 export interface DashboardStarter {
-  (o: { runsDir: string; port?: number; log?: (s: string) => void }): Promise<{ url: string; stop(): Promise<void> }>;
+  (o: { runsDir: string; port?: number; log?: (s: string) => void }): Promise<{ url: string; stop(): Promise<void>; child?: { pid?: number } }>;
 }
+
+/**
+ * CPU time the server process has used so far (all its threads: the event loop, DuckDB's, the analysis
+ * worker's), in ms, from /proc (Linux; null elsewhere). On a shared machine a request's wall time scales
+ * with the load average; its CPU time does not, so the bench prints both.
+ */
+export function processCpuMs(pid: number | undefined): number | null {
+  if (!pid) return null;
+  try {
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return null;
+  }
+}
+/** USER_HZ: 100 on every Linux architecture Node runs on. */
+const CLOCK_TICKS = 100;
 
 export interface DashboardBenchOptions {
   start: DashboardStarter;
@@ -54,6 +73,9 @@ export interface SweepBenchResult {
   evalPoints: number;
   /** The grouped, aggregated answer: first request (metrics files not read by the server yet), then repeats. */
   coldMs: number;
+  /** The server's CPU time (all threads) for the cold answer and the baseline's, ms (10 ms resolution; null off Linux). */
+  coldCpuMs: number | null;
+  coldJsonCpuMs?: number | null;
   /**
    * The baseline, in the same run: the first request for the same sweep written as before the columnar
    * copies (no metrics.parquet: runs of an older version), whose rows come from their JSON lines.
@@ -66,7 +88,7 @@ export interface SweepBenchResult {
   bytes: number;
   groups: number;
   /** The run list's first page under `concurrency` clients at once. */
-  listing: { concurrency: number; requests: number; p50Ms: number; p99Ms: number };
+  listing: { concurrency: number; requests: number; p50Ms: number; p99Ms: number; cpuMsPerRequest: number | null };
   /** The machine's 1-minute load average when these were measured, and its cores: on a shared machine every time above scales with it. */
   load: { avg1: number; cores: number };
 }
@@ -273,7 +295,7 @@ export async function runDashboardBench(o: DashboardBenchOptions): Promise<Dashb
     ]);
     const total = ((await (await fetch(`${server.url}${run}/metrics`)).json()) as { total: number }).total;
     await measure('live poll: metric rows after the last one', `${run}/metrics?after=${total}`, DASHBOARD_BUDGET_MS);
-    const sweep = sweepIds.length ? await measureSweep(server.url, sweepIds, oldSweepIds, { ...sweepShape, evalPoints, repeats, log: o.log, runs }) : undefined;
+    const sweep = sweepIds.length ? await measureSweep(server.url, sweepIds, oldSweepIds, { ...sweepShape, evalPoints, repeats, log: o.log, runs, pid: server.child?.pid }) : undefined;
     const withinBudget = rows.every(rowWithinBudget) && (!sweep || sweepWithinBudget(sweep));
     return { runs, evalPoints, checkpoints, repeats, rows, runPage, scoredMs, attentionMs, coldHeads: { points: coldHeads.points.length, pending: coldHeads.pending }, coldAttentionPending, secondRun: { attentionMs: page2AttentionMs, scoredMs: page2ScoredMs }, sweep, withinBudget };
   } finally {
@@ -287,10 +309,19 @@ export async function runDashboardBench(o: DashboardBenchOptions): Promise<Dashb
  * last (its copies are written in the background after it answers), the cold answer for the same sweep
  * without columnar copies. Cold = the first request for those runs since the server started.
  */
-async function measureSweep(base: string, ids: string[], oldIds: string[], o: { conditions: number; seeds: number; evalPoints: number; repeats: number; runs: number; log?: (s: string) => void }): Promise<SweepBenchResult> {
+async function measureSweep(base: string, ids: string[], oldIds: string[], o: { conditions: number; seeds: number; evalPoints: number; repeats: number; runs: number; pid?: number; log?: (s: string) => void }): Promise<SweepBenchResult> {
   const q = `/api/sweep?runs=${ids.join(',')}`;
   const load = { avg1: os.loadavg()[0]!, cores: os.availableParallelism() };
-  const cold = await timed(base + q);
+  // The server's own work for an answer; what it does after answering (writing copies, loading rows in the
+  // background) is not the answer's, so let it finish first and stop counting at the answer.
+  const cpuOf = async (url: string) => {
+    await new Promise((r) => setTimeout(r, 1000));
+    const before = processCpuMs(o.pid);
+    const r = await timed(url);
+    const after = processCpuMs(o.pid);
+    return { ...r, cpuMs: before === null || after === null ? null : after - before };
+  };
+  const cold = await cpuOf(base + q);
   const answer = JSON.parse(cold.body.toString('utf8')) as { groups: unknown[] };
   const warm: number[] = [];
   for (let k = 0; k < o.repeats; k++) warm.push((await timed(base + q)).ms);
@@ -299,13 +330,16 @@ async function measureSweep(base: string, ids: string[], oldIds: string[], o: { 
   const concurrency = 20;
   const perClient = 10;
   const lat: number[] = [];
+  await new Promise((r) => setTimeout(r, 1000));
+  const listCpu0 = processCpuMs(o.pid);
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       for (let k = 0; k < perClient; k++) lat.push((await timed(`${base}/api/runs?limit=50`)).ms);
     }),
   );
+  const listCpu1 = processCpuMs(o.pid);
   o.log?.(`run list under ${concurrency} concurrent clients: p50 ${quantile(lat, 0.5).toFixed(1)} ms, p99 ${quantile(lat, 0.99).toFixed(1)} ms`);
-  const coldJson = oldIds.length ? await timed(`${base}/api/sweep?runs=${oldIds.join(',')}`) : undefined;
+  const coldJson = oldIds.length ? await cpuOf(`${base}/api/sweep?runs=${oldIds.join(',')}`) : undefined;
   if (coldJson) o.log?.(`the same sweep without columnar copies: cold ${coldJson.ms.toFixed(1)} ms`);
   return {
     runs: ids.length,
@@ -313,13 +347,15 @@ async function measureSweep(base: string, ids: string[], oldIds: string[], o: { 
     seeds: o.seeds,
     evalPoints: o.evalPoints,
     coldMs: cold.ms,
+    coldCpuMs: cold.cpuMs,
     coldJsonMs: coldJson?.ms,
+    coldJsonCpuMs: coldJson?.cpuMs,
     warmMedianMs: quantile(warm, 0.5),
     warmP95Ms: quantile(warm, 0.95),
     regroupMs: regroup.ms,
     bytes: cold.bytes,
     groups: answer.groups.length,
-    listing: { concurrency, requests: lat.length, p50Ms: quantile(lat, 0.5), p99Ms: quantile(lat, 0.99) },
+    listing: { concurrency, requests: lat.length, p50Ms: quantile(lat, 0.5), p99Ms: quantile(lat, 0.99), cpuMsPerRequest: listCpu0 === null || listCpu1 === null ? null : (listCpu1 - listCpu0) / lat.length },
     load,
   };
 }
@@ -358,13 +394,14 @@ export function formatDashboardBench(r: DashboardBenchResult): string {
 
 function formatSweep(s: SweepBenchResult, total: number): string[] {
   const ok = (v: number, b: number) => `${v.toFixed(1)} ms (< ${b} ms ${v < b ? 'ok' : 'OVER'})`;
+  const cpu = (ms: number | null | undefined) => (ms === null || ms === undefined ? '' : ` (server CPU ${ms.toFixed(0)} ms)`);
   return [
     `compare view, grouped and aggregated (/api/sweep): ${s.runs} runs (${s.conditions} conditions x ${s.seeds} seeds, ${s.evalPoints} eval points each) -> ${s.groups} groups, ${(s.bytes / 1024).toFixed(1)} KiB`,
-    `  cold ${ok(s.coldMs, SWEEP_COLD_BUDGET_MS)}, warm median ${ok(s.warmMedianMs, SWEEP_WARM_BUDGET_MS)}, warm p95 ${s.warmP95Ms.toFixed(1)} ms, another grouping (not cached) ${s.regroupMs.toFixed(1)} ms`,
+    `  cold ${ok(s.coldMs, SWEEP_COLD_BUDGET_MS)}${cpu(s.coldCpuMs)}, warm median ${ok(s.warmMedianMs, SWEEP_WARM_BUDGET_MS)}, warm p95 ${s.warmP95Ms.toFixed(1)} ms, another grouping (not cached) ${s.regroupMs.toFixed(1)} ms`,
     ...(s.coldJsonMs === undefined
       ? []
-      : [`  cold is read from the finished runs' metrics.parquet; the same sweep without them (runs of an older version, rows parsed from metrics.jsonl): cold ${s.coldJsonMs.toFixed(1)} ms, ${(s.coldJsonMs / s.coldMs).toFixed(1)}x the time`]),
-    `run list of ${total} runs, first page, ${s.listing.concurrency} concurrent clients x ${s.listing.requests / s.listing.concurrency} requests: p50 ${s.listing.p50Ms.toFixed(1)} ms, p99 ${ok(s.listing.p99Ms, LISTING_P99_BUDGET_MS)}`,
+      : [`  cold is read from the finished runs' metrics.parquet; the same sweep without them (runs of an older version, rows parsed from metrics.jsonl): cold ${s.coldJsonMs.toFixed(1)} ms${cpu(s.coldJsonCpuMs)}, ${(s.coldJsonMs / s.coldMs).toFixed(1)}x the time`]),
+    `run list of ${total} runs, first page, ${s.listing.concurrency} concurrent clients x ${s.listing.requests / s.listing.concurrency} requests: p50 ${s.listing.p50Ms.toFixed(1)} ms, p99 ${ok(s.listing.p99Ms, LISTING_P99_BUDGET_MS)}${s.listing.cpuMsPerRequest === null ? '' : `, server CPU ${s.listing.cpuMsPerRequest.toFixed(1)} ms a request`}`,
     `measured at load average ${s.load.avg1.toFixed(1)} on ${s.load.cores} cores`,
   ];
 }

@@ -9,6 +9,7 @@ import type { Heartbeat, RunRecord, Staleness } from '@optoscope/engine';
 import { engine, type EngineModule } from './engine';
 import { ApiError, redactPaths } from './errors';
 import { containedPath, runPath, runsDir, runsLocation } from './paths';
+import { processWide } from './processWide';
 import { RunsWatch } from './runWatch';
 
 export interface RunRow {
@@ -48,7 +49,27 @@ interface Cached {
   flat: Record<string, string | number | boolean | null>;
 }
 
-const cache = new Map<string, Cached>();
+/**
+ * The run index and what is derived from it, one per server process (processWide.ts): built when the server
+ * starts (instrumentation.ts) and read by every route.
+ */
+const idx = processWide('runIndex', () => ({
+  cache: new Map<string, Cached>(),
+  /** Bumped whenever a run appears, changes or goes: what is derived from the whole list is kept per version. */
+  version: 0,
+  derived: new Map<string, { version: number; value: unknown }>(),
+  pendingScan: null as Promise<Cached[]> | null,
+  watch: null as RunsWatch | null,
+  /** The index sorted by id, as of `sortedVersion`. */
+  sorted: [] as Cached[],
+  sortedVersion: -1,
+  /**
+   * Answers per query while no run changed (the run table's pages, polled every 2 s by every open page). A run
+   * turning stale changes no file, so the set of stale runs is part of what must be unchanged.
+   */
+  pages: new Map<string, { version: number; stale: string; page: RunPage; json?: string }>(),
+}));
+const cache = idx.cache;
 
 /** The intervention spec in one line ("none", "only 1:3; match 1:3", ...). */
 export function clampSummary(spec: unknown, nHeads = 8): string {
@@ -116,15 +137,12 @@ function rowOf(id: string, rec: RunRecord): RunRow {
   };
 }
 
-/** Bumped whenever a run appears, changes or goes: what is derived from the whole list is kept per version. */
-let version = 0;
-const derived = new Map<string, { version: number; value: unknown }>();
 /** A value computed from the whole run list, recomputed only when the list changed (fields, presets, ...). */
 function perVersion<T>(name: string, make: () => T): T {
-  const hit = derived.get(name);
-  if (hit && hit.version === version) return hit.value as T;
+  const hit = idx.derived.get(name);
+  if (hit && hit.version === idx.version) return hit.value as T;
   const value = make();
-  derived.set(name, { version, value });
+  idx.derived.set(name, { version: idx.version, value });
   return value;
 }
 
@@ -146,48 +164,43 @@ export function allRuns(): Promise<Cached[]> {
   // Requests that arrive while an update is queued share it (it starts after all of them arrived, and after
   // a turn of the event loop has delivered the file notifications queued before them, so each still sees
   // the directory as of after its request): 20 clients at once cost one update, not 20.
-  return (pendingScan ??= new Promise<Cached[]>((resolve, reject) =>
+  return (idx.pendingScan ??= new Promise<Cached[]>((resolve, reject) =>
     // Two turns: a notification on a watch added in the turn before the change is only read one turn later.
     setImmediate(() =>
       setImmediate(() => {
-        pendingScan = null;
+        idx.pendingScan = null;
         updateIndex().then(resolve, reject);
       }),
     ),
   ));
 }
-let pendingScan: Promise<Cached[]> | null = null;
-let watch: RunsWatch | null = null;
-/** The index sorted by id, as of `sortedVersion`. */
-let sorted: Cached[] = [];
-let sortedVersion = -1;
 
 async function updateIndex(): Promise<Cached[]> {
   const E = await engine();
   const root = runsDir();
-  if (watch?.root !== root) {
-    watch?.close();
-    watch = new RunsWatch(root);
+  if (idx.watch?.root !== root) {
+    idx.watch?.close();
+    idx.watch = new RunsWatch(root);
     cache.clear();
-    version++;
+    idx.version++;
   }
-  const changed = watch.take();
+  const changed = idx.watch.take();
   if (changed === 'all') {
     const names = new Set<string>();
     for (const d of fs.readdirSync(root, { withFileTypes: true })) if (!d.name.startsWith('.')) names.add(d.name);
     for (const name of cache.keys()) if (!names.has(name)) forget(name);
     for (const name of names) updateRun(E, root, name);
   } else for (const name of changed) if (!name.startsWith('.')) updateRun(E, root, name);
-  if (sortedVersion !== version) {
-    sorted = [...cache.values()].sort((a, b) => (a.row.id < b.row.id ? -1 : a.row.id > b.row.id ? 1 : 0));
-    sortedVersion = version;
+  if (idx.sortedVersion !== idx.version) {
+    idx.sorted = [...cache.values()].sort((a, b) => (a.row.id < b.row.id ? -1 : a.row.id > b.row.id ? 1 : 0));
+    idx.sortedVersion = idx.version;
   }
-  return sorted.map((c) => withStaleness(c, E));
+  return idx.sorted.map((c) => withStaleness(c, E));
 }
 
 function forget(name: string): void {
-  if (cache.delete(name)) version++;
-  watch?.unwatchRun(name);
+  if (cache.delete(name)) idx.version++;
+  idx.watch?.unwatchRun(name);
 }
 
 /** Bring one entry of the runs directory up to date (it may have appeared, changed or gone). */
@@ -195,7 +208,7 @@ function updateRun(E: EngineModule, root: string, name: string): void {
   const dir = path.join(root, name);
   let st: fs.Stats | undefined;
   try {
-    if (fs.statSync(dir).isDirectory()) watch?.watchRun(name);
+    if (fs.statSync(dir).isDirectory()) idx.watch?.watchRun(name);
     st = fs.statSync(path.join(dir, 'run.json'), { throwIfNoEntry: false });
   } catch {
     st = undefined;
@@ -211,7 +224,7 @@ function updateRun(E: EngineModule, root: string, name: string): void {
     } catch {
       return forget(name);
     }
-    version++;
+    idx.version++;
     try {
       const rec = E.RunDir.open(dir).readRecord();
       c = { key, row: rowOf(name, rec), flat: flatten(rec.config), host: rec.host };
@@ -291,19 +304,15 @@ export interface RunPage {
 
 const SORTABLE: (keyof RunRow)[] = ['id', 'status', 'preset', 'sweep', 'classes', 'labels', 'seqs', 'progress', 'learningTime', 'learned', 'clamp', 'seed', 'updatedAt'];
 
-/**
- * Answers per query while no run changed (the run table's pages, polled every 2 s by every open page). A run
- * turning stale changes no file, so the set of stale runs is part of what must be unchanged.
- */
-const pages = new Map<string, { version: number; stale: string; page: RunPage; json?: string }>();
+const pages = idx.pages;
 
 async function cachedPage(q: RunQuery): Promise<{ page: RunPage; json?: string; set(json: string): void }> {
   const runs = await allRuns();
   const key = JSON.stringify(q);
   const stale = runs.flatMap((r) => (r.row.stale ? [r.row.id] : [])).join('\n');
   let hit = pages.get(key);
-  if (!hit || hit.version !== version || hit.stale !== stale) {
-    hit = { version, stale, page: pageOf(runs, q) };
+  if (!hit || hit.version !== idx.version || hit.stale !== stale) {
+    hit = { version: idx.version, stale, page: pageOf(runs, q) };
     if (pages.size >= 64) pages.clear();
     pages.set(key, hit);
   }

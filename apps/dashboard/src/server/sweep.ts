@@ -16,6 +16,7 @@ import type { RunStats, SeriesSelector } from '@optoscope/engine/query';
 import { engine, engineQuery, type EngineQueryModule } from './engine';
 import { ApiError } from './errors';
 import { checkRunId, containedPath, runsDir } from './paths';
+import { processWide } from './processWide';
 import { allRuns, type RunRow } from './runs';
 
 export interface SweepQuery {
@@ -80,20 +81,26 @@ export function sweepQueryFrom(sp: URLSearchParams): SweepQuery {
   return { runs, by, series: { kind, set: kind === 'eval' ? set : undefined, metric, x, maxPoints: points } };
 }
 
-let aggregator: Promise<ReturnType<EngineQueryModule['sweepAggregator']>> | undefined;
+/**
+ * One per server process (processWide.ts): the aggregator, whose DuckDB holds the resident rows, and the
+ * answers as sent (serialised once: a repeated or polled request for unchanged runs is a lookup).
+ */
+const state = processWide('sweep', () => ({
+  aggregator: undefined as Promise<ReturnType<EngineQueryModule['sweepAggregator']>> | undefined,
+  answers: new Map<string, string>(),
+}));
 /** The server's aggregator (DuckDB opened, its table made): at start (instrumentation.ts), else on first use. */
 export function sweepAggregatorReady(): Promise<ReturnType<EngineQueryModule['sweepAggregator']>> {
-  return (aggregator ??= engineQuery().then(async ({ sweepAggregator }) => {
+  return (state.aggregator ??= engineQuery().then(async ({ sweepAggregator }) => {
     const a = sweepAggregator();
     await a.warm();
     return a;
   })).catch((e: unknown) => {
-    aggregator = undefined; // the next request tries again, and reports what fails
+    state.aggregator = undefined; // the next request tries again, and reports what fails
     throw e;
   });
 }
-/** Answers as sent (serialised once): a repeated or polled request for unchanged runs is a lookup. */
-const answers = new Map<string, string>();
+const answers = state.answers;
 const MAX_ANSWERS = 32;
 
 const statKey = (f: string) => {

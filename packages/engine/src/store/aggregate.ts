@@ -110,7 +110,8 @@ export async function aggregateSweep(connection: DuckDBConnection, members: read
       b AS (SELECT grp, run, CASE WHEN w > 0 THEN floor(x / w) ELSE 0 END AS bucket, avg(x) AS bx, avg(v) AS bv FROM m, wid GROUP BY grp, run, bucket)
       SELECT grp, bucket, avg(bx) AS x, avg(bv) AS mean, coalesce(stddev_samp(bv), 0) AS std, min(bv) AS lo, max(bv) AS hi, count(*) AS n, any_value(w) AS w
       FROM b, wid GROUP BY grp, bucket ORDER BY grp, bucket`);
-    const pts = curves.getRowObjectsJS() as { grp: number; x: number; mean: number; std: number; lo: number; hi: number; n: bigint | number; w: number }[];
+    // Read by column: DuckDB's row objects cost more than the query itself for a sweep's few thousand points.
+    const c = curves.getColumnsObjectJS() as { grp: number[]; x: number[]; mean: number[]; std: number[]; lo: number[]; hi: number[]; n: (bigint | number)[]; w: number[] };
     const stats = await connection.runAndReadAll(`
       WITH e AS (SELECT * FROM ${table} WHERE kind = 'eval'),
       lt AS (SELECT run, min(seqs) FILTER (WHERE "set" = 'fsl_train' AND loss < ${0.4 * Math.LN2}) AS learned_at,
@@ -133,11 +134,9 @@ export async function aggregateSweep(connection: DuckDBConnection, members: read
         finalTrainLoss: r.train_loss,
       };
     });
-    return {
-      bucketWidth: pts[0]?.w ?? 0,
-      points: pts.map((p) => ({ group: p.grp, x: p.x, mean: p.mean, std: p.std, min: p.lo, max: p.hi, n: Number(p.n) })),
-      runs,
-    };
+    const points: AggregatePoint[] = new Array(c.grp?.length ?? 0);
+    for (let i = 0; i < points.length; i++) points[i] = { group: c.grp[i]!, x: c.x[i]!, mean: c.mean[i]!, std: c.std[i]!, min: c.lo[i]!, max: c.hi[i]!, n: Number(c.n[i]) };
+    return { bucketWidth: c.w?.[0] ?? 0, points, runs };
   } finally {
     if (tmp) await connection.run(`DROP TABLE IF EXISTS ${tmp}`);
   }

@@ -39,6 +39,7 @@ import { evalMetrics, type Metrics } from '../metrics.js';
 import { Rng } from '../rng.js';
 import { checkRunSizes } from '../sizes.js';
 import { DeferredStepStats } from '../stepStats.js';
+import { finishRun } from '../store/finishRun.js';
 import { HEARTBEAT_EVERY_MS, writerIdentity } from '../store/liveness.js';
 import { stateTensors } from '../store/paramIO.js';
 import { RUN_SCHEMA, RunDir, type RunRecord } from '../store/runDir.js';
@@ -491,11 +492,14 @@ async function trainBatch(batch: Prepared[], R: number, dev: WebGpuDevice, ctx: 
     }
     runEval(total);
     checkpoint(total);
-    return reps.map((rep) => {
+    const results: MemberResult[] = [];
+    for (const rep of reps) {
       const summary = summarize(rep.run, rep.member.config, { msPerStep: timedSteps ? stepMs / timedSteps : 0, wallS: (performance.now() - started) / 1000, backend: 'webgpu', steps: step });
-      rep.run.writeRecord((rep.record = { ...rep.record, status: 'finished', progress: { seqs: total, step }, summary }));
-      return { id: rep.member.id, outcome: 'finished', trained: total - rep.firstSeqs, summary };
-    });
+      // As train() finishes a run: its metrics' columnar copy, then the finished record (store/finishRun.ts).
+      rep.record = await finishRun(rep.run, { ...rep.record, progress: { seqs: total, step }, summary }, { warn: (message) => emit({ type: 'warning', id: rep.member.id, message }) });
+      results.push({ id: rep.member.id, outcome: 'finished', trained: total - rep.firstSeqs, summary });
+    }
+    return results;
   } catch (e) {
     const message = (e as Error).message;
     for (const rep of reps) rep.run.writeRecord((rep.record = { ...rep.record, status: 'failed', error: message }));
