@@ -82,8 +82,9 @@ describe('runs in an S3 bucket', () => {
     expect((await api<Rows>('/api/runs')).rows).toEqual([]);
 
     expect(optoSync(['sweep', 's.json', '--queue', redisUrl], d, env).stdout).toMatch(/^enqueued 6 of 6 runs/);
-    // A 10 s job lock: the dead worker's run stays unclaimed long enough to be seen stale.
-    const worker = (cache: string) => start(['worker', '--queue', redisUrl, '--runs', url, '--cache', cache, '--concurrency', '1', '--heartbeat', '10000', '--until-empty'], d, process.execPath, env);
+    // A 20 s job lock: the dead worker's run stays unclaimed long enough to be seen stale. With 10 s and an
+    // 8 s look, a CI run under load saw neither (the bucket's upload and the dashboard's refresh of it lag).
+    const worker = (cache: string) => start(['worker', '--queue', redisUrl, '--runs', url, '--cache', cache, '--concurrency', '1', '--heartbeat', '20000', '--until-empty'], d, process.execPath, env);
     const a = worker('cache-a');
     const b = worker('cache-b');
     procs.push(a, b);
@@ -116,7 +117,7 @@ describe('runs in an S3 bucket', () => {
 
     // Stale in the dashboard and in opto runs ls (this host, its process gone), before B takes it over.
     let row: Rows['rows'][number] | undefined;
-    for (const t1 = Date.now(); Date.now() - t1 < 8000 && !row?.stale; await sleep(250)) row = (await api<Rows>('/api/runs')).rows.find((r) => r.id === victim);
+    for (const t1 = Date.now(); Date.now() - t1 < 18_000 && !row?.stale; await sleep(250)) row = (await api<Rows>('/api/runs')).rows.find((r) => r.id === victim);
     expect(row?.stale, JSON.stringify(row)).toMatchObject({ host: os.hostname(), resume: `opto train --runs ${url} --resume ${victim}` });
     const ls = optoSync(['runs', 'ls', '--runs', url, '--cache', 'cache-ls'], d, env);
     expect(ls.stdout).toMatch(new RegExp(`^${victim}\\s+(stale|running)\\s`, 'm'));
