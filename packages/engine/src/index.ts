@@ -72,5 +72,5 @@ export * from './figures/index.js';
 export { appendLines, makeDirs, writeFileAtomic, writeJsonAtomic } from './store/atomic.js';
 export { jsonKind, parseJsonObject, readJsonObject } from './store/jsonFile.js';
 export { verifyJsonChecksum, withJsonChecksum } from './store/jsonChecksum.js';
-export { checkRunSizes, SIZE_LIMITS } from './sizes.js';
+export { checkRunSizes, estimateRunSizes, SIZE_LIMITS, type RunSizeEstimate } from './sizes.js';
 export * from './sweep/grouping.js';
