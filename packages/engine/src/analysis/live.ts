@@ -29,7 +29,7 @@ import { parseRunConfig } from '../config.js';
 import type { FeatureSource } from '../data/types.js';
 import { compileInterventions } from '../compileInterventions.js';
 import type { InterventionSpec } from '../interventions/spec.js';
-import { buildModel, SEQ_LEN, type ModelProgram } from '../model.js';
+import { buildModel, type ModelProgram } from '../model.js';
 import { readSafetensors } from '../store/safetensors.js';
 import { loadFeatures } from '../data/load.js';
 import { inductionStrengthCurve, openAnalysisRun, type AnalysisRun } from './progress.js';
@@ -153,15 +153,15 @@ export class LiveAnalysis implements LiveAnalysisService {
     const { ev } = ctx.a;
     const cfg = ev.params.config;
     const set = ev.set;
-    const T = SEQ_LEN;
+    const T = set.positions.seqLen;
     const sites = Array.from({ length: cfg.nLayers }, (_, l) => `blocks.${l}.attn.pattern`);
     // Built once per run and clamp choice on the evaluator's parameter store: loading a checkpoint into the
     // store is all another checkpoint costs. Under the run's spec, the sites read are the final pass's:
     // the patterns the clamped model attends with.
     let m = ctx.patternModels.get(clamp);
     if (!m) {
-      const passes = compileInterventions(spec, ev.params, { runsDir: path.dirname(path.resolve(dir)) });
-      m = buildModel(ev.params, { batch: set.batch.size, nItems: set.distribution.items.length, training: false, allPositions: true, passes, keep: sites });
+      const passes = compileInterventions(spec, ev.params, { runsDir: path.dirname(path.resolve(dir)), positions: set.positions });
+      m = buildModel(ev.params, { batch: set.batch.size, seqLen: set.batch.layout?.seqLen, nItems: set.distribution.items.length, training: false, allPositions: true, passes, keep: sites });
       m.setFeatures(set.distribution.itemFeatures);
       ctx.patternModels.set(clamp, m);
     }
