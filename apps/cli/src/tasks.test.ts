@@ -30,7 +30,17 @@ describe('tasks beyond the paper on the command line', () => {
     expect(verdicts[1]!.ok).toBe(false);
 
     oneLine(optoSync(['check', 'bursty', 'rep', 'rep'], d), /rep trains task\.kind 'repeatTokens', this check needs a 'bursty' run/);
-    oneLine(optoSync(['analyze', 'rep', '--what', 'strength'], d), /analysis 'strength' is defined on the paper's 5-token few-shot task; .*rep trains task\.kind 'repeatTokens'/);
+    // The dense-set analyses run on the task's own dense set (64 sequences of its training distribution).
+    const st = optoSync(['analyze', 'rep', '--what', 'strength', '--size', '64', '--json'], d);
+    expect(st.code, st.stderr).toBe(0);
+    const strength = JSON.parse(fs.readFileSync(path.join(d, 'rep', 'analysis', 'strength.json'), 'utf8')) as { denseSet: string; result: { seqs: number; strength: number[] }[] };
+    expect(strength.denseSet).toBe('64 sequences of the repeatTokens (6 + 2 tokens) training distribution (seed 0)');
+    expect(strength.result.map((p) => [p.seqs, p.strength.length, p.strength.every((x) => Math.abs(x) <= 1)])).toEqual([[0, 8, true], [320, 8, true], [640, 8, true]]);
+    const ab = optoSync(['analyze', 'rep', '--what', 'ablation', '--size', '64'], d);
+    expect(ab.code, ab.stderr).toBe(0);
+    expect(fs.existsSync(path.join(d, 'rep', 'analysis', 'ablation.json'))).toBe(true);
+    oneLine(optoSync(['analyze', 'rep', '--what', 'wiring', '--size', 'all'], d), /dense set size 'all': only the paper's 5-token task has an enumerable finite training set; repeatTokens \(6 \+ 2 tokens\) \(task\.kind 'repeatTokens'\) draws its dense set/);
+    expect(fs.existsSync(path.join(d, 'rep', 'analysis', 'wiring.json'))).toBe(false);
     // opto eval evaluates the run's own eval sets; the paper-layout inputs and exports are refused.
     const e = optoSync(['eval', 'rep', '--json'], d);
     expect(e.code, e.stderr).toBe(0);
@@ -64,6 +74,7 @@ describe('tasks beyond the paper on the command line', () => {
     expect(fs.existsSync(path.join(d, 'deep', 'analysis', 'strength.json'))).toBe(false);
     oneLine(optoSync(['analyze', 'deep', '--what', 'strength', '--layers', '2:1', '--size', '100'], d), /--layers\.induction: layer 1 must come after the previous-token layer 2/);
     oneLine(optoSync(['analyze', 'deep', '--what', 'ablation', '--layers', '0:2', '--size', '100'], d), /--layers applies to --what strength and wiring only/);
+    oneLine(optoSync(['analyze', 'deep', '--what', 'induction-score', '--size', '100'], d), /analysis 'induction-score' is defined on task\.kind 'repeatTokens'; deep trains task\.kind 'fewShot'/);
   });
 
   it('refuses a bad --task or --shots with one line naming it', () => {

@@ -1,7 +1,7 @@
 /**
  * `opto analyze <run> --what …`: the analyses of spec 5 on a run's checkpoints, evaluated on the dense
  * training set (a seeded stratified subsample of the 78,400 sequences by default; `--size all` for every
- * one). Each result is stored atomically as `<run>/analysis/<what>.json` and summarised on stdout.
+ * one; on the other tasks a seeded draw of their training distribution, analysis/denseSet.ts). Each result is stored atomically as `<run>/analysis/<what>.json` and summarised on stdout.
  */
 import { InvalidArgumentError, type Command } from 'commander';
 import { ANALYSES, ANALYSIS_NAMES, LIVE_CLAMPS, openAnalysisRun, pickCheckpoints, runAnalysis, storeAnalysis, storedAnalysisName, summarizeAnalysis, type AnalysisName, type HeadLayers, type LiveClamp } from '@optoscope/engine';
@@ -31,7 +31,7 @@ export function registerAnalyze(program: Command): void {
     .description('spec 5 analyses of a run (stored in <run>/analysis/<what>.json)')
     .argument('<run>', 'run directory')
     .requiredOption('--what <analysis>', ANALYSIS_NAMES.map((n) => `${n} (${ANALYSES[n].section}: ${ANALYSES[n].description})`).join('; '), oneOf(...ANALYSIS_NAMES))
-    .option('--size <n|all>', 'dense-set subsample size (default 4000; all = 78,400)', sizeOrAll)
+    .option('--size <n|all>', "dense-set size (default 4000): the paper's task subsamples its 78,400-sequence finite set (all = every one); other tasks draw this many sequences of their training distribution", sizeOrAll)
     .option('--checkpoint <seqs>', 'checkpoint for single-checkpoint analyses (default the last)', nonNegativeInt)
     .option('--checkpoints <n>', 'checkpoints for curves (strength, layer-output, progress), evenly spaced', positiveInt, 100)
     .option('--json', 'print the stored result as one JSON line')

@@ -84,6 +84,19 @@ function pickCheckpoint(checkpoints: number[], wanted: number): number | undefin
   return checkpoints.reduce((best, c) => (Math.abs(c - wanted) < Math.abs(best - wanted) ? c : best), checkpoints[0]);
 }
 
+/**
+ * The layers of ?layers=l:l2 (previous-token layer l, induction layer l2, 0-indexed as `opto analyze
+ * --layers` takes them) on a model of `nLayers`; null for the default (the first and the last) and for a
+ * pair the model lacks (the server then answers the default; the picker shows it).
+ */
+function wantedLayers(raw: string | null, nLayers: number): { prevToken: number; induction: number } | null {
+  const m = raw === null ? null : /^(\d+):(\d+)$/.exec(raw);
+  if (!m) return null;
+  const [p, i] = [Number(m[1]), Number(m[2])];
+  if (p >= i || i >= nLayers || (p === 0 && i === nLayers - 1)) return null;
+  return { prevToken: p, induction: i };
+}
+
 export function RunView({ id }: { id: string }) {
   const base = `/api/runs/${enc(id)}`;
   const qc = useQueryClient();
@@ -111,10 +124,16 @@ export function RunView({ id }: { id: string }) {
   const nCkpt = detail.data?.checkpoints.length ?? 0;
   // The clamp choice is page state in the URL (absent: the run's own clamp spec), so a link shows the same view.
   const clamp: LiveClamp = sp.get('clamp') === 'none' ? 'none' : 'run';
+  // Which two layers the head curves and the wiring compare, also in the URL (?layers=1:2) on deeper models.
+  const nLayers = detail.data?.record.config.model?.nLayers ?? 2;
+  const picked = wantedLayers(sp.get('layers'), nLayers);
+  const layers = picked ?? { prevToken: 0, induction: nLayers - 1 };
+  const layersQ = picked ? `&layers=${picked.prevToken}:${picked.induction}` : '';
+  const setLayers = (p: number, i: number) => set({ layers: p === 0 && i === nLayers - 1 ? null : `${p}:${i}` });
   const heads = useQuery({
-    queryKey: ['heads', id, nCkpt, clamp],
-    queryFn: () => getJson<HeadCurves>(`${base}/heads?clamp=${clamp}`),
-    enabled: nCkpt > 0,
+    queryKey: ['heads', id, nCkpt, clamp, layersQ],
+    queryFn: () => getJson<HeadCurves>(`${base}/heads?clamp=${clamp}${layersQ}`),
+    enabled: nCkpt > 0 && !!detail.data,
     placeholderData: keepPreviousData,
     // The server scores checkpoints in the background and answers with what is ready: ask until done.
     refetchInterval: (q) => ((q.state.data?.pending ?? 0) > 0 ? 1000 : false),
@@ -137,7 +156,7 @@ export function RunView({ id }: { id: string }) {
   const [attShown, setAttShown] = useState<Attention>();
   if (attReady && attReady !== attShown) setAttShown(attReady);
   const att = attReady ?? attShown;
-  const wiring = useQuery({ queryKey: ['wiring', id, clamp, detail.data?.analyses.join(',')], queryFn: () => getJson<Wiring>(`${base}/wiring?clamp=${clamp}`), enabled: !!detail.data });
+  const wiring = useQuery({ queryKey: ['wiring', id, clamp, layersQ, detail.data?.analyses.join(',')], queryFn: () => getJson<Wiring>(`${base}/wiring?clamp=${clamp}${layersQ}`), enabled: !!detail.data });
 
   const rec = detail.data?.record;
   const L = rec?.config.task.numLabels;
@@ -159,13 +178,15 @@ export function RunView({ id }: { id: string }) {
     if (!hd || !pts.length) return null;
     const last = pts[pts.length - 1];
     const name = (layer: number, h: number) => markHead(hd, `L${layer}H${h}`);
-    const ind: HeadPoint[] = pts.flatMap((p) => p.strength.map((v, h) => ({ seqs: p.seqs, head: name(2, h), value: v })));
-    const prev: HeadPoint[] = pts.flatMap((p) => p.prevToken.map((v, h) => ({ seqs: p.seqs, head: name(1, h), value: v })));
+    const lay = hd.layers ?? { prevToken: 0, induction: 1 };
+    const [pl, il] = [lay.prevToken + 1, lay.induction + 1];
+    const ind: HeadPoint[] = pts.flatMap((p) => p.strength.map((v, h) => ({ seqs: p.seqs, head: name(il, h), value: v })));
+    const prev: HeadPoint[] = pts.flatMap((p) => p.prevToken.map((v, h) => ({ seqs: p.seqs, head: name(pl, h), value: v })));
     const argmax = (xs: number[]) => xs.reduce((b, x, i) => (x > xs[b] ? i : b), 0);
     const sub = [`${pts.length} checkpoints on ${(hd.denseSet ?? '').replace(/ \(seed.*$/, '')}`, modelLine(hd)];
     return {
-      ind: headCurvesSpec(ind, { width: 440, highlight: [name(2, argmax(last.strength))], subtitle: sub.join('; ') }),
-      prev: headCurvesSpec(prev, { width: 440, title: 'Previous-token score per head', yTitle: 'previous-token score', legendTitle: 'Layer-1 head', highlight: [name(1, argmax(last.prevTokenAtLabels))], subtitle: sub.join('; ') }),
+      ind: headCurvesSpec(ind, { width: 440, legendTitle: `Layer-${il} head`, highlight: [name(il, argmax(last.strength))], subtitle: sub.join('; ') }),
+      prev: headCurvesSpec(prev, { width: 440, title: 'Previous-token score per head', yTitle: 'previous-token score', legendTitle: `Layer-${pl} head`, highlight: [name(pl, argmax(last.prevTokenAtLabels))], subtitle: sub.join('; ') }),
     };
   }, [heads.data]);
   const attSpec = useMemo(
@@ -182,22 +203,23 @@ export function RunView({ id }: { id: string }) {
     const w = wiring.data;
     if (!w?.available || !w.matrices) return null;
     const m = w.matrices;
-    const sub = `checkpoint ${si(w.checkpoint)}, ${modelLine(w)}; rows: Layer-2 head i (only it active), columns: Layer-1 head j`;
-    const marks = { rowName: (i: number) => markHead(w, `L2H${i}`), colName: (j: number) => markHead(w, `L1H${j}`) };
+    const [wl, rl] = [(w.layers?.prevToken ?? 0) + 1, (w.layers?.induction ?? 1) + 1];
+    const sub = `checkpoint ${si(w.checkpoint)}, ${modelLine(w)}; rows: Layer-${rl} head i (only it active), columns: Layer-${wl} head j`;
+    const marks = { rowName: (i: number) => markHead(w, `L${rl}H${i}`), colName: (j: number) => markHead(w, `L${wl}H${j}`) };
     return {
       M: headMatrixSpec(
         [
           { label: 'M^pv (value-preserving)', matrix: m.Mpv },
           { label: 'M^pp (pattern-preserving)', matrix: m.Mpp },
         ],
-        { title: 'Wiring: accuracy change when Layer-1 head j is ablated', subtitle: sub, colorTitle: 'Δ accuracy', diverging: true, ...marks },
+        { title: `Wiring: accuracy change when Layer-${wl} head j is ablated`, subtitle: sub, colorTitle: 'Δ accuracy', diverging: true, ...marks },
       ),
       N: headMatrixSpec(
         [
           { label: 'N^pv (value-preserving)', matrix: m.Npv },
           { label: 'N^pp (pattern-preserving)', matrix: m.Npp },
         ],
-        { title: 'Wiring: accuracy with only Layer-1 head j', subtitle: sub, colorTitle: 'accuracy', domain: [0, 1], ...marks },
+        { title: `Wiring: accuracy with only Layer-${wl} head j`, subtitle: sub, colorTitle: 'accuracy', domain: [0, 1], ...marks },
       ),
       C: w.composition
         ? headMatrixSpec(
@@ -206,7 +228,7 @@ export function RunView({ id }: { id: string }) {
               { label: 'K-composition', matrix: w.composition.k },
               { label: 'V-composition', matrix: w.composition.v },
             ],
-            { title: 'Composition scores (weights only)', subtitle: 'Layer-1 head j’s W_O against Layer-2 head i’s W_Q / W_K / W_V', colorTitle: 'score', ...marks },
+            { title: 'Composition scores (weights only)', subtitle: `Layer-${wl} head j’s W_O against Layer-${rl} head i’s W_Q / W_K / W_V`, colorTitle: 'score', ...marks },
           )
         : null,
     };
@@ -296,6 +318,31 @@ export function RunView({ id }: { id: string }) {
             )}
           </Note>
         </>
+      )}
+      {nLayers > 2 && (
+        <div className="choice" data-testid="layers-picker">
+          <label>
+            previous-token layer{' '}
+            <select value={layers.prevToken} onChange={(e) => setLayers(Number(e.target.value), Math.max(layers.induction, Number(e.target.value) + 1))} data-testid="layers-prev">
+              {Array.from({ length: nLayers - 1 }, (_, l) => (
+                <option key={l} value={l}>
+                  Layer {l + 1}
+                </option>
+              ))}
+            </select>
+          </label>{' '}
+          <label>
+            induction layer{' '}
+            <select value={layers.induction} onChange={(e) => setLayers(layers.prevToken, Number(e.target.value))} data-testid="layers-induction">
+              {Array.from({ length: nLayers - 1 - layers.prevToken }, (_, k) => layers.prevToken + 1 + k).map((l) => (
+                <option key={l} value={l}>
+                  Layer {l + 1}
+                </option>
+              ))}
+            </select>
+          </label>{' '}
+          <span>head curves and wiring between these two layers (same numbers as <code>opto analyze --what strength --layers {layers.prevToken}:{layers.induction}</code>)</span>
+        </div>
       )}
       {nCkpt === 0 && <Note>No checkpoints yet: per-head scores are computed from checkpoints.</Note>}
       {nCkpt > 0 && (heads.isLoading || heads.isPlaceholderData || (heads.data?.pending ?? 0) > 0) && (

@@ -9,7 +9,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { DEFAULT_PRESET_HEADS, RunDir, mergeConfig, presetConfig } from '@optoscope/engine';
+import { DEFAULT_PRESET_HEADS, RunDir, mergeConfig, parseRunConfig, presetConfig, train } from '@optoscope/engine';
 import { writeReport } from '@optoscope/engine/report';
 import { writeCurveRun, type CurveShape } from '@optoscope/engine/testing';
 import { startDashboard, type DashboardServer } from '@optoscope/cli/dist/commands/dashboard.js';
@@ -321,6 +321,33 @@ describe('dashboard end to end (production build, chromium)', () => {
     // Read-only: writes are refused.
     const post = await rawGet(server!.port, '/api/runs', 'POST');
     expect(post.status).toBe(405);
+  });
+
+  // Last: the run it trains joins the directory only after the views above have judged it.
+  it('a 3-layer run: the layer picker scores the head curves between the two layers chosen, kept in the URL', async () => {
+    await train(parseRunConfig({ preset: 'smoke', backend: 'wasm', model: { nLayers: 3 }, schedule: { seqs: 2000, evalEvery: 1000, ckptEvery: 1000, evalSize: 100 } }), { out: path.join(fx.runsDir, 'deep3') });
+    await page.goto(url('/runs/deep3'));
+    await figure('fig-induction');
+    await page.waitForSelector('[data-testid=heads-pending]', { state: 'detached', timeout: 60_000 });
+    // Default: the first and the last layer.
+    expect(await texts('fig-induction')).toEqual(expect.arrayContaining(['Layer-3 head', 'L3H0']));
+    expect(await texts('fig-prevtoken')).toEqual(expect.arrayContaining(['Layer-1 head', 'L1H0']));
+    await page.locator('[data-testid=layers-prev]').selectOption('1');
+    await page.waitForURL(/layers=1(%3A|:)2/);
+    await page.waitForFunction(() => [...document.querySelectorAll('[data-testid=fig-prevtoken] svg text')].some((t) => t.textContent === 'Layer-2 head'));
+    expect(await texts('fig-prevtoken')).toContain('L2H0');
+    // Previous-token layer 0 again, induction layer 1 (the middle one): the wiring names its command.
+    await page.locator('[data-testid=layers-prev]').selectOption('0');
+    await page.locator('[data-testid=layers-induction]').selectOption('1');
+    await page.waitForURL(/layers=0(%3A|:)1/);
+    await page.waitForFunction(() => [...document.querySelectorAll('[data-testid=fig-induction] svg text')].some((t) => t.textContent === 'Layer-2 head'));
+    expect(await page.locator('[data-testid=wiring-missing]').textContent()).toContain('--what wiring --layers 0:1');
+    await shot('deep-layers-0-1');
+    // A shared link opens the same pair.
+    await page.reload();
+    await figure('fig-induction');
+    expect(await page.locator('[data-testid=layers-induction]').inputValue()).toBe('1');
+    expect(pageErrors).toEqual([]);
   });
 });
 

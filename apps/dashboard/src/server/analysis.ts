@@ -4,7 +4,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { MetricRow } from '@optoscope/engine';
+import type { HeadLayers, MetricRow } from '@optoscope/engine';
 import type { ClaimResult, Report } from '@optoscope/engine/report';
 import { clampShown, effectiveClamp, type ClampShown, type LiveClamp } from './clamp';
 import { engine, engineReport } from './engine';
@@ -29,21 +29,33 @@ export interface WiringView extends ClampShown {
   denseSet?: string;
   matrices?: { baseline: number[]; Mpv: number[][]; Mpp: number[][]; Npv: number[][]; Npp: number[][] };
   composition?: { q: number[][]; k: number[][]; v: number[][] };
+  /** The writer (previous-token) and reader (induction) layers of the matrices, 0-indexed. */
+  layers: HeadLayers;
 }
 
 type StoredWiring = Partial<Pick<WiringView, 'matrices' | 'composition'>> & { clamp?: LiveClamp };
 
 const isGrid = (m: unknown): m is number[][] => Array.isArray(m) && m.every((r) => Array.isArray(r) && r.every((v) => typeof v === 'number'));
 
-export async function wiring(id: string, opts: { clamp?: LiveClamp } = {}): Promise<WiringView> {
-  const { RunDir, analysisCommand, readStoredAnalysis, storedAnalysisFile, WIRING_UNCLAMPED } = await engine();
+export async function wiring(id: string, opts: { clamp?: LiveClamp; layers?: HeadLayers } = {}): Promise<WiringView> {
+  const { RunDir, analysisCommand, readStoredAnalysis, storedAnalysisFile, WIRING_UNCLAMPED, checkHeadLayers, defaultHeadLayers } = await engine();
   const dir = runPath(id);
   const config = RunDir.open(dir).readRecord().config;
   const shown = await clampShown(config.interventions, config.model?.nHeads, opts.clamp ?? 'run');
   const want = effectiveClamp(shown);
   const clamped = shown.runClamp !== 'none';
+  const nLayers = config.model?.nLayers ?? 2;
+  const layers = opts.layers ?? defaultHeadLayers(nLayers);
+  try {
+    checkHeadLayers(layers, nLayers);
+  } catch (e) {
+    throw new ApiError(400, (e as Error).message);
+  }
+  // Other layers than the first and the last are stored beside the paper's (wiring-L2-L3.json), by `--layers`.
+  const other = layers.prevToken !== 0 || layers.induction !== nLayers - 1;
+  const suffix = other ? `-L${layers.prevToken + 1}-L${layers.induction + 1}` : '';
   // An unclamped run has one model: its plain command computes it.
-  const command = redactPaths(analysisCommand(dir, 'wiring', clamped ? want : 'run'));
+  const command = redactPaths(analysisCommand(dir, 'wiring', clamped ? want : 'run')) + (other ? ` --layers ${layers.prevToken}:${layers.induction}` : '');
   const read = (name: string) => {
     const file = containedPath(runsDir(), path.relative(runsDir(), storedAnalysisFile(dir, name)));
     try {
@@ -54,9 +66,10 @@ export async function wiring(id: string, opts: { clamp?: LiveClamp } = {}): Prom
   };
   // Which model a stored result is of: a result without `clamp` predates the clamp-aware matrices (unclamped).
   const of = (r: StoredWiring | undefined): LiveClamp => (clamped ? (r?.clamp ?? 'none') : 'none');
-  const candidates = want === 'none' && clamped ? [WIRING_UNCLAMPED, 'wiring'] : ['wiring'];
+  // The first and last layers may also be stored under their explicit name (`--layers 0:<last>`).
+  const candidates = (want === 'none' && clamped ? [WIRING_UNCLAMPED, 'wiring'] : ['wiring']).flatMap((n) => (other ? [n + suffix] : [n, `${n}-L1-L${nLayers}`]));
   const found = candidates.map(read).find((c) => c.stored && of(c.stored.result) === want);
-  const answer = { id, ...shown, clamp: want };
+  const answer = { id, ...shown, clamp: want, layers };
   if (!found?.stored) return { ...answer, available: false, command };
   const { file, stored } = found;
   const m = stored.result?.matrices;

@@ -1,7 +1,7 @@
 /**
  * Head curves kept across server restarts, in a cache directory outside the runs directory (the dashboard
  * never writes into runs): `$OPTO_DASHBOARD_CACHE`, else `$XDG_CACHE_HOME/optoscope/dashboard`, else
- * `~/.cache/optoscope/dashboard`. One file per run and clamp choice, written atomically after a scoring
+ * `~/.cache/optoscope/dashboard`. One file per run and view (clamp choice, and the layers where not the default), written atomically after a scoring
  * job added scores. A stored score is used only while everything it was computed from is unchanged: the
  * run's directory and config, the checkpoint file (mtime and size), the dense set, and the engine's build
  * (`liveCodeKey`). A cache directory inside the runs directory, or one that cannot be written, is not used.
@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { LiveClamp, LiveHeadPoint, LiveRunInfo } from '@optoscope/engine';
+import type { LiveHeadPoint, LiveRunInfo } from '@optoscope/engine';
 import { engine } from './engine';
 import { runsDir } from './paths';
 
@@ -25,7 +25,8 @@ export interface StoredHeads {
 interface FileBody {
   version: number;
   run: string;
-  clamp: LiveClamp;
+  /** The view: the clamp choice, with the layers where they are not the default (heads.ts `viewKey`). */
+  clamp: string;
   configKey: string;
   code: string;
   info: LiveRunInfo;
@@ -45,13 +46,13 @@ export function headCacheDir(): string | null {
   return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel)) ? null : dir;
 }
 
-function fileFor(cache: string, dir: string, clamp: LiveClamp): string {
+function fileFor(cache: string, dir: string, clamp: string): string {
   const id = createHash('sha256').update(`${fs.realpathSync(dir)}\0${clamp}`).digest('hex').slice(0, 32);
   return path.join(cache, `heads-${id}.json`);
 }
 
 /** What was stored for `dir` under `clamp` with this config and engine build; null if nothing usable. */
-export async function loadHeads(dir: string, clamp: LiveClamp, configKey: string): Promise<StoredHeads | null> {
+export async function loadHeads(dir: string, clamp: string, configKey: string): Promise<StoredHeads | null> {
   const cache = headCacheDir();
   if (!cache) return null;
   try {
@@ -65,7 +66,7 @@ export async function loadHeads(dir: string, clamp: LiveClamp, configKey: string
 }
 
 /** Store the scores of `dir` under `clamp` (atomically); a cache that cannot be written is skipped. */
-export async function saveHeads(dir: string, clamp: LiveClamp, configKey: string, stored: StoredHeads): Promise<void> {
+export async function saveHeads(dir: string, clamp: string, configKey: string, stored: StoredHeads): Promise<void> {
   const cache = headCacheDir();
   if (!cache) return;
   const E = await engine();

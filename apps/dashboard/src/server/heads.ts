@@ -5,7 +5,9 @@
  *
  * - head curves (Fig. 3b): induction strength of every last-layer head and previous-token score of every
  *   first-layer head at each checkpoint, from the engine's dense-set evaluator (`inductionStrengthCurve`),
- *   LIVE_DENSE_SIZE stratified sequences;
+ *   LIVE_DENSE_SIZE stratified sequences; on a deeper model any earlier previous-token layer and later
+ *   induction layer (`?layers=l:l2`), the numbers `opto analyze --what strength --layers l:l2 --size
+ *   LIVE_DENSE_SIZE` stores;
  * - attention patterns: the mean 5×5 pattern of every head of both layers at one checkpoint.
  *
  * Both are of the model under a clamp choice (clamp.ts): a clamped run's own spec by default (the model it
@@ -18,7 +20,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { LiveAnalysisWorker, LiveHeadPattern, LiveHeadPoint, LiveRunInfo } from '@optoscope/engine';
+import type { HeadLayers, LiveAnalysisWorker, LiveHeadPattern, LiveHeadPoint, LiveRunInfo } from '@optoscope/engine';
 import { clampShown, effectiveClamp, type ClampShown, type LiveClamp } from './clamp';
 import { engine } from './engine';
 import { ApiError } from './errors';
@@ -72,6 +74,10 @@ interface RunState {
   configKey: string;
   /** The model these results are of. */
   clamp: LiveClamp;
+  /** The previous-token and induction layers scored (absent: the first and the last). */
+  layers?: HeadLayers;
+  /** The clamp choice and the layers, as the on-disk cache keys them. */
+  view: string;
   info?: LiveRunInfo;
   scores: Map<number, { key: string; p: LiveHeadPoint }>;
   /** Checkpoints that could not be read (corrupt or half-written), with the reason. */
@@ -88,19 +94,43 @@ interface RunState {
 /** By run directory and the clamp choice computed (one entry for both choices of an unclamped run). */
 const states = new Map<string, RunState>();
 
-/** The cached results of `dir` under `clamp`, and what the answer says about the clamp shown. */
-async function state(dir: string, clamp: LiveClamp): Promise<{ st: RunState; shown: ClampShown }> {
+/**
+ * `?layers=l:l2` of the head curves: the previous-token layer and the later induction layer (0-indexed, as
+ * `opto analyze --layers` takes them); absent or empty: the first and the last.
+ */
+export function layersParam(raw: string | null): HeadLayers | undefined {
+  if (raw === null || raw === '') return undefined;
+  const m = /^(0|[1-9]\d*):(0|[1-9]\d*)$/.exec(raw);
+  if (!m) throw new ApiError(400, `layers must be prevTokenLayer:inductionLayer (0-indexed), e.g. 1:2, got '${raw}'`);
+  return { prevToken: Number(m[1]), induction: Number(m[2]) };
+}
+
+/** The cached results of `dir` under `clamp` (and `layers`), and what the answer says about the clamp shown. */
+async function state(dir: string, clamp: LiveClamp, wanted?: HeadLayers): Promise<{ st: RunState; shown: ClampShown }> {
   const config = JSON.parse(fs.readFileSync(path.join(dir, 'run.json'), 'utf8')).config ?? null;
   const configKey = JSON.stringify(config);
   const shown = await clampShown(config?.interventions, config?.model?.nHeads, clamp);
   const computed = effectiveClamp(shown);
-  const key = `${dir}\0${computed}`;
+  const layers = wanted && (await checkedLayers(wanted, config?.model?.nLayers ?? 2));
+  const view = layers ? `${computed} L${layers.prevToken + 1}-L${layers.induction + 1}` : computed;
+  const key = `${dir}\0${view}`;
   let st = states.get(key);
-  if (!st || st.configKey !== configKey) st = { configKey, clamp: computed, scores: new Map(), failed: new Map(), patterns: new Map(), computing: new Map() };
+  if (!st || st.configKey !== configKey) st = { configKey, clamp: computed, layers, view, scores: new Map(), failed: new Map(), patterns: new Map(), computing: new Map() };
   states.delete(key);
   states.set(key, st); // most recently used last
   while (states.size > MAX_RUNS) states.delete(states.keys().next().value!);
   return { st, shown };
+}
+
+/** `layers` checked against the model (400, one line naming the field); the paper's first and last layers as undefined, one cache for both spellings. */
+async function checkedLayers(layers: HeadLayers, nLayers: number): Promise<HeadLayers | undefined> {
+  const E = await engine();
+  try {
+    E.checkHeadLayers(layers, nLayers);
+  } catch (e) {
+    throw new ApiError(400, (e as Error).message);
+  }
+  return layers.prevToken === 0 && layers.induction === nLayers - 1 ? undefined : layers;
 }
 
 /** A checkpoint file of the run, checked to stay inside the runs directory; its cache key. */
@@ -118,6 +148,8 @@ export interface HeadCurves extends ClampShown {
   denseSet: string | null;
   nLayers: number | null;
   nHeads: number | null;
+  /** The previous-token layer and the induction layer scored (0-indexed; null until the run is open). */
+  layers: HeadLayers | null;
   /** One entry per scored checkpoint, ascending. */
   points: LiveHeadPoint[];
   /** Checkpoints not scored yet (the worker is working on them; ask again). */
@@ -154,7 +186,7 @@ function startScoring(dir: string, st: RunState, checkpoints: number[]): Task<vo
       let scored = 0;
       for (const t of todo) {
         try {
-          st.scores.set(t.seqs, { key: t.key, p: await svc.headScores(dir, t.seqs, t.file, st.clamp) });
+          st.scores.set(t.seqs, { key: t.key, p: await svc.headScores(dir, t.seqs, t.file, st.clamp, st.layers) });
           st.failed.delete(t.seqs);
           scored++;
         } catch (e) {
@@ -162,7 +194,7 @@ function startScoring(dir: string, st: RunState, checkpoints: number[]): Task<vo
           st.failed.set(t.seqs, { key: t.key, error: (e as Error).message });
         }
       }
-      if (scored) await saveHeads(dir, st.clamp, st.configKey, { info: st.info, scores: st.scores });
+      if (scored) await saveHeads(dir, st.view, st.configKey, { info: st.info, scores: st.scores });
     })(),
   );
   return st.job;
@@ -174,11 +206,11 @@ function startScoring(dir: string, st: RunState, checkpoints: number[]): Task<vo
  * (HEADS_WAIT_MS; at once while the worker is still opening the run); the page asks again while anything
  * is pending, and the curves fill in.
  */
-export async function headCurves(id: string, opts: { waitMs?: number; clamp?: LiveClamp } = {}): Promise<HeadCurves> {
+export async function headCurves(id: string, opts: { waitMs?: number; clamp?: LiveClamp; layers?: HeadLayers } = {}): Promise<HeadCurves> {
   const E = await engine();
   const dir = runPath(id);
-  const { st, shown } = await state(dir, opts.clamp ?? 'run');
-  st.restoring ??= loadHeads(dir, st.clamp, st.configKey).then((stored) => {
+  const { st, shown } = await state(dir, opts.clamp ?? 'run', opts.layers);
+  st.restoring ??= loadHeads(dir, st.view, st.configKey).then((stored) => {
     if (!stored) return;
     st.info ??= stored.info;
     for (const [seqs, c] of stored.scores) {
@@ -202,10 +234,11 @@ export async function headCurves(id: string, opts: { waitMs?: number; clamp?: Li
     st.job = undefined; // reported once; the next request tries again
     throw job.error;
   }
-  if (!st.info) return { id, ...shown, denseSet: null, nLayers: null, nHeads: null, points: [], pending: checkpoints.length, errors: [] };
+  if (!st.info) return { id, ...shown, denseSet: null, nLayers: null, nHeads: null, layers: null, points: [], pending: checkpoints.length, errors: [] };
   const points = checkpoints.filter((s) => st.scores.has(s)).map((s) => st.scores.get(s)!.p);
   const errors = checkpoints.filter((s) => st.failed.has(s) && !st.scores.has(s)).map((s) => `checkpoint ${s}: ${st.failed.get(s)!.error}`);
-  return { id, ...shown, denseSet: st.info.denseSet, nLayers: st.info.nLayers, nHeads: st.info.nHeads, points, pending: checkpoints.length - points.length - errors.length, errors };
+  const layers = st.layers ?? E.defaultHeadLayers(st.info.nLayers);
+  return { id, ...shown, denseSet: st.info.denseSet, nLayers: st.info.nLayers, nHeads: st.info.nHeads, layers, points, pending: checkpoints.length - points.length - errors.length, errors };
 }
 
 export interface AttentionAt extends ClampShown {

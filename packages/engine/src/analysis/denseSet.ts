@@ -10,6 +10,12 @@
  * seeded with `seed` (default 0). Chosen sequences keep the enumeration order. So every ordered label
  * pair and query slot is represented exactly proportionally, and classes approximately uniformly.
  *
+ * On the tasks beyond the paper's (issue 23: k shots, bursty, repeated tokens) no finite set is enumerable
+ * (k-shot contexts alone number C!/(C−k)!·L!/(L−k)!), so the dense set is `size` sequences drawn from the
+ * task's own training distribution by an Rng seeded with `seed` (the same sequences for every checkpoint and
+ * every analysis of the run), in the task's token layout, with the task's positions for the head scores and
+ * the clamps. The paper's task keeps its finite set and every number above, bit for bit.
+ *
  * `DenseEvaluator` holds one ParamStore: load checkpoint after checkpoint into it (`loadTensors`) and the
  * compiled programs are reused. `prepare(spec)` builds a persistent program (a progress curve evaluates
  * the same spec on ~100 checkpoints); `evaluate(spec)` uses a prepared program when one exists, and
@@ -19,10 +25,12 @@
  */
 import type { SequenceDistribution } from '../data/sampler.js';
 import { enumerateTrainingSet } from '../data/finiteSet.js';
-import { allocBatch, type FeatureSource, type SequenceBatch, type Task } from '../data/types.js';
+import { isPaperTask, taskData, taskKind, type TaskSelection } from '../data/tasks/index.js';
+import { fewShotPositions, taskPositions, type TaskPositions } from '../data/tasks/positions.js';
+import { allocBatch, allocLayoutBatch, type Distribution, type FeatureSource, type SequenceBatch, type Task } from '../data/types.js';
 import { compileInterventions, type CompileOptions } from '../compileInterventions.js';
 import { parseInterventionSpec, type InterventionSpec } from '../interventions/spec.js';
-import { buildModel, SEQ_LEN, type ModelProgram } from '../model.js';
+import { buildModel, type ModelProgram } from '../model.js';
 import { addHeadScores, checkHeadLayers, defaultHeadLayers, meanHeadScores, newHeadScoreSums, type HeadLayers } from './heads.js';
 import type { ParamStore } from '../params.js';
 import { Rng } from '../rng.js';
@@ -34,10 +42,12 @@ export const DEFAULT_DENSE_SEED = 0;
 export const DEFAULT_DENSE_CHUNK = 1000;
 
 export interface DenseSet {
-  readonly distribution: SequenceDistribution;
+  readonly distribution: SequenceDistribution | Distribution;
+  /** Where the task's query, candidates and exemplars sit (the paper's 5-token layout on its task). */
+  readonly positions: TaskPositions;
   readonly batch: SequenceBatch;
-  /** Size of the full finite set (78,400 by default). */
-  readonly fullSize: number;
+  /** Size of the full finite set (78,400 by default); null on a task whose dense set is sampled. */
+  readonly fullSize: number | null;
   /** Index of each chosen sequence in the full enumeration (ascending); null when the set is complete. */
   readonly indices: Int32Array | null;
   readonly seed: number | null;
@@ -51,24 +61,45 @@ export interface DenseSetOptions {
   seed?: number;
 }
 
-/** The finite training set of `task` (spec 1.4) or a stratified subsample of it (see the module docstring). */
-export function denseSet(task: Task, features: FeatureSource, opts: DenseSetOptions = {}): DenseSet {
+/**
+ * The finite training set of `task` (spec 1.4) or a stratified subsample of it; on a task selection beyond
+ * the paper's (`sel`), `size` sequences of its training distribution (see the module docstring).
+ */
+export function denseSet(task: Task, features: FeatureSource, opts: DenseSetOptions = {}, sel?: TaskSelection): DenseSet {
+  if (sel && !isPaperTask(sel)) return sampledDenseSet(sel, task, features, opts);
+  const positions = fewShotPositions(5);
   const { distribution, batch } = enumerateTrainingSet(task, features);
   const N = batch.size;
   const size = opts.size ?? DEFAULT_DENSE_SIZE;
   if (size === 'all' || size >= N)
-    return { distribution, batch, fullSize: N, indices: null, seed: null, description: `finite training set, all ${N} sequences` };
+    return { distribution, positions, batch, fullSize: N, indices: null, seed: null, description: `finite training set, all ${N} sequences` };
   if (!Number.isInteger(size) || size < 1) throw new Error(`dense set size must be a positive integer or 'all', got ${size}`);
   const seed = opts.seed ?? DEFAULT_DENSE_SEED;
   const indices = stratifiedIndices(batch, task.config.numLabels, size, seed);
   return {
     distribution,
+    positions,
     batch: selectRows(batch, indices),
     fullSize: N,
     indices,
     seed,
     description: `finite training set, stratified subsample ${size}/${N} (seed ${seed}; strata: label pair × query slot)`,
   };
+}
+
+/** `size` sequences of the training distribution of task `sel`, drawn by Rng(seed). */
+function sampledDenseSet(sel: TaskSelection, task: Task, features: FeatureSource, opts: DenseSetOptions): DenseSet {
+  const positions = taskPositions(sel);
+  const size = opts.size ?? DEFAULT_DENSE_SIZE;
+  if (size === 'all')
+    throw new Error(`dense set size 'all': only the paper's 5-token task has an enumerable finite training set; ${positions.name} (task.kind '${taskKind(sel)}') draws its dense set, so give a number of sequences`);
+  if (!Number.isInteger(size) || size < 1) throw new Error(`dense set size must be a positive integer or 'all', got ${size}`);
+  const seed = opts.seed ?? DEFAULT_DENSE_SEED;
+  // The eval seed and size do not matter here: only the training distribution is used.
+  const distribution = taskData(sel, task, features, 0, 1).train;
+  const batch = allocLayoutBatch(size, positions.seqLen);
+  distribution.sample(new Rng(seed), batch);
+  return { distribution, positions, batch, fullSize: null, indices: null, seed, description: `${size} sequences of the ${positions.name} training distribution (seed ${seed})` };
 }
 
 /** `size` indices of `batch`, stratified by (l_1, l_2, query slot), ascending. */
@@ -112,6 +143,13 @@ export function selectRows(src: SequenceBatch, indices: ArrayLike<number>): Sequ
 }
 
 function copyRow(src: SequenceBatch, from: number, dst: SequenceBatch, to: number): void {
+  if (src.layout) {
+    const T = src.layout.seqLen;
+    dst.layout!.tokens.set(src.layout.tokens.subarray(from * T, (from + 1) * T), to * T);
+    dst.layout!.cls.set(src.layout.cls.subarray(from * T, (from + 1) * T), to * T);
+    dst.target[to] = src.target[from];
+    return;
+  }
   for (let k = 0; k < 3; k++) {
     dst.item[3 * to + k] = src.item[3 * from + k];
     dst.cls[3 * to + k] = src.cls[3 * from + k];
@@ -133,11 +171,13 @@ export interface DenseResult {
   rowLoss: Float64Array;
   correct: Uint8Array;
   pred: Int32Array;
-  /** With `heads`: induction strength of each last-layer head (spec 5.1) under this spec. */
+  /** With `heads`: induction strength of each last-layer head (spec 5.1; any task: heads.ts `addHeadScores`) under this spec. */
   strength?: number[];
-  /** With `heads`: previous-token score of each first-layer head (spec 5.2), positions 1..4 and labels {1,3}. */
+  /** With `heads`: previous-token score of each first-layer head (spec 5.2), positions 1..T−1 and the candidates (labels {1,3}). */
   prevToken?: number[];
   prevTokenAtLabels?: number[];
+  /** With `heads`: how many sequences the strength is a mean over (those with a right and a wrong candidate). */
+  strengthCount?: number;
 }
 
 export interface EvaluateOptions {
@@ -172,7 +212,7 @@ export class DenseEvaluator {
     opts: { chunk?: number; compile?: CompileOptions } = {},
   ) {
     this.chunk = Math.min(opts.chunk ?? DEFAULT_DENSE_CHUNK, set.batch.size);
-    this.chunkBatch = allocBatch(this.chunk);
+    this.chunkBatch = set.batch.layout ? allocLayoutBatch(this.chunk, set.batch.layout.seqLen) : allocBatch(this.chunk);
     this.compile = opts.compile ?? {};
   }
 
@@ -227,9 +267,10 @@ export class DenseEvaluator {
     const keep = heads ? [`blocks.${heads.prevToken}.attn.pattern`, `blocks.${heads.induction}.attn.pattern`] : [];
     const model = buildModel(this.params, {
       batch: this.chunk,
+      seqLen: this.set.batch.layout?.seqLen,
       nItems: this.set.distribution.items.length,
       training: false,
-      passes: compileInterventions(spec, this.params, { ...this.compile, base }),
+      passes: compileInterventions(spec, this.params, { ...this.compile, base, positions: this.set.positions }),
       keep,
     });
     model.setFeatures(this.set.distribution.itemFeatures);
@@ -242,7 +283,7 @@ export class DenseEvaluator {
     const be = this.params.be;
     const L = cfg.numLabels;
     const H = cfg.nHeads;
-    const T = SEQ_LEN;
+    const T = this.set.positions.seqLen;
     const N = this.size;
     const C = this.chunk;
     const src = this.set.batch;
@@ -272,7 +313,7 @@ export class DenseEvaluator {
       if (p.heads) {
         const A2 = model.program.read(lastSite); // [C, H, Tq, T]
         const Tq = A2.length / (C * H * T);
-        addHeadScores(sums, model.program.read(firstSite), A2, src.querySlot, start, n, H, T, Tq);
+        addHeadScores(sums, model.program.read(firstSite), A2, this.set.positions, src, start, n, H, Tq);
       }
     }
     let loss = 0;
@@ -283,8 +324,11 @@ export class DenseEvaluator {
     }
     const out: DenseResult = { spec: p.spec, n: N, loss: loss / N, acc: acc / N, rowLoss, correct, pred };
     if (p.heads) {
-      const m = meanHeadScores(sums, N);
+      if (!sums.nInduction)
+        throw new Error(`induction strength has no meaning on this dense set (${this.set.description}): no sequence has the target's label at one candidate position of ${this.set.positions.name} and another label at another`);
+      const m = meanHeadScores(sums);
       out.strength = m.induction;
+      out.strengthCount = sums.nInduction;
       out.prevToken = m.prevToken;
       out.prevTokenAtLabels = m.prevTokenAtLabels;
     }

@@ -29,11 +29,12 @@ import { parseRunConfig } from '../config.js';
 import type { FeatureSource } from '../data/types.js';
 import { compileInterventions } from '../compileInterventions.js';
 import type { InterventionSpec } from '../interventions/spec.js';
-import { buildModel, SEQ_LEN, type ModelProgram } from '../model.js';
+import { buildModel, type ModelProgram } from '../model.js';
 import { readSafetensors } from '../store/safetensors.js';
 import { loadFeatures } from '../data/load.js';
 import { inductionStrengthCurve, openAnalysisRun, type AnalysisRun } from './progress.js';
 import { headLabel } from '../interventions/heads.js';
+import { checkHeadLayers, type HeadLayers } from './heads.js';
 
 /** Dense-set subsample of the live scores (the stored `opto analyze` results use 4,000). */
 export const LIVE_DENSE_SIZE = 1000;
@@ -57,11 +58,13 @@ export interface LiveRunInfo {
 
 export interface LiveHeadPoint {
   seqs: number;
-  /** Induction strength of each last-layer head. */
+  /** Induction strength of each head of the induction layer (the last, or `layers.induction`). */
   strength: number[];
-  /** Previous-token score of each first-layer head (positions 1..4), and at the label positions. */
+  /** Previous-token score of each head of the previous-token layer (the first, or `layers.prevToken`), and at the label positions. */
   prevToken: number[];
   prevTokenAtLabels: number[];
+  /** Where some dense-set sequences have no strength (bursty contexts without the query's label): how many have. */
+  strengthSequences?: number;
 }
 
 export interface LiveHeadPattern {
@@ -76,7 +79,7 @@ export interface LiveAnalysisService {
   /** Open the run in `dir` (or reuse its context; a changed run.json config opens it again). */
   info(dir: string): Promise<LiveRunInfo>;
   /** Head scores of the checkpoint file `file` (taken at `seqs` sequences) of the run in `dir`, under `clamp`. */
-  headScores(dir: string, seqs: number, file: string, clamp: LiveClamp): Promise<LiveHeadPoint>;
+  headScores(dir: string, seqs: number, file: string, clamp: LiveClamp, layers?: HeadLayers): Promise<LiveHeadPoint>;
   /** Mean attention patterns of every layer's heads at the checkpoint file `file`, under `clamp`. */
   attention(dir: string, file: string, clamp: LiveClamp): Promise<LiveHeadPattern[]>;
   close(): Promise<void>;
@@ -141,9 +144,11 @@ export class LiveAnalysis implements LiveAnalysisService {
     return { denseSet: ev.set.description, nLayers: ev.params.config.nLayers, nHeads: ev.params.config.nHeads, clamp };
   }
 
-  async headScores(dir: string, seqs: number, file: string, clamp: LiveClamp): Promise<LiveHeadPoint> {
+  async headScores(dir: string, seqs: number, file: string, clamp: LiveClamp, layers?: HeadLayers): Promise<LiveHeadPoint> {
     const { a } = await this.context(dir);
-    const [p] = inductionStrengthCurve(a.ev, () => tensorsOf(file), [seqs], specFor(a, clamp));
+    if (layers) checkHeadLayers(layers, a.ev.params.config.nLayers);
+    // The same evaluation `opto analyze --what strength --layers` runs (analysis/registry.ts), one checkpoint.
+    const [p] = inductionStrengthCurve(a.ev, () => tensorsOf(file), [seqs], specFor(a, clamp), layers);
     return p;
   }
 
@@ -153,15 +158,15 @@ export class LiveAnalysis implements LiveAnalysisService {
     const { ev } = ctx.a;
     const cfg = ev.params.config;
     const set = ev.set;
-    const T = SEQ_LEN;
+    const T = set.positions.seqLen;
     const sites = Array.from({ length: cfg.nLayers }, (_, l) => `blocks.${l}.attn.pattern`);
     // Built once per run and clamp choice on the evaluator's parameter store: loading a checkpoint into the
     // store is all another checkpoint costs. Under the run's spec, the sites read are the final pass's:
     // the patterns the clamped model attends with.
     let m = ctx.patternModels.get(clamp);
     if (!m) {
-      const passes = compileInterventions(spec, ev.params, { runsDir: path.dirname(path.resolve(dir)) });
-      m = buildModel(ev.params, { batch: set.batch.size, nItems: set.distribution.items.length, training: false, allPositions: true, passes, keep: sites });
+      const passes = compileInterventions(spec, ev.params, { runsDir: path.dirname(path.resolve(dir)), positions: set.positions });
+      m = buildModel(ev.params, { batch: set.batch.size, seqLen: set.batch.layout?.seqLen, nItems: set.distribution.items.length, training: false, allPositions: true, passes, keep: sites });
       m.setFeatures(set.distribution.itemFeatures);
       ctx.patternModels.set(clamp, m);
     }
@@ -223,7 +228,7 @@ function specFor(a: AnalysisRun, clamp: LiveClamp): InterventionSpec {
 /** A call to the worker and its answer (liveWorker.ts). */
 export type LiveRequest =
   | { id: number; op: 'info'; args: [string] }
-  | { id: number; op: 'headScores'; args: [string, number, string, LiveClamp] }
+  | { id: number; op: 'headScores'; args: [string, number, string, LiveClamp, HeadLayers?] }
   | { id: number; op: 'attention'; args: [string, string, LiveClamp] };
 export type LiveReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; message: string };
 
@@ -283,8 +288,8 @@ export class LiveAnalysisWorker implements LiveAnalysisService {
     return this.call('info', [dir]);
   }
 
-  headScores(dir: string, seqs: number, file: string, clamp: LiveClamp): Promise<LiveHeadPoint> {
-    return this.call('headScores', [dir, seqs, file, clamp]);
+  headScores(dir: string, seqs: number, file: string, clamp: LiveClamp, layers?: HeadLayers): Promise<LiveHeadPoint> {
+    return this.call('headScores', [dir, seqs, file, clamp, layers]);
   }
 
   attention(dir: string, file: string, clamp: LiveClamp): Promise<LiveHeadPattern[]> {

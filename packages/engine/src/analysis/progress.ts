@@ -82,7 +82,7 @@ export async function openAnalysisRun(
   const task = buildTask(config.task, features);
   const params = new ParamStore((await selectBackendAsync(opts.backend ?? 'wasm')).backend, modelConfigFor(config, features));
   // A graft donor named `${runs}/<id>/...` is a run beside this one, as in training.
-  const ev = new DenseEvaluator(params, denseSet(task, features, opts), { chunk: opts.chunk, compile: { runsDir: path.dirname(path.resolve(dir)) } });
+  const ev = new DenseEvaluator(params, denseSet(task, features, opts, config.task), { chunk: opts.chunk, compile: { runsDir: path.dirname(path.resolve(dir)) } });
   const clamp = parseInterventionSpec(config.interventions, params.config, `${run.recordFile} config.interventions`);
   const checkpoints = run.listCheckpoints();
   const load = runCheckpointLoader(run);
@@ -96,6 +96,8 @@ export interface ProgressPoint {
   values: Record<string, LossAcc>;
   /** With `heads`: clean-model induction strength per last-layer head and previous-token scores. */
   strength?: number[];
+  /** With `heads`, where some sequences have no strength (a bursty context without the query's label): how many have. */
+  strengthSequences?: number;
   prevToken?: number[];
   prevTokenAtLabels?: number[];
 }
@@ -125,6 +127,7 @@ export function progressCurve(
       point.strength = r.strength;
       point.prevToken = r.prevToken;
       point.prevTokenAtLabels = r.prevTokenAtLabels;
+      if (r.strengthCount! < r.n) point.strengthSequences = r.strengthCount;
     }
     opts.log?.(`checkpoint ${seqs} (${k + 1}/${checkpoints.length})`);
     return point;
@@ -142,12 +145,13 @@ export function inductionStrengthCurve(
   checkpoints: readonly number[],
   spec: unknown = {},
   layers?: HeadLayers,
-): { seqs: number; strength: number[]; prevToken: number[]; prevTokenAtLabels: number[] }[] {
+): { seqs: number; strength: number[]; prevToken: number[]; prevTokenAtLabels: number[]; strengthSequences?: number }[] {
   return progressCurve(ev, load, checkpoints, {}, { heads: true, headsSpec: spec, layers }).map((p) => ({
     seqs: p.seqs,
     strength: p.strength!,
     prevToken: p.prevToken!,
     prevTokenAtLabels: p.prevTokenAtLabels!,
+    ...(p.strengthSequences !== undefined && { strengthSequences: p.strengthSequences }),
   }));
 }
 

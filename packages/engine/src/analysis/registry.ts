@@ -4,7 +4,7 @@
  * CLI's command, its help, the report's cached results and the dashboard's stored analyses (its run
  * page's list and the wiring view) all go through this list.
  */
-import { isPaperTask, taskData, taskKind, type TaskKind } from '../data/tasks/index.js';
+import { taskData, taskKind, type TaskKind } from '../data/tasks/index.js';
 import { isEmptySpec, type InterventionSpecInput } from '../interventions/spec.js';
 import { ablationVsStrength, additivityPanels, redundancy, type AblationVsStrength } from './ablation.js';
 import { inductionStrengthCurve, layerToOutputCurve, progressCurve, type AnalysisRun } from './progress.js';
@@ -41,7 +41,10 @@ export interface AnalysisDef {
   cost: string;
   /** The `result` field of the stored JSON. */
   stores: string;
-  /** The tasks (config.task.kind) it is defined on; absent: the paper's 5-token task only. */
+  /**
+   * The tasks (config.task.kind) it is defined on; absent: every task (the dense-set analyses run on the
+   * task's own dense set and positions, denseSet.ts).
+   */
   tasks?: readonly TaskKind[];
   run(a: AnalysisRun, ctx: AnalysisContext): unknown;
   /** A terminal summary (default: the stored JSON, cut). */
@@ -210,9 +213,8 @@ export function runAnalysis(name: string, a: AnalysisRun, ctx: AnalysisContext):
   if (ctx.layers !== undefined && !LAYERED.has(name)) throw new Error(`--layers applies to --what ${[...LAYERED].join(' and ')} only (got --what ${name})`);
   if (ctx.layers) checkHeadLayers(ctx.layers, a.ev.params.config.nLayers, '--layers');
   const kind = taskKind(a.config.task);
-  const ok = def.tasks ? def.tasks.includes(kind) : isPaperTask(a.config.task);
-  if (!ok)
-    throw new Error(`analysis '${name}' is defined on ${def.tasks ? `task.kind ${def.tasks.map((t) => `'${t}'`).join(', ')}` : "the paper's 5-token few-shot task"}; ${a.run.dir} trains task.kind '${kind}'${a.config.task.shots ? ` with ${a.config.task.shots} shots` : ''}`);
+  if (def.tasks && !def.tasks.includes(kind))
+    throw new Error(`analysis '${name}' is defined on task.kind ${def.tasks.map((t) => `'${t}'`).join(', ')}; ${a.run.dir} trains task.kind '${kind}'${a.config.task.shots ? ` with ${a.config.task.shots} shots` : ''}`);
   return def.run(a, ctx);
 }
 

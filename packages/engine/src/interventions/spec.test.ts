@@ -115,7 +115,9 @@ describe('intervention spec: bad specs get one line naming the field', () => {
     expect(errorOf({ graft: { checkpoint: 'x', tillLayer: 2 } })).toMatch(/^interventions\.graft\.tillLayer: /);
     expect(errorOf({ perfectLayer1: true, prevToken: { heads: ['0:2'] } })).toMatch(/^interventions\.prevToken: .*"0:2".*layer 0/);
     expect(errorOf({ perfectLayer1: true, ablate: ['0:2'] })).toMatch(/^interventions\.ablate: .*"0:2"/);
-    expect(errorOf({ perfectLayer1: true }, { nLayers: 3, nHeads: 8 })).toMatch(/^interventions\.perfectLayer1: /);
+    // Any depth from 2 layers (issue 23); a 1-layer model has no later layer to feed.
+    expect(() => parseInterventionSpec({ perfectLayer1: true }, { nLayers: 3, nHeads: 8 })).not.toThrow();
+    expect(errorOf({ perfectLayer1: true }, { nLayers: 1, nHeads: 8 })).toMatch(/^interventions\.perfectLayer1: needs a later layer/);
   });
 
   it('a graft checkpoint with the wrong shapes (or none) is refused with the tensor named', () => {

@@ -278,7 +278,7 @@ async function mainAnalyses(f: FoundRun, opts: GatherOptions): Promise<MainAnaly
     run: f.id,
     checkpoint: a.checkpoints[a.checkpoints.length - 1],
     denseSet: a.ev.set.description,
-    denseSize: a.ev.set.indices?.length ?? a.ev.set.fullSize,
+    denseSize: a.ev.set.batch.size,
     fullSet,
     ablation,
     direct,

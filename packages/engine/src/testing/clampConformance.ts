@@ -77,7 +77,13 @@ export function taskClampCases(st: TaskSetting): [string, InterventionSpecInput]
     [`prevToken in layer ${p}, match in layer ${last}`, { prevToken: { heads: [`${p}:0`] }, match: { heads: [`${last}:1`], strength: 0.7 } }],
     ...(st.cfg.nLayers > 2 ? ([['prevToken in layer 0, match in the middle layer 1', { prevToken: { heads: ['0:0'] }, match: { heads: ['1:1'], strength: 0.9 } }]] as [string, InterventionSpecInput][]) : []),
     ['perfectCopy', { perfectCopy: { head: `${last}:2` } }],
-    ...(st.cfg.nLayers === 2 ? ([['perfectLayer1 + perfectCopy', { perfectLayer1: true, perfectCopy: { head: '1:3' } }]] as [string, InterventionSpecInput][]) : []),
+    [`perfectLayer1 + perfectCopy in layer ${last}`, { perfectLayer1: true, perfectCopy: { head: `${last}:3` } }],
+    ...(st.cfg.nLayers > 2
+      ? ([
+          ['perfectLayer1 + perfectCopy in the middle layer 1', { perfectLayer1: true, perfectCopy: { head: '1:3' } }],
+          [`perfectLayer1 + ablate in layers 1 and ${last}`, { perfectLayer1: true, ablate: ['1:1', `${last}:2`] }],
+        ] as [string, InterventionSpecInput][])
+      : []),
     ['preserve patterns + ablate', { preserve: { patterns: true }, ablate: ['0:1', '0:2'] }],
     ['preserve values + ablate', { preserve: { values: true }, ablate: [`${last}:0`] }],
     ['preserve keys + ablate', { preserve: { keys: true }, ablate: ['0:3'] }],

@@ -3,6 +3,13 @@
  * (label tokens see the preceding exemplar; on any task every position t ≥ 1 but the query sees token
  * t − 1: the perfect previous-token layer, and the query keeps its own token to match with) gives the layer-1 patterns; the final pass has layer-0 output
  * E and those patterns. With perfectCopy, the logits come from the shifted pass's scores (4.8).
+ *
+ * On a deeper model (issue 23) the same two passes give every later layer l' ≥ 1 its pattern: each is
+ * computed in the shifted pass, where layer 0 is a perfect previous-token layer and layers 1..l'−1 run on
+ * that stream, while every value (and the logits) comes from the final pass, where layer 0 writes nothing.
+ * So a match (perfectCopy) head in any later layer reads a perfect previous-token signal, as the paper's
+ * Layer-2 head does. The perfect layer stays layer 0: its input is the embedding, a token per position,
+ * which is what "the previous token" is; the residual entering a later layer mixes positions already.
  */
 import { z } from 'zod';
 import type { Value } from '../../graph.js';
@@ -32,7 +39,7 @@ export const perfectLayer1 = defineClamp({
   replaces: (on) => (on ? { field: 'perfectLayer1', name: 'perfectLayer1', throughLayer: 0, setsLaterPatterns: true } : null),
   validate(_on, v) {
     const s = v.spec as { preserve?: { patterns?: boolean; values?: boolean } };
-    if (v.model.nLayers !== 2) v.fail('perfectLayer1', `needs the paper's 2-layer model (this one has ${v.model.nLayers} layers)`);
+    if (v.model.nLayers < 2) v.fail('perfectLayer1', 'needs a later layer for the perfect layer 0 to feed; this model has 1 layer');
     if (s.preserve?.patterns) v.fail('perfectLayer1', 'contradicts preserve.patterns: both set every layer-1 attention pattern');
     if (s.preserve?.values) v.fail('perfectLayer1', "contradicts preserve.values: the clean pass's values come from the real layer 0");
   },
