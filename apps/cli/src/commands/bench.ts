@@ -61,7 +61,7 @@ export function registerBench(program: Command): void {
       } else {
         const model = o.model === undefined ? undefined : t.benchModel(o.model);
         const r = await t.runStepBench({ steps: o.steps, warmup: o.warmup, log, model });
-        [text, json] = [t.formatStepBench(r), { model: r.model, engine_ms: r.engine_ms, peers: r.peers, engine_cpu_ms: r.engine_cpu_ms, peers_cpu: r.peers_cpu }];
+        [text, json] = [t.formatStepBench(r), { model: r.model, engine_ms: r.engine_ms, peers: r.peers, engine_cpu_ms: r.engine_cpu_ms, peers_cpu: r.peers_cpu, matmul_floor: r.matmul_floor }];
       }
       process.stdout.write(text + '\n');
       if (o.json) process.stdout.write(JSON.stringify(json) + '\n');
