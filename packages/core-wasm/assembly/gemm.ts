@@ -81,7 +81,8 @@ const TILE: usize = memory.data(32 * 4, 64);
  * 4x8 tile, A rows contiguous along k: a_r points at A(r, 0), B(k, 0..8) at b + k*ldb.
  * Rows r >= mr must still point at readable memory (callers repeat row 0).
  */
-function kern_rc(
+// @ts-ignore: decorator
+@inline function kern_rc(
   c: usize, ldc: usize, a0: usize, a1: usize, a2: usize, a3: usize, b: usize, ldb: usize,
   K: i32, alpha: f32, acc: i32, mr: i32, nr: i32,
 ): void {
@@ -98,7 +99,8 @@ function kern_rc(
 }
 
 /** 4x8 tile, A column-contiguous: A(r, k) at a + k*lda + 4r (all 4 rows readable). */
-function kern_cc(
+// @ts-ignore: decorator
+@inline function kern_cc(
   c: usize, ldc: usize, a: usize, lda: usize, b: usize, ldb: usize,
   K: i32, alpha: f32, acc: i32, mr: i32, nr: i32,
 ): void {
