@@ -18,6 +18,8 @@
 const PACK_B: usize = memory.data(KC * NC * 4, 64);
 /** One zero-padded [KC][8] panel for the N tail of gemm_rc / gemm_cc. */
 const PACK_BT: usize = memory.data(KC * 8 * 4, 64);
+/** One [KC][8] panel of B for gemm_rc / gemm_cc (see pack_b_full). */
+const PACK_BF: usize = memory.data(KC * 8 * 4, 64);
 /** One zero-padded [KC][4] panel for the M tail of gemm_cc. */
 const PACK_AT: usize = memory.data(KC * 4 * 4, 64);
 /** 4x8 spill area for partial tiles. */
@@ -282,6 +284,18 @@ function pack_b_tail(B: usize, ldb: usize, kc: i32, nr: i32): void {
 }
 
 /**
+ * Copies B(k0..k0+kc, j0..j0+8) (rows ldb bytes apart) into PACK_BF as [kc][8]: in place, rows N floats apart map
+ * an 8-wide panel onto few L1 sets, so it is evicted between the row tiles that reuse it.
+ */
+function pack_b_full(B: usize, ldb: usize, kc: i32): void {
+  let dst = PACK_BF;
+  for (let k = 0; k < kc; k++) {
+    v128.store(dst, v128.load(B)); v128.store(dst, v128.load(B, 16), 16);
+    dst += 32; B += ldb;
+  }
+}
+
+/**
  * C (+)= alpha · A · B with A(i,k) at A + i*lda + 4k (rows contiguous along k) and B(k,j) at B + k*ldb + 4j.
  * Strides in bytes. Handles any M, N, K >= 0.
  */
@@ -311,8 +325,9 @@ export function gemm_rc(
       const iend = imin(Mt, i0 + MC);
       for (let j = 0; j < N; j += 8) {
         const nr = imin(8, N - j);
-        const bp = nr == 8 ? Bk + (<usize>j << 2) : PACK_BT;
-        const bld = nr == 8 ? ldb : 32;
+        if (nr == 8) pack_b_full(Bk + (<usize>j << 2), ldb, kc);
+        const bp = nr == 8 ? PACK_BF : PACK_BT;
+        const bld: usize = 32;
         for (let i = i0; i < iend; i += 4) {
           const mr = imin(4, iend - i);
           const a0 = Ak + <usize>i * lda;
@@ -359,8 +374,9 @@ export function gemm_cc(
       const iend = imin(Mt, i0 + MC);
       for (let j = 0; j < N; j += 8) {
         const nr = imin(8, N - j);
-        const bp = nr == 8 ? Bk + (<usize>j << 2) : PACK_BT;
-        const bld = nr == 8 ? ldb : 32;
+        if (nr == 8) pack_b_full(Bk + (<usize>j << 2), ldb, kc);
+        const bp = nr == 8 ? PACK_BF : PACK_BT;
+        const bld: usize = 32;
         for (let i = i0; i < iend; i += 4) {
           const mr = imin(4, iend - i);
           const ap = mr == 4 ? Ak + (<usize>i << 2) : PACK_AT;
