@@ -20,6 +20,8 @@ const PACK_B: usize = memory.data(KC * NC * 4, 64);
 const PACK_BT: usize = memory.data(KC * 8 * 4, 64);
 /** One [KC][8] panel of B for gemm_rc / gemm_cc (see pack_b_full). */
 const PACK_BF: usize = memory.data(KC * 8 * 4, 64);
+/** gemm_cc's A block: MC/4 strips of [KC][4] (see pack_a_strip). */
+const PACK_A: usize = memory.data(MC * KC * 4, 64);
 /** One zero-padded [KC][4] panel for the M tail of gemm_cc. */
 const PACK_AT: usize = memory.data(KC * 4 * 4, 64);
 /** 4x8 spill area for partial tiles. */
@@ -339,6 +341,14 @@ export function gemm_rc(
   }
 }
 
+/** Copies the 4 rows at A (A(r, k) at A + k*lda + 4r) for k < kc into dst as [kc][4]. */
+function pack_a_strip(A: usize, lda: usize, kc: i32, dst: usize): void {
+  for (let k = 0; k < kc; k++) {
+    v128.store(dst, v128.load(A));
+    dst += 16; A += lda;
+  }
+}
+
 /**
  * C (+)= alpha · A · B with A(i,k) at A + k*lda + 4i (A stored transposed, [K][M]) and B(k,j) at B + k*ldb + 4j.
  */
@@ -370,8 +380,11 @@ export function gemm_cc(
         dst += 16; src += lda;
       }
     }
+    const astride = <usize>kc << 4;
     for (let i0 = 0; i0 < Mt; i0 += MC) {
       const iend = imin(Mt, i0 + MC);
+      // the block's full 4-row strips, each [kc][4] contiguous (in place they are M floats apart per k)
+      for (let i = i0; i + 4 <= iend; i += 4) pack_a_strip(Ak + (<usize>i << 2), lda, kc, PACK_A + <usize>((i - i0) >> 2) * astride);
       for (let j = 0; j < N; j += 8) {
         const nr = imin(8, N - j);
         if (nr == 8) pack_b_full(Bk + (<usize>j << 2), ldb, kc);
@@ -379,8 +392,8 @@ export function gemm_cc(
         const bld: usize = 32;
         for (let i = i0; i < iend; i += 4) {
           const mr = imin(4, iend - i);
-          const ap = mr == 4 ? Ak + (<usize>i << 2) : PACK_AT;
-          const ald = mr == 4 ? lda : 16;
+          const ap = mr == 4 ? PACK_A + <usize>((i - i0) >> 2) * astride : PACK_AT;
+          const ald: usize = 16;
           kern_cc(C + <usize>i * ldc + (<usize>j << 2), ldc, ap, ald, bp, bld, kc, alpha, ac, mr, nr);
         }
       }
