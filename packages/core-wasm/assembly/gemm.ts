@@ -2,8 +2,8 @@
 //
 // One 4x8 micro-tile (8 f32x4 accumulators) is the only hot loop. Two variants differ in how the A operand is
 // addressed: `kern_rc` (A rows contiguous along k, as in C = A·B and C = A·Bᵀ) and `kern_cc` (the 4 rows of a tile
-// contiguous at fixed k, as in C = Aᵀ·B). The B operand is always read as 8 consecutive floats per k at a runtime
-// stride, either in place or from a zero-padded packed panel in the static scratch below.
+// contiguous at fixed k, as in C = Aᵀ·B). The B operand is read as 8 consecutive floats per k from a packed [kc][8]
+// panel in the static scratch below (zero-padded for the N tail). Both kernels are inlined into their loops.
 //
 // All pointers and strides here are in BYTES.
 
