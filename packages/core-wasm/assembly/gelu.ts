@@ -26,24 +26,36 @@ export let geluBase: usize = GELU_K;
  * keep their relative precision (1 + tanh and 1 − tanh² computed from a rounded tanh would not).
  */
 // @ts-ignore: decorator
+@inline function e4(u: v128, cb: usize, kb: usize): v128 {
+  return exp4(f32x4.mul(f32x4.abs(u), v128.load32_splat(kb, 8)), cb); // e^(−2|u|)
+}
+
+// @ts-ignore: decorator
+@inline function inv4(e: v128, kb: usize): v128 {
+  const one = v128.load32_splat(kb, 12);
+  return f32x4.div(one, f32x4.add(one, e)); // 1/(1 + e)
+}
+
+// @ts-ignore: decorator
+@inline function s4(u: v128, e: v128, kb: usize): v128 {
+  return v128.bitselect(e, v128.load32_splat(kb, 12), f32x4.lt(u, f32x4.splat(0))); // e for u < 0, else 1
+}
+
+// @ts-ignore: decorator
 @inline function gelu4(x: v128, cb: usize, kb: usize): v128 {
   const u = inner4(x, kb);
-  const one = v128.load32_splat(kb, 12);
-  const e = exp4(f32x4.mul(f32x4.abs(u), v128.load32_splat(kb, 8)), cb);
-  const inv = f32x4.div(one, f32x4.add(one, e));
-  const s = v128.bitselect(e, one, f32x4.lt(u, f32x4.splat(0)));
-  return f32x4.mul(f32x4.mul(x, s), inv); // 0.5·x·(1 + tanh u)
+  const e = e4(u, cb, kb);
+  return f32x4.mul(f32x4.mul(x, s4(u, e, kb)), inv4(e, kb)); // 0.5·x·(1 + tanh u)
 }
 
 /** GELU'(x) = 0.5·(1 + t) + 0.5·x·(1 − t²)·√(2/π)·(1 + 3·0.044715·x²), t = tanh(u), in the forms above. */
 // @ts-ignore: decorator
 @inline function dgelu4(x: v128, cb: usize, kb: usize): v128 {
   const u = inner4(x, kb);
-  const one = v128.load32_splat(kb, 12);
-  const e = exp4(f32x4.mul(f32x4.abs(u), v128.load32_splat(kb, 8)), cb);
-  const inv = f32x4.div(one, f32x4.add(one, e));
-  const s = v128.bitselect(e, one, f32x4.lt(u, f32x4.splat(0)));
-  const du = f32x4.mul(v128.load32_splat(kb), f32x4.add(one, f32x4.mul(v128.load32_splat(kb, 16), f32x4.mul(x, x))));
+  const e = e4(u, cb, kb);
+  const inv = inv4(e, kb);
+  const s = s4(u, e, kb);
+  const du = f32x4.mul(v128.load32_splat(kb), f32x4.add(v128.load32_splat(kb, 12), f32x4.mul(v128.load32_splat(kb, 16), f32x4.mul(x, x))));
   // 0.5·x·(1 − t²)·du = 2·x·e·inv²·du
   const b = f32x4.mul(f32x4.mul(f32x4.mul(f32x4.add(x, x), e), f32x4.mul(inv, inv)), du);
   return f32x4.add(f32x4.mul(s, inv), b);
