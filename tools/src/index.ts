@@ -1,6 +1,8 @@
 export * from './peers/index.js';
 export { benchEngine, type EngineBenchResult } from './bench/engineStep.js';
 export { BENCH_MODELS, benchModel, type BenchModel } from './bench/benchModels.js';
+export { matmulFloor, recordStepMatmuls, timeMatmuls, type MatmulCall, type MatmulFloor } from './bench/matmulFloor.js';
+export { formatCoreAB, runCoreAB, type CoreABOptions, type CoreABResult } from './bench/coreAB.js';
 export { formatStepBench, runStepBench, type StepBenchOptions, type StepBenchResult } from './bench/stepBench.js';
 export { formatClampBench, runClampBench, type ClampBenchRow } from './bench/clampBench.js';
 export { formatSweepBench, runSweepBench, type SweepBenchOptions, type SweepBenchResult } from './bench/sweepBench.js';

@@ -269,6 +269,7 @@ const CLI: CliCase[] = [
   ['flag', 'bench --batched-runs 0', () => ['bench', '--batched-runs', '0'], /--batched-runs.*'0'/],
   ['flag', 'bench --model unknown', () => ['bench', '--model', 'mlp9'], /--model: unknown variant 'mlp9' \(paper, mlp4-d128, or a JSON model section/],
   ['flag', 'bench --model with 7 layers', () => ['bench', '--model', '{"nLayers":7}'], /--model: model\.nLayers: .*6 \(got 7\)/],
+  ['path', 'bench --baseline-core not a core-wasm build', () => ['bench', '--baseline-core', 'nope'], /--baseline-core: .*nope[/\\]dist[/\\]index\.js not found/],
 ];
 
 type EngineCase = [kind: string, name: string, setup: (d: string) => () => unknown, culprit: RegExp];

@@ -2,8 +2,8 @@
 //
 // One 4x8 micro-tile (8 f32x4 accumulators) is the only hot loop. Two variants differ in how the A operand is
 // addressed: `kern_rc` (A rows contiguous along k, as in C = A·B and C = A·Bᵀ) and `kern_cc` (the 4 rows of a tile
-// contiguous at fixed k, as in C = Aᵀ·B). The B operand is always read as 8 consecutive floats per k at a runtime
-// stride, either in place or from a zero-padded packed panel in the static scratch below.
+// contiguous at fixed k, as in C = Aᵀ·B). The B operand is read as 8 consecutive floats per k from a packed [kc][8]
+// panel in the static scratch below (zero-padded for the N tail). Both kernels are inlined into their loops.
 //
 // All pointers and strides here are in BYTES.
 
@@ -18,6 +18,10 @@
 const PACK_B: usize = memory.data(KC * NC * 4, 64);
 /** One zero-padded [KC][8] panel for the N tail of gemm_rc / gemm_cc. */
 const PACK_BT: usize = memory.data(KC * 8 * 4, 64);
+/** One [KC][8] panel of B for gemm_rc / gemm_cc (see pack_b_full). */
+const PACK_BF: usize = memory.data(KC * 8 * 4, 64);
+/** gemm_cc's A block: MC/4 strips of [KC][4] (see pack_a_strip). */
+const PACK_A: usize = memory.data(MC * KC * 4, 64);
 /** One zero-padded [KC][4] panel for the M tail of gemm_cc. */
 const PACK_AT: usize = memory.data(KC * 4 * 4, 64);
 /** 4x8 spill area for partial tiles. */
@@ -81,7 +85,8 @@ const TILE: usize = memory.data(32 * 4, 64);
  * 4x8 tile, A rows contiguous along k: a_r points at A(r, 0), B(k, 0..8) at b + k*ldb.
  * Rows r >= mr must still point at readable memory (callers repeat row 0).
  */
-function kern_rc(
+// @ts-ignore: decorator
+@inline function kern_rc(
   c: usize, ldc: usize, a0: usize, a1: usize, a2: usize, a3: usize, b: usize, ldb: usize,
   K: i32, alpha: f32, acc: i32, mr: i32, nr: i32,
 ): void {
@@ -98,7 +103,8 @@ function kern_rc(
 }
 
 /** 4x8 tile, A column-contiguous: A(r, k) at a + k*lda + 4r (all 4 rows readable). */
-function kern_cc(
+// @ts-ignore: decorator
+@inline function kern_cc(
   c: usize, ldc: usize, a: usize, lda: usize, b: usize, ldb: usize,
   K: i32, alpha: f32, acc: i32, mr: i32, nr: i32,
 ): void {
@@ -280,6 +286,18 @@ function pack_b_tail(B: usize, ldb: usize, kc: i32, nr: i32): void {
 }
 
 /**
+ * Copies B(k0..k0+kc, j0..j0+8) (rows ldb bytes apart) into PACK_BF as [kc][8]: in place, rows N floats apart map
+ * an 8-wide panel onto few L1 sets, so it is evicted between the row tiles that reuse it.
+ */
+function pack_b_full(B: usize, ldb: usize, kc: i32): void {
+  let dst = PACK_BF;
+  for (let k = 0; k < kc; k++) {
+    v128.store(dst, v128.load(B)); v128.store(dst, v128.load(B, 16), 16);
+    dst += 32; B += ldb;
+  }
+}
+
+/**
  * C (+)= alpha · A · B with A(i,k) at A + i*lda + 4k (rows contiguous along k) and B(k,j) at B + k*ldb + 4j.
  * Strides in bytes. Handles any M, N, K >= 0.
  */
@@ -309,8 +327,9 @@ export function gemm_rc(
       const iend = imin(Mt, i0 + MC);
       for (let j = 0; j < N; j += 8) {
         const nr = imin(8, N - j);
-        const bp = nr == 8 ? Bk + (<usize>j << 2) : PACK_BT;
-        const bld = nr == 8 ? ldb : 32;
+        if (nr == 8) pack_b_full(Bk + (<usize>j << 2), ldb, kc);
+        const bp = nr == 8 ? PACK_BF : PACK_BT;
+        const bld: usize = 32;
         for (let i = i0; i < iend; i += 4) {
           const mr = imin(4, iend - i);
           const a0 = Ak + <usize>i * lda;
@@ -319,6 +338,14 @@ export function gemm_rc(
         }
       }
     }
+  }
+}
+
+/** Copies the 4 rows at A (A(r, k) at A + k*lda + 4r) for k < kc into dst as [kc][4]. */
+function pack_a_strip(A: usize, lda: usize, kc: i32, dst: usize): void {
+  for (let k = 0; k < kc; k++) {
+    v128.store(dst, v128.load(A));
+    dst += 16; A += lda;
   }
 }
 
@@ -353,16 +380,20 @@ export function gemm_cc(
         dst += 16; src += lda;
       }
     }
+    const astride = <usize>kc << 4;
     for (let i0 = 0; i0 < Mt; i0 += MC) {
       const iend = imin(Mt, i0 + MC);
+      // the block's full 4-row strips, each [kc][4] contiguous (in place they are M floats apart per k)
+      for (let i = i0; i + 4 <= iend; i += 4) pack_a_strip(Ak + (<usize>i << 2), lda, kc, PACK_A + <usize>((i - i0) >> 2) * astride);
       for (let j = 0; j < N; j += 8) {
         const nr = imin(8, N - j);
-        const bp = nr == 8 ? Bk + (<usize>j << 2) : PACK_BT;
-        const bld = nr == 8 ? ldb : 32;
+        if (nr == 8) pack_b_full(Bk + (<usize>j << 2), ldb, kc);
+        const bp = nr == 8 ? PACK_BF : PACK_BT;
+        const bld: usize = 32;
         for (let i = i0; i < iend; i += 4) {
           const mr = imin(4, iend - i);
-          const ap = mr == 4 ? Ak + (<usize>i << 2) : PACK_AT;
-          const ald = mr == 4 ? lda : 16;
+          const ap = mr == 4 ? PACK_A + <usize>((i - i0) >> 2) * astride : PACK_AT;
+          const ald: usize = 16;
           kern_cc(C + <usize>i * ldc + (<usize>j << 2), ldc, ap, ald, bp, bld, kc, alpha, ac, mr, nr);
         }
       }

@@ -3,8 +3,10 @@
  * run (the machines are shared and noisy, so only ratios from one run are meaningful).
  */
 import { benchTfjs, benchTorch } from '../peers/index.js';
+import { DEFAULT_MODEL } from '@optoscope/engine';
 import type { BenchModel } from './benchModels.js';
 import { benchEngine } from './engineStep.js';
+import { matmulFloor, type MatmulFloor } from './matmulFloor.js';
 
 export interface StepBenchOptions {
   steps: number;
@@ -31,6 +33,8 @@ export interface StepBenchResult {
   peers: Record<string, number>;
   unavailable: Record<string, string>;
   steps: number;
+  /** The step's matrix products timed alone (matmulFloor.ts): the lowest ms/step the wasm GEMM allows. */
+  matmul_floor: MatmulFloor;
 }
 
 export async function runStepBench(o: StepBenchOptions): Promise<StepBenchResult> {
@@ -60,7 +64,9 @@ export async function runStepBench(o: StepBenchOptions): Promise<StepBenchResult
       if (r.cpuMsPerStep !== undefined) peersCpu[r.name] = r.cpuMsPerStep;
     }
   }
-  return { engine_ms: engine.msPerStep, engine_cpu_ms: engine.cpuMsPerStep, peers_cpu: peersCpu, engine: engine.name, model: o.model?.name ?? 'paper', params: engine.params, peers, unavailable, steps: o.steps };
+  log('matrix products of one step, alone...');
+  const floor = matmulFloor(o.model?.config ?? DEFAULT_MODEL);
+  return { matmul_floor: floor, engine_ms: engine.msPerStep, engine_cpu_ms: engine.cpuMsPerStep, peers_cpu: peersCpu, engine: engine.name, model: o.model?.name ?? 'paper', params: engine.params, peers, unavailable, steps: o.steps };
 }
 
 export function formatStepBench(r: StepBenchResult): string {
@@ -74,5 +80,8 @@ export function formatStepBench(r: StepBenchResult): string {
     lines.push(`${`${r.engine} (this engine)`.padEnd(w)}   ${r.engine_cpu_ms.toFixed(3).padStart(10)}                    1.0x`);
     for (const [n, ms] of Object.entries(r.peers_cpu)) lines.push(`${n.padEnd(w)}   ${ms.toFixed(3).padStart(10)}                    ${(ms / r.engine_cpu_ms).toFixed(1)}x`);
   }
+  const f = r.matmul_floor;
+  const best = Object.entries(r.peers_cpu).map(([n, ms]) => `, so at most ${(ms / f.ms).toFixed(1)}x ${n} by CPU time`).join('');
+  lines.push('', `matrix products alone (${f.calls} calls, ${(f.gflop * 1000).toFixed(0)} MFLOP per step): ${f.ms.toFixed(3)} CPU ms/step at ${f.gflops.toFixed(1)} GFLOP/s, the floor of the engine's step${best}`);
   return lines.join('\n');
 }

@@ -15,6 +15,7 @@ interface BenchFlags {
   software?: boolean;
   workers: number;
   model?: string;
+  baselineCore?: string;
 }
 
 export function registerBench(program: Command): void {
@@ -24,6 +25,7 @@ export function registerBench(program: Command): void {
     .option('--steps <n>', 'timed engine steps (peers run a tenth as many)', positiveInt, 500)
     .option('--warmup <n>', 'untimed warm-up steps', positiveInt, 50)
     .option('--model <variant>', "time a model variant instead of the paper's, against PyTorch eager: paper, mlp4-d128 (4 layers, GELU MLPs x4, d_model 128) or a JSON model section, e.g. '{\"nLayers\":3,\"positions\":\"learned\"}'")
+    .option('--baseline-core <dir>', 'instead: the engine step on another built packages/core-wasm directory against this one, alternating in one process (CPU ms/step, and whether the losses agree bit for bit); with --model')
     .option('--clamp', 'instead: the cost of each Fig. 5b clamp against the unclamped step')
     .option('--sweep', 'instead: sweep throughput (sequences/s) with 1 worker thread against --workers')
     .option('--workers <n>', 'with --sweep: worker threads compared with 1', positiveInt, 2)
@@ -39,7 +41,11 @@ export function registerBench(program: Command): void {
       const log = (s: string) => process.stderr.write(s + '\n');
       let text: string;
       let json: unknown;
-      if (o.sweep) {
+      if (o.baselineCore) {
+        const model = o.model === undefined ? undefined : t.benchModel(o.model);
+        const r = await t.runCoreAB({ baseline: o.baselineCore, model, rounds: 6, steps: o.steps, warmup: o.warmup, log });
+        [text, json] = [t.formatCoreAB(r), r];
+      } else if (o.sweep) {
         const r = await t.runSweepBench({ workers: o.workers, log });
         [text, json] = [t.formatSweepBench(r), r];
       } else if (o.clamp) {
@@ -61,7 +67,7 @@ export function registerBench(program: Command): void {
       } else {
         const model = o.model === undefined ? undefined : t.benchModel(o.model);
         const r = await t.runStepBench({ steps: o.steps, warmup: o.warmup, log, model });
-        [text, json] = [t.formatStepBench(r), { model: r.model, engine_ms: r.engine_ms, peers: r.peers, engine_cpu_ms: r.engine_cpu_ms, peers_cpu: r.peers_cpu }];
+        [text, json] = [t.formatStepBench(r), { model: r.model, engine_ms: r.engine_ms, peers: r.peers, engine_cpu_ms: r.engine_cpu_ms, peers_cpu: r.peers_cpu, matmul_floor: r.matmul_floor }];
       }
       process.stdout.write(text + '\n');
       if (o.json) process.stdout.write(JSON.stringify(json) + '\n');
