@@ -284,7 +284,10 @@ describe('sweepAggregator: finished runs read cold from their columnar copies (m
     fs.appendFileSync(ms[0]!.metricsFile, ['fsl_train', 'fsl_test_class'].map((set) => JSON.stringify({ kind: 'eval', seqs: 21_000, step: 656, set, loss: 0.01, acc: 1 })).join('\n') + '\n');
     const agg = sweepAggregator();
     try {
-      await agg.preload(ms.filter((m) => m.finished && fs.existsSync(m.metricsFile)).map((m) => m.metricsFile));
+      // In steps of two, each after a quiet() that counts its calls.
+      let steps = 0;
+      await agg.preload(ms.filter((m) => m.finished && fs.existsSync(m.metricsFile)).map((m) => m.metricsFile), { chunk: 2, quiet: async () => void steps++ });
+      expect(steps).toBe(3);
       expect(Object.fromEntries(ms.filter((m) => agg.readFrom.has(m.metricsFile)).map((m) => [m.run, agg.readFrom.get(m.metricsFile)]))).toEqual({ a1: 'json', a2: 'parquet', a3: 'parquet', b1: 'parquet', b2: 'parquet' });
       // The statistics kept from the preload are a1's appended rows', and everyone's as learningTimeFromRows says (coldCheck).
       const { got } = await coldCheck(ms, agg, true);

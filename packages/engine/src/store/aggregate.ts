@@ -169,6 +169,13 @@ function fileExists(f: string): boolean {
   }
 }
 
+export interface PreloadOptions {
+  /** Files per step (default 16). */
+  chunk?: number;
+  /** Awaited before each step (a server waits until it is not busy answering requests). */
+  quiet?: () => Promise<void>;
+}
+
 /**
  * An in-memory DuckDB kept open for many aggregations (a server's): one connection per call, the members'
  * metrics rows kept resident between calls ({@link MetricRowsTable}: a file is parsed again only when it
@@ -186,7 +193,7 @@ export function sweepAggregator(): {
    * Make the rows of finished runs' `files` resident (from their columnar copies where valid, else their
    * JSON lines) and compute their per-run statistics, in the background: a call meanwhile waits its turn.
    */
-  preload: (files: readonly string[]) => Promise<void>;
+  preload: (files: readonly string[], o?: PreloadOptions) => Promise<void>;
   idle: () => Promise<void>;
   /** How each file's rows were last read: from its columnar copy or its JSON lines. */
   readFrom: ReadonlyMap<string, 'parquet' | 'json'>;
@@ -222,17 +229,24 @@ export function sweepAggregator(): {
     },
     // Loads the native binding and creates the table (a refresh of no files).
     warm: () => withConnection((connection) => rows.refresh(connection, [])),
-    preload: (files) => {
+    preload: (files, o = {}) => {
       const finished = new Set(files);
-      const done = background.then(() =>
-        withConnection(async (c) => {
-          // Checked (copies hashed) and read in place first, then moved into the table in one statement, and
-          // the statistics computed from there (cheaper than from a hundred files).
-          await rows.refresh(c, files, finished);
-          await rows.loadCopiedRows(c);
-          await rows.reading(c, files, finished, () => computeFileStats(c, rows, files));
-        }),
-      );
+      const unique = [...finished];
+      const step = Math.max(1, o.chunk ?? 16);
+      const done = background.then(async () => {
+        // In steps, each after `quiet()`: a server loading at start leaves its first requests the machine.
+        for (let i = 0; i < unique.length; i += step) {
+          await o.quiet?.();
+          const part = unique.slice(i, i + step);
+          await withConnection(async (c) => {
+            // Checked (copies hashed) and read in place first, then moved into the table in one statement,
+            // and the statistics computed from there (cheaper than from the files).
+            await rows.refresh(c, part, finished);
+            await rows.loadCopiedRows(c);
+            await rows.reading(c, part, finished, () => computeFileStats(c, rows, part));
+          });
+        }
+      });
       background = done.catch(() => undefined);
       return done;
     },

@@ -23,7 +23,7 @@ import { RunDir, type RunRecord } from './runDir.js';
 import { TAGS_FILE } from './tags.js';
 
 export { MetricRowsTable } from './metricRows.js';
-export { aggregateSweep, sweepAggregator, type AggregateMember, type AggregatePoint, type RunStats, type SeriesSelector, type SweepAggregate } from './aggregate.js';
+export { aggregateSweep, sweepAggregator, type AggregateMember, type PreloadOptions, type AggregatePoint, type RunStats, type SeriesSelector, type SweepAggregate } from './aggregate.js';
 export { METRICS_PARQUET, metricsCopyRows, metricsParquetFile, writeMetricsParquet } from './metricsParquet.js';
 
 export interface RunInfo {
