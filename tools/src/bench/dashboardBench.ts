@@ -307,7 +307,9 @@ export async function runDashboardBench(o: DashboardBenchOptions): Promise<Dashb
 /**
  * The compare view's grouped answer (cold, warm, regrouped) and the run list under 20 concurrent clients;
  * last (its copies are written in the background after it answers), the cold answer for the same sweep
- * without columnar copies. Cold = the first request for those runs since the server started.
+ * without columnar copies. Cold = the first request for those runs since the server started (which, when it
+ * started, loaded finished runs' columnar copies into its DuckDB in the background: apps/dashboard's
+ * preloadFinishedRuns; the runs without copies are not, so the baseline is read from their JSON lines).
  */
 async function measureSweep(base: string, ids: string[], oldIds: string[], o: { conditions: number; seeds: number; evalPoints: number; repeats: number; runs: number; pid?: number; log?: (s: string) => void }): Promise<SweepBenchResult> {
   const q = `/api/sweep?runs=${ids.join(',')}`;

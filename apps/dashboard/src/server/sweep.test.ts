@@ -10,6 +10,7 @@ import { PRESETS, RunDir } from '@optoscope/engine';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as listRoute from '../app/api/runs/route';
 import * as sweepRoute from '../app/api/sweep/route';
+import { preloadFinishedRuns } from './sweep';
 import { makeSweepFixture, SWEEP_CONDITIONS } from '../testing/sweepFixture';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'opto-dash-sweep-'));
@@ -114,5 +115,35 @@ describe('/api/sweep', () => {
       expect(p.mean).toBeCloseTo(vs.reduce((a: number, b: number) => a + b, 0) / vs.length, 12);
     }
     expect(after.body.runs.find((r: Json) => r.id === id).stats.lastSeqs).toBe(Math.max(...donor.filter((r) => r.kind === 'eval').map((r) => r.seqs)));
+  });
+
+  it('preloaded at start: finished runs with a copy, within the row budget, never a link out of the runs directory; answers still equal the files', async () => {
+    // A finished run whose metrics file is a link to a file outside the runs directory (with a copy beside it).
+    const outside = path.join(tmp, 'outside');
+    fs.mkdirSync(outside, { recursive: true });
+    const src = path.join(runsDir, 'fig5b-none-s5');
+    for (const f of ['metrics.jsonl', 'metrics.parquet', 'metrics.parquet.json']) fs.copyFileSync(path.join(src, f), path.join(outside, f));
+    const esc = RunDir.create(path.join(runsDir, 'escape-s1'));
+    esc.writeRecord({ ...RunDir.open(src).readRecord(), id: 'escape-s1', status: 'finished' });
+    fs.symlinkSync(path.join(outside, 'metrics.jsonl'), path.join(esc.dir, 'metrics.jsonl'));
+    const finishedWithCopy = ids.filter((id) => fs.existsSync(path.join(runsDir, id, 'metrics.parquet.json')));
+    expect(finishedWithCopy).toHaveLength(12); // the failed member has none
+    const loaded = await preloadFinishedRuns();
+    expect(loaded.map((f) => path.basename(path.dirname(f))).sort()).toEqual([...finishedWithCopy].sort());
+    // A budget of 5 runs' rows: the 5 most recently updated.
+    const rowsOf = (id: string) => JSON.parse(fs.readFileSync(path.join(runsDir, id, 'metrics.parquet.json'), 'utf8')).rows as number;
+    expect(await preloadFinishedRuns(rowsOf(ids[0]!) * 5)).toHaveLength(5);
+    const { body } = await get(`runs=${ids.join(',')}`);
+    for (const g of body.groups)
+      for (const p of g.points) {
+        const vs = g.members.map((m: string) => fileRows(m).find((r) => r.kind === 'eval' && r.set === 'fsl_train' && r.seqs === p.x)).filter(Boolean).map((r: Json) => r.loss as number);
+        expect(p.mean).toBeCloseTo(vs.reduce((a: number, b: number) => a + b, 0) / vs.length, 12);
+      }
+    for (const r of body.runs.filter((x: Json) => x.stats)) {
+      const evals = fileRows(r.id).filter((x) => x.kind === 'eval' && x.set === 'fsl_train');
+      expect(r.stats.finalLoss.fsl_train).toBe(evals.at(-1)!.loss);
+    }
+    // Asked for itself, the escaping run is refused (as before the preload).
+    expect((await get('runs=escape-s1')).body.errors).toEqual([{ id: 'escape-s1', error: 'escape-s1/metrics.jsonl resolves outside the runs directory' }]);
   });
 });

@@ -277,6 +277,40 @@ describe('sweepAggregator: finished runs read cold from their columnar copies (m
     expect((await coldCheck(ms)).from).toMatchObject({ a1: 'parquet', a2: 'parquet', a3: 'parquet', b1: 'parquet' });
   });
 
+  it('preloaded at start (copies into the resident table, per-run statistics with them): answers equal the direct computation; a copy gone stale since is not used', async () => {
+    const ms = own('pq-preload');
+    await coldCheck(ms);
+    // a1 resumed after its copy was written: two more evals appended, so its copy no longer matches.
+    fs.appendFileSync(ms[0]!.metricsFile, ['fsl_train', 'fsl_test_class'].map((set) => JSON.stringify({ kind: 'eval', seqs: 21_000, step: 656, set, loss: 0.01, acc: 1 })).join('\n') + '\n');
+    const agg = sweepAggregator();
+    try {
+      // In steps of two, each after a quiet() that counts its calls.
+      let steps = 0;
+      await agg.preload(ms.filter((m) => m.finished && fs.existsSync(m.metricsFile)).map((m) => m.metricsFile), { chunk: 2, quiet: async () => void steps++ });
+      expect(steps).toBe(3);
+      expect(Object.fromEntries(ms.filter((m) => agg.readFrom.has(m.metricsFile)).map((m) => [m.run, agg.readFrom.get(m.metricsFile)]))).toEqual({ a1: 'json', a2: 'parquet', a3: 'parquet', b1: 'parquet', b2: 'parquet' });
+      // The statistics kept from the preload are a1's appended rows', and everyone's as learningTimeFromRows says (coldCheck).
+      const { got } = await coldCheck(ms, agg, true);
+      expect(got.runs.find((r) => r.run === 'a1')!.lastSeqs).toBe(21_000);
+      expect(got.runs.find((r) => r.run === 'a1')!.finalLoss.fsl_train).toBe(0.01);
+      // Another metric and grouping of the preloaded runs: still equal to the files.
+      const saved = members.splice(0, members.length, ...ms.map((m) => ({ ...m, group: m.run === 'a1' ? 1 : m.group })));
+      try {
+        const acc = await agg.aggregate(members, { kind: 'eval', set: 'fsl_test_class', metric: 'acc' });
+        expectClose(acc.points, expected('eval', 'fsl_test_class', 'acc', 'seqs', 200).points);
+        // A preloaded file that changes afterwards: its rows and statistics are read again.
+        fs.appendFileSync(members[1]!.metricsFile, JSON.stringify({ kind: 'train', seqs: 30_000, step: 900, loss: 0.125, grad_norm: 1, steps: 1, wall_s: 30 }) + '\n');
+        const after = await agg.aggregate(members, { kind: 'train', metric: 'loss' });
+        expectClose(after.points, expected('train', undefined, 'loss', 'seqs', 200).points);
+        expect(after.runs.find((r) => r.run === 'a2')!.finalTrainLoss).toBe(0.125);
+      } finally {
+        members.splice(0, members.length, ...saved);
+      }
+    } finally {
+      await agg.close();
+    }
+  });
+
   it('a copy damaged or removed after a server answered from it: its answers still equal the JSON lines (the rows were loaded after the first answer)', async () => {
     const ms = own('pq-live');
     await coldCheck(ms);

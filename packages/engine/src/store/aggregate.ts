@@ -18,7 +18,7 @@
  */
 import { statSync } from 'node:fs';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import { MetricRowsTable } from './metricRows.js';
+import { MetricRowsTable, type FileStats } from './metricRows.js';
 import { METRIC_COLUMNS, lit, readMetricsSql } from './metricsSql.js';
 
 export interface AggregateMember {
@@ -55,17 +55,8 @@ export interface AggregatePoint {
   n: number;
 }
 
-export interface RunStats {
+export interface RunStats extends FileStats {
   run: string;
-  /** Learning time (spec 5.9) in sequences; null without fsl_train evals. */
-  learningTime: number | null;
-  learned: boolean;
-  /** Last eval x. */
-  lastSeqs: number | null;
-  /** Last eval loss per eval set. */
-  finalLoss: Record<string, number>;
-  /** Last train-window loss. */
-  finalTrainLoss: number | null;
 }
 
 export interface SweepAggregate {
@@ -112,34 +103,62 @@ export async function aggregateSweep(connection: DuckDBConnection, members: read
       FROM b, wid GROUP BY grp, bucket ORDER BY grp, bucket`);
     // Read by column: DuckDB's row objects cost more than the query itself for a sweep's few thousand points.
     const c = curves.getColumnsObjectJS() as { grp: number[]; x: number[]; mean: number[]; std: number[]; lo: number[]; hi: number[]; n: (bigint | number)[]; w: number[] };
-    const stats = await connection.runAndReadAll(`
-      WITH e AS (SELECT * FROM ${table} WHERE kind = 'eval'),
-      lt AS (SELECT run, min(seqs) FILTER (WHERE "set" = 'fsl_train' AND loss < ${0.4 * Math.LN2}) AS learned_at,
-                    max(seqs) FILTER (WHERE "set" = 'fsl_train') AS last_train_eval, max(seqs) AS last_eval FROM e GROUP BY run),
-      fin AS (SELECT run, "set", arg_max(loss, seqs) AS loss FROM e WHERE loss IS NOT NULL GROUP BY run, "set"),
-      fj AS (SELECT run, CAST(json_group_object("set", loss) AS VARCHAR) AS final FROM fin GROUP BY run),
-      tr AS (SELECT run, arg_max(loss, seqs) AS loss FROM ${table} WHERE kind = 'train' AND loss IS NOT NULL GROUP BY run)
-      SELECT g.run, lt.learned_at, lt.last_train_eval, lt.last_eval, tr.loss AS train_loss, fj.final
-      FROM ${values} AS g(key, grp, run) LEFT JOIN lt USING (run) LEFT JOIN tr USING (run) LEFT JOIN fj USING (run) ORDER BY g.run`);
-    const runs = (stats.getRowObjectsJS() as { run: string; learned_at: bigint | null; last_train_eval: bigint | null; last_eval: bigint | null; train_loss: number | null; final: string | null }[]).map((r): RunStats => {
-      const num = (v: bigint | null) => (v === null ? null : Number(v));
-      const learnedAt = num(r.learned_at);
-      const lastTrain = num(r.last_train_eval);
-      return {
-        run: r.run,
-        learningTime: learnedAt ?? lastTrain,
-        learned: learnedAt !== null,
-        lastSeqs: num(r.last_eval),
-        finalLoss: r.final ? (JSON.parse(r.final) as Record<string, number>) : {},
-        finalTrainLoss: r.train_loss,
-      };
-    });
+    // Per run statistics depend on nothing but its rows: with resident rows they are computed once per
+    // version of its file (kept by the table), so another grouping, metric or x of the same runs skips them.
+    const runs = rows
+      ? await statsFromResident(connection, rows, present)
+      : (await runStatsQuery(connection, `(SELECT run AS k, kind, "set", seqs, loss FROM ${table})`, present.map((m) => lit(m.run)))).map((s, i) => ({ run: present[i]!.run, ...s }));
+    runs.sort((a, b) => (a.run < b.run ? -1 : a.run > b.run ? 1 : 0));
     const points: AggregatePoint[] = new Array(c.grp?.length ?? 0);
     for (let i = 0; i < points.length; i++) points[i] = { group: c.grp[i]!, x: c.x[i]!, mean: c.mean[i]!, std: c.std[i]!, min: c.lo[i]!, max: c.hi[i]!, n: Number(c.n[i]) };
     return { bucketWidth: c.w?.[0] ?? 0, points, runs };
   } finally {
     if (tmp) await connection.run(`DROP TABLE IF EXISTS ${tmp}`);
   }
+}
+
+/**
+ * The per-run statistics of the rows in `source` (columns k, kind, set, seqs, loss), one query for all
+ * `keys` (SQL literals of k), in their order; a key without rows gets the empty statistics.
+ */
+async function runStatsQuery(connection: DuckDBConnection, source: string, keys: readonly string[]): Promise<FileStats[]> {
+  const r = await connection.runAndReadAll(`
+    WITH src AS (SELECT * FROM ${source} WHERE kind IN ('eval', 'train')),
+    e AS (SELECT * FROM src WHERE kind = 'eval'),
+    lt AS (SELECT k, min(seqs) FILTER (WHERE "set" = 'fsl_train' AND loss < ${0.4 * Math.LN2}) AS learned_at,
+                  max(seqs) FILTER (WHERE "set" = 'fsl_train') AS last_train_eval, max(seqs) AS last_eval FROM e GROUP BY k),
+    fin AS (SELECT k, "set", arg_max(loss, seqs) AS loss FROM e WHERE loss IS NOT NULL GROUP BY k, "set"),
+    fj AS (SELECT k, CAST(json_group_object("set", loss) AS VARCHAR) AS final FROM fin GROUP BY k),
+    tr AS (SELECT k, arg_max(loss, seqs) AS loss FROM src WHERE kind = 'train' AND loss IS NOT NULL GROUP BY k)
+    SELECT g.i, lt.learned_at, lt.last_train_eval, lt.last_eval, tr.loss AS train_loss, fj.final
+    FROM (VALUES ${keys.map((k, i) => `(${k}, ${i})`).join(', ')}) AS g(k, i) LEFT JOIN lt USING (k) LEFT JOIN tr USING (k) LEFT JOIN fj USING (k) ORDER BY g.i`);
+  const c = r.getColumnsObjectJS() as { learned_at: (bigint | null)[]; last_train_eval: (bigint | null)[]; last_eval: (bigint | null)[]; train_loss: (number | null)[]; final: (string | null)[] };
+  const num = (v: bigint | null | undefined) => (v === null || v === undefined ? null : Number(v));
+  return keys.map((_, i): FileStats => {
+    const learnedAt = num(c.learned_at[i]);
+    const final = c.final[i];
+    return {
+      learningTime: learnedAt ?? num(c.last_train_eval[i]),
+      learned: learnedAt !== null,
+      lastSeqs: num(c.last_eval[i]),
+      finalLoss: final ? (JSON.parse(final) as Record<string, number>) : {},
+      finalTrainLoss: c.train_loss[i] ?? null,
+    };
+  });
+}
+
+/** The members' statistics from the table's cache, computing (in one query) those of files not seen at their current version. */
+async function statsFromResident(connection: DuckDBConnection, rows: MetricRowsTable, present: readonly AggregateMember[]): Promise<RunStats[]> {
+  await computeFileStats(connection, rows, present.map((m) => m.metricsFile));
+  return present.map((m) => ({ run: m.run, ...rows.statsOf(m.metricsFile)! }));
+}
+
+/** Compute and keep the statistics of those of `files` (refreshed in `rows`) that the table has none for. */
+export async function computeFileStats(connection: DuckDBConnection, rows: MetricRowsTable, files: readonly string[]): Promise<void> {
+  const need = [...new Set(files)].filter((f) => !rows.statsOf(f));
+  if (!need.length) return;
+  const got = await runStatsQuery(connection, `(SELECT fid AS k, kind, "set", seqs, loss FROM ${rows.relation(need)})`, need.map((f) => String(rows.idOf(f))));
+  need.forEach((f, i) => rows.keepStats(f, got[i]!));
 }
 
 function fileExists(f: string): boolean {
@@ -150,17 +169,31 @@ function fileExists(f: string): boolean {
   }
 }
 
+export interface PreloadOptions {
+  /** Files per step (default 16). */
+  chunk?: number;
+  /** Awaited before each step (a server waits until it is not busy answering requests). */
+  quiet?: () => Promise<void>;
+}
+
 /**
  * An in-memory DuckDB kept open for many aggregations (a server's): one connection per call, the members'
  * metrics rows kept resident between calls ({@link MetricRowsTable}: a file is parsed again only when it
  * changed; a finished run's file is read in place from its columnar copy where one is valid). After an answer, the
  * copies of finished runs that had none valid are written in the background from the rows just loaded, so
  * the next server to start reads them cold from Parquet; `idle()` resolves when those writes are done.
- * `warm()` opens the database ahead of the first call (a server does so when it starts).
+ * `warm()` opens the database ahead of the first call (a server does so when it starts); `preload(files)`
+ * then loads finished runs' rows from their copies into the resident table, with their per-run statistics,
+ * so that the first compare view of those runs reads a table instead of a hundred small Parquet files.
  */
 export function sweepAggregator(): {
   aggregate: (members: readonly AggregateMember[], sel: SeriesSelector) => Promise<SweepAggregate>;
   warm: () => Promise<void>;
+  /**
+   * Make the rows of finished runs' `files` resident (from their columnar copies where valid, else their
+   * JSON lines) and compute their per-run statistics, in the background: a call meanwhile waits its turn.
+   */
+  preload: (files: readonly string[], o?: PreloadOptions) => Promise<void>;
   idle: () => Promise<void>;
   /** How each file's rows were last read: from its columnar copy or its JSON lines. */
   readFrom: ReadonlyMap<string, 'parquet' | 'json'>;
@@ -196,6 +229,27 @@ export function sweepAggregator(): {
     },
     // Loads the native binding and creates the table (a refresh of no files).
     warm: () => withConnection((connection) => rows.refresh(connection, [])),
+    preload: (files, o = {}) => {
+      const finished = new Set(files);
+      const unique = [...finished];
+      const step = Math.max(1, o.chunk ?? 16);
+      const done = background.then(async () => {
+        // In steps, each after `quiet()`: a server loading at start leaves its first requests the machine.
+        for (let i = 0; i < unique.length; i += step) {
+          await o.quiet?.();
+          const part = unique.slice(i, i + step);
+          await withConnection(async (c) => {
+            // Checked (copies hashed) and read in place first, then moved into the table in one statement,
+            // and the statistics computed from there (cheaper than from the files).
+            await rows.refresh(c, part, finished);
+            await rows.loadCopiedRows(c);
+            await rows.reading(c, part, finished, () => computeFileStats(c, rows, part));
+          });
+        }
+      });
+      background = done.catch(() => undefined);
+      return done;
+    },
     idle: () => background.then(() => undefined),
     readFrom: rows.readFrom,
     async close() {

@@ -26,6 +26,19 @@ function copyStamp(copy: string): string | null {
   return st?.isFile() ? `${st.ino}:${st.size}:${st.mtimeMs}` : null;
 }
 
+/** What a run's rows say about it (the sweep aggregation's per-run statistics: aggregate.ts). */
+export interface FileStats {
+  /** Learning time (spec 5.9) in sequences; null without fsl_train evals. */
+  learningTime: number | null;
+  learned: boolean;
+  /** Last eval x. */
+  lastSeqs: number | null;
+  /** Last eval loss per eval set. */
+  finalLoss: Record<string, number>;
+  /** Last train-window loss. */
+  finalTrainLoss: number | null;
+}
+
 interface Changed {
   file: string;
   fid: number;
@@ -45,6 +58,8 @@ export class MetricRowsTable {
   private queue: Promise<unknown> = Promise.resolve();
   /** Finished runs' files whose columnar copy is to be (re)written, with the stat their rows were read under. */
   private readonly copyDue = new Map<string, SourceStat>();
+  /** Per-run statistics of a file's rows at the version held (aggregate.ts computes them; dropped when the file changes). */
+  private readonly stats = new Map<string, FileStats>();
   /** How each file's rows were last read (for tests and the bench: which path a cold read took). */
   readonly readFrom = new Map<string, 'parquet' | 'json'>();
 
@@ -57,6 +72,16 @@ export class MetricRowsTable {
     let id = this.ids.get(file);
     if (id === undefined) this.ids.set(file, (id = this.ids.size));
     return id;
+  }
+
+  /** The statistics kept for a file's rows as held now, if computed since it last changed. */
+  statsOf(file: string): FileStats | undefined {
+    return this.stats.get(file);
+  }
+
+  /** Keep `s` as the statistics of `file`'s rows as held now (call between a refresh and the next, as `reading` does). */
+  keepStats(file: string, s: FileStats): void {
+    this.stats.set(file, s);
   }
 
   /**
@@ -173,7 +198,10 @@ export class MetricRowsTable {
     }
     if (!changed.length) return;
     await connection.run(`DELETE FROM ${this.table} WHERE fid IN (${changed.map((c) => c.fid).join(', ')})`);
-    for (const c of changed) this.copies.delete(c.file);
+    for (const c of changed) {
+      this.copies.delete(c.file);
+      this.stats.delete(c.file);
+    }
     const present = changed.filter((c) => c.stat !== null);
     const fromCopy = this.checkCopies(present, finished);
     const fromJson = present.filter((c) => !fromCopy.has(c.file));

@@ -92,6 +92,19 @@ export function validCopy(metricsFile: string, now: SourceStat): 'stat' | 'conte
   return sourceMatches(side.source, metricsFile, now);
 }
 
+/**
+ * How many rows the copy of `metricsFile` holds, as its sidecar says (a reader's budget for what to keep
+ * resident); null without a readable sidecar. Says nothing about validity: {@link validCopy} judges that.
+ */
+export function metricsCopyRows(metricsFile: string): number | null {
+  try {
+    const rows = (JSON.parse(fs.readFileSync(sidecarFile(metricsFile), 'utf8')) as Partial<Sidecar>).rows;
+    return typeof rows === 'number' && Number.isInteger(rows) && rows >= 0 ? rows : null;
+  } catch {
+    return null;
+  }
+}
+
 function sourceMatches(source: MetricsSource, metricsFile: string, now: SourceStat): 'stat' | 'content' | false {
   if (source.size !== now.size) return false;
   if (source.mtimeMs === now.mtimeMs) return 'stat';

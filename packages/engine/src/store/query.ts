@@ -23,8 +23,8 @@ import { RunDir, type RunRecord } from './runDir.js';
 import { TAGS_FILE } from './tags.js';
 
 export { MetricRowsTable } from './metricRows.js';
-export { aggregateSweep, sweepAggregator, type AggregateMember, type AggregatePoint, type RunStats, type SeriesSelector, type SweepAggregate } from './aggregate.js';
-export { METRICS_PARQUET, metricsParquetFile, writeMetricsParquet } from './metricsParquet.js';
+export { aggregateSweep, sweepAggregator, type AggregateMember, type PreloadOptions, type AggregatePoint, type RunStats, type SeriesSelector, type SweepAggregate } from './aggregate.js';
+export { METRICS_PARQUET, metricsCopyRows, metricsParquetFile, writeMetricsParquet } from './metricsParquet.js';
 
 export interface RunInfo {
   /** The directory's name (a sweep member's ID, or a `opto train --out` name). */
