@@ -1,0 +1,126 @@
+/**
+ * The curve helpers the checklist claims read (curves.ts): which eval rows make a curve, the last loss,
+ * learning time of a run, and the words "unchanged" and "slows down" with evidence exactly at their cut-off
+ * and just outside it (issue 20: a moved threshold must fail a test). Expectations are worked by hand.
+ */
+import { describe, expect, it } from 'vitest';
+import type { MetricRow } from '../store/runDir.js';
+import { APPROX, LEARNED, curveOf, increasing, lastLoss, learnTime, learningTimeOf, median, onPlateauAtEnd, plateau, ratio, settledBelow, slowsDown, spearman, unchanged } from './curves.js';
+import type { RunEvidence } from './evidence.js';
+
+const row = (seqs: number, set: string, loss: number | string | undefined, acc = 0.5): MetricRow => ({ kind: 'eval', seqs, step: seqs / 10, set, loss, acc });
+// curveOf reads only `rows`
+const runOf = (rows: MetricRow[]) => ({ id: 'r', rows }) as unknown as RunEvidence;
+
+describe('the eval curve of a run', () => {
+  const rows = [
+    row(2000, 'fsl_train', 0.9, 0.25),
+    row(0, 'fsl_train', 2.0, 0.125),
+    row(1000, 'ic', 0.5),
+    row(1000, 'fsl_train', 1.5, 0.5),
+    row(3000, 'fsl_train', undefined),
+    row(3000, 'ic', 0.25),
+  ];
+
+  it('curveOf keeps one set’s rows that carry a loss, sorted by sequences, default fsl_train', () => {
+    expect(curveOf(runOf(rows))).toEqual([
+      { seqs: 0, loss: 2.0, acc: 0.125 },
+      { seqs: 1000, loss: 1.5, acc: 0.5 },
+      { seqs: 2000, loss: 0.9, acc: 0.25 },
+    ]);
+    expect(curveOf(runOf(rows), 'ic')).toEqual([
+      { seqs: 1000, loss: 0.5, acc: 0.5 },
+      { seqs: 3000, loss: 0.25, acc: 0.5 },
+    ]);
+  });
+
+  it('lastLoss is the loss at the largest sequence count of the set (default fsl_train), NaN with no rows', () => {
+    expect(lastLoss(runOf(rows))).toBe(0.9);
+    expect(lastLoss(runOf(rows), 'ic')).toBe(0.25);
+    expect(lastLoss(runOf(rows), 'none')).toBeNaN();
+    expect(lastLoss(runOf([]))).toBeNaN();
+  });
+
+  it('learning time: the first fsl_train eval below 0.4·ln 2, whatever other sets do; a loss exactly at it is not learned', () => {
+    const at = 0.4 * Math.LN2;
+    expect(LEARNED).toBe(at);
+    const r = runOf([...rows, row(4000, 'fsl_train', at), row(5000, 'fsl_train', at - 1e-12), row(500, 'ic', 0.01)]);
+    expect(learnTime(r)).toEqual({ seqs: 5000, learned: true });
+    expect(learningTimeOf([{ seqs: 0, loss: 1 }, { seqs: 7000, loss: at }, { seqs: 9000, loss: 0.1 }])).toBe(9000);
+    expect(learnTime(runOf(rows))).toEqual({ seqs: 2000, learned: false });
+  });
+});
+
+describe('the words of the checklist as numbers', () => {
+  it('increasing: strictly, every step', () => {
+    expect(increasing([1, 2, 3])).toBe(true);
+    expect(increasing([5])).toBe(true);
+    expect(increasing([1, 1, 2])).toBe(false);
+    expect(increasing([1, 3, 2])).toBe(false);
+    expect(increasing([2, 1, 3])).toBe(false);
+  });
+
+  it('ratio is max over min, in any order', () => {
+    expect(ratio([2, 8, 4])).toBe(4);
+    expect(ratio([8, 2])).toBe(4);
+  });
+
+  it(`unchanged: max/min at most ${APPROX} (exactly ${APPROX} is unchanged, just above is not)`, () => {
+    expect(APPROX).toBe(1.5);
+    expect(unchanged([20_000, 30_000, 25_000])).toBe(true);
+    expect(unchanged([20_000, 30_001, 25_000])).toBe(false);
+    expect(unchanged([30_000, 20_000])).toBe(true);
+  });
+
+  it(`slowsDown: strictly increasing and last/first at least ${APPROX}`, () => {
+    expect(slowsDown([20_000, 25_000, 30_000])).toBe(true);
+    expect(slowsDown([20_000, 25_000, 29_999])).toBe(false);
+    // the ratio alone is not enough: a dip on the way is not a slow-down
+    expect(slowsDown([20_000, 19_000, 40_000])).toBe(false);
+    expect(slowsDown([40_000, 20_000])).toBe(false);
+  });
+
+  it('median: the middle of the sorted values (upper middle for an even count)', () => {
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([5, 1, 4, 2])).toBe(4);
+    expect(median([10, 30, 20, 40, 0])).toBe(20);
+  });
+
+  it('spearman: ties share their average rank; a constant side gives 0, not NaN', () => {
+    // ranks x: 0, 1.5, 1.5, 3; y: 0, 2, 1, 3 → Σdxdy = 4.5, Σdx² = 4.5, Σdy² = 5 → 4.5/√22.5
+    expect(spearman([1, 2, 2, 3], [1, 3, 2, 4])).toBeCloseTo(4.5 / Math.sqrt(22.5), 12);
+    expect(spearman([1, 2, 3], [7, 7, 7])).toBe(0);
+    expect(spearman([7, 7, 7], [1, 2, 3])).toBe(0);
+  });
+
+  it('settledBelow: a loss equal to the level is not below it, and the first eval counts', () => {
+    expect(settledBelow([{ seqs: 0, loss: 0.05 }, { seqs: 10, loss: 0.04 }], 0.1)).toBe(0);
+    expect(settledBelow([{ seqs: 0, loss: 0.2 }, { seqs: 10, loss: 0.1 }, { seqs: 20, loss: 0.05 }], 0.1)).toBe(20);
+    expect(settledBelow([], 0.1)).toBe(Infinity);
+  });
+});
+
+describe('plateau edges', () => {
+  // a fall from 2.0 to 1.0 within the first evals, then flat at 1.0 (not learned) on a 1000-sequence cadence
+  const flatAfterFall = (n: number, end: (i: number) => number = () => 1.0) =>
+    Array.from({ length: n }, (_, i) => ({ seqs: i * 1000, loss: i === 0 ? 2.0 : i === 1 ? 1.4 : end(i) }));
+
+  it('onPlateauAtEnd: flat and unlearned at the last eval after the initial drop; not when learned or too short', () => {
+    expect(onPlateauAtEnd(flatAfterFall(20))).toBe(true);
+    // learned at the end
+    expect(onPlateauAtEnd(flatAfterFall(20, (i) => (i < 19 ? 1.0 : 0.1)))).toBe(false);
+    // falling steeply at the end: 1.0 until 15 000, then down by ln-steps far above 0.3 per e-fold
+    expect(onPlateauAtEnd(flatAfterFall(20, (i) => (i < 16 ? 1.0 : 1.0 - 0.2 * (i - 15))))).toBe(false);
+    expect(onPlateauAtEnd([{ seqs: 0, loss: 2 }, { seqs: 1000, loss: 1 }])).toBe(false);
+    // flat from the first eval: it never left an initial drop
+    expect(onPlateauAtEnd(Array.from({ length: 20 }, (_, i) => ({ seqs: i * 1000, loss: 1.0 })))).toBe(false);
+  });
+
+  it('fewer than 3 evals, or none past 0 sequences, have no plateau', () => {
+    expect(plateau([{ seqs: 0, loss: 2 }, { seqs: 1000, loss: 1 }]).length).toBe(0);
+    expect(plateau([{ seqs: 0, loss: 2 }, { seqs: 0, loss: 1 }, { seqs: 0, loss: 1 }]).from).toBeNaN();
+    const three = plateau([{ seqs: 0, loss: 2 }, { seqs: 1000, loss: 1 }, { seqs: 100_000, loss: 1 }]);
+    expect(three.from).toBe(1000);
+    expect(three.to).toBe(100_000);
+  });
+});
