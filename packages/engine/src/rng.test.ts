@@ -116,6 +116,24 @@ describe('Rng against an independent xoshiro128** reference', () => {
     expect(draws(() => r.int(3 * 2 ** 30), kept.length)).toEqual(kept);
   });
 
+  it('int redraws a word exactly at the limit (a state crafted so that the next word is 3·2^30)', () => {
+    // invert the output function rotl(s1·5, 7)·9 for s1 (5 and 9 are odd, so invertible mod 2^32)
+    const inv = (a: bigint): bigint => {
+      let x = 1n;
+      for (let i = 0; i < 5; i++) x = (x * (2n - a * x)) & M32; // Newton: doubles the correct low bits
+      return x;
+    };
+    const limit = 3n * 2n ** 30n;
+    const s1 = mul(rotl(mul(limit, inv(9n)), 25n), inv(5n));
+    const state = { s: [1, Number(s1), 3, 4] as [number, number, number, number], spare: null };
+    expect(Rng.fromState(state).nextU32()).toBe(Number(limit));
+    const ref = new RefRng([1n, s1, 3n, 4n]);
+    const r = Rng.fromState(state);
+    const got = r.int(3 * 2 ** 30);
+    expect(got).toBe(ref.int(3 * 2 ** 30));
+    expect(got).not.toBe(0);
+  });
+
   it('int refuses a range outside (0, 2^32] or not an integer, naming it', () => {
     const r = new Rng(1);
     for (const n of [0, -3, 2.5, 2 ** 32 + 1, NaN]) expect(() => r.int(n)).toThrow(`rng.int: bad range ${n}`);
