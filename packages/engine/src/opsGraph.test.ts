@@ -11,6 +11,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Buf } from './backend.js';
 import { createReferenceBackend } from './backends/reference.js';
+import { createWasmBackend } from './backends/wasm.js';
 import { Graph, type Value } from './graph.js';
 import * as op from './ops.js';
 import { Rng } from './rng.js';
@@ -114,6 +115,8 @@ describe('graph bookkeeping of every op (reference backend, finite differences)'
     check(shapes, [], (g, [x, W, b]) => op.linear(g, x, W, b), 12);
     check(shapes, [0], (g, [x, W, b]) => op.linear(g, x, W, b));
     check(shapes, [1], (g, [x, W]) => op.linear(g, x, W, null));
+    // every input constant and no bias, beside a gradient branch: the output needs no gradient
+    check([[4, 5], [3, 5], [4, 3]], [0, 1], (g, [x, W, z]) => op.add(g, op.linear(g, x, W, null), z));
   });
 
   it('linear: x and W each feeding two linears accumulate both gradients', () => {
@@ -155,6 +158,32 @@ describe('graph bookkeeping of every op (reference backend, finite differences)'
     check([[...P], [...P]], [0], (g, [s, z]) => op.add(g, op.softmax(g, s), z));
     check([[...P], [6, 4], [6, 4]], [0, 1], (g, [p, v, z]) => op.add(g, op.attnApply(g, p, v, attn), z));
     check([[...P], [6, 4]], [1], (g, [p, v]) => op.attnApply(g, p, v, attn));
+  });
+
+  it('gelu: the tanh approximation 0.5·x·(1 + tanh(√(2/π)(x + 0.044715·x³))), through an upstream op and constant', () => {
+    check([[3, 4]], [], (g, [x]) => op.gelu(g, x), 12);
+    check([[3, 4], [3, 4]], [0], (g, [x, z]) => op.add(g, op.gelu(g, x), z));
+    const x = data([[3, 4]], 1)[0];
+    const out = trace([[3, 4]], [], (g, [v]) => op.gelu(g, v), false).out;
+    x.forEach((v, i) => expect(out[i]).toBeCloseTo(0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3))), 12));
+  });
+
+  it('softmax on wasm touches only its own rows: the buffer allocated next to it is unchanged', () => {
+    const wasm = createWasmBackend();
+    const g = new Graph(wasm, { training: false });
+    const S = g.wrap(wasm.allocF(12), [3, 4], null);
+    wasm.write(S.buf, Array.from({ length: 12 }, (_, i) => Math.sin(i)));
+    const P = op.softmax(g, S);
+    const after = wasm.allocF(64);
+    wasm.write(after, Array.from({ length: 64 }, (_, i) => i + 0.5));
+    const program = g.compile(null, [P]);
+    program.forward();
+    const p = wasm.read(P.buf);
+    for (let r = 0; r < 3; r++) {
+      const z = [0, 1, 2, 3].reduce((a, j) => a + Math.exp(Math.sin(4 * r + j)), 0);
+      for (let j = 0; j < 4; j++) expect(p[4 * r + j]).toBeCloseTo(Math.exp(Math.sin(4 * r + j)) / z, 6);
+    }
+    expect(Array.from(wasm.read(after))).toEqual(Array.from({ length: 64 }, (_, i) => i + 0.5));
   });
 
   it('gatherRows copies the indexed rows (repeats included) and scatters their gradients back', () => {
