@@ -123,4 +123,54 @@ describe('plateau edges', () => {
     expect(three.from).toBe(1000);
     expect(three.to).toBe(100_000);
   });
+
+  // evals 1.5× apart in sequences (ln 1.5 > ln 2^¼, so each slope is fitted over the eval and its neighbours):
+  // a step of 0.5 between levels is steep at the two evals beside it (slope 0.5 / (2·ln 1.5) ≈ 0.62 > 0.3),
+  // a flat stretch is not (slope 0)
+  const geometric = (levels: number[]) => levels.map((loss, k) => ({ seqs: 1000 * 1.5 ** k, loss }));
+  const at = (k: number) => 1000 * 1.5 ** k;
+
+  it('of two stretches that enter a drop the longer is the plateau; a later one of equal or shorter length does not replace it', () => {
+    // 2.0, then 1.5 at k = 1..8 (non-steep k = 2..7), 1.0 at k = 9..11 (non-steep k = 10 only), then learned
+    const long = geometric([2.0, ...Array(8).fill(1.5), 1.0, 1.0, 1.0, 0.1, 0.1, 0.1]);
+    expect(plateau(long)).toEqual({ length: at(7) - at(2), from: at(2), to: at(7), level: 1.5 });
+    // reversed input: sorted by sequences first
+    expect(plateau([...long].reverse())).toEqual(plateau(long));
+    // two one-eval stretches (length 0 each): the first stays
+    const twoPoints = geometric([2.0, 1.5, 1.5, 1.5, 1.0, 1.0, 1.0, 0.1, 0.1, 0.1]);
+    expect(plateau(twoPoints)).toEqual({ length: 0, from: at(2), to: at(2), level: 1.5 });
+  });
+
+  it('a stretch that runs into learned evals without a steep drop is no plateau, nor is a learned tail', () => {
+    // 0.3 (just above 0.4·ln 2 ≈ 0.277) then 0.25, a step too small to be steep
+    expect(plateau(geometric([2.0, 1.0, ...Array(6).fill(0.3), ...Array(6).fill(0.25)])).from).toBeNaN();
+    expect(plateau(geometric([2.0, 1.0, ...Array(8).fill(0.1)])).from).toBeNaN();
+  });
+
+  it('a loss exactly at 0.4·ln 2 is not learned: a stretch at that level is a plateau, and on it at the end', () => {
+    const curve = geometric([2.0, 1.0, ...Array(8).fill(LEARNED)]);
+    expect(plateau(curve)).toEqual({ length: at(9) - at(3), from: at(3), to: at(9), level: LEARNED });
+    expect(onPlateauAtEnd(curve)).toBe(true);
+    // just below: learned, flat at the end, so not on a plateau
+    expect(onPlateauAtEnd(geometric([2.0, 1.0, ...Array(8).fill(LEARNED - 1e-9)]))).toBe(false);
+  });
+
+  it('the initial drop ends at its first steep eval even when it falls less than 0.3 in all', () => {
+    // 1.8 → 1.6: steep at k = 0 (0.2 / ln 1.5 ≈ 0.49), not at k = 1 (0.2 / (2·ln 1.5) ≈ 0.25); never 0.3 below 1.8
+    const c = geometric([1.8, ...Array(8).fill(1.6)]);
+    expect(plateau(c)).toEqual({ length: at(8) - at(1), from: at(1), to: at(8), level: 1.6 });
+  });
+
+  it('or, with no steep eval, at the first eval 0.3 below the first (exactly 0.3 counts), even if that is the last', () => {
+    // 2.0, 1.9, 1.7 at 0, 10³, 10⁵: slopes ≤ 0.1 per e-fold, none steep; 2.0 − 0.3 is 1.7 exactly in float64
+    const c = [{ seqs: 0, loss: 2.0 }, { seqs: 1000, loss: 1.9 }, { seqs: 100_000, loss: 1.7 }];
+    expect(onPlateauAtEnd(c)).toBe(true);
+    expect(plateau(c)).toEqual({ length: 0, from: 100_000, to: 100_000, level: 1.7 });
+    expect(onPlateauAtEnd([{ seqs: 0, loss: 2.0 }, { seqs: 1000, loss: 1.9 }, { seqs: 100_000, loss: 1.75 }])).toBe(false);
+  });
+
+  it('two evals are too few even when the second is flat and 0.3 below the first', () => {
+    expect(plateau([{ seqs: 1000, loss: 1.5 }, { seqs: 10_000, loss: 1.0 }]).from).toBeNaN();
+    expect(onPlateauAtEnd([{ seqs: 1000, loss: 1.5 }, { seqs: 10_000, loss: 1.0 }])).toBe(false);
+  });
 });
