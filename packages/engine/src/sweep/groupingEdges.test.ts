@@ -67,6 +67,8 @@ describe('group order and labels', () => {
   it('text with digits in numeric order (run9 before run10); numbers among text as their text', () => {
     expect(labels(['run10', 'run9', 'run1'].map((t) => run(t, { tag: t })))).toEqual(['tag=run1', 'tag=run9', 'tag=run10']);
     expect(labels(['x', 2, 'a'].map((t, i) => run(`r${i}`, { tag: t })))).toEqual(['tag=2', 'tag=a', 'tag=x']);
+    // a text value after a number compares as text too ('1x' before '2'), not as a failed subtraction
+    expect(labels([2, '1x'].map((t, i) => run(`r${i}`, { tag: t })))).toEqual(['tag=1x', 'tag=2']);
   });
 
   it('members in id order; a lone run is named by its id, several runs of one condition by their preset or "all runs"', () => {
