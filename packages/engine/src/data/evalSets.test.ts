@@ -137,6 +137,20 @@ describe('makeEvalSets: sets that cannot exist are omitted', () => {
     });
   }
 
+  it('the test-class set needs 2 test classes: 1 omits it, exactly 2 keep it', () => {
+    const withTest = (n: number) => buildTask({ ...defaultTaskConfig(), classSplit: [50, 1573 - n, n] }, features);
+    expect(evalSetOmissions(withTest(1))).toEqual([{ name: 'fsl_test_class', reason: '1 test classes, need 2 (query and distractor)' }]);
+    expect(evalSetOmissions(withTest(2))).toEqual([]);
+    const sets = makeEvalSets(withTest(2), features, 1, 5);
+    expect(sets.map((s) => s.name)).toContain('fsl_test_class');
+  });
+
+  it('n must be a positive integer: 0 and 1.5 are refused naming n, 1 is drawn', () => {
+    expect(() => makeEvalSets(task, features, 1, 0)).toThrow('makeEvalSets: n must be a positive integer, got 0');
+    expect(() => makeEvalSets(task, features, 1, 1.5)).toThrow('makeEvalSets: n must be a positive integer, got 1.5');
+    expect(makeEvalSets(task, features, 1, 1).map((s) => s.batch.size)).toEqual([1, 1, 1, 1]);
+  });
+
   it('the paper configuration omits nothing', () => {
     expect(evalSetOmissions(task)).toEqual([]);
   });

@@ -7,8 +7,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../rng.js';
-import { makeDistribution } from './sampler.js';
+import { makeDistribution, trainDistribution } from './sampler.js';
 import { syntheticFeatures } from './synthetic.js';
+import { buildTask, defaultTaskConfig } from './task.js';
 import { allocBatch } from './types.js';
 
 const features = syntheticFeatures({ nClasses: 12, nExemplars: 5, dim: 8, latentDim: 4 });
@@ -101,5 +102,18 @@ describe('sampler input checks at their edges', () => {
       expect(make([0, 1], [0], [[0, 1], [a, b]], 3), `(${a}, ${b})`).toThrow(`distribution d: bad label pair (${a}, ${b}) for 3 labels`);
     expect(make([0, 1], [0], [[2, 0], [0, 2]], 3)).not.toThrow();
     expect(make([0, 1], [0], [], 3)).toThrow('distribution d: needs at least 1 label pair');
+  });
+});
+
+describe('trainDistribution', () => {
+  it('is named train and draws from the task’s train classes, exemplars, pairs and label count', () => {
+    const full = syntheticFeatures();
+    const task = buildTask(defaultTaskConfig(), full);
+    const dist = trainDistribution(task, full);
+    expect(dist.name).toBe('train');
+    expect(Array.from(dist.classes)).toEqual(Array.from(task.trainClasses));
+    expect(Array.from(dist.exemplars)).toEqual(Array.from(task.trainExemplars));
+    expect(dist.pairs).toEqual(task.pairs.train.map(([a, b]) => [a, b]));
+    expect(dist.numLabels).toBe(task.config.numLabels);
   });
 });
