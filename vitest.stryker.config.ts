@@ -33,6 +33,7 @@ export default defineConfig({
       'packages/engine/src/sweep/groupingEdges.test.ts',
       'packages/engine/src/data/sampler.test.ts',
       'packages/engine/src/data/samplerEdges.test.ts',
+      'packages/engine/src/data/evalSets.test.ts',
     ],
     testTimeout: 120_000,
     hookTimeout: 120_000,
