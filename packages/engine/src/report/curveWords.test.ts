@@ -145,6 +145,8 @@ describe('plateau edges', () => {
     // 0.3 (just above 0.4·ln 2 ≈ 0.277) then 0.25, a step too small to be steep
     expect(plateau(geometric([2.0, 1.0, ...Array(6).fill(0.3), ...Array(6).fill(0.25)])).from).toBeNaN();
     expect(plateau(geometric([2.0, 1.0, ...Array(8).fill(0.1)])).from).toBeNaN();
+    // one learned eval at the very end does not make the stretch before it run to the end
+    expect(plateau(geometric([2.0, 1.0, ...Array(6).fill(0.3), 0.25])).from).toBeNaN();
   });
 
   it('a loss exactly at 0.4·ln 2 is not learned: a stretch at that level is a plateau, and on it at the end', () => {
