@@ -15,6 +15,7 @@ import { createWasmBackend } from './backends/wasm.js';
 import { Graph, type Value } from './graph.js';
 import * as op from './ops.js';
 import { Rng } from './rng.js';
+import { weightedOutput } from './testing/fd.js';
 
 const be = createReferenceBackend();
 const OFFSET = 3;
@@ -60,13 +61,7 @@ function trace(shapes: number[][], constant: number[], build: (g: Graph, xs: Val
   const out = build(g, leaves.map((l) => l.value));
   const program = g.compile(null, [out]);
   const w = Array.from({ length: out.size }, (_, i) => Math.cos(1.7 * i + 0.3));
-  const objective = (): number => {
-    program.forward();
-    const o = be.read(out.buf);
-    let s = 0;
-    for (let i = 0; i < o.length; i++) s += w[i] * o[i];
-    return s;
-  };
+  const objective = weightedOutput(be, program, out, w);
   objective();
   const outValues = Float64Array.from(be.read(out.buf));
   program.backward({ from: { value: out, seed: w } });
