@@ -23,6 +23,8 @@ export default {
     'packages/engine/src/sweep/grouping.ts',
     'packages/engine/src/data/sampler.ts',
     'packages/engine/src/data/evalSets.ts',
+    'packages/engine/src/data/task.ts',
+    'packages/engine/src/store/liveness.ts',
   ],
   incrementalFile: 'stryker/incremental.json',
   // 2 cores shared by the team: run it under `nice`, one test process at a time

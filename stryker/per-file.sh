@@ -26,6 +26,8 @@ RUNS=(
   "grouping|sweep/grouping.ts|sweep/grouping.test.ts,sweep/groupingEdges.test.ts"
   "sampler|data/sampler.ts|data/sampler.test.ts,data/samplerEdges.test.ts"
   "evalSets|data/evalSets.ts|data/evalSets.test.ts"
+  "task|data/task.ts|data/task.test.ts,data/taskEdges.test.ts"
+  "liveness|store/liveness.ts|store/liveness.test.ts,store/livenessEdges.test.ts"
 )
 prefix() { local IFS=,; local out=(); for f in $1; do out+=("$E/$f"); done; echo "${out[*]}"; }
 mkdir -p .stryker-tmp-runs
