@@ -26,6 +26,8 @@ describe('label pairs', () => {
     const line = '1449 labels make 1.05e+6 label pairs, more than the 1,048,576 the task can split (at most 1448 labels)';
     expect(tooManyLabels(1449)).toBe(line);
     expect(build({ numLabels: 1449 })).toThrow(`buildTask: numLabels 1449: ${line}`);
+    // 1500·1499/2 = 1,124,250
+    expect(tooManyLabels(1500)).toMatch(/^1500 labels make 1\.12e\+6 label pairs/);
   });
 
   it('a permutation that leaves a label out of every train pair is redrawn from the canonical order', () => {
@@ -91,7 +93,7 @@ describe('validation at its bounds', () => {
   });
 
   it('labelPairSplit: three finite non-negative numbers with a positive sum', () => {
-    for (const p of [[1, -1, 0], [NaN, 1, 0], [Infinity, 1, 0], [0, 0, 0], [1, 1]]) {
+    for (const p of [[1, -1, 0], [2, -1, 0], [NaN, 1, 0], [Infinity, 1, 0], [0, 0, 0], [1, 1]]) {
       expect(build({ labelPairSplit: p as [number, number, number] }), `[${p}]`).toThrow(
         `buildTask: labelPairSplit must be three non-negative numbers with a positive sum, got [${p.join(', ')}]`,
       );
