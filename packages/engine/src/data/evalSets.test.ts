@@ -30,25 +30,27 @@ function decode(set: EvalSet, b: number) {
 const keysOf = (pairs: readonly LabelPair[]) => new Set(pairs.map(([a, b]) => a * L + b));
 
 describe('makeEvalSets (spec 1.6)', () => {
-  const sets = makeEvalSets(task, features, 1);
+  // drawn on first use inside a test: a throw while vitest collects the file fails no test (Stryker would count it survived)
+  let drawn: EvalSet[] | undefined;
+  const sets = (): EvalSet[] => (drawn ??= makeEvalSets(task, features, 1));
 
   it('gives the four sets in order, 1000 sequences each', () => {
-    expect(sets.map((s) => s.name)).toEqual(['fsl_train', 'fsl_val_rl', 'fsl_train_valex', 'fsl_test_class']);
-    for (const s of sets) expect(s.batch.size).toBe(1000);
+    expect(sets().map((s) => s.name)).toEqual(['fsl_train', 'fsl_val_rl', 'fsl_train_valex', 'fsl_test_class']);
+    for (const s of sets()) expect(s.batch.size).toBe(1000);
     expect(makeEvalSets(task, features, 1, 37).every((s) => s.batch.size === 37)).toBe(true);
   });
 
   it('is deterministic from the eval seed and differs across seeds', () => {
     const again = makeEvalSets(task, features, 1);
     const other = makeEvalSets(task, features, 2);
-    for (let i = 0; i < sets.length; i++) {
-      expect(again[i].batch).toEqual(sets[i].batch);
-      expect(other[i].batch).not.toEqual(sets[i].batch);
+    for (let i = 0; i < sets().length; i++) {
+      expect(again[i].batch).toEqual(sets()[i].batch);
+      expect(other[i].batch).not.toEqual(sets()[i].batch);
     }
   });
 
   it('every set keeps the sequence invariants and its class recorded in cls', () => {
-    for (const s of sets) {
+    for (const s of sets()) {
       for (let b = 0; b < s.batch.size; b++) {
         const d = decode(s, b);
         const slot = s.batch.querySlot[b];
@@ -61,7 +63,7 @@ describe('makeEvalSets (spec 1.6)', () => {
   });
 
   it('fsl_train: train classes, exemplar 0, train pairs', () => {
-    const s = byName(sets, 'fsl_train');
+    const s = byName(sets(), 'fsl_train');
     const train = keysOf(task.pairs.train);
     for (let b = 0; b < s.batch.size; b++) {
       const d = decode(s, b);
@@ -70,7 +72,7 @@ describe('makeEvalSets (spec 1.6)', () => {
   });
 
   it('fsl_val_rl: only val label pairs, and both of them occur', () => {
-    const s = byName(sets, 'fsl_val_rl');
+    const s = byName(sets(), 'fsl_val_rl');
     const val = keysOf(task.pairs.val);
     const seen = new Set<number>();
     for (let b = 0; b < s.batch.size; b++) {
@@ -83,7 +85,7 @@ describe('makeEvalSets (spec 1.6)', () => {
   });
 
   it('fsl_train_valex: train classes, only exemplars 1..4, drawn independently per position', () => {
-    const s = byName(sets, 'fsl_train_valex');
+    const s = byName(sets(), 'fsl_train_valex');
     const train = keysOf(task.pairs.train);
     let queryDiffers = 0;
     for (let b = 0; b < s.batch.size; b++) {
@@ -97,7 +99,7 @@ describe('makeEvalSets (spec 1.6)', () => {
   });
 
   it('fsl_test_class: only the 100 test classes, exemplar 0, train pairs', () => {
-    const s = byName(sets, 'fsl_test_class');
+    const s = byName(sets(), 'fsl_test_class');
     const train = keysOf(task.pairs.train);
     const seen = new Set<number>();
     for (let b = 0; b < s.batch.size; b++) {
@@ -109,7 +111,7 @@ describe('makeEvalSets (spec 1.6)', () => {
   });
 
   it('item features are the rows of the feature table', () => {
-    for (const s of sets) {
+    for (const s of sets()) {
       const D = features.dim;
       const r = s.distribution.items.length - 1;
       const row = s.distribution.items[r];
@@ -134,6 +136,20 @@ describe('makeEvalSets: sets that cannot exist are omitted', () => {
       expect(om[0].reason).toMatch(reason);
     });
   }
+
+  it('the test-class set needs 2 test classes: 1 omits it, exactly 2 keep it', () => {
+    const withTest = (n: number) => buildTask({ ...defaultTaskConfig(), classSplit: [50, 1573 - n, n] }, features);
+    expect(evalSetOmissions(withTest(1))).toEqual([{ name: 'fsl_test_class', reason: '1 test classes, need 2 (query and distractor)' }]);
+    expect(evalSetOmissions(withTest(2))).toEqual([]);
+    const sets = makeEvalSets(withTest(2), features, 1, 5);
+    expect(sets.map((s) => s.name)).toContain('fsl_test_class');
+  });
+
+  it('n must be a positive integer: 0 and 1.5 are refused naming n, 1 is drawn', () => {
+    expect(() => makeEvalSets(task, features, 1, 0)).toThrow('makeEvalSets: n must be a positive integer, got 0');
+    expect(() => makeEvalSets(task, features, 1, 1.5)).toThrow('makeEvalSets: n must be a positive integer, got 1.5');
+    expect(makeEvalSets(task, features, 1, 1).map((s) => s.batch.size)).toEqual([1, 1, 1, 1]);
+  });
 
   it('the paper configuration omits nothing', () => {
     expect(evalSetOmissions(task)).toEqual([]);

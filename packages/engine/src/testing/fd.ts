@@ -42,13 +42,7 @@ export function checkGradients(
   const out = fn(g, inputs.map((x) => x.value));
   const program = g.compile(null, [out]);
   const w = Array.from({ length: out.size }, () => rng.normal());
-  const objective = (): number => {
-    program.forward();
-    const o = be.read(out.buf);
-    let s = 0;
-    for (let i = 0; i < o.length; i++) s += w[i] * o[i];
-    return s;
-  };
+  const objective = weightedOutput(be, program, out, w);
   objective();
   program.backward({ from: { value: out, seed: w } });
   let maxRelErr = 0;
@@ -73,6 +67,17 @@ export function checkGradients(
     }
   }
   return { maxRelErr, maxAbsErr, checked };
+}
+
+/** L = Σ w ⊙ out after a fresh forward: the scalar whose gradient `backward({ from: { value: out, seed: w } })` gives. */
+export function weightedOutput(be: Backend, program: { forward(): void }, out: Value, w: readonly number[]): () => number {
+  return () => {
+    program.forward();
+    const o = be.read(out.buf);
+    let s = 0;
+    for (let i = 0; i < o.length; i++) s += w[i] * o[i];
+    return s;
+  };
 }
 
 function pickCoords(n: number, max: number, rng: Rng): number[] {

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# The mutation score of the measured engine files, one Stryker run per file with only the fast tests that
+# cover it (a run over every file at once with every listed test takes hours on 2 shared cores), merged into
+# stryker/incremental.json by stryker/merge.mjs, which prints the table README "Mutation score" shows.
+#
+#   stryker/per-file.sh                 # every file below, incrementally (only changed mutants/tests re-run)
+#   stryker/per-file.sh ops rng         # only the runs named (the first word of each line below)
+#   FORCE=1 stryker/per-file.sh grouping  # re-test every mutant: an incremental run keeps a static
+#                                          # survivor forever (stryker-js #6119), so force after adding tests
+#
+# Each run starts from the committed stryker/incremental.json and keeps its own report in .stryker-tmp-runs/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+E=packages/engine/src
+# name | files mutated | tests run against them (paths under packages/engine/src)
+RUNS=(
+  "member|sweep/member.ts|sweep/member.test.ts"
+  "trainSetup|trainSetup.ts|trainSetup.test.ts,evalPoints.test.ts"
+  "metricsTags|metrics.ts,store/tags.ts|metrics.test.ts,store/tags.test.ts"
+  "optim|optim.ts|optim.test.ts"
+  "atomic|store/atomic.ts|store/atomic.test.ts,store/atomicHelpers.test.ts"
+  "claim|report/claim.ts|report/claimGroups.test.ts,report/claimBounds.test.ts,report/claims.test.ts"
+  "ops|ops.ts|ops.test.ts,rope.test.ts,opsGraph.test.ts"
+  "rng|rng.ts|rng.test.ts"
+  "curves|report/curves.ts|report/curves.test.ts,report/curveWords.test.ts"
+  "grouping|sweep/grouping.ts|sweep/grouping.test.ts,sweep/groupingEdges.test.ts"
+  "sampler|data/sampler.ts|data/sampler.test.ts,data/samplerEdges.test.ts"
+  "evalSets|data/evalSets.ts|data/evalSets.test.ts"
+  "task|data/task.ts|data/task.test.ts,data/taskEdges.test.ts"
+  "liveness|store/liveness.ts|store/liveness.test.ts,store/livenessEdges.test.ts"
+)
+prefix() { local IFS=,; local out=(); for f in $1; do out+=("$E/$f"); done; echo "${out[*]}"; }
+mkdir -p .stryker-tmp-runs
+merged=()
+for line in "${RUNS[@]}"; do
+  IFS='|' read -r name files tests <<<"$line"
+  report=.stryker-tmp-runs/$name.json
+  merged+=("$report=$(prefix "$files")")
+  if [ $# -gt 0 ] && [[ " $* " != *" $name "* ]]; then continue; fi
+  [ -f "$report" ] || cp stryker/incremental.json "$report"
+  echo "== $name: $files"
+  STRYKER_TESTS=$(prefix "$tests") timeout 3600 nice -n 19 npx stryker run --incremental ${FORCE:+--force} \
+    --incrementalFile "$report" --tempDirName ".stryker-tmp-$name" --concurrency 1 --timeoutMS 10000 \
+    --mutate "$(prefix "$files")" --reporters progress-append-only >".stryker-tmp-runs/$name.log" 2>&1 ||
+    { echo "$name: Stryker failed, see .stryker-tmp-runs/$name.log"; exit 1; }
+done
+# a run not made here keeps its files' results from the committed report
+existing=()
+for m in "${merged[@]}"; do [ -f "${m%%=*}" ] && existing+=("$m"); done
+node stryker/merge.mjs stryker/incremental.json stryker/incremental.json "${existing[@]}"
