@@ -4,12 +4,14 @@ import { useCallback } from 'react';
 
 /** Page state kept in the query string, so a URL shares exactly what is on screen. */
 export function useUrlState(): [URLSearchParams, (patch: Record<string, string | string[] | null>) => void] {
-  const sp = useSearchParams();
+  // Nullable in Next's types once the app has a pages directory (src/pages/api/runs.ts), for pages-router
+  // components; on these app-router pages they are always set.
+  const search = useSearchParams()?.toString() ?? '';
   const router = useRouter();
-  const pathname = usePathname();
+  const pathname = usePathname() ?? '/';
   const set = useCallback(
     (patch: Record<string, string | string[] | null>) => {
-      const next = new URLSearchParams(sp.toString());
+      const next = new URLSearchParams(search);
       for (const [k, v] of Object.entries(patch)) {
         next.delete(k);
         if (Array.isArray(v)) v.forEach((x) => next.append(k, x));
@@ -18,7 +20,7 @@ export function useUrlState(): [URLSearchParams, (patch: Record<string, string |
       const q = next.toString();
       router.replace(q ? `${pathname}?${q}` : pathname, { scroll: false });
     },
-    [sp, router, pathname],
+    [search, router, pathname],
   );
-  return [new URLSearchParams(sp.toString()), set];
+  return [new URLSearchParams(search), set];
 }

@@ -1,7 +1,7 @@
 /**
  * Access control end to end: the production build started the way `opto dashboard --token-file` starts
  * it, every route enumerated from the app's route files (src/app/**\/page.tsx and route.ts, with the HTTP
- * methods each route file exports), and for each the one status every layer must answer:
+ * methods each route file exports, and the pages-router API routes under src/pages/api), and for each the one status every layer must answer:
  *
  *   wrong Host (token or not)        403
  *   no token, or a wrong one         401
@@ -49,6 +49,21 @@ function appRoutes(dir = APP_DIR, prefix = ''): { template: string; methods: str
   }
   return out.sort((a, b) => (a.template < b.template ? -1 : 1));
 }
+
+/**
+ * The pages-router API routes (src/pages/api, e.g. the run list): a file per route; its handler decides
+ * the methods, and ours are read-only, so each is listed with GET (the read-only test checks the others).
+ */
+function pagesApiRoutes(dir = path.join(APP_DIR, '../pages/api'), prefix = '/api'): { template: string; methods: string[] }[] {
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    if (e.isDirectory()) return pagesApiRoutes(path.join(dir, e.name), `${prefix}/${e.name}`);
+    const name = e.name.replace(/\.(ts|js)$/, '');
+    return name === e.name ? [] : [{ template: name === 'index' ? prefix : `${prefix}/${name}`, methods: ['GET'] }];
+  });
+}
+
+const allRoutes = () => [...appRoutes(), ...pagesApiRoutes()].sort((a, b) => (a.template < b.template ? -1 : 1));
 
 /** What each route answers with the token: a concrete URL, its status and content type. */
 const EXPECT: Record<string, { url: string; status: number; type: RegExp }> = {
@@ -112,7 +127,7 @@ function expectSecurityHeaders(r: RawResponse, what: string): void {
 }
 
 describe('every route, over HTTP', () => {
-  const routes = appRoutes();
+  const routes = allRoutes();
 
   it('the expectation table names exactly the routes the app defines (a new route must be added here)', () => {
     expect(routes.map((r) => r.template)).toEqual(Object.keys(EXPECT).sort());

@@ -16,7 +16,8 @@ import * as headsRoute from '../app/api/runs/[id]/heads/route';
 import * as metricsRoute from '../app/api/runs/[id]/metrics/route';
 import * as detailRoute from '../app/api/runs/[id]/route';
 import * as wiringRoute from '../app/api/runs/[id]/wiring/route';
-import * as listRoute from '../app/api/runs/route';
+import runListRoute from '../pages/api/runs';
+import { viaNodeServer } from '../testing/http';
 import { CLAMPED_SPEC, makeFixture, SECRET, type Fixture } from '../testing/fixtures';
 import { attentionAt, clearHeadCaches, headCurves } from './heads';
 import { headCacheDir } from './headStore';
@@ -41,7 +42,7 @@ async function call(res: Promise<Response> | Response): Promise<{ status: number
   const text = await r.text();
   return { status: r.status, body: JSON.parse(text), text };
 }
-const list = (q = '') => call(listRoute.GET(new Request(`http://x/api/runs${q}`)));
+const list = (q = '') => call(viaNodeServer(runListRoute, `/api/runs${q}`));
 type IdRoute = { GET: (req: Request, ctx: { params: Promise<{ id: string }> }) => Promise<Response> };
 const byId = (route: IdRoute, id: string, q = '') => call(route.GET(new Request(`http://x/api/runs/x${q}`), { params: Promise.resolve({ id }) }));
 /** Head curves once the background scorer has nothing pending (the page polls the same way). */
@@ -572,8 +573,23 @@ describe('nothing outside the runs directory is reachable', () => {
   });
 
   it('the routes are read-only: only GET is exported', () => {
-    for (const m of [listRoute, detailRoute, metricsRoute, headsRoute, attentionRoute, wiringRoute, compareRoute, reportRoute, reportFigureRoute])
+    for (const m of [detailRoute, metricsRoute, headsRoute, attentionRoute, wiringRoute, compareRoute, reportRoute, reportFigureRoute])
       for (const verb of ['POST', 'PUT', 'PATCH', 'DELETE']) expect(verb in m).toBe(false);
+  });
+
+  it('the run list (a pages-router route) answers any method but GET and HEAD with 405, and HEAD with no body', async () => {
+    for (const method of ['POST', 'PUT', 'PATCH', 'DELETE']) {
+      const r = await viaNodeServer(runListRoute, '/api/runs', { method });
+      expect(r.status).toBe(405);
+      expect(r.headers.get('allow')).toBe('GET, HEAD');
+      expect((await r.json()).error).toMatch(/read-only/);
+    }
+    const head = await viaNodeServer(runListRoute, '/api/runs?limit=1', { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(await head.text()).toBe('');
+    const got = await viaNodeServer(runListRoute, '/api/runs?limit=1');
+    expect(got.headers.get('cache-control')).toBe('no-store, no-transform');
+    expect(got.headers.get('content-type')).toBe('application/json');
   });
 });
 

@@ -8,7 +8,8 @@ import * as path from 'node:path';
 import { parseRunConfig, RunDir, train } from '@optoscope/engine';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as detailRoute from '../app/api/runs/[id]/route';
-import * as listRoute from '../app/api/runs/route';
+import runListRoute from '../pages/api/runs';
+import { viaNodeServer } from '../testing/http';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'opto-dash-stale-'));
 const runs = path.join(tmp, 'runs');
@@ -31,7 +32,7 @@ afterAll(() => {
 });
 
 async function list(query = '') {
-  const r = await listRoute.GET(new Request(`http://x/api/runs${query}`));
+  const r = await viaNodeServer(runListRoute, `/api/runs${query}`);
   return (await r.json()) as { rows: { id: string; status: string; stale: Record<string, unknown> | null }[]; statuses: string[] };
 }
 

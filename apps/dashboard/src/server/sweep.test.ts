@@ -8,7 +8,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { PRESETS, RunDir } from '@optoscope/engine';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import * as listRoute from '../app/api/runs/route';
+import runListRoute from '../pages/api/runs';
+import { viaNodeServer } from '../testing/http';
 import * as sweepRoute from '../app/api/sweep/route';
 import { preloadFinishedRuns } from './sweep';
 import { makeSweepFixture, SWEEP_CONDITIONS } from '../testing/sweepFixture';
@@ -87,7 +88,7 @@ describe('/api/sweep', () => {
 
   it('a run that is still writing: the listing and the aggregate follow its rows and its finish (served from the run index and resident rows, never stale)', async () => {
     const q = `runs=${ids.join(',')}`;
-    const listed = async (id: string) => ((await (await listRoute.GET(new Request(`http://x/api/runs?q=${id}`))).json()) as { rows: Json[] }).rows[0]!;
+    const listed = async (id: string) => ((await (await viaNodeServer(runListRoute, `/api/runs?q=${id}`)).json()) as { rows: Json[] }).rows[0]!;
     const before = await get(q);
     const matchLegend = PRESETS['fig5b-match']!.legend!;
     const group = (b: Json) => b.groups.find((g: Json) => g.label === matchLegend);

@@ -22,3 +22,23 @@ export function rawRequest(port: number, p: string, o: { method?: string; header
     req.end(o.body);
   });
 }
+
+/**
+ * A pages-router API handler (Node req/res) answering one request on a real HTTP server of its own, as a
+ * web Response: the route tests call it as they call app-router handlers.
+ */
+export async function viaNodeServer(
+  handler: (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void> | void,
+  target: string,
+  init: { method?: string } = {},
+): Promise<Response> {
+  const server = http.createServer((req, res) => void handler(req, res));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const { port } = server.address() as { port: number };
+    const r = await fetch(`http://127.0.0.1:${port}${target}`, { method: init.method ?? 'GET' });
+    return new Response(await r.arrayBuffer(), { status: r.status, headers: r.headers });
+  } finally {
+    server.close();
+  }
+}
