@@ -118,11 +118,36 @@ function nextBin(app: string): string {
 // next.config.mjs reads OPTO_DASHBOARD_DIST_DIR as its distDir.
 const childEnv = (distDir: string, extra: Record<string, string> = {}) => ({ ...process.env, NEXT_TELEMETRY_DISABLED: '1', OPTO_DASHBOARD_DIST_DIR: distDir, ...extra });
 
+/**
+ * Next type-checks a build against the route types of every build directory the app's tsconfig lists (`.next`
+ * and the tests' `.next-e2e`, ...), and it never prunes them: a directory built before a route moved or was
+ * removed names a file that no longer exists, and every later build fails its type check on it. Such stale
+ * types are removed here (each directory's next build writes its own again); current ones are left alone,
+ * since another build may be reading them.
+ */
+export function dropStaleRouteTypes(app: string): string[] {
+  const dropped: string[] = [];
+  for (const dist of fs.readdirSync(app).filter((d) => d.startsWith('.next'))) {
+    for (const types of [path.join(app, dist, 'types'), path.join(app, dist, 'dev', 'types')]) {
+      const validator = path.join(types, 'validator.ts');
+      if (!fs.existsSync(validator)) continue;
+      const named = [...fs.readFileSync(validator, 'utf8').matchAll(/import\("(\.[^"]+)"\)/g)].map((m) => path.resolve(types, m[1]!));
+      const exists = (f: string) => ['', '.ts', '.tsx'].some((ext) => fs.existsSync(f.replace(/\.js$/, '') + ext));
+      if (named.some((f) => !exists(f))) {
+        fs.rmSync(types, { recursive: true, force: true });
+        dropped.push(path.relative(app, types));
+      }
+    }
+  }
+  return dropped;
+}
+
 /** `next build` of the dashboard; its output goes to stderr. */
 export async function buildDashboard(app = dashboardDir(), log: (s: string) => void = (s) => process.stderr.write(s + '\n'), distDir = DEFAULT_DIST_DIR): Promise<void> {
   const t0 = Date.now();
   // Hashed before building: an edit made during the build makes the next start rebuild.
   const hash = inputsHash(app);
+  dropStaleRouteTypes(app);
   const child = spawn(process.execPath, [nextBin(app), 'build'], { cwd: app, env: childEnv(distDir, { NODE_ENV: 'production' }), stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const keep = (b: Buffer) => {
