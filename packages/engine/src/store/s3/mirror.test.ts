@@ -77,4 +77,24 @@ describe('RunMirror upload order', () => {
     await m.flush();
     expect(b.log).toEqual(['r/run.json', 'r/ckpt-1', 'r/run.json']);
   });
+
+  it('the resume state written again goes after the checkpoint written before it (a takeover continues from the bucket’s state)', async () => {
+    const b = slowBucket();
+    const m = new RunMirror(b.bucket, dir, 'r');
+    write(m, 'run.json', 'progress 0'); // upload 1 starts
+    write(m, 'ckpt-1', 'weights 1');
+    write(m, 'state.safetensors', 'state 1');
+    write(m, 'run.json', 'progress 1');
+    write(m, 'ckpt-2', 'weights 2');
+    write(m, 'state.safetensors', 'state 2'); // queued since 'state 1', not sent yet
+    write(m, 'run.json', 'progress 2');
+    while (b.pending() > 0 || m.busy) {
+      await b.release();
+      const state = b.objects.get('r/state.safetensors');
+      if (state) expect(b.objects.has(`r/ckpt-${state.split(' ')[1]}`), `after ${b.log.join(', ')}`).toBe(true);
+    }
+    await m.flush();
+    expect(b.log).toEqual(['r/run.json', 'r/ckpt-1', 'r/ckpt-2', 'r/state.safetensors', 'r/run.json']);
+    expect(b.objects.get('r/state.safetensors')).toBe('state 2');
+  });
 });

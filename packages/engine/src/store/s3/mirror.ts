@@ -2,18 +2,23 @@
  * Uploads a run that trains in a local directory, file by file as the trainer writes them (RunDir tells
  * it), in write order. A file's content is read when it is sent (synchronously, so no later write slips
  * in between), so every object the bucket holds is a whole file. `run.json` written again moves to the
- * back of the line, so it reaches the bucket only after every file written before it; any other file
- * written again keeps its place (it only grows or is replaced whole, so what is sent is newer and still
- * reaches the bucket before every record written after its first write; moving it back would let a
- * record already queued overtake the rows it names).
+ * back of the line, so it reaches the bucket only after every file written before it; so does the resume
+ * state (`state.safetensors`, `state.prev.safetensors`): a worker that takes the run over continues from
+ * the bucket's state, so a state sent ahead of the checkpoint written before it, and the writer killed in
+ * between, would leave that checkpoint missing for good. Any other file written again keeps its place (it
+ * only grows or is replaced whole, so what is sent is newer and still reaches the bucket before every
+ * record written after its first write; moving it back would let a record already queued overtake the
+ * rows it names).
  * A reader therefore never sees a record that names progress, a checkpoint or a summary the bucket does
- * not hold yet.
+ * not hold yet, and the bucket never holds a resume state ahead of the checkpoints before it.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { RunWriteListener } from '../runDir.js';
 import type { Bucket } from './bucket.js';
 
+/** Files that go to the back of the line when written again: the record and the resume states. */
+const MOVES_BACK = /^(run\.json|state(\.prev)?\.safetensors)$/;
 /** Failed uploads are retried after this long (the SDK has already retried each request). */
 const RETRY_MS = 1000;
 /** flush() gives up after this many failed rounds in a row. */
@@ -38,7 +43,7 @@ export class RunMirror implements RunWriteListener {
 
   written(rel: string): void {
     const i = this.queue.indexOf(rel);
-    if (i >= 0 && rel !== 'run.json') return; // queued already: sent from there with what it holds then
+    if (i >= 0 && !MOVES_BACK.test(rel)) return; // queued already: sent from there with what it holds then
     if (i >= 0) this.queue.splice(i, 1);
     this.queue.push(rel);
     this.draining ??= this.drain().finally(() => (this.draining = null));
