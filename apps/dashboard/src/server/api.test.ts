@@ -103,6 +103,20 @@ describe('run list', () => {
     expect((await list('?q=zz-new')).body.matched).toBe(0);
   });
 
+  it('lists a run whose run.json arrives after the index first saw its directory (files first, the record last)', async () => {
+    const dir = path.join(fx.runsDir, 'zz-late');
+    fs.cpSync(path.join(fx.runsDir, 'labels10'), dir, { recursive: true });
+    const record = fs.readFileSync(path.join(dir, 'run.json'));
+    fs.rmSync(path.join(dir, 'run.json'));
+    expect((await list('?q=zz-late')).body.matched).toBe(0);
+    // Then nothing but the record, written in the way a bucket refresh writes it, and nothing after it.
+    fs.writeFileSync(path.join(dir, '.run.json.tmp'), record);
+    fs.renameSync(path.join(dir, '.run.json.tmp'), path.join(dir, 'run.json'));
+    expect((await list('?q=zz-late')).body.rows.map((r: Json) => r.id)).toEqual(['zz-late']);
+    fs.rmSync(dir, { recursive: true });
+    expect((await list('?q=zz-late')).body.matched).toBe(0);
+  });
+
   it('handles 1,000 runs: one page at a time, filters over all of them', async () => {
     const big = path.join(tmp, 'big');
     const template = RunDir.open(path.join(fx.runsDir, 'smoke')).readRecord();

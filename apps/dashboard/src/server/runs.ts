@@ -207,13 +207,23 @@ function forget(name: string): void {
 function updateRun(E: EngineModule, root: string, name: string): void {
   const dir = path.join(root, name);
   let st: fs.Stats | undefined;
+  let isDir = false;
   try {
-    if (fs.statSync(dir).isDirectory()) idx.watch?.watchRun(name);
+    isDir = fs.statSync(dir).isDirectory();
+    if (isDir) idx.watch?.watchRun(name);
     st = fs.statSync(path.join(dir, 'run.json'), { throwIfNoEntry: false });
   } catch {
     st = undefined;
   }
-  if (!st?.isFile()) return forget(name);
+  if (!st?.isFile()) {
+    // A directory whose record is not there yet (a bucket refresh, or a copy, brings run.json in after the
+    // other files) stays watched: its run.json arriving is an event in it, not in the runs directory, so
+    // dropping the watch here would leave the run unlisted until something else in it changed (a killed
+    // writer's run: never).
+    if (!isDir) return forget(name);
+    if (cache.delete(name)) idx.version++;
+    return;
+  }
   const tags = fs.statSync(path.join(dir, E.TAGS_FILE), { throwIfNoEntry: false });
   const key = `${st.ino}:${st.mtimeMs}:${st.size}:${tags ? `${tags.mtimeMs}:${tags.size}` : '-'}`;
   let c = cache.get(name);
