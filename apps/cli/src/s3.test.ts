@@ -112,6 +112,13 @@ describe('runs in an S3 bucket', () => {
     const victim = events(a.stderr(), 'start').at(-1)!;
     const ckpts = path.join(d, 'cache-a', 'work', victim, 'checkpoints');
     await until(() => fs.existsSync(ckpts) && fs.readdirSync(ckpts).filter((f) => f.endsWith('.safetensors')).length >= 3, 60_000, `a checkpoint of ${victim}: ${a.stderr()}`);
+    // And once the run is in the bucket for the dashboard to list: its run.json goes up after its files, so
+    // a worker killed before that upload leaves nothing to call stale until B resumes it. (CI saw the victim
+    // unlisted through the whole look below; the cause was the dashboard's index dropping the watch of a run
+    // directory whose run.json had not arrived yet, fixed in apps/dashboard/src/server/runs.ts.)
+    const victimInBucket = async () => ((await client.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: `sweeps/s3/${victim}/run.json` }))).Contents ?? []).length > 0;
+    for (const t2 = Date.now(); !(await victimInBucket()); await sleep(50))
+      if (Date.now() - t2 > 60_000) throw new Error(`${victim}'s run.json did not reach the bucket within 60 s: ${a.stderr()}`);
     a.child.kill('SIGKILL');
     await a.exited;
 
@@ -165,9 +172,12 @@ describe('runs in an S3 bucket', () => {
   it('opto train uploads as it writes and run.json last: a reader polling the bucket never sees a record ahead of its files', async () => {
     const d = tmp('opto-s3-train-');
     const url = `s3://${BUCKET}/single`;
-    // Long enough (20 checkpoints, a few seconds of training) that the reader below sees the record
-    // move several times even on a fast machine; the count of polls itself is timing, not a property.
-    const p = start(['train', '--preset', 'smoke', '--seqs', '64000', '--eval-every', '3200', '--ckpt-every', '3200', '--runs', url, '--out', 'r1', '--cache', 'c', '--no-progress'], d, process.execPath, env);
+    // Long enough (20 checkpoints, several seconds of training) that the reader below sees the record
+    // move several times even on a fast machine; the count of polls itself is timing, not a property. (64,000
+    // sequences became too short once the step got faster: one CI-like run saw a single running record.)
+    const SEQS = 192_000;
+    const EVERY = SEQS / 20;
+    const p = start(['train', '--preset', 'smoke', '--seqs', String(SEQS), '--eval-every', String(EVERY), '--ckpt-every', String(EVERY), '--runs', url, '--out', 'r1', '--cache', 'c', '--no-progress'], d, process.execPath, env);
     procs.push(p);
     // null: absent; undefined: caught mid-rewrite. s3rver writes objects and their metadata in place (S3
     // itself never serves half an object), so a body that does not match its ETag (MD5) is read again, as our
@@ -197,9 +207,9 @@ describe('runs in an S3 bucket', () => {
         );
         const rows = (metrics ?? '').split('\n').filter(Boolean).map((l) => JSON.parse(l));
         // progress.seqs is the saved state's (0 before the first checkpoint is saved).
-        if (rec.progress.seqs > 0) for (let x = 0; x <= rec.progress.seqs; x += 3200) expect(keys.has(x), `checkpoint ${x} named by progress ${rec.progress.seqs}`).toBe(true);
+        if (rec.progress.seqs > 0) for (let x = 0; x <= rec.progress.seqs; x += EVERY) expect(keys.has(x), `checkpoint ${x} named by progress ${rec.progress.seqs}`).toBe(true);
         if (rec.progress.seqs > 0) expect(rows.some((r) => r.seqs === rec.progress.seqs && r.kind === 'eval')).toBe(true);
-        if (rec.status === 'finished') expect(rows.filter((r) => r.kind === 'eval' && r.seqs === 64_000)).toHaveLength(4);
+        if (rec.status === 'finished') expect(rows.filter((r) => r.kind === 'eval' && r.seqs === SEQS)).toHaveLength(4);
         if (rec.status === 'running') progressSeen.add(rec.progress.seqs);
       }
       if (exited) break;
@@ -211,7 +221,7 @@ describe('runs in an S3 bucket', () => {
     expect(progressSeen.size, [...progressSeen].join(',')).toBeGreaterThanOrEqual(3);
     // The local copy it trained in is what the bucket holds.
     const remote = await bucketFiles('single/r1');
-    for (const f of ['run.json', 'metrics.jsonl', 'state.safetensors', 'checkpoints/seqs-0000064000.safetensors'])
+    for (const f of ['run.json', 'metrics.jsonl', 'state.safetensors', `checkpoints/seqs-${String(SEQS).padStart(10, '0')}.safetensors`])
       expect(remote.get(f)?.equals(fs.readFileSync(path.join(d, 'c', 'work', 'r1', f))), f).toBe(true);
 
     // The name is taken now; a missing bucket and a non-s3 URL are one line each, and nothing is written.
