@@ -107,18 +107,30 @@ describe('runs in an S3 bucket', () => {
     }
     expect(seen, `rows visible ${Date.now() - t0} ms after ${written} were written: ${JSON.stringify(last).slice(0, 300)}`).toBeGreaterThanOrEqual(written);
 
-    // Kill A once its first run has a checkpoint past 0 in its cache.
-    await until(() => events(a.stderr(), 'start').length > 0, 60_000, `worker A to start: ${a.stderr()}`);
-    const victim = events(a.stderr(), 'start').at(-1)!;
-    const ckpts = path.join(d, 'cache-a', 'work', victim, 'checkpoints');
-    await until(() => fs.existsSync(ckpts) && fs.readdirSync(ckpts).filter((f) => f.endsWith('.safetensors')).length >= 3, 60_000, `a checkpoint of ${victim}: ${a.stderr()}`);
-    // And once the run is in the bucket for the dashboard to list: its run.json goes up after its files, so
-    // a worker killed before that upload leaves nothing to call stale until B resumes it. (CI saw the victim
-    // unlisted through the whole look below; the cause was the dashboard's index dropping the watch of a run
-    // directory whose run.json had not arrived yet, fixed in apps/dashboard/src/server/runs.ts.)
-    const victimInBucket = async () => ((await client.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: `sweeps/s3/${victim}/run.json` }))).Contents ?? []).length > 0;
-    for (const t2 = Date.now(); !(await victimInBucket()); await sleep(50))
-      if (Date.now() - t2 > 60_000) throw new Error(`${victim}'s run.json did not reach the bucket within 60 s: ${a.stderr()}`);
+    // Kill A while one of its runs is in the bucket as running with a saved state past 0: that is what B can
+    // take over (from [1-9]) and what the dashboard can call stale. Uploads lag behind training under load,
+    // and a run's record goes up after its files, so the bucket may only ever show a run of A's finished or
+    // not at all; then the next run A starts is the candidate. (CI lost both races: a victim chosen by its
+    // local checkpoints was not in the bucket yet, and one waited for in the bucket had finished.)
+    const bucketRecord = async (id: string) => {
+      try {
+        const r = await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: `sweeps/s3/${id}/run.json` }));
+        return JSON.parse(Buffer.from(await r.Body!.transformToByteArray()).toString()) as { status: string; progress: { seqs: number } };
+      } catch {
+        return null; // absent, or caught mid-rewrite: looked at again
+      }
+    };
+    let victim = '';
+    for (const t2 = Date.now(); !victim; await sleep(50)) {
+      if (Date.now() - t2 > 120_000) throw new Error(`no run of worker A was seen running in the bucket past 0 within 120 s: ${a.stderr()}`);
+      for (const id of events(a.stderr(), 'start').reverse()) {
+        const rec = await bucketRecord(id);
+        if (rec?.status === 'running' && rec.progress.seqs > 0) {
+          victim = id;
+          break;
+        }
+      }
+    }
     a.child.kill('SIGKILL');
     await a.exited;
 
