@@ -42,6 +42,15 @@ const write = (m: RunMirror, rel: string, text: string) => {
   m.written(rel);
 };
 
+/** Let the uploads finish one at a time, checking the bucket after each, then wait for the mirror. */
+async function drainChecking(b: ReturnType<typeof slowBucket>, m: RunMirror, check: () => void): Promise<void> {
+  while (b.pending() > 0 || m.busy) {
+    await b.release();
+    check();
+  }
+  await m.flush();
+}
+
 describe('RunMirror upload order', () => {
   it('a record already queued never overtakes the metrics rows it names, however late the uploads run', async () => {
     const b = slowBucket();
@@ -51,12 +60,10 @@ describe('RunMirror upload order', () => {
     write(m, 'run.json', 'progress 1');
     write(m, 'metrics.jsonl', 'row0\nrow1\nrow2\n'); // the next row arrives before the record is sent
     // Check the bucket after every completed upload: a record naming progress n needs row n there.
-    while (b.pending() > 0 || m.busy) {
-      await b.release();
+    await drainChecking(b, m, () => {
       const rec = b.objects.get('r/run.json');
       if (rec) expect(b.objects.get('r/metrics.jsonl') ?? '', `after ${b.log.join(', ')}`).toContain(`row${rec.split(' ')[1]}`);
-    }
-    await m.flush();
+    });
     expect(b.objects.get('r/run.json')).toBe('progress 1');
     expect(b.objects.get('r/metrics.jsonl')).toBe('row0\nrow1\nrow2\n');
     // The record went up after the metrics that name its rows.
@@ -70,11 +77,9 @@ describe('RunMirror upload order', () => {
     write(m, 'run.json', 'progress 0 again');
     write(m, 'ckpt-1', 'weights');
     write(m, 'run.json', 'progress 1 (names ckpt-1)');
-    while (b.pending() > 0 || m.busy) {
-      await b.release();
+    await drainChecking(b, m, () => {
       if (b.objects.get('r/run.json')?.includes('ckpt-1')) expect(b.objects.has('r/ckpt-1')).toBe(true);
-    }
-    await m.flush();
+    });
     expect(b.log).toEqual(['r/run.json', 'r/ckpt-1', 'r/run.json']);
   });
 
@@ -88,12 +93,10 @@ describe('RunMirror upload order', () => {
     write(m, 'ckpt-2', 'weights 2');
     write(m, 'state.safetensors', 'state 2'); // queued since 'state 1', not sent yet
     write(m, 'run.json', 'progress 2');
-    while (b.pending() > 0 || m.busy) {
-      await b.release();
+    await drainChecking(b, m, () => {
       const state = b.objects.get('r/state.safetensors');
       if (state) expect(b.objects.has(`r/ckpt-${state.split(' ')[1]}`), `after ${b.log.join(', ')}`).toBe(true);
-    }
-    await m.flush();
+    });
     expect(b.log).toEqual(['r/run.json', 'r/ckpt-1', 'r/ckpt-2', 'r/state.safetensors', 'r/run.json']);
     expect(b.objects.get('r/state.safetensors')).toBe('state 2');
   });
