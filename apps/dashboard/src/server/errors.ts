@@ -46,15 +46,18 @@ export function redactDeep<T>(value: T): T {
 
 /** ApiError → its status; anything else (corrupt files, engine errors) → 422; the message's first line, paths redacted, as JSON. */
 export function errorResponse(e: unknown): Response {
-  const { status, body } = errorAnswer(e);
-  return new Response(body, { status, headers: { 'content-type': 'application/json', 'cache-control': 'no-store' } });
+  const { status, headers, body } = errorAnswer(e);
+  return new Response(body, { status, headers });
 }
 
-/** `errorResponse`'s status and JSON body, for a route that writes Node's response itself (pages/api/runs.ts). */
-export function errorAnswer(e: unknown): { status: number; body: string } {
+/** The headers of every JSON error answer: an error is never cached. */
+export const ERROR_HEADERS = { 'content-type': 'application/json', 'cache-control': 'no-store' } as const;
+
+/** `errorResponse`'s status, headers and JSON body, for a route that writes Node's response itself (pages/api/runs.ts). */
+export function errorAnswer(e: unknown): { status: number; headers: Record<string, string>; body: string } {
   const status = e instanceof ApiError ? e.status : 422;
   const msg = e instanceof Error ? e.message : String(e);
-  return { status, body: JSON.stringify({ error: redactPaths(msg.split('\n')[0]) }) };
+  return { status, headers: { ...ERROR_HEADERS }, body: JSON.stringify({ error: redactPaths(msg.split('\n')[0]) }) };
 }
 
 /** Route-handler wrapper: the value as JSON, or the error as `errorResponse`. */
