@@ -3,7 +3,8 @@
 
 2-layer attention-only pre-LN transformer classifier: d_model 64, 8 heads of dim 8, interleaved-pair RoPE
 on q and k, causal softmax, final LayerNorm, unembedding to L = 5 labels; cross-entropy on the query token
-(position 4), batch 32, Adam(lr 1e-5, betas (0.9, 0.999), eps 1e-8). Single thread (torch.set_num_threads(1)).
+(position 4), batch 32, Adam(lr 1e-5, betas (0.9, 0.999), eps 1e-8). Single thread: torch.set_num_threads(1) and
+one OpenBLAS/OpenMP thread (see below).
 
 Data: synthetic stand-in for the Omniglot features (timing only): 50 classes with one exemplar each,
 features |N(0,1)|; every step a fresh batch (query class, a distinct distractor, random order, a random
@@ -30,8 +31,15 @@ import sys
 import time
 from typing import Optional
 
-import torch
-import torch.nn.functional as F
+# One thread for real: torch.set_num_threads(1) bounds only PyTorch's own OpenMP pool. Debian's torch does its
+# matrix products in OpenBLAS (openblas-pthread), which starts a pool of its own, one thread per core, read
+# from these variables when the library loads, so they must be set before `import torch`. Without them the
+# peer used two cores (process CPU time about twice its wall time) while the engine uses one.
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_var] = "1"
+
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
 
 # The model is the repository's own PyTorch module (python/optoscope/torch.py), the one tested against the
 # engine's checkpoints, eval losses, Adam steps and site activations.
@@ -121,6 +129,8 @@ def main() -> None:
         "cpu_ms_per_step": statistics.median(cpu) if cpu else None,
         "torch": torch.__version__,
         "threads": torch.get_num_threads(),
+        # every OS thread of the process after the timed steps (Linux), OpenBLAS's pool included
+        "os_threads": len(os.listdir("/proc/self/task")) if os.path.isdir("/proc/self/task") else None,
         "loss_first": loss_first,
         "loss_last": loss_last,
         "steps": args.steps,

@@ -16,7 +16,10 @@ export interface TorchBenchResult {
   /** Median process CPU time per step (time.process_time), in ms. */
   cpuMsPerStep?: number;
   torchVersion?: string;
+  /** torch.get_num_threads(): PyTorch's own intra-op pool. */
   threads?: number;
+  /** OS threads of the peer process after the timed steps (Linux /proc), OpenBLAS's pool included. */
+  osThreads?: number;
   lossFirst?: number;
   lossLast?: number;
   python?: string;
@@ -142,6 +145,7 @@ export async function benchTorch(opts: {
     cpuMsPerStep: num('cpu_ms_per_step'),
     torchVersion: typeof parsed['torch'] === 'string' ? (parsed['torch'] as string) : undefined,
     threads: num('threads'),
+    osThreads: num('os_threads'),
     lossFirst: num('loss_first'),
     lossLast: num('loss_last'),
     python: found.python,
