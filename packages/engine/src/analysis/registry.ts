@@ -6,12 +6,13 @@
  */
 import { taskData, taskKind, type TaskKind } from '../data/tasks/index.js';
 import { isEmptySpec, type InterventionSpecInput } from '../interventions/spec.js';
-import { ablationVsStrength, additivityPanels, redundancy, type AblationVsStrength } from './ablation.js';
+import { ablationVsStrength, additivityPanels, redundancy } from './ablation.js';
 import { inductionStrengthCurve, layerToOutputCurve, progressCurve, type AnalysisRun } from './progress.js';
 import { compositionScores, wiringMatrices } from './wiring.js';
 import type { LiveClamp } from './live.js';
 import { inductionScorer, repeatHeadScorer } from './induction.js';
 import { checkHeadLayers, type HeadLayers } from './heads.js';
+import * as summaries from './summaries.js';
 
 export interface AnalysisContext {
   /** Checkpoints of the curve analyses (evenly spaced, `--checkpoints`). */
@@ -47,11 +48,9 @@ export interface AnalysisDef {
    */
   tasks?: readonly TaskKind[];
   run(a: AnalysisRun, ctx: AnalysisContext): unknown;
-  /** A terminal summary (default: the stored JSON, cut). */
-  summarize?(result: unknown): string;
+  /** The terminal summary of a result (summaries.ts). */
+  summarize(result: unknown): string;
 }
-
-const fmt = (xs: readonly number[]) => xs.map((x) => x.toFixed(3)).join(' ');
 
 /** The run's own eval sets, drawn again from its config (same eval seed, same sets as in training). */
 const runEvalSets = (a: AnalysisRun) => taskData(a.config.task, a.task, a.features, a.config.seeds.eval, a.config.schedule.evalSize).evalSets;
@@ -72,13 +71,7 @@ export const ANALYSES = {
     cost: '1 forward per checkpoint',
     stores: '[{ seqs, strength[h], prevToken[h], prevTokenAtLabels[h] }]',
     run: (a, c) => inductionStrengthCurve(a.ev, a.load, c.curve, {}, c.layers),
-    summarize(r) {
-      const pts = r as { seqs: number; strength: number[] }[];
-      return pts
-        .filter((_, i) => i % Math.max(1, Math.floor(pts.length / 10)) === 0 || i === pts.length - 1)
-        .map((p) => `${String(p.seqs).padStart(9)}  ${fmt(p.strength)}`)
-        .join('\n');
-    },
+    summarize: summaries.summarizeStrength,
   },
   ablation: {
     section: '5.2, Fig. 4a',
@@ -87,14 +80,7 @@ export const ANALYSES = {
     cost: '2·H + 1 forwards',
     stores: '{ full, strength[h], ablateOne[h], onlyOne[h] } (loss and acc each)',
     run: (a) => ablationVsStrength(a.ev),
-    summarize(r) {
-      const x = r as AblationVsStrength;
-      return [
-        `unablated: loss ${x.full.loss.toFixed(4)}, acc ${x.full.acc.toFixed(4)}`,
-        'head  strength  acc(ablate only h)  acc(only h active)',
-        ...x.strength.map((s, h) => `${String(h).padStart(4)}  ${s.toFixed(3).padStart(8)}  ${x.ablateOne[h].acc.toFixed(4).padStart(18)}  ${x.onlyOne[h].acc.toFixed(4).padStart(18)}`),
-      ].join('\n');
-    },
+    summarize: summaries.summarizeAblation,
   },
   redundancy: {
     section: '5.3, Tables 2-3',
@@ -103,6 +89,7 @@ export const ANALYSES = {
     cost: '2·(H + 1) forwards',
     stores: '{ computed, perfectMatch } redundancy tables',
     run: (a) => ({ computed: redundancy(a.ev), perfectMatch: redundancy(a.ev, { perfectMatch: true }) }),
+    summarize: summaries.summarizeRedundancy,
   },
   additivity: {
     section: '5.4, Fig. 4c',
@@ -111,6 +98,7 @@ export const ANALYSES = {
     cost: '2·H forwards',
     stores: '{ fromStrongest, withoutStrongest } curves',
     run: (a) => additivityPanels(a.ev),
+    summarize: summaries.summarizeAdditivity,
   },
   wiring: {
     section: '5.5, Fig. 5a',
@@ -124,6 +112,7 @@ export const ANALYSES = {
       const layers = c.layers ? { from: c.layers.prevToken, to: c.layers.induction } : {};
       return { matrices: wiringMatrices(a.ev, { log: c.log, base: spec, ...layers }), composition: compositionScores(a.ev.params, layers), clamp, spec, ...(c.layers && { layers: c.layers }) };
     },
+    summarize: summaries.summarizeWiring,
   },
   'layer-output': {
     section: '5.6, Fig. 7',
@@ -132,6 +121,7 @@ export const ANALYSES = {
     cost: '2 forwards per checkpoint',
     stores: '[{ seqs, noL1Direct, noL2, … }]',
     run: (a, c) => layerToOutputCurve(a.ev, a.load, c.curve, a.run.readMetrics()),
+    summarize: summaries.summarizeLayerOutput,
   },
   progress: {
     section: '5.7, Fig. 5c',
@@ -143,6 +133,7 @@ export const ANALYSES = {
       if (!c.spec) throw new Error('--what progress needs a spec: --clamp spec.json or a clamp flag such as --match 1:3');
       return progressCurve(a.ev, a.load, c.curve, { clamped: c.spec }, { log: c.log });
     },
+    summarize: summaries.summarizeProgress,
   },
   'induction-score': {
     section: 'issue 23, Olsson et al. 2022',
@@ -155,11 +146,7 @@ export const ANALYSES = {
       const score = inductionScorer(a.ev.params, runEvalSets(a));
       return overCheckpoints(a, c, score);
     },
-    summarize(r) {
-      return (r as { seqs: number; repeat: number; shuffled: number; score: number }[])
-        .map((p) => `${String(p.seqs).padStart(9)}  repeat ${p.repeat.toFixed(3)}  shuffled ${p.shuffled.toFixed(3)}  score ${p.score.toFixed(3)}`)
-        .join('\n');
-    },
+    summarize: summaries.summarizeInductionScore,
   },
   'prefix-matching': {
     section: 'issue 23, Olsson et al. 2022',
@@ -172,12 +159,7 @@ export const ANALYSES = {
       const set = runEvalSets(a).find((s) => s.name === 'repeat')!;
       return overCheckpoints(a, c, repeatHeadScorer(a.ev.params, set));
     },
-    summarize(r) {
-      const pts = r as { seqs: number; prefixMatching: number[][]; prevToken: number[][] }[];
-      return pts
-        .map((p) => `${String(p.seqs).padStart(9)}  ${p.prefixMatching.map((row, l) => `L${l + 1} pm ${fmt(row)} | pt ${fmt(p.prevToken[l])}`).join('  ')}`)
-        .join('\n');
-    },
+    summarize: summaries.summarizePrefixMatching,
   },
 } satisfies Record<string, AnalysisDef>;
 
@@ -221,5 +203,5 @@ export function runAnalysis(name: string, a: AnalysisRun, ctx: AnalysisContext):
 /** The terminal summary of a result of `name`. */
 export function summarizeAnalysis(name: string, result: unknown): string {
   const def = (ANALYSES as Record<string, AnalysisDef>)[name];
-  return def?.summarize ? def.summarize(result) : JSON.stringify(result).slice(0, 2000);
+  return def ? def.summarize(result) : JSON.stringify(result).slice(0, 2000);
 }
