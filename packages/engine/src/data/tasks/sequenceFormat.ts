@@ -16,7 +16,7 @@
  * sequences (a target outside the context, a shuffled prefix) evaluate as given. The paper's task keeps
  * sequenceArray.ts, its compact batches and its messages, bit for bit.
  */
-import { batchToSequences, SEQUENCE_COLUMNS, sequencesToEvalSet } from '../sequenceArray.js';
+import { batchToSequences, fixedItemTable, SEQUENCE_COLUMNS, sequencesToEvalSet } from '../sequenceArray.js';
 import type { Distribution, EvalSet, FeatureSource, SequenceBatch } from '../types.js';
 import { allocLayoutBatch, labelToken, tokenLabel } from '../types.js';
 import { taskPositions } from './positions.js';
@@ -135,44 +135,20 @@ export function rowsToEvalSet(fmt: SequenceFormat, name: string, rows: ArrayLike
       }
     }
   }
-  const itemOf = new Map<number, number>();
-  const items: number[] = [];
+  const table = fixedItemTable(features);
   const batch = allocLayoutBatch(n, T);
   const { tokens, cls } = batch.layout;
   for (let b = 0; b < n; b++) {
     const o = b * W;
     for (let t = 0; t < T; t++) {
       const v = rows[o + t];
-      if (fmt.roles[t] !== 'x') {
-        tokens[b * T + t] = labelToken(v);
-        continue;
-      }
-      let r = itemOf.get(v);
-      if (r === undefined) {
-        r = items.length;
-        itemOf.set(v, r);
-        items.push(v);
-      }
-      tokens[b * T + t] = r;
-      cls[b * T + t] = Math.floor(v / features.nExemplars);
+      if (fmt.roles[t] === 'x') {
+        tokens[b * T + t] = table.item(v);
+        cls[b * T + t] = Math.floor(v / features.nExemplars);
+      } else tokens[b * T + t] = labelToken(v);
     }
     batch.target[b] = rows[o + T];
   }
-  // Repeated tokens read no features: one unused zero row, as their own distributions have.
-  if (!items.length) items.push(0);
-  const dim = features.dim;
-  const itemFeatures = new Float32Array(items.length * dim);
-  if (!vocab) items.forEach((x, r) => itemFeatures.set(features.data.subarray(x * dim, (x + 1) * dim), r * dim));
-  const distribution: Distribution = {
-    name,
-    items: Int32Array.from(items),
-    itemFeatures,
-    dim,
-    numLabels,
-    seqLen: T,
-    sample() {
-      throw new Error(`${where}: a fixed set of sequences cannot be resampled`);
-    },
-  };
+  const distribution = table.distribution(name, numLabels, where, T);
   return { name, distribution, batch };
 }
