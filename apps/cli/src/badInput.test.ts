@@ -226,6 +226,8 @@ const CLI: CliCase[] = [
     v[4] = 2n ** 60n;
     return ['eval', withTaskRun(d, 'rep'), '--sequences', rawNpy(d, 's.npy', HDR('<i8', '(1, 9)'), new Uint8Array(v.buffer))];
   }, /--sequences s\.npy: element 4 \(1152921504606846976\) is too large/],
+  ['sequences', 'data export --run with a config file too', (d) => ['data', 'export', json(d, 'c.json', TASK_RUNS.rep), '--run', withTaskRun(d, 'rep'), '--out', 'e'], /--run r exports the run's own data; drop the config file c\.json/],
+  ['sequences', 'data export of a bursty config the features cannot hold', (d) => ['data', 'export', json(d, 'c.json', { task: { kind: 'bursty', numLabels: 5, bursty: { trainClasses: 1600, holdoutClasses: 100 } } }), '--out', 'e'], /task\.bursty\.trainClasses 1600 \+ holdoutClasses 100 need 1700 classes, the features have 1623/],
   ['sequences', 'eval --sequences: a directory on a repeated-token run', (d) => (fs.mkdirSync(path.join(d, 'seqs')), ['eval', withTaskRun(d, 'rep'), '--sequences', 'seqs']), /--sequences seqs: is a directory, expected an \.npy file of int \[n, 9\]/],
   // --- runs
   ['flag', 'runs ls --status bogus', () => ['runs', 'ls', '--runs', '.', '--status', 'bogus'], /--status.*expected one of running, stale, finished, failed, interrupted, got 'bogus'/],
