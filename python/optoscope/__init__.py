@@ -2,7 +2,7 @@
 the exported data (``load_data``), the engine's eval metrics (``eval_metrics``), and the model as a plain
 PyTorch module (``optoscope.torch.Model``, needs torch). README "Python" shows the use."""
 
-from .data import COLUMNS, DataExport, Sequences, load_data
+from .data import COLUMNS, DataExport, Sequences, few_shot_columns, load_data, repeat_columns
 from .metrics import eval_metrics
 from .run import Checkpoint, Run, State, load_checkpoint, load_run, load_state, param_names, param_shapes
 from .safetensors import SafetensorsError, read_safetensors
@@ -16,6 +16,7 @@ __all__ = [
     "Sequences",
     "State",
     "eval_metrics",
+    "few_shot_columns",
     "load_checkpoint",
     "load_data",
     "load_run",
@@ -23,5 +24,6 @@ __all__ = [
     "param_names",
     "param_shapes",
     "read_safetensors",
+    "repeat_columns",
 ]
 __version__ = "0.1.0"

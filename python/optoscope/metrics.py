@@ -19,15 +19,19 @@ def _restricted(z: np.ndarray, t: np.ndarray, allowed: np.ndarray):
 def eval_metrics(logits, sequences) -> Dict[str, float]:
     """Means over the sequences of loss, acc, prob, in/out-of-context acc and prob, use_context_prob.
 
-    ``logits``: [n, L] query logits (any array-like); ``sequences``: a ``Sequences`` or an [n, 6] array."""
-    arr = getattr(sequences, "array", sequences)
+    ``logits``: [n, L] query logits (any array-like); ``sequences``: a ``Sequences`` of any task, or a bare
+    [n, 2k + 2] array in the few-shot layout x1 l1 ... xk lk xq target (the paper's [n, 6]). The context
+    labels C are the label tokens before the query (repeated tokens: every token before it), as the engine's."""
     z = np.asarray(logits, dtype=np.float64)
-    arr = np.asarray(arr)
-    t, l1, l2 = arr[:, 5], arr[:, 1], arr[:, 3]
+    if hasattr(sequences, "labels") and hasattr(sequences, "targets"):
+        ctx, t = np.asarray(sequences.labels), np.asarray(sequences.targets)
+    else:
+        arr = np.asarray(getattr(sequences, "array", sequences))
+        ctx, t = arr[:, 1:-1:2], arr[:, -1]
     n, L = z.shape
     in_c = np.zeros((n, L), dtype=bool)
-    in_c[np.arange(n), l1] = True
-    in_c[np.arange(n), l2] = True
+    for j in range(ctx.shape[1]):
+        in_c[np.arange(n), ctx[:, j]] = True
     lse, nll, prob, correct = _restricted(z, t, np.ones_like(in_c))
     _, _, in_prob, in_correct = _restricted(z, t, in_c)
     out_c = ~in_c

@@ -8,6 +8,11 @@ The module's ``state_dict()`` keys are exactly the checkpoint's tensor names (RE
 and ``run_with_sites`` returns the engine's site names (packages/engine/src/sites.ts) with the shapes
 ``opto eval --record`` writes: [B, T, width] per token, [B, H, T, T] for attn.scores/attn.pattern.
 ``add_site_hook(site, fn)`` replaces an activation (``fn(value) -> value``), for interventions in torch.
+
+Every task of the engine runs: the sequences' columns (``Sequences.columns``, from the export's manifest)
+say which token reads the exemplar embedding (x*: a feature-table row) and which the label embedding (l*
+labels, p*/r* repeated-token ids); the query is the last token. A bare array is read as the few-shot
+layout x1 l1 ... xk lk xq [target].
 """
 
 from __future__ import annotations
@@ -23,8 +28,8 @@ import torch.nn.functional as F
 
 from .run import MODEL_DEFAULTS, Checkpoint, State, load_checkpoint
 
-SEQ_LEN = 5
-QUERY_POS = 4
+SEQ_LEN = 5  # the paper's task; other tasks take their length from the sequences
+QUERY_POS = -1  # the last token is the query on every task
 MASKED = -1e20  # the engine's value for masked scores (so recorded scores compare exactly)
 TRUNC_STD = 0.8796256610342398  # std of N(0,1) truncated to [-2, 2]
 
@@ -72,8 +77,9 @@ SiteHook = Callable[[torch.Tensor], torch.Tensor]
 
 
 class Model(nn.Module):
-    """2-layer (``nLayers``) attention-only pre-LN transformer with interleaved-pair RoPE over the 5-token
-    sequence [x1, l1, x2, l2, xq]; logits at the query position. ``config`` uses the engine's ModelConfig
+    """2-layer (``nLayers``) attention-only pre-LN transformer with interleaved-pair RoPE over a task's
+    sequence (the paper's [x1, l1, x2, l2, xq], k shots, bursty contexts, repeated tokens); logits at the
+    query, the last position. ``config`` uses the engine's ModelConfig
     keys (dModel, nHeads, nLayers, featureDim, numLabels, ropeBase, lnEps; for variants headDim, positions
     'rope' | 'learned' | 'none' with ctx, and mlpHidden: a pre-LN GELU(tanh) MLP after each attention block)."""
 
@@ -94,12 +100,7 @@ class Model(nn.Module):
         self.blocks = nn.ModuleList(_Block(d, self.a, hidden, eps) for _ in range(int(cfg["nLayers"])))
         self.ln_final = nn.LayerNorm(d, eps=eps)
         self.unembed = nn.Linear(d, int(cfg["numLabels"]))
-        # RoPE tables computed in float64 and rounded once, as the engine does (ops.ropeTables).
-        theta = float(cfg["ropeBase"]) ** (-2.0 * torch.arange(self.D // 2, dtype=torch.float64) / self.D)
-        angles = torch.arange(SEQ_LEN, dtype=torch.float64)[:, None] * theta[None, :]  # [T, D/2]
-        self.register_buffer("rope_cos", angles.cos().float(), persistent=False)
-        self.register_buffer("rope_sin", angles.sin().float(), persistent=False)
-        self.register_buffer("mask", torch.triu(torch.ones(SEQ_LEN, SEQ_LEN, dtype=torch.bool), diagonal=1), persistent=False)
+        self._rope_tables: Dict[int, Tuple[torch.Tensor, torch.Tensor]] = {}
         self._hooks: Dict[str, SiteHook] = {}
         self._record: Optional[Dict[str, torch.Tensor]] = None
         self.reset_parameters()
@@ -162,21 +163,43 @@ class Model(nn.Module):
         return value
 
     # --- forward ---------------------------------------------------------------------------------------
+    def _rope_table(self, T: int) -> Tuple[torch.Tensor, torch.Tensor]:
+        """cos, sin [T, D/2], computed in float64 and rounded once to float32, as the engine does (ops.ropeTables)."""
+        if T not in self._rope_tables:
+            theta = float(self.config["ropeBase"]) ** (-2.0 * torch.arange(self.D // 2, dtype=torch.float64) / self.D)
+            angles = torch.arange(T, dtype=torch.float64)[:, None] * theta[None, :]
+            self._rope_tables[T] = (angles.cos().float(), angles.sin().float())
+        return self._rope_tables[T]
+
     def _rope(self, x: torch.Tensor) -> torch.Tensor:
         """Interleaved pairs: per head, (x_2i, x_2i+1) at position p rotated by p * base^(-2i/D). x: [B, T, d]."""
         B, T, _ = x.shape
         xh = x.view(B, T, self.H, self.D // 2, 2)
         x0, x1 = xh[..., 0], xh[..., 1]
-        cos = self.rope_cos[:T, None, :].to(x.dtype)
-        sin = self.rope_sin[:T, None, :].to(x.dtype)
+        cos, sin = self._rope_table(T)
+        cos = cos[:, None, :].to(device=x.device, dtype=x.dtype)
+        sin = sin[:, None, :].to(device=x.device, dtype=x.dtype)
         return torch.stack((x0 * cos - x1 * sin, x1 * cos + x0 * sin), dim=-1).view(B, T, self.a)
 
     def embed_tokens(self, features, sequences) -> torch.Tensor:
-        """[B, 5, d] token embeddings of sequences ([B, 6] or [B, 5] ints; x columns index ``features`` rows)."""
+        """[B, T, d] token embeddings of sequences: a ``Sequences`` (its column names say which token is a
+        feature row and which a label or token id), or a bare int array in the few-shot layout
+        x1 l1 ... xk lk xq, with or without the target column (the paper's [B, 6] or [B, 5])."""
         feats = self._as_features(features)
         seq = torch.as_tensor(np.asarray(getattr(sequences, "array", sequences)), dtype=torch.long)
-        x = feats[seq[:, [0, 2, 4]]]  # [B, 3, featureDim]
-        return self.embed_exemplars(x, seq[:, [1, 3]])
+        columns = getattr(sequences, "columns", None)
+        if columns is not None:
+            is_x = [c[0] == "x" for c in columns[:-1]]
+        else:
+            T = seq.shape[1] - 1 if seq.shape[1] % 2 == 0 else seq.shape[1]
+            is_x = [t % 2 == 0 for t in range(T)]
+        xcols = [t for t, x in enumerate(is_x) if x]
+        lcols = [t for t, x in enumerate(is_x) if not x]
+        e = self.embed.exemplar(feats[seq[:, xcols]]) if xcols else None  # [B, nx, d]
+        u = self.embed.label(seq[:, lcols])  # [B, nl, d]
+        at = {t: (e, i) for i, t in enumerate(xcols)}
+        at.update({t: (u, i) for i, t in enumerate(lcols)})
+        return torch.stack([at[t][0][:, at[t][1]] for t in range(len(is_x))], dim=1)
 
     def embed_exemplars(self, x: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         """[B, 5, d] from exemplar features x [B, 3, featureDim] (x1, x2, xq) and context labels [B, 2]."""
@@ -210,7 +233,8 @@ class Model(nn.Module):
             qh = qr.view(B, T, H, D).transpose(1, 2)
             kh = kr.view(B, T, H, D).transpose(1, 2)
             scores = (qh @ kh.transpose(-2, -1)) * (1.0 / math.sqrt(D))
-            scores = self._site(f"{p}.attn.scores", scores.masked_fill(self.mask[:T, :T], MASKED))  # [B, H, T, T]
+            mask = torch.triu(torch.ones(T, T, dtype=torch.bool, device=h.device), diagonal=1)
+            scores = self._site(f"{p}.attn.scores", scores.masked_fill(mask, MASKED))  # [B, H, T, T]
             pattern = self._site(f"{p}.attn.pattern", scores.softmax(dim=-1))
             heads = pattern @ v.view(B, T, H, D).transpose(1, 2)  # [B, H, T, D]
             heads = self._site(f"{p}.attn.head_out", heads.transpose(1, 2).reshape(B, T, a))
@@ -228,7 +252,7 @@ class Model(nn.Module):
         return logits if all_positions else logits[:, QUERY_POS]
 
     def forward(self, features, sequences, all_positions: bool = False) -> torch.Tensor:
-        """Query logits [B, L] of sequences ([B, 6] ints, columns x1 l1 x2 l2 xq target; or a ``Sequences``)
+        """Query logits [B, L] of sequences (a ``Sequences`` of any task, or [B, 2k + 2] ints x1 l1 ... xq target)
         over the feature table ``features`` ([rows, featureDim] or [nClasses, nExemplars, featureDim])."""
         return self.forward_tokens(self.embed_tokens(features, sequences), all_positions)
 
@@ -244,7 +268,7 @@ class Model(nn.Module):
     def loss(self, features, sequences) -> torch.Tensor:
         """Mean query cross-entropy against the target column (the training loss, spec 3.1)."""
         seq = torch.as_tensor(np.asarray(getattr(sequences, "array", sequences)), dtype=torch.long)
-        return F.cross_entropy(self.forward(features, seq), seq[:, 5])
+        return F.cross_entropy(self.forward(features, sequences), seq[:, -1])
 
 
 def adam(model: Model, optim: Optional[Mapping] = None, state: Optional[State] = None) -> torch.optim.Adam:

@@ -56,3 +56,38 @@ def fixture(variant: bool = False) -> dict:
         _opto("data", "export", "--run", "run", "--out", "data", "--train-batches", str(STEPS), cwd=root)
         _opto("eval", "run", "--sequences", os.path.join("data", "eval", "fsl_train.npy"), "--record", "sites.safetensors", cwd=root)
     return paths
+
+
+# Runs of the tasks beyond the paper's (issue 23), small models: k shots in a 3-layer MLP model, bursty
+# contexts with learned positions, repeated tokens with RoPE.
+TASKS = {
+    "kshot": {"task": {"kind": "fewShot", "shots": 3, "numLabels": 5}, "model": {"dModel": 32, "nHeads": 4, "nLayers": 3, "mlp": {"ratio": 2}}},
+    "bursty": {
+        "task": {"kind": "bursty", "numLabels": 5, "bursty": {"contextPairs": 4, "burstiness": 2, "trainClasses": 40, "commonClasses": 4, "holdoutClasses": 10}},
+        "model": {"dModel": 32, "nHeads": 4, "positions": "learned"},
+    },
+    "repeat": {"task": {"kind": "repeatTokens", "numLabels": 12, "repeat": {"prefixLength": 6, "repeatLength": 2}}, "model": {"dModel": 32, "nHeads": 4}},
+}
+TASK_SCHEDULE = {"seqs": 256, "evalEvery": 128, "ckptEvery": 128, "evalSize": 100}
+
+
+@lru_cache(maxsize=None)
+def task_fixture(name: str) -> dict:
+    """Paths run, data, sites for a run of ``TASKS[name]``: exported with two training batches, and every
+    site recorded over its first eval set at the final checkpoint."""
+    root = os.environ.get("OPTOSCOPE_TEST_FIXTURE")
+    if not root:
+        root = tempfile.mkdtemp(prefix="optoscope-py-")
+        atexit.register(shutil.rmtree, root, True)
+    root = os.path.join(root, f"task-{name}")
+    os.makedirs(root, exist_ok=True)
+    paths = {"run": os.path.join(root, "run"), "data": os.path.join(root, "data"), "sites": os.path.join(root, "sites.safetensors")}
+    if not os.path.isfile(paths["sites"]):
+        with open(os.path.join(root, "config.json"), "w", encoding="utf-8") as f:
+            json.dump({**TASKS[name], "schedule": TASK_SCHEDULE, "backend": "wasm"}, f)
+        _opto("train", "config.json", "--out", "run", "--no-progress", "--json", cwd=root)
+        _opto("data", "export", "--run", "run", "--out", "data", "--train-batches", "2", cwd=root)
+        with open(os.path.join(paths["data"], "manifest.json"), encoding="utf-8") as f:
+            first = json.load(f)["eval_sets"][0]["file"]
+        _opto("eval", "run", "--sequences", os.path.join("data", first), "--record", "sites.safetensors", cwd=root)
+    return paths

@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as net from 'node:net';
-import { loadFeatureFile, loadSweepSpec, expandSweep, parseInterventionSpec, parseRunConfig, readJsonObject, mergeConfig, presetConfig } from '@optoscope/engine';
+import { encodeNpy, loadFeatureFile, loadSweepSpec, expandSweep, parseInterventionSpec, parseRunConfig, readJsonObject, mergeConfig, presetConfig } from '@optoscope/engine';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectOneLine, expectOneLineError, optoAsync, tree } from './testing/badInput.js';
 import { writeH5, writeNpy } from './testing/features.js';
@@ -45,6 +45,15 @@ const rawNpy = (d: string, name: string, header: string, data: Uint8Array, major
   return put(d, name, Buffer.concat([pre, h, data]));
 };
 const SMOKE = ['--preset', 'smoke', '--seqs', '64', '--no-progress'];
+/** Finished runs of the tasks beyond the paper's (fixture `k3`, `bursty`, `rep`), copied in as `r`. */
+const TASK_RUNS: Record<string, object> = {
+  k3: { task: { kind: 'fewShot', shots: 3, numLabels: 5 } },
+  bursty: { task: { kind: 'bursty', numLabels: 5, bursty: { contextPairs: 4, burstiness: 2, trainClasses: 40, commonClasses: 4, holdoutClasses: 10 } } },
+  rep: { task: { kind: 'repeatTokens', numLabels: 12, repeat: { prefixLength: 6, repeatLength: 2 } } },
+};
+const withTaskRun = (d: string, kind: keyof typeof TASK_RUNS): string => (fs.cpSync(path.join(fx, kind), path.join(d, 'r'), { recursive: true }), 'r');
+/** An int32 .npy `s.npy` of `shape` holding `v`. */
+const ints = (d: string, shape: number[], v: number[]) => put(d, 's.npy', encodeNpy(shape, Int32Array.from(v)));
 
 type CliCase = [kind: string, name: string, setup: (d: string) => string[], culprit: RegExp];
 
@@ -199,6 +208,27 @@ const CLI: CliCase[] = [
   ['flag', 'analyze without --what', (d) => ['analyze', withRun(d)], /required option '--what/],
   ['flag', 'eval without a run', () => ['eval'], /missing required argument 'run'/],
   ['flag', 'eval --checkpoint -3', (d) => ['eval', withRun(d), '--checkpoint', '-3'], /--checkpoint.*'-3'/],
+  // --- eval --sequences / --record on the tasks beyond the paper's (issue 23): the file checked against the run's task format
+  ['sequences', "eval --sequences: the paper's 6 columns on a 3-shot run", (d) => ['eval', withTaskRun(d, 'k3'), '--sequences', ints(d, [2, 6], [0, 0, 5, 1, 10, 0, 0, 0, 5, 1, 10, 0])], /--sequences s\.npy: shape \(2, 6\), expected \(n, 8\) with columns x1 l1 x2 l2 x3 l3 xq target for fewShot with 3 shots/],
+  ['sequences', 'eval --sequences: float32 rows on a 3-shot run', (d) => ['eval', withTaskRun(d, 'k3'), '--sequences', npy(d, 's.npy', [2, 8])], /--sequences s\.npy: dtype '<f4' is not an integer type; expected '<i4' or '<i8'/],
+  ['sequences', 'eval --sequences: label l3 out of range on a 3-shot run', (d) => ['eval', withTaskRun(d, 'k3'), '--sequences', ints(d, [2, 8], [0, 0, 5, 1, 10, 2, 0, 0, 0, 0, 5, 1, 10, 5, 0, 0])], /--sequences s\.npy: row 1, column l3: 5 is outside the 5 labels/],
+  ['sequences', 'eval --sequences: a negative query row on a 3-shot run', (d) => ['eval', withTaskRun(d, 'k3'), '--sequences', ints(d, [1, 8], [0, 0, 5, 1, 10, 2, -1, 0])], /--sequences s\.npy: row 0, column xq: -1 is outside the feature table's 8115 rows \(1623 classes x 5 exemplars\)/],
+  ['sequences', 'eval --sequences: target out of range on a 3-shot run, with --record', (d) => ['eval', withTaskRun(d, 'k3'), '--sequences', ints(d, [1, 8], [0, 0, 5, 1, 10, 2, 0, 9]), '--record', 'sites.safetensors'], /--sequences s\.npy: row 0, column target: 9 is outside the 5 labels/],
+  ['sequences', 'eval --record into a missing directory on a 3-shot run', (d) => ['eval', withTaskRun(d, 'k3'), '--record', 'no/s.safetensors'], /--record no\/s\.safetensors: directory .* does not exist/],
+  ['sequences', 'eval --sequences: training batches [steps, batch, 10] on a bursty run', (d) => ['eval', withTaskRun(d, 'bursty'), '--sequences', ints(d, [2, 1, 10], Array(20).fill(0))], /--sequences s\.npy: shape \(2, 1, 10\), expected \(n, 10\) with columns x1 l1 x2 l2 … l4 xq target for bursty \(4 pairs\)/],
+  ['sequences', 'eval --sequences: no rows on a bursty run', (d) => ['eval', withTaskRun(d, 'bursty'), '--sequences', ints(d, [0, 10], [])], /--sequences s\.npy: no sequences \(shape \(0, 10\)\)/],
+  ['sequences', 'eval --sequences: a feature row past the table on a bursty run', (d) => ['eval', withTaskRun(d, 'bursty'), '--sequences', ints(d, [1, 10], [0, 0, 1, 0, 2, 1, 3, 1, 8115, 0])], /--sequences s\.npy: row 0, column xq: 8115 is outside the feature table's 8115 rows/],
+  ['sequences', 'eval --sequences: a token outside the vocabulary on a repeated-token run', (d) => ['eval', withTaskRun(d, 'rep'), '--sequences', ints(d, [1, 9], [0, 1, 2, 3, 4, 5, 1, 12, 3])], /--sequences s\.npy: row 0, column r2: 12 is outside the vocabulary of 12 tokens \(task\.numLabels\)/],
+  ['sequences', 'eval --sequences: another prefix length on a repeated-token run', (d) => ['eval', withTaskRun(d, 'rep'), '--sequences', ints(d, [1, 8], [0, 1, 2, 3, 4, 1, 2, 3])], /--sequences s\.npy: shape \(1, 8\), expected \(n, 9\) with columns p1 p2 p3 p4 … r1 r2 target for repeatTokens \(6 \+ 2 tokens\)/],
+  ['sequences', 'eval --sequences: big-endian ints on a repeated-token run', (d) => ['eval', withTaskRun(d, 'rep'), '--sequences', rawNpy(d, 's.npy', HDR('>i4', '(1, 9)'), new Uint8Array(36))], /--sequences s\.npy: dtype '>i4' is big-endian; expected '<i4' or '<i8'/],
+  ['sequences', 'eval --sequences: an int64 past 2^53 on a repeated-token run', (d) => {
+    const v = new BigInt64Array(9);
+    v[4] = 2n ** 60n;
+    return ['eval', withTaskRun(d, 'rep'), '--sequences', rawNpy(d, 's.npy', HDR('<i8', '(1, 9)'), new Uint8Array(v.buffer))];
+  }, /--sequences s\.npy: element 4 \(1152921504606846976\) is too large/],
+  ['sequences', 'data export --run with a config file too', (d) => ['data', 'export', json(d, 'c.json', TASK_RUNS.rep), '--run', withTaskRun(d, 'rep'), '--out', 'e'], /--run r exports the run's own data; drop the config file c\.json/],
+  ['sequences', 'data export of a bursty config the features cannot hold', (d) => ['data', 'export', json(d, 'c.json', { task: { kind: 'bursty', numLabels: 5, bursty: { trainClasses: 1600, holdoutClasses: 100 } } }), '--out', 'e'], /task\.bursty\.trainClasses 1600 \+ holdoutClasses 100 need 1700 classes, the features have 1623/],
+  ['sequences', 'eval --sequences: a directory on a repeated-token run', (d) => (fs.mkdirSync(path.join(d, 'seqs')), ['eval', withTaskRun(d, 'rep'), '--sequences', 'seqs']), /--sequences seqs: is a directory, expected an \.npy file of int \[n, 9\]/],
   // --- runs
   ['flag', 'runs ls --status bogus', () => ['runs', 'ls', '--runs', '.', '--status', 'bogus'], /--status.*expected one of running, stale, finished, failed, interrupted, got 'bogus'/],
   ['path', 'runs ls --runs missing', () => ['runs', 'ls', '--runs', 'nope'], /runs directory nope does not exist/],
@@ -391,7 +421,13 @@ beforeAll(() => {
   fx = tmp('opto-bad-fx-');
   const r = optoSync(['train', '--preset', 'smoke', '--seqs', '640', '--eval-every', '320', '--ckpt-every', '320', '--out', 'fin', '--json', '--no-progress'], fx);
   if (r.code !== 0) throw new Error(r.stderr);
-}, 60_000);
+  for (const [name, cfg] of Object.entries(TASK_RUNS)) {
+    const small = { ...cfg, model: { dModel: 32, nHeads: 4 }, schedule: { seqs: 64, evalEvery: 64, ckptEvery: 64, evalSize: 20 }, backend: 'wasm' };
+    fs.writeFileSync(path.join(fx, `${name}.json`), JSON.stringify(small));
+    const t = optoSync(['train', `${name}.json`, '--out', name, '--json', '--no-progress'], fx);
+    if (t.code !== 0) throw new Error(t.stderr);
+  }
+}, 90_000);
 afterAll(removeTemps);
 
 describe('bad input through the CLI: one line naming the culprit, a non-zero exit, the tree unchanged', () => {

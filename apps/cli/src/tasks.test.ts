@@ -41,13 +41,23 @@ describe('tasks beyond the paper on the command line', () => {
     expect(fs.existsSync(path.join(d, 'rep', 'analysis', 'ablation.json'))).toBe(true);
     oneLine(optoSync(['analyze', 'rep', '--what', 'wiring', '--size', 'all'], d), /dense set size 'all': only the paper's 5-token task has an enumerable finite training set; repeatTokens \(6 \+ 2 tokens\) \(task\.kind 'repeatTokens'\) draws its dense set/);
     expect(fs.existsSync(path.join(d, 'rep', 'analysis', 'wiring.json'))).toBe(false);
-    // opto eval evaluates the run's own eval sets; the paper-layout inputs and exports are refused.
+    // opto eval evaluates the run's own eval sets; data export writes them in the task's format, and eval
+    // --sequences reads them back (dataExportTasks.test.ts checks the numbers against the reference backend).
     const e = optoSync(['eval', 'rep', '--json'], d);
     expect(e.code, e.stderr).toBe(0);
-    expect(Object.keys((JSON.parse(e.stdout.trim().split('\n').at(-1)!) as { metrics: object }).metrics).sort()).toEqual(['repeat', 'repeat_shuffled']);
-    oneLine(optoSync(['eval', 'rep', '--record', 'sites.safetensors'], d), /--record: only for runs of the paper's 5-token task; rep trains task\.kind 'repeatTokens'/);
-    oneLine(optoSync(['data', 'export', '--run', 'rep', '--out', 'x'], d), /only the paper's 5-token task can be exported; this config trains task\.kind 'repeatTokens'/);
-    expect(fs.existsSync(path.join(d, 'x'))).toBe(false);
+    const own = (JSON.parse(e.stdout.trim().split('\n').at(-1)!) as { metrics: Record<string, { loss: number }> }).metrics;
+    expect(Object.keys(own).sort()).toEqual(['repeat', 'repeat_shuffled']);
+    const x = optoSync(['data', 'export', '--run', 'rep', '--out', 'x', '--json'], d);
+    expect(x.code, x.stderr).toBe(0);
+    const m = JSON.parse(x.stdout.trim()) as { sequences: { columns: string[]; token_columns: number[]; scored_position: number }; eval_sets: { name: string; file: string }[] };
+    expect(m.sequences.columns).toEqual(['p1', 'p2', 'p3', 'p4', 'p5', 'p6', 'r1', 'r2', 'target']);
+    expect(m.sequences.token_columns).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(m.sequences.scored_position).toBe(7);
+    const back = optoSync(['eval', 'rep', '--sequences', path.join('x', 'eval', 'repeat.npy'), '--record', 'sites.safetensors', '--json'], d);
+    expect(back.code, back.stderr).toBe(0);
+    const got = JSON.parse(back.stdout.trim().split('\n').at(-1)!) as { metrics: { sequences: { loss: number } }; recorded: string };
+    expect(Math.abs(got.metrics.sequences.loss - own.repeat!.loss)).toBeLessThan(1e-6);
+    expect(fs.statSync(path.join(d, got.recorded)).size).toBeGreaterThan(0);
   });
 
   it('clamps on a repeated-token run and in any layer of a 3-layer model; the strength between any two layers', () => {

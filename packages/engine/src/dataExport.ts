@@ -1,25 +1,27 @@
 /**
  * `opto data export`: the data a run sees, as NumPy files another framework can load with nothing but
- * numpy (README "Python"):
+ * numpy (README "Python"), for every task the engine trains:
  *
  *   <out>/manifest.json        what every file holds, the run config, the model config, omitted sets
  *   <out>/features.npy         float32 [nClasses, nExemplars, dim], the feature table (spec 1.1)
- *   <out>/eval/<set>.npy       int32 [n, 6] per fixed eval set (spec 1.6), columns x1 l1 x2 l2 xq target
- *   <out>/train.npy            int32 [steps, batch, 6], the first training batches (with trainBatches)
+ *   <out>/eval/<set>.npy       int32 [n, W] per fixed eval set of the task, one sequence per row
+ *   <out>/train.npy            int32 [steps, batch, W], the first training batches (with trainBatches)
  *
- * The eval sets are exactly the ones `makeEvalSets` draws for the config (same seed, size and splits), and
+ * The rows are the task's sequence format (data/tasks/sequenceFormat.ts; the manifest's `sequences` names
+ * the columns): the paper's task x1 l1 x2 l2 xq target (W = 6, spec 1.6), k shots and bursty contexts
+ * x1 l1 … xk lk xq target (W = 2k + 2), repeated tokens p1 … pn r1 … rm target (W = n + m + 1).
+ *
+ * The eval sets are exactly the ones the run draws for the config (same seed, size and splits), and
  * the training batches replay the run's train stream, so a peer can recompute any logged number. The
  * directory is written beside its final place and renamed in, so a failed export leaves nothing behind.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ConfigError, parseRunConfig, type RunConfig } from './config.js';
-import { evalSetOmissions, makeEvalSets } from './data/evalSets.js';
-import { trainDistribution } from './data/sampler.js';
-import { batchToSequences, SEQUENCE_COLUMNS } from './data/sequenceArray.js';
+import { parseRunConfig, type RunConfig } from './config.js';
 import { buildTask } from './data/task.js';
-import { isPaperTask, taskKind } from './data/tasks/schema.js';
-import { allocBatch, type FeatureSource } from './data/types.js';
+import { taskData, taskEvalSetOmissions } from './data/tasks/index.js';
+import { batchToRows, columnsOf, sequenceFormat } from './data/tasks/sequenceFormat.js';
+import { allocBatch, allocLayoutBatch, type FeatureSource } from './data/types.js';
 import type { ModelConfig } from './params.js';
 import { Rng } from './rng.js';
 import { writeFileAtomic, writeJsonAtomic } from './store/atomic.js';
@@ -39,7 +41,23 @@ export interface DataExportManifest {
   config: RunConfig;
   model: ModelConfig;
   features: { file: string; dtype: 'float32'; shape: [number, number, number]; rows: string };
-  sequences: { columns: readonly string[]; dtype: 'int32'; x: string; tokens: string };
+  sequences: {
+    columns: readonly string[];
+    dtype: 'int32';
+    /** What the x columns index; null on a task whose tokens carry no features (repeated tokens). */
+    x: string | null;
+    tokens: string;
+    /** The task in words, its kind and tokens per sequence (the row width is seq_len + 1). */
+    task: string;
+    kind: string;
+    seq_len: number;
+    /** Column indices: feature-table rows, context labels, token ids, the target; the scored position. */
+    x_columns: number[];
+    label_columns: number[];
+    token_columns: number[];
+    target_column: number;
+    scored_position: number;
+  };
   eval_sets: { name: string; file: string; n: number }[];
   omitted_eval_sets: { name: string; reason: string }[];
   train: { file: string; shape: [number, number, number]; first_step: number; seed: number } | null;
@@ -57,15 +75,16 @@ export interface DataExportOptions {
 /** Export the data `config` trains and evaluates on into the new directory `out`. */
 export async function exportData(config: RunConfig, out: string, opts: DataExportOptions = {}): Promise<DataExportManifest> {
   const cfg = parseRunConfig(config);
-  // The export format (sequenceArray.ts) is the paper's 5-token layout.
-  if (!isPaperTask(cfg.task)) throw new ConfigError(`data export: only the paper's 5-token task can be exported; this config trains task.kind '${taskKind(cfg.task)}'${cfg.task.shots ? ` with ${cfg.task.shots} shots` : ''}`);
+  const fmt = sequenceFormat(cfg.task);
+  const W = fmt.columns.length;
   const trainBatches = opts.trainBatches ?? 0;
   if (!Number.isInteger(trainBatches) || trainBatches < 0) throw new Error(`--train-batches must be a non-negative integer, got ${trainBatches}`);
   assertNewDir(out);
   // Everything that can fail on bad input happens before the first file is written.
   const features = opts.features ?? (await loadFeatures(cfg));
   const task = buildTask(cfg.task, features);
-  const evalSets = makeEvalSets(task, features, cfg.seeds.eval, cfg.schedule.evalSize);
+  // The paper's task gets its own sampler and eval sets here too (taskData), drawn exactly as before.
+  const { train: dist, evalSets } = taskData(cfg.task, task, features, cfg.seeds.eval, cfg.schedule.evalSize);
 
   const tmp = path.join(path.dirname(path.resolve(out)), `.${path.basename(path.resolve(out))}.${process.pid}.export.tmp`);
   fs.rmSync(tmp, { recursive: true, force: true });
@@ -76,22 +95,21 @@ export async function exportData(config: RunConfig, out: string, opts: DataExpor
     const sets: DataExportManifest['eval_sets'] = [];
     for (const set of evalSets) {
       const file = `eval/${set.name}.npy`;
-      writeFileAtomic(path.join(tmp, file), encodeNpy([set.batch.size, SEQUENCE_COLUMNS.length], batchToSequences(set.batch, set.distribution)));
+      writeFileAtomic(path.join(tmp, file), encodeNpy([set.batch.size, W], batchToRows(fmt, set.batch, set.distribution)));
       sets.push({ name: set.name, file, n: set.batch.size });
     }
     let train: DataExportManifest['train'] = null;
     if (trainBatches > 0) {
       const B = cfg.optim.batchSize;
-      const dist = trainDistribution(task, features);
       const rng = new Rng(cfg.seeds.train); // the same stream train() hands makeTrainStep
-      const batch = allocBatch(B);
-      const rows = new Int32Array(trainBatches * B * SEQUENCE_COLUMNS.length);
+      const batch = fmt.paper ? allocBatch(B) : allocLayoutBatch(B, fmt.seqLen);
+      const rows = new Int32Array(trainBatches * B * W);
       for (let s = 0; s < trainBatches; s++) {
         dist.sample(rng, batch);
-        batchToSequences(batch, dist, rows, s * B);
+        batchToRows(fmt, batch, dist, rows, s * B);
       }
-      writeFileAtomic(path.join(tmp, 'train.npy'), encodeNpy([trainBatches, B, SEQUENCE_COLUMNS.length], rows));
-      train = { file: 'train.npy', shape: [trainBatches, B, SEQUENCE_COLUMNS.length], first_step: 0, seed: cfg.seeds.train };
+      writeFileAtomic(path.join(tmp, 'train.npy'), encodeNpy([trainBatches, B, W], rows));
+      train = { file: 'train.npy', shape: [trainBatches, B, W], first_step: 0, seed: cfg.seeds.train };
     }
     const manifest: DataExportManifest = {
       format: DATA_EXPORT_FORMAT,
@@ -102,13 +120,21 @@ export async function exportData(config: RunConfig, out: string, opts: DataExpor
       model: modelConfigFor(cfg, features),
       features: { file: 'features.npy', dtype: 'float32', shape: [nClasses, nExemplars, dim], rows: 'features.reshape(-1, dim)[class * nExemplars + exemplar]' },
       sequences: {
-        columns: SEQUENCE_COLUMNS,
+        columns: fmt.columns,
         dtype: 'int32',
-        x: 'x1, x2, xq index rows of features.reshape(-1, dim)',
-        tokens: 'model input [x1, l1, x2, l2, xq]; the loss is cross-entropy of the logits at xq against target',
+        x: fmt.x,
+        tokens: fmt.tokens,
+        task: fmt.task,
+        kind: fmt.kind,
+        seq_len: fmt.seqLen,
+        x_columns: columnsOf(fmt, 'x'),
+        label_columns: columnsOf(fmt, 'label'),
+        token_columns: columnsOf(fmt, 'token'),
+        target_column: fmt.seqLen,
+        scored_position: fmt.seqLen - 1,
       },
       eval_sets: sets,
-      omitted_eval_sets: evalSetOmissions(task),
+      omitted_eval_sets: taskEvalSetOmissions(cfg.task, task),
       train,
     };
     writeJsonAtomic(path.join(tmp, 'manifest.json'), manifest);

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { selectBackendAsync } from './backends/index.js';
 import { parseRunConfig, type RunConfig } from './config.js';
-import { buildTask, isPaperTask, taskData, taskKind } from './data/index.js';
+import { buildTask, taskData } from './data/index.js';
 import type { EvalSet, FeatureSource } from './data/types.js';
 import { compileInterventions } from './compileInterventions.js';
 import { InterventionError, parseInterventionSpec, taskClampIssues, type InterventionSpec } from './interventions/spec.js';
@@ -21,7 +21,7 @@ import { RunDir } from './store/runDir.js';
 import { parseNpyArray } from './data/npy.js';
 import { readSafetensors, writeSafetensors, type NamedTensor } from './store/safetensors.js';
 import { recordSites } from './analysis/recordSites.js';
-import { sequencesToEvalSet } from './data/sequenceArray.js';
+import { columnsText, rowsToEvalSet, sequenceFormat, type SequenceFormat } from './data/tasks/sequenceFormat.js';
 import { loadFeatures } from './data/load.js';
 import { evaluator, modelConfigFor } from './trainSetup.js';
 
@@ -94,6 +94,7 @@ export function evaluateLoaded(r: LoadedRun, interventions?: unknown, opts: Eval
       run: r.run.id,
       checkpoint: String(r.checkpoint),
       model: JSON.stringify(r.params.config),
+      task: JSON.stringify(r.config.task),
       interventions: JSON.stringify(spec),
     });
   }
@@ -101,24 +102,25 @@ export function evaluateLoaded(r: LoadedRun, interventions?: unknown, opts: Eval
 }
 
 /**
- * User-supplied sequences (`opto eval --sequences file.npy`): an int32/int64 [n, 6] array with columns
- * x1 l1 x2 l2 xq target (data/sequenceArray.ts), checked against the run's features and labels.
+ * User-supplied sequences (`opto eval --sequences file.npy`): an int32/int64 [n, W] array in the run's task
+ * format (data/tasks/sequenceFormat.ts: x1 l1 x2 l2 xq target for the paper's task, x1 l1 … xk lk xq target
+ * for k shots and bursty contexts, p1 … pn r1 … rm target for repeated tokens), checked against the run's
+ * features and labels.
  */
-export function readSequencesFile(file: string, features: FeatureSource, numLabels: number): EvalSet {
-  if (!fs.existsSync(file)) throw new Error(`--sequences ${file}: file not found`);
-  const { shape, values } = parseNpyArray(`--sequences ${file}`, fs.readFileSync(file), ['<i4', '<i8']);
-  return sequencesToEvalSet('sequences', values, shape, features, numLabels, `--sequences ${file}`);
+export function readSequencesFile(file: string, fmt: SequenceFormat, features: FeatureSource, numLabels: number): EvalSet {
+  const where = `--sequences ${file}`;
+  if (!fs.existsSync(file)) throw new Error(`${where}: file not found`);
+  if (fs.statSync(file).isDirectory()) throw new Error(`${where}: is a directory, expected an .npy file of int [n, ${fmt.columns.length}] (${columnsText(fmt.columns)})`);
+  const { shape, values } = parseNpyArray(where, fs.readFileSync(file), ['<i4', '<i8']);
+  return rowsToEvalSet(fmt, 'sequences', values, shape, features, numLabels, where);
 }
 
 export async function evaluateRun(
   dir: string,
-  opts: { checkpoint?: number; interventions?: unknown; sequences?: string; record?: string } = {},
+  opts: { checkpoint?: number; interventions?: unknown; sequences?: string; record?: string; features?: FeatureSource } = {},
 ): Promise<RunEvaluation> {
   const r = await loadRun(dir, opts);
-  // User sequences and site records are in the paper's 5-token layout (sequenceArray.ts, recordSites.ts).
-  for (const [flag, given] of [['--sequences', opts.sequences], ['--record', opts.record]] as const)
-    if (given !== undefined && !isPaperTask(r.config.task)) throw new Error(`${flag}: only for runs of the paper's 5-token task; ${dir} trains task.kind '${taskKind(r.config.task)}'`);
-  const sets = opts.sequences === undefined ? undefined : [readSequencesFile(opts.sequences, r.features, r.params.config.numLabels)];
+  const sets = opts.sequences === undefined ? undefined : [readSequencesFile(opts.sequences, sequenceFormat(r.config.task), r.features, r.params.config.numLabels)];
   const res = evaluateLoaded(r, opts.interventions, { sets, record: opts.record });
   return opts.sequences === undefined ? res : { ...res, sequences: opts.sequences };
 }

@@ -1,7 +1,8 @@
 /**
  * `opto eval <run>`: evaluate a saved checkpoint on the run's four fixed eval sets, under the run's own
  * intervention spec or another one (`--clamp spec.json` and/or the shorthand flags); `--sequences` evaluates
- * sequences a user supplies instead, `--record` also writes every site's activations.
+ * sequences a user supplies instead (in the run's task format, as `opto data export` writes), `--record`
+ * also writes every site's activations. Works on every task and model variant the engine trains.
  */
 import type { Command } from 'commander';
 import { DEFAULT_MODEL, evaluateRun, METRIC_NAMES, RunDir } from '@optoscope/engine';
@@ -21,8 +22,14 @@ export function registerEval(program: Command): void {
     .description("evaluate a run's checkpoint on its eval sets, optionally under a different intervention spec")
     .argument('<run>', 'run directory')
     .option('--checkpoint <seqs>', 'checkpoint to load, in sequences (default the last)', nonNegativeInt)
-    .option('--sequences <file.npy>', 'evaluate these sequences instead of the eval sets: int [n, 6] x1 l1 x2 l2 xq target (as opto data export writes)')
-    .option('--record <file.safetensors>', "also write every site's activations (all positions) over the evaluated sequences, keys <set>/<site>")
+    .option(
+      '--sequences <file.npy>',
+      'evaluate these sequences instead of the eval sets, int32/int64, one row per sequence in the run\'s task format (as opto data export writes): ' +
+        "the paper's task [n, 6] x1 l1 x2 l2 xq target; k shots and bursty (k context pairs) [n, 2k+2] x1 l1 ... xk lk xq target " +
+        '(x* rows of the feature table flattened to [classes*exemplars, dim], l* and target labels); repeated tokens (n prefix + m repeated) ' +
+        '[n, n+m+1] p1 ... pn r1 ... rm target (token ids < task.numLabels); only the last token is scored, against target',
+    )
+    .option('--record <file.safetensors>', "also write every site's activations (all positions, every layer) over the evaluated sequences, keys <set>/<site>: [n, T, width], attention [n, H, T, T]")
     .option('--json', 'print the result as one JSON object on the last line');
   addClampOptions(cmd).action(async (dir: string, f: EvalFlags) => {
     // The run's own model shape: a clamp flag such as --only-head names heads of it.

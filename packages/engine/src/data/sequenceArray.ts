@@ -54,22 +54,12 @@ export function sequencesToEvalSet(
       }
     }
   }
-  const itemOf = new Map<number, number>();
-  const items: number[] = [];
-  const item = (x: number): number => {
-    let r = itemOf.get(x);
-    if (r === undefined) {
-      r = items.length;
-      itemOf.set(x, r);
-      items.push(x);
-    }
-    return r;
-  };
+  const table = fixedItemTable(features);
   const batch = allocBatch(n);
   for (let b = 0; b < n; b++) {
     const o = b * W;
     for (const [k, c] of [0, 2, 4].entries()) {
-      batch.item[3 * b + k] = item(rows[o + c]);
+      batch.item[3 * b + k] = table.item(rows[o + c]);
       batch.cls[3 * b + k] = Math.floor(rows[o + c] / features.nExemplars);
     }
     batch.contextLabel[2 * b] = rows[o + 1];
@@ -77,18 +67,45 @@ export function sequencesToEvalSet(
     batch.target[b] = rows[o + 5];
     batch.querySlot[b] = rows[o + 1] === rows[o + 5] ? 0 : 1;
   }
-  const dim = features.dim;
-  const itemFeatures = new Float32Array(items.length * dim);
-  items.forEach((x, r) => itemFeatures.set(features.data.subarray(x * dim, (x + 1) * dim), r * dim));
-  const distribution: Distribution = {
-    name,
-    items: Int32Array.from(items),
-    itemFeatures,
-    dim,
-    numLabels,
-    sample() {
-      throw new Error(`${where}: a fixed set of sequences cannot be resampled`);
+  const distribution = table.distribution(name, numLabels, where);
+  return { name: name as EvalSet['name'], distribution, batch };
+}
+
+/**
+ * The item table of a fixed set of sequences: `item(x)` gives feature row x its row in the table (the
+ * distinct rows in first-use order), `distribution` the set's Distribution over them, which cannot be
+ * resampled. A set that uses no feature row (repeated tokens) gets one unused zero row, as its task's own
+ * distributions have.
+ */
+export function fixedItemTable(features: FeatureSource) {
+  const itemOf = new Map<number, number>();
+  const items: number[] = [];
+  return {
+    item(x: number): number {
+      let r = itemOf.get(x);
+      if (r === undefined) {
+        r = items.length;
+        itemOf.set(x, r);
+        items.push(x);
+      }
+      return r;
+    },
+    distribution(name: string, numLabels: number, where: string, seqLen?: number): Distribution {
+      const dim = features.dim;
+      const used = items.length ? items : [0];
+      const itemFeatures = new Float32Array(used.length * dim);
+      if (items.length) items.forEach((x, r) => itemFeatures.set(features.data.subarray(x * dim, (x + 1) * dim), r * dim));
+      return {
+        name,
+        items: Int32Array.from(used),
+        itemFeatures,
+        dim,
+        numLabels,
+        ...(seqLen !== undefined && { seqLen }),
+        sample() {
+          throw new Error(`${where}: a fixed set of sequences cannot be resampled`);
+        },
+      };
     },
   };
-  return { name: name as EvalSet['name'], distribution, batch };
 }

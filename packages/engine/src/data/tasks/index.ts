@@ -5,7 +5,7 @@
  */
 import { ConfigError } from '../../configError.js';
 import { Rng } from '../../rng.js';
-import { makeEvalSets } from '../evalSets.js';
+import { evalSetOmissions, makeEvalSets } from '../evalSets.js';
 import { trainDistribution } from '../sampler.js';
 import type { Distribution, EvalSet, FeatureSource, Task } from '../types.js';
 import { allocLayoutBatch } from '../types.js';
@@ -19,6 +19,7 @@ export { zipfCdf, classLabels, BURSTY_EVAL_SETS } from './bursty.js';
 export { REPEAT_EVAL_SETS } from './repeatTokens.js';
 export { kShotDistribution } from './kShot.js';
 export type { LayoutDistribution } from './layout.js';
+export { sequenceFormat, batchToRows, rowsToEvalSet, columnsOf, columnsText, type SequenceFormat, type ColumnRole } from './sequenceFormat.js';
 
 export interface TaskData {
   /** Tokens per sequence (5 for the paper's task). */
@@ -70,4 +71,22 @@ export function taskData(sel: TaskSelection, task: Task, features: FeatureSource
       return { seqLen: train.seqLen, train, evalSets: repeatEvalSets(c, L, features.dim, seedEval, evalSize) };
     }
   }
+}
+
+/**
+ * The eval sets of the paper's family that `taskData` leaves out for this task, with reasons (for exports
+ * and records). Bursty and repeated-token runs have their own sets and omit none.
+ */
+export function taskEvalSetOmissions(sel: TaskSelection, task: Task): { name: string; reason: string }[] {
+  if (isPaperTask(sel)) return evalSetOmissions(task);
+  if (taskKind(sel) !== 'fewShot') return [];
+  const k = sel.shots!;
+  const out = [{ name: 'fsl_val_rl', reason: `${k} shots draw their labels from all ${sel.numLabels}, so no label pairs are held out` }];
+  const cls = { train: task.trainClasses, test: task.testClasses } as const;
+  const ex = { train: task.trainExemplars, val: task.valExemplars } as const;
+  for (const [name, c, e] of KSHOT_SETS) {
+    if (cls[c].length < k) out.push({ name, reason: `${cls[c].length} ${c} classes, ${k} shots need ${k}` });
+    else if (ex[e].length < 1) out.push({ name, reason: `no ${e} exemplars (exemplarSplit gives 0)` });
+  }
+  return out;
 }
