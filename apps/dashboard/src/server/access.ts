@@ -176,11 +176,11 @@ function originHost(origin: string): string | null {
  * Host, which the allow-list has already passed, and https when a TLS proxy says so.
  */
 function here(req: Request, next: string): string {
-  const base = new URL(req.url);
-  if (req.headers.get('x-forwarded-proto') === 'https') base.protocol = 'https:';
-  const host = req.headers.get('host');
-  if (host) base.host = host;
-  return new URL(next, base).toString();
+  const own = new URL(req.url);
+  const protocol = req.headers.get('x-forwarded-proto') === 'https' ? 'https:' : own.protocol;
+  // The Host header whole: assigning a port-less host to a URL keeps the old port, so a proxy's
+  // `Host: dash.example.org` in front of the server's :3000 would send the browser to dash.example.org:3000.
+  return new URL(next, `${protocol}//${req.headers.get('host') ?? own.host}`).toString();
 }
 
 /**
