@@ -11,7 +11,7 @@ import { Command, CommanderError } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { nonNegativeInt, oneOf, portNumber, positiveInt, sizeOrAll } from './args.js';
 import { addClampOptions, clampSpec } from './clampFlags.js';
-import { addDataOptions, dataBlock, dataFileBlock } from './dataFlags.js';
+import { addDataOptions, addTaskOptions, dataBlock, dataFileBlock } from './dataFlags.js';
 
 describe('argument parsers (args.ts)', () => {
   it('positiveInt: digits and exponent forms from 1; 0, signs, fractions, hex and unsafe integers refused with the value', () => {
@@ -19,6 +19,7 @@ describe('argument parsers (args.ts)', () => {
     expect(positiveInt(' 42 ')).toBe(42);
     expect(positiveInt('3e5')).toBe(300000);
     expect(positiveInt('2E3')).toBe(2000);
+    expect(positiveInt('1e10')).toBe(1e10);
     expect(positiveInt(String(Number.MAX_SAFE_INTEGER))).toBe(Number.MAX_SAFE_INTEGER);
     for (const bad of ['0', '-3', '+3', '1.5', '0x10', '', 'abc', '1e', '9007199254740993', '1e400', '3 4']) {
       expect(() => positiveInt(bad), bad).toThrow(`expected a positive integer, got '${bad}'`);
@@ -29,7 +30,10 @@ describe('argument parsers (args.ts)', () => {
     expect(nonNegativeInt('0')).toBe(0);
     expect(nonNegativeInt('7')).toBe(7);
     expect(nonNegativeInt('1e3')).toBe(1000);
-    for (const bad of ['-1', '0.5', 'x', '', '9007199254740993']) expect(() => nonNegativeInt(bad), bad).toThrow(`expected a non-negative integer, got '${bad}'`);
+    expect(nonNegativeInt('1e10')).toBe(1e10);
+    expect(nonNegativeInt(' 7 ')).toBe(7);
+    // Number() reads these, the digits-only rule does not
+    for (const bad of ['-1', '0.5', 'x', '', '9007199254740993', '0x10', '0b11', '1e+3']) expect(() => nonNegativeInt(bad), bad).toThrow(`expected a non-negative integer, got '${bad}'`);
   });
 
   it('portNumber: 0..65535 inclusive', () => {
@@ -143,9 +147,26 @@ describe('data flags (dataFlags.ts)', () => {
 
   it('only the fields given; none without either flag', () => {
     expect(dataBlock(parse([]))).toBeUndefined();
-    expect(dataBlock(parse(['--data', 'synthetic']))).toEqual({ source: 'synthetic' });
-    expect(dataBlock(parse(['--dataset-path', 'a/b']))).toEqual({ datasetPath: 'a/b' });
+    // strict: a flag not given leaves no key at all (the config's own default then applies)
+    expect(dataBlock(parse(['--data', 'synthetic']))).toStrictEqual({ source: 'synthetic' });
+    expect(dataBlock(parse(['--dataset-path', 'a/b']))).toStrictEqual({ datasetPath: 'a/b' });
     expect(dataBlock(parse(['--data', 'f.h5', '--dataset-path', 'a/b']))).toEqual({ source: 'f.h5', datasetPath: 'a/b' });
+  });
+
+  it('--help describes both flags, with the command\'s own note', () => {
+    const described = (cmd: Command) => Object.fromEntries(cmd.options.map((o) => [o.long, o.description]));
+    expect(described(addDataOptions(new Command('t'), " (default: the sweep spec's)"))).toEqual({
+      '--data': "'synthetic' or a feature file (.h5/.hdf5/.npy) (default: the sweep spec's)",
+      '--dataset-path': 'HDF5 dataset path inside the file (default resnet18/224/feat)',
+    });
+    expect(described(addDataOptions(new Command('t')))['--data']).toBe("'synthetic' or a feature file (.h5/.hdf5/.npy)");
+  });
+
+  it('--classes and --labels: positive integers, documented with the paper\'s values', () => {
+    const cmd = addTaskOptions(new Command('t').exitOverride().configureOutput({ writeErr: () => {} }));
+    expect(cmd.parse(['--classes', '200', '--labels', '15'], { from: 'user' }).opts()).toEqual({ classes: 200, labels: 15 });
+    expect(() => addTaskOptions(new Command('t').exitOverride().configureOutput({ writeErr: () => {} })).parse(['--labels', '0'], { from: 'user' })).toThrow("expected a positive integer, got '0'");
+    expect(cmd.options.map((o) => o.description)).toEqual(['training classes (spec 1.2: 50; Fig. 6: 100, 200)', 'output labels L (spec 1.3: 5; Fig. 6: 10, 15)']);
   });
 
   it('sweep and report: --dataset-path alone names no file and is refused', () => {
