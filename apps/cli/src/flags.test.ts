@@ -107,7 +107,7 @@ describe('clamp flags (clampFlags.ts)', () => {
     expect(clampSpec(parseClampFlags(['--head-temperature', '1:3@2.5']))).toEqual({ headTemperature: { heads: ['1:3'], temperature: 2.5 } });
     expect(clampSpec(parseClampFlags(['--head-temperature', '0:2@0']))).toEqual({ headTemperature: { heads: ['0:2'], temperature: 0 } });
     expect(clampSpec(parseClampFlags(['--head-temperature', '0:2']))).toEqual({ headTemperature: { heads: ['0:2'], temperature: 1 } });
-    for (const bad of ['-1', '', 'hot', 'Infinity']) expect(commanderMessage(['--head-temperature', `1:3@${bad}`])).toContain(`'${bad}' after @ must be a number ≥ 0`);
+    for (const bad of ['-1', '', ' ', 'hot', 'Infinity']) expect(commanderMessage(['--head-temperature', `1:3@${bad}`])).toContain(`'${bad}' after @ must be a number ≥ 0`);
   });
 
   it('layers, files, words and switches', () => {
@@ -115,6 +115,7 @@ describe('clamp flags (clampFlags.ts)', () => {
     // the file is stored absolute, whatever the working directory
     expect(clampSpec(parseClampFlags(['--graft', path.relative(process.cwd(), ckpt), '--graft-till', '1']))).toEqual({ graft: { checkpoint: ckpt, tillLayer: 1 } });
     expect(clampSpec(parseClampFlags(['--graft', ckpt]))).toEqual({ graft: { checkpoint: ckpt, tillLayer: 0 } });
+    expect(clampSpec(parseClampFlags(['--graft', ckpt, '--graft-till', '0']))).toEqual({ graft: { checkpoint: ckpt, tillLayer: 0 } });
     for (const bad of ['-1', '1.5', 'one']) expect(commanderMessage(['--graft-till', bad])).toContain(`expected a layer index, got '${bad}'`);
     expect(() => clampSpec(parseClampFlags(['--graft-till', '1']))).toThrow('--graft-till needs --graft <checkpoint>');
     expect(clampSpec(parseClampFlags(['--preserve', 'patterns, values']))).toEqual({ preserve: { patterns: true, values: true } });
@@ -127,6 +128,16 @@ describe('clamp flags (clampFlags.ts)', () => {
     expect([...spec.ablate].sort()).toEqual(['0:1', '1:0', '1:1', '1:2']);
   });
 
+  it('--help lists each clamp flag with its help; old names are hidden, described as the new flag\'s', () => {
+    const cmd = addClampOptions(new Command('t'));
+    const opt = (long: string) => cmd.options.find((o) => o.long === long)!;
+    expect(opt('--clamp').description).toBe('intervention spec file (see README "Interventions")');
+    expect([opt('--match').hidden, opt('--match').description]).toEqual([false, 'match (induction) clamp on the query row (4.5), e.g. 1:3@0.75']);
+    expect([opt('--ih-clamp').hidden, opt('--ih-clamp').description, opt('--ih-clamp').flags]).toEqual([true, 'old name of --match', '--ih-clamp <heads[@s]>']);
+    expect([opt('--perfect-l1').hidden, opt('--perfect-l1').description]).toEqual([true, 'old name of --perfect-layer1']);
+    expect(cmd.helpInformation()).not.toContain('--ih-clamp');
+  });
+
   it('flags layer over a --clamp spec file and over a base spec; flags given win over the file', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'opto-flags-'));
     try {
@@ -136,6 +147,7 @@ describe('clamp flags (clampFlags.ts)', () => {
       expect(spec).toEqual({ version: 1, perfectLayer1: true, ablate: ['0:0'], match: { heads: ['1:3'], strength: 0.9 } });
       fs.writeFileSync(file, '[1, 2]');
       expect(() => clampSpec(parseClampFlags(['--clamp', file]))).toThrow(file);
+      expect(() => clampSpec(parseClampFlags(['--clamp', path.join(dir, 'none.json')]))).toThrow(`clamp spec not found: ${path.join(dir, 'none.json')}`);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
