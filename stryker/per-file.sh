@@ -29,22 +29,5 @@ RUNS=(
   "task|data/task.ts|data/task.test.ts,data/taskEdges.test.ts"
   "liveness|store/liveness.ts|store/liveness.test.ts,store/livenessEdges.test.ts"
 )
-prefix() { local IFS=,; local out=(); for f in $1; do out+=("$E/$f"); done; echo "${out[*]}"; }
-mkdir -p .stryker-tmp-runs
-merged=()
-for line in "${RUNS[@]}"; do
-  IFS='|' read -r name files tests <<<"$line"
-  report=.stryker-tmp-runs/$name.json
-  merged+=("$report=$(prefix "$files")")
-  if [ $# -gt 0 ] && [[ " $* " != *" $name "* ]]; then continue; fi
-  [ -f "$report" ] || cp stryker/incremental.json "$report"
-  echo "== $name: $files"
-  STRYKER_TESTS=$(prefix "$tests") timeout 3600 nice -n 19 npx stryker run --incremental ${FORCE:+--force} \
-    --incrementalFile "$report" --tempDirName ".stryker-tmp-$name" --concurrency 1 --timeoutMS 10000 \
-    --mutate "$(prefix "$files")" --reporters progress-append-only >".stryker-tmp-runs/$name.log" 2>&1 ||
-    { echo "$name: Stryker failed, see .stryker-tmp-runs/$name.log"; exit 1; }
-done
-# a run not made here keeps its files' results from the committed report
-existing=()
-for m in "${merged[@]}"; do [ -f "${m%%=*}" ] && existing+=("$m"); done
-node stryker/merge.mjs stryker/incremental.json stryker/incremental.json "${existing[@]}"
+# shared with stryker/apps.sh: runs RUNS under E, with CONFIG, merged into REPORT
+source stryker/run-files.sh

@@ -108,6 +108,8 @@ describe('the login page', () => {
     expect(html).toContain('value="/runs/&#34;&#62;&#60;script&#62;alert(&#39;x&#39;)&#60;/script&#62;&#38;"');
     expect(html).not.toContain('<script');
     expect(html).not.toContain('login-error');
+    // nothing at all stands between the explanation and the form when the token was not wrong
+    expect(html).toContain('<code>opto dashboard --token-file</code>).</p>\n\n<form method="post"');
     expect(await loginPage('/', 'n', 401, true).text()).toContain(`<p class="err" role="alert" data-testid="login-error">That token is not this dashboard's.</p>`);
   });
 });
