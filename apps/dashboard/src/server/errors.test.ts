@@ -47,8 +47,19 @@ describe('redactPaths', () => {
   it('without OPTO_RUNS_DIR only the generic rule applies; a missing directory is matched as configured', () => {
     process.env.OPTO_RUNS_DIR = '';
     expect(redactPaths(`${real}/a/run.json`)).toBe('…/run.json');
+    // '' is no directory, not the working directory it would resolve to
+    expect(redactPaths(`${process.cwd()}/x/run.json`)).toBe('…/run.json');
     process.env.OPTO_RUNS_DIR = path.join(base, 'gone');
     expect(redactPaths(`${path.join(base, 'gone')}/x`)).toBe('<runs>/x');
+    process.env.OPTO_RUNS_DIR = link;
+  });
+
+  it('of the configured and the real path, the longer is replaced first (one may be a prefix of the other)', () => {
+    const realLonger = path.join(base, 'r-real-longer');
+    fs.mkdirSync(realLonger);
+    fs.symlinkSync(realLonger, path.join(base, 'r'));
+    process.env.OPTO_RUNS_DIR = path.join(base, 'r');
+    expect(redactPaths(`${realLonger}/a/run.json and ${path.join(base, 'r')}/b`)).toBe('<runs>/a/run.json and <runs>/b');
     process.env.OPTO_RUNS_DIR = link;
   });
 
@@ -64,6 +75,7 @@ describe('error answers', () => {
     expect(a).toEqual({ status: 404, headers: { 'content-type': 'application/json', 'cache-control': 'no-store' }, body: JSON.stringify({ error: "no run 'x'" }) });
     expect(errorAnswer(new Error(`corrupt ${real}/a/metrics.jsonl line 3`))).toMatchObject({ status: 422, body: JSON.stringify({ error: 'corrupt <runs>/a/metrics.jsonl line 3' }) });
     expect(errorAnswer('thrown string')).toMatchObject({ status: 422, body: JSON.stringify({ error: 'thrown string' }) });
+    expect(new ApiError(400, 'x').name).toBe('ApiError');
     const r = errorResponse(new ApiError(400, 'bad sort'));
     expect(r.status).toBe(400);
     expect(r.headers.get('cache-control')).toBe('no-store');
