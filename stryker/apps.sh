@@ -15,6 +15,7 @@ RUNS=(
   "cli-data|apps/cli/src/dataFlags.ts|apps/cli/src/flags.test.ts"
   "cli-clamps|apps/cli/src/clampFlags.ts|apps/cli/src/flags.test.ts"
   "cli-format|apps/cli/src/format.ts|apps/cli/src/format.test.ts"
+  "cli-view|apps/cli/src/sweepView.ts|apps/cli/src/sweepView.test.ts"
   "dash-errors|apps/dashboard/src/server/errors.ts|apps/dashboard/src/server/errors.test.ts"
   "dash-sweep|apps/dashboard/src/server/sweep.ts|apps/dashboard/src/server/sweep.test.ts"
   "dash-paths|apps/dashboard/src/server/paths.ts|apps/dashboard/src/server/paths.test.ts,apps/dashboard/src/server/pathsEdges.test.ts"

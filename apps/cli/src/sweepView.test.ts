@@ -1,0 +1,113 @@
+/**
+ * The sweep's live display away from a terminal (logs, CI, cluster jobs): the lines it writes for each run's
+ * start, resume and end, the counts and the aggregate rate and ETA it keeps, and the duration format. The
+ * expected lines and numbers are worked out by hand from the events fed in.
+ */
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { formatDuration, interruptOnSignals, SweepView } from './sweepView.js';
+
+let lines: string[];
+beforeEach(() => {
+  lines = [];
+  vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    lines.push(String(chunk).replace(/\n$/, ''));
+    return true;
+  });
+});
+afterEach(() => vi.restoreAllMocks());
+
+const view = (progress = true) => new SweepView({ name: 'fig5b', runs: 3, seqs: 3_000, tty: false, progress });
+
+describe('SweepView without a terminal', () => {
+  it('one line per start, resume and end; failures always, the rest only with progress', () => {
+    const v = view();
+    v.start('a', 1_000, null);
+    v.start('b', 1_000, 400);
+    v.end('a', 'finished');
+    v.end('b', 'interrupted', 'saved at 700');
+    v.start('c', 1_000, null);
+    v.end('c', 'failed', 'c: NaN loss at 512');
+    v.end('d', 'live');
+    expect(lines).toEqual([
+      'start  a (1,000 seqs)',
+      'resume b from 400 (1,000 seqs)',
+      'done   a',
+      'interrupted b: saved at 700',
+      'start  c (1,000 seqs)',
+      'FAILED c: NaN loss at 512',
+      'live d',
+    ]);
+    lines = [];
+    const quiet = view(false);
+    quiet.start('a', 10, null);
+    quiet.end('a', 'finished');
+    quiet.start('b', 10, null);
+    quiet.end('b', 'failed');
+    expect(lines).toEqual(['FAILED b']);
+  });
+
+  it('counts runs by outcome and the sequences trained by this process (a resume counts from where it resumed)', () => {
+    const v = view();
+    v.start('a', 1_000, null);
+    v.progress('a', 600);
+    v.progress('a', 500); // an older report never moves a run back
+    v.end('a', 'finished');
+    v.start('b', 1_000, 400);
+    v.progress('b', 900);
+    v.end('b', 'interrupted');
+    v.end('c', 'skipped');
+    v.start('d', 1_000, null);
+    v.end('d', 'failed');
+    v.progress('unknown', 5); // an event for a run not started here is ignored
+    expect(v.counts()).toMatchObject({ done: 2, running: 0, failed: 1, interrupted: 1, trained: 600 + 500 });
+  });
+
+  it('rate: the active runs summed; ETA: what is left of the sweep at that rate, none while nothing reports a rate', () => {
+    const v = view();
+    v.start('a', 1_000, null);
+    v.start('b', 1_000, 200);
+    expect(v.rate()).toEqual({ seqsPerSec: 0, etaS: null });
+    v.progress('a', 400, 100);
+    v.progress('b', 300, 50);
+    // left = 3000 - 0 trained - (400 + (300 - 200)) in flight = 2500, at 150 seq/s
+    expect(v.rate()).toEqual({ seqsPerSec: 150, etaS: 2500 / 150 });
+    v.end('a', 'finished');
+    // 400 trained; in flight 100; left 2500 at b's 50 seq/s
+    expect(v.rate()).toEqual({ seqsPerSec: 50, etaS: 50 });
+    v.progress('b', 5_000, 50);
+    expect(v.rate().etaS).toBe(0); // never below zero
+  });
+});
+
+describe('formatDuration', () => {
+  it('seconds, then minutes:seconds, then hours:minutes, rounded; not finite is a dash', () => {
+    expect(formatDuration(0)).toBe('0s');
+    expect(formatDuration(59.4)).toBe('59s');
+    expect(formatDuration(59.5)).toBe('1m 00s');
+    expect(formatDuration(61)).toBe('1m 01s');
+    expect(formatDuration(3599)).toBe('59m 59s');
+    expect(formatDuration(3600)).toBe('1h 00m');
+    expect(formatDuration(3600 * 26 + 60 * 7 + 59)).toBe('26h 07m');
+    expect(formatDuration(Infinity)).toBe('-');
+    expect(formatDuration(NaN)).toBe('-');
+  });
+});
+
+describe('interruptOnSignals', () => {
+  it('the first SIGINT or SIGTERM aborts once and is reported; removing the handlers leaves the process as it was', () => {
+    const before = [process.listenerCount('SIGINT'), process.listenerCount('SIGTERM')];
+    const ac = new AbortController();
+    const seen: string[] = [];
+    const remove = interruptOnSignals(ac, (s) => seen.push(s));
+    expect([process.listenerCount('SIGINT'), process.listenerCount('SIGTERM')]).toEqual([before[0] + 1, before[1] + 1]);
+    process.emit('SIGTERM', 'SIGTERM');
+    expect(seen).toEqual(['SIGTERM']);
+    expect(ac.signal.aborted).toBe(true);
+    // a second signal quits at once, with 130
+    const exit = vi.spyOn(process, 'exit').mockImplementation((() => undefined) as never);
+    process.emit('SIGINT', 'SIGINT');
+    expect(exit).toHaveBeenCalledWith(130);
+    remove();
+    expect([process.listenerCount('SIGINT'), process.listenerCount('SIGTERM')]).toEqual(before);
+  });
+});
