@@ -7,9 +7,12 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { formatDuration, interruptOnSignals, SweepView } from './sweepView.js';
 
 let lines: string[];
+let raw: string[];
 beforeEach(() => {
   lines = [];
+  raw = [];
   vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    raw.push(String(chunk));
     lines.push(String(chunk).replace(/\n$/, ''));
     return true;
   });
@@ -37,6 +40,7 @@ describe('SweepView without a terminal', () => {
       'FAILED c: NaN loss at 512',
       'live d',
     ]);
+    expect(raw.every((w) => w.endsWith('\n'))).toBe(true); // whole lines, never run together
     lines = [];
     const quiet = view(false);
     quiet.start('a', 10, null);
@@ -58,8 +62,12 @@ describe('SweepView without a terminal', () => {
     v.end('c', 'skipped');
     v.start('d', 1_000, null);
     v.end('d', 'failed');
+    v.end('e', 'live'); // another process has it: counted nowhere
     v.progress('unknown', 5); // an event for a run not started here is ignored
-    expect(v.counts()).toMatchObject({ done: 2, running: 0, failed: 1, interrupted: 1, trained: 600 + 500 });
+    const c = v.counts();
+    expect(c).toMatchObject({ done: 2, running: 0, failed: 1, interrupted: 1, trained: 600 + 500 });
+    expect(c.wallS).toBeGreaterThanOrEqual(0);
+    expect(c.wallS).toBeLessThan(60);
   });
 
   it('rate: the active runs summed; ETA: what is left of the sweep at that rate, none while nothing reports a rate', () => {
@@ -69,6 +77,7 @@ describe('SweepView without a terminal', () => {
     expect(v.rate()).toEqual({ seqsPerSec: 0, etaS: null });
     v.progress('a', 400, 100);
     v.progress('b', 300, 50);
+    v.progress('b', 300); // a report without a rate keeps the last one
     // left = 3000 - 0 trained - (400 + (300 - 200)) in flight = 2500, at 150 seq/s
     expect(v.rate()).toEqual({ seqsPerSec: 150, etaS: 2500 / 150 });
     v.end('a', 'finished');
