@@ -88,6 +88,63 @@ describe('SweepView without a terminal', () => {
   });
 });
 
+/** The bars a terminal shows (cli-progress keeps them on the MultiBar). */
+interface Bar {
+  value: number;
+  getTotal(): number;
+  payload: Record<string, string>;
+}
+const bars = (v: SweepView) => (v as unknown as { multi: { bars: Bar[]; loggingBuffer: string[] } }).multi;
+
+describe('SweepView on a terminal', () => {
+  // cli-progress starts a bar (its total, its first value) only on a terminal; stderr is a pipe under vitest, so
+  // it is marked as one here, and what it paints goes to the captured writes
+  let wasTTY: boolean | undefined;
+  beforeEach(() => {
+    wasTTY = process.stderr.isTTY;
+    process.stderr.isTTY = true;
+  });
+  afterEach(() => {
+    process.stderr.isTTY = wasTTY as boolean;
+  });
+
+  it('a head bar with the sweep line, one bar per active run with its value and speed, messages kept off the bars', () => {
+    const v = new SweepView({ name: 'fig5b', runs: 3, seqs: 3_000, tty: true, progress: true });
+    const m = bars(v);
+    expect(m.bars.map((b) => [b.getTotal(), b.value])).toEqual([[3, 0]]);
+    expect(m.bars[0].payload).toEqual({ name: 'fig5b', line: '0/3 done, 0 running, 0 failed | 0 seq/s | ETA -' });
+    v.start('a', 1_000, 200);
+    expect(m.bars.map((b) => [b.getTotal(), b.value, b.payload.id, b.payload.speed])).toEqual([
+      [3, 0, undefined, undefined],
+      [1_000, 200, 'a'.padEnd(24), '-'],
+    ]);
+    v.progress('a', 1_500, 1234.4);
+    expect([m.bars[1].value, m.bars[1].payload.speed]).toEqual([1_000, '1,234']); // capped at its total
+    // 3000 - (1500 - 200) in flight = 1700 left at 1234.4 seq/s: 1.38 s
+    expect(m.bars[0].payload.line).toBe('0/3 done, 1 running, 0 failed | 1,234 seq/s | ETA 1s');
+    v.end('a', 'finished');
+    expect(m.bars).toHaveLength(1);
+    expect([m.bars[0].value, m.bars[0].payload.line]).toEqual([1, '1/3 done, 0 running, 0 failed | 0 seq/s | ETA -']);
+    v.end('b', 'failed', 'b: NaN');
+    expect(m.loggingBuffer).toEqual(['done   a\n', 'FAILED b: NaN\n']);
+    expect(lines.filter((l) => l.startsWith('start') || l.startsWith('done'))).toEqual([]); // no per-run lines under the bars
+    v.stop();
+  });
+
+  it('a sweep of no runs still gets a head bar of one', () => {
+    const v = new SweepView({ name: 'empty', runs: 0, seqs: 0, tty: true, progress: true });
+    expect(bars(v).bars[0].getTotal()).toBe(1);
+    v.stop();
+  });
+
+  it('without progress, no bars even on a terminal: failures are still written as lines', () => {
+    const v = new SweepView({ name: 'q', runs: 1, seqs: 10, tty: true, progress: false });
+    expect(bars(v)).toBeNull();
+    v.end('a', 'failed');
+    expect(lines).toEqual(['FAILED a']);
+  });
+});
+
 describe('formatDuration', () => {
   it('seconds, then minutes:seconds, then hours:minutes, rounded; not finite is a dash', () => {
     expect(formatDuration(0)).toBe('0s');
