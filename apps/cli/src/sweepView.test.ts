@@ -63,9 +63,10 @@ describe('SweepView without a terminal', () => {
     v.start('d', 1_000, null);
     v.end('d', 'failed');
     v.end('e', 'live'); // another process has it: counted nowhere
+    v.end('f', 'interrupted');
     v.progress('unknown', 5); // an event for a run not started here is ignored
     const c = v.counts();
-    expect(c).toMatchObject({ done: 2, running: 0, failed: 1, interrupted: 1, trained: 600 + 500 });
+    expect(c).toMatchObject({ done: 2, running: 0, failed: 1, interrupted: 2, trained: 600 + 500 });
     expect(c.wallS).toBeGreaterThanOrEqual(0);
     expect(c.wallS).toBeLessThan(60);
   });
