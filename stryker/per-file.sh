@@ -28,6 +28,8 @@ RUNS=(
   "evalSets|data/evalSets.ts|data/evalSets.test.ts"
   "task|data/task.ts|data/task.test.ts,data/taskEdges.test.ts"
   "liveness|store/liveness.ts|store/liveness.test.ts,store/livenessEdges.test.ts"
+  "runDir|store/runDir.ts|store/store.test.ts,store/runDirEdges.test.ts"
+  "spec|sweep/spec.ts|sweep/spec.test.ts"
 )
 prefix() { local IFS=,; local out=(); for f in $1; do out+=("$E/$f"); done; echo "${out[*]}"; }
 mkdir -p .stryker-tmp-runs
