@@ -1,0 +1,167 @@
+// Which run plays which catalog role, case by case on run directories written without training (report/testing.ts
+// fakeRun): what the fingerprints ignore and what they keep, every tie-break of the ranking the header of find.ts
+// states (exact config, then progress, then finished, then lowest ID), `--role` and its refusals, and the
+// smallest preset that trains a role, counted here from the catalog.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { mergeConfig, parseRunConfig, type RunConfig } from '../config.js';
+import { DEFAULT_PRESET_HEADS } from '../presets.js';
+import { catalogConfigs, findPaperRuns, presetForRole, roleFingerprint, runFingerprint } from './find.js';
+import { fakeRun } from './testing.js';
+
+const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'opto-find-'));
+const OTHER = { ih: '1:5', pt: '0:4', ptGroup: ['0:4'] };
+const catalogConfig = (role: string, heads = DEFAULT_PRESET_HEADS): RunConfig => catalogConfigs(heads).find((c) => c.run.role === role)!.config;
+const thrown = (f: () => unknown) => {
+  try {
+    f();
+  } catch (e) {
+    return (e as Error).message;
+  }
+  return '';
+};
+
+describe('fingerprints', () => {
+  it('a run fingerprint ignores the labels, the backend and the checkpoint cadence, and resolves a feature file path', () => {
+    const base = catalogConfig('main');
+    const same = parseRunConfig(mergeConfig(base, { name: 'mine', preset: 'smoke', backend: 'reference', schedule: { ckptEvery: 12_345 } }));
+    expect(runFingerprint(same)).toBe(runFingerprint(base));
+    expect(runFingerprint(parseRunConfig(mergeConfig(base, { schedule: { evalEvery: 2 * base.schedule.evalEvery } })))).not.toBe(runFingerprint(base));
+    expect(runFingerprint(parseRunConfig(mergeConfig(base, { optim: { lr: 3e-4 } })))).not.toBe(runFingerprint(base));
+    const rel = parseRunConfig(mergeConfig(base, { data: { source: 'feats.npy' } }));
+    const abs = parseRunConfig(mergeConfig(base, { data: { source: path.resolve('feats.npy') } }));
+    expect(runFingerprint(rel)).toBe(runFingerprint(abs));
+    expect(JSON.parse(runFingerprint(rel)).data.source).toBe(path.resolve('feats.npy'));
+    expect(JSON.parse(runFingerprint(base)).data.source).toBe('synthetic');
+    expect(JSON.parse(runFingerprint(base)).schedule.ckptEvery).toBeUndefined();
+    expect(JSON.parse(runFingerprint(base)).name).toBeUndefined();
+  });
+  it('a role fingerprint also ignores the length, eval cadence and eval-set size', () => {
+    const base = catalogConfig('main');
+    const shorter = parseRunConfig(mergeConfig(base, { schedule: { seqs: 100_000, evalEvery: 500, evalSize: 64 } }));
+    expect(roleFingerprint(shorter)).toBe(roleFingerprint(base));
+    expect(runFingerprint(shorter)).not.toBe(runFingerprint(base));
+    expect(roleFingerprint(parseRunConfig(mergeConfig(base, { seeds: { init: 9 } })))).not.toBe(roleFingerprint(base));
+  });
+});
+
+describe('finding the runs of each role', () => {
+  it('refuses a runs directory that is not one', () => {
+    const base = tmp();
+    expect(thrown(() => findPaperRuns(path.join(base, 'none')))).toBe(`--runs: ${base}/none is not a directory`);
+    fs.writeFileSync(path.join(base, 'f'), '');
+    expect(thrown(() => findPaperRuns(path.join(base, 'f')))).toBe(`--runs: ${base}/f is not a directory`);
+  });
+  it('ranks an exact config over a shorter one, then the furthest run, then the finished one, then the lowest ID', () => {
+    const dir = tmp();
+    const main = catalogConfig('main');
+    const short = mergeConfig(main, { schedule: { seqs: 200_000 } });
+    fakeRun(path.join(dir, 'a-short'), short, 'finished', 200_000);
+    let got = findPaperRuns(dir).paper.get('main')!;
+    expect([got.id, got.match, got.catalogSeqs, got.heads]).toEqual(['a-short', 'config', main.schedule.seqs, 'paper']);
+    expect(got.rows.map((r) => r.kind)).toEqual(['eval']);
+    fakeRun(path.join(dir, 'z-exact'), main, 'running', 1000);
+    got = findPaperRuns(dir).paper.get('main')!;
+    expect([got.id, got.match]).toEqual(['z-exact', 'exact']);
+    // another exact run further along wins; at equal progress the finished one; then the lowest ID
+    fakeRun(path.join(dir, 'y-exact'), main, 'running', 2000);
+    expect(findPaperRuns(dir).paper.get('main')!.id).toBe('y-exact');
+    fakeRun(path.join(dir, 'x-exact'), main, 'interrupted', 2000);
+    expect(findPaperRuns(dir).paper.get('main')!.id).toBe('x-exact');
+    fakeRun(path.join(dir, 'w-exact'), main, 'finished', 2000);
+    fakeRun(path.join(dir, 'v-exact'), main, 'finished', 1999);
+    expect(findPaperRuns(dir).paper.get('main')!.id).toBe('w-exact');
+    fakeRun(path.join(dir, 'u-exact'), main, 'finished', 2000);
+    expect(findPaperRuns(dir).paper.get('main')!.id).toBe('u-exact');
+    // among shorter runs alone, the one further along
+    const only = tmp();
+    fakeRun(path.join(only, 'b'), short, 'running', 500);
+    fakeRun(path.join(only, 'a'), short, 'running', 400);
+    expect(findPaperRuns(only).paper.get('main')!.id).toBe('b');
+  });
+  it('skips unreadable runs, loose files and runs of no role', () => {
+    const dir = tmp();
+    fakeRun(path.join(dir, 'other'), mergeConfig(catalogConfig('main'), { optim: { lr: 3e-4 } }), 'finished', 10);
+    fakeRun(path.join(dir, 'broken'), catalogConfig('main'), 'finished', 10);
+    fs.writeFileSync(path.join(dir, 'broken', 'run.json'), '{');
+    fakeRun(path.join(dir, 'badconfig'), catalogConfig('main'), 'finished', 10);
+    const rec = JSON.parse(fs.readFileSync(path.join(dir, 'badconfig', 'run.json'), 'utf8'));
+    delete rec.sha256;
+    rec.config.task.numLabels = -1;
+    fs.writeFileSync(path.join(dir, 'badconfig', 'run.json'), JSON.stringify(rec));
+    fs.writeFileSync(path.join(dir, 'notes.txt'), '');
+    fs.mkdirSync(path.join(dir, 'empty'));
+    const found = findPaperRuns(dir);
+    expect(found.paper.size).toBe(0);
+    expect(found.data.size).toBe(0);
+  });
+  it("with the data's own heads, finds its clamp runs apart; head-independent runs stay under the paper's", () => {
+    const dir = tmp();
+    fakeRun(path.join(dir, 'main'), catalogConfig('main'), 'finished', 10);
+    fakeRun(path.join(dir, 'pt-paper'), catalogConfig('fig5b:pt'), 'finished', 10);
+    fakeRun(path.join(dir, 'pt-data'), catalogConfig('fig5b:pt', OTHER), 'finished', 10);
+    const found = findPaperRuns(dir, OTHER);
+    expect(found.paper.get('fig5b:pt')!.id).toBe('pt-paper');
+    expect(found.data.get('fig5b:pt')!.id).toBe('pt-data');
+    expect(found.data.get('fig5b:pt')!.heads).toBe('data');
+    expect(found.paper.get('main')!.id).toBe('main');
+    expect(found.data.has('main')).toBe(false);
+    // seed 5's heads given as the data's: there is no second choice
+    expect(findPaperRuns(dir, DEFAULT_PRESET_HEADS).data.size).toBe(0);
+    expect(findPaperRuns(dir, { ...DEFAULT_PRESET_HEADS }).data.size).toBe(0);
+  });
+  it("finds seeds 6 and 7's clamp runs on their own heads once given", () => {
+    const dir = tmp();
+    const seedRun = catalogConfigs(undefined, undefined, { 6: OTHER }).find((c) => c.run.role === 'seed:6:fig5b:pt')!;
+    fakeRun(path.join(dir, 's6pt'), seedRun.config, 'finished', 10);
+    expect(findPaperRuns(dir).paper.has('seed:6:fig5b:pt')).toBe(false);
+    expect(findPaperRuns(dir, undefined, undefined, { seedHeads: { 6: OTHER } }).paper.get('seed:6:fig5b:pt')!.id).toBe('s6pt');
+  });
+});
+
+describe('--role', () => {
+  it('assigns a run by ID under the runs directory or by path, over any found run', () => {
+    const dir = tmp();
+    fakeRun(path.join(dir, 'found'), catalogConfig('main'), 'finished', 10);
+    fakeRun(path.join(dir, 'mine'), mergeConfig(catalogConfig('main'), { optim: { lr: 3e-4 } }), 'running', 5);
+    const elsewhere = path.join(tmp(), 'far');
+    fakeRun(elsewhere, mergeConfig(catalogConfig('main'), { optim: { lr: 2e-4 } }), 'running', 5);
+    const byId = findPaperRuns(dir, undefined, undefined, { assign: { main: 'mine' } }).paper.get('main')!;
+    expect([byId.id, byId.dir, byId.match, byId.catalogSeqs, byId.heads]).toEqual(['mine', path.join(dir, 'mine'), 'assigned', catalogConfig('main').schedule.seqs, 'paper']);
+    expect(byId.rows).toHaveLength(1);
+    const byPath = findPaperRuns(dir, undefined, undefined, { assign: { main: elsewhere + '/' } }).paper.get('main')!;
+    expect([byPath.id, byPath.dir]).toEqual(['far', elsewhere + '/']);
+    const noData = findPaperRuns(dir, undefined, undefined, { assign: { 'fig5b:pt': 'mine' } });
+    expect(noData.data.size).toBe(0);
+    const withData = findPaperRuns(dir, OTHER, undefined, { assign: { 'fig5b:pt': 'mine' } });
+    expect(withData.data.get('fig5b:pt')!.id).toBe('mine');
+    expect(withData.paper.get('fig5b:pt')!.id).toBe('mine');
+  });
+  it('refuses an unknown role and a directory that is not a readable run, in one line', () => {
+    const dir = tmp();
+    fakeRun(path.join(dir, 'mine'), catalogConfig('main'), 'finished', 10);
+    expect(thrown(() => findPaperRuns(dir, undefined, undefined, { assign: { nope: 'mine' } }))).toBe(
+      '--role nope=mine: no such role (roles are the catalog\'s: main, only:3, fig5b:none, fig6:match:100:5, fig15:0, ...)',
+    );
+    expect(thrown(() => findPaperRuns(dir, undefined, undefined, { assign: { main: 'absent' } }))).toBe('--role main=absent: not a readable run directory (no valid run.json under absent)');
+    fs.writeFileSync(path.join(dir, 'mine', 'run.json'), '[]');
+    expect(thrown(() => findPaperRuns(dir, undefined, undefined, { assign: { main: 'mine' } }))).toBe(`--role main=mine: not a readable run directory (no valid run.json under ${dir}/mine)`);
+  });
+});
+
+describe('presetForRole', () => {
+  it('names the smallest paper preset that trains the role', () => {
+    expect(presetForRole('main')).toBe('fig3');
+    expect(presetForRole('only:3')).toBe('fig4b');
+    expect(presetForRole('fig5b:match')).toBe('fig5b');
+    expect(presetForRole('fig6:match:100:5')).toBe('fig6-classes');
+    expect(presetForRole('fig6:normal:50:10')).toBe('fig6-labels');
+    expect(presetForRole('seed:6:main')).toBe('fig7');
+    expect(presetForRole('seed:8:only:2')).toBe('fig18-seeds');
+    expect(presetForRole('graft:6')).toBe('fig7-graft');
+    expect(presetForRole('fig15:3')).toBe('fig15');
+    expect(thrown(() => presetForRole('nope'))).toBe('internal: no catalog role nope');
+  });
+});
