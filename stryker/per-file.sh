@@ -29,7 +29,15 @@ RUNS=(
   "task|data/task.ts|data/task.test.ts,data/taskEdges.test.ts"
   "liveness|store/liveness.ts|store/liveness.test.ts,store/livenessEdges.test.ts"
   "runDir|store/runDir.ts|store/store.test.ts,store/runDirEdges.test.ts"
-  "spec|sweep/spec.ts|sweep/spec.test.ts"
+  "spec|sweep/spec.ts|sweep/spec.test.ts,sweep/specEdges.test.ts"
+  "query|store/query.ts|store/queryEdges.test.ts"
+  "aggregate|store/aggregate.ts,store/metricRows.ts|store/aggregate.test.ts"
+  "safetensors|store/safetensors.ts,store/safetensorsCodec.ts|store/store.test.ts,store/safetensorsEdges.test.ts"
+  "json|store/jsonChecksum.ts,store/jsonFile.ts|store/jsonEdges.test.ts"
+  "catalog|sweep/paperRuns.ts,sweep/presets.ts,sweep/paperSeeds.ts,sweep/load.ts,sweep/data.ts|sweep/spec.test.ts,sweep/catalog.test.ts"
+  "find|report/find.ts|report/findEdges.test.ts"
+  "read|report/read.ts|report/read.test.ts,report/readEdges.test.ts"
+  "localStore|store/runStore.ts,store/runStores.ts,store/backendVerdicts.ts,store/export.ts|store/localStore.test.ts"
 )
 prefix() { local IFS=,; local out=(); for f in $1; do out+=("$E/$f"); done; echo "${out[*]}"; }
 mkdir -p .stryker-tmp-runs

@@ -54,11 +54,15 @@ describe('listRuns', () => {
   it('lists only directories holding a run.json, sorted by ID, with why an unreadable record failed', () => {
     const runsDir = tmp();
     for (const id of ['b', 'a', 'c']) writeRun(runsDir, id);
+    // more names, made in no particular order, so a directory listing's own order cannot pass for sorted
+    for (const id of ['m7', 'k2', 'x9', 'd4', 'q1', 'e8', 'w3', 'f5']) fs.mkdirSync(path.join(runsDir, id));
     fs.mkdirSync(path.join(runsDir, 'empty-dir'));
     fs.writeFileSync(path.join(runsDir, 'loose-file'), 'x');
     fs.writeFileSync(path.join(runsDir, 'c', 'run.json'), '{"schema":');
     const runs = listRuns(runsDir);
     expect(runs.map((r) => r.id)).toEqual(['a', 'b', 'c']);
+    for (const id of ['m7', 'k2', 'x9', 'd4', 'q1', 'e8', 'w3', 'f5']) fs.writeFileSync(path.join(runsDir, id, 'run.json'), '{}');
+    expect(listRuns(runsDir).map((r) => r.id)).toEqual(['a', 'b', 'c', 'd4', 'e8', 'f5', 'k2', 'm7', 'q1', 'w3', 'x9']);
     expect(runs[0]).toMatchObject({ id: 'a', dir: path.join(runsDir, 'a'), stale: null });
     expect(runs[0].record!.status).toBe('finished');
     expect(runs[0].error).toBeUndefined();
@@ -86,12 +90,17 @@ describe('listRuns', () => {
 describe('findRun', () => {
   it('takes a run directory path, an ID under the runs directory, or a unique ID prefix', () => {
     const runsDir = tmp();
-    for (const id of ['alpha-1', 'beta-1', 'beta-2']) writeRun(runsDir, id);
+    for (const id of ['alpha-1', 'beta-1', 'beta-2', 'beta-10']) writeRun(runsDir, id);
     const elsewhere = writeRun(tmp(), 'outside');
     expect(findRun(runsDir, elsewhere).dir).toBe(elsewhere);
     expect(findRun(runsDir, 'beta-1').dir).toBe(path.join(runsDir, 'beta-1'));
     expect(findRun(runsDir, 'alp').dir).toBe(path.join(runsDir, 'alpha-1'));
-    expect(() => findRun(runsDir, 'beta')).toThrow(`'beta' matches 2 runs in ${runsDir}: beta-1, beta-2`);
+    expect(findRun(runsDir, path.join(runsDir, 'beta-1')).dir).toBe(path.join(runsDir, 'beta-1'));
+    expect(() => findRun(runsDir, 'beta')).toThrow(`'beta' matches 3 runs in ${runsDir}: beta-1, beta-10, beta-2`);
+    // a directory that holds no run.json is no run by path: its name is looked up as an ID prefix
+    const notRun = path.join(tmp(), 'alp');
+    fs.mkdirSync(notRun);
+    expect(() => findRun(runsDir, notRun)).toThrow(`no run '${notRun}' in ${runsDir}`);
     expect(() => findRun(runsDir, 'beta')).not.toThrow(', ...');
     expect(() => findRun(runsDir, 'gamma')).toThrow(`no run 'gamma' in ${runsDir} (and no run directory at that path)`);
     expect(() => findRun(path.join(runsDir, 'missing'), 'alpha')).toThrow(`no run 'alpha' in ${runsDir}/missing (and no run directory at that path)`);
@@ -132,17 +141,23 @@ describe('queryRuns refusals', () => {
     const explained = await queryRuns(runsDir, 'explain select * from runs');
     expect(explained.rows.length).toBeGreaterThan(0);
   });
-  it('gives a parse error or a failure at run time as one line', async () => {
+  it('gives a parse error or a failure at run time as its first line', async () => {
     const runsDir = tmp();
     writeRun(runsDir, 'a');
-    for (const sql of ['selec 1', "select cast('x' as integer)"]) {
-      const err = await queryRuns(runsDir, sql).then(
+    const failure = (sql: string) =>
+      queryRuns(runsDir, sql).then(
         () => null,
         (e: Error) => e,
       );
-      expect(err!.message).toMatch(/^query failed: /);
-      expect(err!.message).not.toContain('\n');
-    }
+    const parse = await failure('selec 1');
+    expect(parse!.message).toMatch(/^query failed: (Failed to extract statements: )?Parser Error: syntax error at or near "selec"$/);
+    expect(parse!.name).toBe('QueryRefused');
+    // a value that fails its cast only when the view is read
+    const run = await failure('select cast(run_id as integer) from runs');
+    expect(run!.message).toMatch(/^query failed: Conversion Error: Could not convert string 'a' to INT32/);
+    expect(run!.message).not.toContain('\n');
+    const refused = await failure('set threads = 1');
+    expect(refused!.name).toBe('QueryRefused');
   });
   it('gives exact 64-bit integers as numbers, larger ones and text as strings', async () => {
     const runsDir = tmp();
