@@ -56,6 +56,9 @@ describe('expansion', () => {
     const clash = thrown(() => expandSweep({ name: 'p', base: tiny, grid: { 'seeds.init': [1], 'seeds.initial': [2] } }));
     expect(clash).toMatch(/^sweep spec: member 0 /);
     expect(clash).not.toMatch(/varied twice/);
+    const reversed = thrown(() => expandSweep({ name: 'p', base: tiny, grid: { 'seeds.initial': [2], 'seeds.init': [1] } }));
+    expect(reversed).toMatch(/^sweep spec: member 0 /);
+    expect(reversed).not.toMatch(/varied twice/);
     expect(thrown(() => expandSweep({ name: 'p', base: tiny, grid: { 'task.numLabels': [5], task: [{}] } }))).toBe('sweep spec: task is varied twice (also task.numLabels)');
     expect(thrown(() => expandSweep({ name: 'p', base: tiny, grid: { task: [{}], 'task.numLabels': [5] } }))).toBe('sweep spec: task.numLabels is varied twice (also task)');
   });
