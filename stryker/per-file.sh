@@ -38,6 +38,9 @@ RUNS=(
   "find|report/find.ts|report/findEdges.test.ts"
   "read|report/read.ts|report/read.test.ts,report/readEdges.test.ts"
   "localStore|store/runStore.ts,store/runStores.ts,store/backendVerdicts.ts,store/export.ts|store/localStore.test.ts"
+  "finish|store/finishRun.ts|store/finishEdges.test.ts"
+  "csvSmoothing|figures/csv.ts,figures/smoothing.ts|figures/csvEdges.test.ts,figures/smoothing.test.ts"
+  "format|report/format.ts|report/formatEdges.test.ts"
 )
 prefix() { local IFS=,; local out=(); for f in $1; do out+=("$E/$f"); done; echo "${out[*]}"; }
 mkdir -p .stryker-tmp-runs
