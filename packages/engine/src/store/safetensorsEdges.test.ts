@@ -95,6 +95,8 @@ describe('reading', () => {
   });
   it('refuses a file too short, a header length out of range, a header that is not a JSON object', () => {
     expect(thrown(() => decodeSafetensors(new Uint8Array(7)))).toBe('safetensors: file too short (7 bytes)');
+    // exactly the 8 length bytes: long enough to read a (zero) header length
+    expect(thrown(() => decodeSafetensors(new Uint8Array(8)))).toBe('safetensors: header length 0 exceeds file size 8');
     const zero = new Uint8Array(16);
     expect(thrown(() => decodeSafetensors(zero, 'x.st'))).toBe('x.st: header length 0 exceeds file size 16');
     const long = fileOf('{}      ', new Uint8Array(0));
