@@ -47,6 +47,8 @@ describe('JSON checksum', () => {
     expect(verifyJsonChecksum({ id: `x${hex}` }, 'f')).toEqual({ id: `x${hex}` });
     expect(verifyJsonChecksum({ id: `${hex}x` }, 'f')).toEqual({ id: `${hex}x` });
     expect(verifyJsonChecksum({ n: 5 }, 'f')).toEqual({ n: 5 });
+    // only a string can be a checksum: a list holding one reads as text of the same digits, and is data
+    expect(verifyJsonChecksum({ ids: [hex] }, 'f')).toEqual({ ids: [hex] });
     expect(thrown(() => verifyJsonChecksum({ id: hex }, 'f'))!.message).toBe('f: checksum field damaged ("id")');
     for (const x of [null, [1], 'text', 3]) expect(verifyJsonChecksum(x as never, 'f')).toBe(x);
   });
