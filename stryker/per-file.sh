@@ -37,6 +37,7 @@ RUNS=(
   "catalog|sweep/paperRuns.ts,sweep/presets.ts,sweep/paperSeeds.ts,sweep/load.ts,sweep/data.ts|sweep/spec.test.ts,sweep/catalog.test.ts"
   "find|report/find.ts|report/findEdges.test.ts"
   "read|report/read.ts|report/read.test.ts,report/readEdges.test.ts"
+  "write|report/write.ts|report/writeEdges.test.ts"
   "localStore|store/runStore.ts,store/runStores.ts,store/backendVerdicts.ts,store/export.ts|store/localStore.test.ts"
   "finish|store/finishRun.ts|store/finishEdges.test.ts"
   "csvSmoothing|figures/csv.ts,figures/smoothing.ts|figures/csvEdges.test.ts,figures/smoothing.test.ts"
