@@ -32,6 +32,9 @@ describe('the catalog against its descriptions', () => {
     for (const [name, p] of Object.entries(PAPER_SWEEPS)) {
       const m = /(\d+) runs/.exec(p.description);
       const runs = catalog.filter(p.select);
+      // every preset but the one-run fig3 and the two-run fig7 states its count
+      if (name === 'fig3' || name === 'fig7') expect(p.description, name).toMatch(name === 'fig3' ? /^Fig\. 3 .*the main run$/ : /^App\. Fig\. 7 .*seeds 6 and 7/);
+      else expect(m, name).not.toBeNull();
       if (m) expect(runs.length, name).toBe(Number(m[1]));
       expect(runs.length, name).toBeGreaterThan(0);
       const spec = paperSweep(name, p.select);
