@@ -39,6 +39,14 @@ describe('a local runs directory as a run store', () => {
     store.close();
     expect(fs.readdirSync(dir)).toEqual([]);
   });
+  it('an s3:// location opens an object-storage store that trains in its local cache (`work/` in its cache; nothing is contacted yet)', async () => {
+    const cache = tmp();
+    const store = await openRunStoreAt({ location: 's3://bucket/runs', cache });
+    expect(store).not.toBeInstanceOf(LocalRunStore);
+    expect(store.workDir).toBe(path.join(cache, 'work')); // (s3/s3RunStore.ts: work/ beside the mirror of the bucket)
+    expect(store.spec.location).toBe('s3://bucket/runs');
+    store.close();
+  });
   it('refuses a runs directory that is a file, or under one, naming the error code', async () => {
     const base = tmp();
     const file = path.join(base, 'f');
