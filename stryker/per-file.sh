@@ -43,6 +43,7 @@ RUNS=(
   "csvSmoothing|figures/csv.ts,figures/smoothing.ts|figures/csvEdges.test.ts,figures/smoothing.test.ts"
   "format|report/format.ts|report/formatEdges.test.ts"
   "parquet|store/metricsParquet.ts|store/parquetEdges.test.ts"
+  "figCurves|figures/lossCurves.ts,figures/groupCurves.ts|figures/figures.test.ts"
 )
 prefix() { local IFS=,; local out=(); for f in $1; do out+=("$E/$f"); done; echo "${out[*]}"; }
 mkdir -p .stryker-tmp-runs

@@ -62,11 +62,16 @@ describe('writing the copy', () => {
     const db = await DuckDBInstance.create(':memory:');
     const c = await db.connect();
     expect(await writeCopyFrom(c, live, 'SELECT 1 AS x', before)).toBe(false);
-    expect(await writeCopyFrom(c, live, 'SELECT 1 AS x', { ...sourceStat(live)!, ino: before.ino + 1 })).toBe(false);
+    const now = sourceStat(live)!;
+    for (const other of [{ ino: now.ino + 1 }, { size: now.size + 1 }, { mtimeMs: now.mtimeMs - 1000 }])
+      expect(await writeCopyFrom(c, live, 'SELECT 1 AS x', { ...now, ...other }), JSON.stringify(other)).toBe(false);
     expect(fs.readdirSync(path.dirname(live))).toEqual(['metrics.jsonl']);
     // a SELECT that fails leaves no temp file behind
-    await expect(writeCopyFrom(c, live, 'SELECT nope', sourceStat(live)!)).rejects.toThrow();
+    await expect(writeCopyFrom(c, live, 'SELECT nope', sourceStat(live)!)).rejects.toThrow(/nope/);
     expect(fs.readdirSync(path.dirname(live))).toEqual(['metrics.jsonl']);
+    // written in a caller's connection, the copy leaves no temp table behind there
+    expect(await writeMetricsParquet(live, c)).toBe(true);
+    expect((await c.runAndReadAll('SELECT count(*) FROM duckdb_tables() WHERE temporary')).getRowsJson()).toEqual([['0']]);
     c.closeSync();
     db.closeSync();
   });
@@ -75,6 +80,8 @@ describe('writing the copy', () => {
 describe('judging a copy', () => {
   async function copied(): Promise<string> {
     const file = metricsFile();
+    // a whole-millisecond mtime, which utimes can set back exactly
+    fs.utimesSync(file, new Date(1_700_000_000_000), new Date(1_700_000_000_000));
     await writeMetricsParquet(file);
     return file;
   }
@@ -90,8 +97,10 @@ describe('judging a copy', () => {
     fs.writeFileSync(file, text.replace('2.5', '3.5'));
     expect(sourceStat(file)!.size).toBe(st.size);
     expect(validCopy(file, sourceStat(file)!)).toBe(false);
-    // another size
+    // another size, at the mtime the copy was made from
     fs.appendFileSync(file, '\n');
+    fs.utimesSync(file, new Date(), new Date(st.mtimeMs));
+    expect(sourceStat(file)!.mtimeMs).toBe(st.mtimeMs);
     expect(validCopy(file, sourceStat(file)!)).toBe(false);
     // the source gone: the content cannot be checked
     const gone = await copied();
