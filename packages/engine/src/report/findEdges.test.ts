@@ -10,18 +10,11 @@ import { mergeConfig, parseRunConfig, type RunConfig } from '../config.js';
 import { DEFAULT_PRESET_HEADS } from '../presets.js';
 import { catalogConfigs, findPaperRuns, presetForRole, roleFingerprint, runFingerprint } from './find.js';
 import { fakeRun } from './testing.js';
+import { messageOf } from '../testing/thrown.js';
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'opto-find-'));
 const OTHER = { ih: '1:5', pt: '0:4', ptGroup: ['0:4'] };
 const catalogConfig = (role: string, heads = DEFAULT_PRESET_HEADS): RunConfig => catalogConfigs(heads).find((c) => c.run.role === role)!.config;
-const thrown = (f: () => unknown) => {
-  try {
-    f();
-  } catch (e) {
-    return (e as Error).message;
-  }
-  return '';
-};
 
 describe('fingerprints', () => {
   it('a run fingerprint ignores the labels, the backend and the checkpoint cadence, and resolves a feature file path', () => {
@@ -50,9 +43,9 @@ describe('fingerprints', () => {
 describe('finding the runs of each role', () => {
   it('refuses a runs directory that is not one', () => {
     const base = tmp();
-    expect(thrown(() => findPaperRuns(path.join(base, 'none')))).toBe(`--runs: ${base}/none is not a directory`);
+    expect(messageOf(() => findPaperRuns(path.join(base, 'none')))).toBe(`--runs: ${base}/none is not a directory`);
     fs.writeFileSync(path.join(base, 'f'), '');
-    expect(thrown(() => findPaperRuns(path.join(base, 'f')))).toBe(`--runs: ${base}/f is not a directory`);
+    expect(messageOf(() => findPaperRuns(path.join(base, 'f')))).toBe(`--runs: ${base}/f is not a directory`);
   });
   it('ranks an exact config over a shorter one, then the furthest run, then the finished one, then the lowest ID', () => {
     const dir = tmp();
@@ -142,26 +135,27 @@ describe('--role', () => {
   it('refuses an unknown role and a directory that is not a readable run, in one line', () => {
     const dir = tmp();
     fakeRun(path.join(dir, 'mine'), catalogConfig('main'), 'finished', 10);
-    expect(thrown(() => findPaperRuns(dir, undefined, undefined, { assign: { nope: 'mine' } }))).toBe(
+    expect(messageOf(() => findPaperRuns(dir, undefined, undefined, { assign: { nope: 'mine' } }))).toBe(
       '--role nope=mine: no such role (roles are the catalog\'s: main, only:3, fig5b:none, fig6:match:100:5, fig15:0, ...)',
     );
-    expect(thrown(() => findPaperRuns(dir, undefined, undefined, { assign: { main: 'absent' } }))).toBe('--role main=absent: not a readable run directory (no valid run.json under absent)');
+    expect(messageOf(() => findPaperRuns(dir, undefined, undefined, { assign: { main: 'absent' } }))).toBe('--role main=absent: not a readable run directory (no valid run.json under absent)');
     fs.writeFileSync(path.join(dir, 'mine', 'run.json'), '[]');
-    expect(thrown(() => findPaperRuns(dir, undefined, undefined, { assign: { main: 'mine' } }))).toBe(`--role main=mine: not a readable run directory (no valid run.json under ${dir}/mine)`);
+    expect(messageOf(() => findPaperRuns(dir, undefined, undefined, { assign: { main: 'mine' } }))).toBe(`--role main=mine: not a readable run directory (no valid run.json under ${dir}/mine)`);
   });
 });
 
 describe('presetForRole', () => {
-  it('names the smallest paper preset that trains the role', () => {
-    expect(presetForRole('main')).toBe('fig3');
-    expect(presetForRole('only:3')).toBe('fig4b');
-    expect(presetForRole('fig5b:match')).toBe('fig5b');
-    expect(presetForRole('fig6:match:100:5')).toBe('fig6-classes');
-    expect(presetForRole('fig6:normal:50:10')).toBe('fig6-labels');
-    expect(presetForRole('seed:6:main')).toBe('fig7');
-    expect(presetForRole('seed:8:only:2')).toBe('fig18-seeds');
-    expect(presetForRole('graft:6')).toBe('fig7-graft');
-    expect(presetForRole('fig15:3')).toBe('fig15');
-    expect(thrown(() => presetForRole('nope'))).toBe('internal: no catalog role nope');
+  // (claims.test.ts has main, only:5, fig6:match:200:5, graft:6 and seed:8:only:2)
+  it('names the smallest paper preset that trains the role, for the figures not tried elsewhere', () => {
+    const smallest: [role: string, preset: string][] = [
+      ['fig5b:match', 'fig5b'],
+      ['fig6:normal:50:10', 'fig6-labels'],
+      ['seed:6:main', 'fig7'],
+      ['fig15:3', 'fig15'],
+      ['fig17:4', 'fig17'],
+      ['fig8:h6', 'fig8'],
+    ];
+    for (const [role, preset] of smallest) expect(presetForRole(role), role).toBe(preset);
+    expect(messageOf(() => presetForRole('nope'))).toBe('internal: no catalog role nope');
   });
 });

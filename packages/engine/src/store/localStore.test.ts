@@ -11,16 +11,9 @@ import { exportMetrics } from './export.js';
 import { RUN_SCHEMA, RunDir, type MetricRow } from './runDir.js';
 import { LocalRunStore, prepareRunsDir } from './runStore.js';
 import { openRunStoreAt } from './runStores.js';
+import { messageOfAsync } from '../testing/thrown.js';
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'opto-local-store-'));
-const thrown = async (f: () => unknown) => {
-  try {
-    await f();
-  } catch (e) {
-    return (e as Error).message;
-  }
-  return '';
-};
 
 describe('a local runs directory as a run store', () => {
   it('is the directory itself: runs train in place, readers read it, nothing is mirrored', async () => {
@@ -53,7 +46,7 @@ describe('a local runs directory as a run store', () => {
     fs.writeFileSync(file, '');
     expect(() => prepareRunsDir(file)).toThrow(`runs directory ${file} is not writable: exists and is not a directory`);
     expect(() => prepareRunsDir(path.join(file, 'runs'))).toThrow(`runs directory ${file}/runs is not writable: ENOTDIR mkdir`);
-    expect(await thrown(async () => (await openRunStoreAt({ location: path.join(file, 'runs') })).prepare())).toBe(`runs directory ${file}/runs is not writable: ENOTDIR mkdir`);
+    expect(await messageOfAsync(async () => (await openRunStoreAt({ location: path.join(file, 'runs') })).prepare())).toBe(`runs directory ${file}/runs is not writable: ENOTDIR mkdir`);
     expect(() => prepareRunsDir('/proc/sys/opto-runs')).toThrow(/^runs directory \/proc\/sys\/opto-runs is not writable: E[A-Z]+ mkdir$/);
   });
 });
@@ -171,11 +164,11 @@ describe('opto runs export', () => {
   it('refuses an unknown format, unknown runs and a missing output directory, writing nothing', async () => {
     const dir = runsDir();
     const out = tmp();
-    expect(await thrown(() => exportMetrics(dir, [], 'xlsx' as never, path.join(out, 'x')))).toBe("--format must be one of csv, parquet, jsonl, got 'xlsx'");
-    expect(await thrown(() => exportMetrics(dir, ['a', 'zz', 'yy'], 'csv', path.join(out, 'x')))).toBe(`no run 'zz', 'yy' in ${dir}`);
-    expect(await thrown(() => exportMetrics(dir, [], 'csv', path.join(out, 'no', 'x.csv')))).toBe(`output directory ${out}/no does not exist`);
+    expect(await messageOfAsync(() => exportMetrics(dir, [], 'xlsx' as never, path.join(out, 'x')))).toBe("--format must be one of csv, parquet, jsonl, got 'xlsx'");
+    expect(await messageOfAsync(() => exportMetrics(dir, ['a', 'zz', 'yy'], 'csv', path.join(out, 'x')))).toBe(`no run 'zz', 'yy' in ${dir}`);
+    expect(await messageOfAsync(() => exportMetrics(dir, [], 'csv', path.join(out, 'no', 'x.csv')))).toBe(`output directory ${out}/no does not exist`);
     fs.writeFileSync(path.join(out, 'file'), '');
-    expect(await thrown(() => exportMetrics(dir, [], 'csv', path.join(out, 'file', 'x.csv')))).toBe(`output directory ${out}/file does not exist`);
+    expect(await messageOfAsync(() => exportMetrics(dir, [], 'csv', path.join(out, 'file', 'x.csv')))).toBe(`output directory ${out}/file does not exist`);
     expect(fs.readdirSync(out)).toEqual(['file']);
   });
   it('a failed write leaves neither the target nor its temp file', async () => {
@@ -184,7 +177,7 @@ describe('opto runs export', () => {
     // the target is a directory: COPY writes its temp file, the rename over a directory fails
     fs.mkdirSync(path.join(out, 'taken.csv'));
     fs.writeFileSync(path.join(out, 'taken.csv', 'inside'), 'x');
-    expect(await thrown(() => exportMetrics(dir, [], 'csv', path.join(out, 'taken.csv')))).toMatch(/^export failed: /);
+    expect(await messageOfAsync(() => exportMetrics(dir, [], 'csv', path.join(out, 'taken.csv')))).toMatch(/^export failed: /);
     expect(fs.readdirSync(out)).toEqual(['taken.csv']);
     expect(fs.readdirSync(path.join(out, 'taken.csv'))).toEqual(['inside']);
   });

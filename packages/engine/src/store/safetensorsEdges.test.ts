@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeSafetensors, encodeSafetensors, readSafetensors } from './safetensors.js';
 import { encodeSafetensorsWeb } from './safetensorsCodec.js';
+import { messageOf } from '../testing/thrown.js';
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
@@ -32,15 +33,6 @@ function fileOf(header: unknown, body: Uint8Array, raw = false): Uint8Array {
   out.set(body, 8 + head.length);
   return out;
 }
-
-const thrown = (f: () => unknown) => {
-  try {
-    f();
-  } catch (e) {
-    return (e as Error).message;
-  }
-  return '';
-};
 
 describe('writing', () => {
   it('lays tensors out in insertion order with their offsets, the checksum last in the metadata, padded to 8 bytes', async () => {
@@ -75,7 +67,7 @@ describe('writing', () => {
     expect([...padding].sort()).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
   });
   it('refuses a tensor whose values do not fill its shape', () => {
-    expect(thrown(() => encodeSafetensors({ w: { shape: [2, 2], data: new Float32Array(3) } }))).toBe("safetensors: tensor 'w' has 3 values for shape [2,2]");
+    expect(messageOf(() => encodeSafetensors({ w: { shape: [2, 2], data: new Float32Array(3) } }))).toBe("safetensors: tensor 'w' has 3 values for shape [2,2]");
   });
 });
 
@@ -94,27 +86,27 @@ describe('reading', () => {
     expect(empty.tensors).toEqual({});
   });
   it('refuses a file too short, a header length out of range, a header that is not a JSON object', () => {
-    expect(thrown(() => decodeSafetensors(new Uint8Array(7)))).toBe('safetensors: file too short (7 bytes)');
+    expect(messageOf(() => decodeSafetensors(new Uint8Array(7)))).toBe('safetensors: file too short (7 bytes)');
     // exactly the 8 length bytes: long enough to read a (zero) header length
-    expect(thrown(() => decodeSafetensors(new Uint8Array(8)))).toBe('safetensors: header length 0 exceeds file size 8');
+    expect(messageOf(() => decodeSafetensors(new Uint8Array(8)))).toBe('safetensors: header length 0 exceeds file size 8');
     const zero = new Uint8Array(16);
-    expect(thrown(() => decodeSafetensors(zero, 'x.st'))).toBe('x.st: header length 0 exceeds file size 16');
+    expect(messageOf(() => decodeSafetensors(zero, 'x.st'))).toBe('x.st: header length 0 exceeds file size 16');
     const long = fileOf('{}      ', new Uint8Array(0));
     new DataView(long.buffer).setUint32(0, 9, true);
-    expect(thrown(() => decodeSafetensors(long))).toBe('safetensors: header length 9 exceeds file size 16');
-    expect(thrown(() => decodeSafetensors(fileOf('{"a":', new Uint8Array(0))))).toBe('safetensors: header is not valid JSON');
-    for (const h of ['[]', 'null', '7']) expect(thrown(() => decodeSafetensors(fileOf(h, new Uint8Array(0))))).toBe('safetensors: header is not a JSON object');
+    expect(messageOf(() => decodeSafetensors(long))).toBe('safetensors: header length 9 exceeds file size 16');
+    expect(messageOf(() => decodeSafetensors(fileOf('{"a":', new Uint8Array(0))))).toBe('safetensors: header is not valid JSON');
+    for (const h of ['[]', 'null', '7']) expect(messageOf(() => decodeSafetensors(fileOf(h, new Uint8Array(0))))).toBe('safetensors: header is not a JSON object');
   });
   it('refuses data without its checksum, or with one that does not match', () => {
     const body = f32([1]);
     const t = { dtype: 'F32', shape: [1], data_offsets: [0, 4] };
-    expect(thrown(() => decodeSafetensors(fileOf({ t }, body)))).toBe('safetensors: no sha256 checksum in its header (damaged, or not written by Optoscope)');
-    expect(thrown(() => decodeSafetensors(fileOf({ t, __metadata__: { sha256: 5 } }, body)))).toBe('safetensors: no sha256 checksum in its header (damaged, or not written by Optoscope)');
-    expect(thrown(() => decodeSafetensors(fileOf({ t, __metadata__: { sha256: sha(f32([2])) } }, body)))).toBe('safetensors: checksum mismatch (corrupt or truncated checkpoint)');
+    expect(messageOf(() => decodeSafetensors(fileOf({ t }, body)))).toBe('safetensors: no sha256 checksum in its header (damaged, or not written by Optoscope)');
+    expect(messageOf(() => decodeSafetensors(fileOf({ t, __metadata__: { sha256: 5 } }, body)))).toBe('safetensors: no sha256 checksum in its header (damaged, or not written by Optoscope)');
+    expect(messageOf(() => decodeSafetensors(fileOf({ t, __metadata__: { sha256: sha(f32([2])) } }, body)))).toBe('safetensors: checksum mismatch (corrupt or truncated checkpoint)');
   });
   it('refuses each malformed tensor entry by name', () => {
     const body = f32([1, 2]);
-    const bad = (t: unknown) => thrown(() => decodeSafetensors(fileOf({ t, __metadata__: { sha256: sha(body) } }, body)));
+    const bad = (t: unknown) => messageOf(() => decodeSafetensors(fileOf({ t, __metadata__: { sha256: sha(body) } }, body)));
     expect(bad({ dtype: 'F16', shape: [2], data_offsets: [0, 4] })).toBe("safetensors: tensor 't' has dtype F16; only F32 is supported");
     for (const t of [
       { dtype: 'F32', shape: 2, data_offsets: [0, 8] },
@@ -135,8 +127,8 @@ describe('reading', () => {
   it('names the file it read, and a missing checkpoint', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'opto-st-'));
     const file = path.join(dir, 'c.safetensors');
-    expect(thrown(() => readSafetensors(file))).toBe(`checkpoint not found: ${file}`);
+    expect(messageOf(() => readSafetensors(file))).toBe(`checkpoint not found: ${file}`);
     fs.writeFileSync(file, new Uint8Array(3));
-    expect(thrown(() => readSafetensors(file))).toBe(`${file}: file too short (3 bytes)`);
+    expect(messageOf(() => readSafetensors(file))).toBe(`${file}: file too short (3 bytes)`);
   });
 });

@@ -15,16 +15,9 @@ import { FINAL_CHECKPOINT_1E6, PAPER_SWEEPS, SET_SWEEP_NAME, paperRuns, setSweep
 import { PAPER_SEEDS, paperSeedsMains, paperSeedsRest, seedOnlyRuns, seedRole, seedSet } from './paperSeeds.js';
 import { SWEEP_PRESETS, paperCatalog, paperSweep, sweepPresetOnData, sweepPresetUsesHeads } from './presets.js';
 import { expandSweep, memberIdFor } from './spec.js';
+import { messageOfAsync } from '../testing/thrown.js';
 
 const OTHER_HEADS = { ih: '1:5', pt: '0:4', ptGroup: ['0:4', '0:6'] };
-const thrown = async (f: () => unknown): Promise<string> => {
-  try {
-    await f();
-  } catch (e) {
-    return (e as Error).message;
-  }
-  return '';
-};
 
 describe('the catalog against its descriptions', () => {
   it('every paper preset has as many runs as its description says, under one run-ID prefix', () => {
@@ -174,12 +167,12 @@ describe('a feature file as --data', () => {
   });
   it('refuses a file that cannot be loaded, and a task the features cannot hold, naming the flags and the run', async () => {
     const missing = path.join(os.tmpdir(), 'opto-none-dir', 'f.npy');
-    expect(await thrown(() => loadDataFlag({ source: missing }))).toMatch(new RegExp(`^--data ${missing}: `));
-    expect(await thrown(() => loadDataFlag({ source: missing, datasetPath: 'x' }))).toMatch(new RegExp(`^--data ${missing} --dataset-path x: `));
+    expect(await messageOfAsync(() => loadDataFlag({ source: missing }))).toMatch(new RegExp(`^--data ${missing}: `));
+    expect(await messageOfAsync(() => loadDataFlag({ source: missing, datasetPath: 'x' }))).toMatch(new RegExp(`^--data ${missing} --dataset-path x: `));
     const features = syntheticFeatures({ nClasses: 30, nExemplars: 5, dim: 4, latentDim: 2 });
     const cfg = (classes: number) => parseRunConfig({ task: { classSplit: [classes, 0, 0] } });
     expect(() => checkTasksFit([{ id: 'a', config: cfg(20) }], features, { source: 'f.npy' })).not.toThrow();
-    const tooMany = await thrown(() => checkTasksFit([{ id: 'a', config: cfg(20) }, { id: 'b', config: cfg(20) }, { id: 'c', config: cfg(40) }], features, { source: 'f.npy' }));
+    const tooMany = await messageOfAsync(() => checkTasksFit([{ id: 'a', config: cfg(20) }, { id: 'b', config: cfg(20) }, { id: 'c', config: cfg(40) }], features, { source: 'f.npy' }));
     expect(tooMany).toMatch(/^--data f\.npy: run c: /);
   });
 });
@@ -198,15 +191,15 @@ describe('opto sweep <spec | preset>', () => {
     expect((loadSweepSpec('smoke').input as { name: string }).name).toBe('smoke');
   });
   it('refuses --heads-from and --data where they do not apply, and a malformed spec file', async () => {
-    expect(await thrown(() => loadSweepSpec('fig3', OTHER_HEADS))).toBe("--heads-from: sweep preset 'fig3' clamps no particular head");
-    expect(await thrown(() => loadSweepSpec('smoke', OTHER_HEADS))).toBe("--heads-from: sweep preset 'smoke' clamps no particular head");
+    expect(await messageOfAsync(() => loadSweepSpec('fig3', OTHER_HEADS))).toBe("--heads-from: sweep preset 'fig3' clamps no particular head");
+    expect(await messageOfAsync(() => loadSweepSpec('smoke', OTHER_HEADS))).toBe("--heads-from: sweep preset 'smoke' clamps no particular head");
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'opto-load-'));
     const file = path.join(dir, 's.json');
     fs.writeFileSync(file, '{"name": "x"}');
     expect(loadSweepSpec(file)).toEqual({ input: { name: 'x' }, where: file });
-    expect(await thrown(() => loadSweepSpec(file, OTHER_HEADS))).toBe(`--heads-from applies to the paper's sweep presets, not to a spec file (${file})`);
-    expect(await thrown(() => loadSweepSpec(file, undefined, { source: 'f.npy' }))).toBe(`--data applies to the sweep presets, not to a spec file (${file}); set "data" in the spec's base config`);
+    expect(await messageOfAsync(() => loadSweepSpec(file, OTHER_HEADS))).toBe(`--heads-from applies to the paper's sweep presets, not to a spec file (${file})`);
+    expect(await messageOfAsync(() => loadSweepSpec(file, undefined, { source: 'f.npy' }))).toBe(`--data applies to the sweep presets, not to a spec file (${file}); set "data" in the spec's base config`);
     fs.writeFileSync(file, '[1]');
-    expect(await thrown(() => loadSweepSpec(file))).toBe(`${file}: malformed JSON (${file}: a sweep spec must be a JSON object, got an array)`);
+    expect(await messageOfAsync(() => loadSweepSpec(file))).toBe(`${file}: malformed JSON (${file}: a sweep spec must be a JSON object, got an array)`);
   });
 });

@@ -3,18 +3,9 @@
 // several zip groups. Expected strings and counts are worked out from the spec's rules (sweep/spec.ts header).
 import { describe, expect, it } from 'vitest';
 import { MAX_MEMBERS, canonicalJson, describeVary, expandSweep, parseSweepSpec } from './spec.js';
+import { messageOf } from '../testing/thrown.js';
 
 const tiny = { schedule: { seqs: 3200, evalEvery: 640, ckptEvery: 640, evalSize: 100 } };
-
-/** The message `f` throws ('' when it does not). */
-function thrown(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    return (e as Error).message;
-  }
-  return '';
-}
 
 describe('canonical JSON and vary labels', () => {
   it('sorts keys at every level and drops undefined fields, keeping array order', () => {
@@ -53,47 +44,47 @@ describe('expansion', () => {
   });
   it('paths that only share a prefix of characters are not the same path; parent and child are, in either order', () => {
     // seeds.init and seeds.initial: the second is not a config field, so the member is refused for that, not for a clash
-    const clash = thrown(() => expandSweep({ name: 'p', base: tiny, grid: { 'seeds.init': [1], 'seeds.initial': [2] } }));
+    const clash = messageOf(() => expandSweep({ name: 'p', base: tiny, grid: { 'seeds.init': [1], 'seeds.initial': [2] } }));
     expect(clash).toMatch(/^sweep spec: member 0 /);
     expect(clash).not.toMatch(/varied twice/);
-    const reversed = thrown(() => expandSweep({ name: 'p', base: tiny, grid: { 'seeds.initial': [2], 'seeds.init': [1] } }));
+    const reversed = messageOf(() => expandSweep({ name: 'p', base: tiny, grid: { 'seeds.initial': [2], 'seeds.init': [1] } }));
     expect(reversed).toMatch(/^sweep spec: member 0 /);
     expect(reversed).not.toMatch(/varied twice/);
-    expect(thrown(() => expandSweep({ name: 'p', base: tiny, grid: { 'task.numLabels': [5], task: [{}] } }))).toBe('sweep spec: task is varied twice (also task.numLabels)');
-    expect(thrown(() => expandSweep({ name: 'p', base: tiny, grid: { task: [{}], 'task.numLabels': [5] } }))).toBe('sweep spec: task.numLabels is varied twice (also task)');
+    expect(messageOf(() => expandSweep({ name: 'p', base: tiny, grid: { 'task.numLabels': [5], task: [{}] } }))).toBe('sweep spec: task is varied twice (also task.numLabels)');
+    expect(messageOf(() => expandSweep({ name: 'p', base: tiny, grid: { task: [{}], 'task.numLabels': [5] } }))).toBe('sweep spec: task.numLabels is varied twice (also task)');
   });
 });
 
 describe('refusals, word for word', () => {
   it('names the first issue, counts the others, and says "sweep spec" by default', () => {
-    expect(thrown(() => parseSweepSpec({ name: 'a/b' }))).toBe('sweep spec: name: expected letters, digits, ".", "_" or "-", starting with a letter or digit');
-    expect(thrown(() => parseSweepSpec({ name: 'a b' }))).toMatch(/^sweep spec: name: expected letters/);
-    expect(thrown(() => parseSweepSpec({ name: 'ok', grid: { 'task.numLabels': [] }, seeds: [] }))).toBe('sweep spec: grid.task.numLabels: expected a non-empty list of values (+1 more)');
-    expect(thrown(() => parseSweepSpec({ name: 'ok', grid: { 'task.numLabels': [] }, seeds: [], variants: [] }))).toBe('sweep spec: variants: expected a non-empty list of config overrides (+2 more)');
-    expect(thrown(() => parseSweepSpec({ name: 'ok', seeds: [] }))).toBe('sweep spec: seeds: expected a non-empty list of non-negative integers');
-    expect(thrown(() => parseSweepSpec({ name: 'ok', variants: [] }))).toBe('sweep spec: variants: expected a non-empty list of config overrides');
-    expect(thrown(() => expandSweep({ name: 'ok', variants: [] }))).toBe('sweep spec: variants: expected a non-empty list of config overrides');
+    expect(messageOf(() => parseSweepSpec({ name: 'a/b' }))).toBe('sweep spec: name: expected letters, digits, ".", "_" or "-", starting with a letter or digit');
+    expect(messageOf(() => parseSweepSpec({ name: 'a b' }))).toMatch(/^sweep spec: name: expected letters/);
+    expect(messageOf(() => parseSweepSpec({ name: 'ok', grid: { 'task.numLabels': [] }, seeds: [] }))).toBe('sweep spec: grid.task.numLabels: expected a non-empty list of values (+1 more)');
+    expect(messageOf(() => parseSweepSpec({ name: 'ok', grid: { 'task.numLabels': [] }, seeds: [], variants: [] }))).toBe('sweep spec: variants: expected a non-empty list of config overrides (+2 more)');
+    expect(messageOf(() => parseSweepSpec({ name: 'ok', seeds: [] }))).toBe('sweep spec: seeds: expected a non-empty list of non-negative integers');
+    expect(messageOf(() => parseSweepSpec({ name: 'ok', variants: [] }))).toBe('sweep spec: variants: expected a non-empty list of config overrides');
+    expect(messageOf(() => expandSweep({ name: 'ok', variants: [] }))).toBe('sweep spec: variants: expected a non-empty list of config overrides');
   });
   it('a zip group with no paths, and an empty list of groups', () => {
-    expect(thrown(() => parseSweepSpec({ name: 'z', zip: {} }))).toMatch(/^sweep spec: zip: /);
-    expect(thrown(() => parseSweepSpec({ name: 'z', zip: [{}] }))).toBe('sweep spec: zip.0: a zip group needs at least one path');
-    expect(thrown(() => parseSweepSpec({ name: 'z', zip: [] }))).toMatch(/^sweep spec: zip: /);
-    expect(thrown(() => parseSweepSpec({ name: 'z', zip: [{ 'task.numLabels': [5, 6], 'seeds.init': [1] }] }))).toBe('sweep spec: zip.0: zipped lists must have equal lengths, got task.numLabels: 2, seeds.init: 1');
+    expect(messageOf(() => parseSweepSpec({ name: 'z', zip: {} }))).toMatch(/^sweep spec: zip: /);
+    expect(messageOf(() => parseSweepSpec({ name: 'z', zip: [{}] }))).toBe('sweep spec: zip.0: a zip group needs at least one path');
+    expect(messageOf(() => parseSweepSpec({ name: 'z', zip: [] }))).toMatch(/^sweep spec: zip: /);
+    expect(messageOf(() => parseSweepSpec({ name: 'z', zip: [{ 'task.numLabels': [5, 6], 'seeds.init': [1] }] }))).toBe('sweep spec: zip.0: zipped lists must have equal lengths, got task.numLabels: 2, seeds.init: 1');
   });
   it('duplicate members name the values they share', () => {
-    expect(thrown(() => expandSweep({ name: 'd', base: tiny, grid: { 'task.numLabels': [5, 6, 5] } }))).toBe(
+    expect(messageOf(() => expandSweep({ name: 'd', base: tiny, grid: { 'task.numLabels': [5, 6, 5] } }))).toBe(
       'sweep spec: members 0 and 2 have the same config (task.numLabels=5); remove the duplicate value',
     );
   });
   it('an unknown or non-string preset lists the presets there are', () => {
-    const unknown = thrown(() => expandSweep({ name: 'p', base: { preset: 'nope' } }));
+    const unknown = messageOf(() => expandSweep({ name: 'p', base: { preset: 'nope' } }));
     expect(unknown).toMatch(/^sweep spec: member 0: preset: unknown preset "nope"; available: [A-Za-z0-9-]+, [A-Za-z0-9-]+(, [A-Za-z0-9-]+)*$/);
     expect(unknown).toContain('fig5b-none');
-    expect(thrown(() => expandSweep({ name: 'p', base: { preset: 5 } }))).toMatch(/^sweep spec: member 0: preset: unknown preset 5; available: /);
+    expect(messageOf(() => expandSweep({ name: 'p', base: { preset: 5 } }))).toMatch(/^sweep spec: member 0: preset: unknown preset 5; available: /);
   });
   it('a path through a base field that is not an object', () => {
     for (const task of [5, null, [1], 'x'])
-      expect(thrown(() => expandSweep({ name: 'b', base: { ...tiny, task }, grid: { 'task.numLabels': [5] } }))).toBe(
+      expect(messageOf(() => expandSweep({ name: 'b', base: { ...tiny, task }, grid: { 'task.numLabels': [5] } }))).toBe(
         'sweep spec: cannot set task.numLabels: task is not an object in the base config',
       );
   });
@@ -104,7 +95,7 @@ describe('the member cap', () => {
   it(`takes exactly ${MAX_MEMBERS} members and refuses one more`, () => {
     const init = Array.from({ length: 100 }, (_, i) => i + 10);
     const lr = (n: number) => Array.from({ length: n }, (_, i) => (i + 1) * 1e-6);
-    expect(thrown(() => expandSweep({ name: 'cap', base: tiny, grid: { 'seeds.init': init, 'optim.lr': lr(101) } }))).toBe(`sweep spec: expands to 10100 members, more than ${MAX_MEMBERS}`);
+    expect(messageOf(() => expandSweep({ name: 'cap', base: tiny, grid: { 'seeds.init': init, 'optim.lr': lr(101) } }))).toBe(`sweep spec: expands to 10100 members, more than ${MAX_MEMBERS}`);
     expect(expandSweep({ name: 'cap', base: tiny, grid: { 'seeds.init': init, 'optim.lr': lr(100) } }).members).toHaveLength(MAX_MEMBERS);
   });
 });
