@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { mergeConfig, parseRunConfig, type RunConfig } from '../config.js';
 import { DEFAULT_PRESET_HEADS } from '../presets.js';
+import { RunDir } from '../store/runDir.js';
 import { catalogConfigs, findPaperRuns, presetForRole, roleFingerprint, runFingerprint } from './find.js';
 import { fakeRun } from './testing.js';
 import { messageOf } from '../testing/thrown.js';
@@ -51,32 +52,50 @@ describe('finding the runs of each role', () => {
     const dir = tmp();
     const main = catalogConfig('main');
     const short = mergeConfig(main, { schedule: { seqs: 200_000 } });
+    const best = () => findPaperRuns(dir).paper.get('main')!;
+    // Each challenger sorts after the holder, so it wins only by the rule under test, never by its ID.
     fakeRun(path.join(dir, 'a-short'), short, 'finished', 200_000);
-    let got = findPaperRuns(dir).paper.get('main')!;
-    expect([got.id, got.match, got.catalogSeqs, got.heads]).toEqual(['a-short', 'config', main.schedule.seqs, 'paper']);
-    expect(got.rows.map((r) => r.kind)).toEqual(['eval']);
-    fakeRun(path.join(dir, 'z-exact'), main, 'running', 1000);
-    got = findPaperRuns(dir).paper.get('main')!;
-    expect([got.id, got.match]).toEqual(['z-exact', 'exact']);
-    // another exact run further along wins; at equal progress the finished one; then the lowest ID
-    fakeRun(path.join(dir, 'y-exact'), main, 'running', 2000);
-    expect(findPaperRuns(dir).paper.get('main')!.id).toBe('y-exact');
-    fakeRun(path.join(dir, 'x-exact'), main, 'interrupted', 2000);
-    expect(findPaperRuns(dir).paper.get('main')!.id).toBe('x-exact');
-    fakeRun(path.join(dir, 'w-exact'), main, 'finished', 2000);
-    fakeRun(path.join(dir, 'v-exact'), main, 'finished', 1999);
-    expect(findPaperRuns(dir).paper.get('main')!.id).toBe('w-exact');
-    fakeRun(path.join(dir, 'u-exact'), main, 'finished', 2000);
-    expect(findPaperRuns(dir).paper.get('main')!.id).toBe('u-exact');
+    expect([best().id, best().match, best().catalogSeqs, best().heads]).toEqual(['a-short', 'config', main.schedule.seqs, 'paper']);
+    fakeRun(path.join(dir, 'b-exact'), main, 'running', 1000);
+    expect([best().id, best().match]).toEqual(['b-exact', 'exact']);
+    // a shorter run further along does not displace an exact one
+    fakeRun(path.join(dir, 'c-short'), short, 'running', 150_000);
+    expect(best().id).toBe('b-exact');
+    fakeRun(path.join(dir, 'd-exact'), main, 'running', 2000);
+    expect(best().id).toBe('d-exact');
+    // at equal progress an unfinished run does not win, a finished one does
+    fakeRun(path.join(dir, 'e-exact'), main, 'interrupted', 2000);
+    expect(best().id).toBe('d-exact');
+    fakeRun(path.join(dir, 'g-exact'), main, 'finished', 2000);
+    expect(best().id).toBe('g-exact');
+    // two finished at equal progress: the lower ID, whichever the directory lists first
+    fakeRun(path.join(dir, 'f-exact'), main, 'finished', 2000);
+    expect(best().id).toBe('f-exact');
+    fakeRun(path.join(dir, 'h-exact'), main, 'finished', 1999);
+    expect(best().id).toBe('f-exact');
     // among shorter runs alone, the one further along
     const only = tmp();
-    fakeRun(path.join(only, 'b'), short, 'running', 500);
     fakeRun(path.join(only, 'a'), short, 'running', 400);
+    fakeRun(path.join(only, 'b'), short, 'running', 500);
     expect(findPaperRuns(only).paper.get('main')!.id).toBe('b');
+  });
+  it("keeps a run's eval rows only, in order", () => {
+    const dir = tmp();
+    fakeRun(path.join(dir, 'r'), catalogConfig('main'), 'running', 64);
+    RunDir.open(path.join(dir, 'r')).appendMetrics([
+      { kind: 'train', seqs: 32, step: 1, loss: 1.5 },
+      { kind: 'eval', seqs: 64, step: 2, set: 'fsl_train', loss: 1.2 },
+    ]);
+    expect(findPaperRuns(dir).paper.get('main')!.rows.map((r) => [r.kind, r.seqs])).toEqual([
+      ['eval', 0],
+      ['eval', 64],
+    ]);
   });
   it('skips unreadable runs, loose files and runs of no role', () => {
     const dir = tmp();
     fakeRun(path.join(dir, 'other'), mergeConfig(catalogConfig('main'), { optim: { lr: 3e-4 } }), 'finished', 10);
+    // a run of no role is not read further: its metrics could be anything
+    fs.appendFileSync(path.join(dir, 'other', 'metrics.jsonl'), '{"kind":\n');
     fakeRun(path.join(dir, 'broken'), catalogConfig('main'), 'finished', 10);
     fs.writeFileSync(path.join(dir, 'broken', 'run.json'), '{');
     fakeRun(path.join(dir, 'badconfig'), catalogConfig('main'), 'finished', 10);
@@ -128,6 +147,7 @@ describe('--role', () => {
     expect([byPath.id, byPath.dir]).toEqual(['far', elsewhere + '/']);
     const noData = findPaperRuns(dir, undefined, undefined, { assign: { 'fig5b:pt': 'mine' } });
     expect(noData.data.size).toBe(0);
+    expect(findPaperRuns(dir, { ...DEFAULT_PRESET_HEADS }, undefined, { assign: { 'fig5b:pt': 'mine' } }).data.size).toBe(0);
     const withData = findPaperRuns(dir, OTHER, undefined, { assign: { 'fig5b:pt': 'mine' } });
     expect(withData.data.get('fig5b:pt')!.id).toBe('mine');
     expect(withData.paper.get('fig5b:pt')!.id).toBe('mine');
@@ -139,6 +159,9 @@ describe('--role', () => {
       '--role nope=mine: no such role (roles are the catalog\'s: main, only:3, fig5b:none, fig6:match:100:5, fig15:0, ...)',
     );
     expect(messageOf(() => findPaperRuns(dir, undefined, undefined, { assign: { main: 'absent' } }))).toBe('--role main=absent: not a readable run directory (no valid run.json under absent)');
+    // a directory of that name under the runs directory, but no run in it: the name is taken as a path
+    fs.mkdirSync(path.join(dir, 'empty'));
+    expect(messageOf(() => findPaperRuns(dir, undefined, undefined, { assign: { main: 'empty' } }))).toBe('--role main=empty: not a readable run directory (no valid run.json under empty)');
     fs.writeFileSync(path.join(dir, 'mine', 'run.json'), '[]');
     expect(messageOf(() => findPaperRuns(dir, undefined, undefined, { assign: { main: 'mine' } }))).toBe(`--role main=mine: not a readable run directory (no valid run.json under ${dir}/mine)`);
   });
@@ -154,6 +177,8 @@ describe('presetForRole', () => {
       ['fig15:3', 'fig15'],
       ['fig17:4', 'fig17'],
       ['fig8:h6', 'fig8'],
+      // in fig6-classes and fig6-labels, 12 runs each: the first listed
+      ['fig6:normal:50:5', 'fig6-classes'],
     ];
     for (const [role, preset] of smallest) expect(presetForRole(role), role).toBe(preset);
     expect(messageOf(() => presetForRole('nope'))).toBe('internal: no catalog role nope');
