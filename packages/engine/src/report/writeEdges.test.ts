@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { APPROX, NO_PLATEAU, PLATEAU_SLOPE } from './curves.js';
 import { passingEvidence } from './testing.js';
 import { readReport } from './read.js';
 import { reportMarkdown, resolvedRoles, writeReportFrom } from './write.js';
@@ -103,6 +104,49 @@ describe('report.md', () => {
   });
 });
 
+/** Markdown that renders as intended: blank lines around paragraphs, headings and tables; each table a header row, its separator and rows of as many cells. */
+function checkStructure(md: string): void {
+  const l = md.split('\n');
+  const cells = (row: string) => row.replace(/\\\|/g, '').split('|').length - 2;
+  for (let i = 0; i < l.length; i++) {
+    if (l[i].startsWith('#')) expect(l[i + 1], `after ${l[i]}`).toBe('');
+    if (l[i].startsWith('|') && !l[i - 1].startsWith('|')) {
+      expect(l[i - 1], `before table ${l[i]}`).toBe('');
+      expect(l[i + 1], `separator of ${l[i]}`).toMatch(/^\|(-+\|)+$/);
+      let j = i;
+      while (l[j]?.startsWith('|')) expect(cells(l[j]), l[j]).toBe(cells(l[i])), j++;
+      expect(l[j], `after table ${l[i]}`).toBe('');
+    }
+    // a paragraph is one line between blank ones
+    if (/^[A-Z]/.test(l[i])) {
+      expect(l[i - 1], `before ${l[i].slice(0, 40)}`).toBe('');
+      expect(l[i + 1], `after ${l[i].slice(0, 40)}`).toBe('');
+    }
+  }
+}
+
+describe('report.md as Markdown', () => {
+  it('keeps paragraphs, headings and tables apart, every table whole, in every section', () => {
+    const e = passingEvidence();
+    const r = report([claim(1, 'pass'), claim(2, 'missing', { commands: ['opto sweep fig3'] })], { figures: [{ id: 'fig3a', title: 'Loss', file: 'figures/fig3a.svg', runs: ['r1'] }] });
+    const md = reportMarkdown(r, e);
+    for (const h of ['## What is missing, and the commands that produce it', '## Tables (final main model)', '## Figures']) expect(md.split('\n')).toContain(h);
+    expect(md.split('\n')).toContain('| # | group | claim | result | measured | runs |');
+    expect(md.split('\n')).toContain('| Layer-1 heads ablated | pattern-preserving | value-preserving |');
+    checkStructure(md);
+    checkStructure(reportMarkdown(report([claim(1, 'fail')]), { ...e, main: undefined }));
+  });
+  it('states the plateau rule with its numbers', () => {
+    const e = passingEvidence();
+    delete e.main;
+    const md = reportMarkdown(report([]), e);
+    expect(NO_PLATEAU % 1000).toBe(0);
+    expect(md).toContain(`"no plateau" means under ${NO_PLATEAU / 1000}k sequences of it.`);
+    expect(md).toContain(`"≈ x" allows a factor ${APPROX};`);
+    expect(md).toContain(`falls by at most ${PLATEAU_SLOPE} per e-fold of sequences`);
+  });
+});
+
 describe('resolvedRoles', () => {
   it('resolves a run ID under the runs directory, else a path; none given is none', () => {
     const runs = fs.mkdtempSync(path.join(os.tmpdir(), 'opto-roles-'));
@@ -138,9 +182,28 @@ describe('writeReportFrom', () => {
     expect(fs.readFileSync(path.join(runs, 'report', 'report.md'), 'utf8')).toBe(out.markdown);
     expect(fs.statSync(path.join(runs, 'report', 'figures')).isDirectory()).toBe(true);
     for (const f of back.figures) expect(fs.readFileSync(path.join(runs, 'report', f.file), 'utf8')).toMatch(/^<svg/);
-    // without a location the runs directory is named as given
-    const plain = await writeReportFrom(evidence, runs);
+    // without a location the runs directory is named as given, in the commands too
+    const rel = path.relative(process.cwd(), runs);
+    const plain = await writeReportFrom(evidence, rel);
     expect(plain.report.runsDir).toBe(path.resolve(runs));
     expect(plain.report.roles).toBeUndefined();
+    const cmds = plain.report.claims.flatMap((c) => c.commands);
+    expect(cmds.some((cmd) => cmd.includes(`--runs ${rel}`))).toBe(true);
+    expect(cmds.some((cmd) => cmd.includes(`--runs ${path.resolve(runs)}`))).toBe(false);
+  });
+  it("draws each figure whose runs exist into figures/, and names a report directory it cannot make", async () => {
+    const runs = fs.mkdtempSync(path.join(os.tmpdir(), 'opto-write-fig-'));
+    const full = passingEvidence();
+    const evidence = { ...full, runsDir: runs, main: undefined, fig10: undefined, seeds: [], toy: [], runs: { main: full.runs.main }, dataRuns: {} };
+    const out = await writeReportFrom(evidence, runs);
+    // the main run alone: Fig. 3a, and the comparisons it is the only present run of
+    const ids = ['fig3a', 'fig4b', 'fig7', 'fig17'];
+    expect(out.report.figures.map((f) => [f.id, f.file, f.runs])).toEqual(ids.map((id) => [id, `figures/${id}.svg`, [full.runs.main.id]]));
+    expect(out.report.figures[0].title).toBe('Fig. 3a: loss of the main run (50 classes, 5 labels)');
+    expect(fs.readdirSync(path.join(runs, 'report', 'figures')).sort()).toEqual(ids.map((id) => `${id}.svg`).sort());
+    expect(fs.readFileSync(path.join(runs, 'report', 'figures', 'fig3a.svg'), 'utf8')).toMatch(/^<svg[\s\S]*Fig\. 3a/);
+    expect(out.markdown).toContain('![fig3a](figures/fig3a.svg)');
+    fs.writeFileSync(path.join(runs, 'blocked'), '');
+    await expect(writeReportFrom(evidence, path.join(runs, 'blocked'))).rejects.toThrow(`report directory ${runs}/blocked/report: ${runs}/blocked is not a directory (ENOTDIR)`);
   });
 });
