@@ -34,7 +34,7 @@ RUNS=(
   "aggregate|store/aggregate.ts,store/metricRows.ts|store/aggregate.test.ts"
   "safetensors|store/safetensors.ts,store/safetensorsCodec.ts|store/store.test.ts,store/safetensorsEdges.test.ts"
   "json|store/jsonChecksum.ts,store/jsonFile.ts|store/jsonEdges.test.ts"
-  "catalog|sweep/paperRuns.ts,sweep/presets.ts,sweep/paperSeeds.ts,sweep/load.ts,sweep/data.ts|sweep/spec.test.ts,sweep/catalog.test.ts"
+  "catalog|sweep/paperRuns.ts,sweep/presets.ts,sweep/paperSeeds.ts,sweep/load.ts,sweep/data.ts|sweep/catalog.test.ts"
   "find|report/find.ts|report/findEdges.test.ts"
   "read|report/read.ts|report/read.test.ts,report/readEdges.test.ts"
   "write|report/write.ts|report/writeEdges.test.ts"
