@@ -73,6 +73,11 @@ describe('finding the runs of each role', () => {
     expect(best().id).toBe('f-exact');
     fakeRun(path.join(dir, 'h-exact'), main, 'finished', 1999);
     expect(best().id).toBe('f-exact');
+    // finished but behind does not beat unfinished and ahead
+    const ahead = tmp();
+    fakeRun(path.join(ahead, 'a'), main, 'running', 3000);
+    fakeRun(path.join(ahead, 'b'), main, 'finished', 2999);
+    expect(findPaperRuns(ahead).paper.get('main')!.id).toBe('a');
     // among shorter runs alone, the one further along
     const only = tmp();
     fakeRun(path.join(only, 'a'), short, 'running', 400);
