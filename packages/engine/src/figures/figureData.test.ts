@@ -4,6 +4,7 @@
 // the specs and count marks; these read the specs' data.)
 import { describe, expect, it } from 'vitest';
 import { learningTimeSpec } from './learningTime.js';
+import { headMatrixSpec } from './matrix.js';
 import { parallelCoordsSpec, parallelRows } from './parallelCoords.js';
 import { strengthScatterSpec } from './scatter.js';
 
@@ -140,5 +141,56 @@ describe('strength scatter', () => {
     expect([enc.x.title, enc.y.title, enc.color.title, enc.shape.title]).toEqual(['s', 'loss', 'c', 'm']);
     expect(asLayered(strengthScatterSpec(points, { baseline: { y: 1 } })).title.subtitle).toBe('dashed: unablated model (1)');
     expect(asLayered(strengthScatterSpec(points, { baseline: { y: 0.5 }, subtitle: 'mine' })).title.subtitle).toBe('mine');
+  });
+});
+
+describe('head matrices', () => {
+  type MatrixSpec = { data: { values: Record<string, unknown>[] }; columns: number; title: { text: string }; spec: { width: number; height: number; encoding: Record<string, any>; layer: Record<string, any>[] } };
+  const asMatrix = (spec: unknown) => spec as MatrixSpec;
+  it('one cell per finite value, named by head; the panel grid sized by the largest matrix', () => {
+    const spec = asMatrix(
+      headMatrixSpec([
+        { label: 'A', matrix: [[1, NaN], [0.5, -2]] },
+        { label: 'B', matrix: [[0, 0, 3]] },
+      ]),
+    );
+    expect(spec.data.values).toEqual([
+      { panel: 'A', row: 'L2H0', col: 'L1H0', value: 1 },
+      { panel: 'A', row: 'L2H1', col: 'L1H0', value: 0.5 },
+      { panel: 'A', row: 'L2H1', col: 'L1H1', value: -2 },
+      { panel: 'B', row: 'L2H0', col: 'L1H0', value: 0 },
+      { panel: 'B', row: 'L2H0', col: 'L1H1', value: 0 },
+      { panel: 'B', row: 'L2H0', col: 'L1H2', value: 3 },
+    ]);
+    expect([spec.spec.width, spec.spec.height]).toEqual([3 * 34, 2 * 34]);
+    expect(spec.spec.encoding.x.sort).toEqual(['L1H0', 'L1H1', 'L1H2']);
+    expect(spec.spec.encoding.y.sort).toEqual(['L2H0', 'L2H1']);
+    expect(spec.columns).toBe(2);
+    expect(spec.title.text).toBe('Head matrices');
+    // sequential: the data's extent; white text below 45% of it
+    const color = spec.spec.layer[0].encoding.color;
+    expect(color.scale).toEqual({ scheme: 'viridis', domain: [-2, 3] });
+    expect(color.legend.gradientLength).toBe(100);
+    expect(spec.spec.layer[1].encoding.color.condition.test).toBe(`datum.value < ${-2 + 0.45 * 5}`);
+    expect(spec.spec.layer[1].mark.fontSize).toBe(9);
+  });
+  it('diverging: symmetric around 0 by the largest magnitude, white text far from the middle; a fixed domain wins', () => {
+    const m = [[0.1, -0.4], [0.2, 0.3]];
+    const spec = asMatrix(headMatrixSpec([{ label: 'M', matrix: m }], { diverging: true, cell: 60, rowName: (i) => `r${i}`, colName: (j) => `c${j}` }));
+    const color = spec.spec.layer[0].encoding.color;
+    expect(color.scale).toEqual({ scheme: 'redblue', domain: [-0.4, 0.4], domainMid: 0 });
+    expect(color.legend.gradientLength).toBe(120);
+    expect(spec.spec.layer[1].encoding.color.condition.test).toBe(`abs(datum.value - 0) > ${0.3 * 0.8}`);
+    expect(spec.spec.layer[1].mark.fontSize).toBe(17);
+    expect(spec.data.values.map((v) => [v.row, v.col])).toEqual([['r0', 'c0'], ['r0', 'c1'], ['r1', 'c0'], ['r1', 'c1']]);
+    const fixed = asMatrix(headMatrixSpec([{ label: 'M', matrix: m }], { domain: [0, 2] }));
+    expect(fixed.spec.layer[0].encoding.color.scale.domain).toEqual([0, 2]);
+    // all cells equal: a domain of width 1; all NaN: 0 to 1
+    expect(asMatrix(headMatrixSpec([{ label: 'C', matrix: [[5, 5]] }])).spec.layer[0].encoding.color.scale.domain).toEqual([5, 6]);
+    expect(asMatrix(headMatrixSpec([{ label: 'N', matrix: [[NaN]] }])).spec.layer[0].encoding.color.scale.domain).toEqual([0, 1]);
+    expect(asMatrix(headMatrixSpec([{ label: 'Z', matrix: [[0, 0]] }], { diverging: true })).spec.layer[0].encoding.color.scale.domain).toEqual([-1e-9, 1e-9]);
+    // at most four panels a row
+    const five = asMatrix(headMatrixSpec(Array.from({ length: 5 }, (_, k) => ({ label: `p${k}`, matrix: [[k]] }))));
+    expect(five.columns).toBe(4);
   });
 });
