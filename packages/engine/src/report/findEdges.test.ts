@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { mergeConfig, parseRunConfig, type RunConfig } from '../config.js';
 import { DEFAULT_PRESET_HEADS } from '../presets.js';
-import { RunDir } from '../store/runDir.js';
+import { RunDir, type RunStatus } from '../store/runDir.js';
 import { catalogConfigs, findPaperRuns, presetForRole, roleFingerprint, runFingerprint } from './find.js';
 import { fakeRun } from './testing.js';
 import { messageOf } from '../testing/thrown.js';
@@ -56,23 +56,21 @@ describe('finding the runs of each role', () => {
     // Each challenger sorts after the holder, so it wins only by the rule under test, never by its ID.
     fakeRun(path.join(dir, 'a-short'), short, 'finished', 200_000);
     expect([best().id, best().match, best().catalogSeqs, best().heads]).toEqual(['a-short', 'config', main.schedule.seqs, 'paper']);
-    fakeRun(path.join(dir, 'b-exact'), main, 'running', 1000);
-    expect([best().id, best().match]).toEqual(['b-exact', 'exact']);
-    // a shorter run further along does not displace an exact one
-    fakeRun(path.join(dir, 'c-short'), short, 'running', 150_000);
-    expect(best().id).toBe('b-exact');
-    fakeRun(path.join(dir, 'd-exact'), main, 'running', 2000);
-    expect(best().id).toBe('d-exact');
-    // at equal progress an unfinished run does not win, a finished one does
-    fakeRun(path.join(dir, 'e-exact'), main, 'interrupted', 2000);
-    expect(best().id).toBe('d-exact');
-    fakeRun(path.join(dir, 'g-exact'), main, 'finished', 2000);
-    expect(best().id).toBe('g-exact');
-    // two finished at equal progress: the lower ID, whichever the directory lists first
-    fakeRun(path.join(dir, 'f-exact'), main, 'finished', 2000);
-    expect(best().id).toBe('f-exact');
-    fakeRun(path.join(dir, 'h-exact'), main, 'finished', 1999);
-    expect(best().id).toBe('f-exact');
+    // [run added, its config, status, progress, the run that must hold the role after it]
+    const steps: [string, typeof main, RunStatus, number, string][] = [
+      ['b-exact', main, 'running', 1000, 'b-exact'],
+      ['c-short', short, 'running', 150_000, 'b-exact'], // a shorter run further along does not displace an exact one
+      ['d-exact', main, 'running', 2000, 'd-exact'],
+      ['e-exact', main, 'interrupted', 2000, 'd-exact'], // equal progress: an unfinished run does not win,
+      ['g-exact', main, 'finished', 2000, 'g-exact'], // a finished one does
+      ['f-exact', main, 'finished', 2000, 'f-exact'], // two finished at equal progress: the lower ID
+      ['h-exact', main, 'finished', 1999, 'f-exact'],
+    ];
+    for (const [id, config, status, seqs, holder] of steps) {
+      fakeRun(path.join(dir, id), config, status, seqs);
+      expect(best().id, `after ${id}`).toBe(holder);
+    }
+    expect(best().match).toBe('exact');
     // finished but behind does not beat unfinished and ahead
     const ahead = tmp();
     fakeRun(path.join(ahead, 'a'), main, 'running', 3000);

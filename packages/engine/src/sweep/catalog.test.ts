@@ -18,6 +18,13 @@ import { expandSweep, memberIdFor } from './spec.js';
 import { messageOfAsync } from '../testing/thrown.js';
 
 const OTHER_HEADS = { ih: '1:5', pt: '0:4', ptGroup: ['0:4', '0:6'] };
+/**
+ * The catalog built afresh: paperCatalog() caches it per heads and data, so a test that only reads the cache
+ * would not count as covering the code that built it (Stryker's per-test coverage), and a mutant there would be
+ * judged by whichever test happened to build it first.
+ */
+const fresh = () => paperRuns(memberIdFor);
+const expandRuns = (name: string) => expandSweep({ name: 'x', variants: fresh().filter(PAPER_SWEEPS[name].select).map((r) => r.config) }).members;
 
 describe('the catalog against its descriptions', () => {
   it('every paper preset has as many runs as its description says, under one run-ID prefix', () => {
@@ -38,16 +45,16 @@ describe('the catalog against its descriptions', () => {
   });
   it('the sets hold the sequence totals spec 9 gives (26.2e6 main, 21.0e6 appendix, 2.4e6 grafts, 36e6 seeds)', () => {
     // through the sweep expander, which expands each run preset under its config
-    const total = (preset: string) => expandSweep(SWEEP_PRESETS[preset].spec).members.reduce((s, m) => s + m.config.schedule.seqs, 0);
+    const total = (preset: string) => expandRuns(preset).reduce((s, m) => s + m.config.schedule.seqs, 0);
     expect(total('paper-main') / 1e6).toBeCloseTo(26.2, 1);
     expect(total('paper-appendix') / 1e6).toBeCloseTo(21.0, 1);
     expect(total('fig7-graft') / 1e6).toBeCloseTo(2.4, 1);
     expect(total('fig18-seeds') / 1e6).toBeCloseTo(36, 1);
   });
   it('every role is unique, and the figure sweeps pick exactly their roles', () => {
-    const roles = paperCatalog().map((r) => r.role);
+    const roles = fresh().map((r) => r.role);
     expect(new Set(roles).size).toBe(roles.length);
-    const pick = (name: string) => paperCatalog().filter(PAPER_SWEEPS[name].select).map((r) => r.role);
+    const pick = (name: string) => fresh().filter(PAPER_SWEEPS[name].select).map((r) => r.role);
     expect(pick('fig3')).toEqual(['main']);
     expect(pick('fig4b')).toEqual(['main', ...[0, 1, 2, 3, 4, 5, 6, 7].map((h) => `only:${h}`)]);
     expect(pick('fig5b')).toEqual(['none', 'pt', 'layer1', 'match', 'copy', 'layer1-copy'].map((c) => `fig5b:${c}`));
@@ -67,7 +74,9 @@ describe('the catalog against its descriptions', () => {
     expect(pick('fig18-seeds')).toEqual(['seed:6:main', 'seed:7:main', ...only(6), ...only(7), 'seed:8:main', ...only(8), 'seed:9:main', ...only(9)]);
   });
   it('Fig. 6 long runs and clamp runs have the cells, lengths and checkpoint cadence the catalog gives', () => {
-    const byRole = new Map(paperCatalog().map((r) => [r.role, parseRunConfig(r.config)]));
+    const byRole = new Map(
+      ['paper-main', 'paper-appendix'].flatMap((set) => expandRuns(set).map((m, i) => [fresh().filter(PAPER_SWEEPS[set].select)[i].role, m.config] as const)),
+    );
     const normal = byRole.get('fig6:normal:100:5')!;
     expect([normal.task.numLabels, normal.schedule.seqs, normal.schedule.ckptEvery, normal.task.classSplit[0]]).toEqual([5, 2_000_000, 50_000, 100]);
     const clamp = byRole.get('fig6:match:50:15')!;
@@ -75,6 +84,37 @@ describe('the catalog against its descriptions', () => {
     expect(byRole.has('fig6:match:50:5')).toBe(false);
     expect(byRole.get('fig15:0')!.interventions.match).toMatchObject({ heads: ['1:3'], strength: 1 });
     expect(byRole.get('fig15:15')!.interventions.match).toMatchObject({ strength: 0 });
+  });
+  it('each run feeds the figure its role belongs to', () => {
+    const figureOf = (role: string): string => {
+      if (role === 'main') return 'fig3';
+      if (role.startsWith('only:')) return 'fig4b';
+      if (role.startsWith('fig5b:')) return 'fig5b';
+      if (role.startsWith('fig6:')) return role.endsWith(':5') ? 'fig6-classes' : 'fig6-labels';
+      if (/^seed:[67]:main$/.test(role) || role.startsWith('graft:')) return 'fig7';
+      if (role.startsWith('seed:')) return 'fig18';
+      return role.split(':')[0];
+    };
+    for (const r of fresh()) expect(r.figure, r.role).toBe(figureOf(r.role));
+    expect(fresh().filter((r) => r.role.startsWith('fig8:')).map((r) => r.role)).toEqual(['fig8:h6', 'fig8:ptgroup', 'fig8:all']);
+  });
+  it('every run has the preset, seeds, task and length its role says', () => {
+    const byRole = new Map(fresh().map((r) => [r.role, r.config as Record<string, any>]));
+    expect(byRole.get('main')).toEqual({ preset: 'main' });
+    expect(byRole.get('only:3')).toEqual({ preset: 'only-L2H3' });
+    expect(byRole.get('seed:6:main')).toEqual({ preset: 'main', seeds: { init: 6 } });
+    expect(byRole.get('seed:8:main')).toEqual({ preset: 'main', seeds: { init: 8 } });
+    expect(byRole.get('seed:9:only:2')).toEqual({ preset: 'only-L2H2', seeds: { init: 9 } });
+    expect(byRole.get('fig17:4')).toEqual({ preset: 'fig17-L2H4' });
+    expect(byRole.get('fig6:normal:200:5')).toMatchObject({ preset: 'only-L2H3', task: { numLabels: 5 }, schedule: { seqs: 2_000_000, ckptEvery: 50_000 } });
+    expect(byRole.get('fig6:normal:200:5')!.task.classSplit[0]).toBe(200);
+    expect(byRole.get('fig6:layer1:50:10')).toMatchObject({ task: { numLabels: 10 }, schedule: { seqs: 300_000 } });
+    expect(byRole.get('fig6:layer1:50:10')!.task.classSplit[0]).toBe(50);
+    expect(byRole.get('fig15:3')!.interventions.match).toEqual({ heads: ['1:3'], strength: 0.85 });
+    // the single-head Fig. 6 runs keep the data's induction head
+    const other = new Map(paperRuns(memberIdFor, OTHER_HEADS).map((r) => [r.role, r.config as Record<string, any>]));
+    expect(other.get('fig6:normal:100:5')!.preset).toBe('only-L2H5');
+    expect(other.get('fig15:0')!.interventions.match.heads).toEqual(['1:5']);
   });
   it('graft runs name their donors by run ID: seed 5 from paper-main, seeds 6 and 7 from paper-appendix', () => {
     const runs = paperRuns(memberIdFor);
@@ -108,6 +148,20 @@ describe('the catalog against its descriptions', () => {
   });
 });
 
+describe('the smoke preset', () => {
+  it('is 4 tiny runs: # labels 5/10 × init seeds 5/6, 3,200 sequences each, as its description says', () => {
+    expect(SWEEP_PRESETS.smoke.description).toBe('4 tiny runs (3,200 sequences each: # labels 5/10 × init seeds 5/6), for checking an installation');
+    const members = expandSweep(SWEEP_PRESETS.smoke.spec).members;
+    expect(members.map((m) => [m.config.task.numLabels, m.config.seeds.init, m.config.schedule.seqs, m.config.schedule.evalEvery, m.config.schedule.ckptEvery, m.config.schedule.evalSize])).toEqual([
+      [5, 5, 3200, 640, 640, 100],
+      [5, 6, 3200, 640, 640, 100],
+      [10, 5, 3200, 640, 640, 100],
+      [10, 6, 3200, 640, 640, 100],
+    ]);
+    expect(Object.keys(SWEEP_PRESETS)).toEqual([...Object.keys(PAPER_SWEEPS), 'smoke']);
+  });
+});
+
 describe('paper-seeds', () => {
   it('names the roles of seeds other than 5 by seed, and puts each run in the set whose ID it already has', () => {
     expect(PAPER_SEEDS).toEqual([5, 6, 7]);
@@ -137,6 +191,8 @@ describe('paper-seeds', () => {
     expect(mains.slice(1).map((m) => m.id)).toEqual(expandSweep(SWEEP_PRESETS.fig7.spec).members.map((m) => m.id));
     const rest = paperSeedsRest({ 5: DEFAULT_PRESET_HEADS, 6: OTHER_HEADS, 7: OTHER_HEADS });
     expect(rest.map((m) => m.index)).toEqual(rest.map((_, i) => i));
+    expect(rest[0].id).toBe(memberIdFor('paper-main', seedSet(5, DEFAULT_PRESET_HEADS)[1].config));
+    expect(rest.every((m) => /^paper-(main|appendix|seeds)-[0-9a-f]{10}$/.test(m.id))).toBe(true);
     expect(rest).toHaveLength(3 * (seedSet(5, DEFAULT_PRESET_HEADS).length - 1));
     const onData = paperSeedsMains(DEFAULT_PRESET_HEADS, { source: '/d/feats.npy' });
     expect(onData[0].id.startsWith('paper-main.feats-')).toBe(true);
@@ -152,6 +208,7 @@ describe('a feature file as --data', () => {
   it('tags its runs with its stem in sweep-name characters, at most 40 of them', () => {
     expect(dataTag({ source: '/data/My Feats.v2.npz' })).toBe('My_Feats_v2');
     expect(dataTag({ source: 'omniglot.h5' })).toBe('omniglot');
+    expect(dataTag({ source: '/d/a  +b.npy' })).toBe('a_b');
     expect(dataTag({ source: 'noext' })).toBe('noext');
     expect(dataTag({ source: '/d/__-x.npy' })).toBe('x');
     expect(dataTag({ source: '/d/...npy' })).toBe('data');
@@ -199,6 +256,7 @@ describe('opto sweep <spec | preset>', () => {
     expect(loadSweepSpec(file)).toEqual({ input: { name: 'x' }, where: file });
     expect(await messageOfAsync(() => loadSweepSpec(file, OTHER_HEADS))).toBe(`--heads-from applies to the paper's sweep presets, not to a spec file (${file})`);
     expect(await messageOfAsync(() => loadSweepSpec(file, undefined, { source: 'f.npy' }))).toBe(`--data applies to the sweep presets, not to a spec file (${file}); set "data" in the spec's base config`);
+    expect(await messageOfAsync(() => loadSweepSpec(path.join(dir, 'none.json')))).toMatch(new RegExp(`^sweep spec not found: ${dir}/none\\.json \\(a JSON file, or a preset: paper-main, paper-appendix, .*, smoke\\)$`));
     fs.writeFileSync(file, '[1]');
     expect(await messageOfAsync(() => loadSweepSpec(file))).toBe(`${file}: malformed JSON (${file}: a sweep spec must be a JSON object, got an array)`);
   });
