@@ -44,7 +44,7 @@ RUNS=(
   "format|report/format.ts|report/formatEdges.test.ts"
   "parquet|store/metricsParquet.ts|store/parquetEdges.test.ts"
   "figCurves|figures/lossCurves.ts,figures/groupCurves.ts|figures/figures.test.ts"
-  "figSmall|figures/matrix.ts,figures/scatter.ts,figures/learningTime.ts,figures/parallelCoords.ts|figures/figureData.test.ts,figures/figures.test.ts,figures/matrix.test.ts"
+  "figSmall|figures/matrix.ts,figures/scatter.ts,figures/learningTime.ts,figures/parallelCoords.ts|figures/figureData.test.ts"
 )
 prefix() { local IFS=,; local out=(); for f in $1; do out+=("$E/$f"); done; echo "${out[*]}"; }
 mkdir -p .stryker-tmp-runs
