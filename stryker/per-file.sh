@@ -28,6 +28,23 @@ RUNS=(
   "evalSets|data/evalSets.ts|data/evalSets.test.ts"
   "task|data/task.ts|data/task.test.ts,data/taskEdges.test.ts"
   "liveness|store/liveness.ts|store/liveness.test.ts,store/livenessEdges.test.ts"
+  "runDir|store/runDir.ts|store/store.test.ts,store/runDirEdges.test.ts"
+  "spec|sweep/spec.ts|sweep/spec.test.ts,sweep/specEdges.test.ts"
+  "query|store/query.ts|store/queryEdges.test.ts"
+  "aggregate|store/aggregate.ts,store/metricRows.ts|store/aggregate.test.ts"
+  "safetensors|store/safetensors.ts,store/safetensorsCodec.ts|store/store.test.ts,store/safetensorsEdges.test.ts"
+  "json|store/jsonChecksum.ts,store/jsonFile.ts|store/jsonEdges.test.ts"
+  "catalog|sweep/paperRuns.ts,sweep/presets.ts,sweep/paperSeeds.ts,sweep/load.ts,sweep/data.ts|sweep/catalog.test.ts"
+  "find|report/find.ts|report/findEdges.test.ts"
+  "read|report/read.ts|report/read.test.ts,report/readEdges.test.ts"
+  "write|report/write.ts|report/writeEdges.test.ts"
+  "localStore|store/runStore.ts,store/runStores.ts,store/backendVerdicts.ts,store/export.ts|store/localStore.test.ts"
+  "finish|store/finishRun.ts|store/finishEdges.test.ts"
+  "csvSmoothing|figures/csv.ts,figures/smoothing.ts|figures/csvEdges.test.ts,figures/smoothing.test.ts"
+  "format|report/format.ts|report/formatEdges.test.ts"
+  "parquet|store/metricsParquet.ts|store/parquetEdges.test.ts"
+  "figCurves|figures/lossCurves.ts,figures/groupCurves.ts|figures/figures.test.ts"
+  "figSmall|figures/matrix.ts,figures/scatter.ts,figures/learningTime.ts,figures/parallelCoords.ts|figures/figureData.test.ts"
 )
 # shared with stryker/apps.sh: runs RUNS under E, with CONFIG, merged into REPORT
 source stryker/run-files.sh

@@ -17,5 +17,7 @@ describe("emaSmooth (TensorBoard's debiased EMA)", () => {
     expect(s[2]).toBeCloseTo((0.5 * 0.5 + 0.5 * 3) / 0.75, 12);
     expect(emaSmooth([1, 2, 3], 0)).toEqual([1, 2, 3]);
     expect(() => emaSmooth([1], 1)).toThrow(/\[0, 1\)/);
+    expect(() => emaSmooth([1], -0.1)).toThrow('smoothing weight must be in [0, 1), got -0.1');
+    expect(() => emaSmooth([1], NaN)).toThrow('smoothing weight must be in [0, 1), got NaN');
   });
 });

@@ -163,7 +163,7 @@ function viewSql(runs: RunInfo[]): string[] {
       ${j('backend.used', 'VARCHAR')} AS backend,
       ${j('created_at', 'TIMESTAMPTZ')} AS created_at,
       ${j('updated_at', 'TIMESTAMPTZ')} AS updated_at,
-      parse_dirname(filename) AS dir,
+      parse_dirpath(filename) AS dir,
       json_extract(j, '$.config') AS config,
       json_extract(j, '$.summary') AS summary,
       j AS record

@@ -1,5 +1,8 @@
 import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as os from 'node:os';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseRunConfig } from '../config.js';
 import { SWEEP_PRESETS, classSplitFor } from './presets.js';
@@ -58,9 +61,12 @@ describe('sweep spec expansion', () => {
   it('gives the same IDs in another process with another working directory and environment', () => {
     const here = expandSweep(SWEEP_PRESETS['paper-main'].spec).members.map((m) => m.id);
     // The compiled engine in a fresh Node process: nothing in memory or in the environment leaks into IDs.
-    const script = `import('@optoscope/engine').then((e) => console.log(JSON.stringify(e.expandSweep(e.SWEEP_PRESETS['paper-main'].spec).members.map((m) => m.id))))`;
+    // It is found through the workspace's node_modules link (its real path), so a copy of the sources without
+    // dist (Stryker's sandbox) still runs the built engine.
+    const engine = pathToFileURL(path.join(fs.realpathSync(new URL('../../../../node_modules/@optoscope/engine', import.meta.url)), 'dist', 'index.js')).href;
+    const script = `import(${JSON.stringify(engine)}).then((e) => console.log(JSON.stringify(e.expandSweep(e.SWEEP_PRESETS['paper-main'].spec).members.map((m) => m.id))))`;
     const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
-      cwd: new URL('../../', import.meta.url).pathname,
+      cwd: os.tmpdir(),
       env: { PATH: process.env.PATH, TZ: 'Pacific/Auckland', LANG: 'de_DE.UTF-8', HOME: os.tmpdir() },
       encoding: 'utf8',
     });
