@@ -28,6 +28,16 @@ RUNS=(
   "evalSets|data/evalSets.ts|data/evalSets.test.ts"
   "task|data/task.ts|data/task.test.ts,data/taskEdges.test.ts"
   "liveness|store/liveness.ts|store/liveness.test.ts,store/livenessEdges.test.ts"
+  "model|model.ts|modelForward.test.ts,model.test.ts,seqLen.test.ts,interventions/golden.test.ts"
+  "graph|graph.ts|graph.test.ts,opsGraph.test.ts"
+  "params|params.ts|params.test.ts,model.test.ts"
+  "clamp|interventions/clamps/clamp.ts|interventions/clamps/clampHelpers.test.ts"
+  "config|config.ts|config.test.ts"
+  "denseSet|analysis/denseSet.ts|analysis/denseSetEdges.test.ts,analysis/denseSet.test.ts,analysis/taskDenseSet.test.ts"
+  "progress|analysis/progress.ts|analysis/progressEdges.test.ts,analysis/progress.test.ts"
+  "features|data/features.ts,data/synthetic.ts|data/features.test.ts"
+  "spec|interventions/spec.ts,interventions/heads.ts|interventions/spec.test.ts,interventions/clamps/registry.test.ts"
+  "reference|backends/reference.ts|ops.test.ts,opsGraph.test.ts,rope.test.ts,optim.test.ts"
 )
 prefix() { local IFS=,; local out=(); for f in $1; do out+=("$E/$f"); done; echo "${out[*]}"; }
 mkdir -p .stryker-tmp-runs

@@ -130,6 +130,10 @@ describe('checkAfterPrevToken (the two-step circuit)', () => {
     // a writer in a later layer than the reader, from prevToken
     const ctx2 = v({ prevToken: { heads: ['1:1'] } });
     expect(() => checkAfterPrevToken('featureMatch', ['0:0'], ctx2)).toThrow(`featureMatch.heads[0]: head "0:0" is in layer 0, not after the previous-token clamp's layer 1 (prevToken.heads[0] "1:1")`);
+    // prevTokenLabels alone (no prevToken field at all)
+    expect(() => checkAfterPrevToken('match', ['1:0'], v({ prevTokenLabels: { heads: ['1:4'] } }))).toThrow(
+      `match.heads[0]: head "1:0" is in layer 1, not after the previous-token clamp's layer 1 (prevTokenLabels.heads[0] "1:4")`,
+    );
     // the first of two equally late writers is the one named
     const ctx3 = v({ prevToken: { heads: ['1:1', '1:2'] } });
     expect(() => checkAfterPrevToken('match', ['1:0'], ctx3)).toThrow(`(prevToken.heads[0] "1:1")`);
