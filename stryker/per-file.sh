@@ -37,6 +37,11 @@ RUNS=(
   "progress|analysis/progress.ts|analysis/progressEdges.test.ts,analysis/progress.test.ts"
   "features|data/features.ts,data/synthetic.ts|data/features.test.ts"
   "spec|interventions/spec.ts,interventions/heads.ts|interventions/spec.test.ts,interventions/clamps/registry.test.ts"
+  "sites|sites.ts,modelConfig.ts|sites.test.ts"
+  "tasks|data/tasks/bursty.ts,data/tasks/kShot.ts,data/tasks/repeatTokens.ts,data/tasks/layout.ts,data/tasks/positions.ts,data/tasks/schema.ts,data/tasks/index.ts|data/tasks/tasks.test.ts,interventions/taskLayouts.test.ts"
+  "taskChecks|analysis/taskChecks.ts|analysis/taskChecks.test.ts"
+  "npy|data/npy.ts|data/npy.test.ts,data/features.test.ts"
+  "ablation|analysis/ablation.ts,analysis/heads.ts|analysis/ablation.test.ts,analysis/heads.test.ts,analysis/denseSet.test.ts"
   "reference|backends/reference.ts|ops.test.ts,opsGraph.test.ts,rope.test.ts,optim.test.ts"
 )
 prefix() { local IFS=,; local out=(); for f in $1; do out+=("$E/$f"); done; echo "${out[*]}"; }
