@@ -33,15 +33,16 @@ RUNS=(
   "params|params.ts|params.test.ts,model.test.ts"
   "clamp|interventions/clamps/clamp.ts|interventions/clamps/clampHelpers.test.ts"
   "config|config.ts|config.test.ts"
-  "denseSet|analysis/denseSet.ts|analysis/denseSetEdges.test.ts,analysis/denseSet.test.ts,analysis/taskDenseSet.test.ts"
+  "denseSet|analysis/denseSet.ts|analysis/denseSetEdges.test.ts,analysis/denseSet.test.ts"
   "progress|analysis/progress.ts|analysis/progressEdges.test.ts,analysis/progress.test.ts"
   "features|data/features.ts,data/synthetic.ts|data/features.test.ts"
   "spec|interventions/spec.ts,interventions/heads.ts|interventions/spec.test.ts,interventions/clamps/registry.test.ts"
   "sites|sites.ts,modelConfig.ts|sites.test.ts"
   "tasks|data/tasks/bursty.ts,data/tasks/kShot.ts,data/tasks/repeatTokens.ts,data/tasks/layout.ts,data/tasks/positions.ts,data/tasks/schema.ts,data/tasks/index.ts|data/tasks/tasks.test.ts,interventions/taskLayouts.test.ts"
-  "taskChecks|analysis/taskChecks.ts|analysis/taskChecks.test.ts"
+  "taskChecks|analysis/taskChecks.ts|analysis/taskChecksEdges.test.ts,analysis/taskChecks.test.ts"
   "npy|data/npy.ts|data/npy.test.ts,data/features.test.ts"
   "ablation|analysis/ablation.ts,analysis/heads.ts|analysis/ablation.test.ts,analysis/heads.test.ts,analysis/denseSet.test.ts"
+  "passes|interventions/passes.ts,interventions/onBase.ts,compileInterventions.ts|interventions/onBase.test.ts,interventions/golden.test.ts,interventions/clamps/preserve.test.ts,interventions/clamps/graftOut.test.ts,interventions/spec.test.ts"
   "reference|backends/reference.ts|ops.test.ts,opsGraph.test.ts,rope.test.ts,optim.test.ts"
 )
 prefix() { local IFS=,; local out=(); for f in $1; do out+=("$E/$f"); done; echo "${out[*]}"; }

@@ -30,6 +30,11 @@ describe('defaults (the paper’s run)', () => {
     });
   });
 
+  it('every value of the enums is accepted', () => {
+    for (const positions of ['rope', 'learned', 'none']) expect(ok({ model: { positions } }).model.positions).toBe(positions);
+    for (const backend of ['auto', 'wasm', 'reference', 'webgpu']) expect(ok({ backend }).backend).toBe(backend);
+  });
+
   it('keeps the optional fields given, and ckptEvery null', () => {
     const c = ok({ name: 'x', preset: 'p', schedule: { ckptEvery: null }, model: { headDim: 4, positions: 'none', ctx: 9, mlp: { ratio: 2 } }, backend: 'reference' });
     expect(c.name).toBe('x');
@@ -100,6 +105,12 @@ describe('cross-field rules', () => {
   it('clamps are checked against the task’s positions only when the task itself is valid', () => {
     // a valid task: the clamp check runs (the spec is fine here, so the config is accepted)
     expect(ok({ interventions: { ablate: ['1:0'] } }).interventions).toMatchObject({ ablate: ['1:0'] });
+    // a clamp the task cannot carry: its field and what the task lacks
+    const rep = { kind: 'repeatTokens', numLabels: 32, repeat: { prefixLength: 8, repeatLength: 1 } };
+    expect(err({ task: rep, interventions: { featureMatch: { heads: ['1:3'] } } })).toBe(
+      'config: interventions.featureMatch: needs exemplar features to compare with the query; repeatTokens (8 + 1 tokens) has none (every token is a label token) (got {"heads":["1:3"]})',
+    );
+    expect(ok({ task: rep }).task.kind).toBe('repeatTokens');
     // an invalid task reports the task's issue first, and only that one
     expect(err({ task: { kind: 'bursty', shots: 3 }, interventions: { ablate: ['1:0'] } })).toBe("config: task.shots: applies to task.kind 'fewShot' only, the task is 'bursty' (got 3)");
   });
@@ -153,7 +164,11 @@ describe('parseRunConfig’s one line', () => {
     expect(err({ model: 3 })).toBe('config: model: Invalid input: expected object, received number (got 3)');
     // the path runs through a value that is not an object: nothing to show
     expect(err({ task: { classSplit: 7 } })).toBe('config: task.classSplit: Invalid input: expected tuple, received number (got 7)');
-    expect(err({ task: { classSplit: [1, 2] } })).toMatch(/^config: task\.classSplit(\.2)?: /);
+    expect(err({ task: { classSplit: [1, 2] } })).toBe('config: task.classSplit: Too small: expected array to have >=3 items (got [1,2])');
+    // a required field that is missing: nothing to show
+    const missing = err({ interventions: { match: {} } });
+    expect(missing).toMatch(/^config: interventions\.match\.heads: /);
+    expect(missing).not.toContain('(got');
   });
 });
 
