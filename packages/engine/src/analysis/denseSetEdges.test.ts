@@ -5,9 +5,16 @@
  * uniform probabilities: loss ln L, every prediction label 0).
  */
 import { describe, expect, it } from 'vitest';
-import { allocBatch, allocLayoutBatch } from '../data/types.js';
+import { createWasmBackend } from '../backends/wasm.js';
+import type { Backend } from '../backend.js';
+import { allocBatch, tokenLabel, type EvalSet } from '../data/types.js';
+import { buildModel } from '../model.js';
+import { ParamStore } from '../params.js';
+import { headScores } from './heads.js';
 import { DEFAULT_DENSE_CHUNK, DEFAULT_DENSE_SEED, DEFAULT_DENSE_SIZE, DenseEvaluator, denseSet, selectRows, stratifiedIndices } from './denseSet.js';
-import { editor, features, randomParams, task } from './testing/fixture.js';
+import { CFG, editor, features, randomParams, task } from './testing/fixture.js';
+
+const K3 = { numLabels: 5, kind: 'fewShot' as const, shots: 3 };
 
 /** A paper-layout batch whose sequence b lies in stratum `strata[b]` = (l1, l2, slot). */
 function stratified(strata: [number, number, number][]) {
@@ -49,6 +56,16 @@ describe('stratifiedIndices', () => {
     expect(draws.size).toBeGreaterThan(1);
   });
 
+  it('strata are taken in ascending key (l1·L + l2)·2 + slot, not in order of appearance or as strings', () => {
+    // two strata of one row each, one sequence to draw: the tie goes to the smaller key.
+    // (1,2,0) has key 10 and (1,0,0) key 6: the second row's stratum comes first (as strings "10" < "6")
+    expect([...stratifiedIndices(stratified([[1, 2, 0], [1, 0, 0]]), 3, 1, 0)]).toEqual([1]);
+    // (1,0,0) key 6 and (0,2,0) key 4: the label pair orders by l1 first, then l2
+    expect([...stratifiedIndices(stratified([[1, 0, 0], [0, 2, 0]]), 3, 1, 0)]).toEqual([1]);
+    // the query slot is the last digit: (0,1,1) key 3 before (1,0,0) key 6
+    expect([...stratifiedIndices(stratified([[1, 0, 0], [0, 1, 1]]), 3, 1, 0)]).toEqual([1]);
+  });
+
   it('every row of a stratum can be drawn (the shuffle reaches the last one)', () => {
     const seen = new Set<number>();
     for (let seed = 0; seed < 40; seed++) for (const i of stratifiedIndices(batch, 3, 3, seed)) seen.add(i);
@@ -85,6 +102,44 @@ describe('selectRows', () => {
     expect([...chunked.pred]).toEqual([...whole.pred]);
     // and a different row order gives different per-row losses (the copy is per row, not a block)
     expect(new Set([...whole.rowLoss].map((x) => x.toFixed(6))).size).toBeGreaterThan(1);
+  });
+});
+
+describe('the evaluator on a sampled (token layout) set', () => {
+  it('its per-row losses are the model’s on the set’s own batch, in chunks of any size', () => {
+    const p = randomParams(9);
+    const set = denseSet(task, features, { size: 12, seed: 2 }, K3);
+    const m = buildModel(p, { batch: 12, seqLen: 7, nItems: set.distribution.items.length, training: false });
+    m.setFeatures(set.distribution.itemFeatures);
+    m.setBatch(set.batch);
+    m.program.forward();
+    const direct = Array.from(p.be.read(m.rowLoss));
+    for (const chunk of [5, 12]) {
+      const r = new DenseEvaluator(p, set, { chunk }).evaluate({});
+      for (let i = 0; i < 12; i++) expect(r.rowLoss[i], `chunk ${chunk}, row ${i}`).toBeCloseTo(direct[i], 5);
+    }
+  });
+
+  it('induction strength on a set where no context holds the target is refused, naming the set', () => {
+    const set = denseSet(task, features, { size: 20, seed: 0 }, K3);
+    const T = set.batch.layout!.seqLen;
+    for (let b = 0; b < 20; b++) {
+      const present = [1, 3, 5].map((j) => tokenLabel(set.batch.layout!.tokens[b * T + j]));
+      set.batch.target[b] = [0, 1, 2, 3].find((l) => !present.includes(l))!;
+    }
+    const ev = new DenseEvaluator(randomParams(1), set);
+    expect(() => ev.evaluate({}, { heads: true })).toThrow(
+      "induction strength has no meaning on this dense set (20 sequences of the fewShot with 3 shots training distribution (seed 0)): no sequence has the target's label at one candidate position of fewShot with 3 shots and another label at another",
+    );
+    expect(ev.evaluate({}).n).toBe(20);
+  });
+
+  it("size 'all' and sizes below 1 are refused on a sampled set, naming the task", () => {
+    expect(() => denseSet(task, features, { size: 'all' }, K3)).toThrow(
+      "dense set size 'all': only the paper's 5-token task has an enumerable finite training set; fewShot with 3 shots (task.kind 'fewShot') draws its dense set, so give a number of sequences",
+    );
+    expect(() => denseSet(task, features, { size: 0 }, K3)).toThrow("dense set size must be a positive integer or 'all', got 0");
+    expect(denseSet(task, features, {}, K3).batch.size).toBe(4000);
   });
 });
 
@@ -163,6 +218,64 @@ describe('DenseEvaluator', () => {
     const e = Math.E;
     const set = denseSet(task, features, { size: 32, seed: 1 });
     set.batch.target.forEach((t, i) => expect(r.rowLoss[i]).toBeCloseTo(t === 4 ? Math.log((e + 4) / e) : Math.log(e + 4), 5));
+  });
+
+  it('strengths over chunks (a padded last one) equal headScores over the whole set', () => {
+    const p = randomParams(5);
+    const ev = new DenseEvaluator(p, denseSet(task, features, { size: 150, seed: 1 }), { chunk: 40 });
+    const r = ev.evaluate({}, { heads: true });
+    const ref = headScores(p, { name: 'fsl_train', distribution: ev.set.distribution, batch: ev.set.batch } as EvalSet);
+    for (let h = 0; h < CFG.nHeads; h++) {
+      expect(r.strength![h]).toBeCloseTo(ref.induction[h], 5);
+      expect(r.prevToken![h]).toBeCloseTo(ref.prevToken[h], 5);
+    }
+    expect(r.strengthCount).toBe(150);
+  });
+
+  it('a spec on a base is the merged spec', () => {
+    const ev = new DenseEvaluator(randomParams(6), denseSet(task, features, { size: 40, seed: 1 }));
+    const merged = ev.evaluate({ ablate: ['1:2'] });
+    const onBase = ev.evaluate({}, { base: { ablate: ['1:2'] } });
+    expect(onBase.loss).toBe(merged.loss);
+    expect(onBase.loss).not.toBe(ev.evaluate({}).loss);
+  });
+
+  it('the compile options reach the clamps: ${runs} in a graft checkpoint is the runs directory given', () => {
+    const spec = { graft: { checkpoint: '${runs}/donor/x.safetensors', tillLayer: 0 } };
+    const set = denseSet(task, features, { size: 8 });
+    expect(() => new DenseEvaluator(randomParams(1), set, { compile: { runsDir: '/nonexistent-runs' } }).evaluate(spec)).toThrow(
+      'graft.checkpoint: /nonexistent-runs/donor/x.safetensors does not exist',
+    );
+    expect(() => new DenseEvaluator(randomParams(1), set).evaluate(spec)).toThrow("refers to ${runs}, but this run has no runs directory");
+  });
+
+  it('a prepared spec is built once and reused; other specs and other head options get their own program', () => {
+    const inner = createWasmBackend();
+    let allocs = 0;
+    const be: Backend = { ...inner, allocF: (n) => (allocs++, inner.allocF(n)) };
+    const p = new ParamStore(be, CFG);
+    p.writeBlock('values', randomParams(7).readBlock('values'));
+    const ev = new DenseEvaluator(p, denseSet(task, features, { size: 30, seed: 1 }));
+    const a = { ablate: ['1:0'] };
+    const b = { ablate: ['1:1'] };
+    ev.prepare(a);
+    const afterPrepare = allocs;
+    expect(afterPrepare).toBeGreaterThan(0);
+    ev.prepare(a);
+    expect(allocs).toBe(afterPrepare); // the same spec again: nothing built
+    const ra = ev.evaluate(a);
+    expect(allocs).toBe(afterPrepare); // run on the prepared program
+    const rb = ev.evaluate(b);
+    expect(allocs).toBeGreaterThan(afterPrepare); // a transient program for another spec
+    expect(rb.loss).not.toBe(ra.loss);
+    // each result is its own spec's, as a fresh evaluator computes it
+    const fresh = new DenseEvaluator(randomParams(7), denseSet(task, features, { size: 30, seed: 1 }));
+    expect(ra.loss).toBeCloseTo(fresh.evaluate(a).loss, 6);
+    expect(rb.loss).toBeCloseTo(fresh.evaluate(b).loss, 6);
+    // the same spec with head scores is another program
+    const before = allocs;
+    expect(ev.evaluate(a, { heads: true }).strength).toBeDefined();
+    expect(allocs).toBeGreaterThan(before);
   });
 
   it('parse names the analysis spec at fault; a spec on top of a bad base names the run’s clamp spec', () => {
