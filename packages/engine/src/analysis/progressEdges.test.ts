@@ -8,7 +8,10 @@ import { describe, expect, it } from 'vitest';
 import type { MetricRow } from '../store/runDir.js';
 import { paramTensors } from '../store/paramIO.js';
 import { clampProgressSpecs, interpolate, layerToOutputCurve, layerToOutputSpecs, learningTimeFromRows, pickCheckpoints, progressCurve } from './progress.js';
-import { evaluatorFor, randomParams } from './testing/fixture.js';
+import { denseSet, DenseEvaluator } from './denseSet.js';
+import { tokenLabel } from '../data/types.js';
+import { features, task, evaluatorFor, randomParams } from './testing/fixture.js';
+import { inductionStrengthCurve } from './progress.js';
 
 describe('pickCheckpoints', () => {
   it('all of them, sorted, when there are at most n; n of them when there are more', () => {
@@ -29,6 +32,9 @@ describe('pickCheckpoints', () => {
     expect(pickCheckpoints([100, 2, 1, 0, 99], 4)).toEqual([0, 2, 99, 100]);
     // from an unsorted list with a first entry that is not the smallest
     expect(pickCheckpoints([50, 0, 100, 10], 3)).toEqual([0, 50, 100]);
+    // exactly n saved: every one, although snapping to n targets would merge 1 into 2
+    expect(pickCheckpoints([0, 1, 2, 100], 4)).toEqual([0, 1, 2, 100]);
+    expect(pickCheckpoints([0, 1, 2, 100], 3)).toEqual([0, 2, 100]);
   });
 });
 
@@ -44,6 +50,10 @@ describe('interpolate', () => {
     expect(interpolate(xs, ys, 31)).toBe(6);
     expect(interpolate([5], [7], 5)).toBe(7);
     expect(interpolate([5], [7], 9)).toBe(7);
+    // the first and last knots are returned as they are, whatever lies beyond them (a diverged NaN)
+    expect(interpolate([0, 10, 20], [1, NaN, 2], 0)).toBe(1);
+    expect(interpolate([0, 10, 20], [1, NaN, 2], 20)).toBe(2);
+    expect(interpolate([0, 10], [0.1, 0.3], 10)).toBe(0.3);
   });
 });
 
@@ -55,6 +65,7 @@ describe('learningTimeFromRows', () => {
       { kind: 'train', seqs: 50, step: 1, set: 'fsl_train', loss: 0 },
       { kind: 'eval', seqs: 100, step: 3, set: 'fsl_val_rl', loss: 0 },
       { kind: 'eval', seqs: 150, step: 4, set: 'fsl_train', loss: 'NaN' },
+      { kind: 'eval', seqs: 160, step: 5, set: 'fsl_train', loss: null },
       { kind: 'eval', seqs: 200, step: 6, set: 'fsl_train', loss: th },
       { kind: 'eval', seqs: 0, step: 0, set: 'fsl_train', loss: 1.6 },
     ] as unknown as MetricRow[];
@@ -114,5 +125,39 @@ describe('progressCurve', () => {
     const [q] = layerToOutputCurve(ev, () => paramTensors(a), [50]);
     expect(q.loggedTrainLoss).toBeNaN();
     expect(q.clean).toBe(p.clean);
+  });
+});
+
+describe('progressCurve and inductionStrengthCurve: heads', () => {
+  it('the spec the strengths are taken under: a match-clamped head scores exactly 1', () => {
+    const a = randomParams(64);
+    const ev = evaluatorFor(randomParams(65), { size: 64, seed: 0 });
+    const [clamped] = inductionStrengthCurve(ev, () => paramTensors(a), [0], { match: { heads: ['1:3'], strength: 1 } });
+    expect(clamped.strength[3]).toBe(1);
+    const [clean] = inductionStrengthCurve(ev, () => paramTensors(a), [0]);
+    expect(clean.strength[3]).toBeLessThan(0.99);
+    expect(clean.strengthSequences).toBeUndefined();
+  });
+
+  it('where some sequences have no strength, the count of those that have is given', () => {
+    const set = denseSet(task, features, { size: 24, seed: 0 }, { numLabels: 5, kind: 'fewShot', shots: 3 });
+    const T = set.batch.layout!.seqLen;
+    // the first 10 targets moved to a label absent from the context
+    for (let b = 0; b < 10; b++) {
+      const present = [1, 3, 5].map((j) => tokenLabel(set.batch.layout!.tokens[b * T + j]));
+      set.batch.target[b] = [0, 1, 2, 3].find((l) => !present.includes(l))!;
+    }
+    const a = randomParams(66);
+    const ev = new DenseEvaluator(randomParams(67), set);
+    const [p] = progressCurve(ev, () => paramTensors(a), [0], {}, { heads: true });
+    expect(p.strengthSequences).toBe(14);
+    const [s] = inductionStrengthCurve(ev, () => paramTensors(a), [0]);
+    expect(s.strengthSequences).toBe(14);
+  });
+
+  it('a checkpoint whose tensors do not fit is refused naming its sequence count', () => {
+    const ev = evaluatorFor(randomParams(68), { size: 16, seed: 0 });
+    const bad = () => ({ 'unembed.bias': { shape: [3], data: new Float32Array(3) } });
+    expect(() => progressCurve(ev, bad, [7], { clean: {} })).toThrow(/checkpoint 7/);
   });
 });
