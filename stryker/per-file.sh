@@ -35,7 +35,7 @@ RUNS=(
   "config|config.ts|config.test.ts"
   "denseSet|analysis/denseSet.ts|analysis/denseSetEdges.test.ts,analysis/denseSet.test.ts"
   "progress|analysis/progress.ts|analysis/progressEdges.test.ts,analysis/progress.test.ts"
-  "spec|interventions/spec.ts,interventions/heads.ts|interventions/spec.test.ts,interventions/taskLayouts.test.ts"
+  "spec|interventions/spec.ts,interventions/heads.ts|interventions/specEdges.test.ts,interventions/spec.test.ts,interventions/taskLayouts.test.ts"
   "sites|sites.ts,modelConfig.ts|sites.test.ts"
   "tasks|data/tasks/bursty.ts,data/tasks/kShot.ts,data/tasks/repeatTokens.ts,data/tasks/layout.ts,data/tasks/positions.ts,data/tasks/schema.ts,data/tasks/index.ts|data/tasks/tasks.test.ts,interventions/taskLayouts.test.ts"
   "taskChecks|analysis/taskChecks.ts|analysis/taskChecksEdges.test.ts,analysis/taskChecks.test.ts"
