@@ -40,7 +40,7 @@ RUNS=(
   "tasks|data/tasks/bursty.ts,data/tasks/kShot.ts,data/tasks/repeatTokens.ts,data/tasks/layout.ts,data/tasks/positions.ts,data/tasks/schema.ts,data/tasks/index.ts|data/tasks/tasks.test.ts,interventions/taskLayouts.test.ts"
   "taskChecks|analysis/taskChecks.ts|analysis/taskChecksEdges.test.ts,analysis/taskChecks.test.ts"
   "npy|data/npy.ts|data/npyEdges.test.ts,data/npy.test.ts"
-  "ablation|analysis/ablation.ts,analysis/heads.ts|analysis/ablation.test.ts,analysis/heads.test.ts,analysis/denseSet.test.ts"
+  "ablation|analysis/ablation.ts,analysis/heads.ts|analysis/ablationEdges.test.ts,analysis/ablation.test.ts,analysis/heads.test.ts,analysis/denseSet.test.ts"
   "passes|interventions/passes.ts,interventions/onBase.ts,compileInterventions.ts|interventions/onBase.test.ts,interventions/golden.test.ts,interventions/clamps/preserve.test.ts,interventions/clamps/graftOut.test.ts,interventions/spec.test.ts"
   "reference|backends/reference.ts|ops.test.ts,opsGraph.test.ts,rope.test.ts,optim.test.ts"
 )
