@@ -11,7 +11,14 @@ import { clampProgressSpecs, interpolate, layerToOutputCurve, layerToOutputSpecs
 import { denseSet, DenseEvaluator } from './denseSet.js';
 import { tokenLabel } from '../data/types.js';
 import { features, task, evaluatorFor, randomParams } from './testing/fixture.js';
-import { inductionStrengthCurve } from './progress.js';
+import { inductionStrengthCurve, openAnalysisRun } from './progress.js';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { createWasmBackend } from '../backends/wasm.js';
+import { parseRunConfig } from '../config.js';
+import { ParamStore } from '../params.js';
+import { train } from '../train.js';
 
 describe('pickCheckpoints', () => {
   it('all of them, sorted, when there are at most n; n of them when there are more', () => {
@@ -137,6 +144,7 @@ describe('progressCurve and inductionStrengthCurve: heads', () => {
     const [clean] = inductionStrengthCurve(ev, () => paramTensors(a), [0]);
     expect(clean.strength[3]).toBeLessThan(0.99);
     expect(clean.strengthSequences).toBeUndefined();
+    expect('strengthSequences' in clean).toBe(false);
   });
 
   it('where some sequences have no strength, the count of those that have is given', () => {
@@ -160,4 +168,22 @@ describe('progressCurve and inductionStrengthCurve: heads', () => {
     const bad = () => ({ 'unembed.bias': { shape: [3], data: new Float32Array(3) } });
     expect(() => progressCurve(ev, bad, [7], { clean: {} })).toThrow(/checkpoint 7/);
   });
+});
+
+describe('openAnalysisRun', () => {
+  it('opens a run with its features, the chunk asked for, and the evaluator on the last checkpoint', async () => {
+    const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'opto-progress-edges-')), 'run');
+    const config = parseRunConfig({ backend: 'wasm', task: { classSplit: [6, 4, 10] }, schedule: { seqs: 64, evalEvery: 64, ckptEvery: 32, evalSize: 20 } });
+    await train(config, { out, features });
+    const ar = await openAnalysisRun(out, { size: 40, seed: 0, features, chunk: 16 });
+    expect(ar.checkpoints).toEqual([0, 32, 64]);
+    expect(ar.ev.chunk).toBe(16);
+    expect(ar.ev.size).toBe(40);
+    expect(ar.clamp).toEqual({ version: 1, ablate: [], perfectLayer1: false });
+    const fresh = new DenseEvaluator(new ParamStore(createWasmBackend(), ar.ev.params.config), ar.ev.set);
+    fresh.loadTensors(ar.load(64), 'checkpoint 64');
+    expect(ar.ev.evaluate({}).loss).toBe(fresh.evaluate({}).loss);
+    fresh.loadTensors(ar.load(32), 'checkpoint 32');
+    expect(ar.ev.evaluate({}).loss).not.toBe(fresh.evaluate({}).loss);
+  }, 60_000);
 });
