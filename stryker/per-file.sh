@@ -37,7 +37,7 @@ RUNS=(
   "progress|analysis/progress.ts|analysis/progressEdges.test.ts,analysis/progress.test.ts"
   "spec|interventions/spec.ts,interventions/heads.ts|interventions/specEdges.test.ts,interventions/spec.test.ts,interventions/taskLayouts.test.ts"
   "sites|sites.ts,modelConfig.ts|sites.test.ts"
-  "tasks|data/tasks/bursty.ts,data/tasks/kShot.ts,data/tasks/repeatTokens.ts,data/tasks/layout.ts,data/tasks/positions.ts,data/tasks/schema.ts,data/tasks/index.ts|data/tasks/tasks.test.ts,interventions/taskLayouts.test.ts"
+  "taskSchema|data/tasks/schema.ts,data/tasks/positions.ts|data/tasks/schemaPositions.test.ts"
   "taskChecks|analysis/taskChecks.ts|analysis/taskChecksEdges.test.ts,analysis/taskChecks.test.ts"
   "npy|data/npy.ts|data/npyEdges.test.ts,data/npy.test.ts"
   "ablation|analysis/ablation.ts,analysis/heads.ts|analysis/ablationEdges.test.ts,analysis/ablation.test.ts,analysis/heads.test.ts,analysis/denseSet.test.ts"
