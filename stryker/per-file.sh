@@ -41,7 +41,7 @@ RUNS=(
   "taskChecks|analysis/taskChecks.ts|analysis/taskChecksEdges.test.ts,analysis/taskChecks.test.ts"
   "npy|data/npy.ts|data/npyEdges.test.ts,data/npy.test.ts"
   "ablation|analysis/ablation.ts,analysis/heads.ts|analysis/ablationEdges.test.ts,analysis/ablation.test.ts,analysis/heads.test.ts,analysis/denseSet.test.ts"
-  "passes|interventions/passes.ts,interventions/onBase.ts,compileInterventions.ts|interventions/onBase.test.ts,interventions/golden.test.ts,interventions/clamps/preserve.test.ts,interventions/clamps/graftOut.test.ts,interventions/spec.test.ts"
+  "passes|interventions/passes.ts,interventions/onBase.ts,compileInterventions.ts|interventions/passesEdges.test.ts,interventions/onBase.test.ts,interventions/golden.test.ts,interventions/clamps/preserve.test.ts,interventions/clamps/graftOut.test.ts,interventions/spec.test.ts"
   "reference|backends/reference.ts|ops.test.ts,opsGraph.test.ts,rope.test.ts,optim.test.ts"
 )
 prefix() { local IFS=,; local out=(); for f in $1; do out+=("$E/$f"); done; echo "${out[*]}"; }
