@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { fewShotPositions, repeatPositions } from '../data/tasks/positions.js';
-import { activeClamps, InterventionError, isEmptySpec, parseInterventionSpec, taskClampIssues } from './spec.js';
+import { ablateAllBut, activeClamps, headKey, headLabel, InterventionError, isEmptySpec, keepOnlyHead, parseHeadRef, parseInterventionSpec, taskClampIssues, validateSpec } from './spec.js';
 
 const M2 = { nLayers: 2, nHeads: 4 };
 const M3 = { nLayers: 3, nHeads: 4 };
@@ -32,6 +32,16 @@ describe('heads in range, listed once', () => {
     expect(err({ ablate: ['1:0', '1:2', '1:0'] })).toBe('interventions.ablate: head "1:0" listed twice');
     expect(err({ match: { heads: ['1:1', '1:1'] } })).toBe('interventions.match.heads: head "1:1" listed twice');
     expect(() => parseInterventionSpec({ ablate: ['1:1'], match: { heads: ['1:1'] } }, M2)).not.toThrow();
+    // an eleventh entry repeating the first is still in the same list
+    const M8 = { nLayers: 2, nHeads: 8 };
+    const eleven = ['1:0', '1:1', '1:2', '1:3', '1:4', '1:5', '1:6', '1:7', '0:0', '0:1', '1:0'];
+    expect(err({ ablate: eleven }, M8)).toBe('interventions.ablate: head "1:0" listed twice');
+  });
+
+  it('validateSpec names the spec "interventions" unless told otherwise', () => {
+    const dup = { version: 1, ablate: ['1:0', '1:0'], perfectLayer1: false } as unknown as Parameters<typeof validateSpec>[0];
+    expect(() => validateSpec(dup, M2)).toThrow('interventions.ablate: head "1:0" listed twice');
+    expect(() => validateSpec(dup, M2, 'base')).toThrow('base.ablate: head "1:0" listed twice');
   });
 });
 
@@ -92,5 +102,42 @@ describe('messages and helpers', () => {
     const fm = parseInterventionSpec({ featureMatch: { heads: ['1:1'] } }, M2);
     expect(taskClampIssues(fm, fewShotPositions(5))).toEqual([]);
     expect(taskClampIssues(fm, repeatPositions(6, 2))).toEqual([['featureMatch', 'needs exemplar features to compare with the query; repeatTokens (6 + 2 tokens) has none (every token is a label token)']]);
+  });
+});
+
+describe('head refs (interventions/heads.ts)', () => {
+  it('canonical "layer:head" with multi-digit indices; anything else is refused naming where', () => {
+    expect(parseHeadRef('12:10')).toEqual({ layer: 12, head: 10 });
+    expect(parseHeadRef('0:0', 'x')).toEqual({ layer: 0, head: 0 });
+    expect(() => parseInterventionSpec({ ablate: ['12:3'] }, { nLayers: 13, nHeads: 4 })).not.toThrow();
+    for (const bad of ['1x:3', '01:3', '1:03', '1:3 ', '-1:3', '1.0:3', ':'])
+      expect(() => parseHeadRef(bad), bad).toThrow(new InterventionError(`head: '${bad}' is not a head; write layer:head with plain indices, e.g. 1:3`));
+    expect(() => parseHeadRef('a', '--only-head')).toThrow("--only-head: 'a' is not a head");
+    expect(err({ ablate: ['1x:3'] })).toBe('interventions.ablate.0: a head is "layer:head", e.g. "1:3"');
+  });
+
+  it('strength bounds name the range on both sides', () => {
+    expect(err({ match: { heads: ['1:1'], strength: -0.5 } })).toBe('interventions.match.strength: strength must be in [0, 1]');
+    expect(err({ match: { heads: ['1:1'], strength: 1.5 } })).toBe('interventions.match.strength: strength must be in [0, 1]');
+  });
+
+  it('headKey, headLabel in its three forms, ablateAllBut', () => {
+    expect(headKey({ layer: 1, head: 3 })).toBe('1:3');
+    expect(headLabel('1:3')).toBe('L2H3');
+    expect(headLabel({ layer: 0, head: 7 })).toBe('L1H7');
+    expect(headLabel(2, 5)).toBe('L3H5');
+    expect(ablateAllBut(1, 4, [2])).toEqual(['1:0', '1:1', '1:3']);
+    expect(ablateAllBut(0, 3, [])).toEqual(['0:0', '0:1', '0:2']);
+    expect(ablateAllBut(0, 3, [0, 1, 2])).toEqual([]);
+  });
+
+  it('keepOnlyHead: every other head of its layer, merged with the ablation list; each bound named', () => {
+    expect(keepOnlyHead('1:2', M2)).toEqual(['1:0', '1:1', '1:3']);
+    expect(keepOnlyHead('1:3', M2, ['0:1', '1:0'])).toEqual(['0:1', '1:0', '1:1', '1:2']);
+    expect(() => keepOnlyHead('2:0', M2)).toThrow(new InterventionError('onlyHead: head "2:0": layer 2 out of range (the model has layers 0..1)'));
+    expect(() => keepOnlyHead('1:4', M2, [], '--only-head')).toThrow(new InterventionError('--only-head: head "1:4": head 4 out of range (layers have heads 0..3)'));
+    expect(() => keepOnlyHead('1:1', M2, ['1:1'])).toThrow(new InterventionError('onlyHead: head "1:1" is kept active, but the ablation list also removes it'));
+    expect(() => keepOnlyHead('x', M2)).toThrow("onlyHead: 'x' is not a head");
+    expect(keepOnlyHead('0:0', { nLayers: 1, nHeads: 1 })).toEqual([]);
   });
 });
