@@ -146,3 +146,23 @@ describe('encodeNpy', () => {
     expect(() => encodeNpy([2, 2], new Float32Array(3))).toThrow('encodeNpy: 3 values for shape (2, 2)');
   });
 });
+
+describe('parseNpyArray: header spelling', () => {
+  it('spaces around the colons are optional; multi-digit shapes; a shape entry must be all digits', () => {
+    expect(parseNpyArray('a', npy(1, `{'descr':'<f4','fortran_order':False,'shape':(2,),}`, f32([1, 2])), F).shape).toEqual([2]);
+    expect(parseNpyArray('a', npy(1, `{'descr' : '<f4', 'fortran_order' : False, 'shape' : (2,), }`, f32([1, 2])), F).shape).toEqual([2]);
+    expect(parseNpyArray('a', npy(1, dict('<f4', '(10,)'), f32(new Array(10).fill(1))), F).shape).toEqual([10]);
+    expect(() => parseNpyArray('s.npy', npy(1, dict('<f4', '(2x,)'), f32([1, 2])), F)).toThrow("s.npy: bad shape entry '2x' in NPY header");
+  });
+
+  it('only a leading > is big-endian', () => {
+    expect(() => parseNpyArray('o.npy', npy(1, dict('f>4', '(1,)'), f32([1])), F)).toThrow("o.npy: dtype 'f>4' is not float; expected '<f4' or '<f8'");
+  });
+
+  it('a version 2 file of exactly 12 bytes has an empty header; headers are quoted as latin-1 (v1, v2) or UTF-8 (v3)', () => {
+    expect(() => parseNpyArray('e.npy', Uint8Array.from([...MAGIC, 2, 0, 0, 0, 0, 0]), F)).toThrow('e.npy: malformed NPY header ""');
+    // byte 0xE9 is é in latin-1; in UTF-8, é is the two bytes C3 A9
+    expect(() => parseNpyArray('l.npy', npy(1, `{'note': 'é'}`, new Uint8Array(0)), F)).toThrow(`l.npy: malformed NPY header "{'note': 'é'}"`);
+    expect(() => parseNpyArray('u.npy', npy(3, `{'note': 'é'}`, new Uint8Array(0)), F)).toThrow(`u.npy: malformed NPY header "{'note': 'é'}"`);
+  });
+});
