@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { additivity, additivityPanels, ablationVsStrength, byDecreasingStrength, headStrengths, onlyHeadsSpec, redundancy } from './ablation.js';
+import { checkHeadLayers, defaultHeadLayers } from './heads.js';
 import { copyHeadModel } from './testing/copyHead.js';
 import { CFG, evaluatorFor, randomParams } from './testing/fixture.js';
 
@@ -122,5 +123,17 @@ describe('additivity (5.5, App. Fig. 14)', () => {
     const panels = additivityPanels(ev);
     expect(panels.fromStrongest.order).toEqual(order.slice(0, -1));
     expect(panels.withoutStrongest.order).toEqual(order.slice(1, -1));
+  });
+});
+
+describe('checkHeadLayers (analysis/heads.ts)', () => {
+  it('both layers in 0..n − 1, integers, the induction layer after the previous-token layer', () => {
+    expect(defaultHeadLayers(3)).toEqual({ prevToken: 0, induction: 2 });
+    expect(checkHeadLayers({ prevToken: 0, induction: 2 }, 3)).toEqual({ prevToken: 0, induction: 2 });
+    expect(() => checkHeadLayers({ prevToken: -1, induction: 2 }, 3)).toThrow(new Error('layers.prevToken: layer -1 out of range (the model has layers 0..2)'));
+    expect(() => checkHeadLayers({ prevToken: 0.5, induction: 2 }, 3)).toThrow(new Error('layers.prevToken: layer 0.5 out of range (the model has layers 0..2)'));
+    expect(() => checkHeadLayers({ prevToken: 3, induction: 2 }, 3)).toThrow(new Error('layers.prevToken: layer 3 out of range (the model has layers 0..2)'));
+    expect(() => checkHeadLayers({ prevToken: 0, induction: 3 }, 3, 'x')).toThrow(new Error('x.induction: layer 3 out of range (the model has layers 0..2)'));
+    expect(() => checkHeadLayers({ prevToken: 1, induction: 1 }, 3)).toThrow(new Error('layers.induction: layer 1 must come after the previous-token layer 1'));
   });
 });
