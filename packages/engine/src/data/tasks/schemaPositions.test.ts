@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { allocBatch, allocLayoutBatch, labelToken } from '../types.js';
 import { candidateLabels, fewShotPositions, repeatPositions, taskPositions, tokenAt } from './positions.js';
-import { burstyOf, isPaperTask, repeatOf, taskIssues, taskKind, taskSeqLen } from './schema.js';
+import { BurstySchema, burstyOf, isPaperTask, repeatOf, TASK_FIELDS, taskIssues, taskKind, taskSeqLen } from './schema.js';
 
 describe('task selection', () => {
   it('kind, sequence length and the paper test', () => {
@@ -23,6 +23,22 @@ describe('task selection', () => {
     expect(isPaperTask({ numLabels: 5, kind: 'bursty', bursty: { contextPairs: 2 } })).toBe(false);
     expect(burstyOf({ numLabels: 5 })).toEqual({ contextPairs: 8, pBursty: 0.9, burstiness: 3, zipfExponent: 1, trainClasses: 1000, commonClasses: 10, holdoutClasses: 100, labelSeed: 0 });
     expect(repeatOf({ numLabels: 5 })).toEqual({ prefixLength: 16, repeatLength: 1 });
+  });
+
+  it('the bounds of the task fields, each just inside and just outside', () => {
+    expect(Object.keys(TASK_FIELDS)).toEqual(['kind', 'shots', 'bursty', 'repeat']);
+    const shots = TASK_FIELDS.shots;
+    expect([2, 32].map((v) => shots.safeParse(v).success)).toEqual([true, true]);
+    expect([1, 33, 2.5].map((v) => shots.safeParse(v).success)).toEqual([false, false, false]);
+    const ok = (o: object) => BurstySchema.safeParse(o).success;
+    expect([ok({ pBursty: 0 }), ok({ pBursty: 1 }), ok({ pBursty: -0.01 }), ok({ pBursty: 1.01 })]).toEqual([true, true, false, false]);
+    expect([ok({ zipfExponent: 0 }), ok({ zipfExponent: 10 }), ok({ zipfExponent: -0.1 }), ok({ zipfExponent: 10.1 })]).toEqual([true, true, false, false]);
+    expect([ok({ holdoutClasses: 2 }), ok({ holdoutClasses: 300 }), ok({ holdoutClasses: 1 })]).toEqual([true, true, false]);
+    expect([ok({ contextPairs: 2 }), ok({ contextPairs: 32 }), ok({ contextPairs: 33 })]).toEqual([true, true, false]);
+  });
+
+  it('the shots-against-labels check is the few-shot task’s only', () => {
+    expect(taskIssues({ numLabels: 2, kind: 'bursty', shots: 3 })).toEqual([[['task', 'shots'], "applies to task.kind 'fewShot' only, the task is 'bursty'"]]);
   });
 
   it('fields of another kind are named with the kind', () => {
@@ -81,6 +97,10 @@ describe('task positions', () => {
     paper.item.set([7, 8, 9, 10, 11, 12]);
     paper.contextLabel.set([1, 2, 3, 4]);
     expect([0, 1, 2, 3, 4].map((p) => tokenAt(paper, 1, p))).toEqual([10, labelToken(3), 11, labelToken(4), 12]);
+    const three = allocBatch(3);
+    three.item.set([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    three.contextLabel.set([0, 1, 2, 3, 4, 0]);
+    expect([0, 1, 2, 3, 4].map((p) => tokenAt(three, 2, p))).toEqual([7, labelToken(4), 8, labelToken(0), 9]);
     expect(Array.from(candidateLabels(fewShotPositions(5), paper, 0, new Int32Array(2)))).toEqual([1, 2]);
     const general = allocLayoutBatch(2, 5);
     general.layout.tokens.set([0, labelToken(0), 1, labelToken(1), 0, 5, labelToken(4), 6, labelToken(2), 6]);
