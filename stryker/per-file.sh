@@ -45,6 +45,21 @@ RUNS=(
   "parquet|store/metricsParquet.ts|store/parquetEdges.test.ts"
   "figCurves|figures/lossCurves.ts,figures/groupCurves.ts|figures/figures.test.ts"
   "figSmall|figures/matrix.ts,figures/scatter.ts,figures/learningTime.ts,figures/parallelCoords.ts|figures/figureData.test.ts"
+  "model|model.ts|modelForward.test.ts,model.test.ts,seqLen.test.ts,interventions/golden.test.ts"
+  "graph|graph.ts|graph.test.ts,opsGraph.test.ts"
+  "params|params.ts|params.test.ts,model.test.ts"
+  "clamp|interventions/clamps/clamp.ts|interventions/clamps/clampHelpers.test.ts"
+  "config|config.ts|config.test.ts"
+  "denseSet|analysis/denseSet.ts|analysis/denseSetEdges.test.ts,analysis/denseSet.test.ts"
+  "progress|analysis/progress.ts|analysis/progressEdges.test.ts,analysis/progress.test.ts"
+  "ivSpec|interventions/spec.ts,interventions/heads.ts|interventions/specEdges.test.ts,interventions/spec.test.ts,interventions/taskLayouts.test.ts"
+  "sites|sites.ts,modelConfig.ts|sites.test.ts"
+  "taskSchema|data/tasks/schema.ts,data/tasks/positions.ts|data/tasks/schemaPositions.test.ts"
+  "taskChecks|analysis/taskChecks.ts|analysis/taskChecksEdges.test.ts,analysis/taskChecks.test.ts"
+  "npy|data/npy.ts|data/npyEdges.test.ts,data/npy.test.ts"
+  "ablation|analysis/ablation.ts,analysis/heads.ts|analysis/ablationEdges.test.ts,analysis/ablation.test.ts,analysis/heads.test.ts,analysis/denseSet.test.ts"
+  "passes|interventions/passes.ts,interventions/onBase.ts,compileInterventions.ts|interventions/passesEdges.test.ts,interventions/onBase.test.ts,interventions/golden.test.ts,interventions/clamps/preserve.test.ts,interventions/clamps/graftOut.test.ts,interventions/spec.test.ts"
+  "reference|backends/reference.ts|ops.test.ts,opsGraph.test.ts,rope.test.ts,optim.test.ts"
 )
 # shared with stryker/apps.sh: runs RUNS under E, with CONFIG, merged into REPORT
 source stryker/run-files.sh
