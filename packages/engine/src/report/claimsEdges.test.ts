@@ -9,6 +9,7 @@ import { CLAIMS, CLAMP_ROLE, evidenceView, judgeClaims, numberName, seedsNeeded,
 import type { Evidence, RunEvidence } from './evidence.js';
 import type { ClaimResult } from './types.js';
 import { DEFAULT_PRESET_HEADS } from '../presets.js';
+import { tinyRun } from './testing.js';
 
 const PAPER_NOTE = "seed 5's heads (the paper's): IH 1:3, PT 0:2, group {0:1, 0:2, 0:5}";
 const DATA_HEADS = { ih: '1:4', pt: '0:7', ptGroup: ['0:0', '0:6', '0:7'] };
@@ -19,19 +20,7 @@ function empty(): Evidence {
   return { runsDir: '/runs', heads: { paper: DEFAULT_PRESET_HEADS }, runs: {}, dataRuns: {}, seeds: [], toy: [] };
 }
 
-/** A run whose fsl_train curve is `curve` ([sequences, loss] pairs); finished at its last point unless told. */
-function tiny(id: string, curve: [number, number][], extra: Partial<RunEvidence> = {}): RunEvidence {
-  const last = curve.at(-1)![0];
-  return {
-    id,
-    heads: 'paper',
-    status: 'finished',
-    seqs: last,
-    totalSeqs: last,
-    rows: curve.map(([seqs, loss]) => ({ kind: 'eval', seqs, step: seqs / 32, set: 'fsl_train', loss, acc: 0.5 })),
-    ...extra,
-  };
-}
+const tiny = (id: string, curve: [number, number][], extra: Partial<RunEvidence> = {}) => tinyRun(id, curve, {}, extra);
 
 /** Claim 14's "no plateau, < 0.1 within ≈ 5×10⁴" met: below 0.1 from 10k. */
 const fastMatch = (id: string, below = 10_000) => tiny(id, [[0, 0.8], [below, 0.05], [100_000, 0.01]]);

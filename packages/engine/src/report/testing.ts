@@ -234,3 +234,21 @@ export function writeCurveRun(dir: string, config: unknown, shape: CurveShape, e
   RunDir.open(dir).appendMetrics(rows);
   return cfg;
 }
+
+/**
+ * A tiny finished run for the fast claim and figure tests: its fsl_train curve is `curve` ([sequences, loss]
+ * pairs), other eval sets by name in `sets`; it ends at the curve's last point unless `extra` says otherwise.
+ */
+export function tinyRun(id: string, curve: [number, number][], sets: Record<string, [number, number][]> = {}, extra: Partial<RunEvidence> = {}): RunEvidence {
+  const all: Record<string, [number, number][]> = { fsl_train: curve, ...sets };
+  const last = curve.at(-1)![0];
+  return {
+    id,
+    heads: 'paper',
+    status: 'finished',
+    seqs: last,
+    totalSeqs: last,
+    rows: Object.entries(all).flatMap(([set, c]) => c.map(([seqs, loss]) => ({ kind: 'eval' as const, seqs, step: seqs / 32, set, loss, acc: 0.5 }))),
+    ...extra,
+  };
+}

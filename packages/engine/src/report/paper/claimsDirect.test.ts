@@ -5,8 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { CLAIMS } from '../claims.js';
-import type { Evidence, RunEvidence } from '../evidence.js';
-import { passingMain } from '../testing.js';
+import type { Evidence } from '../evidence.js';
+import { passingMain, tinyRun } from '../testing.js';
 import { DEFAULT_PRESET_HEADS } from '../../presets.js';
 import { supportThreshold } from './wiring.js';
 import { PLATEAU_LEVEL } from './setup.js';
@@ -19,19 +19,7 @@ function withMain(): Evidence {
   return { runsDir: '/r', heads: { paper: DEFAULT_PRESET_HEADS }, runs: {}, dataRuns: {}, seeds: [], toy: [], main: passingMain() };
 }
 
-/** A finished run whose eval curve on `set` (default fsl_train) is `curve` ([sequences, loss] pairs); other sets by name. */
-export function tiny(id: string, curve: [number, number][], sets: Record<string, [number, number][]> = {}): RunEvidence {
-  const all: Record<string, [number, number][]> = { fsl_train: curve, ...sets };
-  const last = curve.at(-1)![0];
-  return {
-    id,
-    heads: 'paper',
-    status: 'finished',
-    seqs: last,
-    totalSeqs: last,
-    rows: Object.entries(all).flatMap(([set, c]) => c.map(([seqs, loss]) => ({ kind: 'eval' as const, seqs, step: seqs / 32, set, loss, acc: 0.5 }))),
-  };
-}
+const tiny = tinyRun;
 
 /** A curve that reaches loss 0.2 (learned: < 0.4·ln 2 = 0.277) first at `t`, ending at `end` at `total`. */
 const learnsAt = (t: number, total = 1_000_000, end = 0.05): [number, number][] => [
