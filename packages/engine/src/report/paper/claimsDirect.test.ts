@@ -43,20 +43,23 @@ describe('claim 1: untrained loss ≈ 1.6–2.1 at 0 sequences', () => {
   });
 });
 
+// 1.9 at 0, falls to 0.75 by 10k, flat (0.75) to 150k, drops steeply to 0.01 by 400k. The plateau ends at
+// 120k: fewer than 3 evals lie within 2^¼ of 150k, so its slope is taken over 120k, 150k, 200k and is steep.
+const flatThenDrop = (level = 0.75, floor = 0.01): [number, number][] => [
+  [0, 1.9],
+  [2000, 1.3],
+  [5000, 0.9],
+  [10_000, level],
+  ...[20_000, 40_000, 60_000, 80_000, 100_000, 120_000, 150_000].map((x) => [x, level] as [number, number]),
+  [200_000, 0.2],
+  [300_000, Math.max(0.03, floor)],
+  [400_000, floor],
+  [1_000_000, floor],
+];
+// A plateau from 10k to `to` (5×10⁴ exactly for to = 60k): the eval one sequence after `to` is the first steep one.
+const short = (to: number): [number, number][] => [[0, 1.9], [2000, 1.3], [5000, 0.9], [10_000, 0.75], [20_000, 0.75], [30_000, 0.75], [40_000, 0.75], [50_000, 0.75], [to, 0.75], [to + 1, 0.75], [to + 50_000, 0.2], [to + 150_000, 0.03], [1_000_000, 0.01]];
+
 describe('claim 2: the main run', () => {
-  // 1.9 at 0, falls to 0.75 by 10k, flat (0.75) to 150k, drops steeply to 0.01 by 400k. The plateau ends at
-  // 120k: fewer than 3 evals lie within 2^¼ of 150k, so its slope is taken over 120k, 150k, 200k and is steep.
-  const flatThenDrop = (level = 0.75, floor = 0.01): [number, number][] => [
-    [0, 1.9],
-    [2000, 1.3],
-    [5000, 0.9],
-    [10_000, level],
-    ...[20_000, 40_000, 60_000, 80_000, 100_000, 120_000, 150_000].map((x) => [x, level] as [number, number]),
-    [200_000, 0.2],
-    [300_000, Math.max(0.03, floor)],
-    [400_000, floor],
-    [1_000_000, floor],
-  ];
   const main = (train: [number, number][], rl = 0.1, tc = 0.1) => {
     const e = withMain();
     e.runs.main = tiny('m', train, { fsl_val_rl: [[0, 1.9], [1_000_000, rl]], fsl_test_class: [[0, 1.9], [1_000_000, tc]] });
@@ -85,8 +88,7 @@ describe('claim 2: the main run', () => {
     expect(ok(2, main(late))).toBe(false);
     const onTime = flatThenDrop().map(([x, l]) => [x >= 300_000 ? x + 700_000 : x, l] as [number, number]);
     expect(ok(2, main(onTime))).toBe(true);
-    // a plateau of 5×10⁴ exactly, and just under: the eval one sequence after `to` is the first steep one
-    const short = (to: number): [number, number][] => [[0, 1.9], [2000, 1.3], [5000, 0.9], [10_000, 0.75], [20_000, 0.75], [30_000, 0.75], [40_000, 0.75], [50_000, 0.75], [to, 0.75], [to + 1, 0.75], [to + 50_000, 0.2], [to + 150_000, 0.03], [1_000_000, 0.01]];
+    // a plateau of 5×10⁴ exactly, and just under
     expect(judge(2, main(short(60_000))).numbers.plateauSeqs).toBe(50_000);
     expect([ok(2, main(short(60_000))), ok(2, main(short(59_999)))]).toEqual([true, false]);
   });
@@ -350,5 +352,176 @@ describe('claim 21: previous-token clamps', () => {
     expect(at(119_999, 80_000, 100_000).ok).toBe(false);
     expect([at(150_000, 100_000, 120_000).ok, at(150_000, 100_001, 120_000).ok]).toEqual([true, false]);
     expect(at(120_000, 80_000, 100_000, false).measured).toBe('learning time: all eight clamped 120k (1.20× unclamped), the previous-token group clamped 80k (0.80×), unclamped 100k');
+  });
+});
+
+describe('claim 17: the toy model', () => {
+  /** Loss 1, flat (steps of `step`) for `p` steps, then a linear fall of 0.95 over `fall` steps. */
+  const toyLoss = (p: number, fall = 10, step = 0): number[] => [1, ...Array.from({ length: p }, (_, i) => 1 - (i + 1) * step), ...Array.from({ length: fall }, (_, j) => 1 - p * step - ((j + 1) * 0.95) / fall)];
+  const at = (none: number[][], c: number[][], bc: number[][]) => {
+    const e = withMain();
+    const add = (condition: 'none' | 'c' | 'bc', losses: number[][]) => losses.forEach((loss, i) => e.toy.push({ seed: i + 1, condition, loss, pm1: [], pm2: [] }));
+    add('none', none);
+    add('c', c);
+    add('bc', bc);
+    return judge(17, e);
+  };
+  it('none: a plateau of ≥ 100 steps then a shorter drop; clamp c: a shorter plateau; clamp b, c: ≤ 1/20 of it', () => {
+    // the fall reaches 10% of the start (1 − 0.095 j ≤ 0.1) at its 10th step
+    expect(at([toyLoss(100)], [toyLoss(50)], [toyLoss(5)])).toEqual({
+      ok: true,
+      measured: 'median over toy seeds 1: iterations on the plateau / in the drop — none 100 / 10, clamp c 50 / 10, clamp b,c 5 / 10',
+      numbers: { nonePlateau: 100, noneDrop: 10, cPlateau: 50, bcPlateau: 5 },
+    });
+    expect(at([toyLoss(99)], [toyLoss(50)], [toyLoss(4)]).ok).toBe(false);
+    expect(at([toyLoss(100)], [toyLoss(50)], [toyLoss(6)]).ok).toBe(false);
+    expect(at([toyLoss(100)], [toyLoss(100)], [toyLoss(5)]).ok).toBe(false);
+    expect(at([toyLoss(100)], [toyLoss(99)], [toyLoss(5)]).ok).toBe(true);
+    // a drop of 95 steps is shorter than the plateau, one of 100 is not (0.95·j/100 ≥ 0.9 from j = 95... and 100)
+    expect(at([toyLoss(100, 100)], [toyLoss(50)], [toyLoss(5)]).numbers.noneDrop).toBe(95);
+    expect(at([toyLoss(100, 100)], [toyLoss(50)], [toyLoss(5)]).ok).toBe(true);
+    expect(at([toyLoss(100, 106)], [toyLoss(50)], [toyLoss(5)]).numbers.noneDrop).toBe(101);
+    expect(at([toyLoss(100, 106)], [toyLoss(50)], [toyLoss(5)]).ok).toBe(false);
+  });
+  it('a step counts as flat below 0.1% of the start; the median over seeds; a loss that never falls to 10%', () => {
+    expect(at([toyLoss(100, 10, 0.0009)], [toyLoss(50)], [toyLoss(5)]).numbers.nonePlateau).toBe(100);
+    expect(at([toyLoss(100, 10, 0.0011)], [toyLoss(50)], [toyLoss(5)]).numbers.nonePlateau).toBe(0);
+    const three = at([toyLoss(100), toyLoss(300), toyLoss(120)], [toyLoss(50), toyLoss(60), toyLoss(70)], [toyLoss(5), toyLoss(1), toyLoss(2)]);
+    expect(three.numbers).toEqual({ nonePlateau: 120, noneDrop: 10, cPlateau: 60, bcPlateau: 2 });
+    expect(three.measured.startsWith('median over toy seeds 1,2,3: ')).toBe(true);
+    // never at 10%: the whole curve is before the mark; the flat steps up to the last count
+    const flat = at([[1, 1, 1, 1, 0.5]], [toyLoss(50)], [toyLoss(5)]);
+    expect([flat.numbers.nonePlateau, flat.numbers.noneDrop]).toEqual([3, 1]);
+  });
+});
+
+describe('claims 19 and 20: labels and classes', () => {
+  const LABELS = (n: number[], c: number[], b: number[]) => {
+    const e = withMain();
+    [5, 10, 15].forEach((l, i) => (e.runs[`fig6:normal:50:${l}`] = tiny(`n${l}`, learnsAt(n[i]))));
+    ['fig5b:match', 'fig6:match:50:10', 'fig6:match:50:15'].forEach((r, i) => (e.runs[r] = tiny(r, learnsAt(c[i]))));
+    ['fig5b:layer1-copy', 'fig6:layer1-copy:50:10', 'fig6:layer1-copy:50:15'].forEach((r, i) => (e.runs[r] = tiny(r, learnsAt(b[i]))));
+    return judge(19, e);
+  };
+  const CLASSES = (n: number[], b: number[], c: number[]) => {
+    const e = withMain();
+    [50, 100, 200].forEach((cl, i) => (e.runs[`fig6:normal:${cl}:5`] = tiny(`n${cl}`, learnsAt(n[i]))));
+    ['fig5b:layer1-copy', 'fig6:layer1-copy:100:5', 'fig6:layer1-copy:200:5'].forEach((r, i) => (e.runs[r] = tiny(r, learnsAt(b[i]))));
+    ['fig5b:match', 'fig6:match:100:5', 'fig6:match:200:5'].forEach((r, i) => (e.runs[r] = tiny(r, learnsAt(c[i]))));
+    return judge(20, e);
+  };
+  const S = [20_000, 25_000, 30_000];
+  it('19: normal strictly later and ≥ 2× at 15 labels; C slows down (monotone, ≥ 1.5×); B within 1.5×', () => {
+    expect(LABELS([100_000, 150_000, 200_000], S, S)).toEqual({
+      ok: true,
+      measured: 'learning times for 5/10/15 labels — normal 100k / 150k / 200k; C only (match) 20k / 25k / 30k; B only (Layer 1 + copy) 20k / 25k / 30k',
+      numbers: { normal15over5: 2, c15over5: 1.5, bMaxOverMin: 1.5 },
+    });
+    expect(LABELS([100_000, 150_000, 199_999], S, S).ok).toBe(false);
+    expect(LABELS([100_000, 100_000, 200_000], S, S).ok).toBe(false);
+    expect(LABELS([100_000, 200_000, 200_000], S, S).ok).toBe(false);
+    expect(LABELS([100_000, 150_000, 200_000], [20_000, 25_000, 29_999], S).ok).toBe(false);
+    expect(LABELS([100_000, 150_000, 200_000], [20_000, 20_000, 30_000], S).ok).toBe(false);
+    expect(LABELS([100_000, 150_000, 200_000], S, [20_000, 25_000, 30_001]).ok).toBe(false);
+    expect(LABELS([100_000, 150_000, 200_000], S, [30_000, 25_000, 20_000]).ok).toBe(true);
+  });
+  it('20: normal strictly later and 1.1–2× at 200 classes; B slows down; C within 1.5×', () => {
+    expect(CLASSES([100_000, 105_000, 110_000], S, S)).toEqual({
+      ok: true,
+      measured: 'learning times for 50/100/200 classes — normal 100k / 105k / 110k (1.10×); B only (Layer 1 + copy) 20k / 25k / 30k (1.50×); C only (match) 20k / 25k / 30k',
+      numbers: { normal200over50: 1.1, b200over50: 1.5, cMaxOverMin: 1.5 },
+    });
+    expect(CLASSES([100_000, 105_000, 109_999], S, S).ok).toBe(false);
+    expect(CLASSES([100_000, 105_000, 199_999], S, S).ok).toBe(true);
+    expect(CLASSES([100_000, 105_000, 200_000], S, S).ok).toBe(false);
+    expect(CLASSES([100_000, 110_000, 110_000], S, S).ok).toBe(false);
+    expect(CLASSES([100_000, 105_000, 110_000], [20_000, 25_000, 29_999], S).ok).toBe(false);
+    expect(CLASSES([100_000, 105_000, 110_000], [20_000, 31_000, 30_000], S).ok).toBe(false);
+    expect(CLASSES([100_000, 105_000, 110_000], S, [20_000, 30_001, 25_000]).ok).toBe(false);
+    expect(CLASSES([100_000, 105_000, 110_000], S, [30_000, 20_000, 25_000]).ok).toBe(true);
+  });
+});
+
+describe('claim 22: grafts', () => {
+  /** The same-seed graft: starts at `start`, learned (0.25) at `t`. No plateau: it falls steeply, then has learned. */
+  const same = (t = 10_000, start = 0.7): [number, number][] => [[0, start], [t, 0.25], [800_000, 0.01]];
+  /** An other-seed graft: a smooth decay from `start` falling > 0.3 per e-fold, learned at 200k. */
+  const other = (start = 1.8): [number, number][] => [[0, start], [10_000, 1.5], [27_000, 1.15], [74_000, 0.8], [200_000, 0.25], [800_000, 0.01]];
+  const at = (g5 = same(), g6 = other(), g7 = other(), main = 150_000) => {
+    const e = withMain();
+    e.runs['graft:5'] = tiny('g5', g5);
+    e.runs['graft:6'] = tiny('g6', g6);
+    e.runs['graft:7'] = tiny('g7', g7);
+    e.runs.main = tiny('m', learnsAt(main));
+    return judge(22, e);
+  };
+  it('same seed: starts ≈ ln 2 and learns fastest; other seeds: no plateau, start ≥ 1.6, ≥ 2× slower, within 1.5× of standard', () => {
+    expect(at()).toEqual({
+      ok: true,
+      measured: 'grafts from seeds 5/6/7: start 0.700 / 1.800 / 1.800, plateau 0k / 0k / 0k, learning time 10k / 200k / 200k; standard training (seed 5) 150k (other-seed grafts at 1.33 / 1.33× of it)',
+      numbers: { sameSeed: 10_000, otherSeed6: 200_000, otherSeed7: 200_000, sameSeedStart: 0.7, standard: 150_000 },
+    });
+    const L = Math.LN2;
+    expect([same(10_000, L + 0.2 - 1e-9), same(10_000, L + 0.2 + 1e-9), same(10_000, L - 0.2 + 1e-9), same(10_000, L - 0.2 - 1e-9)].map((g) => at(g).ok)).toEqual([true, false, true, false]);
+    expect([at(same(), other(1.6)).ok, at(same(), other(1.6 - 1e-9)).ok, at(same(), other(), other(1.6 - 1e-9)).ok]).toEqual([true, false, false]);
+    // much slower: ≥ 2× the same-seed graft
+    expect([at(same(100_000)).ok, at(same(100_001)).ok]).toEqual([true, false]);
+    // comparable: within 1.5× of standard training either way
+    expect([at(same(), other(), other(), 133_334).ok, at(same(), other(), other(), 133_333).ok, at(same(), other(), other(), 300_000).ok, at(same(), other(), other(), 300_001).ok]).toEqual([true, false, true, false]);
+    // the same-seed graft must learn before standard training too
+    expect(at(same(100_000), other(), other(), 100_000).ok).toBe(false);
+  });
+  it('a plateau in any graft fails', () => {
+    const plateaued: [number, number][] = [[0, 1.8], [2000, 1.3], [5000, 0.9], [10_000, 0.75], [20_000, 0.75], [30_000, 0.75], [40_000, 0.75], [50_000, 0.75], [50_001, 0.75], [100_000, 0.25], [800_000, 0.01]];
+    const v = at(same(), plateaued);
+    expect(v.ok).toBe(false);
+    expect(v.measured).toContain('plateau 0k / 40k / 0k');
+  });
+});
+
+describe('claim 23: the match-clamp strength sweep', () => {
+  const S = [1, 0.95, 0.9, 0.85, 0.8, 0.75, 0.7, 0.65, 0.6, 0.55, 0.5, 0.4, 0.3, 0.2, 0.1, 0];
+  const HALF = 10;
+  /** Positive strengths: held-out loss ends at 0.1 + 0.5 (1 − s); negative: held-out loss 1 throughout. */
+  const sweep = (edit: (i: number, train: [number, number][], rl: [number, number][]) => void = () => {}) => {
+    const e = withMain();
+    S.forEach((s, i) => {
+      const train: [number, number][] = i === HALF ? flatThenDrop(0.75, 0.05) : [[0, 1.2], [99_000, 0.7], [100_000, 0.2], [600_000, 0.05]];
+      const rl: [number, number][] = s > 0.5 ? [[0, 1.2], [600_000, 0.1 + 0.5 * (1 - s)]] : [[0, 1.2], [50_000, 1], [600_000, 1]];
+      edit(i, train, rl);
+      e.runs[`fig15:${i}`] = tiny(`s${i}`, train, { fsl_val_rl: rl });
+    });
+    return judge(23, e);
+  };
+  it('every strength fits; negative ones stay above ln 2 once fit; positive ones generalise, better with larger s; s = 0.5 plateaus', () => {
+    const rls = S.map((s) => (s > 0.5 ? 0.1 + 0.5 * (1 - s) : 1));
+    expect(sweep()).toEqual({
+      ok: true,
+      measured: `final fsl_train loss ≤ 0.050; final fsl_val_rl for s = 1 … 0: ${rls.map((x) => x.toFixed(3)).join(', ')}; lowest fsl_val_rl once train is fit for 2s − 1 < 0: 1.000, 1.000, 1.000, 1.000, 1.000; ρ(s, val_rl loss | s > 0.5) = -1.000; s = 0.5: plateau 110k`,
+      numbers: { worstTrain: 0.05, lowestNegativeValRl: 1, spearmanPositive: -1, halfStrengthPlateau: 110_000 },
+    });
+  });
+  it('each part at its cut-off', () => {
+    // a negative strength dipping to ln 2 after the fit (at 100k) fails and says why it can; before the fit it does not count
+    const dip = (at: number, loss: number) => sweep((i, _t, rl) => i === 12 && rl.splice(2, 0, [at, loss]));
+    expect(dip(100_000, Math.LN2).ok).toBe(false);
+    expect(dip(100_000, Math.LN2).measured.startsWith('why negative strengths can generalise (measured on the built-in data): at s = 0 the clamped head alone learns a negative copy')).toBe(true);
+    expect(dip(100_000, Math.LN2).numbers.lowestNegativeValRl).toBe(Math.LN2);
+    expect(dip(100_000, Math.LN2 + 1e-9).ok).toBe(true);
+    expect(dip(99_999, 0.1).ok).toBe(true);
+    expect(dip(99_999, 0.1).measured.startsWith('final fsl_train')).toBe(true);
+    // a positive strength ending at ln 2 does not generalise
+    expect(sweep((i, _t, rl) => i === 9 && (rl[1][1] = Math.LN2)).ok).toBe(false);
+    expect(sweep((i, _t, rl) => i === 9 && (rl[1][1] = Math.LN2 - 1e-9)).ok).toBe(true);
+    // held-out loss rising with s: ρ = +1
+    const rising = sweep((i, _t, rl) => S[i] > 0.5 && (rl[1][1] = 0.1 + 0.5 * S[i]));
+    expect([rising.ok, rising.numbers.spearmanPositive]).toEqual([false, 1]);
+    // every strength must fit the training set: < 0.1 at the end
+    expect(sweep((i, t) => i === 3 && (t[3][1] = 0.1)).ok).toBe(false);
+    expect(sweep((i, t) => i === 3 && (t[3][1] = 0.1 - 1e-9)).ok).toBe(true);
+    // s = 0.5's plateau: 5×10⁴ exactly passes, just under fails
+    const half = (to: number) => sweep((i, t) => i === HALF && t.splice(0, t.length, ...short(to).map(([x, l]) => [x, Math.min(l, x > 500_000 ? 0.05 : l)] as [number, number])));
+    expect([half(60_000).ok, half(59_999).ok]).toEqual([true, false]);
+    expect(half(60_000).numbers.halfStrengthPlateau).toBe(50_000);
   });
 });
