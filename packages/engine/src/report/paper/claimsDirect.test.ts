@@ -525,3 +525,173 @@ describe('claim 23: the match-clamp strength sweep', () => {
     expect(half(60_000).numbers.halfStrengthPlateau).toBe(50_000);
   });
 });
+
+/** The fall to a plateau (1.9 → 0.9 by 5k, steep), then 0.75 every 1k from 10k to `to` (and at `to`). */
+const flats = (to: number): [number, number][] => [
+  [0, 1.9],
+  [2000, 1.3],
+  [5000, 0.9],
+  ...Array.from({ length: Math.ceil(to / 1000) - 10 }, (_, i) => [10_000 + 1000 * i, 0.75] as [number, number]),
+  [to, 0.75],
+];
+/**
+ * A plateau at 0.75 from 10k to `to`, learned (0.2) at `to` + `learn`, 0.03 at `to` + `settle`: every eval
+ * from 10k to `to` has only flat evals within 2^¼ of it (`learn` > 0.19·to), so none is steep, and the
+ * next eval has learned: the plateau runs from 10k to `to`, where the curve leaves it.
+ */
+const plat = (to: number, learn = 50_000, settle = 150_000, end = 1_000_000): [number, number][] => [...flats(to), [to + learn, 0.2], [to + settle, 0.03], [end, 0.01]];
+/** The same plateau, still on it at `end` (not dropped). */
+const onPlat = (end: number): [number, number][] => flats(end);
+/** No plateau: a fast fall, < 0.1 from `below`. */
+const fast = (below = 50_000, start = 0.8): [number, number][] => [[0, start], [10_000, 0.25], [below, 0.05], [600_000, 0.01]];
+/** A shoulder of `len` from 10k, learned past 2^¼ of its end, < 0.1 from `below`. */
+const shoulder = (len: number, below = 75_000): [number, number][] => [...flats(10_000 + len), [Math.ceil((10_000 + len) * 1.2), 0.2], [below, 0.09], [100_000, 0.01]];
+
+describe('claim 13: the PT-clamped plateau and its drop against the unclamped run', () => {
+  const at = (pt: [number, number][], none: [number, number][]) => {
+    const e = withMain();
+    e.runs['fig5b:pt'] = tiny('pt', pt);
+    e.runs['fig5b:none'] = tiny('none', none);
+    return judge(13, e);
+  };
+  it('a plateau ≥ 5×10⁴, leaving it no later than the unclamped run', () => {
+    expect(at(plat(120_000), plat(220_000))).toEqual({
+      ok: true,
+      undecided: false,
+      measured: 'PT clamp: plateau 110k (10k–120k, median loss 0.750), leaves it at 120k, learns at 170k; unclamped: plateau 210k, leaves it at 220k, learns at 270k (the PT-clamped drop 100k earlier)',
+      numbers: { plateau: 110_000, ptDrop: 120_000, unclampedDrop: 220_000, learningTime: 170_000, unclamped: 270_000 },
+    });
+    expect(at(plat(120_000), plat(120_000)).ok).toBe(true);
+    const later = at(plat(220_000), plat(120_000));
+    expect([later.ok, later.undecided]).toEqual([false, false]);
+    expect(later.measured.endsWith('(the PT-clamped drop 100k later)')).toBe(true);
+    expect([at(plat(60_000), plat(220_000)).ok, at(plat(59_999), plat(220_000)).ok, at(plat(59_999), plat(220_000)).undecided]).toEqual([true, false, false]);
+  });
+  it('runs that end before a drop: decided where they can be, open where a longer run decides', () => {
+    // the unclamped run still on its plateau at 200k, after the PT-clamped drop: no later
+    const still = at(plat(120_000), onPlat(200_000));
+    expect([still.ok, still.undecided, still.numbers.unclampedDrop]).toEqual([true, false, null]);
+    expect(still.measured).toBe('PT clamp: plateau 110k (10k–120k, median loss 0.750), leaves it at 120k, learns at 170k; unclamped: plateau 190k, still on it at 200k, not learned by 200k');
+    expect(at(plat(200_000), onPlat(200_000)).ok).toBe(true);
+    // the PT-clamped drop after the unclamped run's end: open
+    expect([at(plat(200_001), onPlat(200_000)).ok, at(plat(200_001), onPlat(200_000)).undecided]).toEqual([false, true]);
+    // the PT-clamped run still on its plateau after the unclamped drop: later
+    const ptStill = at(onPlat(150_000), plat(120_000));
+    expect([ptStill.ok, ptStill.undecided, ptStill.numbers.ptDrop]).toEqual([false, false, null]);
+    expect(at(onPlat(120_000), plat(120_000)).undecided).toBe(false);
+    expect(at(onPlat(119_999), plat(120_000)).undecided).toBe(true);
+    // neither has dropped: open; a short PT plateau with no drop yet: open
+    expect(at(onPlat(150_000), onPlat(150_000)).undecided).toBe(true);
+    expect(at(onPlat(40_000), plat(220_000)).undecided).toBe(true);
+    // an unclamped run without a plateau drops where it learns
+    const smooth: [number, number][] = [[0, 1.8], [10_000, 1.5], [27_000, 1.15], [74_000, 0.8], [200_000, 0.25], [800_000, 0.01]];
+    const v = at(plat(120_000), smooth);
+    expect([v.ok, v.numbers.unclampedDrop]).toEqual([true, 200_000]);
+    expect(v.measured).toBe('PT clamp: plateau 110k (10k–120k, median loss 0.750), leaves it at 120k, learns at 170k; unclamped: no plateau, learns at 200k (the PT-clamped drop 80k earlier)');
+  });
+});
+
+describe('claims 14 and 15: no plateau, < 0.1 within ≈ 5×10⁴', () => {
+  const m14 = (c: [number, number][]) => {
+    const e = withMain();
+    e.runs['fig5b:match'] = tiny('m', c);
+    return judge(14, e);
+  };
+  const b15 = (c: [number, number][]) => {
+    const e = withMain();
+    e.runs['fig5b:layer1-copy'] = tiny('b', c);
+    return judge(15, e);
+  };
+  it('14: a shoulder under 2.5×10⁴ and < 0.1 by 7.5×10⁴', () => {
+    expect(m14(shoulder(20_000))).toEqual({ ok: true, measured: 'plateau 20k; loss < 0.1 from 75k', numbers: { plateau: 20_000, below01: 75_000 } });
+    expect(m14(shoulder(20_000, 75_001)).ok).toBe(false);
+    expect([m14(shoulder(24_999)).ok, m14(shoulder(25_000)).ok]).toEqual([true, false]);
+    expect(m14(shoulder(25_000)).numbers.plateau).toBe(25_000);
+    expect(m14([[0, 0.8], [10_000, 0.25], [600_000, 0.15]])).toEqual({ ok: false, measured: 'plateau 0k; loss < 0.1 from never', numbers: { plateau: 0, below01: null } });
+  });
+  it('15: also starting at 0.6–0.9', () => {
+    expect(b15(fast(50_000, 0.6))).toEqual({ ok: true, measured: 'starts at 0.600; plateau 0k; loss < 0.1 from 50k', numbers: { plateau: 0, below01: 50_000, start: 0.6 } });
+    expect([0.9, 0.6 - 1e-9, 0.9 + 1e-9].map((s) => b15(fast(50_000, s)).ok)).toEqual([true, false, false]);
+    expect(b15(fast(75_001, 0.8)).ok).toBe(false);
+    expect(b15(shoulder(25_000).map(([x, l]) => [x, x === 0 ? 0.8 : l] as [number, number])).ok).toBe(false);
+  });
+});
+
+describe('claim 16: Layer-1 and copy clamps converge before the unclamped run leaves its plateau', () => {
+  const at = (l1: [number, number][], cp: [number, number][], none: [number, number][] = plat(220_000)) => {
+    const e = withMain();
+    e.runs['fig5b:layer1'] = tiny('l1', l1);
+    e.runs['fig5b:copy'] = tiny('cp', cp);
+    e.runs['fig5b:none'] = tiny('none', none);
+    return judge(16, e);
+  };
+  /** A shoulder from 10k to `to`, learned at `to` + 30k, < 0.1 to the end from `to` + 60k. */
+  const brief = (to: number) => plat(to, 30_000, 60_000, 600_000).map(([x, l]) => [x, x === to + 60_000 ? 0.05 : l] as [number, number]);
+  it('brief shoulders, both converged by where the unclamped run leaves its plateau', () => {
+    expect(at(fast(50_000), fast(60_000))).toEqual({
+      ok: true,
+      undecided: false,
+      measured: 'unclamped plateau 210k (leaves it at 220k); Layer 1: shoulder 0k, < 0.1 from 50k; copy: shoulder 0k, < 0.1 from 60k',
+      numbers: { unclampedPlateau: 210_000, unclampedLeaves: 220_000, layer1Shoulder: 0, layer1Converged: 50_000, copyShoulder: 0, copyConverged: 60_000 },
+    });
+    expect([at(fast(), fast(220_000)).ok, at(fast(), fast(220_001)).ok, at(fast(220_001), fast()).ok]).toEqual([true, false, false]);
+    expect(at(fast(), fast(220_001)).undecided).toBe(false);
+  });
+  it('a shoulder of half the unclamped plateau is not brief', () => {
+    expect(at(fast(), brief(114_999)).ok).toBe(true);
+    expect(at(fast(), brief(114_999)).numbers.copyShoulder).toBe(104_999);
+    expect(at(fast(), brief(115_000)).ok).toBe(false);
+    expect(at(brief(115_000), fast()).ok).toBe(false);
+  });
+  it('runs that end before it is decided leave the claim open', () => {
+    // never below 0.1, past where the unclamped run left: fails; before it: open
+    const stuck = (end: number): [number, number][] => [[0, 0.8], [10_000, 0.25], [end, 0.15]];
+    const f = at(fast(), stuck(220_000));
+    expect([f.ok, f.undecided, f.numbers.copyConverged]).toEqual([false, false, null]);
+    expect(f.measured).toBe('unclamped plateau 210k (leaves it at 220k); Layer 1: shoulder 0k, < 0.1 from 50k; copy: shoulder 0k, < 0.1 from never');
+    expect([at(fast(), stuck(219_999)).ok, at(fast(), stuck(219_999)).undecided]).toEqual([false, true]);
+    expect(at(stuck(219_999), fast()).undecided).toBe(true);
+    // the unclamped run still on its plateau at 200k
+    const still = at(fast(), fast(60_000), onPlat(200_000));
+    expect([still.ok, still.undecided, still.numbers.unclampedLeaves]).toEqual([true, false, null]);
+    expect(still.measured.startsWith('unclamped plateau 190k (still on it at 200k);')).toBe(true);
+    expect(at(fast(), fast(250_000), onPlat(200_000)).undecided).toBe(true);
+    expect(at(fast(), brief(120_000), onPlat(200_000)).undecided).toBe(true);
+    // an unclamped run without a plateau: fails once it learned, open before
+    const smooth: [number, number][] = [[0, 1.8], [10_000, 1.5], [27_000, 1.15], [74_000, 0.8], [200_000, 0.25], [800_000, 0.01]];
+    expect([at(fast(), fast(), smooth).ok, at(fast(), fast(), smooth).undecided]).toEqual([false, false]);
+    expect(at(fast(), fast(), smooth.slice(0, 4)).undecided).toBe(true);
+  });
+});
+
+describe('claim 18: eval-time measures keep the plateau the clamped training loses', () => {
+  const at = (evalTo: number, pt: [number, number][] = plat(120_000), match: [number, number][] = fast(10_000)) => {
+    const e = withMain();
+    e.fig10 = { run: 'none', heads: DEFAULT_PRESET_HEADS, points: plat(evalTo).map(([seqs, loss]) => ({ seqs, composite: loss, copy: loss })) };
+    e.runs['fig5b:pt'] = tiny('pt', pt);
+    e.runs['fig5b:match'] = tiny('m', match);
+    return judge(18, e);
+  };
+  it('both measures plateau ≥ 5×10⁴, past the PT-clamped training; match-clamped training has none', () => {
+    expect(at(220_000)).toEqual({
+      ok: true,
+      measured:
+        "on the unclamped run's checkpoints: PT-clamped loss plateau 210k (10k–220k), match-clamped loss plateau 210k (10k–220k); training with the PT clamp: plateau 110k (10k–120k), with the match clamp: none (match-clamped training learns at 10k)",
+      numbers: { ptClampedEvalPlateau: 210_000, ptClampedEvalLeaves: 220_000, matchClampedEvalPlateau: 210_000, ptClampedTrainingLeaves: 120_000, matchClampedTrainingPlateau: 0 },
+    });
+    expect([at(60_000, plat(50_000)).ok, at(59_999, plat(50_000)).ok]).toEqual([true, false]);
+    expect([at(220_000, plat(219_999)).ok, at(220_000, plat(220_000)).ok]).toEqual([true, false]);
+    expect([at(220_000, plat(120_000), shoulder(24_999)).ok, at(220_000, plat(120_000), shoulder(25_000)).ok]).toEqual([true, false]);
+    expect(at(220_000, plat(120_000), shoulder(25_000)).measured).toContain('with the match clamp: 25k (10k–35k)');
+  });
+  it('each measure alone: one falling 0.4 per e-fold from 10k has no plateau', () => {
+    const e = withMain();
+    const grid = plat(220_000);
+    e.fig10 = { run: 'none', heads: DEFAULT_PRESET_HEADS, points: grid.map(([seqs, loss]) => ({ seqs, composite: loss, copy: seqs >= 10_000 ? Math.max(0.01, 0.75 - 0.4 * Math.log(seqs / 10_000)) : loss })) };
+    e.runs['fig5b:pt'] = tiny('pt', plat(120_000));
+    e.runs['fig5b:match'] = tiny('m', fast(10_000));
+    expect(judge(18, e).ok).toBe(false);
+    e.fig10.points.forEach((p) => ([p.composite, p.copy] = [p.copy, p.composite]));
+    expect(judge(18, e).ok).toBe(false);
+  });
+});
