@@ -2,6 +2,8 @@
  * Synthetic run data shaped like the paper's curves (plateau near ln 2, sigmoidal drop), for figure tests and
  * demos. Deterministic; not real measurements.
  */
+import * as vega from 'vega';
+import { compile, type TopLevelSpec } from 'vega-lite';
 import type { MetricRow } from '../store/runDir.js';
 import type { HeadPattern, HeadPoint } from './heads.js';
 import type { StrengthPoint } from './scatter.js';
@@ -75,4 +77,45 @@ export function syntheticScatter(): StrengthPoint[] {
     { head: `L2H${h}`, strength: s, value: PAPER_ONLY_ACC[h]!, kind: 'only this head active' },
     { head: `L2H${h}`, strength: s, value: h === 3 ? 0.99 : 0.9999, kind: 'ablate only this head' },
   ]);
+}
+
+/** One mark of a rendered figure's scenegraph: its type, role (`mark`, `axis-title`, `legend-label`, ...), name and items. */
+export interface SceneMark {
+  marktype: string;
+  role: string;
+  name?: string;
+  items: Record<string, any>[];
+}
+
+/**
+ * What a reader sees of a Vega-Lite spec: compiled with vega-lite and run in a headless Vega view (no
+ * rendering), every mark of its scenegraph with its items (position, fill, shape, size, text, tooltip),
+ * and the view's scales. Call `done()` when finished.
+ */
+export async function readFigure(spec: unknown): Promise<{
+  marks: SceneMark[];
+  /** Items of the data marks (role `mark`) of one type, in drawing order. */
+  items: (marktype: string) => Record<string, any>[];
+  /** Texts of the items of one role (`axis-title`, `legend-title`, `legend-label`, `title-text`, `title-subtitle`, `axis-label`). */
+  texts: (role: string) => string[];
+  scale: (name: string) => any;
+  view: vega.View;
+  done: () => void;
+}> {
+  const view = new vega.View(vega.parse(compile(spec as TopLevelSpec).spec), { renderer: 'none', logLevel: vega.Error });
+  await view.runAsync();
+  const marks: SceneMark[] = [];
+  const walk = (m: any): void => {
+    if (m?.marktype) marks.push({ marktype: m.marktype, role: m.role, name: m.name, items: m.items ?? [] });
+    for (const it of m?.items ?? []) for (const c of it.items ?? []) walk(c);
+  };
+  walk((view.scenegraph() as any).root);
+  return {
+    marks,
+    items: (marktype) => marks.filter((m) => m.role === 'mark' && m.marktype === marktype).flatMap((m) => m.items),
+    texts: (role) => marks.filter((m) => m.role === role).flatMap((m) => m.items.map((i) => String(i.text))),
+    scale: (name) => view.scale(name),
+    view,
+    done: () => view.finalize(),
+  };
 }
