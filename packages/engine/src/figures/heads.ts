@@ -53,7 +53,9 @@ export function headCurvesSpec(points: readonly HeadPoint[], opts: HeadCurvesOpt
               {
                 transform: [{ filter: 'datum.strong === 1' }],
                 mark: { type: 'line', clip: true, strokeWidth: 4.5 },
-                encoding: { x: { field: 'seqs', type: 'quantitative' }, y: { field: 'value', type: 'quantitative' }, color: { field: 'head', type: 'nominal' } },
+                // The same sort as the main lines': a colour domain unioned from layers that sort differently
+                // falls back to plain string order (L2H10 before L2H2) in the legend.
+                encoding: { x: { field: 'seqs', type: 'quantitative' }, y: { field: 'value', type: 'quantitative' }, color: { field: 'head', type: 'nominal', sort: heads } },
               },
             ]
           : []),
