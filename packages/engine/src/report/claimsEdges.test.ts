@@ -9,7 +9,7 @@ import { CLAIMS, CLAMP_ROLE, evidenceView, judgeClaims, numberName, seedsNeeded,
 import type { Evidence, RunEvidence } from './evidence.js';
 import type { ClaimResult } from './types.js';
 import { DEFAULT_PRESET_HEADS } from '../presets.js';
-import { tinyRun } from './testing.js';
+import { passingMain, tinyRun } from './testing.js';
 
 const PAPER_NOTE = "seed 5's heads (the paper's): IH 1:3, PT 0:2, group {0:1, 0:2, 0:5}";
 const DATA_HEADS = { ih: '1:4', pt: '0:7', ptGroup: ['0:0', '0:6', '0:7'] };
@@ -298,5 +298,56 @@ describe('numberName', () => {
     expect(numberName('plateau')).toBe('plateau');
     expect(numberName('c200Over50')).toBe('c200/50');
     expect(numberName('x1over2AndY')).toBe('x 1/2 and y');
+  });
+});
+
+describe('what each verdict read', () => {
+  it('the analyses and Fig. 10 count as present when gathered; only what is absent is named', () => {
+    const e = empty();
+    e.main = passingMain();
+    // the analyses come from the finished main run (claim 5 reads its curve too)
+    e.runs.main = tiny('m', [[0, 1.9], [1_000_000, 0.01]]);
+    const c3 = byId(judgeClaims(e, 'R'), 3);
+    expect([c3.status, c3.runs]).toEqual(['pass', ['main-run']]);
+    // claim 18 with Fig. 10 and the PT run present, the match run absent
+    e.fig10 = { run: 'f10', heads: DEFAULT_PRESET_HEADS, points: [] };
+    e.runs['fig5b:pt'] = fastMatch('pt');
+    const c18 = byId(judgeClaims(e, 'R'), 18);
+    expect([c18.status, c18.measured, c18.runs]).toEqual(['missing', 'no finished run for fig5b:match', ['f10', 'pt']]);
+    // claim 13 with one of its two runs
+    expect(byId(judgeClaims(e, 'R'), 13).measured).toBe('no finished run for fig5b:none');
+  });
+
+  it("a seed whose runs for a claim are incomplete adds none of them; seed 5 on the data's heads is named so", () => {
+    const e = empty();
+    e.heads.data = DATA_HEADS;
+    e.dataRuns['fig5b:match'] = { ...fastMatch('d5'), heads: 'data' };
+    e.runs['seed:6:main'] = tiny('s6m', [[0, 1.9], [1_000_000, 0.01]]);
+    e.runs['seed:6:fig5b:match'] = fastMatch('m6', 20_000);
+    const c = byId(judgeClaims(e), 14);
+    expect(c.measured).toContain(" · seed 5 (this data's heads, IH 1:4, PT 0:7): pass, plateau 0k; loss < 0.1 from 10k");
+    expect(c.runs).toEqual(['d5', 'm6']);
+    // claim 13 needs two runs; seed 6 has only one of them
+    e.runs['fig5b:pt'] = fastMatch('pt5');
+    e.runs['fig5b:none'] = fastMatch('none5');
+    e.runs['seed:6:fig5b:pt'] = fastMatch('pt6');
+    const c13 = byId(judgeClaims(e), 13);
+    expect(c13.runs).toEqual(['pt5', 'none5']);
+    expect(c13.measured).not.toMatch(/seeds pass/);
+  });
+
+  it('medians of 1000 and more in thousands', () => {
+    const e = empty();
+    e.runs['fig5b:match'] = fastMatch('m5', 1000);
+    e.runs['seed:6:main'] = tiny('s6m', [[0, 1.9], [1_000_000, 0.01]]);
+    e.runs['seed:6:fig5b:match'] = fastMatch('m6', 1000);
+    expect(byId(judgeClaims(e), 14).measured).toMatch(/; medians over the seeds: plateau 0, below 0\.1 from 1k · /);
+    e.runs['seed:6:fig5b:match'] = fastMatch('m6', 998);
+    expect(byId(judgeClaims(e), 14).measured).toMatch(/; medians over the seeds: plateau 0, below 0\.1 from 999 · /);
+  });
+
+  it('number words at the edges of a key', () => {
+    expect(numberName('15over5')).toBe('15/5');
+    expect(numberName('Over5')).toBe('/5');
   });
 });
