@@ -212,6 +212,8 @@ describe('claim 8: additivity', () => {
   it('monotone up to 10⁻⁴', () => {
     expect(at([0.5, 0.25, 0.25 + 0.00009])).toEqual({ ok: true, measured: 'loss with the k strongest heads active, k = 1..3: 0.5000, 0.2500, 0.2501', numbers: { first: 0.5, last: 0.25009 } });
     expect(at([0.5, 0.25, 0.25 + 0.00011]).ok).toBe(false);
+    // exactly 10⁻⁴ above the previous step still counts as monotone
+    expect(at([0.5, 0.25, 0.25 + 1e-4]).ok).toBe(true);
     expect(at([0.5, 0.5 + 0.00011, 0.1]).ok).toBe(false);
     expect(at([0.5]).ok).toBe(true);
   });
@@ -693,5 +695,45 @@ describe('claim 18: eval-time measures keep the plateau the clamped training los
     expect(judge(18, e).ok).toBe(false);
     e.fig10.points.forEach((p) => ([p.composite, p.copy] = [p.copy, p.composite]));
     expect(judge(18, e).ok).toBe(false);
+  });
+});
+
+describe("the checklist's table: each claim's group, the runs it reads, its figure and the cut-offs its title states", () => {
+  const G = { setup: 'Setup-level', heads: 'Induction heads: diversity, additivity, redundancy', wiring: 'Wiring (Layer 1 → Layer 2)', sub: 'Subcircuits and the phase change (single L2 head active)', data: 'Data dependence', other: 'Other clamps' };
+  const only = [0, 1, 2, 3, 4, 5, 6, 7].map((h) => `only:${h}`);
+  const mc = (cells: string[]) => cells.flatMap((c) => [`fig6:match:${c}`, `fig6:layer1-copy:${c}`]);
+  // [id, group, needs, figures, window, words of the title]
+  const TABLE: [number, string, string[], string[], Record<string, number> | undefined, string[]][] = [
+    [1, G.setup, ['main'], ['fig3a'], undefined, ['Untrained', '1.6–2.1', 'fsl_train']],
+    [2, G.setup, ['main'], ['fig3a'], undefined, ['plateau near ln 2', '≥ 5×10⁴', '< 0.05 within 10⁶']],
+    [3, G.setup, ['main-analyses'], [], undefined, ['78,400', '≥ 0.99']],
+    [4, G.setup, ['main-analyses'], [], undefined, ["Layer 1's direct path", '< 0.5%']],
+    [5, G.heads, ['main-analyses'], ['fig3b'], undefined, ['≥ 3 Layer-2 heads', '> 0.5', 'graded', '±10⁵']],
+    [6, G.heads, ['main-analyses'], ['fig4a'], undefined, ['single Layer-2 head', '≥ 0.97']],
+    [7, G.heads, ['main-analyses'], ['fig4a'], undefined, ['rank correlation ≥ 0.7', '≥ 0.9']],
+    [8, G.heads, ['main-analyses'], ['fig14'], undefined, ['cumulatively', 'monotonically']],
+    [9, G.heads, only, ['fig4b'], undefined, ['loss < 0.1 by 10⁶', '≈ 2×', '[1.33, 3]']],
+    [10, G.heads, ['main-analyses'], ['fig16'], undefined, ['perfected match', 'different labels']],
+    [11, G.wiring, ['main-analyses'], ['fig11'], undefined, ['Value-preserving', '≳ 0.2', 'pattern-preserving']],
+    [12, G.wiring, ['main-analyses'], ['fig11'], undefined, ['many-to-many', '3 standard errors']],
+    [13, G.sub, ['fig5b:pt', 'fig5b:none'], ['fig5b'], { 'fig5b:pt': 200_000, 'fig5b:none': 200_000 }, ['PT-attention clamp', '≥ 5×10⁴', 'no later']],
+    [14, G.sub, ['fig5b:match'], ['fig5b'], { 'fig5b:match': 100_000 }, ['Match clamp', 'no plateau', '< 0.1 within ≈ 5×10⁴']],
+    [15, G.sub, ['fig5b:layer1-copy'], ['fig5b'], { 'fig5b:layer1-copy': 100_000 }, ['Layer 1 + copy', '0.7–0.8', '< 0.1 within ≈ 5×10⁴']],
+    [16, G.sub, ['fig5b:layer1', 'fig5b:copy', 'fig5b:none'], ['fig5b'], { 'fig5b:layer1': 100_000, 'fig5b:copy': 100_000, 'fig5b:none': 100_000 }, ['brief shoulder', '< 0.1 to the end']],
+    [17, G.sub, [], ['fig5a'], undefined, ['Toy model', 'clamp b,c', 'smooth decay']],
+    [18, G.sub, ['fig10', 'fig5b:pt', 'fig5b:match'], ['fig10'], undefined, ['Eval-time progress measures', 'still show a plateau']],
+    [19, G.data, ['fig6:normal:50:5', 'fig6:normal:50:10', 'fig6:normal:50:15', 'fig5b:match', 'fig5b:layer1-copy', ...mc(['50:10', '50:15'])], ['fig6'], undefined, ['# labels 5 → 10 → 15', 'strongly and monotonically']],
+    [20, G.data, ['fig6:normal:50:5', 'fig6:normal:100:5', 'fig6:normal:200:5', 'fig5b:match', 'fig5b:layer1-copy', ...mc(['100:5', '200:5'])], ['fig6'], undefined, ['# classes 50 → 100 → 200', '1.1–2×', '≥ 1.5×']],
+    [21, G.other, ['fig8:all', 'fig8:ptgroup', 'fig5b:none'], ['fig8'], undefined, ['all eight Layer-1 heads', '≥ 1.2× later', '≥ 1.2× earlier']],
+    [22, G.other, ['graft:5', 'graft:6', 'graft:7', 'main'], ['fig7'], undefined, ['frozen Layer 1', 'starts ≈ ln 2', 'comparable in time']],
+    [23, G.other, Array.from({ length: 16 }, (_, i) => `fig15:${i}`), ['fig15'], undefined, ['strength sweep', '2s − 1 < 0', 's = 0.5', '≥ 5×10⁴']],
+  ];
+  it('every claim as the checklist has it', () => {
+    expect(CLAIMS.map((c) => c.id)).toEqual(TABLE.map((t) => t[0]));
+    for (const [id, group, needs, figures, window, words] of TABLE) {
+      const c = CLAIMS.find((x) => x.id === id)!;
+      expect([id, c.group, c.needs, c.figures, c.window]).toEqual([id, group, needs, figures, window]);
+      for (const w of words) expect(c.title, `claim ${id}`).toContain(w);
+    }
   });
 });
