@@ -78,6 +78,8 @@ describe('claim 2: the main run', () => {
     const half = Math.LN2 / 2;
     expect([ok(2, main(flatThenDrop(), half - 1e-9)), ok(2, main(flatThenDrop(), half)), ok(2, main(flatThenDrop(), 0.1, half - 1e-9)), ok(2, main(flatThenDrop(), 0.1, half))]).toEqual([true, false, true, false]);
     expect([0.65, 0.85, 0.65 - 1e-6, 0.85 + 1e-6].map((l) => ok(2, main(flatThenDrop(l))))).toEqual([true, true, false, false]);
+    // exactly 0.05 is not below it
+    expect(judge(2, main(flatThenDrop(0.75, 0.05))).numbers.below005).toBe(null);
     // never below 0.05
     const never = judge(2, main(flatThenDrop(0.75, 0.06)));
     expect([never.ok, never.numbers.below005]).toEqual([false, null]);
@@ -112,6 +114,9 @@ describe('claims 3, 4, 6: accuracies on the full dense set', () => {
       return judge(4, e);
     };
     expect([at(1, 0.995).ok, at(0.5, 0.505).ok, at(1, 0.995 + 1e-9).ok, at(0.5, 0.505 - 1e-9).ok]).toEqual([false, false, true, true]);
+    // a difference of exactly 0.005 (0.006 − 0.001 is the double 0.005) is not below it
+    expect(0.006 - 0.001).toBe(0.005);
+    expect([at(0.001, 0.006).ok, at(0.006, 0.001).ok]).toEqual([false, false]);
     expect(at(1, 0.996)).toEqual({ ok: true, measured: 'accuracy 1.0000 → 0.9960 (Δ -0.0040) on the synthetic full dense set (78400)', numbers: { acc: 1, accNoL1Direct: 0.996, delta: expect.closeTo(-0.004, 12) } });
   });
   it('6: the worst single-head ablation ≥ 0.97, named', () => {
@@ -293,6 +298,21 @@ describe('claim 11: value- and pattern-preserving ablations', () => {
     expect([at(0.8, 0.99, 0.99, hurt - 1e-9).ok, at(0.8, 0.99, 0.99, hurt + 1e-9).ok]).toEqual([true, false]);
     expect([at(0.8, 0.95 + 1e-9, 0.99, 0.8).ok, at(0.8, 0.95 - 1e-9, 0.99, 0.8).ok]).toEqual([true, false]);
     expect([at(0.8, 0.99, 0.95 + 1e-9, 0.8).ok, at(0.8, 0.99, 0.95 - 1e-9, 0.8).ok]).toEqual([true, false]);
+    // a drop of exactly 0.2/1.5 hurts enough (0.2 − 0.0666…68 is that double)
+    const e = withMain();
+    e.main!.ablation.full.acc = 0.2;
+    const x = 0.06666666666666668;
+    expect(0.2 - x).toBe(0.2 / 1.5);
+    e.main!.table1 = [
+      { heads: [1], patternPreserving: 0.2, valuePreserving: x },
+      { heads: [0], patternPreserving: 0, valuePreserving: 0.2 },
+    ];
+    expect(judge(11, e).ok).toBe(true);
+    e.main!.table1 = [
+      { heads: [1], patternPreserving: 0.2, valuePreserving: 0 },
+      { heads: [0], patternPreserving: x, valuePreserving: 0.2 },
+    ];
+    expect(judge(11, e).ok).toBe(true);
   });
 });
 
@@ -326,6 +346,8 @@ describe('claim 12: many-to-many wiring beyond 3 standard errors', () => {
     expect(at([[3, 0, d], [3, 1, -(bar - 1e-6)]], [[5, 0, d]]).numbers).toEqual({ maxSupportersOfOneIh: 1, maxIhsOfOneL1: 2, denseSize: 4000 });
     expect(at([[3, 0, d], [3, 1, d]], [[5, 0, -(bar - 1e-6)]]).ok).toBe(false);
     expect(at([[3, 0, d], [3, 1, d]], []).ok).toBe(false);
+    // a drop of exactly the bar is not beyond it
+    expect(at([[3, 0, d], [3, 1, -supportThreshold(0.5, 4000)]], [[5, 0, d]]).numbers.maxSupportersOfOneIh).toBe(1);
     expect(at([[3, 0, d]], [[5, 0, d]]).ok).toBe(false);
     // a pattern-preserving drop supports as well as a value-preserving one; a gain never does
     expect(at([[3, 0, d], [5, 0, d]], [[3, 1, d]]).ok).toBe(true);
