@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { attentionHeatmapSpec, headCurvesSpec } from './heads.js';
 import { headMatrixSpec } from './matrix.js';
-import { parallelCoordsSpec } from './parallelCoords.js';
+import { parallelCoordsSpec, parallelRows } from './parallelCoords.js';
 import { toyLossSpec, toyProgressSpec } from './toy.js';
 import { burstyFigures, inductionFigures } from './taskFigures.js';
 import { EVAL_SET_LABELS, evalPoints, evalSetLabel, figTitle, refLineLayers, seqsAxis, topLevel } from './common.js';
@@ -45,6 +45,12 @@ describe('head matrices (App. Fig. 11)', () => {
     expect(f.texts('legend-title')).toEqual(['value']);
     expect(f.texts('legend-label')).toEqual(['−2.00', '0.00', '2.00']);
     expect(cells[1].stroke).toBe('white');
+    // no axis lines or ticks around the cells; column names at −45°; bold panel headers; a gradient ≥ 100 px
+    expect(f.marks.filter((m) => m.role === 'axis-domain' || m.role === 'axis-tick')).toEqual([]);
+    expect(f.marks.filter((m) => m.role === 'axis-label').map((m) => m.items[0].angle)).toEqual([0, 315, 315]); // −45°
+    const header = f.marks.find((m) => m.role === 'title-text' && m.items[0]?.text === 'A')!.items[0];
+    expect([header.fontSize, header.fontWeight]).toEqual([13, 'bold']);
+    expect(f.marks.find((m) => m.role === 'legend-gradient')!.items[0].height).toBe(100);
     f.done();
   });
   it('sequential: the data extent, white text on the low end; names, titles, format, cell size, no values, fixed domain', async () => {
@@ -239,6 +245,10 @@ describe('parallel coordinates', () => {
     expect(f.texts('legend-title')).toEqual(['condition']);
     expect(f.texts('axis-title')).toEqual([]);
     expect([f.view.width(), f.view.height()]).toEqual([360, 280]);
+    // field names along the top, level, without axis line or ticks; no y axis
+    expect(f.marks.filter((m) => m.role === 'axis-domain' || m.role === 'axis-tick')).toEqual([]);
+    const names = f.marks.find((m) => m.role === 'axis-label')!.items;
+    expect(names.every((n) => n.angle === 0 && n.y < 0)).toBe(true);
     f.done();
     const dims = ['a', 'b', 'c', 'd'];
     const many = Array.from({ length: 11 }, (_, i) => ({ id: `r${i}`, group: `g${i}`, values: { a: i, b: i, c: i, d: i } }));
@@ -251,6 +261,23 @@ describe('parallel coordinates', () => {
     expect(marksOf(ten, 'line')[0].items[0].stroke).toBe(TABLEAU10_FIRST);
     expect([ten.view.width(), ten.view.height()]).toEqual([300, 100]);
     ten.done();
+  });
+});
+
+describe('parallel coordinates: the axes', () => {
+  it('compact labels from 1000 on; names of 18 characters kept whole; mixed values read as categories; empty fields left out', () => {
+    const { rows, ends } = parallelRows(
+      [
+        { id: 'a', group: 'g', values: { n: 999, m: 1, name: 'eighteen-chars-abc', none: null } },
+        { id: 'b', group: 'g', values: { n: 1000, m: 'a', name: 'nineteen-chars-abcd' } },
+      ],
+      ['n', 'm', 'name', 'none'],
+    );
+    expect(ends.filter((e) => e.dim === 'n').map((e) => e.text)).toEqual(['999', '1K']);
+    expect(rows.filter((r) => r.dim === 'm').map((r) => [r.raw, r.pos])).toEqual([['1', 0], ['a', 1]]);
+    expect(ends.filter((e) => e.dim === 'name').map((e) => e.text)).toEqual(['eighteen-chars-abc', 'nineteen-chars-ab…']);
+    expect(ends.some((e) => e.dim === 'none')).toBe(false);
+    expect(rows).toHaveLength(6);
   });
 });
 
