@@ -406,6 +406,15 @@ describe('claim 17: the toy model', () => {
     expect(at([toyLoss(100, 100)], [toyLoss(50)], [toyLoss(5)]).ok).toBe(true);
     expect(at([toyLoss(100, 106)], [toyLoss(50)], [toyLoss(5)]).numbers.noneDrop).toBe(101);
     expect(at([toyLoss(100, 106)], [toyLoss(50)], [toyLoss(5)]).ok).toBe(false);
+    // a drop as long as the plateau (fall 105: 10% at its 100th step) is not shorter
+    expect(at([toyLoss(100, 105)], [toyLoss(50)], [toyLoss(5)]).numbers.noneDrop).toBe(100);
+    expect(at([toyLoss(100, 105)], [toyLoss(50)], [toyLoss(5)]).ok).toBe(false);
+    // steps after the 10% mark are not counted, however flat
+    expect(at([[...toyLoss(100), 0.05, 0.05, 0.05]], [toyLoss(50)], [toyLoss(5)]).numbers).toMatchObject({ nonePlateau: 100, noneDrop: 10 });
+    // flat is relative to the start: from 1000, steps of 0.5 are flat and steps of exactly 1 are not
+    const big = (step: number) => toyLoss(100, 10, step).map((x) => 1000 * x);
+    expect(at([big(0.0005)], [toyLoss(50)], [toyLoss(5)]).numbers.nonePlateau).toBe(100);
+    expect(at([[1000, ...Array.from({ length: 100 }, (_, i) => 999 - i), 50]], [toyLoss(50)], [toyLoss(5)]).numbers.nonePlateau).toBe(0);
   });
   it('a step counts as flat below 0.1% of the start; the median over seeds; a loss that never falls to 10%', () => {
     expect(at([toyLoss(100, 10, 0.0009)], [toyLoss(50)], [toyLoss(5)]).numbers.nonePlateau).toBe(100);
@@ -494,12 +503,27 @@ describe('claim 22: grafts', () => {
     expect([at(same(), other(), other(), 133_334).ok, at(same(), other(), other(), 133_333).ok, at(same(), other(), other(), 300_000).ok, at(same(), other(), other(), 300_001).ok]).toEqual([true, false, true, false]);
     // the same-seed graft must learn before standard training too
     expect(at(same(100_000), other(), other(), 100_000).ok).toBe(false);
+    // starts of exactly ln 2 ± 0.2 and 1.6 are in
+    expect([at(same(10_000, Math.LN2 - 0.2)).ok, at(same(10_000, Math.LN2 + 0.2)).ok, at(same(), other(), other(1.6)).ok]).toEqual([true, true, true]);
+    // the other-seed grafts 1.5× standard training exactly, and each of them must be comparable
+    const later = (f: number): [number, number][] => other().map(([x, l]) => [x * f, l] as [number, number]);
+    expect(at(same(), later(1.5), later(1.5), 200_000).ok).toBe(true);
+    expect(at(same(), other(), later(2), 200_000).ok).toBe(false);
+    // both other-seed grafts ≥ 2× the same-seed one: the faster one decides
+    expect(at(same(120_000), other(), later(1.5), 200_000).ok).toBe(false);
+    expect(at(same(100_000), other(), later(1.5), 200_000).ok).toBe(true);
   });
   it('a plateau in any graft fails', () => {
     const plateaued: [number, number][] = [[0, 1.8], [2000, 1.3], [5000, 0.9], [10_000, 0.75], [20_000, 0.75], [30_000, 0.75], [40_000, 0.75], [50_000, 0.75], [50_001, 0.75], [100_000, 0.25], [800_000, 0.01]];
     const v = at(same(), plateaued);
     expect(v.ok).toBe(false);
     expect(v.measured).toContain('plateau 0k / 40k / 0k');
+  });
+  it('a plateau of 2.5×10⁴ exactly is not "no plateau"', () => {
+    const withPlateau = (to: number) => plat(to, 200_000 - to, 235_000 - to);
+    expect(at(same(), withPlateau(35_000)).ok).toBe(false);
+    expect(at(same(), withPlateau(34_999)).ok).toBe(true);
+    expect(at(same(), withPlateau(35_000)).measured).toContain('plateau 0k / 25k / 0k');
   });
 });
 
@@ -537,6 +561,13 @@ describe('claim 23: the match-clamp strength sweep', () => {
     // a positive strength ending at ln 2 does not generalise
     expect(sweep((i, _t, rl) => i === 9 && (rl[1][1] = Math.LN2)).ok).toBe(false);
     expect(sweep((i, _t, rl) => i === 9 && (rl[1][1] = Math.LN2 - 1e-9)).ok).toBe(true);
+    // held-out loss unrelated to s (ρ near 0) is not "better with larger s"
+    const mixed = sweep((i, _t, rl) => S[i] > 0.5 && (rl[1][1] = [0.1, 0.5, 0.2, 0.4, 0.3, 0.35, 0.25, 0.45, 0.15, 0.3][i]));
+    expect(mixed.ok).toBe(false);
+    expect(Math.abs(mixed.numbers.spearmanPositive!)).toBeLessThan(0.7);
+    // the worst final training loss is the largest
+    expect(sweep((i, t) => i === 2 && (t[3][1] = 0.08)).numbers.worstTrain).toBe(0.08);
+    expect(sweep((i, t) => i === 2 && (t[3][1] = 0.08)).measured.startsWith('final fsl_train loss ≤ 0.080;')).toBe(true);
     // held-out loss rising with s: ρ = +1
     const rising = sweep((i, _t, rl) => S[i] > 0.5 && (rl[1][1] = 0.1 + 0.5 * S[i]));
     expect([rising.ok, rising.numbers.spearmanPositive]).toEqual([false, 1]);
