@@ -617,6 +617,7 @@ describe('claim 13: the PT-clamped plateau and its drop against the unclamped ru
       numbers: { plateau: 110_000, ptDrop: 120_000, unclampedDrop: 220_000, learningTime: 170_000, unclamped: 270_000 },
     });
     expect(at(plat(120_000), plat(120_000)).ok).toBe(true);
+    expect(at(plat(120_000), plat(120_000)).measured.endsWith('(the PT-clamped drop 0k earlier)')).toBe(true);
     const later = at(plat(220_000), plat(120_000));
     expect([later.ok, later.undecided]).toEqual([false, false]);
     expect(later.measured.endsWith('(the PT-clamped drop 100k later)')).toBe(true);
@@ -660,6 +661,8 @@ describe('claims 14 and 15: no plateau, < 0.1 within ≈ 5×10⁴', () => {
   it('14: a shoulder under 2.5×10⁴ and < 0.1 by 7.5×10⁴', () => {
     expect(m14(shoulder(20_000))).toEqual({ ok: true, measured: 'plateau 20k; loss < 0.1 from 75k', numbers: { plateau: 20_000, below01: 75_000 } });
     expect(m14(shoulder(20_000, 75_001)).ok).toBe(false);
+    // a loss of exactly 0.1 is not below it
+    expect(m14([[0, 0.8], [10_000, 0.25], [20_000, 0.1], [40_000, 0.05], [100_000, 0.01]]).numbers.below01).toBe(40_000);
     expect([m14(shoulder(24_999)).ok, m14(shoulder(25_000)).ok]).toEqual([true, false]);
     expect(m14(shoulder(25_000)).numbers.plateau).toBe(25_000);
     expect(m14([[0, 0.8], [10_000, 0.25], [600_000, 0.15]])).toEqual({ ok: false, measured: 'plateau 0k; loss < 0.1 from never', numbers: { plateau: 0, below01: null } });
