@@ -144,14 +144,25 @@ describe('head curves (Fig. 3b) and attention heatmaps', () => {
     expect(f.texts('legend-title')).toEqual(['attention']);
     expect(f.texts('legend-label')).toEqual(['0.0', '0.5', '1.0']);
     expect(f.texts('axis-title')).toEqual([]);
-    expect(f.marks.filter((m) => m.name === 'cell').flatMap((m) => m.items.map((i) => i.width))).toEqual([60, 60]);
+    expect(f.marks.filter((m) => m.name === 'cell').flatMap((m) => m.items.map((i) => [i.width, i.height]))).toEqual([[60, 60], [60, 60]]);
+    // key names along the top, level; no axis lines or ticks; a horizontal legend of at least 120 px
+    expect(f.marks.filter((m) => m.role === 'axis-domain' || m.role === 'axis-tick')).toEqual([]);
+    const keys = f.marks.filter((m) => m.role === 'axis-label')[0].items;
+    expect(keys.every((k) => k.angle === 0 && k.y < 0)).toBe(true);
+    const gradient = f.marks.find((m) => m.role === 'legend-gradient')!.items[0];
+    expect(gradient.width).toBe(120);
+    expect(gradient.width).toBeGreaterThan(gradient.height);
     f.done();
     const g = await readFigure(attentionHeatmapSpec([{ head: 'a', pattern: [[1, 0, 0], [0, 1, 0], [0, 0, 1]] }], { tokenLabels: ['p', 'q'], showValues: false, cell: 10, columns: 1, title: 'T', subtitle: 'S' }));
     expect(g.texts('axis-label').slice(0, 3)).toEqual(['p', 'q', '2']);
     expect(g.items('text')).toEqual([]);
     expect([g.texts('title-text').at(-1), g.texts('title-subtitle')]).toEqual(['T', ['S']]);
-    expect(g.marks.filter((m) => m.name === 'cell').flatMap((m) => m.items.map((i) => i.width))).toEqual([30]);
+    expect(g.marks.filter((m) => m.name === 'cell').flatMap((m) => m.items.map((i) => [i.width, i.height]))).toEqual([[30, 30]]);
     g.done();
+    // four heads a row by default
+    const five = await readFigure(attentionHeatmapSpec(['a', 'b', 'c', 'd', 'e'].map((head) => ({ head, pattern: [[1]] }))));
+    expect(new Set(five.marks.filter((m) => m.name === 'cell').flatMap((m) => m.items.map((i) => i.y))).size).toBe(2);
+    five.done();
   });
 });
 
