@@ -9,15 +9,13 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseRunConfig } from '../config.js';
-import { encodeNpy } from '../data/npy.js';
 import { compileInterventions } from '../compileInterventions.js';
 import { buildModel } from '../model.js';
 import { RunDir } from '../store/runDir.js';
 import { readSafetensors } from '../store/safetensors.js';
-import { train } from '../train.js';
 import { LIVE_CLAMPS, LIVE_DENSE_SIZE, LiveAnalysis, LiveAnalysisWorker, liveCodeKey } from './live.js';
 import { inductionStrengthCurve, openAnalysisRun } from './progress.js';
+import { tinyRun } from './testing/tinyRun.js';
 
 const SIZE = 48;
 let tmp = '';
@@ -26,20 +24,7 @@ const CLAMP = { ablate: ['0:1'], prevToken: { heads: ['0:0'], strength: 1 } };
 
 beforeAll(async () => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'opto-live-edges-'));
-  dir = path.join(tmp, 'run');
-  const data = Float32Array.from({ length: 12 * 2 * 6 }, (_, i) => Math.sin(i * 1.7) + (i % 5) * 0.3);
-  const file = path.join(tmp, 'feat.npy');
-  fs.writeFileSync(file, encodeNpy([12, 2, 6], data));
-  const config = parseRunConfig({
-    backend: 'wasm',
-    data: { source: file },
-    task: { classSplit: [6, 2, 4], exemplarSplit: [1, 1, 0], numLabels: 4, labelPairSplit: [5, 1, 0] },
-    model: { dModel: 8, nHeads: 2, nLayers: 3 },
-    optim: { lr: 0.01, batchSize: 8 },
-    schedule: { seqs: 48, evalEvery: 48, ckptEvery: 16, evalSize: 16 },
-    interventions: CLAMP,
-  });
-  await train(config, { out: dir });
+  dir = await tinyRun(path.join(tmp, 'run'), { interventions: CLAMP }, 3);
 }, 60_000);
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
