@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { batchToSequences, fixedItemTable, SEQUENCE_COLUMNS, sequencesToEvalSet } from '../sequenceArray.js';
-import { allocBatch, allocLayoutBatch, labelToken, type FeatureSource } from '../types.js';
+import { allocBatch, allocLayoutBatch, EVAL_SET_NAMES, labelToken, tokenLabel, type FeatureSource } from '../types.js';
 import { batchToRows, columnsOf, columnsText, rowsToEvalSet, sequenceFormat } from './sequenceFormat.js';
 
 /** 3 classes x 2 exemplars of dim 2: row r = class·2 + exemplar holds [10r, 10r + 1]. */
@@ -209,5 +209,42 @@ describe('batchToRows / rowsToEvalSet', () => {
     expect(d.name).toBe('d');
     expect(d.numLabels).toBe(7);
     expect(thrown(() => d.sample({} as never, allocBatch(1)))).toBe('here: a fixed set of sequences cannot be resampled');
+  });
+
+  it('several layout rows written at an offset into a larger array, the rest untouched', () => {
+    const f = sequenceFormat({ numLabels: 4, shots: 3 });
+    const batch = allocLayoutBatch(2, 7);
+    batch.layout.tokens.set([1, labelToken(2), 0, labelToken(0), 2, labelToken(3), 0, 2, labelToken(1), 1, labelToken(3), 0, labelToken(0), 1]);
+    batch.target.set([0, 3]);
+    const out = new Int32Array(40).fill(9);
+    batchToRows(f, batch, { items: Int32Array.from([3, 5, 0]) }, out, 1);
+    expect(Array.from(out)).toEqual([...Array(8).fill(9), 5, 2, 3, 0, 0, 3, 3, 0, 0, 1, 5, 3, 3, 0, 5, 3, ...Array(16).fill(9)]);
+    // the paper's form: two rows at offset 0 of a larger array
+    const pb = allocBatch(2);
+    pb.item.set([0, 1, 0, 2, 1, 1]);
+    pb.contextLabel.set([3, 4, 0, 2]);
+    pb.target.set([3, 2]);
+    const po = new Int32Array(18).fill(-7);
+    batchToSequences(pb, { items: Int32Array.from([5, 1, 4]) }, po);
+    expect(Array.from(po)).toEqual([5, 3, 1, 4, 5, 3, 4, 0, 1, 2, 1, 2, -7, -7, -7, -7, -7, -7]);
+  });
+
+  it('a shape of rank 3 is refused even when its second axis is the row width', () => {
+    const k3 = sequenceFormat({ numLabels: 4, shots: 3 });
+    expect(thrown(() => rowsToEvalSet(k3, 's', [5, 2, 3, 0, 0, 3, 3, 0], [1, 8, 1], table(), 4))).toBe('s: shape (1, 8, 1), expected (n, 8) with columns x1 l1 x2 l2 x3 l3 xq target for fewShot with 3 shots');
+    const paper = sequenceFormat({ numLabels: 3 });
+    expect(thrown(() => rowsToEvalSet(paper, 's', [5, 2, 0, 1, 5, 2], [1, 6, 1], table(), 3))).toBe('s: shape (1, 6, 1), expected (n, 6) with columns x1, l1, x2, l2, xq, target');
+    // a paper set has no seqLen field at all
+    expect('seqLen' in rowsToEvalSet(paper, 's', [5, 2, 0, 1, 5, 2], [1, 6], table(), 3).distribution).toBe(false);
+  });
+
+  it('tokens, labels and the paper eval set names (types.ts)', () => {
+    expect([labelToken(0), labelToken(4)]).toEqual([-1, -5]);
+    expect([tokenLabel(-1), tokenLabel(-5), tokenLabel(0), tokenLabel(3)]).toEqual([0, 4, -1, -1]);
+    expect(EVAL_SET_NAMES).toEqual(['fsl_train', 'fsl_val_rl', 'fsl_train_valex', 'fsl_test_class']);
+    const b = allocLayoutBatch(2, 3);
+    expect([b.size, b.item.length, b.contextLabel.length, b.target.length, b.querySlot.length, b.cls.length]).toEqual([2, 6, 4, 2, 2, 6]);
+    expect(Array.from(b.layout.cls)).toEqual([-1, -1, -1, -1, -1, -1]);
+    expect([b.layout.seqLen, b.layout.tokens.length]).toEqual([3, 6]);
   });
 });
