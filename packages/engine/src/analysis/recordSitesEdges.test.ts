@@ -4,6 +4,9 @@
  * same site; the paper's 5-token sets (no layout) and a 7-token layout; an MLP variant; a clamp's passes.
  * Also loadFeatures (data/load.ts) and InterventionError's name.
  */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createReferenceBackend } from '../backends/reference.js';
 import { allocBatch } from '../data/types.js';
@@ -85,6 +88,16 @@ describe('loadFeatures and InterventionError', () => {
     expect(f.description).toBe(syntheticFeatures({ seed: 3, nClasses: 1 }).description.replace('classes=1', 'classes=1623'));
     expect(f.data.subarray(0, 512 * 5)).toEqual(syntheticFeatures({ seed: 3, nClasses: 1 }).data);
     await expect(loadFeatures({ data: { source: '/nonexistent/feat.npy', datasetPath: 'x', syntheticSeed: 0 } })).rejects.toThrow('feature file /nonexistent/feat.npy: not found');
+    // a file's dataset path is passed on
+    const h5 = await import('h5wasm/node');
+    await h5.ready;
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'opto-load-'));
+    const file = path.join(dir, 'f.h5');
+    const f = new h5.File(file, 'w');
+    f.create_group('g').create_dataset({ name: 'mine', data: Float32Array.from([1, 2]), shape: [1, 1, 2], dtype: '<f' });
+    f.close();
+    expect(Array.from((await loadFeatures({ data: { source: file, datasetPath: 'g/mine', syntheticSeed: 0 } })).data)).toEqual([1, 2]);
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 
   it('InterventionError is named so', () => {
