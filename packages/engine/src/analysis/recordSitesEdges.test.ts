@@ -93,9 +93,9 @@ describe('loadFeatures and InterventionError', () => {
     await h5.ready;
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'opto-load-'));
     const file = path.join(dir, 'f.h5');
-    const f = new h5.File(file, 'w');
-    f.create_group('g').create_dataset({ name: 'mine', data: Float32Array.from([1, 2]), shape: [1, 1, 2], dtype: '<f' });
-    f.close();
+    const hf = new h5.File(file, 'w');
+    hf.create_group('g').create_dataset({ name: 'mine', data: Float32Array.from([1, 2]), shape: [1, 1, 2], dtype: '<f' });
+    hf.close();
     expect(Array.from((await loadFeatures({ data: { source: file, datasetPath: 'g/mine', syntheticSeed: 0 } })).data)).toEqual([1, 2]);
     fs.rmSync(dir, { recursive: true, force: true });
   });
