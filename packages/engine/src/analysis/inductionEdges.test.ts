@@ -5,7 +5,18 @@
  * recomputed here from the patterns a separately built model reads (prefix matching, previous-token, the
  * hop chosen, the answer attention through it) and from the evaluator's losses.
  */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { createWasmBackend } from '../backends/wasm.js';
+import { parseRunConfig } from '../config.js';
+import { loadFeatures } from '../data/load.js';
+import { loadParamTensors } from '../store/paramIO.js';
+import { RunDir } from '../store/runDir.js';
+import { readSafetensors } from '../store/safetensors.js';
+import { modelConfigFor } from '../trainSetup.js';
+import { tinyRun } from './testing/tinyRun.js';
 import { createReferenceBackend } from '../backends/reference.js';
 import { repeatEvalSets } from '../data/tasks/repeatTokens.js';
 import { RepeatSchema } from '../data/tasks/schema.js';
@@ -13,7 +24,7 @@ import type { EvalSet } from '../data/types.js';
 import { buildModel } from '../model.js';
 import { ParamStore, type ModelConfig } from '../params.js';
 import { evaluator } from '../trainSetup.js';
-import { answerAttentionFromPatterns, inductionScorer, repeatHeadScorer, scoresFromPattern } from './induction.js';
+import { answerAttentionFromPatterns, finalRepeatHeadScores, inductionScorer, repeatHeadScorer, scoresFromPattern } from './induction.js';
 
 /** A [B, H, T, T] pattern with entries f(b, h, t, j). */
 const pat = (B: number, H: number, T: number, f: (b: number, h: number, t: number, j: number) => number) => {
@@ -115,6 +126,7 @@ describe('the scorers on a small model', () => {
           expect(got.prefixMatching[l][h]).toBeCloseTo(hand[l].pm[h], 12);
           expect(got.prevToken[l][h]).toBeCloseTo(hand[l].pt[h], 12);
         }
+      for (let l = 0; l < L; l++) expect([got.prefixMatching[l].length, got.prevToken[l].length]).toEqual([2, 2]);
       let best = { layer: 0, head: 0 };
       for (let l = 0; l < L - 1; l++) for (let h = 0; h < 2; h++) if (hand[l].pt[h] > hand[best.layer].pt[best.head]) best = { layer: l, head: h };
       expect(got.hop).toEqual(best);
@@ -153,4 +165,36 @@ describe('the scorers on a small model', () => {
     expect(() => inductionScorer(params, [rep])).toThrow("the induction score needs the eval set 'repeat_shuffled' of task.kind 'repeatTokens'");
     expect(() => inductionScorer(params, [shuf])).toThrow("the induction score needs the eval set 'repeat' of task.kind 'repeatTokens'");
   });
+});
+
+describe('finalRepeatHeadScores', () => {
+  it("the last checkpoint's scores on the run's own repeat set; null without checkpoints; a few-shot run is refused", async () => {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'opto-induction-edges-'));
+    try {
+      const task = { classSplit: [6, 2, 4], exemplarSplit: [1, 1, 0], numLabels: 8, labelPairSplit: [5, 1, 0], kind: 'repeatTokens', repeat: { prefixLength: 4, repeatLength: 1 } };
+      const dir = await tinyRun(path.join(tmp, 'rep'), { task });
+      const run = RunDir.open(dir);
+      const config = parseRunConfig(run.readRecord().config);
+      const got = await finalRepeatHeadScores(run, config);
+      // by hand: the last checkpoint into a fresh store, the repeat set drawn again from the config
+      const features = await loadFeatures(config);
+      const params = new ParamStore(createWasmBackend(), modelConfigFor(config, features));
+      const cks = run.listCheckpoints();
+      expect(cks.length).toBeGreaterThan(1);
+      const file = run.checkpointFile(cks.at(-1)!);
+      loadParamTensors(params, readSafetensors(file).tensors, file);
+      const set = repeatEvalSets(RepeatSchema.parse(task.repeat), 8, features.dim, config.seeds.eval, config.schedule.evalSize)[0];
+      expect(got).toEqual(repeatHeadScorer(params, set)());
+      const first = run.checkpointFile(cks[0]);
+      loadParamTensors(params, readSafetensors(first).tensors, first);
+      expect(got).not.toEqual(repeatHeadScorer(params, set)());
+
+      const few = RunDir.open(await tinyRun(path.join(tmp, 'few')));
+      await expect(finalRepeatHeadScores(few, parseRunConfig(few.readRecord().config))).rejects.toThrow(`${few.dir}: no 'repeat' eval set (task.kind must be 'repeatTokens')`);
+      for (const s of few.listCheckpoints()) fs.rmSync(few.checkpointFile(s));
+      expect(await finalRepeatHeadScores(few, parseRunConfig(few.readRecord().config))).toBeNull();
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+  }, 30_000);
 });
