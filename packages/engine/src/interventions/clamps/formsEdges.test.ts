@@ -44,5 +44,8 @@ describe('clamp places, sites and forms', () => {
       expect(rest).toEqual(form);
       expect(label.length).toBeGreaterThan(3);
       expect(title.length).toBeGreaterThan(10);
+      expect(c.summary.length).toBeGreaterThan(10);
+      expect(c.label.length).toBeGreaterThan(3);
+      for (const f of c.flags) expect(f.help.length, f.flag).toBeGreaterThan(10);
     });
 });
