@@ -3,7 +3,7 @@
  * table, a few training steps), fast: the head scores are the engine's curve at that checkpoint, the mean
  * attention patterns are averaged here from a model built on the checkpoint, 'run' applies the run's clamp
  * and 'none' not, a changed run.json reopens the run, bad choices are refused word for word, and the worker
- * answers as the in-process service does and refuses calls once closed.
+ * answers as the in-process service does (liveWorkerEdges.test.ts: the worker runs the built engine).
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -13,7 +13,7 @@ import { compileInterventions } from '../compileInterventions.js';
 import { buildModel } from '../model.js';
 import { RunDir } from '../store/runDir.js';
 import { readSafetensors } from '../store/safetensors.js';
-import { LIVE_CLAMPS, LIVE_DENSE_SIZE, LiveAnalysis, LiveAnalysisWorker, liveCodeKey } from './live.js';
+import { LIVE_CLAMPS, LIVE_DENSE_SIZE, LiveAnalysis, liveCodeKey } from './live.js';
 import { inductionStrengthCurve, openAnalysisRun } from './progress.js';
 import { tinyRun } from './testing/tinyRun.js';
 
@@ -124,22 +124,4 @@ describe('LiveAnalysis', () => {
     expect(k).toMatch(/^[0-9a-f]{16}$/);
     expect(liveCodeKey()).toBe(k);
   });
-});
-
-describe('LiveAnalysisWorker', () => {
-  it('answers as the service in process does; refuses once closed', async () => {
-    const w = new LiveAnalysisWorker(SIZE);
-    const live = new LiveAnalysis(SIZE);
-    const run = RunDir.open(dir);
-    const seqs = run.listCheckpoints().at(-1)!;
-    expect(w.alive).toBe(true);
-    expect(await w.info(dir)).toEqual(await live.info(dir));
-    expect(await w.headScores(dir, seqs, run.checkpointFile(seqs), 'run')).toEqual(await live.headScores(dir, seqs, run.checkpointFile(seqs), 'run'));
-    expect(await w.attention(dir, run.checkpointFile(seqs), 'none')).toEqual(await live.attention(dir, run.checkpointFile(seqs), 'none'));
-    await expect(w.headScores(dir, seqs, run.checkpointFile(seqs), 'x' as never)).rejects.toThrow("clamp must be run or none, got 'x'");
-    await expect(w.info(path.join(tmp, 'nothing'))).rejects.toThrow();
-    await w.close();
-    expect(w.alive).toBe(false);
-    await expect(w.info(dir)).rejects.toThrow('the analysis worker was closed');
-  }, 30_000);
 });
