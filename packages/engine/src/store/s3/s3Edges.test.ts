@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import S3rver from 's3rver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Bucket, endpointFromEnv, isS3Url, parseS3Url } from './bucket.js';
@@ -468,4 +468,91 @@ describe('S3RunStore', () => {
       delete process.env.XDG_CACHE_HOME;
     }
   });
+});
+
+describe('RunMirror against s3rver', () => {
+  it('flush uploads everything written so far; busy while uploads run; a file gone before its upload is skipped', async () => {
+    const { prefix, local } = fresh();
+    fs.mkdirSync(local, { recursive: true });
+    const b = await connect(`s3://${BUCKET}/${prefix}`);
+    const m = new RunMirror(b, local, 'r');
+    expect(m.busy).toBe(false);
+    fs.writeFileSync(path.join(local, 'first.txt'), 'first'); // read and sent at once
+    m.written('first.txt');
+    expect(m.busy).toBe(true);
+    fs.writeFileSync(path.join(local, 'gone.txt'), 'x'); // queued behind it, removed before its turn
+    m.written('gone.txt');
+    fs.rmSync(path.join(local, 'gone.txt'));
+    for (const [f, v] of [['metrics.jsonl', 'row0\n'], ['run.json', 'rec']]) {
+      fs.writeFileSync(path.join(local, f), v);
+      m.written(f);
+    }
+    await m.flush();
+    expect(m.busy).toBe(false);
+    expect(await sdkKeys(prefix)).toEqual([`${prefix}/r/first.txt`, `${prefix}/r/metrics.jsonl`, `${prefix}/r/run.json`]);
+    expect(await sdkGet(`${prefix}/r/run.json`)).toBe('rec');
+    await m.flush(); // nothing pending: returns at once
+    b.destroy();
+  });
+
+  it('only run.json and the resume states move to the back when written again, by their exact names', async () => {
+    const { prefix, local } = fresh();
+    fs.mkdirSync(local, { recursive: true });
+    const b = await connect(`s3://${BUCKET}/${prefix}`);
+    const order: string[] = [];
+    const put = b.put.bind(b);
+    // the real bucket, with the order of its puts noted
+    (b as unknown as { put: Bucket['put'] }).put = async (rel, body) => {
+      order.push(rel);
+      await put(rel, body);
+    };
+    const m = new RunMirror(b, local, 'r');
+    const w = (f: string) => {
+      fs.writeFileSync(path.join(local, f), f);
+      m.written(f);
+    };
+    w('first'); // its upload starts at once; the rest queue behind it
+    for (const f of ['my-run.json', 'run.json.bak', 'xstate.safetensors', 'state.prev.safetensors', 'state.safetensors', 'run.json', 'mid'])
+      w(f);
+    for (const f of ['my-run.json', 'run.json.bak', 'xstate.safetensors', 'state.prev.safetensors', 'state.safetensors', 'run.json']) w(f);
+    await m.flush();
+    expect(order).toEqual(['first', 'my-run.json', 'run.json.bak', 'xstate.safetensors', 'mid', 'state.prev.safetensors', 'state.safetensors', 'run.json'].map((f) => `r/${f}`));
+    b.destroy();
+  });
+
+  it('an upload that fails is retried in place until it goes through (the bucket created meanwhile)', async () => {
+    const { local } = fresh();
+    fs.mkdirSync(local, { recursive: true });
+    const name = `late-${counter}`;
+    const b = await connect(`s3://${name}/p`);
+    const m = new RunMirror(b, local, 'r');
+    for (const f of ['metrics.jsonl', 'run.json']) {
+      fs.writeFileSync(path.join(local, f), f);
+      m.written(f);
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    await client.send(new CreateBucketCommand({ Bucket: name }));
+    await m.flush();
+    const r = await client.send(new ListObjectsV2Command({ Bucket: name }));
+    expect((r.Contents ?? []).map((o) => o.Key).sort()).toEqual(['p/r/metrics.jsonl', 'p/r/run.json']);
+    b.destroy();
+  });
+
+  it('flush gives up after five failed rounds in one line: the error, where the run is complete, how many files are left', async () => {
+    const { local } = fresh();
+    fs.mkdirSync(local, { recursive: true });
+    const b = await connect('s3://never-made/p');
+    const m = new RunMirror(b, local, 'r');
+    for (const f of ['a', 'b', 'c']) {
+      fs.writeFileSync(path.join(local, f), f);
+      m.written(f);
+    }
+    const t0 = Date.now();
+    await expect(m.flush()).rejects.toThrow(
+      new RegExp(`^cannot write s3://never-made/p/r/a: NoSuchBucket: .*; bucket 'never-made' does not exist at [^ ]+ \\(the run is complete in ${local}; 3 file\\(s\\) not uploaded\\)$`),
+    );
+    // four waits of a second between the five rounds
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(3900);
+    b.destroy();
+  }, 20_000);
 });
