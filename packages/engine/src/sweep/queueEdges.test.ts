@@ -14,6 +14,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../config.js';
 import { RunDir } from '../store/runDir.js';
+import { freePort } from '../testing/ports.js';
 import { checkRedisUrl, connectRedis, DEFAULT_QUEUE_NAME, enqueueSweep, runQueueWorker, sweepQueueStatus, type QueueWorkerEvent } from './queue.js';
 import { expandSweep, type SweepMember } from './spec.js';
 
@@ -22,13 +23,6 @@ let url = '';
 let root = '';
 let n = 0;
 
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 beforeAll(async () => {
   if (spawnSync('redis-server', ['--version']).error) throw new Error('redis-server is not installed: apt-get install -y redis-server');

@@ -7,7 +7,6 @@
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -16,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Bucket, endpointFromEnv, isS3Url, parseS3Url } from './bucket.js';
 import { RunMirror } from './mirror.js';
 import { defaultCacheDir, S3RunStore } from './s3RunStore.js';
+import { freePort } from '../../testing/ports.js';
 import { checkoutRun, publishTree, syncTree } from './sync.js';
 
 const BUCKET = 'team';
@@ -53,6 +53,11 @@ function fresh(): { prefix: string; local: string } {
   const local = path.join(root, `local-${counter}`);
   return { prefix: `t${counter}`, local };
 }
+/** A fresh prefix and a bucket connected to it. */
+async function freshBucket(): Promise<{ prefix: string; local: string; b: Bucket }> {
+  const f = fresh();
+  return { ...f, b: await connect(`s3://${BUCKET}/${f.prefix}`) };
+}
 
 const md5 = (b: Uint8Array | string) => createHash('md5').update(b).digest('hex');
 
@@ -84,13 +89,6 @@ function tree(dir: string): string[] {
     .filter((d) => d.isFile())
     .map((d) => path.relative(dir, path.join(d.parentPath, d.name)).split(path.sep).join('/'))
     .sort();
-}
-async function closedPort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise((r) => srv.close(r));
-  return port;
 }
 
 describe('s3 URLs', () => {
@@ -211,8 +209,7 @@ describe('Bucket against s3rver', () => {
   });
 
   it('put, get and getWhole carry the bytes; list gives keys relative to the prefix, ETags as MD5s, sizes', async () => {
-    const { prefix } = fresh();
-    const b = await connect(`s3://${BUCKET}/${prefix}`);
+    const { prefix, b } = await freshBucket();
     await b.put('r/a.txt', new TextEncoder().encode('hello'));
     await b.put('r/sub/b.bin', new Uint8Array([0, 1, 2]));
     await b.put('r2/c.txt', new TextEncoder().encode('x'));
@@ -237,8 +234,7 @@ describe('Bucket against s3rver', () => {
   });
 
   it('getWhole: null when the bytes do not match the ETag served with them', async () => {
-    const { prefix } = fresh();
-    const b = await connect(`s3://${BUCKET}/${prefix}`);
+    const { prefix, b } = await freshBucket();
     await b.put('f', new TextEncoder().encode('aaaa'));
     tear(`${prefix}/f`, 'bbbb');
     expect(await b.getWhole('f')).toBeNull();
@@ -248,8 +244,7 @@ describe('Bucket against s3rver', () => {
   });
 
   it('probe writes and deletes a probe object, leaving nothing behind', async () => {
-    const { prefix } = fresh();
-    const b = await connect(`s3://${BUCKET}/${prefix}`);
+    const { prefix, b } = await freshBucket();
     await b.probe();
     expect(await sdkKeys(prefix)).toEqual([]);
     b.destroy();
@@ -267,7 +262,7 @@ describe('Bucket against s3rver', () => {
     await expect(b.get('nothing')).rejects.toThrow(/^cannot read s3:\/\/team\/p\/nothing: NoSuchKey: [^\n;]*$/);
     await expect(b.getWhole('nothing')).rejects.toThrow(/^cannot read s3:\/\/team\/p\/nothing: NoSuchKey: [^\n;]*$/);
     b.destroy();
-    const port = await closedPort();
+    const port = await freePort();
     try {
       process.env.AWS_ENDPOINT_URL = `http://127.0.0.1:${port}`;
       const down = await connect(`s3://${BUCKET}/p`);
@@ -472,9 +467,8 @@ describe('S3RunStore', () => {
 
 describe('RunMirror against s3rver', () => {
   it('flush uploads everything written so far; busy while uploads run; a file gone before its upload is skipped', async () => {
-    const { prefix, local } = fresh();
+    const { prefix, local, b } = await freshBucket();
     fs.mkdirSync(local, { recursive: true });
-    const b = await connect(`s3://${BUCKET}/${prefix}`);
     const m = new RunMirror(b, local, 'r');
     expect(m.busy).toBe(false);
     fs.writeFileSync(path.join(local, 'first.txt'), 'first'); // read and sent at once
@@ -496,9 +490,8 @@ describe('RunMirror against s3rver', () => {
   });
 
   it('only run.json and the resume states move to the back when written again, by their exact names', async () => {
-    const { prefix, local } = fresh();
+    const { prefix, local, b } = await freshBucket();
     fs.mkdirSync(local, { recursive: true });
-    const b = await connect(`s3://${BUCKET}/${prefix}`);
     const order: string[] = [];
     const put = b.put.bind(b);
     // the real bucket, with the order of its puts noted
