@@ -324,6 +324,20 @@ describe('checkoutRun', () => {
     expect(tree(s)).toEqual(['run.json']);
     b.destroy();
   });
+
+  it('an object that comes torn is read again until it comes whole (its writer finishing meanwhile)', async () => {
+    const { prefix, local } = fresh();
+    await sdkPut(`${prefix}/r/run.json`, 'rec');
+    await sdkPut(`${prefix}/r/metrics.jsonl`, 'rows');
+    tear(`${prefix}/r/metrics.jsonl`, 'ROWS');
+    const b = await connect(`s3://${BUCKET}/${prefix}`);
+    const dir = path.join(local, 'r');
+    const fixed = new Promise<void>((resolve) => setTimeout(() => sdkPut(`${prefix}/r/metrics.jsonl`, 'rows2').then(resolve), 350));
+    expect(await checkoutRun(b, 'r', dir)).toBe(true);
+    await fixed;
+    expect(read(path.join(dir, 'metrics.jsonl'))).toBe('rows2');
+    b.destroy();
+  });
 });
 
 describe('syncTree and publishTree', () => {
@@ -394,16 +408,16 @@ describe('syncTree and publishTree', () => {
   it('a torn object is skipped and holds back its run’s record (other runs go on); the next refresh takes both', async () => {
     const { prefix, local } = fresh();
     await sdkPut(`${prefix}/r/run.json`, 'rec r');
-    await sdkPut(`${prefix}/r/metrics.jsonl`, 'rows r');
+    await sdkPut(`${prefix}/r/zz.jsonl`, 'rows r'); // listed after run.json: the record still waits for it
     await sdkPut(`${prefix}/q/run.json`, 'rec q');
-    tear(`${prefix}/r/metrics.jsonl`, 'ROWS R');
+    tear(`${prefix}/r/zz.jsonl`, 'ROWS R');
     const b = await connect(`s3://${BUCKET}/${prefix}`);
     expect(await syncTree(b, local, 'all')).toBe(1);
     expect(tree(local)).toEqual(['.s3-etags.json', 'q/run.json']);
-    await sdkPut(`${prefix}/r/metrics.jsonl`, 'rows r');
+    await sdkPut(`${prefix}/r/zz.jsonl`, 'rows r');
     expect(await syncTree(b, local, 'all')).toBe(2);
     expect(read(path.join(local, 'r/run.json'))).toBe('rec r');
-    expect(read(path.join(local, 'r/metrics.jsonl'))).toBe('rows r');
+    expect(read(path.join(local, 'r/zz.jsonl'))).toBe('rows r');
     b.destroy();
   });
 
