@@ -15,7 +15,7 @@ import { parseRunConfig, type RunConfig } from './config.js';
 import { buildTask, syntheticFeatures } from './data/index.js';
 import { learningTime } from './metrics.js';
 import { paramTensors } from './store/paramIO.js';
-import { RunDir, type MetricRow } from './store/runDir.js';
+import { RUN_SCHEMA, RunDir, type MetricRow } from './store/runDir.js';
 import { readSafetensors, type SafetensorsFile } from './store/safetensors.js';
 import { codeVersion, InterruptedError, resumeMeta, resumeTraining, summarize, train, type TrainEvent } from './train.js';
 import { setupTraining } from './trainSetup.js';
@@ -69,7 +69,16 @@ describe('train() against a loop stepped by hand', () => {
     const ref = handLoop(cfg);
     const out = path.join(tmp(), 'run');
     const events: TrainEvent[] = [];
-    const summary = await train(cfg, { out, features, onEvent: (e) => events.push(e) });
+    // a ticker on the event loop: the loop must not yield to it (no mirror, under 64 steps), so it stands still between evals
+    let ticks = 0;
+    let ticking = true;
+    const tick = () => ticking && (ticks++, setImmediate(tick));
+    tick();
+    const ticksAt: number[] = [];
+    const t0 = Date.now();
+    const summary = await train(cfg, { out, features, onEvent: (e) => (events.push(e), e.type === 'eval' && ticksAt.push(ticks)) });
+    ticking = false;
+    expect(new Set(ticksAt.slice(1, 4)).size).toBe(1);
 
     // checkpoints at 0, 16, 32 (steps 0, 4, 8) and the final one at 40 (step 10)
     expect(fs.readdirSync(path.join(out, 'checkpoints')).sort()).toEqual(['seqs-0000000000.safetensors', 'seqs-0000000016.safetensors', 'seqs-0000000032.safetensors', 'seqs-0000000040.safetensors']);
@@ -108,7 +117,11 @@ describe('train() against a loop stepped by hand', () => {
     // the record
     const rec = record(out);
     expect(rec).toMatchObject({ status: 'finished', id: 'run', seeds: cfg.seeds, params: ref.total, progress: { seqs: 40, step: 10 } });
-    expect(rec.backend).toMatchObject({ requested: 'wasm', used: 'wasm' });
+    expect(rec.backend).toEqual({ requested: 'wasm', used: 'wasm', reason: selectBackend('wasm').reason });
+    expect(rec.user).toBe(os.userInfo().username);
+    expect(rec.schema).toBe(RUN_SCHEMA);
+    expect(Date.parse(rec.created_at)).toBeGreaterThanOrEqual(t0 - 1000);
+    expect(Date.parse(rec.created_at)).toBeLessThanOrEqual(Date.now());
     expect(rec.config).toEqual(JSON.parse(JSON.stringify(cfg)));
     expect(rec.data).toEqual({ description: features.description });
     expect(rec.host).toBe(os.hostname());
@@ -116,7 +129,7 @@ describe('train() against a loop stepped by hand', () => {
     expect(rec.error).toBeUndefined();
     const pkg = JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
     expect(rec.code.version).toBe(pkg.version);
-    expect(JSON.parse(fs.readFileSync(path.join(out, 'heartbeat.json'), 'utf8')).host).toBe(os.hostname());
+    expect(JSON.parse(fs.readFileSync(path.join(out, 'heartbeat.json'), 'utf8'))).toMatchObject({ host: os.hostname(), pid: process.pid, seqs: 0 });
 
     // the summary, from the eval rows
     const evalRow = (x: number, set: string) => rows.find((r) => r.kind === 'eval' && r.seqs === x && r.set === set)!;
@@ -174,6 +187,9 @@ describe('train() against a loop stepped by hand', () => {
     expect(events.filter((e) => e.type === 'checkpoint').map((e) => (e as { seqs: number }).seqs)).toEqual([32, 40]);
     const f = readSafetensors(path.join(out, 'checkpoints', 'seqs-0000000040.safetensors'));
     expect(tensorsOf(f)).toEqual(ref.params[10]);
+    expect(JSON.parse(fs.readFileSync(path.join(out, 'heartbeat.json'), 'utf8')).seqs).toBe(24);
+    const walls = rowsOf(out).map((r) => r.wall_s as number);
+    expect(walls.every((w, i) => i === 0 || w >= walls[i - 1])).toBe(true);
     rec = record(out);
     expect(rec.status).toBe('finished');
     expect(rec.progress).toEqual({ seqs: 40, step: 10 });
@@ -256,12 +272,50 @@ describe('train() against a loop stepped by hand', () => {
         flushed++;
       },
     };
-    await train(tiny(), { out, features, mirror });
+    let ticks = 0;
+    let ticking = true;
+    const tick = () => ticking && (ticks++, setImmediate(tick));
+    tick();
+    const ticksAt: number[] = [];
+    await train(tiny(), { out, features, mirror, onEvent: (e) => e.type === 'eval' && ticksAt.push(ticks) });
+    ticking = false;
+    // uploads pending: the loop lets the event loop turn after every step
+    expect(ticksAt[2] - ticksAt[1]).toBeGreaterThanOrEqual(3);
     expect(flushed).toBe(1);
     expect(written).toContain('run.json');
     expect(written).toContain('metrics.jsonl');
     expect(written).toContain('checkpoints/seqs-0000000040.safetensors');
     expect(written.at(-1)).toBe('run.json');
+  });
+});
+
+describe('a failure inside the loop', () => {
+  it('marks the run failed with the message, flushes the mirror (its failure a warning), and rethrows', async () => {
+    const out = path.join(tmp(), 'f');
+    const warnings: string[] = [];
+    let flushed = 0;
+    const mirror = {
+      busy: false,
+      written: () => undefined,
+      flush: async () => {
+        flushed++;
+        throw new Error('bucket gone');
+      },
+    };
+    await expect(
+      train(tiny(), {
+        out,
+        features,
+        mirror,
+        onEvent: (e) => {
+          if (e.type === 'warning') warnings.push(e.message);
+          if (e.type === 'eval' && e.seqs === 12) throw new Error('disk on fire');
+        },
+      }),
+    ).rejects.toThrow('disk on fire');
+    expect(record(out)).toMatchObject({ status: 'failed', error: 'disk on fire' });
+    expect(flushed).toBe(1);
+    expect(warnings).toEqual(['bucket gone']);
   });
 });
 
