@@ -228,6 +228,8 @@ describe('runQueueWorker', () => {
         const lt = RunDir.open(path.join(runsDir, m.id)).readRecord().summary!.learning_time;
         expect(j.returnvalue).toEqual({ outcome: 'finished', trained: 16, learning_time: lt });
         expect(j.processedBy).toBe(`${os.hostname()}:${process.pid}`);
+        // the first progress goes into the job at once (later ones at most every 2 s)
+        expect(j.progress).toEqual({ seqs: 0, total: 16 });
       }
       const bj = (await q.getJob(broken.id))!;
       expect(await bj.getState()).toBe('failed');
@@ -235,6 +237,40 @@ describe('runQueueWorker', () => {
       expect(bj.failedReason.startsWith(`${broken.id}`)).toBe(true);
     });
   }, 60_000);
+
+  it('a worker stopped mid-run hands the job back to wait, its state saved, without spending an attempt', async () => {
+    n++;
+    const { members } = expandSweep({
+      name: `q${n}`,
+      base: { backend: 'wasm', model: { dModel: 8, nHeads: 2, nLayers: 1 }, optim: { batchSize: 4 }, schedule: { seqs: 400_000, evalEvery: 8, ckptEvery: 8, evalSize: 4 } },
+      seeds: [5],
+    });
+    const name = queueName();
+    const runsDir = path.join(root, `runs-${n}`);
+    await enqueueSweep(url, members, { queueName: name, attempts: 1 });
+    const ac = new AbortController();
+    const events: QueueWorkerEvent[] = [];
+    const results = await runQueueWorker({
+      url,
+      runsDir,
+      queueName: name,
+      concurrency: 1,
+      signal: ac.signal,
+      onEvent: (e) => {
+        events.push(e);
+        if (e.type === 'progress' && e.seqs >= 16) ac.abort();
+      },
+    });
+    expect(results.map((r) => [r.id, r.outcome])).toEqual([[members[0].id, 'interrupted']]);
+    expect(events).toContainEqual({ type: 'requeued', id: members[0].id, why: 'interrupted here, its state saved' });
+    const rec = RunDir.open(path.join(runsDir, members[0].id)).readRecord();
+    expect(rec.status).toBe('interrupted');
+    await withQueue(name, async (q) => {
+      const j = (await q.getJob(members[0].id))!;
+      expect(await j.getState()).toBe('waiting');
+      expect(j.attemptsMade).toBe(0);
+    });
+  }, 30_000);
 
   it('a runs directory that cannot be prepared fails before any job is taken; an aborted signal stops at once', async () => {
     const file = path.join(root, `plain-file-${n}`);
