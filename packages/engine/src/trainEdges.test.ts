@@ -14,7 +14,7 @@ import { selectBackend } from './backends/index.js';
 import { parseRunConfig, type RunConfig } from './config.js';
 import { buildTask, syntheticFeatures } from './data/index.js';
 import { learningTime } from './metrics.js';
-import { paramTensors } from './store/paramIO.js';
+import { checkpointMetadata, loadParamTensors, paramTensors, stateTensors } from './store/paramIO.js';
 import { RUN_SCHEMA, RunDir, type MetricRow } from './store/runDir.js';
 import { readSafetensors, type SafetensorsFile } from './store/safetensors.js';
 import { codeVersion, InterruptedError, resumeMeta, resumeTraining, summarize, train, type TrainEvent } from './train.js';
@@ -362,5 +362,38 @@ describe('resume metadata and summaries', () => {
     expect(v.version).toBe(JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version);
     const git = execSync('git rev-parse --short HEAD', { cwd: path.dirname(new URL(import.meta.url).pathname) }).toString().trim();
     expect(v.git).toBe(git);
+  });
+});
+
+describe('parameter tensors (store/paramIO.ts)', () => {
+  it('names, shapes and values of the parameters and the Adam moments; loading checks every name and shape', () => {
+    const cfg = tiny();
+    const s = setupTraining(cfg, buildTask(cfg.task, features), features, selectBackend('wasm').backend);
+    s.trainStep.run();
+    const values = Array.from(s.params.readBlock('values'));
+    const tensors = paramTensors(s.params);
+    const list = s.params.list();
+    expect(Object.keys(tensors)).toEqual(list.map((e) => e.spec.name));
+    for (const e of list) {
+      expect(tensors[e.spec.name].shape).toEqual(e.spec.shape);
+      expect(Array.from(tensors[e.spec.name].data)).toEqual(values.slice(e.offset, e.offset + e.size));
+    }
+    const st = stateTensors(s.params);
+    expect(Object.keys(st)).toEqual([...list.map((e) => e.spec.name), 'optimizer.m', 'optimizer.v']);
+    expect(st['optimizer.m'].shape).toEqual([s.params.total]);
+    expect(Array.from(st['optimizer.m'].data)).toEqual(Array.from(s.params.readBlock('m')));
+    expect(Array.from(st['optimizer.v'].data)).toEqual(Array.from(s.params.readBlock('v')));
+    expect(checkpointMetadata(s.params, { seqs: 12, step: 3, run: 'x' })).toEqual({ seqs: '12', step: '3', run: 'x', format: 'optoscope-params/1', model: JSON.stringify(s.params.config) });
+
+    // a second store loads them back exactly (copies, so the first store's buffers are not shared)
+    const other = setupTraining(cfg, buildTask(cfg.task, features), features, selectBackend('wasm').backend);
+    const copies = Object.fromEntries(Object.entries(tensors).map(([k, t]) => [k, { shape: [...t.shape], data: Float32Array.from(t.data as Float32Array) }]));
+    loadParamTensors(other.params, copies, 'here');
+    expect(Array.from(other.params.readBlock('values'))).toEqual(values);
+    const first = list[0].spec.name;
+    const { [first]: _gone, ...missing } = copies;
+    expect(() => loadParamTensors(other.params, missing, 'ckpt.safetensors')).toThrow(`ckpt.safetensors: missing tensor '${first}'`);
+    const bad = { ...copies, [first]: { shape: [...list[0].spec.shape, 1], data: copies[first].data } };
+    expect(() => loadParamTensors(other.params, bad, 'w')).toThrow(`w: tensor '${first}' has shape [${[...list[0].spec.shape, 1]}], expected [${list[0].spec.shape}]`);
   });
 });
