@@ -18,7 +18,8 @@ import { checkpointMetadata, loadParamTensors, paramTensors, stateTensors } from
 import { RUN_SCHEMA, RunDir, type MetricRow } from './store/runDir.js';
 import { readSafetensors, type SafetensorsFile } from './store/safetensors.js';
 import { codeVersion, InterruptedError, resumeMeta, resumeTraining, summarize, train, type TrainEvent } from './train.js';
-import { setupTraining } from './trainSetup.js';
+import { clock, runSchedule, type LoopState, type StepDone, type TrainEnv } from './trainLoop.js';
+import { emptyWindow, setupTraining } from './trainSetup.js';
 
 const features = syntheticFeatures({ seed: 0 });
 const dirs: string[] = [];
@@ -395,5 +396,89 @@ describe('parameter tensors (store/paramIO.ts)', () => {
     expect(() => loadParamTensors(other.params, missing, 'ckpt.safetensors')).toThrow(`ckpt.safetensors: missing tensor '${first}'`);
     const bad = { ...copies, [first]: { shape: [...list[0].spec.shape, 1], data: copies[first].data } };
     expect(() => loadParamTensors(other.params, bad, 'w')).toThrow(`w: tensor '${first}' has shape [${[...list[0].spec.shape, 1]}], expected [${list[0].spec.shape}]`);
+  });
+});
+
+describe('runSchedule (trainLoop.ts) with an environment of its own', () => {
+  /** The loop's calls, in order, from an environment that stops when told to. */
+  function recorder(stopAt: number | null, asPromise = false, withCheckpoints = true) {
+    const calls: string[] = [];
+    const steps: StepDone[] = [];
+    const env: TrainEnv = {
+      evalPoint: (x, point, final) => calls.push(`eval ${x}${final ? ' final' : ''} ${point.rows.map((r) => r.kind[0]).join('')}`),
+      beforeStep: () => calls.push('before'),
+      afterStep: (d) => {
+        steps.push(d);
+        calls.push(`after ${d.seqs}`);
+        const stop = stopAt !== null && d.step >= stopAt;
+        return asPromise ? Promise.resolve(stop) : stop;
+      },
+    };
+    if (withCheckpoints) env.checkpoint = (x) => calls.push(`ckpt ${x}`);
+    return { env, calls, steps };
+  }
+  const fresh = (): LoopState => ({ seqs: 0, step: 0, win: emptyWindow() });
+  const setupOf = (cfg: RunConfig) => setupTraining(cfg, buildTask(cfg.task, features), features, selectBackend('wasm').backend);
+
+  it('a full run: evals and checkpoints before the step that reaches them, a final eval and checkpoint; the EMA of the loss', async () => {
+    const cfg = tiny();
+    const ref = handLoop(cfg);
+    const { env, calls, steps } = recorder(null);
+    const state = fresh();
+    const t0 = clock();
+    const res = await runSchedule(setupOf(cfg), { seqs: 20, evalEvery: 8, ckptEvery: 12 }, B, state, false, env);
+    expect(res.stopped).toBe(false);
+    expect(res.steps).toBe(5);
+    expect(res.stepMs).toBeGreaterThan(0);
+    expect(res.stepMs).toBeLessThanOrEqual(clock() - t0);
+    expect(state).toMatchObject({ seqs: 20, step: 5 });
+    const e = (x: number, rows: string) => `eval ${x} ${rows}`;
+    const evals = 'eee';
+    expect(calls).toEqual([
+      e(0, evals), 'ckpt 0', 'before', 'after 4', 'before', 'after 8',
+      e(8, 't' + evals), 'before', 'after 12',
+      'ckpt 12', 'before', 'after 16',
+      e(16, 't' + evals), 'before', 'after 20',
+      `eval 20 final t${evals}`, 'ckpt 20',
+    ]);
+    expect(steps.map((d) => [d.seqs, d.step])).toEqual([[4, 1], [8, 2], [12, 3], [16, 4], [20, 5]]);
+    let ema = NaN;
+    for (const [i, d] of steps.entries()) {
+      expect(d.loss).toBe(ref.losses[i]);
+      ema = i === 0 ? ref.losses[0] : 0.98 * ema + 0.02 * ref.losses[i];
+      expect(d.recentLoss).toBeCloseTo(ema, 12);
+      expect(d.at).toBeGreaterThanOrEqual(t0);
+    }
+    // the window after the last point is empty again
+    expect(state.win).toEqual(emptyWindow());
+  });
+
+  it('stopped by afterStep (true, or a promise of true): the final eval where it stopped, no final checkpoint', async () => {
+    for (const asPromise of [false, true]) {
+      const cfg = tiny();
+      const { env, calls } = recorder(3, asPromise);
+      const state = fresh();
+      const res = await runSchedule(setupOf(cfg), { seqs: 40, evalEvery: 8, ckptEvery: 8 }, B, state, false, env);
+      expect(res).toMatchObject({ stopped: true, steps: 3 });
+      expect(calls.slice(-2)).toEqual(['after 12', 'eval 12 final teee']);
+      expect(calls.filter((c) => c.startsWith('ckpt'))).toEqual(['ckpt 0', 'ckpt 8']);
+    }
+  });
+
+  it('resumed: the first point is the next multiple after the state; without checkpoints in the environment none is asked for', async () => {
+    const cfg = tiny();
+    const { env, calls } = recorder(null, false, false);
+    const state: LoopState = { seqs: 16, step: 4, win: { loss: 2, gradNorm: 4, n: 2 } };
+    const res = await runSchedule(setupOf(cfg), { seqs: 28, evalEvery: 8, ckptEvery: 8 }, B, state, true, env);
+    expect(res.steps).toBe(3);
+    expect(calls).toEqual(['before', 'after 20', 'before', 'after 24', 'eval 24 teee', 'before', 'after 28', 'eval 28 final teee']);
+    expect(state).toMatchObject({ seqs: 28, step: 7 });
+  });
+
+  it('clock reads milliseconds that only grow', () => {
+    const a = clock();
+    const b = clock();
+    expect(b).toBeGreaterThanOrEqual(a);
+    expect(Math.abs(a - performance.now())).toBeLessThan(1000);
   });
 });
