@@ -4,7 +4,9 @@
  * losses rounded to float32 and the gradient norms computed here in float64.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openWebGpuDevice, type BatchedRunsBackend, type WebGpuDevice } from './backends/webgpu.js';
+// The device from the built package: its GPU worker is a built script, and Stryker's sandbox copies src/ without
+// dist/ (the src module would find no worker script there); the module under test is still the src one.
+import { openWebGpuDevice, type BatchedRunsBackend, type WebGpuDevice } from '@optoscope/engine';
 import { DeferredStepStats } from './stepStats.js';
 
 let device: WebGpuDevice;

@@ -8,7 +8,9 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
+import { createRequire } from 'node:module';
 import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -25,6 +27,10 @@ let n = 0;
 
 
 beforeAll(async () => {
+  // The pool's threads run the built poolWorker.js beside src/ (../../dist). Stryker's sandbox copies src/
+  // without dist/: there, dist/ is pointed at the package's build, so the threads start as they do here.
+  const dist = fileURLToPath(new URL('../../dist', import.meta.url));
+  if (!fs.existsSync(dist)) fs.symlinkSync(path.dirname(createRequire(import.meta.url).resolve('@optoscope/engine')), dist);
   if (spawnSync('redis-server', ['--version']).error) throw new Error('redis-server is not installed: apt-get install -y redis-server');
   root = fs.mkdtempSync(path.join(os.tmpdir(), 'opto-queueedges-'));
   const port = await freePort();
