@@ -44,14 +44,14 @@ const tiny = (): RunConfig =>
   });
 
 /** The independent loop: the same setup, stepped here; parameters after each step and each step's loss and grad norm. */
-function handLoop(cfg: RunConfig) {
+function handLoop(cfg: RunConfig, steps = TOTAL / B) {
   const task = buildTask(cfg.task, features);
   const s = setupTraining(cfg, task, features, selectBackend('wasm').backend);
   const snap = () => Object.fromEntries(Object.entries(paramTensors(s.params)).map(([k, t]) => [k, Array.from(t.data as Float32Array)]));
   const params: Record<string, number[]>[] = [snap()];
   const losses: number[] = [];
   const norms: number[] = [];
-  for (let i = 0; i < TOTAL / B; i++) {
+  for (let i = 0; i < steps; i++) {
     losses.push(s.trainStep.run());
     norms.push(s.trainStep.gradNorm);
     params.push(snap());
@@ -290,6 +290,46 @@ describe('train() against a loop stepped by hand', () => {
   });
 });
 
+describe('progress reports', () => {
+  it('every 64 steps, when 200 ms have passed since the last: sequences, the loss EMA, the rate since the last report', async () => {
+    const base = tiny();
+    const cfg = parseRunConfig({ ...JSON.parse(JSON.stringify(base)), schedule: { ...base.schedule, seqs: 64 * B, evalEvery: 64 * B, ckptEvery: 64 * B } });
+    const ref = handLoop(cfg, 64);
+    const out = path.join(tmp(), 'p');
+    const events: TrainEvent[] = [];
+    let t0 = 0;
+    let t1 = 0;
+    await train(cfg, {
+      out,
+      features,
+      onEvent: (e) => {
+        events.push(e);
+        if (e.type === 'eval' && e.seqs === 0) {
+          // hold the first point for 250 ms: by step 64 more than 200 ms have passed since the loop began
+          t0 = performance.now();
+          while (performance.now() - t0 < 250);
+        }
+        if (e.type === 'progress') t1 = performance.now();
+      },
+    });
+    const progress = events.filter((e) => e.type === 'progress') as Extract<TrainEvent, { type: 'progress' }>[];
+    expect(progress).toHaveLength(1);
+    const p = progress[0];
+    expect(p.seqs).toBe(64 * B);
+    expect(p.total).toBe(64 * B);
+    let ema = ref.losses[0];
+    for (const l of ref.losses.slice(1)) ema = 0.98 * ema + 0.02 * l;
+    expect(p.loss).toBeCloseTo(ema, 12);
+    // sequences since the loop began over the time since then (which holds the 250 ms wait and the steps)
+    expect(p.seqsPerSec).toBeGreaterThan((64 * B * 1000) / (t1 - t0 + 1000));
+    expect(p.seqsPerSec).toBeLessThan((64 * B * 1000) / 250);
+    // its place: after the last step, before the final point
+    const kinds = events.map((e) => e.type);
+    expect(kinds.indexOf('progress')).toBeLessThan(kinds.lastIndexOf('eval'));
+    expect(kinds.indexOf('progress')).toBeGreaterThan(kinds.indexOf('eval'));
+  });
+});
+
 describe('a failure inside the loop', () => {
   it('marks the run failed with the message, flushes the mirror (its failure a warning), and rethrows', async () => {
     const out = path.join(tmp(), 'f');
@@ -317,6 +357,11 @@ describe('a failure inside the loop', () => {
     expect(record(out)).toMatchObject({ status: 'failed', error: 'disk on fire' });
     expect(flushed).toBe(1);
     expect(warnings).toEqual(['bucket gone']);
+    // a failed run resumes (from its last state) and its record loses the error
+    await resumeTraining(out, { features });
+    const rec = record(out);
+    expect(rec.status).toBe('finished');
+    expect(rec.error).toBeUndefined();
   });
 });
 
