@@ -62,6 +62,20 @@ const tensorsOf = (f: SafetensorsFile) => Object.fromEntries(Object.entries(f.te
 const rowsOf = (out: string): MetricRow[] => fs.readFileSync(path.join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
 const noWall = (rows: MetricRow[]) => rows.map(({ wall_s: _w, ...r }) => r);
 const record = (out: string) => JSON.parse(fs.readFileSync(path.join(out, 'run.json'), 'utf8'));
+/** A mirror that notes what it is told of and how often it is flushed (a flush fails with `flushError`). */
+function mirrorRecorder(busy: boolean, flushError?: Error) {
+  const written: string[] = [];
+  let flushed = 0;
+  const mirror = {
+    busy,
+    written: (rel: string) => void written.push(rel),
+    flush: async () => {
+      flushed++;
+      if (flushError) throw flushError;
+    },
+  };
+  return { mirror, written, flushes: () => flushed };
+}
 const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length;
 
 describe('train() against a loop stepped by hand', () => {
@@ -264,15 +278,7 @@ describe('train() against a loop stepped by hand', () => {
 
   it('a mirror hears of every file written and is flushed before train returns', async () => {
     const out = path.join(tmp(), 'm');
-    const written: string[] = [];
-    let flushed = 0;
-    const mirror = {
-      busy: true,
-      written: (rel: string) => written.push(rel),
-      flush: async () => {
-        flushed++;
-      },
-    };
+    const { mirror, written, flushes } = mirrorRecorder(true);
     let ticks = 0;
     let ticking = true;
     const tick = () => ticking && (ticks++, setImmediate(tick));
@@ -282,7 +288,7 @@ describe('train() against a loop stepped by hand', () => {
     ticking = false;
     // uploads pending: the loop lets the event loop turn after every step
     expect(ticksAt[2] - ticksAt[1]).toBeGreaterThanOrEqual(3);
-    expect(flushed).toBe(1);
+    expect(flushes()).toBe(1);
     expect(written).toContain('run.json');
     expect(written).toContain('metrics.jsonl');
     expect(written).toContain('checkpoints/seqs-0000000040.safetensors');
@@ -334,15 +340,7 @@ describe('a failure inside the loop', () => {
   it('marks the run failed with the message, flushes the mirror (its failure a warning), and rethrows', async () => {
     const out = path.join(tmp(), 'f');
     const warnings: string[] = [];
-    let flushed = 0;
-    const mirror = {
-      busy: false,
-      written: () => undefined,
-      flush: async () => {
-        flushed++;
-        throw new Error('bucket gone');
-      },
-    };
+    const { mirror, flushes } = mirrorRecorder(false, new Error('bucket gone'));
     await expect(
       train(tiny(), {
         out,
@@ -355,7 +353,7 @@ describe('a failure inside the loop', () => {
       }),
     ).rejects.toThrow('disk on fire');
     expect(record(out)).toMatchObject({ status: 'failed', error: 'disk on fire' });
-    expect(flushed).toBe(1);
+    expect(flushes()).toBe(1);
     expect(warnings).toEqual(['bucket gone']);
     // a failed run resumes (from its last state) and its record loses the error
     await resumeTraining(out, { features });
