@@ -4,13 +4,19 @@
  * losses rounded to float32 and the gradient norms computed here in float64.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-// The device from the built package: its GPU worker is a built script, and Stryker's sandbox copies src/ without
-// dist/ (the src module would find no worker script there); the module under test is still the src one.
-import { openWebGpuDevice, type BatchedRunsBackend, type WebGpuDevice } from '@optoscope/engine';
+import { createRequire } from 'node:module';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { BatchedRunsBackend, WebGpuDevice } from './backends/webgpu.js';
 import { DeferredStepStats } from './stepStats.js';
 
 let device: WebGpuDevice;
 beforeAll(async () => {
+  // The device from the built package: its GPU worker is a built script, and Stryker's sandbox copies src/
+  // without dist/ (the src module finds no worker script there). Imported at run time, so vitest's related-file
+  // search still sees this file import only the src module under test.
+  const dist = path.dirname(createRequire(import.meta.url).resolve('@optoscope/engine'));
+  const { openWebGpuDevice } = (await import(pathToFileURL(path.join(dist, 'backends', 'webgpu.js')).href)) as typeof import('./backends/webgpu.js');
   device = await openWebGpuDevice();
 });
 afterAll(async () => {
