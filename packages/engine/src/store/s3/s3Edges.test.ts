@@ -506,6 +506,17 @@ describe('S3RunStore', () => {
   });
 });
 
+/** The real bucket, with the keys of its puts noted in order (failed ones too). */
+function notePuts(b: Bucket): string[] {
+  const order: string[] = [];
+  const put = b.put.bind(b);
+  (b as unknown as { put: Bucket['put'] }).put = async (rel, body) => {
+    order.push(rel);
+    await put(rel, body);
+  };
+  return order;
+}
+
 describe('RunMirror against s3rver', () => {
   it('flush uploads everything written so far; busy while uploads run; a file gone before its upload is skipped', async () => {
     const { prefix, local, b } = await freshBucket();
@@ -527,19 +538,18 @@ describe('RunMirror against s3rver', () => {
     expect(await sdkKeys(prefix)).toEqual([`${prefix}/r/first.txt`, `${prefix}/r/metrics.jsonl`, `${prefix}/r/run.json`]);
     expect(await sdkGet(`${prefix}/r/run.json`)).toBe('rec');
     await m.flush(); // nothing pending: returns at once
+    // one file, its upload under way and nothing queued behind it: flush still waits for it
+    fs.writeFileSync(path.join(local, 'late.txt'), 'late');
+    m.written('late.txt');
+    await m.flush();
+    expect(await sdkGet(`${prefix}/r/late.txt`)).toBe('late');
     b.destroy();
   });
 
   it('only run.json and the resume states move to the back when written again, by their exact names', async () => {
     const { prefix, local, b } = await freshBucket();
     fs.mkdirSync(local, { recursive: true });
-    const order: string[] = [];
-    const put = b.put.bind(b);
-    // the real bucket, with the order of its puts noted
-    (b as unknown as { put: Bucket['put'] }).put = async (rel, body) => {
-      order.push(rel);
-      await put(rel, body);
-    };
+    const order = notePuts(b);
     const m = new RunMirror(b, local, 'r');
     const w = (f: string) => {
       fs.writeFileSync(path.join(local, f), f);
@@ -559,16 +569,19 @@ describe('RunMirror against s3rver', () => {
     fs.mkdirSync(local, { recursive: true });
     const name = `late-${counter}`;
     const b = await connect(`s3://${name}/p`);
+    const order = notePuts(b);
     const m = new RunMirror(b, local, 'r');
-    for (const f of ['metrics.jsonl', 'run.json']) {
+    // x's upload starts (and fails); y is queued, then x written again goes behind it: the failed x is not put back in front
+    for (const f of ['x', 'y', 'x']) {
       fs.writeFileSync(path.join(local, f), f);
       m.written(f);
     }
     await new Promise((r) => setTimeout(r, 300));
     await client.send(new CreateBucketCommand({ Bucket: name }));
     await m.flush();
+    expect(order).toEqual(['r/x', 'r/y', 'r/x']);
     const r = await client.send(new ListObjectsV2Command({ Bucket: name }));
-    expect((r.Contents ?? []).map((o) => o.Key).sort()).toEqual(['p/r/metrics.jsonl', 'p/r/run.json']);
+    expect((r.Contents ?? []).map((o) => o.Key).sort()).toEqual(['p/r/x', 'p/r/y']);
     b.destroy();
   });
 
@@ -576,6 +589,7 @@ describe('RunMirror against s3rver', () => {
     const { local } = fresh();
     fs.mkdirSync(local, { recursive: true });
     const b = await connect('s3://never-made/p');
+    const order = notePuts(b);
     const m = new RunMirror(b, local, 'r');
     for (const f of ['a', 'b', 'c']) {
       fs.writeFileSync(path.join(local, f), f);
@@ -585,7 +599,8 @@ describe('RunMirror against s3rver', () => {
     await expect(m.flush()).rejects.toThrow(
       new RegExp(`^cannot write s3://never-made/p/r/a: NoSuchBucket: .*; bucket 'never-made' does not exist at [^ ]+ \\(the run is complete in ${local}; 3 file\\(s\\) not uploaded\\)$`),
     );
-    // four waits of a second between the five rounds
+    // five tries of the first file, with four waits of a second between them
+    expect(order).toEqual(['r/a', 'r/a', 'r/a', 'r/a', 'r/a']);
     expect(Date.now() - t0).toBeGreaterThanOrEqual(3900);
     b.destroy();
   }, 20_000);
