@@ -5,13 +5,15 @@
  * slow on one backend decides the pick, a step that throws on webgpu falls back to wasm.
  */
 import { compileCoreModule } from '@optoscope/core-wasm';
-import { describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Backend, BackendTiming } from '../backend.js';
 import type { VerdictCache } from './autoChoice.js';
 import { BACKEND_CHOICES, selectBackend, selectBackendAsync } from './index.js';
 import { acquireWebGpuAdapter } from './webgpuAdapter.js';
+import { linkBuiltDist } from '../testing/builtDist.js';
 
 vi.setConfig({ testTimeout: 120_000 });
+beforeAll(linkBuiltDist);
 
 const mapCache = (): VerdictCache & { m: Map<string, BackendTiming> } => {
   const m = new Map<string, BackendTiming>();
