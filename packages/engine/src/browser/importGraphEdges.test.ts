@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { importGraph, specifiers } from './importGraph.js';
 
@@ -74,7 +75,7 @@ describe('importGraph', () => {
     const dir = tree({ 'entry.mjs': "import { instantiateCore } from '@optoscope/core-wasm';" });
     try {
       // resolved from the entry's own location, so the tree sits where node_modules can be found
-      const local = path.join(process.cwd(), 'packages', 'engine', `.graph-${process.pid}.mjs`);
+      const local = fileURLToPath(new URL(`../../.graph-${process.pid}.mjs`, import.meta.url));
       fs.copyFileSync(path.join(dir, 'entry.mjs'), local);
       try {
         const g = importGraph(local);
