@@ -5,7 +5,7 @@
  * to what the output held, null gradients are skipped, counts below a buffer's length touch only its head.
  * Batched runs (R = 2) are checked run by run; storage commands and every error the executor reports too.
  */
-import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Backend, Buf } from '../backend.js';
 import { Rng } from '../rng.js';
 import { relErr } from '../testing/conformance.js';
@@ -34,6 +34,8 @@ beforeAll(async () => {
   await startWebGpuExecutor(await acquireWebGpuAdapter(), reply, (f) => (send = f));
   ready = await next();
 });
+// Free the device's buffers: Stryker runs this file once per mutant in one thread.
+afterAll(async () => (await import('@tensorflow/tfjs-core')).removeBackend('webgpu'));
 
 /** One backend's namespace on the executor: commands queued here and sent with the next read or sync. */
 class Space {
