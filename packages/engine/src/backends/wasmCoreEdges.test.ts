@@ -10,11 +10,22 @@ import type { Backend, Buf } from '../backend.js';
 import { Rng } from '../rng.js';
 import { OP_CASES, relErr, runOp } from '../testing/conformance.js';
 import { createReferenceBackend } from './reference.js';
+import { createWasmBackend } from './wasm.js';
 import { createWasmBackendOn } from './wasmCore.js';
 
 const wasm = () => createWasmBackendOn(instantiateCore());
 
 describe('storage', () => {
+  it('createWasmBackend instantiates a core of its own when none is given', () => {
+    const a = createWasmBackend();
+    const b = createWasmBackend();
+    const x = a.allocF(2);
+    a.write(x, [1, 2]);
+    expect(a.name).toBe('wasm');
+    expect(Array.from(b.read(b.allocF(2)))).toEqual([0, 0]);
+    expect(Array.from(a.read(x))).toEqual([1, 2]);
+  });
+
   it('f32, i32 and u8 buffers: written and read back, from an offset, into a given array', () => {
     const be = wasm();
     expect([be.name, be.precision]).toEqual(['wasm', 'float32']);
