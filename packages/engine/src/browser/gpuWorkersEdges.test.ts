@@ -14,7 +14,12 @@ import { serveGpuWorker } from './gpuWorker.js';
 import { connectWebGpuDevice, type PortLike } from './webgpuWorkers.js';
 
 vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
-beforeAll(linkBuiltDist);
+beforeAll(() => {
+  linkBuiltDist();
+  // Mesa's EGL reads this from the C environment, which only a main thread's process.env reaches (as
+  // backends/webgpu.ts sets it); the GPU worker thread's own setting would come too late.
+  process.env.EGL_PLATFORM ??= 'surfaceless';
+});
 
 const dist = () => path.dirname(createRequire(import.meta.url).resolve('@optoscope/engine'));
 
