@@ -78,7 +78,11 @@ describe('the paper presets', () => {
       expect(PRESETS[`fig8-${name}`].description).toMatch(/^App\. Fig\. 8: .+; 8e5 sequences, eval every 5000$/);
     }
     expect(PRESETS['fig8-h6'].legend).toBe('PT clamp on L1H6');
-    expect(PRESETS['fig8-all'].description).toContain('all eight layer-1 heads');
+    expect(PRESETS['fig8-ptgroup'].legend).toBe('PT clamp on the PT group');
+    expect(PRESETS['fig8-all'].legend).toBe('PT clamp on all layer-1 heads');
+    expect(PRESETS['fig8-h6'].description).toContain('clamped on L1H6 (a partial previous-token head for seed 5)');
+    expect(PRESETS['fig8-ptgroup'].description).toContain('clamped on the previous-token group (seed 5: {L1H1, L1H2, L1H5})');
+    expect(PRESETS['fig8-all'].description).toContain('clamped on all eight layer-1 heads');
   });
 
   it('App. Fig. 15, 17 and 7', () => {
