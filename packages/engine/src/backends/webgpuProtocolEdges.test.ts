@@ -52,7 +52,8 @@ describe('postReply / takeReply', () => {
     const view = all.subarray(2, 5);
     postReply(slot, { type: 'values', values: view });
     expect(head(slot)).toEqual([1, 2, 12, 0]);
-    const r = takeReply(slot) as { values: Int32Array };
+    const r = takeReply(slot) as { type: string; values: Int32Array };
+    expect(r.type).toBe('values');
     expect(r.values).toBeInstanceOf(Int32Array);
     expect(Array.from(r.values)).toEqual([-7, 2 ** 31 - 1, -(2 ** 31)]);
   });
