@@ -5,11 +5,13 @@
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
+import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Backend } from '../backend.js';
 import { describeTiming, measureBackends, timeSteps, verdictKey } from './autoChoice.js';
 import { hardwareGpuPossible } from './gpuDeviceNodes.js';
 import { createReferenceBackend } from './reference.js';
+import { createWasmBackend } from './wasm.js';
 import { describeAdapter } from './webgpuAdapter.js';
 
 const busy = (ms: number) => {
@@ -63,7 +65,7 @@ describe('timeSteps', () => {
   });
 
   it('frees what the step allocated, also when it throws', () => {
-    const be = createReferenceBackend();
+    const be = createWasmBackend(); // the reference backend never frees (its mark is always 0)
     const before = be.mark();
     timeSteps(be, (b) => {
       b.allocF(1000);
@@ -137,6 +139,35 @@ describe('verdicts and wording', () => {
 });
 
 describe('hardwareGpuPossible', () => {
+  it('render nodes, /dev/nvidiaN and /dev/dxg count; card nodes, nvidiactl and nvidia-uvm do not', async () => {
+    const dev = fs.mkdtempSync(path.join(os.tmpdir(), 'opto-dev-'));
+    try {
+      const touch = (rel: string) => fs.writeFileSync(path.join(dev, rel), '');
+      expect(await hardwareGpuPossible(dev)).toEqual({ possible: false, why: 'no GPU device node (/dev/dri/renderD*, /dev/nvidia*, /dev/dxg) on this Linux machine' });
+      for (const f of ['nvidiactl', 'nvidia-uvm', 'nvidia', 'nvidia0x', 'xnvidia1', 'dxg2', 'renderD128']) touch(f);
+      fs.mkdirSync(path.join(dev, 'dri'));
+      touch('dri/card0');
+      touch('dri/by-path');
+      expect((await hardwareGpuPossible(dev)).possible).toBe(false);
+      touch('dri/renderD128');
+      expect(await hardwareGpuPossible(dev)).toEqual({ possible: true, why: `GPU device nodes ${dev}/dri/renderD128` });
+      touch('nvidia0');
+      touch('nvidia12');
+      touch('dxg');
+      const r = await hardwareGpuPossible(dev);
+      expect(r.possible).toBe(true);
+      const listed = r.why.replace('GPU device nodes ', '').split(', ');
+      expect(listed[0]).toBe(`${dev}/dri/renderD128`);
+      expect(listed.slice(1).sort()).toEqual([`${dev}/dxg`, `${dev}/nvidia0`, `${dev}/nvidia12`]);
+      fs.rmSync(path.join(dev, 'dri'), { recursive: true });
+      fs.rmSync(path.join(dev, 'dxg'));
+      fs.rmSync(path.join(dev, 'nvidia12'));
+      expect(await hardwareGpuPossible(dev)).toEqual({ possible: true, why: `GPU device nodes ${dev}/nvidia0` });
+    } finally {
+      fs.rmSync(dev, { recursive: true, force: true });
+    }
+  });
+
   it('agrees with a listing of /dev made here: render nodes, /dev/nvidiaN, /dev/dxg', async () => {
     const ls = (d: string) => (fs.existsSync(d) ? fs.readdirSync(d) : []);
     const nodes = [
