@@ -36,8 +36,11 @@ describe('specifiers', () => {
       "const s = 'a string mentioning from nothing';",
       "import { a as b } from './a.js';",
       "reimport './not-an-import.js';",
+      "import x from 'https://esm.sh/zod';",
+      "import'./nospace.js';",
+      "const y = await import ('./spaced.js');",
     ].join('\n');
-    expect(specifiers(src)).toEqual(['./a.js', './ns.js', './tight.js', './after-brace.js', './after-semicolon.js', './dyn.js']);
+    expect(specifiers(src)).toEqual(['./a.js', './ns.js', './tight.js', './after-brace.js', 'https://esm.sh/zod', './after-semicolon.js', './nospace.js', './dyn.js', './spaced.js']);
   });
 
   it('an import at the very start of the text, and one after a tab', () => {
