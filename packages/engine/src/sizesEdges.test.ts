@@ -75,6 +75,15 @@ describe('checkRunSizes: each bound one inside, one outside', () => {
     );
   });
 
+  it('exactly at a bound is allowed', () => {
+    // 64 labels: parameters 64·f + 129·64 + 33216 (see paperParams); 1047928-d features give exactly 2^26, 16 bytes each = 1 GiB
+    expect(paperParams(1_047_928, 64)).toBe(2 ** 26);
+    expect(() => checkRunSizes(cfg({ task: { numLabels: 64 }, optim: { batchSize: 1 }, schedule: { evalSize: 1 } }), 1_047_928)).not.toThrow();
+    // 207168-d features, 64 labels: 5·207168 + 12736 = 2^20 floats per sequence: an eval sequence is 4 MiB, a training one 8 MiB
+    expect(() => checkRunSizes(cfg({ task: { numLabels: 64 }, optim: { batchSize: 128 }, schedule: { evalSize: 64 } }), 207_168)).not.toThrow();
+    expect(estimateRunSizes(cfg({ task: { numLabels: 64 }, optim: { batchSize: 128 }, schedule: { evalSize: 64 } }), 207_168)).toMatchObject({ stepBytes: GiB, evalBytes: GiB });
+  });
+
   it('a bound far past shows its size in GiB to three digits', () => {
     expect(() => checkRunSizes(cfg({ optim: { batchSize: 30_000 } }), 512)).toThrow(/would need 3\.37 GiB, more than 1\.00 GiB/);
   });
