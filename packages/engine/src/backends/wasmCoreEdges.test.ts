@@ -38,6 +38,10 @@ describe('storage', () => {
     const out = new Float32Array(2);
     expect(be.read(a, out, 18)).toBe(out);
     expect(Array.from(out)).toEqual([24, 25.5]);
+    // into a longer array: only the elements read are written
+    const longer = new Float32Array(5).fill(-1);
+    be.read(a, longer, 1, 2);
+    expect(Array.from(longer)).toEqual([-1.5, 0, -1, -1, -1]);
     const i = be.allocI32(3);
     be.write(i, [-5, 7, 2 ** 31 - 1]);
     const iv = be.read(i);
@@ -72,7 +76,9 @@ describe('storage', () => {
   it('space reused after release is zeroed again, for every kind', () => {
     const be = wasm();
     const m = be.mark();
+    expect(typeof m).toBe('number');
     be.write(be.allocF(6), [1, 2, 3, 4, 5, 6]);
+    expect(be.mark()).toBeGreaterThan(m);
     be.write(be.allocI32(3), [7, 8, 9]);
     be.release(m);
     expect(be.mark()).toBe(m);
