@@ -43,6 +43,63 @@ describe('every kernel keeps to its extents', () => {
 });
 
 describe('kernel details', () => {
+  it('element-wise kernels touch only the first n elements', () => {
+    const be = createReferenceBackend();
+    const buf = (v: number[]) => {
+      const b = be.allocF(v.length);
+      be.write(b, v);
+      return b;
+    };
+    const five = () => buf([1, 2, 3, 4, 5]);
+    const mask = be.allocU8(5);
+    be.write(mask, [1, 0, 1, 1, 1]);
+    const outs: Buf[] = [];
+    const y = () => (outs.push(buf([9, 9, 9, 9, 9])), outs.at(-1)!);
+    be.add(y(), five(), five(), 3);
+    be.axpy(y(), five(), 2, 3);
+    be.copy(y(), five(), 3);
+    be.whereFwd(y(), mask, five(), five(), 3);
+    be.whereBwd(y(), y(), five(), mask, 3);
+    be.geluFwd(y(), five(), 3);
+    be.geluBwd(y(), five(), five(), 3);
+    be.fill(y(), 0, 3);
+    for (const o of outs) expect(Array.from(be.read(o)).slice(3)).toEqual([9, 9]);
+    const [p, g, m, v] = [five(), five(), five(), five()];
+    be.adamStep(p, g, m, v, 3, 0.1, 0.9, 0.999, 1e-8, 0.1, 0.001);
+    for (const b of [p, m, v]) expect(Array.from(be.read(b)).slice(3)).toEqual([4, 5]);
+    expect(be.sumSq(five(), 3)).toBe(14);
+  });
+
+  it('matmuls against the sums written out here, overwriting and accumulating', () => {
+    const be = createReferenceBackend();
+    const [M, N, K] = [2, 3, 2];
+    const a = [1, 2, 3, 4]; // [M, K] (TN: [K, M])
+    const bNT = [1, 0, 2, -1, 0.5, 3]; // [N, K]
+    const bNN = [1, 0, 2, -1, 0.5, 3]; // [K, N]
+    const c0 = [10, 20, 30, 40, 50, 60];
+    const run = (k: 'matmulNT' | 'matmulNN' | 'matmulTN', bv: number[], acc: boolean) => {
+      const [A, B, C] = [a, bv, c0].map((v) => {
+        const x = be.allocF(v.length);
+        be.write(x, v);
+        return x;
+      });
+      be[k](C, A, B, M, N, K, acc);
+      return Array.from(be.read(C));
+    };
+    const want = (get: (m: number, n: number, k: number) => number, acc: boolean) =>
+      Array.from({ length: M * N }, (_, e) => {
+        const [m, n] = [Math.floor(e / N), e % N];
+        let s = acc ? c0[e] : 0;
+        for (let k = 0; k < K; k++) s += get(m, n, k);
+        return s;
+      });
+    for (const acc of [false, true]) {
+      expect(run('matmulNT', bNT, acc)).toEqual(want((m, n, k) => a[m * K + k] * bNT[n * K + k], acc));
+      expect(run('matmulNN', bNN, acc)).toEqual(want((m, n, k) => a[m * K + k] * bNN[k * N + n], acc));
+      expect(run('matmulTN', bNN, acc)).toEqual(want((m, n, k) => a[k * M + m] * bNN[k * N + n], acc));
+    }
+  });
+
   it('LayerNorm of a constant row: y = b, mean = the constant, rstd = 1/√ε', () => {
     const be = createReferenceBackend();
     const [Y, mean, rstd, X, g, b] = [4, 1, 1, 4, 4, 4].map((n) => be.allocF(n));

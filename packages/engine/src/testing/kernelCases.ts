@@ -28,10 +28,15 @@ export const KERNEL_CASES: KernelCase[] = [
   { name: 'matmulTN, overwrite and accumulate', bufs: { A: 12, B: 20, C: 15, C2: 15 }, calls: [['matmulTN', 'C', 'A', 'B', 3, 5, 4, false], ['matmulTN', 'C2', 'A', 'B', 3, 5, 4, true]], outs: ['C', 'C2'] },
   { name: 'addBias and sumRows', bufs: { Y: 12, b: 4, db: 4 }, calls: [['addBias', 'Y', 'b', 3, 4], ['sumRows', 'db', 'Y', 3, 4]], outs: ['Y', 'db'] },
   {
-    name: 'layerNorm forward and backward (every gradient, then dX alone)',
-    bufs: { Y: 15, mean: 3, rstd: 3, X: 15, g: 5, b: 5, dX: 15, dg: 5, db: 5, dY: 15, dX2: 15 },
-    calls: [['layerNormFwd', 'Y', 'mean', 'rstd', 'X', 'g', 'b', 3, 5, 1e-5], ['layerNormBwd', 'dX', 'dg', 'db', 'dY', 'X', 'mean', 'rstd', 'g', 3, 5], ['layerNormBwd', 'dX2', null, null, 'dY', 'X', 'mean', 'rstd', 'g', 3, 5]],
-    outs: ['Y', 'mean', 'rstd', 'dX', 'dg', 'db', 'dX2'],
+    name: 'layerNorm forward and backward (every gradient, then dX alone, then db alone)',
+    bufs: { Y: 15, mean: 3, rstd: 3, X: 15, g: 5, b: 5, dX: 15, dg: 5, db: 5, dY: 15, dX2: 15, db2: 5 },
+    calls: [
+      ['layerNormFwd', 'Y', 'mean', 'rstd', 'X', 'g', 'b', 3, 5, 1e-5],
+      ['layerNormBwd', 'dX', 'dg', 'db', 'dY', 'X', 'mean', 'rstd', 'g', 3, 5],
+      ['layerNormBwd', 'dX2', null, null, 'dY', 'X', 'mean', 'rstd', 'g', 3, 5],
+      ['layerNormBwd', null, null, 'db2', 'dY', 'X', 'mean', 'rstd', 'g', 3, 5],
+    ],
+    outs: ['Y', 'mean', 'rstd', 'dX', 'dg', 'db', 'dX2', 'db2'],
   },
   {
     name: 'rope forward and backward, per-row and fixed positions',
@@ -56,7 +61,7 @@ export const KERNEL_CASES: KernelCase[] = [
   { name: 'gelu forward and backward on the first 7 of 9', bufs: { Y: 9, X: 9, dX: 9, dY: 9 }, calls: [['geluFwd', 'Y', 'X', 7], ['geluBwd', 'dX', 'dY', 'X', 7]], outs: ['Y', 'dX'] },
   {
     name: 'gather rows and scatter-add them back',
-    bufs: { Y: 15, X: 12, idx: { i32: [2, 0, 2, 3, 1, 9] }, dX: 12, dY: 15 },
+    bufs: { Y: 15, X: 12, idx: { i32: [2, 0, 2, 3, 1, 1] }, dX: 12, dY: 15 },
     calls: [['gatherRows', 'Y', 'X', 'idx', 5, 3], ['scatterAddRows', 'dX', 'dY', 'idx', 5, 3]],
     outs: ['Y', 'dX'],
   },
