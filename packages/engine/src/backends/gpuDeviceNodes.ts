@@ -9,8 +9,9 @@ import * as fs from 'node:fs';
  * shows up as a device node (/dev/dri/renderD*, /dev/nvidia*, WSL's /dev/dxg); with none, `auto` skips
  * the probe: it would only find a software rasteriser, and Dawn prints several warning lines to stderr
  * while looking (it cannot be silenced from JavaScript). Elsewhere (macOS, Windows, browsers) assume yes.
+ * `dev`: where the device nodes live (a test points it at a directory of its own).
  */
-export async function hardwareGpuPossible(): Promise<{ possible: boolean; why: string }> {
+export async function hardwareGpuPossible(dev = '/dev'): Promise<{ possible: boolean; why: string }> {
   if (typeof process === 'undefined' || process.platform !== 'linux') return { possible: true, why: 'not Linux: device nodes not checked' };
   const list = (dir: string) => {
     try {
@@ -20,8 +21,8 @@ export async function hardwareGpuPossible(): Promise<{ possible: boolean; why: s
     }
   };
   const nodes = [
-    ...list('/dev/dri').filter((f) => f.startsWith('renderD')).map((f) => `/dev/dri/${f}`),
-    ...list('/dev').filter((f) => /^nvidia\d+$/.test(f) || f === 'dxg').map((f) => `/dev/${f}`),
+    ...list(`${dev}/dri`).filter((f) => f.startsWith('renderD')).map((f) => `${dev}/dri/${f}`),
+    ...list(dev).filter((f) => /^nvidia\d+$/.test(f) || f === 'dxg').map((f) => `${dev}/${f}`),
   ];
   return nodes.length
     ? { possible: true, why: `GPU device nodes ${nodes.join(', ')}` }

@@ -54,7 +54,7 @@ interface OpRun {
   grads: number[][];
 }
 
-function runOp(be: Backend, c: OpCase, seed: number): OpRun {
+export function runOp(be: Backend, c: OpCase, seed: number): OpRun {
   const rng = new Rng(seed);
   const g = new Graph(be, { training: true });
   const consts: Consts = {
