@@ -12,6 +12,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 E=packages/engine/src
+# the webgpu runs' tests find Mesa's software adapter only when EGL_PLATFORM is in the process environment
+# (vitest's thread pool cannot set it for Mesa afterwards)
+export EGL_PLATFORM=${EGL_PLATFORM:-surfaceless}
 # the runs: stryker/engine-runs.txt (read once here, so it can be edited while a run goes on)
 mapfile -t RUNS < <(grep -v -e '^#' -e '^[[:space:]]*$' stryker/engine-runs.txt)
 # shared with stryker/apps.sh: runs RUNS under E, with CONFIG, merged into REPORT
