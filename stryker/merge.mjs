@@ -63,3 +63,17 @@ const score = (n) => (n.mutants ? ((100 * (n.killed + n.timeout)) / n.mutants).t
 console.log('| file | mutants | killed (+ timeout) | survived | no coverage | score |\n| --- | --- | --- | --- | --- | --- |');
 for (const [file, n] of [...rows, ['total', total]])
   console.log(`| ${file.replace('packages/engine/src/', '')} | ${n.mutants} | ${n.killed}${n.timeout ? ` + ${n.timeout}` : ''} | ${n.survived} | ${n.noCoverage} | ${score(n)} |`);
+
+// The same by directory (README shows this one; the per-file table above goes to stryker/score-by-file.md).
+const dirs = new Map();
+for (const [file, n] of rows) {
+  const rel = file.replace('packages/engine/src/', '');
+  const dir = rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/') + 1) : '(top level)';
+  const d = dirs.get(dir) ?? { files: 0, mutants: 0, killed: 0, timeout: 0, survived: 0, noCoverage: 0 };
+  d.files++;
+  for (const k of Object.keys(total)) d[k] += n[k];
+  dirs.set(dir, d);
+}
+console.log('\n| directory | files | mutants | killed (+ timeout) | survived | no coverage | score |\n| --- | --- | --- | --- | --- | --- | --- |');
+for (const [dir, n] of [...[...dirs].sort(([a], [b]) => a.localeCompare(b)), ['total', { ...total, files: rows.length }]])
+  console.log(`| ${dir} | ${n.files} | ${n.mutants} | ${n.killed}${n.timeout ? ` + ${n.timeout}` : ''} | ${n.survived} | ${n.noCoverage} | ${score(n)} |`);
