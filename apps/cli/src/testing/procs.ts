@@ -1,10 +1,10 @@
 /** Test helpers: the built CLI as child processes that can be watched, killed and awaited. */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '@optoscope/engine/testing';
 import { afterAll, beforeAll } from 'vitest';
 
 export const MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
@@ -59,14 +59,8 @@ export async function until(cond: () => boolean, timeoutMs: number, what: string
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** A TCP port on 127.0.0.1 that nothing listens on (at the moment of asking). */
-export async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
+// the engine's, shared with its own server tests
+export { freePort };
 
 /** Every file under `dir`, for nothing-was-written checks. */
 export function snapshot(dir: string): string[] {
